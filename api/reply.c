@@ -1,0 +1,39 @@
+#include "api/reply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, json_t *body, const char *name,
+                                  const char *value) {
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  if (!text)
+    return MHD_NO;
+  size_t len = strlen(text);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(text);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  if (name)
+    MHD_add_response_header(resp, name, value);
+  enum MHD_Result r = MHD_queue_response(conn, status, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
+enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *body) {
+  return reply_json_header(conn, status, body, NULL, NULL);
+}
+
+enum MHD_Result reply_error(struct MHD_Connection *conn, const struct ma_error *e) {
+  return reply_json(conn, (unsigned)e->http_status, ma_error_json(e));
+}
+
+enum MHD_Result reply_fail(struct MHD_Connection *conn, unsigned status, const char *code, const char *field,
+                           const char *message) {
+  struct ma_error e;
+  ma_error_set(&e, (int)status, code, field, "%s", message);
+  return reply_error(conn, &e);
+}

@@ -1,0 +1,17 @@
+/* One place that builds HTTP answers: JSON bodies and JSON errors. */
+#pragma once
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "lib/error.h"
+
+/* Queues body (stolen) as application/json with the given status. */
+enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *body);
+/* Same, adding one extra header (name may be NULL). */
+enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, json_t *body, const char *name,
+                                  const char *value);
+/* Queues {"error":{...}} with e->http_status. */
+enum MHD_Result reply_error(struct MHD_Connection *conn, const struct ma_error *e);
+/* Builds and queues an error in one call. */
+enum MHD_Result reply_fail(struct MHD_Connection *conn, unsigned status, const char *code, const char *field,
+                           const char *message);

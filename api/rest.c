@@ -1,0 +1,296 @@
+#include "api/rest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/reply.h"
+#include "api/sse.h"
+#include "config.h"
+#include "lib/util.h"
+
+#define BODY_MAX (1u << 20)
+#define MAX_SEGMENTS 8
+
+struct request {
+  char *body;
+  size_t len;
+  bool too_large;
+};
+
+typedef enum MHD_Result (*route_fn)(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
+                                    struct request *req);
+
+static enum MHD_Result get_health(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
+static enum MHD_Result post_boot(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
+static enum MHD_Result list_runs(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
+static enum MHD_Result get_run(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
+static enum MHD_Result get_serial(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
+static enum MHD_Result get_events(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
+static enum MHD_Result delete_run(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
+
+const struct api_route api_routes[] = {
+    {"GET", "/api/v1/health"},
+    {"POST", "/api/v1/boots"},
+    {"GET", "/api/v1/runs"},
+    {"GET", "/api/v1/runs/{id}"},
+    {"DELETE", "/api/v1/runs/{id}"},
+    {"GET", "/api/v1/runs/{id}/serial"},
+    {"GET", "/api/v1/runs/{id}/events"},
+    {NULL, NULL},
+};
+
+/* Parallel to api_routes. */
+static const route_fn route_fns[] = {get_health, post_boot, list_runs, get_run, delete_run, get_serial, get_events};
+
+static size_t split(char *path, char **segs) {
+  size_t n = 0;
+  for (char *save = NULL, *t = strtok_r(path, "/", &save); t; t = strtok_r(NULL, "/", &save))
+    if (n < MAX_SEGMENTS + 1)
+      segs[n++] = t;
+  return n;
+}
+
+/* Whether url matches pattern; the {id} segment is copied into id. */
+static bool path_matches(const char *pattern, const char *url, char *id, size_t id_size) {
+  _cleanup_(util_freep) char *p = strdup(pattern);
+  _cleanup_(util_freep) char *u = strdup(url);
+  char *ps[MAX_SEGMENTS + 1], *us[MAX_SEGMENTS + 1];
+  if (!p || !u)
+    return false;
+  size_t np = split(p, ps), nu = split(u, us);
+  if (np != nu)
+    return false;
+  for (size_t i = 0; i < np; i++) {
+    if (ps[i][0] == '{')
+      snprintf(id, id_size, "%s", us[i]);
+    else if (strcmp(ps[i], us[i]) != 0)
+      return false;
+  }
+  return true;
+}
+
+static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url,
+                                const char *method, struct request *req) {
+  char id[128] = "";
+  bool path_known = false;
+  char allow[64] = "";
+  for (size_t i = 0; api_routes[i].method; i++) {
+    if (!path_matches(api_routes[i].path, url, id, sizeof id))
+      continue;
+    path_known = true;
+    if (strcmp(api_routes[i].method, method) == 0)
+      return route_fns[i](ctx, conn, id, req);
+    size_t used = strlen(allow);
+    snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", api_routes[i].method);
+  }
+  if (!path_known)
+    return reply_fail(conn, MHD_HTTP_NOT_FOUND, "not_found", NULL, "no such route");
+  struct ma_error e;
+  ma_error_set(&e, 405, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s", method, allow);
+  return reply_json_header(conn, 405, ma_error_json(&e), MHD_HTTP_HEADER_ALLOW, allow);
+}
+
+static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
+                                  struct request *req) {
+  (void)id;
+  (void)req;
+  int queued, running;
+  jobs_counts(ctx->jobs, &queued, &running);
+  json_t *body = json_pack("{s:s, s:s, s:{s:s}, s:{s:b, s:s}, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION,
+                           "qemu", "version", ctx->host->qemu_version ? ctx->host->qemu_version : "unknown", "kvm",
+                           "usable", ctx->host->kvm_usable, "reason",
+                           ctx->host->kvm_reason ? ctx->host->kvm_reason : "", "queue", "queued", queued, "running",
+                           running);
+  return reply_json(conn, MHD_HTTP_OK, body);
+}
+
+static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id_unused,
+                                 struct request *req) {
+  (void)id_unused;
+  if (req->too_large)
+    return reply_fail(conn, 413, "body_too_large", NULL, "the request body exceeds 1 MiB");
+  struct ma_error err;
+  struct boot_spec *spec;
+  if (bootspec_parse(req->body ? req->body : "", req->len, &ctx->env, &spec, &err) < 0)
+    return reply_error(conn, &err);
+  char id[UTIL_ID_LEN + 1];
+  int r = jobs_submit(ctx->jobs, spec, id);
+  if (r == -EAGAIN || r == -ESHUTDOWN) {
+    ma_error_set(&err, 503, r == -EAGAIN ? "queue_full" : "shutting_down", NULL, "%s",
+                 r == -EAGAIN ? "too many boots are waiting; retry later" : "the daemon is stopping");
+    return reply_json_header(conn, 503, ma_error_json(&err), MHD_HTTP_HEADER_RETRY_AFTER, "5");
+  }
+  if (r < 0)
+    return reply_fail(conn, 500, "internal_error", NULL, strerror(-r));
+  char location[64];
+  snprintf(location, sizeof location, "/api/v1/runs/%s", id);
+  return reply_json_header(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", id, "status", "queued"),
+                           MHD_HTTP_HEADER_LOCATION, location);
+}
+
+static bool parse_int_arg(const char *s, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *s == '\0' || *end != '\0' || v < lo || v > hi)
+    return false;
+  *out = v;
+  return true;
+}
+
+static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
+                                 struct request *req) {
+  (void)id;
+  (void)req;
+  const char *limit_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+  const char *cursor_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
+  const char *status = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "status");
+  long limit = 50, cursor = 0;
+  if (limit_s && !parse_int_arg(limit_s, 1, 1000, &limit))
+    return reply_fail(conn, 400, "out_of_range", "limit", "limit must be an integer from 1 to 1000");
+  if (cursor_s && !parse_int_arg(cursor_s, 1, LONG_MAX, &cursor))
+    return reply_fail(conn, 400, "invalid_value", "cursor", "cursor must be a value returned as next_cursor");
+  if (status && !run_status_valid(status))
+    return reply_fail(conn, 400, "invalid_value", "status",
+                      "status must be one of queued, running, succeeded, failed, timeout, cancelled, interrupted");
+  json_t *runs;
+  int64_t next;
+  int r = store_runs_list(ctx->store, (int)limit, cursor, status, &runs, &next);
+  if (r < 0)
+    return reply_fail(conn, 500, "store_error", NULL, strerror(-r));
+  json_t *body = json_pack("{s:o}", "runs", runs);
+  json_object_set_new(body, "next_cursor", next ? json_sprintf("%lld", (long long)next) : json_null());
+  return reply_json(conn, MHD_HTTP_OK, body);
+}
+
+/* Loads a run or answers 404; returns false when it answered. */
+static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, struct run *run,
+                     enum MHD_Result *result) {
+  int r = util_is_id(id) ? store_run_get(ctx->store, id, run) : -ENOENT;
+  if (r == 0)
+    return true;
+  run_clear(run);
+  *result = r == -ENOENT ? reply_fail(conn, MHD_HTTP_NOT_FOUND, "run_not_found", "id", "no run with this id")
+                         : reply_fail(conn, 500, "store_error", NULL, strerror(-r));
+  return false;
+}
+
+static enum MHD_Result get_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
+                               struct request *req) {
+  (void)req;
+  struct run run;
+  enum MHD_Result result;
+  if (!load_run(ctx, conn, id, &run, &result))
+    return result;
+  json_t *body = run_to_json(&run, profile_set_find(ctx->profiles, run.profile));
+  run_clear(&run);
+  return reply_json(conn, MHD_HTTP_OK, body);
+}
+
+static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
+                                  struct request *req) {
+  (void)req;
+  struct run run;
+  enum MHD_Result result;
+  if (!load_run(ctx, conn, id, &run, &result))
+    return result;
+  int fd = run.serial_path ? open(run.serial_path, O_RDONLY | O_CLOEXEC) : -1;
+  run_clear(&run);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0) {
+    if (fd >= 0)
+      close(fd);
+    /* A queued run has printed nothing yet: an empty log, not an error. */
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    st.st_size = 0;
+  }
+  struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+  if (!resp) {
+    close(fd);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
+static enum MHD_Result get_events(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
+                                  struct request *req) {
+  (void)req;
+  struct run run;
+  enum MHD_Result result;
+  if (!load_run(ctx, conn, id, &run, &result))
+    return result;
+  run_clear(&run);
+  return sse_run_events(ctx, conn, id);
+}
+
+static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
+                                  struct request *req) {
+  (void)req;
+  struct run run;
+  enum MHD_Result result;
+  if (!load_run(ctx, conn, id, &run, &result))
+    return result;
+  bool was_running = strcmp(run.status, "running") == 0;
+  run_clear(&run);
+  if (jobs_cancel(ctx->jobs, id) < 0)
+    return reply_fail(conn, MHD_HTTP_CONFLICT, "already_finished", "id", "the run has already finished");
+  if (was_running)
+    return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", id, "status", "cancelling"));
+  if (!load_run(ctx, conn, id, &run, &result))
+    return result;
+  json_t *body = run_to_json(&run, NULL);
+  run_clear(&run);
+  return reply_json(conn, MHD_HTTP_OK, body);
+}
+
+static void append_body(struct request *req, const char *data, size_t size) {
+  if (req->too_large || req->len + size > BODY_MAX) {
+    req->too_large = true;
+    return;
+  }
+  char *nb = realloc(req->body, req->len + size + 1);
+  if (!nb) {
+    req->too_large = true;
+    return;
+  }
+  memcpy(nb + req->len, data, size);
+  req->body = nb;
+  req->len += size;
+  req->body[req->len] = '\0';
+}
+
+enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                           const char *version, const char *upload_data, size_t *upload_size, void **state) {
+  (void)version;
+  struct request *req = *state;
+  if (!req) {
+    req = calloc(1, sizeof *req);
+    *state = req;
+    return req ? MHD_YES : MHD_NO;
+  }
+  if (*upload_size) {
+    append_body(req, upload_data, *upload_size);
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  return dispatch(cls, conn, url, method, req);
+}
+
+void api_request_completed(void *cls, struct MHD_Connection *conn, void **state,
+                           enum MHD_RequestTerminationCode toe) {
+  (void)cls;
+  (void)conn;
+  (void)toe;
+  struct request *req = *state;
+  if (req)
+    free(req->body);
+  free(req);
+  *state = NULL;
+}

@@ -1,0 +1,31 @@
+/* REST API (/api/v1): routing, validation, JSON bodies and errors. */
+#pragma once
+#include <microhttpd.h>
+
+#include "daemon/jobs.h"
+#include "lib/bootspec.h"
+#include "lib/profile.h"
+#include "lib/store.h"
+
+struct api_ctx {
+  struct jobs *jobs;
+  struct store *store;
+  const struct profile_set *profiles;
+  const struct host_info *host;
+  struct bootspec_env env;
+};
+
+struct api_route {
+  const char *method;
+  const char *path; /* segments in braces match any one segment */
+};
+
+/* Every route the router serves, NULL-terminated (the OpenAPI test reads it). */
+extern const struct api_route api_routes[];
+
+/* MHD access handler; cls is a struct api_ctx. */
+enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                           const char *version, const char *upload_data, size_t *upload_size, void **state);
+/* MHD completion notifier: frees per-request state. */
+void api_request_completed(void *cls, struct MHD_Connection *conn, void **state,
+                           enum MHD_RequestTerminationCode toe);

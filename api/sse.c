@@ -1,0 +1,123 @@
+#include "api/sse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/reply.h"
+#include "lib/run.h"
+
+struct sse_stream {
+  struct MHD_Connection *conn;
+  struct jobs_sub *sub;
+  char *buf;
+  size_t len, off, cap;
+  bool done, suspended;
+};
+
+static void push(struct sse_stream *s, const char *event, json_t *data) {
+  _cleanup_(util_freep) char *json = json_dumps(data, JSON_COMPACT);
+  _cleanup_(util_freep) char *frame = json ? util_strdupf("event: %s\ndata: %s\n\n", event, json) : NULL;
+  if (!frame)
+    return;
+  size_t n = strlen(frame);
+  if (s->off == s->len)
+    s->off = s->len = 0;
+  if (s->len + n > s->cap) {
+    size_t cap = s->cap ? s->cap : 4096;
+    while (cap < s->len + n)
+      cap *= 2;
+    char *nb = realloc(s->buf, cap);
+    if (!nb)
+      return;
+    s->buf = nb;
+    s->cap = cap;
+  }
+  memcpy(s->buf + s->len, frame, n);
+  s->len += n;
+}
+
+static void wake(struct sse_stream *s) {
+  if (s->suspended) {
+    s->suspended = false;
+    MHD_resume_connection(s->conn);
+  }
+}
+
+static void on_event(void *userdata, const struct jobs_event *ev) {
+  struct sse_stream *s = userdata;
+  static const char *const names[] = {[JOBS_EV_STATUS] = "status", [JOBS_EV_MARKER] = "marker",
+                                      [JOBS_EV_SERIAL] = "serial", [JOBS_EV_END] = "status"};
+  push(s, names[ev->kind], ev->data);
+  if (ev->kind == JOBS_EV_END) {
+    jobs_unsubscribe(s->sub);
+    s->sub = NULL;
+    s->done = true;
+  }
+  wake(s);
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
+  struct sse_stream *s = cls;
+  (void)pos;
+  if (s->off < s->len) {
+    size_t n = s->len - s->off < max ? s->len - s->off : max;
+    memcpy(buf, s->buf + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+  }
+  if (s->done)
+    return MHD_CONTENT_READER_END_OF_STREAM;
+  /* Nothing to send: park the connection until the next event wakes it. */
+  s->suspended = true;
+  MHD_suspend_connection(s->conn);
+  return 0;
+}
+
+static void free_stream(void *cls) {
+  struct sse_stream *s = cls;
+  jobs_unsubscribe(s->sub);
+  free(s->buf);
+  free(s);
+}
+
+/* Markers so far; the status first while live, last when the run is over. */
+static void replay(struct sse_stream *s, const struct run *run) {
+  bool final = run_status_final(run->status);
+  if (!final)
+    push(s, "status", json_pack("{s:s, s:s}", "id", run->id, "status", run->status));
+  json_t *full = run_to_json(run, NULL);
+  size_t i;
+  json_t *m;
+  json_array_foreach(json_object_get(full, "markers"), i, m) push(s, "marker", m);
+  json_decref(full);
+  if (final)
+    push(s, "status", json_pack("{s:s, s:s}", "id", run->id, "status", run->status));
+}
+
+enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id) {
+  struct sse_stream *s = calloc(1, sizeof *s);
+  if (!s)
+    return MHD_NO;
+  s->conn = conn;
+  struct run run;
+  if (store_run_get(ctx->store, id, &run) < 0) {
+    run_clear(&run);
+    free(s);
+    return reply_fail(conn, MHD_HTTP_NOT_FOUND, "run_not_found", "id", "no run with this id");
+  }
+  replay(s, &run);
+  /* Single-threaded: nothing can happen between the replay and the subscription. */
+  s->sub = run_status_final(run.status) ? NULL : jobs_subscribe(ctx->jobs, id, on_event, s);
+  s->done = s->sub == NULL;
+  run_clear(&run);
+  struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, free_stream);
+  if (!resp) {
+    free_stream(s);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
+}

@@ -1,0 +1,8 @@
+/* Server-sent events for one run: replays what is stored, then follows it live. */
+#pragma once
+#include <microhttpd.h>
+
+#include "api/rest.h"
+
+/* Answers GET /api/v1/runs/{id}/events for a run known to exist. */
+enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id);

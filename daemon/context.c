@@ -1,0 +1,108 @@
+#include "daemon/context.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "daemon/host_probe.h"
+#include "lib/util.h"
+
+static void probe_done(void *userdata) { *(bool *)userdata = true; }
+
+/* One process runs boots from a state dir at a time: a second one would mark
+ * the first one's live runs as interrupted. */
+static int lock_state_dir(struct ma_context *c, char **err) {
+  _cleanup_(util_freep) char *path = util_strdupf("%s/.lock", c->state_dir);
+  c->lock_fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+  if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+    int e = errno;
+    *err = util_strdupf("state dir %s is in use by another minix-analysis process (%s); "
+                        "talk to it with --server URL",
+                        c->state_dir, strerror(e));
+    return -EBUSY;
+  }
+  return 0;
+}
+
+static int open_store(struct ma_context *c, bool recover, char **err) {
+  _cleanup_(util_freep) char *db = util_strdupf("%s/minix-analysis.db", c->state_dir);
+  char *serr = NULL;
+  int r = store_open(db, &c->store, &serr);
+  if (r < 0) {
+    *err = util_strdupf("cannot open the store: %s", serr ? serr : strerror(-r));
+    free(serr);
+    return r;
+  }
+  int n = recover ? store_mark_interrupted(c->store, util_wall_us()) : 0;
+  if (n > 0)
+    fprintf(stderr, "minix-analysis: %d run(s) left unfinished by a previous process marked interrupted\n", n);
+  return 0;
+}
+
+static int load_profiles(struct ma_context *c, const char *extra_dir, char **err) {
+  c->profiles = profile_set_new(err);
+  if (!c->profiles)
+    return -EINVAL;
+  _cleanup_(util_freep) char *own = util_strdupf("%s/profiles", c->state_dir);
+  int r = profile_set_load_dir(c->profiles, own, err);
+  if (r == 0 && extra_dir)
+    r = profile_set_load_dir(c->profiles, extra_dir, err);
+  if (r < 0 && !*err)
+    *err = util_strdupf("cannot read profiles: %s", strerror(-r));
+  return r;
+}
+
+static int start_jobs(struct ma_context *c, const struct ma_options *opt, char **err) {
+  bool done = false;
+  int r = host_probe_start(c->loop, c->state_dir, !opt->probe_kvm, &c->host, probe_done, &done);
+  if (r < 0)
+    return r;
+  while (!done)
+    uv_run(c->loop, UV_RUN_ONCE);
+  struct jobs_config cfg = {c->state_dir, opt->max_running, opt->max_queued};
+  c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
+  if (!c->jobs) {
+    *err = util_strdupf("cannot create %s/runs and %s/sock", c->state_dir, c->state_dir);
+    return -EIO;
+  }
+  return 0;
+}
+
+int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options *opt, char **err) {
+  memset(c, 0, sizeof *c);
+  *err = NULL;
+  c->loop = loop;
+  c->lock_fd = -1;
+  c->state_dir = strdup(opt->state_dir);
+  int r = c->state_dir ? util_mkdir_p(c->state_dir, 0750) : -ENOMEM;
+  if (r < 0) {
+    *err = util_strdupf("cannot create state dir %s: %s", opt->state_dir, strerror(-r));
+    return r;
+  }
+  if (opt->run_jobs)
+    r = lock_state_dir(c, err);
+  if (r == 0)
+    r = open_store(c, opt->run_jobs, err);
+  if (r == 0)
+    r = load_profiles(c, opt->profile_dir, err);
+  if (r == 0 && opt->run_jobs)
+    r = start_jobs(c, opt, err);
+  c->env = (struct bootspec_env){c->profiles, c->host.kvm_usable, c->host.kvm_reason};
+  return r;
+}
+
+void context_close(struct ma_context *c) {
+  jobs_free(c->jobs);
+  store_close(c->store);
+  profile_set_free(c->profiles);
+  host_info_clear(&c->host);
+  if (c->lock_fd >= 0)
+    close(c->lock_fd);
+  free(c->state_dir);
+  memset(c, 0, sizeof *c);
+  c->lock_fd = -1;
+}

@@ -1,0 +1,35 @@
+/* What the daemon and the in-process CLI share: state dir, store, profiles,
+ * host probe and the job system. */
+#pragma once
+#include <stdbool.h>
+#include <uv.h>
+
+#include "daemon/jobs.h"
+#include "lib/bootspec.h"
+#include "lib/profile.h"
+#include "lib/store.h"
+
+struct ma_options {
+  const char *state_dir;
+  const char *profile_dir; /* extra profiles, may be NULL */
+  bool run_jobs;           /* lock the state dir, probe the host, run boots */
+  bool probe_kvm;          /* false: do not try KVM (accel tcg asked for) */
+  int max_running, max_queued;
+};
+
+struct ma_context {
+  uv_loop_t *loop;
+  char *state_dir;
+  int lock_fd;
+  struct store *store;
+  struct profile_set *profiles;
+  struct host_info host;
+  struct jobs *jobs; /* NULL unless run_jobs */
+  struct bootspec_env env;
+};
+
+/* Opens everything opt asks for; runs the loop briefly for the host probe.
+ * On error returns -errno with *err (malloc'd) saying what failed. */
+int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options *opt, char **err);
+/* Closes what context_open opened (jobs must be idle). */
+void context_close(struct ma_context *c);

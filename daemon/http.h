@@ -1,0 +1,16 @@
+/* Drives libmicrohttpd from the libuv loop. */
+#pragma once
+#include <microhttpd.h>
+#include <uv.h>
+
+struct http_server;
+
+/* Listens on host:port (IPv4 literal or "localhost") and serves with handler/completed. */
+int http_server_start(uv_loop_t *loop, const char *host, int port, MHD_AccessHandlerCallback handler,
+                      MHD_RequestCompletedCallback completed, void *cls, struct http_server **out, char **err);
+/* The port actually bound (useful with port 0). */
+int http_server_port(const struct http_server *s);
+/* Stops accepting new connections; requests in flight continue. */
+void http_server_quiesce(struct http_server *s);
+/* Stops the daemon, closes every connection; cb runs once the loop handles are closed. */
+void http_server_stop(struct http_server *s, void (*cb)(void *), void *userdata);

@@ -1,0 +1,443 @@
+#include "daemon/jobs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/supervisor.h"
+#include "lib/detector.h"
+#include "lib/qemu_cmd.h"
+
+struct jobs_sub {
+  struct job *job; /* NULL once the run ended */
+  struct jobs_sub *next;
+  jobs_event_cb cb;
+  void *userdata;
+};
+
+struct job {
+  struct jobs *jobs;
+  struct job *next;
+  struct run run;
+  struct boot_spec *spec;
+  const struct profile *profile;
+  struct detector *det;
+  struct supervisor *sup;
+  FILE *log;
+  int64_t t0_us, last_stamp_us;
+  bool running, cancel_requested;
+  const char *outcome; /* decided by the console: succeeded or failed */
+  char *outcome_code, *outcome_message;
+  struct jobs_sub *subs;
+  char *qmp_path, *serial_path;
+};
+
+struct jobs {
+  uv_loop_t *loop;
+  struct store *store;
+  const struct profile_set *profiles;
+  const struct host_info *host;
+  char *state_dir;
+  int max_running, max_queued, n_running, n_queued;
+  struct job *active; /* queued and running, in submission order */
+  bool stopping;
+  jobs_idle_cb idle_cb;
+  void *idle_userdata;
+};
+
+static void pump(struct jobs *j);
+
+static void emit(struct job *job, enum jobs_event_kind kind, json_t *data) {
+  struct jobs_event ev = {kind, job->run.id, data};
+  for (struct jobs_sub *s = job->subs, *next; s; s = next) {
+    next = s->next;
+    s->cb(s->userdata, &ev);
+  }
+  json_decref(data);
+}
+
+static void emit_status(struct job *job, enum jobs_event_kind kind) {
+  emit(job, kind, json_pack("{s:s, s:s}", "id", job->run.id, "status", job->run.status));
+}
+
+static void save(struct job *job) {
+  int r = store_run_update(job->jobs->store, &job->run);
+  if (r < 0)
+    fprintf(stderr, "run %s: cannot update the store: %s\n", job->run.id, strerror(-r));
+}
+
+static void set_error(struct job *job, const char *code, const char *message) {
+  run_set_str(&job->run.error_code, code);
+  run_set_str(&job->run.error_message, message);
+}
+
+static void unlink_job(struct jobs *j, struct job *job) {
+  for (struct job **p = &j->active; *p; p = &(*p)->next) {
+    if (*p == job) {
+      *p = job->next;
+      return;
+    }
+  }
+}
+
+static void free_job(struct job *job) {
+  for (struct jobs_sub *s = job->subs; s; s = s->next)
+    s->job = NULL;
+  detector_free(job->det);
+  bootspec_free(job->spec);
+  run_clear(&job->run);
+  if (job->log)
+    fclose(job->log);
+  free(job->outcome_code);
+  free(job->outcome_message);
+  free(job->qmp_path);
+  free(job->serial_path);
+  free(job);
+}
+
+static void finish_job(struct job *job, const char *status) {
+  struct jobs *j = job->jobs;
+  run_set_str(&job->run.status, status);
+  job->run.finished_us = util_wall_us();
+  save(job);
+  emit_status(job, JOBS_EV_END);
+  unlink_job(j, job);
+  if (job->running)
+    j->n_running--;
+  else
+    j->n_queued--;
+  free_job(job);
+  pump(j);
+}
+
+static void on_marker(struct job *job, const struct detector_event *ev) {
+  struct run *r = &job->run;
+  if (run_add_marker(r, ev->name, ev->t_us, "serial", ev->text) < 0)
+    return;
+  int err = store_marker_insert(job->jobs->store, r->id, r->n_markers - 1, &r->markers[r->n_markers - 1]);
+  if (err < 0)
+    fprintf(stderr, "run %s: cannot store marker %s: %s\n", r->id, ev->name, strerror(-err));
+  emit(job, JOBS_EV_MARKER,
+       json_pack("{s:s, s:f, s:s, s:o}", "name", ev->name, "t_ms", (double)ev->t_us / 1000.0, "source", "serial",
+                 "text", run_json_text(ev->text, strlen(ev->text))));
+  if (!ev->terminal)
+    return;
+  r->boot_time_us = ev->t_us;
+  run_set_str(&r->terminal_marker, ev->name);
+  job->outcome = "succeeded";
+  save(job);
+  supervisor_quit(job->sup);
+}
+
+static void on_detector(void *userdata, const struct detector_event *ev) {
+  struct job *job = userdata;
+  if (ev->kind == DETECTOR_LINE) {
+    emit(job, JOBS_EV_SERIAL,
+         json_pack("{s:f, s:o}", "t_ms", (double)ev->t_us / 1000.0, "line", run_json_text(ev->text, strlen(ev->text))));
+  } else if (ev->kind == DETECTOR_MARKER) {
+    on_marker(job, ev);
+  } else if (!job->outcome) {
+    job->outcome = "failed";
+    job->outcome_code = strdup("guest_failure");
+    job->outcome_message = util_strdupf("failure pattern %s matched at %.3f ms: %s", ev->name,
+                                        (double)ev->t_us / 1000.0, ev->text);
+    supervisor_quit(job->sup);
+  }
+}
+
+static void sup_started(void *userdata, int64_t t0_us, int64_t qemu_start_us) {
+  struct job *job = userdata;
+  job->t0_us = job->last_stamp_us = t0_us;
+  job->run.qemu_start_us = qemu_start_us;
+  save(job);
+}
+
+static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stamp_us) {
+  struct job *job = userdata;
+  job->last_stamp_us = stamp_us;
+  job->run.serial_bytes += (int64_t)len;
+  /* Flushed per read: the log on disk is complete up to the last read even if we crash. */
+  if (job->log && (fwrite(buf, 1, len, job->log) != len || fflush(job->log) != 0)) {
+    fprintf(stderr, "run %s: cannot write the serial log: %s\n", job->run.id, strerror(errno));
+    fclose(job->log);
+    job->log = NULL;
+  }
+  detector_feed(job->det, buf, len, stamp_us - job->t0_us);
+}
+
+static void sup_event(void *userdata, const char *name) {
+  struct job *job = userdata;
+  emit(job, JOBS_EV_STATUS, json_pack("{s:s, s:s, s:s}", "id", job->run.id, "status", job->run.status, "qmp_event", name));
+}
+
+static const char *end_status(struct job *job, const struct supervisor_end *end) {
+  if (job->outcome) {
+    if (job->outcome_code)
+      set_error(job, job->outcome_code, job->outcome_message);
+    return job->outcome;
+  }
+  if (job->cancel_requested) {
+    set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",
+              job->jobs->stopping ? "the daemon stopped; QEMU was killed" : "cancelled on request; QEMU was killed");
+    return "cancelled";
+  }
+  _cleanup_(util_freep) char *msg = NULL;
+  switch (end->reason) {
+  case SUP_TIMEOUT:
+    set_error(job, "boot_timeout", end->detail);
+    return "timeout";
+  case SUP_SILENT:
+    set_error(job, "guest_silent", end->detail);
+    return "timeout";
+  case SUP_SPAWN_FAILED:
+  case SUP_START_FAILED:
+    msg = util_strdupf("%s%s%s", end->detail, end->qemu_err[0] ? ": " : "", end->qemu_err);
+    set_error(job, "qemu_start_failed", msg);
+    return "failed";
+  default:
+    break;
+  }
+  if (end->term_signal)
+    msg = util_strdupf("QEMU was killed by signal %d before the terminal marker", end->term_signal);
+  else
+    msg = util_strdupf("QEMU exited with status %d before the terminal marker%s%s", end->exit_code,
+                       end->qemu_err[0] ? ": " : "", end->qemu_err);
+  set_error(job, end->term_signal ? "qemu_crashed" : "qemu_exited", msg);
+  return "failed";
+}
+
+static void sup_ended(void *userdata, const struct supervisor_end *end) {
+  struct job *job = userdata;
+  struct run *r = &job->run;
+  detector_flush(job->det, job->last_stamp_us - job->t0_us);
+  if (end->reason != SUP_SPAWN_FAILED) {
+    r->exit_code = end->term_signal ? RUN_NULL : end->exit_code;
+    r->exit_signal = end->term_signal ? end->term_signal : RUN_NULL;
+  }
+  int cpus = detector_cpus_online(job->det);
+  r->guest_cpus_online = cpus >= 0 ? cpus : RUN_NULL;
+  json_decref(r->missing);
+  r->missing = detector_missing(job->det);
+  unlink(job->qmp_path);
+  unlink(job->serial_path);
+  finish_job(job, end_status(job, end));
+}
+
+static const char *choose_accel(struct job *job) {
+  const struct boot_spec *s = job->spec;
+  const struct host_info *host = job->jobs->host;
+  bool x86 = strcmp(s->arch, "i386") == 0 || strcmp(s->arch, "x86_64") == 0;
+  if (strcmp(s->accel, "auto") != 0) {
+    run_set_str(&job->run.accel_note, "requested");
+    return s->accel;
+  }
+  if (x86 && host->kvm_usable) {
+    run_set_str(&job->run.accel_note, "auto: the KVM probe booted a guest");
+    return "kvm";
+  }
+  _cleanup_(util_freep) char *note = util_strdupf("auto: fell back to TCG because %s",
+                                                  !x86 ? "KVM needs a guest of the host's arch" : host->kvm_reason);
+  run_set_str(&job->run.accel_note, note);
+  return "tcg";
+}
+
+static int start_supervisor(struct job *job, const char *accel) {
+  struct qemu_sockets socks = {job->qmp_path, job->serial_path};
+  struct qemu_cmd cmd;
+  int r = qemu_cmd_build(&cmd, job->spec, accel, &socks);
+  if (r < 0)
+    return r;
+  struct supervisor_config cfg = {cmd.argv, job->qmp_path, job->serial_path, (unsigned)job->spec->timeout_s * 1000u,
+                                  (unsigned)job->spec->silence_timeout_s * 1000u};
+  struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event, sup_ended};
+  r = supervisor_start(job->jobs->loop, &cfg, &cb, job, &job->sup);
+  qemu_cmd_clear(&cmd);
+  return r;
+}
+
+static void start_job(struct job *job) {
+  struct jobs *j = job->jobs;
+  j->n_queued--;
+  j->n_running++;
+  job->running = true;
+  run_set_str(&job->run.accel, choose_accel(job));
+  run_set_str(&job->run.status, "running");
+  job->run.started_us = util_wall_us();
+  job->log = fopen(job->run.serial_path, "wb");
+  save(job);
+  emit_status(job, JOBS_EV_STATUS);
+  int r = job->log ? start_supervisor(job, job->run.accel) : -errno;
+  if (r < 0) {
+    _cleanup_(util_freep) char *msg = util_strdupf("cannot start the boot: %s", strerror(-r));
+    set_error(job, "qemu_start_failed", msg);
+    finish_job(job, "failed");
+  }
+}
+
+static struct job *first_queued(struct jobs *j) {
+  for (struct job *job = j->active; job; job = job->next)
+    if (!job->running)
+      return job;
+  return NULL;
+}
+
+static void pump(struct jobs *j) {
+  /* Search afresh each time: starting a job can finish it (and others) at once. */
+  struct job *job;
+  while (!j->stopping && j->n_running < j->max_running && (job = first_queued(j)))
+    start_job(job);
+  if (j->stopping && !j->active && j->idle_cb) {
+    jobs_idle_cb cb = j->idle_cb;
+    j->idle_cb = NULL;
+    cb(j->idle_userdata);
+  }
+}
+
+struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile_set *profiles,
+                      const struct host_info *host, const struct jobs_config *cfg) {
+  struct jobs *j = calloc(1, sizeof *j);
+  if (!j)
+    return NULL;
+  *j = (struct jobs){.loop = loop, .store = store, .profiles = profiles, .host = host,
+                     .state_dir = strdup(cfg->state_dir), .max_running = cfg->max_running,
+                     .max_queued = cfg->max_queued};
+  _cleanup_(util_freep) char *runs = util_strdupf("%s/runs", cfg->state_dir);
+  _cleanup_(util_freep) char *socks = util_strdupf("%s/sock", cfg->state_dir);
+  if (!j->state_dir || util_mkdir_p(runs, 0750) < 0 || util_mkdir_p(socks, 0700) < 0) {
+    jobs_free(j);
+    return NULL;
+  }
+  return j;
+}
+
+void jobs_free(struct jobs *j) {
+  if (!j)
+    return;
+  free(j->state_dir);
+  free(j);
+}
+
+static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
+  struct job *job = calloc(1, sizeof *job);
+  if (!job)
+    return NULL;
+  job->jobs = j;
+  job->spec = spec;
+  job->profile = profile_set_find(j->profiles, spec->profile);
+  struct run *r = &job->run;
+  run_init(r);
+  if (util_new_id(r->id) < 0) {
+    free(job);
+    return NULL;
+  }
+  r->status = strdup("queued");
+  r->arch = strdup(spec->arch);
+  r->cpus = spec->cpus;
+  r->memory_mb = spec->memory_mb;
+  r->accel_requested = strdup(spec->accel);
+  r->profile = strdup(spec->profile);
+  run_set_str(&r->label, spec->label);
+  r->spec_json = json_dumps(spec->json, JSON_COMPACT | JSON_SORT_KEYS);
+  r->created_us = util_wall_us();
+  r->serial_path = util_strdupf("%s/runs/%s.serial", j->state_dir, r->id);
+  job->qmp_path = util_strdupf("%s/sock/%s.qmp", j->state_dir, r->id);
+  job->serial_path = util_strdupf("%s/sock/%s.ser", j->state_dir, r->id);
+  return job;
+}
+
+int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]) {
+  if (j->stopping || j->n_queued >= j->max_queued) {
+    bootspec_free(spec);
+    return j->stopping ? -ESHUTDOWN : -EAGAIN;
+  }
+  struct job *job = new_job(j, spec);
+  if (!job) {
+    bootspec_free(spec);
+    return -ENOMEM;
+  }
+  char *err = NULL;
+  job->det = detector_new(job->profile, spec->until, on_detector, job, &err);
+  free(err); /* the regex was validated with the request */
+  int r = job->det ? store_run_insert(j->store, &job->run) : -EINVAL;
+  if (r < 0) {
+    free_job(job);
+    return r;
+  }
+  memcpy(id, job->run.id, UTIL_ID_LEN + 1);
+  struct job **tail = &j->active;
+  while (*tail)
+    tail = &(*tail)->next;
+  *tail = job;
+  j->n_queued++;
+  pump(j);
+  return 0;
+}
+
+static struct job *find(struct jobs *j, const char *id) {
+  for (struct job *job = j->active; job; job = job->next)
+    if (strcmp(job->run.id, id) == 0)
+      return job;
+  return NULL;
+}
+
+static void cancel_job(struct job *job) {
+  job->cancel_requested = true;
+  if (job->running) {
+    supervisor_kill(job->sup);
+    return;
+  }
+  set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",
+            job->jobs->stopping ? "the daemon stopped before this run started" : "cancelled before it started");
+  finish_job(job, "cancelled");
+}
+
+int jobs_cancel(struct jobs *j, const char *id) {
+  struct job *job = find(j, id);
+  if (!job)
+    return -ENOENT;
+  cancel_job(job);
+  return 0;
+}
+
+struct jobs_sub *jobs_subscribe(struct jobs *j, const char *id, jobs_event_cb cb, void *userdata) {
+  struct job *job = find(j, id);
+  struct jobs_sub *sub = job ? calloc(1, sizeof *sub) : NULL;
+  if (!sub)
+    return NULL;
+  *sub = (struct jobs_sub){.job = job, .next = job->subs, .cb = cb, .userdata = userdata};
+  job->subs = sub;
+  return sub;
+}
+
+void jobs_unsubscribe(struct jobs_sub *sub) {
+  if (!sub)
+    return;
+  if (sub->job) {
+    for (struct jobs_sub **p = &sub->job->subs; *p; p = &(*p)->next) {
+      if (*p == sub) {
+        *p = sub->next;
+        break;
+      }
+    }
+  }
+  free(sub);
+}
+
+void jobs_counts(const struct jobs *j, int *queued, int *running) {
+  *queued = j->n_queued;
+  *running = j->n_running;
+}
+
+void jobs_shutdown(struct jobs *j, jobs_idle_cb done, void *userdata) {
+  j->stopping = true;
+  j->idle_cb = done;
+  j->idle_userdata = userdata;
+  for (struct job *job = j->active, *next; job; job = next) {
+    next = job->next;
+    if (!job->cancel_requested)
+      cancel_job(job);
+  }
+  pump(j);
+}

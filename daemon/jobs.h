@@ -1,0 +1,60 @@
+/* Boot jobs: the queue, one supervisor + detector per running boot, the run
+ * record kept current in the store, and live events for subscribers. */
+#pragma once
+#include <jansson.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "lib/bootspec.h"
+#include "lib/profile.h"
+#include "lib/store.h"
+#include "lib/util.h"
+
+struct host_info {
+  bool kvm_usable;
+  char *kvm_reason; /* why KVM is (not) usable */
+  char *qemu_version;
+};
+
+struct jobs_config {
+  const char *state_dir;
+  int max_running; /* boots at once */
+  int max_queued;  /* waiting boots before 503 */
+};
+
+enum jobs_event_kind {
+  JOBS_EV_STATUS, /* data: {"id","status"} */
+  JOBS_EV_MARKER, /* data: marker object */
+  JOBS_EV_SERIAL, /* data: {"t_ms","line"} */
+  JOBS_EV_END,    /* data: {"id","status"}; the subscription is detached after this */
+};
+
+struct jobs_event {
+  enum jobs_event_kind kind;
+  const char *run_id;
+  json_t *data; /* borrowed */
+};
+
+typedef void (*jobs_event_cb)(void *userdata, const struct jobs_event *ev);
+typedef void (*jobs_idle_cb)(void *userdata);
+
+struct jobs;
+struct jobs_sub;
+
+/* Creates the job system; nothing runs until jobs_submit. */
+struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile_set *profiles,
+                      const struct host_info *host, const struct jobs_config *cfg);
+/* Frees the job system; call after jobs_shutdown's callback (NULL is fine). */
+void jobs_free(struct jobs *j);
+/* Queues a boot (spec is stolen); id receives the run id. -EAGAIN: queue full; -ESHUTDOWN: stopping. */
+int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]);
+/* Cancels a queued or running boot (QEMU is killed). -ENOENT when it is not active. */
+int jobs_cancel(struct jobs *j, const char *id);
+/* Follows an active run's events; NULL when the run is not active. */
+struct jobs_sub *jobs_subscribe(struct jobs *j, const char *id, jobs_event_cb cb, void *userdata);
+/* Stops following (NULL is fine; safe after JOBS_EV_END). */
+void jobs_unsubscribe(struct jobs_sub *sub);
+/* Counts of queued and running boots. */
+void jobs_counts(const struct jobs *j, int *queued, int *running);
+/* Refuses new work, cancels everything, calls done once no QEMU is left. */
+void jobs_shutdown(struct jobs *j, jobs_idle_cb done, void *userdata);

@@ -1,0 +1,188 @@
+#include "daemon/server.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/rest.h"
+#include "config.h"
+#include "daemon/context.h"
+#include "daemon/http.h"
+#include "lib/util.h"
+
+struct server_opts {
+  char *listen;
+  struct ma_options ma;
+};
+
+struct server {
+  uv_loop_t *loop;
+  struct ma_context ctx;
+  struct api_ctx api;
+  struct http_server *http;
+  uv_signal_t sigterm, sigint;
+  bool stopping;
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: minix-analysisd [--listen HOST:PORT] [--state-dir DIR] [--config FILE]\n"
+             "                       [--profile-dir DIR] [--max-running N] [--max-queued N]\n"
+             "  --listen       address to serve on (default 127.0.0.1:8420)\n"
+             "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
+             "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
+             "                 max_running, max_queued); flags given on the line win\n"
+             "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
+             "  --max-queued   boots waiting before POST answers 503 (default 64)\n");
+}
+
+static int apply_config(const char *path, struct server_opts *o) {
+  json_error_t jerr;
+  json_t *cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  if (!json_is_object(cfg)) {
+    fprintf(stderr, "minix-analysisd: %s: %s\n", path, cfg ? "not a JSON object" : jerr.text);
+    json_decref(cfg);
+    return -1;
+  }
+  const char *key;
+  json_t *v;
+  int bad = 0;
+  json_object_foreach(cfg, key, v) {
+    if (strcmp(key, "listen") == 0 && json_is_string(v))
+      o->listen = strdup(json_string_value(v));
+    else if (strcmp(key, "state_dir") == 0 && json_is_string(v))
+      o->ma.state_dir = strdup(json_string_value(v));
+    else if (strcmp(key, "profile_dir") == 0 && json_is_string(v))
+      o->ma.profile_dir = strdup(json_string_value(v));
+    else if (strcmp(key, "max_running") == 0 && json_is_integer(v))
+      o->ma.max_running = (int)json_integer_value(v);
+    else if (strcmp(key, "max_queued") == 0 && json_is_integer(v))
+      o->ma.max_queued = (int)json_integer_value(v);
+    else
+      bad = fprintf(stderr, "minix-analysisd: %s: unknown key or wrong type: %s\n", path, key);
+  }
+  json_decref(cfg);
+  return bad ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv, struct server_opts *o) {
+  static const struct option longopts[] = {
+      {"listen", required_argument, 0, 'l'},      {"state-dir", required_argument, 0, 's'},
+      {"config", required_argument, 0, 'c'},      {"profile-dir", required_argument, 0, 'p'},
+      {"max-running", required_argument, 0, 'r'}, {"max-queued", required_argument, 0, 'q'},
+      {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+  struct server_opts flags = {0};
+  const char *config = NULL;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'l': flags.listen = strdup(optarg); break;
+    case 's': flags.ma.state_dir = strdup(optarg); break;
+    case 'c': config = optarg; break;
+    case 'p': flags.ma.profile_dir = strdup(optarg); break;
+    case 'r': flags.ma.max_running = atoi(optarg); break;
+    case 'q': flags.ma.max_queued = atoi(optarg); break;
+    case 'h': usage(stdout); exit(0);
+    default: usage(stderr); return -1;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "minix-analysisd: unexpected argument %s\n", argv[optind]);
+    return -1;
+  }
+  if (config && apply_config(config, o) < 0)
+    return -1;
+  /* Flags win over the config file. */
+  if (flags.listen) free(o->listen), o->listen = flags.listen;
+  if (flags.ma.state_dir) free((char *)o->ma.state_dir), o->ma.state_dir = flags.ma.state_dir;
+  if (flags.ma.profile_dir) free((char *)o->ma.profile_dir), o->ma.profile_dir = flags.ma.profile_dir;
+  if (flags.ma.max_running) o->ma.max_running = flags.ma.max_running;
+  if (flags.ma.max_queued) o->ma.max_queued = flags.ma.max_queued;
+  if (!o->listen) o->listen = strdup("127.0.0.1:8420");
+  if (!o->ma.state_dir) o->ma.state_dir = strdup("./minix-analysis-data");
+  if (o->ma.max_running <= 0) o->ma.max_running = 1;
+  if (o->ma.max_queued <= 0) o->ma.max_queued = 64;
+  return 0;
+}
+
+static int split_listen(const char *listen, char **host, int *port) {
+  const char *colon = strrchr(listen, ':');
+  char *end;
+  long p = colon ? strtol(colon + 1, &end, 10) : -1;
+  if (!colon || *end || p < 0 || p > 65535) {
+    fprintf(stderr, "minix-analysisd: --listen wants HOST:PORT, got %s\n", listen);
+    return -1;
+  }
+  *host = strndup(listen, (size_t)(colon - listen));
+  *port = (int)p;
+  return 0;
+}
+
+static void on_http_stopped(void *userdata) {
+  struct server *s = userdata;
+  uv_close((uv_handle_t *)&s->sigterm, NULL);
+  uv_close((uv_handle_t *)&s->sigint, NULL);
+}
+
+static void on_jobs_idle(void *userdata) {
+  struct server *s = userdata;
+  fprintf(stderr, "minix-analysisd: no QEMU left; exiting\n");
+  http_server_stop(s->http, on_http_stopped, s);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  struct server *s = h->data;
+  if (s->stopping)
+    return;
+  s->stopping = true;
+  fprintf(stderr, "minix-analysisd: %s: no new connections; cancelling runs\n", strsignal(signum));
+  http_server_quiesce(s->http);
+  jobs_shutdown(s->ctx.jobs, on_jobs_idle, s);
+}
+
+static int serve(struct server *s, const struct server_opts *o) {
+  char *err = NULL, *host = NULL;
+  int port;
+  if (split_listen(o->listen, &host, &port) < 0)
+    return 2;
+  int r = context_open(&s->ctx, s->loop, &o->ma, &err);
+  s->api = (struct api_ctx){s->ctx.jobs, s->ctx.store, s->ctx.profiles, &s->ctx.host, s->ctx.env};
+  if (r == 0)
+    r = http_server_start(s->loop, host, port, api_handle, api_request_completed, &s->api, &s->http, &err);
+  if (r < 0) {
+    fprintf(stderr, "minix-analysisd: %s\n", err ? err : strerror(-r));
+    free(err);
+    free(host);
+    return 1;
+  }
+  fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s; kvm: %s (%s)\n", MA_VERSION,
+          host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version,
+          s->ctx.host.kvm_usable ? "usable" : "not usable", s->ctx.host.kvm_reason);
+  free(host);
+  uv_signal_init(s->loop, &s->sigterm);
+  uv_signal_init(s->loop, &s->sigint);
+  s->sigterm.data = s->sigint.data = s;
+  uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&s->sigint, on_signal, SIGINT);
+  uv_run(s->loop, UV_RUN_DEFAULT);
+  return 0;
+}
+
+int server_main(int argc, char **argv) {
+  struct server_opts o = {0};
+  if (parse_args(argc, argv, &o) < 0)
+    return 2;
+  o.ma.run_jobs = o.ma.probe_kvm = true;
+  signal(SIGPIPE, SIG_IGN);
+  struct server s = {.loop = uv_default_loop()};
+  int status = serve(&s, &o);
+  context_close(&s.ctx);
+  uv_loop_close(s.loop);
+  free(o.listen);
+  free((char *)o.ma.state_dir);
+  free((char *)o.ma.profile_dir);
+  return status;
+}

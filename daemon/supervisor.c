@@ -1,0 +1,419 @@
+#include "daemon/supervisor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/qmp.h"
+#include "lib/util.h"
+
+#define HELPER_FLAG "--ma-exec-with-pdeathsig"
+#define CONNECT_RETRY_MS 5
+#define CONNECT_LIMIT_MS 15000
+#define QUIT_GRACE_MS 1000
+#define DRAIN_MS 500
+#define STDERR_MAX 8192
+
+enum phase { PH_CONNECTING, PH_HANDSHAKE, PH_RUNNING, PH_ENDING };
+
+struct supervisor {
+  uv_loop_t *loop;
+  uv_process_t proc;
+  uv_pipe_t err_pipe, qmp, serial;
+  uv_timer_t tick, deadline, silence;
+  int open_handles;
+  bool qmp_open, serial_open, exited, ending, stop_requested;
+  enum phase phase;
+  enum supervisor_reason reason;
+  int exit_code, term_signal;
+  int64_t spawn_us, qemu_start_us;
+  char self_exe[4096];
+  char *qmp_path, *serial_path;
+  unsigned timeout_ms, silence_ms;
+  struct qmp_framer framer;
+  char errbuf[STDERR_MAX + 1];
+  size_t errlen;
+  char detail[512];
+  char readbuf[65536];
+  struct supervisor_callbacks cb;
+  void *userdata;
+};
+
+int supervisor_exec_helper(int argc, char **argv) {
+  if (argc < 4 || strcmp(argv[1], HELPER_FLAG) != 0)
+    return -1;
+  /* The kernel kills QEMU when the daemon dies, even by SIGKILL. If the daemon
+   * died before prctl took effect, the parent is no longer the one named. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != (pid_t)atol(argv[2]))
+    _exit(127);
+  execvp(argv[3], argv + 3);
+  fprintf(stderr, "cannot execute %s: %s\n", argv[3], strerror(errno));
+  _exit(127);
+}
+
+static void on_tick(uv_timer_t *t);
+static void on_deadline(uv_timer_t *t);
+static void on_silence(uv_timer_t *t);
+
+static void set_detail(struct supervisor *s, const char *fmt, const char *arg) {
+  if (!s->detail[0])
+    snprintf(s->detail, sizeof s->detail, fmt, arg);
+}
+
+static void on_closed(uv_handle_t *h) {
+  struct supervisor *s = h->data;
+  if (--s->open_handles > 0)
+    return;
+  struct supervisor_end end = {
+      .reason = s->reason,
+      .started = s->phase >= PH_RUNNING,
+      .exit_code = s->exit_code,
+      .term_signal = s->term_signal,
+      .detail = s->detail,
+      .qemu_err = s->errbuf,
+  };
+  s->cb.ended(s->userdata, &end);
+  qmp_framer_clear(&s->framer);
+  free(s->qmp_path);
+  free(s->serial_path);
+  free(s);
+}
+
+static void close_handle(struct supervisor *s, uv_handle_t *h) {
+  if (h->data == s && !uv_is_closing(h))
+    uv_close(h, on_closed);
+}
+
+/* Only once QEMU is gone and the console drained: nothing it printed is lost. */
+static void finish(struct supervisor *s) {
+  if (s->ending)
+    return;
+  s->ending = true;
+  s->phase = s->phase >= PH_RUNNING ? PH_ENDING : s->phase;
+  uv_handle_t *handles[] = {(uv_handle_t *)&s->proc,     (uv_handle_t *)&s->err_pipe, (uv_handle_t *)&s->qmp,
+                            (uv_handle_t *)&s->serial,   (uv_handle_t *)&s->tick,     (uv_handle_t *)&s->deadline,
+                            (uv_handle_t *)&s->silence};
+  for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
+    close_handle(s, handles[i]);
+}
+
+static void maybe_finish(struct supervisor *s) {
+  if (s->exited && !s->serial_open)
+    finish(s);
+}
+
+static void kill_group(struct supervisor *s) {
+  if (!s->exited && s->proc.pid > 0)
+    kill(-s->proc.pid, SIGKILL);
+}
+
+static void end_with(struct supervisor *s, enum supervisor_reason reason, const char *detail) {
+  if (s->reason == SUP_EXITED)
+    s->reason = reason;
+  set_detail(s, "%s", detail);
+  kill_group(s);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  struct supervisor *s = h->data;
+  (void)suggested;
+  *buf = uv_buf_init(s->readbuf, sizeof s->readbuf);
+}
+
+static void on_write(uv_write_t *req, int status) {
+  (void)status;
+  free(req->data);
+  free(req);
+}
+
+static int qmp_send(struct supervisor *s, const char *execute, const char *id) {
+  char *line = qmp_command(execute, NULL, id);
+  uv_write_t *req = malloc(sizeof *req);
+  if (!line || !req) {
+    free(line);
+    free(req);
+    return -ENOMEM;
+  }
+  req->data = line;
+  uv_buf_t buf = uv_buf_init(line, (unsigned)strlen(line));
+  int r = uv_write(req, (uv_stream_t *)&s->qmp, &buf, 1, on_write);
+  if (r < 0)
+    on_write(req, r);
+  return r;
+}
+
+static void on_serial_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+  int64_t stamp = util_mono_us();
+  struct supervisor *s = st->data;
+  if (n > 0) {
+    if (s->silence_ms)
+      uv_timer_again(&s->silence);
+    s->cb.serial(s->userdata, buf->base, (size_t)n, stamp);
+  } else if (n < 0) {
+    s->serial_open = false;
+    uv_read_stop(st);
+    maybe_finish(s);
+  }
+}
+
+static int connect_unix(const char *path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -errno;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int err = -errno;
+    close(fd);
+    return err;
+  }
+  return fd;
+}
+
+static int open_stream(struct supervisor *s, uv_pipe_t *pipe, const char *path, uv_read_cb read_cb) {
+  int fd = connect_unix(path);
+  if (fd < 0)
+    return fd;
+  uv_pipe_init(s->loop, pipe, 0);
+  pipe->data = s;
+  s->open_handles++;
+  int r = uv_pipe_open(pipe, fd);
+  if (r == 0)
+    r = uv_read_start((uv_stream_t *)pipe, on_alloc, read_cb);
+  return r;
+}
+
+static void start_clock(struct supervisor *s) {
+  int64_t t0 = util_mono_us();
+  s->phase = PH_RUNNING;
+  if (s->timeout_ms)
+    uv_timer_start(&s->deadline, on_deadline, s->timeout_ms, 0);
+  if (s->silence_ms)
+    uv_timer_start(&s->silence, on_silence, s->silence_ms, s->silence_ms);
+  s->cb.started(s->userdata, t0, s->qemu_start_us);
+}
+
+static void on_return(struct supervisor *s, const struct qmp_msg *m) {
+  if (!m->id)
+    return;
+  if (strcmp(m->id, "caps") == 0) {
+    /* The console must be connected before `cont`, or early bytes are lost. */
+    int r = open_stream(s, &s->serial, s->serial_path, on_serial_read);
+    s->serial_open = r == 0;
+    if (r < 0 || qmp_send(s, "cont", "cont") < 0)
+      end_with(s, SUP_START_FAILED, "cannot connect to QEMU's serial console socket");
+  } else if (strcmp(m->id, "cont") == 0) {
+    start_clock(s);
+  } else if (strcmp(m->id, "quit") == 0) {
+    uv_timer_start(&s->tick, on_tick, QUIT_GRACE_MS, 0);
+  }
+}
+
+static void on_qmp_message(void *userdata, const char *line, size_t len) {
+  struct supervisor *s = userdata;
+  struct qmp_msg m;
+  if (qmp_parse(line, len, &m) < 0)
+    return;
+  if (m.kind == QMP_GREETING) {
+    s->qemu_start_us = util_mono_us() - s->spawn_us;
+    s->phase = PH_HANDSHAKE;
+    if (qmp_send(s, "qmp_capabilities", "caps") < 0)
+      end_with(s, SUP_START_FAILED, "cannot write to QMP");
+  } else if (m.kind == QMP_RETURN) {
+    on_return(s, &m);
+  } else if (m.kind == QMP_ERROR && s->phase < PH_RUNNING) {
+    snprintf(s->detail, sizeof s->detail, "QMP refused %s: %s", m.id ? m.id : "a command",
+             m.error_desc ? m.error_desc : m.error_class);
+    end_with(s, SUP_START_FAILED, s->detail);
+  } else if (m.kind == QMP_EVENT && s->cb.event) {
+    s->cb.event(s->userdata, m.event);
+  }
+  qmp_msg_clear(&m);
+}
+
+static void on_qmp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+  struct supervisor *s = st->data;
+  if (n > 0 && qmp_framer_feed(&s->framer, buf->base, (size_t)n, on_qmp_message, s) < 0)
+    end_with(s, SUP_START_FAILED, "QMP sent an oversized message");
+  if (n < 0) {
+    uv_read_stop(st);
+    s->qmp_open = false;
+    close_handle(s, (uv_handle_t *)st);
+  }
+}
+
+static void on_tick(uv_timer_t *t) {
+  struct supervisor *s = t->data;
+  if (s->exited) {
+    /* Drain period over: QEMU is gone, its console socket may linger. */
+    s->serial_open = false;
+    finish(s);
+    return;
+  }
+  if (s->stop_requested) {
+    kill_group(s);
+    return;
+  }
+  int r = open_stream(s, &s->qmp, s->qmp_path, on_qmp_read);
+  if (r == 0) {
+    s->qmp_open = true;
+    return;
+  }
+  if (s->qmp.data == s)
+    end_with(s, SUP_START_FAILED, "cannot read QEMU's QMP socket");
+  else if (util_mono_us() - s->spawn_us > CONNECT_LIMIT_MS * 1000)
+    end_with(s, SUP_START_FAILED, "QEMU did not open its QMP socket in time");
+  else
+    uv_timer_start(&s->tick, on_tick, CONNECT_RETRY_MS, 0);
+}
+
+static void on_deadline(uv_timer_t *t) {
+  end_with(t->data, SUP_TIMEOUT, "the run's timeout passed before the boot finished");
+}
+
+static void on_silence(uv_timer_t *t) {
+  end_with(t->data, SUP_SILENT, "the guest printed nothing for longer than silence_timeout_s");
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
+  struct supervisor *s = p->data;
+  s->exited = true;
+  s->exit_code = sig ? -1 : (int)status;
+  s->term_signal = sig;
+  if (s->phase < PH_RUNNING && s->reason == SUP_EXITED) {
+    s->reason = SUP_START_FAILED;
+    set_detail(s, "%s", "QEMU exited before the guest was started");
+  }
+  if (s->stop_requested && s->reason == SUP_EXITED)
+    s->reason = SUP_STOPPED;
+  uv_timer_stop(&s->deadline);
+  uv_timer_stop(&s->silence);
+  uv_timer_start(&s->tick, on_tick, DRAIN_MS, 0);
+  maybe_finish(s);
+}
+
+static void on_err_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+  struct supervisor *s = st->data;
+  if (n < 0) {
+    uv_read_stop(st);
+    return;
+  }
+  /* Keep the tail: QEMU's fatal message is its last line. */
+  size_t take = (size_t)n > STDERR_MAX ? STDERR_MAX : (size_t)n;
+  if (s->errlen + take > STDERR_MAX) {
+    size_t drop = s->errlen + take - STDERR_MAX;
+    memmove(s->errbuf, s->errbuf + drop, s->errlen - drop);
+    s->errlen -= drop;
+  }
+  memcpy(s->errbuf + s->errlen, buf->base + (size_t)n - take, take);
+  s->errlen += take;
+  s->errbuf[s->errlen] = '\0';
+}
+
+static void init_timer(struct supervisor *s, uv_timer_t *t) {
+  uv_timer_init(s->loop, t);
+  t->data = s;
+  s->open_handles++;
+}
+
+static int spawn(struct supervisor *s, char *const *qemu_argv) {
+  char *self = s->self_exe;
+  size_t argc = 0;
+  while (qemu_argv[argc])
+    argc++;
+  char ppid[24];
+  snprintf(ppid, sizeof ppid, "%ld", (long)getpid());
+  char **argv = calloc(argc + 4, sizeof *argv);
+  if (!argv)
+    return -ENOMEM;
+  argv[0] = self;
+  argv[1] = (char *)HELPER_FLAG;
+  argv[2] = ppid;
+  memcpy(argv + 3, qemu_argv, argc * sizeof *argv);
+  uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
+                                   {.flags = UV_IGNORE},
+                                   {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&s->err_pipe}};
+  /* DETACHED = setsid(): QEMU leads its own process group, killed as a whole. */
+  uv_process_options_t opt = {.exit_cb = on_exit_cb, .file = self, .args = argv, .stdio_count = 3, .stdio = stdio,
+                              .flags = UV_PROCESS_DETACHED};
+  s->spawn_us = util_mono_us();
+  int r = uv_spawn(s->loop, &s->proc, &opt);
+  free(argv);
+  return r;
+}
+
+static int check_path(const char *path) {
+  return strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path) ? 0 : -ENAMETOOLONG;
+}
+
+int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const struct supervisor_callbacks *cb,
+                     void *userdata, struct supervisor **out) {
+  if (check_path(cfg->qmp_path) < 0 || check_path(cfg->serial_path) < 0)
+    return -ENAMETOOLONG;
+  struct supervisor *s = calloc(1, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  s->loop = loop;
+  s->cb = *cb;
+  s->userdata = userdata;
+  s->reason = SUP_EXITED;
+  s->exit_code = -1;
+  s->timeout_ms = cfg->timeout_ms;
+  s->silence_ms = cfg->silence_ms;
+  ssize_t n = readlink("/proc/self/exe", s->self_exe, sizeof s->self_exe - 1);
+  if (n < 0) {
+    int err = -errno;
+    free(s);
+    return err;
+  }
+  s->self_exe[n] = '\0';
+  s->qmp_path = strdup(cfg->qmp_path);
+  s->serial_path = strdup(cfg->serial_path);
+  unlink(s->qmp_path);
+  unlink(s->serial_path);
+  init_timer(s, &s->tick);
+  init_timer(s, &s->deadline);
+  init_timer(s, &s->silence);
+  uv_pipe_init(loop, &s->err_pipe, 0);
+  s->err_pipe.data = s;
+  s->open_handles++;
+  int r = spawn(s, cfg->argv);
+  /* A failed uv_spawn still initialises the handle; it must be closed too. */
+  s->proc.data = s;
+  s->open_handles++;
+  if (r < 0) {
+    s->reason = SUP_SPAWN_FAILED;
+    snprintf(s->detail, sizeof s->detail, "cannot start %s: %s", cfg->argv[0], uv_strerror(r));
+    s->exited = true;
+    finish(s);
+  } else {
+    uv_read_start((uv_stream_t *)&s->err_pipe, on_alloc, on_err_read);
+    uv_timer_start(&s->tick, on_tick, CONNECT_RETRY_MS, 0);
+  }
+  *out = s;
+  return 0;
+}
+
+void supervisor_quit(struct supervisor *s) {
+  if (s->exited || s->stop_requested)
+    return;
+  s->stop_requested = true;
+  if (s->qmp_open && qmp_send(s, "quit", "quit") == 0)
+    uv_timer_start(&s->tick, on_tick, QUIT_GRACE_MS, 0);
+  else
+    kill_group(s);
+}
+
+void supervisor_kill(struct supervisor *s) {
+  s->stop_requested = true;
+  kill_group(s);
+}
+
+int supervisor_pid(const struct supervisor *s) { return s->exited ? 0 : s->proc.pid; }

@@ -1,0 +1,58 @@
+/* Supervises one QEMU process: spawn paused, QMP handshake, `cont` = t0, the
+ * serial console stamped per read, deadlines, and a clean end. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+enum supervisor_reason {
+  SUP_EXITED,        /* QEMU exited on its own after t0 */
+  SUP_SPAWN_FAILED,  /* the process could not be started */
+  SUP_START_FAILED,  /* QEMU died or QMP failed before t0 */
+  SUP_TIMEOUT,       /* the run's deadline passed; QEMU was killed */
+  SUP_SILENT,        /* the console was silent too long; QEMU was killed */
+  SUP_STOPPED,       /* supervisor_quit/kill was asked for */
+};
+
+struct supervisor_end {
+  enum supervisor_reason reason;
+  bool started;         /* t0 happened */
+  int exit_code;        /* -1 when killed by a signal or never ran */
+  int term_signal;      /* 0 when it exited */
+  const char *detail;   /* human-readable cause */
+  const char *qemu_err; /* what QEMU wrote to stderr (tail) */
+};
+
+struct supervisor_callbacks {
+  /* QMP acknowledged `cont`: t0 (CLOCK_MONOTONIC us); qemu_start_us = spawn to QMP greeting. */
+  void (*started)(void *userdata, int64_t t0_us, int64_t qemu_start_us);
+  /* Console bytes, stamped when the read returned. */
+  void (*serial)(void *userdata, const char *buf, size_t len, int64_t stamp_us);
+  /* A QMP event (SHUTDOWN, RESET, STOP, ...). */
+  void (*event)(void *userdata, const char *name);
+  /* Everything is closed; the supervisor is freed right after this returns. */
+  void (*ended)(void *userdata, const struct supervisor_end *end);
+};
+
+struct supervisor_config {
+  char *const *argv;       /* QEMU argv; argv[0] looked up in PATH */
+  const char *qmp_path;    /* sockets named in argv */
+  const char *serial_path;
+  unsigned timeout_ms;     /* from t0; 0 = none */
+  unsigned silence_ms;     /* max console silence after t0; 0 = none */
+};
+
+struct supervisor;
+/* Spawns QEMU; callbacks arrive on loop. Returns 0 (ended is always called) or -errno. */
+int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const struct supervisor_callbacks *cb,
+                     void *userdata, struct supervisor **out);
+/* Asks QEMU to quit through QMP, killing it if it has not gone within a second. */
+void supervisor_quit(struct supervisor *s);
+/* Kills QEMU's process group at once. */
+void supervisor_kill(struct supervisor *s);
+/* QEMU's pid, for the tests and /proc sampling. */
+int supervisor_pid(const struct supervisor *s);
+/* Entry for the re-executed helper that arms PR_SET_PDEATHSIG and execs QEMU;
+ * returns -1 when argv is not a helper invocation. Call first thing in main. */
+int supervisor_exec_helper(int argc, char **argv);

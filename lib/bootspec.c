@@ -1,0 +1,291 @@
+#include "lib/bootspec.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+enum field_type { F_STR, F_INT, F_STRARR };
+
+struct field {
+  const char *name;
+  enum field_type type;
+  size_t offset;
+  int min, max;
+};
+
+#define STR(n) {#n, F_STR, offsetof(struct boot_spec, n), 0, 0}
+#define INT(n, lo, hi) {#n, F_INT, offsetof(struct boot_spec, n), lo, hi}
+
+static const struct field fields[] = {
+    STR(arch),   INT(cpus, 1, 64),   INT(memory_mb, 16, 65536), STR(kernel),
+    {"initrd", F_STRARR, 0, 0, 0},   STR(append),               STR(iso),
+    STR(disk),   {"image", F_STR, 0, 0, 0},                     STR(profile),
+    STR(until),  STR(accel),         INT(timeout_s, 1, 3600),   INT(silence_timeout_s, 1, 3600),
+    STR(label),
+};
+
+static const struct {
+  const char *arch, *binary;
+} arches[] = {
+    {"i386", "qemu-system-i386"},
+    {"x86_64", "qemu-system-x86_64"},
+    {"arm", "qemu-system-arm"},
+    {"aarch64", "qemu-system-aarch64"},
+};
+
+const char *bootspec_qemu_binary(const char *arch) {
+  for (size_t i = 0; arch && i < sizeof arches / sizeof arches[0]; i++)
+    if (strcmp(arches[i].arch, arch) == 0)
+      return arches[i].binary;
+  return NULL;
+}
+
+static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
+  ma_error_set(err, 400, code, field, "%s", msg);
+  return -EINVAL;
+}
+
+static int set_strarr(struct boot_spec *s, json_t *v, struct ma_error *err) {
+  if (!json_is_array(v))
+    return bad(err, "wrong_type", "initrd", "initrd must be an array of absolute paths");
+  s->n_initrd = json_array_size(v);
+  s->initrd = calloc(s->n_initrd + 1, sizeof *s->initrd);
+  for (size_t i = 0; s->initrd && i < s->n_initrd; i++) {
+    json_t *item = json_array_get(v, i);
+    if (!json_is_string(item))
+      return bad(err, "wrong_type", "initrd", "initrd must be an array of absolute paths");
+    s->initrd[i] = strdup(json_string_value(item));
+  }
+  return s->initrd ? 0 : -ENOMEM;
+}
+
+static int set_field(struct boot_spec *s, const struct field *f, json_t *v, struct ma_error *err) {
+  if (f->type == F_STRARR)
+    return set_strarr(s, v, err);
+  if (f->type == F_STR) {
+    if (!json_is_string(v)) {
+      ma_error_set(err, 400, "wrong_type", f->name, "%s must be a string", f->name);
+      return -EINVAL;
+    }
+    if (f->offset)
+      *(char **)((char *)s + f->offset) = strdup(json_string_value(v));
+    return 0;
+  }
+  json_int_t n = json_integer_value(v);
+  if (!json_is_integer(v)) {
+    ma_error_set(err, 400, "wrong_type", f->name, "%s must be an integer", f->name);
+    return -EINVAL;
+  }
+  if (n < f->min || n > f->max) {
+    ma_error_set(err, 400, "out_of_range", f->name, "%s must be between %d and %d, got %lld", f->name, f->min,
+                 f->max, (long long)n);
+    return -EINVAL;
+  }
+  *(int *)((char *)s + f->offset) = (int)n;
+  return 0;
+}
+
+static const struct field *find_field(const char *name) {
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    if (strcmp(fields[i].name, name) == 0)
+      return &fields[i];
+  return NULL;
+}
+
+static int read_fields(json_t *req, struct boot_spec *s, struct ma_error *err) {
+  const char *key;
+  json_t *v;
+  json_object_foreach(req, key, v) {
+    const struct field *f = find_field(key);
+    if (!f) {
+      ma_error_set(err, 400, "unknown_field", key, "unknown field \"%s\"", key);
+      return -EINVAL;
+    }
+    int r = set_field(s, f, v, err);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
+static int check_file(const char *path, const char *field, struct ma_error *err) {
+  struct stat st;
+  if (path[0] != '/') {
+    ma_error_set(err, 400, "path_not_absolute", field, "%s must be an absolute path, got \"%s\"", field, path);
+    return -EINVAL;
+  }
+  if (stat(path, &st) < 0 || access(path, R_OK) < 0) {
+    ma_error_set(err, 400, "file_not_found", field, "%s: cannot read %s: %s", field, path, strerror(errno));
+    return -EINVAL;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ma_error_set(err, 400, "not_a_file", field, "%s: %s is not a regular file", field, path);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+static int check_source(json_t *req, struct boot_spec *s, struct ma_error *err) {
+  int n = !!s->kernel + !!s->iso + !!s->disk + !!json_object_get(req, "image");
+  if (n != 1)
+    return bad(err, n ? "conflicting_fields" : "missing_field", n ? "image" : "kernel",
+               "exactly one of kernel, iso, disk or image is required");
+  if (json_object_get(req, "image"))
+    return bad(err, "not_implemented", "image", "registered images are not implemented yet; pass kernel, iso or disk");
+  if ((s->initrd || s->append) && !s->kernel)
+    return bad(err, "conflicting_fields", s->initrd ? "initrd" : "append", "initrd and append need kernel");
+  const char *paths[] = {s->kernel, s->iso, s->disk};
+  const char *names[] = {"kernel", "iso", "disk"};
+  for (size_t i = 0; i < 3; i++)
+    if (paths[i] && check_file(paths[i], names[i], err) < 0)
+      return -EINVAL;
+  for (size_t i = 0; i < s->n_initrd; i++) {
+    /* QEMU's multiboot loader splits -initrd at commas. */
+    if (strchr(s->initrd[i], ','))
+      return bad(err, "invalid_path", "initrd", "initrd paths must not contain commas");
+    if (check_file(s->initrd[i], "initrd", err) < 0)
+      return -EINVAL;
+  }
+  return 0;
+}
+
+static bool in_path(const char *binary) {
+  const char *path = getenv("PATH");
+  _cleanup_(util_freep) char *copy = strdup(path ? path : "/usr/bin:/bin");
+  char *save = NULL;
+  for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+    _cleanup_(util_freep) char *full = util_strdupf("%s/%s", dir, binary);
+    if (full && access(full, X_OK) == 0)
+      return true;
+  }
+  return false;
+}
+
+static int check_machine(struct boot_spec *s, const struct bootspec_env *env, struct ma_error *err) {
+  const char *binary = bootspec_qemu_binary(s->arch);
+  if (!binary)
+    return bad(err, "invalid_value", "arch", "arch must be one of i386, x86_64, arm, aarch64");
+  if (!in_path(binary)) {
+    ma_error_set(err, 400, "qemu_not_found", "arch", "%s is not installed (not found in PATH)", binary);
+    return -EINVAL;
+  }
+  if (strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") && strcmp(s->accel, "tcg"))
+    return bad(err, "invalid_value", "accel", "accel must be one of auto, kvm, tcg");
+  bool x86 = strcmp(s->arch, "i386") == 0 || strcmp(s->arch, "x86_64") == 0;
+  if (strcmp(s->accel, "kvm") == 0 && (!x86 || !env->kvm_usable)) {
+    ma_error_set(err, 400, "accel_unavailable", "accel", "KVM is not usable for this guest: %s",
+                 !x86 ? "guest arch differs from the host" : env->kvm_reason ? env->kvm_reason : "probe failed");
+    return -EINVAL;
+  }
+  return 0;
+}
+
+static int check_profile(struct boot_spec *s, const struct bootspec_env *env, struct ma_error *err) {
+  if (!s->profile)
+    return bad(err, "missing_field", "profile", "profile is required (e.g. \"linux\" or \"minix-3.4\")");
+  if (!profile_set_find(env->profiles, s->profile)) {
+    _cleanup_(util_freep) char *names = profile_set_names(env->profiles);
+    ma_error_set(err, 400, "unknown_profile", "profile", "unknown profile \"%s\"; known: %s", s->profile,
+                 names ? names : "");
+    return -EINVAL;
+  }
+  if (s->until) {
+    char *rerr = NULL;
+    pcre2_code *re = profile_compile(s->until, &rerr);
+    pcre2_code_free(re);
+    if (!re) {
+      ma_error_set(err, 400, "invalid_regex", "until", "until: %s", rerr);
+      free(rerr);
+      return -EINVAL;
+    }
+  }
+  return 0;
+}
+
+static void apply_defaults(struct boot_spec *s) {
+  if (!s->arch)
+    s->arch = strdup("x86_64");
+  if (!s->accel)
+    s->accel = strdup("auto");
+  if (!s->cpus)
+    s->cpus = 1;
+  if (!s->memory_mb)
+    s->memory_mb = 256;
+  if (!s->timeout_s)
+    s->timeout_s = 120;
+}
+
+static json_t *spec_json(const struct boot_spec *s) {
+  json_t *j = json_pack("{s:s, s:i, s:i, s:s, s:s, s:i}", "arch", s->arch, "cpus", s->cpus, "memory_mb",
+                        s->memory_mb, "profile", s->profile, "accel", s->accel, "timeout_s", s->timeout_s);
+  const char *opt_keys[] = {"kernel", "append", "iso", "disk", "until", "label"};
+  const char *opt_vals[] = {s->kernel, s->append, s->iso, s->disk, s->until, s->label};
+  for (size_t i = 0; i < 6; i++)
+    if (opt_vals[i])
+      json_object_set_new(j, opt_keys[i], json_string(opt_vals[i]));
+  if (s->initrd) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < s->n_initrd; i++)
+      json_array_append_new(arr, json_string(s->initrd[i]));
+    json_object_set_new(j, "initrd", arr);
+  }
+  if (s->silence_timeout_s)
+    json_object_set_new(j, "silence_timeout_s", json_integer(s->silence_timeout_s));
+  return j;
+}
+
+int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_spec **out, struct ma_error *err) {
+  if (!json_is_object(req))
+    return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
+  struct boot_spec *s = calloc(1, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  int r = read_fields(req, s, err);
+  if (r == 0) {
+    apply_defaults(s);
+    r = check_profile(s, env, err);
+  }
+  if (r == 0)
+    r = check_machine(s, env, err);
+  if (r == 0)
+    r = check_source(req, s, err);
+  if (r < 0) {
+    bootspec_free(s);
+    return r;
+  }
+  s->json = spec_json(s);
+  *out = s;
+  return 0;
+}
+
+int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env, struct boot_spec **out,
+                   struct ma_error *err) {
+  json_error_t jerr;
+  json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!req) {
+    ma_error_set(err, 400, "invalid_json", NULL, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+    return -EINVAL;
+  }
+  int r = bootspec_from_json(req, env, out, err);
+  json_decref(req);
+  return r;
+}
+
+void bootspec_free(struct boot_spec *s) {
+  if (!s)
+    return;
+  char **strs[] = {&s->arch, &s->kernel, &s->append, &s->iso, &s->disk, &s->profile, &s->until, &s->accel, &s->label};
+  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+    free(*strs[i]);
+  for (size_t i = 0; s->initrd && i < s->n_initrd; i++)
+    free(s->initrd[i]);
+  free(s->initrd);
+  json_decref(s->json);
+  free(s);
+}

@@ -1,0 +1,37 @@
+/* Boot requests: validation of the JSON body (REST, MCP and CLI share it)
+ * into a boot_spec with defaults applied. Nothing starts before this passes. */
+#pragma once
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/error.h"
+#include "lib/profile.h"
+
+struct boot_spec {
+  char *arch;
+  int cpus, memory_mb;
+  char *kernel, *append, *iso, *disk;
+  char **initrd;
+  size_t n_initrd;
+  char *profile, *until, *accel, *label;
+  int timeout_s;
+  int silence_timeout_s; /* 0: no limit on console silence */
+  json_t *json;          /* the request as validated, defaults filled in */
+};
+
+struct bootspec_env {
+  const struct profile_set *profiles;
+  bool kvm_usable;
+  const char *kvm_reason;
+};
+
+/* Validates body; on success *out is a new spec, else -EINVAL with err filled (HTTP 400). */
+int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env, struct boot_spec **out,
+                   struct ma_error *err);
+/* Same, from an already parsed JSON object (not stolen). */
+int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_spec **out, struct ma_error *err);
+/* Frees a spec (NULL is fine). */
+void bootspec_free(struct boot_spec *s);
+/* The qemu-system binary name for an arch ("qemu-system-x86_64"), or NULL. */
+const char *bootspec_qemu_binary(const char *arch);

@@ -1,0 +1,207 @@
+#include "lib/detector.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+enum esc_state { ESC_NONE, ESC_START, ESC_CSI, ESC_OSC };
+
+struct detector {
+  const struct profile *profile;
+  struct profile_marker until; /* used when an until regex was given */
+  const struct profile_marker **markers;
+  size_t n_markers, terminal;
+  bool *seen;
+  bool done, failed;
+  pcre2_match_data *md;
+  char line[DETECTOR_LINE_MAX + 1];
+  size_t len, partial_checked;
+  enum esc_state esc;
+  int cpus_value, cpus_count;
+  detector_cb cb;
+  void *userdata;
+};
+
+static int setup_markers(struct detector *d, const char *until, char **err) {
+  const struct profile *p = d->profile;
+  d->n_markers = p->n_markers + (until ? 1 : 0);
+  d->markers = calloc(d->n_markers, sizeof *d->markers);
+  d->seen = calloc(d->n_markers, sizeof *d->seen);
+  if (!d->markers || !d->seen)
+    return -1;
+  for (size_t i = 0; i < p->n_markers; i++)
+    d->markers[i] = &p->markers[i];
+  d->terminal = p->terminal;
+  if (!until)
+    return 0;
+  d->until.re = profile_compile(until, err);
+  if (!d->until.re)
+    return -1;
+  d->until.name = (char *)DETECTOR_UNTIL_NAME;
+  d->until.required = true;
+  /* A user's terminal regex may well be a prompt without a newline. */
+  d->until.prompt = true;
+  d->terminal = p->n_markers;
+  d->markers[d->terminal] = &d->until;
+  return 0;
+}
+
+struct detector *detector_new(const struct profile *p, const char *until, detector_cb cb, void *userdata,
+                              char **err) {
+  struct detector *d = calloc(1, sizeof *d);
+  if (!d)
+    return NULL;
+  d->profile = p;
+  d->cb = cb;
+  d->userdata = userdata;
+  d->cpus_value = -1;
+  d->md = pcre2_match_data_create(10, NULL);
+  if (!d->md || setup_markers(d, until, err) < 0) {
+    detector_free(d);
+    return NULL;
+  }
+  return d;
+}
+
+void detector_free(struct detector *d) {
+  if (!d)
+    return;
+  pcre2_code_free(d->until.re);
+  pcre2_match_data_free(d->md);
+  free(d->markers);
+  free(d->seen);
+  free(d);
+}
+
+static bool match(struct detector *d, const pcre2_code *re) {
+  return pcre2_match(re, (PCRE2_SPTR)d->line, d->len, 0, 0, d->md, NULL) >= 0;
+}
+
+static void emit(struct detector *d, enum detector_event_kind kind, const char *name, int64_t t_us, bool terminal) {
+  struct detector_event ev = {kind, name, t_us, d->line, terminal};
+  d->cb(d->userdata, &ev);
+}
+
+static void match_markers(struct detector *d, int64_t t_us, bool complete) {
+  for (size_t i = 0; i < d->n_markers && !d->done; i++) {
+    const struct profile_marker *m = d->markers[i];
+    if (d->seen[i] || (!complete && !m->prompt) || !match(d, m->re))
+      continue;
+    d->seen[i] = true;
+    d->done = i == d->terminal;
+    emit(d, DETECTOR_MARKER, m->name, t_us, d->done);
+  }
+}
+
+static void match_cpus(struct detector *d) {
+  const struct profile *p = d->profile;
+  if (!p->cpus_re || !match(d, p->cpus_re))
+    return;
+  if (p->cpus_mode == PROFILE_CPUS_COUNT) {
+    d->cpus_count++;
+    return;
+  }
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(d->md);
+  if (pcre2_get_ovector_count(d->md) > 1 && ov[2] != PCRE2_UNSET)
+    d->cpus_value = atoi(d->line + ov[2]);
+}
+
+static void match_failures(struct detector *d, int64_t t_us) {
+  for (size_t i = 0; i < d->profile->n_failures && !d->failed; i++) {
+    if (!match(d, d->profile->failures[i].re))
+      continue;
+    d->failed = true;
+    emit(d, DETECTOR_FAILURE, d->profile->failures[i].name, t_us, false);
+  }
+}
+
+static void complete_line(struct detector *d, int64_t t_us) {
+  d->line[d->len] = '\0';
+  emit(d, DETECTOR_LINE, NULL, t_us, false);
+  /* Markers, CPU counts and failures are boot facts: once the boot has ended
+   * (terminal marker or failure), later lines are only logged. */
+  if (!d->done && !d->failed) {
+    match_cpus(d);
+    match_failures(d, t_us);
+    if (!d->failed)
+      match_markers(d, t_us, true);
+  }
+  d->len = 0;
+  d->partial_checked = 0;
+}
+
+static void push_text(struct detector *d, unsigned char c, int64_t t_us) {
+  if (c == '\n') {
+    complete_line(d, t_us);
+    return;
+  }
+  if (c == '\r' || c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f)
+    return;
+  d->line[d->len++] = (char)c;
+  if (d->len == DETECTOR_LINE_MAX)
+    complete_line(d, t_us);
+}
+
+static void push_byte(struct detector *d, unsigned char c, int64_t t_us) {
+  switch (d->esc) {
+  case ESC_NONE:
+    if (c == 0x1b)
+      d->esc = ESC_START;
+    else
+      push_text(d, c, t_us);
+    break;
+  case ESC_START:
+    d->esc = c == '[' ? ESC_CSI : c == ']' ? ESC_OSC : ESC_NONE;
+    break;
+  case ESC_CSI:
+    if (c >= 0x40 && c <= 0x7e)
+      d->esc = ESC_NONE;
+    break;
+  case ESC_OSC:
+    if (c == 0x07)
+      d->esc = ESC_NONE;
+    else if (c == 0x1b)
+      d->esc = ESC_START;
+    break;
+  }
+}
+
+void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us) {
+  const unsigned char *p = buf;
+  for (size_t i = 0; i < len; i++)
+    push_byte(d, p[i], t_us);
+  /* Prompts never end in a newline: try prompt markers on the unfinished line
+   * now, so they are stamped with the read that completed them. Other markers
+   * match whole lines: their match completes with the newline. */
+  if (d->len > d->partial_checked && !d->done && !d->failed) {
+    d->line[d->len] = '\0';
+    match_markers(d, t_us, false);
+    d->partial_checked = d->len;
+  }
+}
+
+void detector_flush(struct detector *d, int64_t t_us) {
+  if (d->len > 0)
+    complete_line(d, t_us);
+}
+
+bool detector_done(const struct detector *d) { return d->done; }
+
+int detector_cpus_online(const struct detector *d) {
+  const struct profile *p = d->profile;
+  if (p->cpus_mode == PROFILE_CPUS_VALUE && d->cpus_value >= 0)
+    return d->cpus_value;
+  if (p->cpus_mode == PROFILE_CPUS_COUNT && d->cpus_count > 0)
+    return d->cpus_count;
+  /* "Nothing printed" only means something about a boot that got all the way. */
+  return d->done ? p->cpus_when_absent : -1;
+}
+
+json_t *detector_missing(const struct detector *d) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < d->n_markers; i++)
+    if (d->markers[i]->required && !d->seen[i])
+      json_array_append_new(arr, json_string(d->markers[i]->name));
+  return arr;
+}

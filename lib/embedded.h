@@ -1,0 +1,14 @@
+/* Text files compiled into the binaries (see schema/embed.py). */
+#pragma once
+#include <stddef.h>
+
+struct embedded_file {
+  const char *name;
+  const char *text;
+  size_t len;
+};
+
+/* SQL migrations, ordered by file name; terminated by a NULL name. */
+extern const struct embedded_file embedded_migrations[];
+/* Built-in marker profiles; terminated by a NULL name. */
+extern const struct embedded_file embedded_profiles[];

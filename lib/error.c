@@ -1,0 +1,23 @@
+#include "lib/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void ma_error_set(struct ma_error *e, int http_status, const char *code, const char *field, const char *fmt, ...) {
+  if (!e)
+    return;
+  e->http_status = http_status;
+  snprintf(e->code, sizeof e->code, "%s", code);
+  snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->message, sizeof e->message, fmt, ap);
+  va_end(ap);
+}
+
+json_t *ma_error_json(const struct ma_error *e) {
+  json_t *inner = json_pack("{s:s, s:s}", "code", e->code, "message", e->message);
+  if (e->field[0])
+    json_object_set_new(inner, "field", json_string(e->field));
+  return json_pack("{s:o}", "error", inner);
+}

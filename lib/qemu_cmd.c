@@ -1,0 +1,159 @@
+#include "lib/qemu_cmd.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+int qemu_cmd_add(struct qemu_cmd *cmd, const char *arg) {
+  if (cmd->argc + 2 > cmd->cap) {
+    size_t cap = cmd->cap ? cmd->cap * 2 : 32;
+    char **argv = realloc(cmd->argv, cap * sizeof *argv);
+    if (!argv)
+      return -ENOMEM;
+    cmd->argv = argv;
+    cmd->cap = cap;
+  }
+  cmd->argv[cmd->argc] = strdup(arg);
+  if (!cmd->argv[cmd->argc])
+    return -ENOMEM;
+  cmd->argv[++cmd->argc] = NULL;
+  return 0;
+}
+
+static int add_owned(struct qemu_cmd *cmd, char *arg) {
+  int r = arg ? qemu_cmd_add(cmd, arg) : -ENOMEM;
+  free(arg);
+  return r;
+}
+
+static int add_list(struct qemu_cmd *cmd, const char *const *args) {
+  for (; *args; args++) {
+    int r = qemu_cmd_add(cmd, *args);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
+char *qemu_opt_escape(const char *value) {
+  size_t extra = 0;
+  for (const char *p = value; *p; p++)
+    extra += *p == ',';
+  char *out = malloc(strlen(value) + extra + 1), *o = out;
+  for (const char *p = value; out && *p; p++) {
+    *o++ = *p;
+    if (*p == ',')
+      *o++ = ',';
+  }
+  if (out)
+    *o = '\0';
+  return out;
+}
+
+static int add_plumbing(struct qemu_cmd *cmd, const struct qemu_sockets *socks) {
+  _cleanup_(util_freep) char *qmp = qemu_opt_escape(socks->qmp_path);
+  _cleanup_(util_freep) char *ser = qemu_opt_escape(socks->serial_path);
+  if (!qmp || !ser)
+    return -ENOMEM;
+  /* -S: nothing runs until QMP `cont`, so no console byte is lost before we listen. */
+  static const char *const fixed[] = {"-S", "-nodefaults", "-no-user-config", "-display", "none", "-monitor",
+                                      "none", "-no-reboot", NULL};
+  int r = add_list(cmd, fixed);
+  if (r == 0)
+    r = qemu_cmd_add(cmd, "-qmp");
+  if (r == 0)
+    r = add_owned(cmd, util_strdupf("unix:%s,server=on,wait=off", qmp));
+  if (r == 0)
+    r = qemu_cmd_add(cmd, "-chardev");
+  if (r == 0)
+    r = add_owned(cmd, util_strdupf("socket,id=ser0,path=%s,server=on,wait=off", ser));
+  if (r == 0)
+    r = add_list(cmd, (const char *const[]){"-serial", "chardev:ser0", NULL});
+  return r;
+}
+
+static int add_machine(struct qemu_cmd *cmd, const struct boot_spec *spec, const char *accel) {
+  bool kvm = strcmp(accel, "kvm") == 0;
+  bool x86 = strcmp(spec->arch, "i386") == 0 || strcmp(spec->arch, "x86_64") == 0;
+  int r = add_list(cmd, (const char *const[]){"-accel", kvm ? "kvm" : "tcg", NULL});
+  if (r == 0 && kvm)
+    r = add_list(cmd, (const char *const[]){"-cpu", "host", NULL});
+  if (r == 0 && !x86)
+    r = add_list(cmd, (const char *const[]){"-M", "virt", NULL});
+  if (r == 0 && strcmp(spec->arch, "aarch64") == 0 && !kvm)
+    r = add_list(cmd, (const char *const[]){"-cpu", "cortex-a57", NULL});
+  /* Lets test guests end QEMU with a status of their choice. */
+  if (r == 0 && x86)
+    r = add_list(cmd, (const char *const[]){"-device", "isa-debug-exit,iobase=0xf4,iosize=4", NULL});
+  if (r == 0)
+    r = add_list(cmd, (const char *const[]){"-smp", NULL});
+  if (r == 0)
+    r = add_owned(cmd, util_strdupf("%d", spec->cpus));
+  if (r == 0)
+    r = qemu_cmd_add(cmd, "-m");
+  if (r == 0)
+    r = add_owned(cmd, util_strdupf("%d", spec->memory_mb));
+  return r;
+}
+
+static char *join_initrd(const struct boot_spec *spec) {
+  char *out = strdup("");
+  for (size_t i = 0; out && i < spec->n_initrd; i++) {
+    char *next = util_strdupf("%s%s%s", out, i ? "," : "", spec->initrd[i]);
+    free(out);
+    out = next;
+  }
+  return out;
+}
+
+static int add_kernel(struct qemu_cmd *cmd, const struct boot_spec *spec) {
+  int r = add_list(cmd, (const char *const[]){"-kernel", spec->kernel, NULL});
+  if (r == 0 && spec->n_initrd) {
+    r = qemu_cmd_add(cmd, "-initrd");
+    if (r == 0)
+      r = add_owned(cmd, join_initrd(spec));
+  }
+  if (r == 0 && spec->append)
+    r = add_list(cmd, (const char *const[]){"-append", spec->append, NULL});
+  return r;
+}
+
+static int add_media(struct qemu_cmd *cmd, const struct boot_spec *spec) {
+  if (spec->kernel)
+    return add_kernel(cmd, spec);
+  if (spec->iso)
+    return add_list(cmd, (const char *const[]){"-cdrom", spec->iso, "-boot", "d", NULL});
+  _cleanup_(util_freep) char *file = qemu_opt_escape(spec->disk);
+  if (!file)
+    return -ENOMEM;
+  /* snapshot=on: a measurement never writes to the user's disk image. */
+  int r = qemu_cmd_add(cmd, "-drive");
+  if (r == 0)
+    r = add_owned(cmd, util_strdupf("file=%s,snapshot=on", file));
+  return r;
+}
+
+int qemu_cmd_build(struct qemu_cmd *cmd, const struct boot_spec *spec, const char *accel,
+                   const struct qemu_sockets *socks) {
+  memset(cmd, 0, sizeof *cmd);
+  int r = qemu_cmd_add(cmd, bootspec_qemu_binary(spec->arch));
+  if (r == 0)
+    r = add_plumbing(cmd, socks);
+  if (r == 0)
+    r = add_machine(cmd, spec, accel);
+  if (r == 0)
+    r = add_media(cmd, spec);
+  if (r < 0)
+    qemu_cmd_clear(cmd);
+  return r;
+}
+
+void qemu_cmd_clear(struct qemu_cmd *cmd) {
+  for (size_t i = 0; i < cmd->argc; i++)
+    free(cmd->argv[i]);
+  free(cmd->argv);
+  memset(cmd, 0, sizeof *cmd);
+}

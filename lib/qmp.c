@@ -1,0 +1,111 @@
+#include "lib/qmp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QMP_MAX_MESSAGE (1u << 20)
+
+static int parse_event(json_t *root, struct qmp_msg *m) {
+  m->kind = QMP_EVENT;
+  m->event = json_string_value(json_object_get(root, "event"));
+  json_t *ts = json_object_get(root, "timestamp");
+  json_t *secs = json_object_get(ts, "seconds"), *usecs = json_object_get(ts, "microseconds");
+  if (json_is_integer(secs) && json_is_integer(usecs))
+    m->event_wall_us = json_integer_value(secs) * 1000000 + json_integer_value(usecs);
+  return m->event ? 0 : -EINVAL;
+}
+
+static int parse_error(json_t *err, struct qmp_msg *m) {
+  m->kind = QMP_ERROR;
+  m->error_class = json_string_value(json_object_get(err, "class"));
+  m->error_desc = json_string_value(json_object_get(err, "desc"));
+  return m->error_class ? 0 : -EINVAL;
+}
+
+int qmp_parse(const char *text, size_t len, struct qmp_msg *out) {
+  memset(out, 0, sizeof *out);
+  json_t *root = json_loadb(text, len, 0, NULL);
+  if (!json_is_object(root)) {
+    json_decref(root);
+    return -EINVAL;
+  }
+  out->root = root;
+  out->id = json_string_value(json_object_get(root, "id"));
+  int r = -EINVAL;
+  json_t *v;
+  if ((v = json_object_get(root, "QMP")) && json_is_object(v)) {
+    out->kind = QMP_GREETING;
+    r = 0;
+  } else if ((v = json_object_get(root, "return"))) {
+    out->kind = QMP_RETURN;
+    out->ret = v;
+    r = 0;
+  } else if ((v = json_object_get(root, "error")) && json_is_object(v)) {
+    r = parse_error(v, out);
+  } else if (json_object_get(root, "event")) {
+    r = parse_event(root, out);
+  }
+  if (r < 0)
+    qmp_msg_clear(out);
+  return r;
+}
+
+void qmp_msg_clear(struct qmp_msg *m) {
+  json_decref(m->root);
+  memset(m, 0, sizeof *m);
+}
+
+char *qmp_command(const char *execute, json_t *args, const char *id) {
+  json_t *cmd = json_pack("{s:s}", "execute", execute);
+  if (args)
+    json_object_set_new(cmd, "arguments", args);
+  if (id)
+    json_object_set_new(cmd, "id", json_string(id));
+  char *body = json_dumps(cmd, JSON_COMPACT);
+  json_decref(cmd);
+  if (!body)
+    return NULL;
+  size_t n = strlen(body);
+  char *line = realloc(body, n + 2);
+  if (!line) {
+    free(body);
+    return NULL;
+  }
+  line[n] = '\n';
+  line[n + 1] = '\0';
+  return line;
+}
+
+int qmp_framer_feed(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb, void *userdata) {
+  if (f->len + len > QMP_MAX_MESSAGE)
+    return -E2BIG;
+  if (f->len + len > f->cap) {
+    size_t cap = f->cap ? f->cap : 4096;
+    while (cap < f->len + len)
+      cap *= 2;
+    char *nb = realloc(f->buf, cap);
+    if (!nb)
+      return -ENOMEM;
+    f->buf = nb;
+    f->cap = cap;
+  }
+  memcpy(f->buf + f->len, data, len);
+  f->len += len;
+  size_t start = 0;
+  for (size_t i = 0; i < f->len; i++) {
+    if (f->buf[i] != '\n')
+      continue;
+    if (i > start)
+      cb(userdata, f->buf + start, i - start);
+    start = i + 1;
+  }
+  memmove(f->buf, f->buf + start, f->len - start);
+  f->len -= start;
+  return 0;
+}
+
+void qmp_framer_clear(struct qmp_framer *f) {
+  free(f->buf);
+  memset(f, 0, sizeof *f);
+}

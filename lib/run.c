@@ -1,0 +1,151 @@
+#include "lib/run.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *const statuses[] = {"queued", "running", "succeeded", "failed",
+                                       "timeout", "cancelled", "interrupted"};
+
+void run_init(struct run *r) {
+  memset(r, 0, sizeof *r);
+  r->qemu_start_us = r->boot_time_us = RUN_NULL;
+  r->guest_cpus_online = r->exit_code = r->exit_signal = RUN_NULL;
+}
+
+void run_clear(struct run *r) {
+  char **strs[] = {&r->status, &r->arch, &r->accel, &r->accel_requested, &r->accel_note, &r->profile, &r->label,
+                   &r->spec_json, &r->terminal_marker, &r->error_code, &r->error_message, &r->serial_path};
+  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+    free(*strs[i]);
+  for (size_t i = 0; i < r->n_markers; i++) {
+    free(r->markers[i].name);
+    free(r->markers[i].source);
+    free(r->markers[i].text);
+  }
+  free(r->markers);
+  json_decref(r->missing);
+  run_init(r);
+}
+
+void run_set_str(char **field, const char *value) {
+  char *copy = value ? strdup(value) : NULL;
+  free(*field);
+  *field = copy;
+}
+
+int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *source, const char *text) {
+  struct run_marker *m = realloc(r->markers, (r->n_markers + 1) * sizeof *m);
+  if (!m)
+    return -ENOMEM;
+  r->markers = m;
+  m = &r->markers[r->n_markers++];
+  m->name = strdup(name);
+  m->t_us = t_us;
+  m->source = strdup(source);
+  m->text = text ? strdup(text) : NULL;
+  return 0;
+}
+
+bool run_status_valid(const char *s) {
+  for (size_t i = 0; s && i < sizeof statuses / sizeof statuses[0]; i++)
+    if (strcmp(s, statuses[i]) == 0)
+      return true;
+  return false;
+}
+
+bool run_status_final(const char *s) {
+  return run_status_valid(s) && strcmp(s, "queued") != 0 && strcmp(s, "running") != 0;
+}
+
+json_t *run_json_text(const char *text, size_t len) {
+  json_t *s = json_stringn(text, len);
+  if (s)
+    return s;
+  /* Guests print arbitrary bytes; JSON needs UTF-8. */
+  char *clean = malloc(len * 3 + 1), *o = clean;
+  if (!clean)
+    return json_null();
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)text[i];
+    if (c < 0x80) {
+      *o++ = (char)c;
+    } else {
+      memcpy(o, "\xef\xbf\xbd", 3);
+      o += 3;
+    }
+  }
+  s = json_stringn(clean, (size_t)(o - clean));
+  free(clean);
+  return s ? s : json_null();
+}
+
+static json_t *time_or_null(int64_t wall_us) {
+  if (!wall_us)
+    return json_null();
+  char buf[40];
+  util_rfc3339(wall_us, buf, sizeof buf);
+  return json_string(buf);
+}
+
+static json_t *ms_or_null(int64_t us) { return us == RUN_NULL ? json_null() : json_real((double)us / 1000.0); }
+
+static json_t *int_or_null(int v) { return v == RUN_NULL ? json_null() : json_integer(v); }
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+static json_t *markers_json(const struct run *r) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < r->n_markers; i++) {
+    const struct run_marker *m = &r->markers[i];
+    json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o}", "name", m->name, "t_ms", ms_or_null(m->t_us),
+                                         "source", m->source, "text",
+                                         m->text ? run_json_text(m->text, strlen(m->text)) : json_null()));
+  }
+  return arr;
+}
+
+static json_t *unobservable_json(const struct profile *p) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < p->n_unobservable; i++) {
+    const struct profile_unobservable *u = &p->unobservable[i];
+    json_array_append_new(arr, json_pack("{s:s, s:o, s:o}", "name", u->name, "symbol", str_or_null(u->symbol),
+                                         "reason", str_or_null(u->reason)));
+  }
+  return arr;
+}
+
+static json_t *error_json(const struct run *r) {
+  if (!r->error_code)
+    return json_null();
+  return json_pack("{s:s, s:o}", "code", r->error_code, "message", str_or_null(r->error_message));
+}
+
+static json_t *exit_json(const struct run *r) {
+  if (r->exit_code == RUN_NULL && r->exit_signal == RUN_NULL)
+    return json_null();
+  return json_pack("{s:o, s:o}", "code", int_or_null(r->exit_code), "signal", int_or_null(r->exit_signal));
+}
+
+json_t *run_to_json(const struct run *r, const struct profile *profile) {
+  json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:s, s:o, s:s, s:o}", "id", r->id, "status", r->status,
+                        "arch", r->arch, "cpus", r->cpus, "memory_mb", r->memory_mb, "accel", str_or_null(r->accel),
+                        "accel_requested", r->accel_requested, "accel_note", str_or_null(r->accel_note), "profile",
+                        r->profile, "label", str_or_null(r->label));
+  json_object_set_new(j, "created_at", time_or_null(r->created_us));
+  json_object_set_new(j, "started_at", time_or_null(r->started_us));
+  json_object_set_new(j, "finished_at", time_or_null(r->finished_us));
+  json_object_set_new(j, "qemu_start_ms", ms_or_null(r->qemu_start_us));
+  json_object_set_new(j, "boot_time_ms", ms_or_null(r->boot_time_us));
+  json_object_set_new(j, "terminal_marker", str_or_null(r->terminal_marker));
+  json_object_set_new(j, "markers", markers_json(r));
+  json_object_set_new(j, "missing_markers", r->missing ? json_incref(r->missing) : json_array());
+  if (profile)
+    json_object_set_new(j, "unobservable_markers", unobservable_json(profile));
+  json_object_set_new(j, "guest_cpus_online", int_or_null(r->guest_cpus_online));
+  json_object_set_new(j, "error", error_json(r));
+  json_object_set_new(j, "exit", exit_json(r));
+  json_object_set_new(j, "serial_bytes", json_integer(r->serial_bytes));
+  json_t *spec = r->spec_json ? json_loads(r->spec_json, 0, NULL) : NULL;
+  json_object_set_new(j, "request", spec ? spec : json_null());
+  return j;
+}

@@ -1,0 +1,58 @@
+/* The run record: one boot measurement, as stored and as served (contract fields). */
+#pragma once
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/profile.h"
+#include "lib/util.h"
+
+#define RUN_NULL (-1) /* value of an integer field that is JSON null */
+
+struct run_marker {
+  char *name;
+  int64_t t_us; /* relative to t0 */
+  char *source; /* "serial" or "symbol" */
+  char *text;
+};
+
+struct run {
+  char id[UTIL_ID_LEN + 1];
+  char *status;
+  char *arch;
+  int cpus, memory_mb;
+  char *accel;           /* the accelerator used; NULL before start */
+  char *accel_requested; /* auto | kvm | tcg */
+  char *accel_note;      /* why auto chose what it chose */
+  char *profile, *label, *spec_json;
+  int64_t created_us, started_us, finished_us; /* wall clock; 0 = not yet */
+  int64_t qemu_start_us, boot_time_us;         /* RUN_NULL when unknown */
+  char *terminal_marker;
+  int guest_cpus_online; /* RUN_NULL when the profile cannot tell */
+  json_t *missing;       /* array of names, NULL until finished */
+  char *error_code, *error_message;
+  int exit_code, exit_signal; /* RUN_NULL when QEMU has not exited */
+  char *serial_path;
+  int64_t serial_bytes;
+  int64_t seq; /* store order, for cursors */
+  struct run_marker *markers;
+  size_t n_markers;
+};
+
+/* Zeroes r and sets every nullable integer to RUN_NULL. */
+void run_init(struct run *r);
+/* Frees everything r owns (r itself is not freed). */
+void run_clear(struct run *r);
+/* Replaces a string field with a copy of value (NULL allowed). */
+void run_set_str(char **field, const char *value);
+/* Appends a marker (copied). */
+int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *source, const char *text);
+/* True for succeeded, failed, timeout, cancelled and interrupted. */
+bool run_status_final(const char *status);
+/* True when s is one of the seven run statuses. */
+bool run_status_valid(const char *s);
+/* New JSON run object; profile (may be NULL) adds the phases serial cannot show. */
+json_t *run_to_json(const struct run *r, const struct profile *profile);
+/* JSON string of text, or of text with invalid UTF-8 bytes replaced by U+FFFD. */
+json_t *run_json_text(const char *text, size_t len);

@@ -1,0 +1,342 @@
+#include "lib/store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/embedded.h"
+
+#define RUN_COLUMNS                                                                                             \
+  "id, status, arch, cpus, memory_mb, accel, accel_requested, accel_note, profile, label, spec_json,"           \
+  " created_us, started_us, finished_us, qemu_start_us, boot_time_us, terminal_marker, guest_cpus_online,"      \
+  " missing_json, error_code, error_message, exit_code, exit_signal, serial_path, serial_bytes, seq"
+
+enum stmt_id { ST_INSERT, ST_UPDATE, ST_MARKER, ST_GET, ST_MARKERS, ST_LIST, ST_LIST_STATUS, ST_COUNT };
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_INSERT] = "INSERT INTO runs (id, status, arch, cpus, memory_mb, accel_requested, profile, label,"
+                  " spec_json, created_us, serial_path) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_UPDATE] = "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
+                  " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
+                  " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
+                  " serial_bytes=?16 WHERE id=?1",
+    [ST_MARKER] = "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
+    [ST_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
+    [ST_MARKERS] = "SELECT name, t_us, source, text FROM markers WHERE run_id=? ORDER BY t_us, ord",
+    [ST_LIST] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+    [ST_LIST_STATUS] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?",
+};
+
+struct store {
+  sqlite3 *db;
+  sqlite3_stmt *stmt[ST_COUNT];
+};
+
+static int sqlite_errno(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_DONE:
+  case SQLITE_ROW:
+    return 0;
+  case SQLITE_NOMEM:
+    return -ENOMEM;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return -EBUSY;
+  case SQLITE_CANTOPEN:
+  case SQLITE_PERM:
+  case SQLITE_READONLY:
+    return -EACCES;
+  case SQLITE_CONSTRAINT:
+    return -EEXIST;
+  default:
+    return -EIO;
+  }
+}
+
+static int exec(struct store *s, const char *sql, char **err) {
+  char *msg = NULL;
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK && err)
+    *err = util_strdupf("%s", msg ? msg : sqlite3_errstr(rc));
+  sqlite3_free(msg);
+  return sqlite_errno(rc);
+}
+
+int store_schema_version(struct store *s) {
+  sqlite3_stmt *st;
+  int v = -1;
+  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Migration N is the N-th file; user_version records the last one applied, each
+ * in its own transaction so a crash leaves the schema at a known version. */
+static int migrate(struct store *s, char **err) {
+  int have = store_schema_version(s);
+  int n = 0;
+  for (const struct embedded_file *f = embedded_migrations; f->name; f++) {
+    if (++n <= have)
+      continue;
+    _cleanup_(util_freep) char *sql =
+        util_strdupf("BEGIN IMMEDIATE;\n%s\nPRAGMA user_version = %d;\nCOMMIT;", f->text, n);
+    int r = sql ? exec(s, sql, err) : -ENOMEM;
+    if (r < 0) {
+      exec(s, "ROLLBACK", NULL);
+      char *inner = err ? *err : NULL;
+      if (err)
+        *err = util_strdupf("migration %s: %s", f->name, inner ? inner : "failed");
+      free(inner);
+      return r;
+    }
+  }
+  return 0;
+}
+
+static int prepare_all(struct store *s, char **err) {
+  for (int i = 0; i < ST_COUNT; i++) {
+    int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
+    if (rc != SQLITE_OK) {
+      *err = util_strdupf("preparing statement %d: %s", i, sqlite3_errmsg(s->db));
+      return sqlite_errno(rc);
+    }
+  }
+  return 0;
+}
+
+int store_open(const char *path, struct store **out, char **err) {
+  *err = NULL;
+  struct store *s = calloc(1, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  int r = sqlite_errno(rc);
+  if (r < 0)
+    *err = util_strdupf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+  if (r == 0) {
+    sqlite3_busy_timeout(s->db, 5000);
+    /* WAL + synchronous=NORMAL: a committed run survives a daemon crash; only an
+     * OS crash can lose the last transactions, never corrupt the file. */
+    r = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
+  }
+  if (r == 0)
+    r = migrate(s, err);
+  if (r == 0)
+    r = prepare_all(s, err);
+  if (r < 0) {
+    store_close(s);
+    return r;
+  }
+  *out = s;
+  return 0;
+}
+
+void store_close(struct store *s) {
+  if (!s)
+    return;
+  for (int i = 0; i < ST_COUNT; i++)
+    sqlite3_finalize(s->stmt[i]);
+  sqlite3_close(s->db);
+  free(s);
+}
+
+static sqlite3_stmt *begin(struct store *s, enum stmt_id id) {
+  sqlite3_stmt *st = s->stmt[id];
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+static void bind_int(sqlite3_stmt *st, int i, int64_t v, int64_t null_value) {
+  if (v == null_value)
+    sqlite3_bind_null(st, i);
+  else
+    sqlite3_bind_int64(st, i, v);
+}
+
+static int step_done(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int store_run_insert(struct store *s, const struct run *r) {
+  sqlite3_stmt *st = begin(s, ST_INSERT);
+  bind_text(st, 1, r->id);
+  bind_text(st, 2, r->status);
+  bind_text(st, 3, r->arch);
+  sqlite3_bind_int(st, 4, r->cpus);
+  sqlite3_bind_int(st, 5, r->memory_mb);
+  bind_text(st, 6, r->accel_requested);
+  bind_text(st, 7, r->profile);
+  bind_text(st, 8, r->label);
+  bind_text(st, 9, r->spec_json);
+  sqlite3_bind_int64(st, 10, r->created_us);
+  bind_text(st, 11, r->serial_path);
+  return step_done(st);
+}
+
+int store_run_update(struct store *s, const struct run *r) {
+  sqlite3_stmt *st = begin(s, ST_UPDATE);
+  bind_text(st, 1, r->id);
+  bind_text(st, 2, r->status);
+  bind_text(st, 3, r->accel);
+  bind_text(st, 4, r->accel_note);
+  bind_int(st, 5, r->started_us, 0);
+  bind_int(st, 6, r->finished_us, 0);
+  bind_int(st, 7, r->qemu_start_us, RUN_NULL);
+  bind_int(st, 8, r->boot_time_us, RUN_NULL);
+  bind_text(st, 9, r->terminal_marker);
+  bind_int(st, 10, r->guest_cpus_online, RUN_NULL);
+  _cleanup_(util_freep) char *missing = r->missing ? json_dumps(r->missing, JSON_COMPACT) : NULL;
+  bind_text(st, 11, missing);
+  bind_text(st, 12, r->error_code);
+  bind_text(st, 13, r->error_message);
+  bind_int(st, 14, r->exit_code, RUN_NULL);
+  bind_int(st, 15, r->exit_signal, RUN_NULL);
+  sqlite3_bind_int64(st, 16, r->serial_bytes);
+  int rc = step_done(st);
+  return rc == 0 && sqlite3_changes(s->db) == 0 ? -ENOENT : rc;
+}
+
+int store_marker_insert(struct store *s, const char *run_id, size_t ord, const struct run_marker *m) {
+  sqlite3_stmt *st = begin(s, ST_MARKER);
+  bind_text(st, 1, run_id);
+  sqlite3_bind_int64(st, 2, (int64_t)ord);
+  bind_text(st, 3, m->name);
+  sqlite3_bind_int64(st, 4, m->t_us);
+  bind_text(st, 5, m->source);
+  bind_text(st, 6, m->text);
+  return step_done(st);
+}
+
+static char *col_str(sqlite3_stmt *st, int i) {
+  const unsigned char *v = sqlite3_column_text(st, i);
+  return v ? strdup((const char *)v) : NULL;
+}
+
+static int64_t col_int(sqlite3_stmt *st, int i, int64_t null_value) {
+  return sqlite3_column_type(st, i) == SQLITE_NULL ? null_value : sqlite3_column_int64(st, i);
+}
+
+static void read_row(sqlite3_stmt *st, struct run *r) {
+  run_init(r);
+  const unsigned char *id = sqlite3_column_text(st, 0);
+  snprintf(r->id, sizeof r->id, "%s", id ? (const char *)id : "");
+  r->status = col_str(st, 1);
+  r->arch = col_str(st, 2);
+  r->cpus = sqlite3_column_int(st, 3);
+  r->memory_mb = sqlite3_column_int(st, 4);
+  r->accel = col_str(st, 5);
+  r->accel_requested = col_str(st, 6);
+  r->accel_note = col_str(st, 7);
+  r->profile = col_str(st, 8);
+  r->label = col_str(st, 9);
+  r->spec_json = col_str(st, 10);
+  r->created_us = col_int(st, 11, 0);
+  r->started_us = col_int(st, 12, 0);
+  r->finished_us = col_int(st, 13, 0);
+  r->qemu_start_us = col_int(st, 14, RUN_NULL);
+  r->boot_time_us = col_int(st, 15, RUN_NULL);
+  r->terminal_marker = col_str(st, 16);
+  r->guest_cpus_online = (int)col_int(st, 17, RUN_NULL);
+  const unsigned char *missing = sqlite3_column_text(st, 18);
+  r->missing = missing ? json_loads((const char *)missing, 0, NULL) : NULL;
+  r->error_code = col_str(st, 19);
+  r->error_message = col_str(st, 20);
+  r->exit_code = (int)col_int(st, 21, RUN_NULL);
+  r->exit_signal = (int)col_int(st, 22, RUN_NULL);
+  r->serial_path = col_str(st, 23);
+  r->serial_bytes = col_int(st, 24, 0);
+  r->seq = col_int(st, 25, 0);
+}
+
+static int read_markers(struct store *s, struct run *r) {
+  sqlite3_stmt *st = begin(s, ST_MARKERS);
+  bind_text(st, 1, r->id);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const unsigned char *text = sqlite3_column_text(st, 3);
+    int err = run_add_marker(r, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                             (const char *)sqlite3_column_text(st, 2), (const char *)text);
+    if (err < 0) {
+      sqlite3_reset(st);
+      return err;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int store_run_get(struct store *s, const char *id, struct run *out) {
+  run_init(out);
+  sqlite3_stmt *st = begin(s, ST_GET);
+  bind_text(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+  }
+  read_row(st, out);
+  sqlite3_reset(st);
+  return read_markers(s, out);
+}
+
+int store_runs_list(struct store *s, int limit, int64_t cursor, const char *status, json_t **out, int64_t *next) {
+  sqlite3_stmt *st = begin(s, status ? ST_LIST_STATUS : ST_LIST);
+  sqlite3_bind_int64(st, 1, cursor > 0 ? cursor : INT64_MAX);
+  if (status)
+    bind_text(st, 2, status);
+  /* One row more than asked tells whether another page exists. */
+  sqlite3_bind_int(st, status ? 3 : 2, limit + 1);
+  json_t *arr = json_array();
+  int rc, n = 0;
+  *next = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    struct run r;
+    read_row(st, &r);
+    if (n++ == limit) {
+      run_clear(&r);
+      break;
+    }
+    *next = r.seq;
+    json_t *j = run_to_json(&r, NULL);
+    json_object_del(j, "markers");
+    json_array_append_new(arr, j);
+    run_clear(&r);
+  }
+  if (n <= limit)
+    *next = 0;
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    json_decref(arr);
+    return sqlite_errno(rc);
+  }
+  *out = arr;
+  return 0;
+}
+
+int store_mark_interrupted(struct store *s, int64_t now_us) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "UPDATE runs SET status='interrupted', finished_us=?,"
+                              " error_code='interrupted', error_message='the daemon stopped while this run was "
+                              "queued or running' WHERE status IN ('queued','running')",
+                              -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return sqlite_errno(rc);
+  sqlite3_bind_int64(st, 1, now_us);
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? sqlite3_changes(s->db) : sqlite_errno(rc);
+}

@@ -1,0 +1,110 @@
+#include "lib/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static int64_t clock_us(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t util_mono_us(void) { return clock_us(CLOCK_MONOTONIC); }
+
+int64_t util_wall_us(void) { return clock_us(CLOCK_REALTIME); }
+
+void util_rfc3339(int64_t wall_us, char *buf, size_t n) {
+  time_t secs = (time_t)(wall_us / 1000000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char date[24];
+  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf, n, "%s.%06dZ", date, (int)(wall_us % 1000000));
+}
+
+int util_new_id(char out[UTIL_ID_LEN + 1]) {
+  unsigned char raw[UTIL_ID_LEN / 2];
+  if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+    return -errno;
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf(out + 2 * i, 3, "%02x", raw[i]);
+  return 0;
+}
+
+bool util_is_id(const char *s) {
+  size_t n = strlen(s);
+  return n == UTIL_ID_LEN && strspn(s, "0123456789abcdef") == n;
+}
+
+char *util_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  char *buf = NULL;
+  size_t size = 0, used = 0;
+  for (;;) {
+    if (used + 4096 + 1 > size) {
+      size = size ? size * 2 : 8192;
+      char *nb = realloc(buf, size);
+      if (!nb) {
+        free(buf);
+        fclose(f);
+        errno = ENOMEM;
+        return NULL;
+      }
+      buf = nb;
+    }
+    size_t got = fread(buf + used, 1, size - used - 1, f);
+    used += got;
+    if (got == 0)
+      break;
+  }
+  int err = ferror(f) ? EIO : 0;
+  fclose(f);
+  if (err) {
+    free(buf);
+    errno = err;
+    return NULL;
+  }
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  return buf;
+}
+
+int util_mkdir_p(const char *path, unsigned mode) {
+  char *copy = strdup(path);
+  if (!copy)
+    return -ENOMEM;
+  for (char *p = copy + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+      int err = -errno;
+      free(copy);
+      return err;
+    }
+    *p = '/';
+  }
+  int r = (mkdir(copy, mode) < 0 && errno != EEXIST) ? -errno : 0;
+  free(copy);
+  return r;
+}
+
+void util_freep(void *p) { free(*(void **)p); }
+
+char *util_strdupf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = NULL;
+  if (vasprintf(&s, fmt, ap) < 0)
+    s = NULL;
+  va_end(ap);
+  return s;
+}

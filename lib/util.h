@@ -1,0 +1,28 @@
+/* Small helpers shared by every component: clocks, ids, files, cleanup. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define UTIL_ID_LEN 16
+
+/* Monotonic clock in microseconds (CLOCK_MONOTONIC). */
+int64_t util_mono_us(void);
+/* Wall clock in microseconds since the Unix epoch. */
+int64_t util_wall_us(void);
+/* Formats a wall time as RFC 3339 UTC with microseconds into buf (>= 32 bytes). */
+void util_rfc3339(int64_t wall_us, char *buf, size_t n);
+/* Writes a fresh random run id (UTIL_ID_LEN lowercase hex chars + NUL). */
+int util_new_id(char out[UTIL_ID_LEN + 1]);
+/* True when s looks like an id made by util_new_id. */
+bool util_is_id(const char *s);
+/* Reads a whole file; returns NULL and sets errno on failure. */
+char *util_read_file(const char *path, size_t *len);
+/* mkdir -p; returns 0 or -errno. */
+int util_mkdir_p(const char *path, unsigned mode);
+/* For _cleanup_(util_freep) on any heap pointer. */
+void util_freep(void *p);
+/* Returns a newly allocated printf-formatted string, or NULL. */
+char *util_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
