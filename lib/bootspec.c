@@ -18,13 +18,14 @@ struct field {
   int min, max;
 };
 
+#define UNSTORED ((size_t)-1) /* validated, not kept in the spec */
 #define STR(n) {#n, F_STR, offsetof(struct boot_spec, n), 0, 0}
 #define INT(n, lo, hi) {#n, F_INT, offsetof(struct boot_spec, n), lo, hi}
 
 static const struct field fields[] = {
     STR(arch),   INT(cpus, 1, 64),   INT(memory_mb, 16, 65536), STR(kernel),
-    {"initrd", F_STRARR, 0, 0, 0},   STR(append),               STR(iso),
-    STR(disk),   {"image", F_STR, 0, 0, 0},                     STR(profile),
+    {"initrd", F_STRARR, UNSTORED, 0, 0},   STR(append),               STR(iso),
+    STR(disk),   {"image", F_STR, UNSTORED, 0, 0},                     STR(profile),
     STR(until),  STR(accel),         INT(timeout_s, 1, 3600),   INT(silence_timeout_s, 1, 3600),
     STR(label),
 };
@@ -72,7 +73,7 @@ static int set_field(struct boot_spec *s, const struct field *f, json_t *v, stru
       ma_error_set(err, 400, "wrong_type", f->name, "%s must be a string", f->name);
       return -EINVAL;
     }
-    if (f->offset)
+    if (f->offset != UNSTORED)
       *(char **)((char *)s + f->offset) = strdup(json_string_value(v));
     return 0;
   }

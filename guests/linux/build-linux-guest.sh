@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the Linux test guest: Debian's cloud kernel (apt-get download +
+# dpkg-deb -x) and a busybox-static initramfs with guests/linux/init.
+# usage: build-linux-guest.sh OUTDIR INIT_SCRIPT
+set -euo pipefail
+out=$1
+init=$2
+cache=${MA_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minix-analysis}
+mkdir -p "$cache" "$out"
+
+meta=linux-image-cloud-amd64
+pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+if [ -z "$pkg" ]; then
+  echo "build-linux-guest: apt-cache knows no $meta; run apt-get update" >&2
+  exit 1
+fi
+deb=$(ls "$cache"/"${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
+if [ -z "$deb" ]; then
+  (cd "$cache" && apt-get download "$pkg" >&2)
+  deb=$(ls "$cache"/"${pkg}"_*.deb | head -n 1)
+fi
+unpack=$(mktemp -d)
+trap 'rm -rf "$unpack"' EXIT
+dpkg-deb -x "$deb" "$unpack/kernel"
+cp "$unpack"/kernel/boot/vmlinuz-* "$out/vmlinuz"
+
+busybox=/bin/busybox
+if ! "$busybox" 2>/dev/null | grep -q 'BusyBox'; then
+  echo "build-linux-guest: $busybox missing; install busybox-static" >&2
+  exit 1
+fi
+if ldd "$busybox" >/dev/null 2>&1; then
+  echo "build-linux-guest: $busybox is dynamically linked; install busybox-static" >&2
+  exit 1
+fi
+root=$unpack/root
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc}
+cp "$busybox" "$root/bin/busybox"
+for applet in sh mount cat echo ls uname nproc poweroff; do
+  ln -s busybox "$root/bin/$applet"
+done
+install -m 0755 "$init" "$root/init"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
+echo "build-linux-guest: $(basename "$deb") -> $out/vmlinuz, $out/initramfs.cpio.gz" >&2
