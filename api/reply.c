@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/run.h"
+
 enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, json_t *body, const char *name,
                                   const char *value) {
-  char *text = json_dumps(body, JSON_COMPACT);
+  char *text = json_dumps(body, RUN_JSON_FLAGS);
   json_decref(body);
   if (!text)
     return MHD_NO;

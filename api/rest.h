@@ -13,6 +13,8 @@ struct api_ctx {
   const struct profile_set *profiles;
   const struct host_info *host;
   struct bootspec_env env;
+  void (*wake)(void *wake_data); /* after MHD_resume_connection */
+  void *wake_data;
 };
 
 struct api_route {

@@ -7,6 +7,7 @@
 #include "lib/run.h"
 
 struct sse_stream {
+  struct api_ctx *ctx;
   struct MHD_Connection *conn;
   struct jobs_sub *sub;
   char *buf;
@@ -15,7 +16,7 @@ struct sse_stream {
 };
 
 static void push(struct sse_stream *s, const char *event, json_t *data) {
-  _cleanup_(util_freep) char *json = json_dumps(data, JSON_COMPACT);
+  _cleanup_(util_freep) char *json = json_dumps(data, RUN_JSON_FLAGS);
   _cleanup_(util_freep) char *frame = json ? util_strdupf("event: %s\ndata: %s\n\n", event, json) : NULL;
   if (!frame)
     return;
@@ -40,6 +41,7 @@ static void wake(struct sse_stream *s) {
   if (s->suspended) {
     s->suspended = false;
     MHD_resume_connection(s->conn);
+    s->ctx->wake(s->ctx->wake_data);
   }
 }
 
@@ -99,6 +101,7 @@ enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn,
   if (!s)
     return MHD_NO;
   s->conn = conn;
+  s->ctx = ctx;
   struct run run;
   if (store_run_get(ctx->store, id, &run) < 0) {
     run_clear(&run);

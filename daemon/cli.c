@@ -41,7 +41,7 @@ static void usage(FILE *f) {
 }
 
 static int print_json(json_t *j) {
-  char *text = json_dumps(j, JSON_INDENT(2));
+  char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
   if (text)
     puts(text);
   free(text);

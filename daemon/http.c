@@ -85,6 +85,12 @@ int http_server_start(uv_loop_t *loop, const char *host, int port, MHD_AccessHan
   return 0;
 }
 
+void http_server_wake(void *server) {
+  struct http_server *s = server;
+  if (s)
+    uv_timer_start(&s->timer, on_timer, 0, 0);
+}
+
 int http_server_port(const struct http_server *s) { return s->port; }
 
 void http_server_quiesce(struct http_server *s) {

@@ -10,6 +10,9 @@ int http_server_start(uv_loop_t *loop, const char *host, int port, MHD_AccessHan
                       MHD_RequestCompletedCallback completed, void *cls, struct http_server **out, char **err);
 /* The port actually bound (useful with port 0). */
 int http_server_port(const struct http_server *s);
+/* Runs MHD on the next loop turn: resumed connections need it (MHD's epoll fd
+ * does not wake for them in external mode). Safe inside MHD callbacks. */
+void http_server_wake(void *server);
 /* Stops accepting new connections; requests in flight continue. */
 void http_server_quiesce(struct http_server *s);
 /* Stops the daemon, closes every connection; cb runs once the loop handles are closed. */

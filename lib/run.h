@@ -8,6 +8,9 @@
 #include "lib/profile.h"
 #include "lib/util.h"
 
+/* Times are microsecond counts shown as ms: 12 significant digits print
+ * them exactly (59.776, not 59.776000000000003). */
+#define RUN_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
 #define RUN_NULL (-1) /* value of an integer field that is JSON null */
 
 struct run_marker {

@@ -1,0 +1,91 @@
+/* Boot request validation: every user-facing 400 and the defaults. */
+#include <string.h>
+
+#include "lib/bootspec.h"
+#include "test_util.h"
+
+static struct bootspec_env env;
+static char kernel[128];
+
+static int setup(void **state) {
+  (void)state;
+  char *err = NULL;
+  env.profiles = profile_set_new(&err);
+  env.kvm_usable = false;
+  env.kvm_reason = "probe failed";
+  snprintf(kernel, sizeof kernel, "%s/tests/data/minix-3.4-synthetic.serial", getenv("MA_SOURCE_ROOT"));
+  return env.profiles ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  profile_set_free((struct profile_set *)env.profiles);
+  return 0;
+}
+
+static void expect_error(const char *body, const char *code, const char *field) {
+  struct boot_spec *spec = NULL;
+  struct ma_error err;
+  char *full = strstr(body, "KERNEL") ? NULL : strdup(body);
+  if (!full) { /* substitute a readable file for KERNEL */
+    const char *at = strstr(body, "KERNEL");
+    full = util_strdupf("%.*s%s%s", (int)(at - body), body, kernel, at + 6);
+  }
+  int r = bootspec_parse(full, strlen(full), &env, &spec, &err);
+  if (r != -22 || strcmp(err.code, code) != 0 || strcmp(err.field, field) != 0)
+    fail_msg("%s: got %d %s/%s (%s), wanted %s/%s", full, r, r ? err.code : "-", r ? err.field : "-",
+             r ? err.message : "", code, field);
+  assert_int_equal(err.http_status, 400);
+  assert_null(spec);
+  free(full);
+}
+
+static void rejects_bad_requests(void **state) {
+  (void)state;
+  expect_error("{bad", "invalid_json", "");
+  expect_error("[1]", "invalid_body", "");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"colour\":1}", "unknown_field", "colour");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"cpus\":0}", "out_of_range", "cpus");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"cpus\":65}", "out_of_range", "cpus");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"cpus\":\"2\"}", "wrong_type", "cpus");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"memory_mb\":8}", "out_of_range", "memory_mb");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"timeout_s\":3601}", "out_of_range", "timeout_s");
+  expect_error("{\"kernel\":\"/nonexistent/vmlinuz\",\"profile\":\"linux\"}", "file_not_found", "kernel");
+  expect_error("{\"kernel\":\"relative/vmlinuz\",\"profile\":\"linux\"}", "path_not_absolute", "kernel");
+  expect_error("{\"kernel\":\"/tmp\",\"profile\":\"linux\"}", "not_a_file", "kernel");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"beos\"}", "unknown_profile", "profile");
+  expect_error("{\"kernel\":\"KERNEL\"}", "missing_field", "profile");
+  expect_error("{\"profile\":\"linux\"}", "missing_field", "kernel");
+  expect_error("{\"kernel\":\"KERNEL\",\"iso\":\"KERNEL\",\"profile\":\"linux\"}", "conflicting_fields", "image");
+  expect_error("{\"iso\":\"KERNEL\",\"append\":\"x\",\"profile\":\"linux\"}", "conflicting_fields", "append");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"until\":\"([\"}", "invalid_regex", "until");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"arch\":\"sparc\"}", "invalid_value", "arch");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel\":\"hvf\"}", "invalid_value", "accel");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel\":\"kvm\"}", "accel_unavailable", "accel");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":\"/x\"}", "wrong_type", "initrd");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a,b\"]}", "invalid_path", "initrd");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"kernel\":\"KERNEL\"}", "invalid_json", "");
+  expect_error("{\"image\":\"abc\",\"profile\":\"linux\"}", "not_implemented", "image");
+}
+
+static void applies_defaults(void **state) {
+  (void)state;
+  char *body = util_strdupf("{\"kernel\":\"%s\",\"profile\":\"minix-3.4\",\"initrd\":[\"%s\"]}", kernel, kernel);
+  struct boot_spec *spec;
+  struct ma_error err;
+  assert_int_equal(bootspec_parse(body, strlen(body), &env, &spec, &err), 0);
+  assert_string_equal(spec->arch, "x86_64");
+  assert_int_equal(spec->cpus, 1);
+  assert_int_equal(spec->memory_mb, 256);
+  assert_int_equal(spec->timeout_s, 120);
+  assert_string_equal(spec->accel, "auto");
+  assert_int_equal(spec->n_initrd, 1);
+  assert_int_equal(json_integer_value(json_object_get(spec->json, "cpus")), 1);
+  bootspec_free(spec);
+  free(body);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(rejects_bad_requests), cmocka_unit_test(applies_defaults)};
+  return cmocka_run_group_tests_name("bootspec", tests, setup, teardown);
+}

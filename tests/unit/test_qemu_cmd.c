@@ -1,0 +1,83 @@
+/* QEMU argv building and the KVM probe image. */
+#include <string.h>
+
+#include "lib/probe_image.h"
+#include "lib/qemu_cmd.h"
+#include "test_util.h"
+
+static int index_of(const struct qemu_cmd *c, const char *arg) {
+  for (size_t i = 0; i < c->argc; i++)
+    if (strcmp(c->argv[i], arg) == 0)
+      return (int)i;
+  return -1;
+}
+
+static const char *after(const struct qemu_cmd *c, const char *flag) {
+  int i = index_of(c, flag);
+  assert_true(i >= 0 && (size_t)i + 1 < c->argc);
+  return c->argv[i + 1];
+}
+
+static void kernel_boot_is_paused_and_plumbed(void **state) {
+  (void)state;
+  char *initrd[] = {(char *)"/m/a", (char *)"/m/b", NULL};
+  struct boot_spec s = {.arch = (char *)"i386", .cpus = 4, .memory_mb = 512, .kernel = (char *)"/k/kernel",
+                        .initrd = initrd, .n_initrd = 2, .append = (char *)"console=tty00 x=1"};
+  struct qemu_sockets socks = {"/run/ma/q,1.qmp", "/run/ma/s.ser"};
+  struct qemu_cmd c;
+  assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
+  assert_string_equal(c.argv[0], "qemu-system-i386");
+  assert_true(index_of(&c, "-S") > 0);
+  assert_true(index_of(&c, "-no-reboot") > 0);
+  assert_string_equal(after(&c, "-qmp"), "unix:/run/ma/q,,1.qmp,server=on,wait=off");
+  assert_string_equal(after(&c, "-chardev"), "socket,id=ser0,path=/run/ma/s.ser,server=on,wait=off");
+  assert_string_equal(after(&c, "-accel"), "tcg");
+  assert_int_equal(index_of(&c, "host"), -1);
+  assert_string_equal(after(&c, "-smp"), "4");
+  assert_string_equal(after(&c, "-m"), "512");
+  assert_string_equal(after(&c, "-initrd"), "/m/a,/m/b");
+  assert_string_equal(after(&c, "-append"), "console=tty00 x=1"); /* one argv entry: no shell */
+  assert_null(c.argv[c.argc]);
+  qemu_cmd_clear(&c);
+}
+
+static void kvm_disk_and_arm(void **state) {
+  (void)state;
+  struct boot_spec s = {.arch = (char *)"x86_64", .cpus = 1, .memory_mb = 256, .disk = (char *)"/d/a,b.qcow2"};
+  struct qemu_sockets socks = {"/q", "/s"};
+  struct qemu_cmd c;
+  assert_int_equal(qemu_cmd_build(&c, &s, "kvm", &socks), 0);
+  assert_string_equal(after(&c, "-accel"), "kvm");
+  assert_string_equal(after(&c, "-cpu"), "host");
+  assert_string_equal(after(&c, "-drive"), "file=/d/a,,b.qcow2,snapshot=on");
+  qemu_cmd_clear(&c);
+  struct boot_spec arm = {.arch = (char *)"aarch64", .cpus = 2, .memory_mb = 256, .iso = (char *)"/i.iso"};
+  assert_int_equal(qemu_cmd_build(&c, &arm, "tcg", &socks), 0);
+  assert_string_equal(c.argv[0], "qemu-system-aarch64");
+  assert_string_equal(after(&c, "-M"), "virt");
+  assert_string_equal(after(&c, "-cpu"), "cortex-a57");
+  assert_string_equal(after(&c, "-cdrom"), "/i.iso");
+  assert_int_equal(index_of(&c, "isa-debug-exit,iobase=0xf4,iosize=4"), -1);
+  qemu_cmd_clear(&c);
+}
+
+static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+static void probe_image_is_valid_multiboot(void **state) {
+  (void)state;
+  uint8_t buf[PROBE_IMAGE_MAX];
+  size_t n = probe_image_build(buf);
+  assert_true(n > 32 && n <= PROBE_IMAGE_MAX);
+  assert_int_equal(get32(buf), 0x1BADB002u);
+  assert_int_equal((uint32_t)(get32(buf) + get32(buf + 4) + get32(buf + 8)), 0);
+  assert_non_null(memmem(buf, n, PROBE_IMAGE_TEXT "\n", strlen(PROBE_IMAGE_TEXT) + 1));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(kernel_boot_is_paused_and_plumbed),
+      cmocka_unit_test(kvm_disk_and_arm),
+      cmocka_unit_test(probe_image_is_valid_multiboot),
+  };
+  return cmocka_run_group_tests_name("qemu_cmd", tests, NULL, NULL);
+}

@@ -1,0 +1,159 @@
+/* Store: migration from empty, round trips, listing, crash recovery. */
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/store.h"
+#include "test_util.h"
+
+struct fixture {
+  char dir[64];
+  char path[96];
+  struct store *s;
+};
+
+static int setup(void **state) {
+  struct fixture *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/ma-store-XXXXXX");
+  assert_non_null(mkdtemp(f->dir));
+  snprintf(f->path, sizeof f->path, "%s/test.db", f->dir);
+  char *err = NULL;
+  assert_int_equal(store_open(f->path, &f->s, &err), 0);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  struct fixture *f = *state;
+  store_close(f->s);
+  char *cmd = util_strdupf("rm -rf %s", f->dir);
+  assert_int_equal(system(cmd), 0);
+  free(cmd);
+  free(f);
+  return 0;
+}
+
+static void make_run(struct run *r, const char *id, const char *status) {
+  run_init(r);
+  snprintf(r->id, sizeof r->id, "%s", id);
+  r->status = strdup(status);
+  r->arch = strdup("i386");
+  r->cpus = 2;
+  r->memory_mb = 128;
+  r->accel_requested = strdup("auto");
+  r->profile = strdup("minix-3.4");
+  r->spec_json = strdup("{\"cpus\":2}");
+  r->created_us = 1700000000000000;
+}
+
+static void migrates_from_empty(void **state) {
+  struct fixture *f = *state;
+  assert_int_equal(store_schema_version(f->s), 1);
+  /* Reopening applies nothing twice. */
+  store_close(f->s);
+  char *err = NULL;
+  assert_int_equal(store_open(f->path, &f->s, &err), 0);
+  assert_int_equal(store_schema_version(f->s), 1);
+}
+
+static void run_round_trip(void **state) {
+  struct fixture *f = *state;
+  struct run r, got;
+  make_run(&r, "00000000000000aa", "queued");
+  assert_int_equal(store_run_insert(f->s, &r), 0);
+  assert_int_equal(store_run_insert(f->s, &r), -17); /* -EEXIST: ids are unique */
+  run_add_marker(&r, "kernel_starts", 1234, "serial", "MINIX 3.4.0.");
+  run_add_marker(&r, "shell_prompt", 98765, "serial", "login: ");
+  for (size_t i = 0; i < r.n_markers; i++)
+    assert_int_equal(store_marker_insert(f->s, r.id, i, &r.markers[i]), 0);
+  run_set_str(&r.status, "succeeded");
+  run_set_str(&r.accel, "tcg");
+  r.boot_time_us = 98765;
+  r.qemu_start_us = 25000;
+  r.guest_cpus_online = 1;
+  r.exit_code = 0;
+  r.missing = json_pack("[s]", "multiuser_startup");
+  assert_int_equal(store_run_update(f->s, &r), 0);
+
+  assert_int_equal(store_run_get(f->s, r.id, &got), 0);
+  assert_string_equal(got.status, "succeeded");
+  assert_string_equal(got.accel, "tcg");
+  assert_int_equal(got.boot_time_us, 98765);
+  assert_int_equal(got.guest_cpus_online, 1);
+  assert_int_equal(got.exit_signal, RUN_NULL);
+  assert_int_equal(got.n_markers, 2);
+  assert_string_equal(got.markers[0].name, "kernel_starts");
+  assert_int_equal(got.markers[1].t_us, 98765); /* microseconds survive */
+  assert_string_equal(json_string_value(json_array_get(got.missing, 0)), "multiuser_startup");
+  json_t *j = run_to_json(&got, NULL);
+  assert_true(json_real_value(json_object_get(j, "boot_time_ms")) == 98.765);
+  assert_true(json_is_null(json_object_get(j, "error")));
+  json_decref(j);
+  run_clear(&got);
+  run_clear(&r);
+  assert_int_equal(store_run_get(f->s, "ffffffffffffffff", &got), -2);
+  run_clear(&got);
+}
+
+static void list_pages_newest_first(void **state) {
+  struct fixture *f = *state;
+  char id[17];
+  for (int i = 0; i < 5; i++) {
+    struct run r;
+    snprintf(id, sizeof id, "%016d", i);
+    make_run(&r, id, i % 2 ? "failed" : "succeeded");
+    assert_int_equal(store_run_insert(f->s, &r), 0);
+    run_clear(&r);
+  }
+  json_t *page;
+  int64_t next;
+  assert_int_equal(store_runs_list(f->s, 2, 0, NULL, &page, &next), 0);
+  assert_int_equal(json_array_size(page), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(page, 0), "id")), "0000000000000004");
+  assert_null(json_object_get(json_array_get(page, 0), "markers"));
+  assert_true(next > 0);
+  json_decref(page);
+  assert_int_equal(store_runs_list(f->s, 10, next, NULL, &page, &next), 0);
+  assert_int_equal(json_array_size(page), 3);
+  assert_int_equal(next, 0);
+  json_decref(page);
+  assert_int_equal(store_runs_list(f->s, 10, 0, "failed", &page, &next), 0);
+  assert_int_equal(json_array_size(page), 2);
+  json_decref(page);
+}
+
+static void unfinished_runs_become_interrupted(void **state) {
+  struct fixture *f = *state;
+  struct run r;
+  make_run(&r, "00000000000000bb", "running");
+  assert_int_equal(store_run_insert(f->s, &r), 0);
+  run_clear(&r);
+  make_run(&r, "00000000000000cc", "succeeded");
+  assert_int_equal(store_run_insert(f->s, &r), 0);
+  run_clear(&r);
+  assert_int_equal(store_mark_interrupted(f->s, 42), 1);
+  assert_int_equal(store_run_get(f->s, "00000000000000bb", &r), 0);
+  assert_string_equal(r.status, "interrupted");
+  assert_string_equal(r.error_code, "interrupted");
+  run_clear(&r);
+}
+
+static void unwritable_path_fails_cleanly(void **state) {
+  (void)state;
+  struct store *s = NULL;
+  char *err = NULL;
+  assert_true(store_open("/nonexistent-dir/x.db", &s, &err) < 0);
+  assert_non_null(err);
+  assert_null(s);
+  free(err);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(migrates_from_empty, setup, teardown),
+      cmocka_unit_test_setup_teardown(run_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(list_pages_newest_first, setup, teardown),
+      cmocka_unit_test_setup_teardown(unfinished_runs_become_interrupted, setup, teardown),
+      cmocka_unit_test(unwritable_path_fails_cleanly),
+  };
+  return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
