@@ -170,6 +170,7 @@ static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *con
 /* Loads a run or answers 404; returns false when it answered. */
 static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, struct run *run,
                      enum MHD_Result *result) {
+  run_init(run);
   int r = util_is_id(id) ? store_run_get(ctx->store, id, run) : -ENOENT;
   if (r == 0)
     return true;

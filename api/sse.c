@@ -37,6 +37,12 @@ static void push(struct sse_stream *s, const char *event, json_t *data) {
   s->len += n;
 }
 
+/* Same, taking ownership of data. */
+static void push_new(struct sse_stream *s, const char *event, json_t *data) {
+  push(s, event, data);
+  json_decref(data);
+}
+
 static void wake(struct sse_stream *s) {
   if (s->suspended) {
     s->suspended = false;
@@ -86,14 +92,14 @@ static void free_stream(void *cls) {
 static void replay(struct sse_stream *s, const struct run *run) {
   bool final = run_status_final(run->status);
   if (!final)
-    push(s, "status", json_pack("{s:s, s:s}", "id", run->id, "status", run->status));
+    push_new(s, "status", json_pack("{s:s, s:s}", "id", run->id, "status", run->status));
   json_t *full = run_to_json(run, NULL);
   size_t i;
   json_t *m;
   json_array_foreach(json_object_get(full, "markers"), i, m) push(s, "marker", m);
   json_decref(full);
   if (final)
-    push(s, "status", json_pack("{s:s, s:s}", "id", run->id, "status", run->status));
+    push_new(s, "status", json_pack("{s:s, s:s}", "id", run->id, "status", run->status));
 }
 
 enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id) {

@@ -193,6 +193,8 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
     return "timeout";
   case SUP_SPAWN_FAILED:
   case SUP_START_FAILED:
+    if (end->term_signal)
+      break; /* killed from outside before t0: a crash like any other */
     msg = util_strdupf("%s%s%s", end->detail, end->qemu_err[0] ? ": " : "", end->qemu_err);
     set_error(job, "qemu_start_failed", msg);
     return "failed";
@@ -200,7 +202,8 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
     break;
   }
   if (end->term_signal)
-    msg = util_strdupf("QEMU was killed by signal %d before the terminal marker", end->term_signal);
+    msg = util_strdupf("QEMU was killed by signal %d (%s) before the terminal marker", end->term_signal,
+                       strsignal(end->term_signal));
   else
     msg = util_strdupf("QEMU exited with status %d before the terminal marker%s%s", end->exit_code,
                        end->qemu_err[0] ? ": " : "", end->qemu_err);

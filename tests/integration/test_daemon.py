@@ -1,1 +1,294 @@
-import sys; sys.exit(0)
+"""The daemon end to end: real QEMU (TCG), the MINIX console fixture and a real
+Debian kernel, driven over REST exactly as a user would with curl."""
+import os
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from harness import Daemon, fixture_boot, linux_boot, qemu_pids  # noqa: E402
+
+
+def assert_markers_in_order(test, run):
+    times = [m['t_ms'] for m in run['markers']]
+    test.assertTrue(times, 'no marker observed')
+    test.assertGreater(times[0], 0)
+    # Markers completed by the same read share its stamp; otherwise time moves on.
+    test.assertEqual(times, sorted(times))
+    test.assertLess(times[0], times[-1])
+    for m in run['markers']:
+        test.assertEqual(m['source'], 'serial')
+
+
+class DaemonTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(extra_args=['--max-running', '2'])
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.d.stop()
+        log = ''.join(cls.d.log)
+        cls.d.cleanup()
+        assert code == 0, f'daemon exited {code}:\n{log}'
+        assert 'LeakSanitizer' not in log and 'runtime error' not in log, log
+
+    def test_health(self):
+        status, body, _ = self.d.json('GET', '/api/v1/health')
+        self.assertEqual(status, 200)
+        self.assertEqual(body['status'], 'ok')
+        self.assertIn('QEMU emulator version', body['qemu']['version'])
+        self.assertIsInstance(body['kvm']['usable'], bool)
+        self.assertTrue(body['kvm']['reason'])
+
+    def test_fixture_boot_succeeds(self):
+        run_id = self.d.boot(fixture_boot(cpus=2, label='fixture'))
+        run = self.d.wait(run_id)
+        self.assertEqual(run['status'], 'succeeded', run['error'])
+        assert_markers_in_order(self, run)
+        names = [m['name'] for m in run['markers']]
+        self.assertEqual(names[0], 'kernel_starts')
+        self.assertEqual(names[-1], 'shell_prompt')
+        self.assertEqual(run['boot_time_ms'], run['markers'][-1]['t_ms'])
+        self.assertEqual(run['terminal_marker'], 'shell_prompt')
+        self.assertIn(run['accel'], ('kvm', 'tcg'))
+        self.assertTrue(run['accel_note'].startswith('auto'))
+        self.assertGreater(run['qemu_start_ms'], 0)
+        self.assertEqual(run['missing_markers'], [])
+        # The fixture, like stock MINIX 3.4, ignores the second vCPU: reported, not hidden.
+        self.assertEqual(run['cpus'], 2)
+        self.assertEqual(run['guest_cpus_online'], 1)
+        self.assertEqual(len(run['unobservable_markers']), 8)
+        self.assertEqual(run['label'], 'fixture')
+        self.assertEqual(run['exit'], {'code': 0, 'signal': None})
+        for key in ('created_at', 'started_at', 'finished_at'):
+            self.assertRegex(run[key], r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$')
+        status, _, serial = self.d.request('GET', f'/api/v1/runs/{run_id}/serial')
+        self.assertEqual(status, 200)
+        self.assertIn(b'login: ', serial)
+        self.assertEqual(len(serial), run['serial_bytes'])
+        self.assertEqual(qemu_pids(run_id), [])
+
+    def test_linux_boot_succeeds(self):
+        run_id = self.d.boot(linux_boot(cpus=2))
+        run = self.d.wait(run_id)
+        self.assertEqual(run['status'], 'succeeded', run['error'])
+        assert_markers_in_order(self, run)
+        self.assertEqual([m['name'] for m in run['markers']],
+                         ['kernel_starts', 'cpus_up', 'init_started', 'shell_prompt'])
+        self.assertEqual(run['boot_time_ms'], run['markers'][-1]['t_ms'])
+        self.assertEqual(run['guest_cpus_online'], 2)
+        status, _, serial = self.d.request('GET', f'/api/v1/runs/{run_id}/serial')
+        self.assertIn(b'minix-analysis-linux-guest login: ', serial)
+
+    def test_until_overrides_terminal_marker(self):
+        run = self.d.wait(self.d.boot(fixture_boot(until=r'Root device name is \S+')))
+        self.assertEqual(run['status'], 'succeeded', run['error'])
+        self.assertEqual(run['terminal_marker'], 'until')
+        self.assertEqual(run['markers'][-1]['name'], 'until')
+        self.assertEqual(run['boot_time_ms'], run['markers'][-1]['t_ms'])
+        self.assertNotIn('shell_prompt', [m['name'] for m in run['markers']])
+
+    def test_sse_delivers_markers_live(self):
+        run_id = self.d.boot(fixture_boot())
+        events = self.d.events(run_id)
+        kinds = [e for e, _ in events]
+        self.assertIn('marker', kinds)
+        self.assertIn('serial', kinds)
+        self.assertEqual(events[-1], ('status', {'id': run_id, 'status': 'succeeded'}))
+        self.assertLess(kinds.index('marker'), len(kinds) - 1)
+        markers = [d['name'] for e, d in events if e == 'marker']
+        self.assertEqual(markers, [m['name'] for m in self.d.run(run_id)['markers']])
+        # A finished run replays its markers and ends at once.
+        replay = self.d.events(run_id)
+        self.assertEqual([d['name'] for e, d in replay if e == 'marker'], markers)
+        self.assertEqual(replay[-1][1]['status'], 'succeeded')
+
+    def test_delete_kills_qemu(self):
+        run_id = self.d.boot(fixture_boot('console=tty00 fixture=hang'))
+        self.d.wait_marker(run_id, 'multiuser_startup')
+        self.assertTrue(qemu_pids(run_id), 'QEMU of the run not found')
+        status, body, _ = self.d.json('DELETE', f'/api/v1/runs/{run_id}')
+        self.assertEqual(status, 202, body)
+        run = self.d.wait(run_id)
+        self.assertEqual(run['status'], 'cancelled')
+        self.assertEqual(run['error']['code'], 'cancelled')
+        self.assertIsNone(run['boot_time_ms'])
+        self.assertEqual(qemu_pids(run_id), [])
+        status, body, _ = self.d.json('DELETE', f'/api/v1/runs/{run_id}')
+        self.assertEqual((status, body['error']['code']), (409, 'already_finished'))
+
+    def test_guest_that_never_finishes_times_out(self):
+        run = self.d.wait(self.d.boot(fixture_boot('console=tty00 fixture=hang', timeout_s=3)))
+        self.assertEqual(run['status'], 'timeout')
+        self.assertEqual(run['error']['code'], 'boot_timeout')
+        self.assertIsNone(run['boot_time_ms'])
+        self.assertIn('multiuser_startup', [m['name'] for m in run['markers']])
+        self.assertEqual(run['missing_markers'], ['shell_prompt'])
+        self.assertEqual(run['exit']['signal'], signal.SIGKILL)
+
+    def test_silent_guest_is_detected(self):
+        run = self.d.wait(self.d.boot(fixture_boot('console=tty00 fixture=hang', silence_timeout_s=1)))
+        self.assertEqual(run['status'], 'timeout')
+        self.assertEqual(run['error']['code'], 'guest_silent')
+
+    def test_panicking_fixture_fails(self):
+        run = self.d.wait(self.d.boot(fixture_boot('console=tty00 fixture=panic')))
+        self.assertEqual(run['status'], 'failed')
+        self.assertEqual(run['error']['code'], 'guest_failure')
+        self.assertIn('kernel panic', run['error']['message'])
+        self.assertIsNone(run['boot_time_ms'])
+
+    def test_panicking_linux_fails(self):
+        run = self.d.wait(self.d.boot(linux_boot('console=ttyS0 panic=-1 rdinit=/nonexistent')))
+        self.assertEqual(run['status'], 'failed')
+        self.assertEqual(run['error']['code'], 'guest_failure')
+        self.assertIn('Kernel panic - not syncing', run['error']['message'])
+
+    def test_qemu_exit_before_terminal_marker(self):
+        # The fixture powers off at its login prompt; the until regex never matches.
+        run = self.d.wait(self.d.boot(fixture_boot('console=tty00 fixture=exit', until='never printed')))
+        self.assertEqual(run['status'], 'failed')
+        self.assertEqual(run['error']['code'], 'qemu_exited')
+        self.assertEqual(run['exit'], {'code': 1, 'signal': None})  # isa-debug-exit: (0 << 1) | 1
+
+    def test_qemu_that_cannot_start(self):
+        not_a_kernel = os.path.join(os.environ['MA_SOURCE_ROOT'], 'tests', 'data', 'README.md')
+        run = self.d.wait(self.d.boot(fixture_boot(kernel=not_a_kernel)))
+        self.assertEqual(run['status'], 'failed')
+        self.assertEqual(run['error']['code'], 'qemu_start_failed')
+        self.assertIn('kernel', run['error']['message'].lower())
+        self.assertIsNone(run['qemu_start_ms'])
+
+    def test_qemu_crash_is_recorded(self):
+        run_id = self.d.boot(fixture_boot('console=tty00 fixture=hang'))
+        self.d.wait_marker(run_id, 'multiuser_startup')
+        self.assertTrue(qemu_pids(run_id))
+        for pid in qemu_pids(run_id):
+            os.kill(pid, signal.SIGSEGV)
+        run = self.d.wait(run_id)
+        self.assertEqual(run['status'], 'failed')
+        self.assertEqual(run['error']['code'], 'qemu_crashed')
+        self.assertIn('signal 11', run['error']['message'])
+        self.assertEqual(run['exit']['signal'], signal.SIGSEGV)
+
+    def test_bad_requests_get_400_naming_the_field(self):
+        cases = [
+            (b'{"cpus": 1', 'invalid_json', None),
+            (fixture_boot(colour='blue'), 'unknown_field', 'colour'),
+            (fixture_boot(cpus=0), 'out_of_range', 'cpus'),
+            (fixture_boot(kernel='/nonexistent/kernel'), 'file_not_found', 'kernel'),
+            (fixture_boot(profile='haiku'), 'unknown_profile', 'profile'),
+            (fixture_boot(memory_mb='lots'), 'wrong_type', 'memory_mb'),
+            (fixture_boot(until='(unclosed'), 'invalid_regex', 'until'),
+        ]
+        before = len(self.d.json('GET', '/api/v1/runs?limit=1000')[1]['runs'])
+        for body, code, field in cases:
+            raw = body if isinstance(body, bytes) else None
+            status, reply, _ = self.d.json('POST', '/api/v1/boots', None if raw else body, raw)
+            self.assertEqual(status, 400, (body, reply))
+            self.assertEqual(reply['error']['code'], code)
+            self.assertEqual(reply['error'].get('field'), field)
+            self.assertTrue(reply['error']['message'])
+        after = len(self.d.json('GET', '/api/v1/runs?limit=1000')[1]['runs'])
+        self.assertEqual(before, after, 'a rejected request created a run')
+
+    def test_oversized_body_gets_413(self):
+        status, reply, _ = self.d.json('POST', '/api/v1/boots', raw=b' ' * (1024 * 1024 + 1))
+        self.assertEqual(status, 413)
+        self.assertEqual(reply['error']['code'], 'body_too_large')
+
+    def test_unknown_ids_and_routes(self):
+        for path in ('/api/v1/runs/0123456789abcdef', '/api/v1/runs/0123456789abcdef/serial',
+                     '/api/v1/runs/0123456789abcdef/events', '/api/v1/runs/not-an-id'):
+            status, reply, _ = self.d.json('GET', path)
+            self.assertEqual((status, reply['error']['code']), (404, 'run_not_found'), path)
+        status, reply, _ = self.d.json('GET', '/api/v1/runs/..%2f..%2fetc%2fpasswd')
+        self.assertEqual(status, 404)
+        status, reply, _ = self.d.json('GET', '/api/v1/nothing')
+        self.assertEqual((status, reply['error']['code']), (404, 'not_found'))
+        status, reply, headers = self.d.json('PUT', '/api/v1/runs')
+        self.assertEqual((status, reply['error']['code']), (405, 'method_not_allowed'))
+        self.assertEqual(headers['Allow'], 'GET')
+
+    def test_list_runs_pages_and_filters(self):
+        ids = [self.d.boot(fixture_boot('console=tty00 fixture=panic')) for _ in range(3)]
+        for run_id in ids:
+            self.d.wait(run_id)
+        status, page, _ = self.d.json('GET', '/api/v1/runs?limit=2&status=failed')
+        self.assertEqual(status, 200)
+        self.assertEqual([r['id'] for r in page['runs']], ids[::-1][:2])
+        self.assertNotIn('markers', page['runs'][0])
+        status, page2, _ = self.d.json('GET', f"/api/v1/runs?limit=2&status=failed&cursor={page['next_cursor']}")
+        self.assertEqual(page2['runs'][0]['id'], ids[0])
+        for query, field in (('limit=0', 'limit'), ('status=done', 'status'), ('cursor=x', 'cursor')):
+            status, reply, _ = self.d.json('GET', '/api/v1/runs?' + query)
+            self.assertEqual((status, reply['error']['field']), (400, field))
+
+
+class LifecycleTest(unittest.TestCase):
+    """Signals: SIGTERM finishes cleanly; SIGKILL leaves no QEMU and the run is
+    marked interrupted by the next daemon."""
+
+    def start_hanging_run(self, d):
+        run_id = d.boot(fixture_boot('console=tty00 fixture=hang'))
+        d.wait_marker(run_id, 'multiuser_startup')
+        self.assertTrue(qemu_pids(run_id))
+        return run_id
+
+    def test_sigterm_cancels_runs_and_exits_zero(self):
+        d = Daemon()
+        try:
+            run_id = self.start_hanging_run(d)
+            queued = d.boot(fixture_boot())
+            self.assertEqual(d.stop(signal.SIGTERM), 0, ''.join(d.log))
+            self.assertEqual(qemu_pids(run_id), [])
+            d2 = Daemon(state_dir=d.state_dir)
+            try:
+                run = d2.run(run_id)
+                self.assertEqual(run['status'], 'cancelled')
+                self.assertEqual(run['error']['code'], 'daemon_stopping')
+                self.assertEqual(d2.run(queued)['status'], 'cancelled')
+            finally:
+                self.assertEqual(d2.stop(), 0)
+        finally:
+            d.cleanup()
+
+    def test_sigkill_leaves_no_qemu_and_run_is_interrupted(self):
+        d = Daemon()
+        try:
+            run_id = self.start_hanging_run(d)
+            d.stop(signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while qemu_pids(run_id) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(qemu_pids(run_id), [], 'QEMU outlived the daemon')
+            d2 = Daemon(state_dir=d.state_dir)
+            try:
+                run = d2.run(run_id)
+                self.assertEqual(run['status'], 'interrupted')
+                self.assertIn('multiuser_startup', [m['name'] for m in run['markers']])
+                status, _, serial = d2.request('GET', f'/api/v1/runs/{run_id}/serial')
+                self.assertIn(b'Multiuser startup in progress', serial)
+            finally:
+                self.assertEqual(d2.stop(), 0)
+        finally:
+            d.cleanup()
+
+    def test_second_daemon_on_same_state_dir_is_refused(self):
+        d = Daemon()
+        try:
+            import subprocess
+            p = subprocess.run([harness.DAEMON, '--listen', '127.0.0.1:0', '--state-dir', d.state_dir],
+                               capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn('in use by another', p.stderr)
+        finally:
+            self.assertEqual(d.stop(), 0)
+            d.cleanup()
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,156 @@
+"""Shared pieces of the integration tests: a real daemon on a free port with a
+temporary state dir, a small JSON-over-HTTP client, SSE reading, and a look
+into /proc for the QEMU processes a run owns."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+DAEMON = os.environ['MA_DAEMON']
+CLI = os.environ['MA_CLI']
+FIXTURE = os.environ['MA_FIXTURE_KERNEL']
+LINUX_KERNEL = os.environ['MA_LINUX_KERNEL']
+LINUX_INITRD = os.environ['MA_LINUX_INITRD']
+FINAL = {'succeeded', 'failed', 'timeout', 'cancelled', 'interrupted'}
+
+
+def fixture_boot(append='console=tty00', **extra):
+    """Request body booting the MINIX console fixture (not MINIX)."""
+    body = {'arch': 'i386', 'kernel': FIXTURE, 'append': append, 'profile': 'minix-3.4', 'timeout_s': 60}
+    body.update(extra)
+    return body
+
+
+def linux_boot(append='console=ttyS0 panic=-1', **extra):
+    """Request body booting Debian's kernel with the busybox initramfs."""
+    body = {'arch': 'x86_64', 'kernel': LINUX_KERNEL, 'initrd': [LINUX_INITRD], 'append': append,
+            'profile': 'linux', 'timeout_s': 120}
+    body.update(extra)
+    return body
+
+
+def qemu_pids(run_id):
+    """PIDs of live processes whose command line names this run (its sockets do)."""
+    pids = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/cmdline', 'rb') as f:
+                cmd = f.read()
+            with open(f'/proc/{entry}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except OSError:
+            continue
+        if run_id.encode() in cmd and b'qemu-system' in cmd and state != 'Z':
+            pids.append(int(entry))
+    return pids
+
+
+class Daemon:
+    """minix-analysisd on 127.0.0.1 with a port the kernel picked."""
+
+    def __init__(self, state_dir=None, extra_args=()):
+        self.own_dir = state_dir is None
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix='ma-it-')
+        self.log = []
+        self.proc = subprocess.Popen(
+            [DAEMON, '--listen', '127.0.0.1:0', '--state-dir', self.state_dir, *extra_args],
+            stderr=subprocess.PIPE, text=True)
+        self.ready = threading.Event()
+        self.port = None
+        threading.Thread(target=self._read_log, daemon=True).start()
+        if not self.ready.wait(30):
+            self.proc.kill()
+            raise RuntimeError('daemon did not start: ' + ''.join(self.log))
+        self.base = f'http://127.0.0.1:{self.port}'
+
+    def _read_log(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+            m = re.search(r'listening on http://127\.0\.0\.1:(\d+)', line)
+            if m:
+                self.port = int(m.group(1))
+                self.ready.set()
+
+    def request(self, method, path, body=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={'Content-Type': 'application/json'})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def json(self, method, path, body=None, raw=None):
+        status, headers, data = self.request(method, path, body, raw)
+        return status, json.loads(data) if data else None, headers
+
+    def boot(self, body):
+        status, reply, headers = self.json('POST', '/api/v1/boots', body)
+        assert status == 202, (status, reply)
+        assert headers['Location'] == f"/api/v1/runs/{reply['id']}"
+        return reply['id']
+
+    def run(self, run_id):
+        status, reply, _ = self.json('GET', f'/api/v1/runs/{run_id}')
+        assert status == 200, (status, reply)
+        return reply
+
+    def wait(self, run_id, timeout=180, statuses=FINAL):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.run(run_id)
+            if run['status'] in statuses:
+                return run
+            time.sleep(0.1)
+        raise AssertionError(f'run {run_id} still {run["status"]} after {timeout}s')
+
+    def wait_marker(self, run_id, name, timeout=60):
+        """Waits until the run has observed marker `name` (QEMU is past t0)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.run(run_id)
+            if name in [m['name'] for m in run['markers']]:
+                return run
+            time.sleep(0.05)
+        raise AssertionError(f'run {run_id} never showed {name}')
+
+    def events(self, run_id, timeout=180):
+        """Reads the SSE stream to its end: a list of (event, data) pairs."""
+        req = urllib.request.Request(f'{self.base}/api/v1/runs/{run_id}/events')
+        out, event = [], None
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            assert resp.headers['Content-Type'] == 'text/event-stream'
+            for raw in resp:
+                line = raw.decode().rstrip('\n')
+                if line.startswith('event: '):
+                    event = line[7:]
+                elif line.startswith('data: '):
+                    out.append((event, json.loads(line[6:])))
+        return out
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the daemon and returns its exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        return code
+
+    def cleanup(self):
+        self.stop(signal.SIGKILL)
+        self.proc.stderr.close()
+        if self.own_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
