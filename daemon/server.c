@@ -160,15 +160,16 @@ static int serve(struct server *s, const struct server_opts *o) {
     free(host);
     return 1;
   }
-  fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s; kvm: %s (%s)\n", MA_VERSION,
-          host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version,
-          s->ctx.host.kvm_usable ? "usable" : "not usable", s->ctx.host.kvm_reason);
-  free(host);
+  /* Handlers first: whoever reads the line below may signal us at once. */
   uv_signal_init(s->loop, &s->sigterm);
   uv_signal_init(s->loop, &s->sigint);
   s->sigterm.data = s->sigint.data = s;
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
+  fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s; kvm: %s (%s)\n", MA_VERSION,
+          host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version,
+          s->ctx.host.kvm_usable ? "usable" : "not usable", s->ctx.host.kvm_reason);
+  free(host);
   uv_run(s->loop, UV_RUN_DEFAULT);
   return 0;
 }

@@ -1,1 +1,141 @@
-import sys; sys.exit(0)
+"""The minix-analysis CLI: in-process on a state dir, and against a daemon."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import CLI, FIXTURE, Daemon  # noqa: E402
+
+FIXTURE_ARGS = ['--profile', 'minix-3.4', '--arch', 'i386', '--kernel', FIXTURE, '--append', 'console=tty00']
+
+
+def cli(*args, timeout=180):
+    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout)
+
+
+class InProcessTest(unittest.TestCase):
+    def setUp(self):
+        self.state = tempfile.mkdtemp(prefix='ma-cli-')
+
+    def tearDown(self):
+        shutil.rmtree(self.state, ignore_errors=True)
+
+    def test_boot_json(self):
+        p = cli('--state-dir', self.state, '--json', 'boot', *FIXTURE_ARGS, '--cpus', '2', '--label', 'cli')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        run = json.loads(p.stdout)
+        self.assertEqual(run['status'], 'succeeded')
+        self.assertEqual(run['profile'], 'minix-3.4')
+        self.assertEqual(run['arch'], 'i386')
+        self.assertEqual(run['label'], 'cli')
+        times = [m['t_ms'] for m in run['markers']]
+        self.assertGreater(times[0], 0)
+        self.assertEqual(times, sorted(times))
+        self.assertEqual(run['boot_time_ms'], times[-1])
+        self.assertEqual(run['markers'][-1]['name'], 'shell_prompt')
+        self.assertEqual(run['guest_cpus_online'], 1)
+        self.assertIn(run['accel'], ('kvm', 'tcg'))
+        # The run is stored: runs and show find it.
+        p = cli('--state-dir', self.state, '--json', 'runs')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)['runs'][0]['id'], run['id'])
+        p = cli('--state-dir', self.state, '--json', 'show', run['id'])
+        self.assertEqual(json.loads(p.stdout)['markers'], run['markers'])
+        with open(os.path.join(self.state, 'runs', run['id'] + '.serial'), 'rb') as f:
+            self.assertIn(b'login: ', f.read())
+
+    def test_boot_table(self):
+        p = cli('--state-dir', self.state, 'boot', *FIXTURE_ARGS, '--cpus', '2', '--accel', 'tcg')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r'kernel_starts\s+serial\s+MINIX 3\.4\.0\.')
+        self.assertRegex(p.stdout, r'boot time: \d+\.\d{3} ms from QMP cont to shell_prompt')
+        self.assertIn('guest CPUs online: 1 of 2 requested (the guest ignored the extra vCPUs)', p.stdout)
+        self.assertIn('not observable over serial: multiboot_detected', p.stdout)
+        self.assertIn('accel tcg', p.stdout)
+        p = cli('--state-dir', self.state, 'runs')
+        self.assertRegex(p.stdout, r'succeeded\s+minix-3\.4\s+i386\s+2\s+\d+\.\d{3}')
+
+    def test_failed_boot_exits_1(self):
+        p = cli('--state-dir', self.state, '--json', 'boot', '--profile', 'minix-3.4', '--arch', 'i386',
+                '--kernel', FIXTURE, '--append', 'console=tty00 fixture=panic')
+        self.assertEqual(p.returncode, 1)
+        run = json.loads(p.stdout)
+        self.assertEqual((run['status'], run['error']['code']), ('failed', 'guest_failure'))
+
+    def test_bad_request_exits_2_naming_the_field(self):
+        p = cli('--state-dir', self.state, '--json', 'boot', *FIXTURE_ARGS, '--cpus', '0')
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(json.loads(p.stdout)['error']['field'], 'cpus')
+        p = cli('--state-dir', self.state, 'boot', '--profile', 'nope', '--kernel', FIXTURE)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn('unknown_profile in profile', p.stderr)
+        p = cli('--state-dir', self.state, 'boot', '--cpus', 'two')
+        self.assertEqual(p.returncode, 2)
+        p = cli('--state-dir', self.state, 'frobnicate')
+        self.assertEqual(p.returncode, 2)
+
+    def test_unknown_run(self):
+        p = cli('--state-dir', self.state, 'show', '0123456789abcdef')
+        self.assertEqual(p.returncode, 3)
+        self.assertIn('no run with this id', p.stderr)
+
+
+class ServerModeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.d.stop()
+        cls.d.cleanup()
+        assert code == 0, ''.join(cls.d.log)
+
+    def test_boot_through_daemon(self):
+        p = cli('--server', self.d.base, '--json', 'boot', *FIXTURE_ARGS)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        run = json.loads(p.stdout)
+        self.assertEqual(run['status'], 'succeeded')
+        self.assertEqual(self.d.run(run['id'])['boot_time_ms'], run['boot_time_ms'])
+        p = cli('--server', self.d.base, 'show', run['id'])
+        self.assertIn('boot time:', p.stdout)
+        p = cli('--server', self.d.base, '--json', 'runs', '--limit', '5')
+        self.assertIn(run['id'], [r['id'] for r in json.loads(p.stdout)['runs']])
+
+    def test_daemon_errors_are_passed_on(self):
+        p = cli('--server', self.d.base, '--json', 'boot', *FIXTURE_ARGS, '--memory-mb', '1')
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(json.loads(p.stdout)['error']['field'], 'memory_mb')
+
+    def test_in_process_boot_refused_while_daemon_owns_state_dir(self):
+        p = cli('--state-dir', self.d.state_dir, 'boot', *FIXTURE_ARGS)
+        self.assertEqual(p.returncode, 3)
+        self.assertIn('--server', p.stderr)
+
+    def test_unreachable_server(self):
+        p = cli('--server', 'http://127.0.0.1:1', 'runs')
+        self.assertEqual(p.returncode, 3)
+        self.assertIn('cannot reach the daemon', p.stderr)
+
+
+class ServeAliasTest(unittest.TestCase):
+    def test_serve_runs_the_daemon(self):
+        state = tempfile.mkdtemp(prefix='ma-serve-')
+        p = subprocess.Popen([CLI, 'serve', '--listen', '127.0.0.1:0', '--state-dir', state],
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            line = p.stderr.readline()
+            self.assertIn('listening on http://127.0.0.1:', line)
+        finally:
+            p.terminate()
+            self.assertEqual(p.wait(30), 0)
+            p.stderr.close()
+            shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    unittest.main()
