@@ -31,7 +31,8 @@ struct probe {
 static void probe_step_done(struct probe *p) {
   if (--p->pending > 0)
     return;
-  unlink(p->image_path);
+  if (p->image_path)
+    unlink(p->image_path);
   free(p->image_path);
   free(p->qmp_path);
   free(p->serial_path);

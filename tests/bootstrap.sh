@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what minix-analysis needs on Debian 12 (only what is missing) and
+# builds it into build/ (or the dir given as $1, with extra meson options after).
+# usage: tests/bootstrap.sh [BUILD_DIR [MESON_OPTION...]]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+shift || true
+
+packages=(gcc gcc-multilib meson ninja-build pkg-config python3 curl cpio
+  libuv1-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libpcre2-dev libcmocka-dev libcurl4-openssl-dev
+  qemu-system-x86 qemu-utils busybox-static)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+# The Linux test guest is fetched with apt-get download: the package lists must know it.
+if [ ${#missing[@]} -gt 0 ] || ! apt-cache show linux-image-cloud-amd64 >/dev/null 2>&1; then
+  echo "bootstrap: installing ${missing[*]:-nothing}; refreshing package lists" >&2
+  $sudo apt-get update -qq
+  [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d "$build" ]; then
+  meson setup "$build" -Dwerror=true "$@" >/dev/null
+fi
+ninja -C "$build" >/dev/null
+echo "bootstrap: built $build" >&2

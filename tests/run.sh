@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and integration tests (real QEMU under TCG, the
+# MINIX console fixture, Debian's kernel) in a -Werror build, then again in an
+# ASan+UBSan build whose LeakSanitizer checks the daemon at every exit.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tests/bootstrap.sh build || exit 1
+tests/bootstrap.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || exit 1
+
+status=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1
+for dir in build build-asan; do
+  echo "== meson test ($dir)"
+  meson test -C "$dir" --print-errorlogs || status=1
+done
+
+# One closing line for people and CI: every cmocka and unittest case counted.
+python3 - <<'PY'
+import json, re
+passed = failed = 0
+for d in ('build', 'build-asan'):
+    try:
+        lines = open(f'{d}/meson-logs/testlog.json').read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        t = json.loads(line)
+        out = t.get('stdout', '') + t.get('stderr', '')
+        m = re.search(r'^Ran (\d+) tests?', out, re.M)
+        n = int(m.group(1)) if m else sum(1 for _ in re.finditer(r'^\[ RUN      \]', out, re.M))
+        bad = len(re.findall(r'^\[  FAILED  \] (?!\d)', out, re.M)) + len(re.findall(r'^(?:FAIL|ERROR): ', out, re.M))
+        if t['result'] != 'OK' and bad == 0:
+            bad = 1
+        passed += max(n - bad, 0)
+        failed += bad
+print(f'{passed} passed, {failed} failed')
+PY
+exit $status
