@@ -16,21 +16,21 @@
 #define MAX_SEGMENTS 8
 
 struct request {
-  char *body;
-  size_t len;
+  struct util_buf body;
   bool too_large;
 };
 
-typedef enum MHD_Result (*route_fn)(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
-                                    struct request *req);
+/* run is loaded by the router for routes with {id} (404 when unknown), else NULL. */
+typedef enum MHD_Result (*route_fn)(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                    struct run *run);
 
-static enum MHD_Result get_health(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
-static enum MHD_Result post_boot(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
-static enum MHD_Result list_runs(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
-static enum MHD_Result get_run(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
-static enum MHD_Result get_serial(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
-static enum MHD_Result get_events(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
-static enum MHD_Result delete_run(struct api_ctx *, struct MHD_Connection *, const char *, struct request *);
+static enum MHD_Result get_health(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result post_boot(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result list_runs(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result get_run(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result get_serial(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result get_events(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result delete_run(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 
 const struct api_route api_routes[] = {
     {"GET", "/api/v1/health"},
@@ -73,6 +73,32 @@ static bool path_matches(const char *pattern, const char *url, char *id, size_t 
   return true;
 }
 
+/* Loads a run or answers 404; returns false when it answered. */
+static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, struct run *run,
+                     enum MHD_Result *result) {
+  run_init(run);
+  int r = util_is_id(id) ? store_run_get(ctx->store, id, run) : -ENOENT;
+  if (r == 0)
+    return true;
+  run_clear(run);
+  *result = r == -ENOENT ? reply_fail(conn, MHD_HTTP_NOT_FOUND, "run_not_found", "id", "no run with this id")
+                         : reply_fail(conn, 500, "store_error", NULL, strerror(-r));
+  return false;
+}
+
+static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, size_t i,
+                                  const char *id) {
+  if (!strstr(api_routes[i].path, "{id}"))
+    return route_fns[i](ctx, conn, req, NULL);
+  struct run run;
+  enum MHD_Result result;
+  if (!load_run(ctx, conn, id, &run, &result))
+    return result;
+  result = route_fns[i](ctx, conn, req, &run);
+  run_clear(&run);
+  return result;
+}
+
 static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url,
                                 const char *method, struct request *req) {
   char id[128] = "";
@@ -83,7 +109,7 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
       continue;
     path_known = true;
     if (strcmp(api_routes[i].method, method) == 0)
-      return route_fns[i](ctx, conn, id, req);
+      return call_route(ctx, conn, req, i, id);
     size_t used = strlen(allow);
     snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", api_routes[i].method);
   }
@@ -94,10 +120,10 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
   return reply_json_header(conn, 405, ma_error_json(&e), MHD_HTTP_HEADER_ALLOW, allow);
 }
 
-static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
-                                  struct request *req) {
-  (void)id;
+static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                  struct run *run) {
   (void)req;
+  (void)run;
   int queued, running;
   jobs_counts(ctx->jobs, &queued, &running);
   json_t *body = json_pack("{s:s, s:s, s:{s:s}, s:{s:b, s:s}, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION,
@@ -108,14 +134,14 @@ static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *co
   return reply_json(conn, MHD_HTTP_OK, body);
 }
 
-static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id_unused,
-                                 struct request *req) {
-  (void)id_unused;
+static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                 struct run *run) {
+  (void)run;
   if (req->too_large)
     return reply_fail(conn, 413, "body_too_large", NULL, "the request body exceeds 1 MiB");
   struct ma_error err;
   struct boot_spec *spec;
-  if (bootspec_parse(req->body ? req->body : "", req->len, &ctx->env, &spec, &err) < 0)
+  if (bootspec_parse(req->body.data ? req->body.data : "", req->body.len, &ctx->env, &spec, &err) < 0)
     return reply_error(conn, &err);
   char id[UTIL_ID_LEN + 1];
   int r = jobs_submit(ctx->jobs, spec, id);
@@ -142,10 +168,10 @@ static bool parse_int_arg(const char *s, long lo, long hi, long *out) {
   return true;
 }
 
-static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
-                                 struct request *req) {
-  (void)id;
+static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                 struct run *run) {
   (void)req;
+  (void)run;
   const char *limit_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
   const char *cursor_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
   const char *status = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "status");
@@ -167,40 +193,17 @@ static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *con
   return reply_json(conn, MHD_HTTP_OK, body);
 }
 
-/* Loads a run or answers 404; returns false when it answered. */
-static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, struct run *run,
-                     enum MHD_Result *result) {
-  run_init(run);
-  int r = util_is_id(id) ? store_run_get(ctx->store, id, run) : -ENOENT;
-  if (r == 0)
-    return true;
-  run_clear(run);
-  *result = r == -ENOENT ? reply_fail(conn, MHD_HTTP_NOT_FOUND, "run_not_found", "id", "no run with this id")
-                         : reply_fail(conn, 500, "store_error", NULL, strerror(-r));
-  return false;
+static enum MHD_Result get_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                               struct run *run) {
+  (void)req;
+  return reply_json(conn, MHD_HTTP_OK, run_to_json(run, profile_set_find(ctx->profiles, run->profile)));
 }
 
-static enum MHD_Result get_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
-                               struct request *req) {
+static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                  struct run *run) {
+  (void)ctx;
   (void)req;
-  struct run run;
-  enum MHD_Result result;
-  if (!load_run(ctx, conn, id, &run, &result))
-    return result;
-  json_t *body = run_to_json(&run, profile_set_find(ctx->profiles, run.profile));
-  run_clear(&run);
-  return reply_json(conn, MHD_HTTP_OK, body);
-}
-
-static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
-                                  struct request *req) {
-  (void)req;
-  struct run run;
-  enum MHD_Result result;
-  if (!load_run(ctx, conn, id, &run, &result))
-    return result;
-  int fd = run.serial_path ? open(run.serial_path, O_RDONLY | O_CLOEXEC) : -1;
-  run_clear(&run);
+  int fd = run->serial_path ? open(run->serial_path, O_RDONLY | O_CLOEXEC) : -1;
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0) {
     if (fd >= 0)
@@ -220,51 +223,32 @@ static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *co
   return r;
 }
 
-static enum MHD_Result get_events(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
-                                  struct request *req) {
+static enum MHD_Result get_events(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                  struct run *run) {
   (void)req;
-  struct run run;
-  enum MHD_Result result;
-  if (!load_run(ctx, conn, id, &run, &result))
-    return result;
-  run_clear(&run);
-  return sse_run_events(ctx, conn, id);
+  return sse_run_events(ctx, conn, run);
 }
 
-static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
-                                  struct request *req) {
+static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                  struct run *run) {
   (void)req;
-  struct run run;
-  enum MHD_Result result;
-  if (!load_run(ctx, conn, id, &run, &result))
-    return result;
-  bool was_running = strcmp(run.status, "running") == 0;
-  run_clear(&run);
-  if (jobs_cancel(ctx->jobs, id) < 0)
+  if (jobs_cancel(ctx->jobs, run->id) < 0)
     return reply_fail(conn, MHD_HTTP_CONFLICT, "already_finished", "id", "the run has already finished");
-  if (was_running)
-    return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", id, "status", "cancelling"));
-  if (!load_run(ctx, conn, id, &run, &result))
+  if (strcmp(run->status, "running") == 0)
+    return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", run->id, "status", "cancelling"));
+  /* A queued run is cancelled at once: answer with its final state. */
+  struct run done;
+  enum MHD_Result result;
+  if (!load_run(ctx, conn, run->id, &done, &result))
     return result;
-  json_t *body = run_to_json(&run, NULL);
-  run_clear(&run);
-  return reply_json(conn, MHD_HTTP_OK, body);
+  result = reply_json(conn, MHD_HTTP_OK, run_to_json(&done, NULL));
+  run_clear(&done);
+  return result;
 }
 
 static void append_body(struct request *req, const char *data, size_t size) {
-  if (req->too_large || req->len + size > BODY_MAX) {
+  if (req->too_large || req->body.len + size > BODY_MAX || util_buf_append(&req->body, data, size) < 0)
     req->too_large = true;
-    return;
-  }
-  char *nb = realloc(req->body, req->len + size + 1);
-  if (!nb) {
-    req->too_large = true;
-    return;
-  }
-  memcpy(nb + req->len, data, size);
-  req->body = nb;
-  req->len += size;
-  req->body[req->len] = '\0';
 }
 
 enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -291,7 +275,7 @@ void api_request_completed(void *cls, struct MHD_Connection *conn, void **state,
   (void)toe;
   struct request *req = *state;
   if (req)
-    free(req->body);
+    util_buf_clear(&req->body);
   free(req);
   *state = NULL;
 }

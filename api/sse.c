@@ -10,8 +10,8 @@ struct sse_stream {
   struct api_ctx *ctx;
   struct MHD_Connection *conn;
   struct jobs_sub *sub;
-  char *buf;
-  size_t len, off, cap;
+  struct util_buf buf;
+  size_t off; /* bytes of buf already handed to MHD */
   bool done, suspended;
 };
 
@@ -20,21 +20,12 @@ static void push(struct sse_stream *s, const char *event, json_t *data) {
   _cleanup_(util_freep) char *frame = json ? util_strdupf("event: %s\ndata: %s\n\n", event, json) : NULL;
   if (!frame)
     return;
-  size_t n = strlen(frame);
-  if (s->off == s->len)
-    s->off = s->len = 0;
-  if (s->len + n > s->cap) {
-    size_t cap = s->cap ? s->cap : 4096;
-    while (cap < s->len + n)
-      cap *= 2;
-    char *nb = realloc(s->buf, cap);
-    if (!nb)
-      return;
-    s->buf = nb;
-    s->cap = cap;
+  /* Sent bytes are dropped only once all are sent: no memmove per event. */
+  if (s->off == s->buf.len) {
+    s->buf.len = 0;
+    s->off = 0;
   }
-  memcpy(s->buf + s->len, frame, n);
-  s->len += n;
+  util_buf_append(&s->buf, frame, strlen(frame));
 }
 
 /* Same, taking ownership of data. */
@@ -67,9 +58,9 @@ static void on_event(void *userdata, const struct jobs_event *ev) {
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
   struct sse_stream *s = cls;
   (void)pos;
-  if (s->off < s->len) {
-    size_t n = s->len - s->off < max ? s->len - s->off : max;
-    memcpy(buf, s->buf + s->off, n);
+  if (s->off < s->buf.len) {
+    size_t n = s->buf.len - s->off < max ? s->buf.len - s->off : max;
+    memcpy(buf, s->buf.data + s->off, n);
     s->off += n;
     return (ssize_t)n;
   }
@@ -84,7 +75,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
 static void free_stream(void *cls) {
   struct sse_stream *s = cls;
   jobs_unsubscribe(s->sub);
-  free(s->buf);
+  util_buf_clear(&s->buf);
   free(s);
 }
 
@@ -102,23 +93,16 @@ static void replay(struct sse_stream *s, const struct run *run) {
     push_new(s, "status", json_pack("{s:s, s:s}", "id", run->id, "status", run->status));
 }
 
-enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id) {
+enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const struct run *run) {
   struct sse_stream *s = calloc(1, sizeof *s);
   if (!s)
     return MHD_NO;
   s->conn = conn;
   s->ctx = ctx;
-  struct run run;
-  if (store_run_get(ctx->store, id, &run) < 0) {
-    run_clear(&run);
-    free(s);
-    return reply_fail(conn, MHD_HTTP_NOT_FOUND, "run_not_found", "id", "no run with this id");
-  }
-  replay(s, &run);
+  replay(s, run);
   /* Single-threaded: nothing can happen between the replay and the subscription. */
-  s->sub = run_status_final(run.status) ? NULL : jobs_subscribe(ctx->jobs, id, on_event, s);
+  s->sub = run_status_final(run->status) ? NULL : jobs_subscribe(ctx->jobs, run->id, on_event, s);
   s->done = s->sub == NULL;
-  run_clear(&run);
   struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, free_stream);
   if (!resp) {
     free_stream(s);

@@ -4,5 +4,5 @@
 
 #include "api/rest.h"
 
-/* Answers GET /api/v1/runs/{id}/events for a run known to exist. */
-enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id);
+/* Answers GET /api/v1/runs/{id}/events for run (as just loaded from the store). */
+enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const struct run *run);

@@ -7,29 +7,16 @@
 
 #include "lib/util.h"
 
-struct buffer {
-  char *data;
-  size_t len;
-};
-
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
-  struct buffer *b = userdata;
   size_t n = size * nmemb;
-  char *nb = realloc(b->data, b->len + n + 1);
-  if (!nb)
-    return 0;
-  memcpy(nb + b->len, ptr, n);
-  b->data = nb;
-  b->len += n;
-  b->data[b->len] = '\0';
-  return n;
+  return util_buf_append(userdata, ptr, n) == 0 ? n : 0;
 }
 
 int cli_http(const char *method, const char *url, json_t *body, long *status, json_t **reply, char **err) {
   CURL *curl = curl_easy_init();
   if (!curl)
     return -ENOMEM;
-  struct buffer buf = {0};
+  struct util_buf buf = {0};
   _cleanup_(util_freep) char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
   curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -49,7 +36,7 @@ int cli_http(const char *method, const char *url, json_t *body, long *status, js
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
     *reply = buf.data ? json_loads(buf.data, 0, NULL) : NULL;
   }
-  free(buf.data);
+  util_buf_clear(&buf);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   return r;

@@ -78,34 +78,21 @@ char *qmp_command(const char *execute, json_t *args, const char *id) {
 }
 
 int qmp_framer_feed(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb, void *userdata) {
-  if (f->len + len > QMP_MAX_MESSAGE)
+  struct util_buf *b = &f->buf;
+  if (b->len + len > QMP_MAX_MESSAGE)
     return -E2BIG;
-  if (f->len + len > f->cap) {
-    size_t cap = f->cap ? f->cap : 4096;
-    while (cap < f->len + len)
-      cap *= 2;
-    char *nb = realloc(f->buf, cap);
-    if (!nb)
-      return -ENOMEM;
-    f->buf = nb;
-    f->cap = cap;
-  }
-  memcpy(f->buf + f->len, data, len);
-  f->len += len;
+  if (util_buf_append(b, data, len) < 0)
+    return -ENOMEM;
   size_t start = 0;
-  for (size_t i = 0; i < f->len; i++) {
-    if (f->buf[i] != '\n')
+  for (size_t i = 0; i < b->len; i++) {
+    if (b->data[i] != '\n')
       continue;
     if (i > start)
-      cb(userdata, f->buf + start, i - start);
+      cb(userdata, b->data + start, i - start);
     start = i + 1;
   }
-  memmove(f->buf, f->buf + start, f->len - start);
-  f->len -= start;
+  util_buf_consume(b, start);
   return 0;
 }
 
-void qmp_framer_clear(struct qmp_framer *f) {
-  free(f->buf);
-  memset(f, 0, sizeof *f);
-}
+void qmp_framer_clear(struct qmp_framer *f) { util_buf_clear(&f->buf); }

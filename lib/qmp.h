@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/util.h"
+
 enum qmp_kind { QMP_GREETING, QMP_RETURN, QMP_ERROR, QMP_EVENT };
 
 struct qmp_msg {
@@ -26,8 +28,7 @@ char *qmp_command(const char *execute, json_t *args, const char *id);
 
 /* Splits a byte stream into newline-terminated messages. */
 struct qmp_framer {
-  char *buf;
-  size_t len, cap;
+  struct util_buf buf;
 };
 typedef void (*qmp_line_cb)(void *userdata, const char *line, size_t len);
 /* Appends bytes and calls cb once per complete line; returns -E2BIG past 1 MiB without a newline. */

@@ -97,6 +97,36 @@ int util_mkdir_p(const char *path, unsigned mode) {
   return r;
 }
 
+int util_buf_append(struct util_buf *b, const void *data, size_t n) {
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n + 1)
+      cap *= 2;
+    char *nd = realloc(b->data, cap);
+    if (!nd)
+      return -ENOMEM;
+    b->data = nd;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, data, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return 0;
+}
+
+void util_buf_consume(struct util_buf *b, size_t n) {
+  n = n < b->len ? n : b->len;
+  memmove(b->data, b->data + n, b->len - n);
+  b->len -= n;
+  if (b->data)
+    b->data[b->len] = '\0';
+}
+
+void util_buf_clear(struct util_buf *b) {
+  free(b->data);
+  *b = (struct util_buf){0};
+}
+
 void util_freep(void *p) { free(*(void **)p); }
 
 char *util_strdupf(const char *fmt, ...) {

@@ -22,6 +22,17 @@ bool util_is_id(const char *s);
 char *util_read_file(const char *path, size_t *len);
 /* mkdir -p; returns 0 or -errno. */
 int util_mkdir_p(const char *path, unsigned mode);
+/* A growable byte buffer, always NUL-terminated after len bytes. */
+struct util_buf {
+  char *data;
+  size_t len, cap;
+};
+/* Appends n bytes; returns 0 or -ENOMEM. */
+int util_buf_append(struct util_buf *b, const void *data, size_t n);
+/* Drops the first n bytes. */
+void util_buf_consume(struct util_buf *b, size_t n);
+/* Frees the buffer's memory and empties it. */
+void util_buf_clear(struct util_buf *b);
 /* For _cleanup_(util_freep) on any heap pointer. */
 void util_freep(void *p);
 /* Returns a newly allocated printf-formatted string, or NULL. */
