@@ -9,12 +9,12 @@ static const char *const statuses[] = {"queued", "running", "succeeded", "failed
 void run_init(struct run *r) {
   memset(r, 0, sizeof *r);
   r->qemu_start_us = r->boot_time_us = RUN_NULL;
-  r->guest_cpus_online = r->exit_code = r->exit_signal = RUN_NULL;
+  r->guest_cpus_online = r->exit_code = r->exit_signal = r->matrix_index = RUN_NULL;
 }
 
 void run_clear(struct run *r) {
   char **strs[] = {&r->status, &r->arch, &r->accel, &r->accel_requested, &r->accel_note, &r->profile, &r->label,
-                   &r->spec_json, &r->terminal_marker, &r->error_code, &r->error_message, &r->serial_path};
+                   &r->spec_json, &r->terminal_marker, &r->error_code, &r->error_message, &r->serial_path, &r->matrix_id};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; i < r->n_markers; i++) {
@@ -145,6 +145,10 @@ json_t *run_to_json(const struct run *r, const struct profile *profile) {
   json_object_set_new(j, "error", error_json(r));
   json_object_set_new(j, "exit", exit_json(r));
   json_object_set_new(j, "serial_bytes", json_integer(r->serial_bytes));
+  if (r->matrix_id) {
+    json_object_set_new(j, "matrix_id", json_string(r->matrix_id));
+    json_object_set_new(j, "matrix_index", json_integer(r->matrix_index));
+  }
   json_t *spec = r->spec_json ? json_loads(r->spec_json, 0, NULL) : NULL;
   json_object_set_new(j, "request", spec ? spec : json_null());
   return j;

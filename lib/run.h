@@ -38,6 +38,8 @@ struct run {
   int exit_code, exit_signal; /* RUN_NULL when QEMU has not exited */
   char *serial_path;
   int64_t serial_bytes;
+  char *matrix_id;   /* the matrix this run samples, or NULL */
+  int matrix_index;  /* its position in the matrix's interleaved order, or RUN_NULL */
   int64_t seq; /* store order, for cursors */
   struct run_marker *markers;
   size_t n_markers;

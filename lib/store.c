@@ -10,13 +10,27 @@
 #define RUN_COLUMNS                                                                                             \
   "id, status, arch, cpus, memory_mb, accel, accel_requested, accel_note, profile, label, spec_json,"           \
   " created_us, started_us, finished_us, qemu_start_us, boot_time_us, terminal_marker, guest_cpus_online,"      \
-  " missing_json, error_code, error_message, exit_code, exit_signal, serial_path, serial_bytes, seq"
+  " missing_json, error_code, error_message, exit_code, exit_signal, serial_path, serial_bytes, seq,"         \
+  " matrix_id, matrix_index"
 
-enum stmt_id { ST_INSERT, ST_UPDATE, ST_MARKER, ST_GET, ST_MARKERS, ST_LIST, ST_LIST_STATUS, ST_COUNT };
+enum stmt_id {
+  ST_INSERT,
+  ST_UPDATE,
+  ST_MARKER,
+  ST_GET,
+  ST_MARKERS,
+  ST_LIST,
+  ST_LIST_STATUS,
+  ST_MATRIX_INSERT,
+  ST_MATRIX_FINISH,
+  ST_MATRIX_GET,
+  ST_MATRIX_RUNS,
+  ST_COUNT
+};
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_INSERT] = "INSERT INTO runs (id, status, arch, cpus, memory_mb, accel_requested, profile, label,"
-                  " spec_json, created_us, serial_path) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                  " spec_json, created_us, serial_path, matrix_id, matrix_index) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_UPDATE] = "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
                   " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
                   " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
@@ -26,6 +40,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MARKERS] = "SELECT name, t_us, source, text FROM markers WHERE run_id=? ORDER BY t_us, ord",
     [ST_LIST] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?",
     [ST_LIST_STATUS] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?",
+    [ST_MATRIX_INSERT] = "INSERT INTO matrices (id, status, request_json, isolation, parallel, total, created_us)"
+                         " VALUES (?,'running',?,?,?,?,?)",
+    [ST_MATRIX_FINISH] = "UPDATE matrices SET status=?2, finished_us=?3 WHERE id=?1",
+    [ST_MATRIX_GET] = "SELECT id, status, request_json, isolation, parallel, total, created_us, finished_us"
+                      " FROM matrices WHERE id=?",
+    [ST_MATRIX_RUNS] = "SELECT id FROM runs WHERE matrix_id=? ORDER BY matrix_index",
 };
 
 struct store {
@@ -183,6 +203,8 @@ int store_run_insert(struct store *s, const struct run *r) {
   bind_text(st, 9, r->spec_json);
   sqlite3_bind_int64(st, 10, r->created_us);
   bind_text(st, 11, r->serial_path);
+  bind_text(st, 12, r->matrix_id);
+  bind_int(st, 13, r->matrix_index, RUN_NULL);
   return step_done(st);
 }
 
@@ -259,6 +281,8 @@ static void read_row(sqlite3_stmt *st, struct run *r) {
   r->serial_path = col_str(st, 23);
   r->serial_bytes = col_int(st, 24, 0);
   r->seq = col_int(st, 25, 0);
+  r->matrix_id = col_str(st, 26);
+  r->matrix_index = (int)col_int(st, 27, RUN_NULL);
 }
 
 static int read_markers(struct store *s, struct run *r) {
@@ -326,6 +350,73 @@ int store_runs_list(struct store *s, int limit, int64_t cursor, const char *stat
   return 0;
 }
 
+int store_matrix_insert(struct store *s, const char *id, const char *request_json, const char *isolation,
+                        int parallel, int total, int64_t created_us) {
+  sqlite3_stmt *st = begin(s, ST_MATRIX_INSERT);
+  bind_text(st, 1, id);
+  bind_text(st, 2, request_json);
+  bind_text(st, 3, isolation);
+  sqlite3_bind_int(st, 4, parallel);
+  sqlite3_bind_int(st, 5, total);
+  sqlite3_bind_int64(st, 6, created_us);
+  return step_done(st);
+}
+
+int store_matrix_finish(struct store *s, const char *id, const char *status, int64_t finished_us) {
+  sqlite3_stmt *st = begin(s, ST_MATRIX_FINISH);
+  bind_text(st, 1, id);
+  bind_text(st, 2, status);
+  sqlite3_bind_int64(st, 3, finished_us);
+  return step_done(st);
+}
+
+static json_t *wall_json(sqlite3_stmt *st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL)
+    return json_null();
+  char buf[40];
+  util_rfc3339(sqlite3_column_int64(st, i), buf, sizeof buf);
+  return json_string(buf);
+}
+
+int store_matrix_get(struct store *s, const char *id, json_t **out) {
+  sqlite3_stmt *st = begin(s, ST_MATRIX_GET);
+  bind_text(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+  }
+  json_t *request = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+  *out = json_pack("{s:s, s:s, s:o, s:s, s:i, s:i, s:o, s:o}", "id", (const char *)sqlite3_column_text(st, 0),
+                   "status", (const char *)sqlite3_column_text(st, 1), "request", request ? request : json_null(),
+                   "isolation", (const char *)sqlite3_column_text(st, 3), "parallel", sqlite3_column_int(st, 4),
+                   "total", sqlite3_column_int(st, 5), "created_at", wall_json(st, 6), "finished_at",
+                   wall_json(st, 7));
+  sqlite3_reset(st);
+  return *out ? 0 : -ENOMEM;
+}
+
+int store_matrix_runs(struct store *s, const char *id, json_t **out) {
+  sqlite3_stmt *st = begin(s, ST_MATRIX_RUNS);
+  bind_text(st, 1, id);
+  json_t *ids = json_array();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
+  sqlite3_reset(st);
+  *out = json_array();
+  size_t i;
+  json_t *v;
+  json_array_foreach(ids, i, v) {
+    struct run r;
+    if (store_run_get(s, json_string_value(v), &r) == 0)
+      json_array_append_new(*out, run_to_json(&r, NULL));
+    run_clear(&r);
+  }
+  json_decref(ids);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
 int store_mark_interrupted(struct store *s, int64_t now_us) {
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(s->db,
@@ -338,5 +429,15 @@ int store_mark_interrupted(struct store *s, int64_t now_us) {
   sqlite3_bind_int64(st, 1, now_us);
   rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? sqlite3_changes(s->db) : sqlite_errno(rc);
+  if (rc != SQLITE_DONE)
+    return sqlite_errno(rc);
+  int n = sqlite3_changes(s->db);
+  rc = sqlite3_prepare_v2(s->db, "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'", -1,
+                          &st, NULL);
+  if (rc != SQLITE_OK)
+    return sqlite_errno(rc);
+  sqlite3_bind_int64(st, 1, now_us);
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? n : sqlite_errno(rc);
 }

@@ -23,5 +23,14 @@ int store_marker_insert(struct store *s, const char *run_id, size_t ord, const s
 int store_run_get(struct store *s, const char *id, struct run *out);
 /* Newest-first page of runs as JSON (no markers); cursor 0 = from the newest. *next is 0 at the end. */
 int store_runs_list(struct store *s, int limit, int64_t cursor, const char *status, json_t **out, int64_t *next);
-/* Marks runs left queued or running by a previous process as interrupted; returns how many. */
+/* Inserts a running matrix. */
+int store_matrix_insert(struct store *s, const char *id, const char *request_json, const char *isolation,
+                        int parallel, int total, int64_t created_us);
+/* Sets a matrix's final status. */
+int store_matrix_finish(struct store *s, const char *id, const char *status, int64_t finished_us);
+/* The matrix row as JSON (id, status, request, isolation, parallel, total, created_at, finished_at); -ENOENT. */
+int store_matrix_get(struct store *s, const char *id, json_t **out);
+/* The matrix's runs (full run objects with markers) in interleaved order. */
+int store_matrix_runs(struct store *s, const char *id, json_t **out);
+/* Marks runs (and matrices) left queued or running by a previous process as interrupted; returns how many. */
 int store_mark_interrupted(struct store *s, int64_t now_us);

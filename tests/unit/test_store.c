@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/embedded.h"
 #include "lib/store.h"
 #include "test_util.h"
 
@@ -45,14 +46,22 @@ static void make_run(struct run *r, const char *id, const char *status) {
   r->created_us = 1700000000000000;
 }
 
+static int migration_count(void) {
+  int n = 0;
+  while (embedded_migrations[n].name)
+    n++;
+  return n;
+}
+
 static void migrates_from_empty(void **state) {
   struct fixture *f = *state;
-  assert_int_equal(store_schema_version(f->s), 1);
+  assert_true(migration_count() >= 2);
+  assert_int_equal(store_schema_version(f->s), migration_count());
   /* Reopening applies nothing twice. */
   store_close(f->s);
   char *err = NULL;
   assert_int_equal(store_open(f->path, &f->s, &err), 0);
-  assert_int_equal(store_schema_version(f->s), 1);
+  assert_int_equal(store_schema_version(f->s), migration_count());
 }
 
 static void run_round_trip(void **state) {
@@ -137,6 +146,36 @@ static void unfinished_runs_become_interrupted(void **state) {
   run_clear(&r);
 }
 
+static void matrix_round_trip(void **state) {
+  struct fixture *f = *state;
+  assert_int_equal(store_matrix_insert(f->s, "00000000000000m1", "{\"samples\":2}", "exclusive", 1, 2, 7), 0);
+  const char *ids[] = {"00000000000000r1", "00000000000000r0"};
+  for (int i = 0; i < 2; i++) {
+    struct run r;
+    make_run(&r, ids[i], "succeeded");
+    r.matrix_id = strdup("00000000000000m1");
+    r.matrix_index = 1 - i; /* inserted out of order */
+    assert_int_equal(store_run_insert(f->s, &r), 0);
+    run_clear(&r);
+  }
+  json_t *m, *runs;
+  assert_int_equal(store_matrix_get(f->s, "00000000000000m1", &m), 0);
+  assert_string_equal(json_string_value(json_object_get(m, "status")), "running");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "request"), "samples")), 2);
+  json_decref(m);
+  assert_int_equal(store_matrix_runs(f->s, "00000000000000m1", &runs), 0);
+  assert_int_equal(json_array_size(runs), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "id")), "00000000000000r0");
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(runs, 1), "matrix_index")), 1);
+  json_decref(runs);
+  assert_int_equal(store_mark_interrupted(f->s, 9), 0);
+  assert_int_equal(store_matrix_get(f->s, "00000000000000m1", &m), 0);
+  assert_string_equal(json_string_value(json_object_get(m, "status")), "interrupted");
+  json_decref(m);
+  assert_int_equal(store_matrix_finish(f->s, "00000000000000m1", "done", 10), 0);
+  assert_int_equal(store_matrix_get(f->s, "nope", &m), -2);
+}
+
 static void unwritable_path_fails_cleanly(void **state) {
   (void)state;
   struct store *s = NULL;
@@ -153,6 +192,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(run_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(list_pages_newest_first, setup, teardown),
       cmocka_unit_test_setup_teardown(unfinished_runs_become_interrupted, setup, teardown),
+      cmocka_unit_test_setup_teardown(matrix_round_trip, setup, teardown),
       cmocka_unit_test(unwritable_path_fails_cleanly),
   };
   return cmocka_run_group_tests_name("store", tests, NULL, NULL);
