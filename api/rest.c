@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "api/reply.h"
+#include "api/route.h"
 #include "api/sse.h"
 #include "config.h"
 #include "lib/util.h"
@@ -15,14 +16,6 @@
 #define BODY_MAX (1u << 20)
 #define MAX_SEGMENTS 8
 
-struct request {
-  struct util_buf body;
-  bool too_large;
-};
-
-/* run is loaded by the router for routes with {id} (404 when unknown), else NULL. */
-typedef enum MHD_Result (*route_fn)(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                    struct run *run);
 
 static enum MHD_Result get_health(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result post_boot(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
@@ -40,11 +33,16 @@ const struct api_route api_routes[] = {
     {"DELETE", "/api/v1/runs/{id}"},
     {"GET", "/api/v1/runs/{id}/serial"},
     {"GET", "/api/v1/runs/{id}/events"},
+    {"POST", "/api/v1/matrices"},
+    {"GET", "/api/v1/matrices/{id}"},
+    {"DELETE", "/api/v1/matrices/{id}"},
+    {"GET", "/api/v1/matrices/{id}/report"},
     {NULL, NULL},
 };
 
 /* Parallel to api_routes. */
-static const route_fn route_fns[] = {get_health, post_boot, list_runs, get_run, delete_run, get_serial, get_events};
+static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
+                                     get_events, matrix_post, matrix_get, matrix_delete, matrix_get_report};
 
 static size_t split(char *path, char **segs) {
   size_t n = 0;
@@ -88,7 +86,8 @@ static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const cha
 
 static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, size_t i,
                                   const char *id) {
-  if (!strstr(api_routes[i].path, "{id}"))
+  snprintf(req->id, sizeof req->id, "%s", id);
+  if (strncmp(api_routes[i].path, "/api/v1/runs/{id}", 17) != 0)
     return route_fns[i](ctx, conn, req, NULL);
   struct run run;
   enum MHD_Result result;
@@ -134,14 +133,32 @@ static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *co
   return reply_json(conn, MHD_HTTP_OK, body);
 }
 
+json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum MHD_Result *result) {
+  if (req->too_large) {
+    *result = reply_fail(conn, 413, "body_too_large", NULL, "the request body exceeds 1 MiB");
+    return NULL;
+  }
+  json_error_t jerr;
+  json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!body) {
+    struct ma_error err;
+    ma_error_set(&err, 400, "invalid_json", NULL, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+    *result = reply_error(conn, &err);
+  }
+  return body;
+}
+
 static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                  struct run *run) {
   (void)run;
-  if (req->too_large)
-    return reply_fail(conn, 413, "body_too_large", NULL, "the request body exceeds 1 MiB");
+  enum MHD_Result result;
+  json_auto_t *body = route_body_json(conn, req, &result);
+  if (!body)
+    return result;
   struct ma_error err;
   struct boot_spec *spec;
-  if (bootspec_parse(req->body.data ? req->body.data : "", req->body.len, &ctx->env, &spec, &err) < 0)
+  if (bootspec_from_json(body, &ctx->env, &spec, &err) < 0)
     return reply_error(conn, &err);
   char id[UTIL_ID_LEN + 1];
   int r = jobs_submit(ctx->jobs, spec, id);

@@ -3,12 +3,15 @@
 #include <microhttpd.h>
 
 #include "daemon/jobs.h"
+#include "daemon/matrices.h"
 #include "lib/bootspec.h"
 #include "lib/profile.h"
 #include "lib/store.h"
 
 struct api_ctx {
   struct jobs *jobs;
+  struct matrices *matrices;
+  int host_cores;
   struct store *store;
   const struct profile_set *profiles;
   const struct host_info *host;

@@ -65,7 +65,8 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
     uv_run(c->loop, UV_RUN_ONCE);
   struct jobs_config cfg = {c->state_dir, opt->max_running, opt->max_queued};
   c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
-  if (!c->jobs) {
+  c->matrices = c->jobs ? matrices_new(c->loop, c->store, c->jobs, &c->env) : NULL;
+  if (!c->matrices) {
     *err = util_strdupf("cannot create %s/runs and %s/sock", c->state_dir, c->state_dir);
     return -EIO;
   }
@@ -77,6 +78,8 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
   *err = NULL;
   c->loop = loop;
   c->lock_fd = -1;
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  c->host_cores = cores > 0 ? (int)cores : 1;
   c->state_dir = strdup(opt->state_dir);
   int r = c->state_dir ? util_mkdir_p(c->state_dir, 0750) : -ENOMEM;
   if (r < 0) {
@@ -96,6 +99,7 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
 }
 
 void context_close(struct ma_context *c) {
+  matrices_free(c->matrices);
   jobs_free(c->jobs);
   store_close(c->store);
   profile_set_free(c->profiles);

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include "daemon/jobs.h"
+#include "daemon/matrices.h"
 #include "lib/bootspec.h"
 #include "lib/profile.h"
 #include "lib/store.h"
@@ -25,6 +26,8 @@ struct ma_context {
   struct profile_set *profiles;
   struct host_info host;
   struct jobs *jobs; /* NULL unless run_jobs */
+  struct matrices *matrices; /* NULL unless run_jobs */
+  int host_cores;
   struct bootspec_env env;
 };
 

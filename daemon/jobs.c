@@ -27,7 +27,7 @@ struct job {
   struct supervisor *sup;
   FILE *log;
   int64_t t0_us, last_stamp_us;
-  bool running, cancel_requested;
+  bool running, cancel_requested, exclusive;
   const char *outcome; /* decided by the console: succeeded or failed */
   char *outcome_code, *outcome_message;
   struct jobs_sub *subs;
@@ -41,6 +41,7 @@ struct jobs {
   const struct host_info *host;
   char *state_dir;
   int max_running, max_queued, n_running, n_queued;
+  bool exclusive_running;
   struct job *active; /* queued and running, in submission order */
   bool stopping;
   jobs_idle_cb idle_cb;
@@ -108,6 +109,8 @@ static void finish_job(struct job *job, const char *status) {
     j->n_running--;
   else
     j->n_queued--;
+  if (job->running && job->exclusive)
+    j->exclusive_running = false;
   free_job(job);
   pump(j);
 }
@@ -265,6 +268,7 @@ static void start_job(struct job *job) {
   j->n_queued--;
   j->n_running++;
   job->running = true;
+  j->exclusive_running = job->exclusive;
   run_set_str(&job->run.accel, choose_accel(job));
   run_set_str(&job->run.status, "running");
   job->run.started_us = util_wall_us();
@@ -286,10 +290,15 @@ static struct job *first_queued(struct jobs *j) {
   return NULL;
 }
 
+/* Strict FIFO: an exclusive job waits for the machine to empty, and holds it. */
+static bool can_start(const struct jobs *j, const struct job *job) {
+  return j->n_running < j->max_running && !j->exclusive_running && !(job->exclusive && j->n_running > 0);
+}
+
 static void pump(struct jobs *j) {
   /* Search afresh each time: starting a job can finish it (and others) at once. */
   struct job *job;
-  while (!j->stopping && j->n_running < j->max_running && (job = first_queued(j)))
+  while (!j->stopping && (job = first_queued(j)) && can_start(j, job))
     start_job(job);
   if (j->stopping && !j->active && j->idle_cb) {
     jobs_idle_cb cb = j->idle_cb;
@@ -351,6 +360,11 @@ static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
 }
 
 int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]) {
+  return jobs_submit_opts(j, spec, NULL, id);
+}
+
+int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_submit_opts *opts,
+                     char id[UTIL_ID_LEN + 1]) {
   if (j->stopping || j->n_queued >= j->max_queued) {
     bootspec_free(spec);
     return j->stopping ? -ESHUTDOWN : -EAGAIN;
@@ -359,6 +373,11 @@ int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]
   if (!job) {
     bootspec_free(spec);
     return -ENOMEM;
+  }
+  if (opts) {
+    job->exclusive = opts->exclusive;
+    run_set_str(&job->run.matrix_id, opts->matrix_id);
+    job->run.matrix_index = opts->matrix_id ? opts->matrix_index : RUN_NULL;
   }
   char *err = NULL;
   job->det = detector_new(job->profile, spec->until, on_detector, job, &err);
@@ -374,6 +393,8 @@ int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]
     tail = &(*tail)->next;
   *tail = job;
   j->n_queued++;
+  if (opts && opts->cb)
+    *opts->sub = jobs_subscribe(j, job->run.id, opts->cb, opts->userdata);
   pump(j);
   return 0;
 }

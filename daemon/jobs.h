@@ -46,8 +46,20 @@ struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile
                       const struct host_info *host, const struct jobs_config *cfg);
 /* Frees the job system; call after jobs_shutdown's callback (NULL is fine). */
 void jobs_free(struct jobs *j);
+struct jobs_submit_opts {
+  bool exclusive;        /* start only when nothing else runs, and run alone */
+  const char *matrix_id; /* tag the run as a sample of this matrix */
+  int matrix_index;
+  jobs_event_cb cb;      /* subscribe before anything can happen (may be NULL) */
+  void *userdata;
+  struct jobs_sub **sub; /* receives the subscription when cb is set */
+};
+
 /* Queues a boot (spec is stolen); id receives the run id. -EAGAIN: queue full; -ESHUTDOWN: stopping. */
 int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]);
+/* Same, with options (NULL: none). */
+int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_submit_opts *opts,
+                     char id[UTIL_ID_LEN + 1]);
 /* Cancels a queued or running boot (QEMU is killed). -ENOENT when it is not active. */
 int jobs_cancel(struct jobs *j, const char *id);
 /* Follows an active run's events; NULL when the run is not active. */

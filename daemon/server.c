@@ -149,7 +149,8 @@ static int serve(struct server *s, const struct server_opts *o) {
   if (split_listen(o->listen, &host, &port) < 0)
     return 2;
   int r = context_open(&s->ctx, s->loop, &o->ma, &err);
-  s->api = (struct api_ctx){s->ctx.jobs, s->ctx.store, s->ctx.profiles, &s->ctx.host, s->ctx.env, http_server_wake,
+  s->api = (struct api_ctx){s->ctx.jobs,     s->ctx.matrices, s->ctx.host_cores, s->ctx.store,
+                            s->ctx.profiles, &s->ctx.host,    s->ctx.env,        http_server_wake,
                             NULL};
   if (r == 0)
     r = http_server_start(s->loop, host, port, api_handle, api_request_completed, &s->api, &s->http, &err);

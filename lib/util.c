@@ -114,6 +114,19 @@ int util_buf_append(struct util_buf *b, const void *data, size_t n) {
   return 0;
 }
 
+int util_buf_printf(struct util_buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = NULL;
+  int n = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return -ENOMEM;
+  int r = util_buf_append(b, s, (size_t)n);
+  free(s);
+  return r;
+}
+
 void util_buf_consume(struct util_buf *b, size_t n) {
   n = n < b->len ? n : b->len;
   memmove(b->data, b->data + n, b->len - n);

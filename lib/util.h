@@ -29,6 +29,8 @@ struct util_buf {
 };
 /* Appends n bytes; returns 0 or -ENOMEM. */
 int util_buf_append(struct util_buf *b, const void *data, size_t n);
+/* Appends printf-formatted text; returns 0 or -ENOMEM. */
+int util_buf_printf(struct util_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the first n bytes. */
 void util_buf_consume(struct util_buf *b, size_t n);
 /* Frees the buffer's memory and empties it. */

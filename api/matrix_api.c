@@ -1,0 +1,108 @@
+/* /api/v1/matrices: start, follow, cancel and report vCPU x samples matrices. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/reply.h"
+#include "api/route.h"
+#include "lib/matrix.h"
+#include "lib/matrix_report.h"
+
+enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+  (void)run;
+  enum MHD_Result result;
+  json_auto_t *body = route_body_json(conn, req, &result);
+  if (!body)
+    return result;
+  struct ma_error err;
+  struct matrix_spec *spec;
+  if (matrix_spec_from_json(body, &ctx->env, ctx->host_cores, &spec, &err) < 0)
+    return reply_error(conn, &err);
+  int total = matrix_total(spec);
+  char id[UTIL_ID_LEN + 1];
+  int r = matrices_start(ctx->matrices, spec, NULL, id);
+  if (r < 0)
+    return reply_fail(conn, 500, "internal_error", NULL, strerror(-r));
+  char location[64];
+  snprintf(location, sizeof location, "/api/v1/matrices/%s", id);
+  return reply_json_header(conn, MHD_HTTP_ACCEPTED,
+                           json_pack("{s:s, s:s, s:i}", "id", id, "status", "running", "total", total),
+                           MHD_HTTP_HEADER_LOCATION, location);
+}
+
+/* The report of matrix req->id, or NULL after answering 404/500. */
+static json_t *load_report(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                           json_t **runs_out, enum MHD_Result *result) {
+  json_t *matrix = NULL, *runs = NULL;
+  int r = util_is_id(req->id) ? store_matrix_get(ctx->store, req->id, &matrix) : -ENOENT;
+  if (r == 0)
+    r = store_matrix_runs(ctx->store, req->id, &runs);
+  if (r < 0) {
+    json_decref(matrix);
+    *result = r == -ENOENT ? reply_fail(conn, MHD_HTTP_NOT_FOUND, "matrix_not_found", "id", "no matrix with this id")
+                           : reply_fail(conn, 500, "store_error", NULL, strerror(-r));
+    return NULL;
+  }
+  json_t *report = matrix_report(matrix, runs);
+  json_decref(matrix);
+  if (runs_out)
+    *runs_out = runs;
+  else
+    json_decref(runs);
+  return report;
+}
+
+enum MHD_Result matrix_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+  (void)run;
+  enum MHD_Result result;
+  json_t *report = load_report(ctx, conn, req, NULL, &result);
+  return report ? reply_json(conn, MHD_HTTP_OK, report) : result;
+}
+
+enum MHD_Result matrix_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                              struct run *run) {
+  (void)run;
+  enum MHD_Result result;
+  json_t *report = load_report(ctx, conn, req, NULL, &result);
+  if (!report)
+    return result;
+  json_decref(report);
+  if (matrices_cancel(ctx->matrices, req->id) < 0)
+    return reply_fail(conn, MHD_HTTP_CONFLICT, "already_finished", "id", "the matrix has already finished");
+  return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", req->id, "status", "cancelling"));
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *type) {
+  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(text);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
+enum MHD_Result matrix_get_report(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                  struct run *run) {
+  (void)run;
+  const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
+  format = format ? format : "json";
+  if (strcmp(format, "json") && strcmp(format, "text") && strcmp(format, "csv"))
+    return reply_fail(conn, 400, "unsupported_format", "format",
+                      "format must be json, text or csv (svg and latex are not implemented yet)");
+  enum MHD_Result result;
+  json_t *runs = NULL;
+  json_t *report = load_report(ctx, conn, req, &runs, &result);
+  if (!report)
+    return result;
+  if (strcmp(format, "json") == 0) {
+    json_decref(runs);
+    return reply_json(conn, MHD_HTTP_OK, report);
+  }
+  char *text = strcmp(format, "text") == 0 ? matrix_report_text(report) : matrix_report_csv(runs);
+  json_decref(report);
+  json_decref(runs);
+  return reply_text(conn, text, strcmp(format, "text") == 0 ? "text/plain; charset=utf-8" : "text/csv");
+}

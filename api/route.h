@@ -1,0 +1,25 @@
+/* What route handlers share: the per-request state and the handler type. */
+#pragma once
+#include <microhttpd.h>
+
+#include "api/rest.h"
+#include "lib/run.h"
+#include "lib/util.h"
+
+struct request {
+  struct util_buf body;
+  bool too_large;
+  char id[128]; /* the {id} segment of the path, if any */
+};
+
+/* run: loaded by the router for /api/v1/runs/{id} routes (404 when unknown), else NULL. */
+typedef enum MHD_Result (*route_fn)(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                    struct run *run);
+
+/* Parses the JSON body or answers 400/413; returns NULL when it answered. */
+json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum MHD_Result *result);
+
+enum MHD_Result matrix_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result matrix_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result matrix_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result matrix_get_report(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);

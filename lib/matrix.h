@@ -1,0 +1,31 @@
+/* vCPU x samples matrices: request validation and the interleaved plan. */
+#pragma once
+#include <jansson.h>
+
+#include "lib/bootspec.h"
+#include "lib/error.h"
+
+#define MATRIX_MAX_CONFIGS 16
+#define MATRIX_MAX_SAMPLES 100
+
+struct matrix_spec {
+  json_t *boot;  /* the boot request, without the matrix keys and without cpus */
+  int cpus[MATRIX_MAX_CONFIGS];
+  size_t n_cpus;
+  int samples;
+  const char *isolation; /* "exclusive" or "parallel" */
+  int parallel;          /* runs in flight at most (1 when exclusive) */
+  json_t *json;          /* the validated request, defaults filled in */
+};
+
+/* Validates a matrix request (a boot request whose cpus is a list, plus samples,
+ * isolation, parallel); host_cores caps parallel. -EINVAL with err on a bad request. */
+int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_cores, struct matrix_spec **out,
+                          struct ma_error *err);
+/* Frees a spec (NULL is fine). */
+void matrix_spec_free(struct matrix_spec *m);
+/* Number of runs in the plan. */
+int matrix_total(const struct matrix_spec *m);
+/* New boot request for plan position k: configs interleave (1,2,4,8,1,2,4,8,...)
+ * so that drift of the host does not bias one config. */
+json_t *matrix_boot_request(const struct matrix_spec *m, int k);

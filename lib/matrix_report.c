@@ -1,0 +1,389 @@
+#include "lib/matrix_report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/stats.h"
+#include "lib/util.h"
+
+static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+static bool succeeded(json_t *run) {
+  return str(run, "status") && strcmp(str(run, "status"), "succeeded") == 0 &&
+         json_is_number(json_object_get(run, "boot_time_ms"));
+}
+
+static bool final_status(json_t *run) {
+  const char *s = str(run, "status");
+  return s && strcmp(s, "queued") && strcmp(s, "running");
+}
+
+/* Appends v to the array stored under key in obj (created on first use). */
+static void push_value(json_t *obj, const char *key, double v) {
+  json_t *arr = json_object_get(obj, key);
+  if (!arr)
+    json_object_set_new(obj, key, arr = json_array());
+  json_array_append_new(arr, json_real(v));
+}
+
+static json_t *stats_of(json_t *values, struct stats *s) {
+  size_t n = json_array_size(values);
+  double *x = malloc((n ? n : 1) * sizeof *x);
+  for (size_t i = 0; i < n; i++)
+    x[i] = json_number_value(json_array_get(values, i));
+  int r = stats_compute(x, n, s);
+  free(x);
+  return r == 0 ? stats_to_json(s) : json_null();
+}
+
+static json_t *named_stats(json_t *by_name, const char *key) {
+  json_t *out = json_array();
+  const char *name;
+  json_t *values;
+  json_object_foreach(by_name, name, values) {
+    struct stats s;
+    json_t *entry = json_pack("{s:s, s:o}", key, name, "t_ms", stats_of(values, &s));
+    if (strcmp(key, "phase") == 0) {
+      json_object_set(entry, "duration_ms", json_object_get(entry, "t_ms"));
+      json_object_del(entry, "t_ms");
+    }
+    json_array_append_new(out, entry);
+  }
+  return out;
+}
+
+/* Markers and phases (each marker to the next one seen in the same run). */
+static void collect_markers(json_t *run, json_t *markers, json_t *phases) {
+  json_t *list = json_object_get(run, "markers"), *prev = NULL, *m;
+  size_t i;
+  json_array_foreach(list, i, m) {
+    double t = json_number_value(json_object_get(m, "t_ms"));
+    push_value(markers, str(m, "name"), t);
+    if (prev) {
+      _cleanup_(util_freep) char *key = util_strdupf("%s -> %s", str(prev, "name"), str(m, "name"));
+      push_value(phases, key, t - json_number_value(json_object_get(prev, "t_ms")));
+    }
+    prev = m;
+  }
+}
+
+struct config {
+  int cpus;
+  json_t *json;
+  struct stats boot;
+  bool has_boot;
+  int cpus_min, cpus_max, cpus_unknown;
+};
+
+static void count_cpus(struct config *c, json_t *run) {
+  json_t *online = json_object_get(run, "guest_cpus_online");
+  if (!json_is_integer(online)) {
+    c->cpus_unknown++;
+    return;
+  }
+  int n = (int)json_integer_value(online);
+  c->cpus_min = c->cpus_min < 0 || n < c->cpus_min ? n : c->cpus_min;
+  c->cpus_max = n > c->cpus_max ? n : c->cpus_max;
+}
+
+static void build_config(struct config *c, json_t *runs) {
+  json_t *boot = json_array(), *failures = json_object(), *markers = json_object(), *phases = json_object();
+  int n_runs = 0, n_ok = 0;
+  c->cpus_min = -1;
+  size_t i;
+  json_t *run;
+  json_array_foreach(runs, i, run) {
+    if (json_integer_value(json_object_get(run, "cpus")) != c->cpus || !final_status(run))
+      continue;
+    n_runs++;
+    if (!succeeded(run)) {
+      json_t *err = json_object_get(run, "error");
+      const char *code = str(err, "code") ? str(err, "code") : str(run, "status");
+      json_object_set_new(failures, code, json_integer(json_integer_value(json_object_get(failures, code)) + 1));
+      continue;
+    }
+    n_ok++;
+    json_array_append_new(boot, json_real(json_number_value(json_object_get(run, "boot_time_ms"))));
+    count_cpus(c, run);
+    collect_markers(run, markers, phases);
+  }
+  c->has_boot = n_ok > 0;
+  json_t *boot_stats = c->has_boot ? stats_of(boot, &c->boot) : json_null();
+  json_t *online = c->cpus_min < 0 ? json_null() : json_pack("{s:i, s:i}", "min", c->cpus_min, "max", c->cpus_max);
+  c->json = json_pack("{s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "cpus", c->cpus, "runs", n_runs, "succeeded",
+                      n_ok, "failed", n_runs - n_ok, "failures", failures, "boot_time_ms", boot_stats,
+                      "guest_cpus_online", online, "markers", named_stats(markers, "name"), "phases",
+                      named_stats(phases, "phase"));
+  json_decref(boot);
+  json_decref(markers);
+  json_decref(phases);
+}
+
+/* Whether differences between configs may be called scaling, and why (not). */
+static json_t *scaling(struct config *cfg, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (!cfg[i].has_boot)
+      continue;
+    if (cfg[i].cpus_unknown) {
+      _cleanup_(util_freep) char *note = util_strdupf(
+          "the profile cannot tell how many CPUs the guest used with %d vCPUs: differences between configs are "
+          "not called scaling",
+          cfg[i].cpus);
+      return json_pack("{s:b, s:s}", "valid", 0, "note", note);
+    }
+    if (cfg[i].cpus_min < cfg[i].cpus) {
+      _cleanup_(util_freep) char *note =
+          util_strdupf("the guest brought up %d CPU(s) when %d were requested: it ignored the extra vCPUs, so "
+                       "differences between configs are not multiprocessor scaling",
+                       cfg[i].cpus_min, cfg[i].cpus);
+      return json_pack("{s:b, s:s}", "valid", 0, "note", note);
+    }
+  }
+  return json_pack("{s:b, s:s}", "valid", 1, "note", "every config ran with all its requested vCPUs online");
+}
+
+static void add_ratios(struct config *cfg, size_t n, bool valid) {
+  struct config *one = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (cfg[i].cpus == 1 && cfg[i].has_boot)
+      one = &cfg[i];
+  for (size_t i = 0; i < n; i++) {
+    if (!one || !cfg[i].has_boot || &cfg[i] == one) {
+      json_object_set_new(cfg[i].json, "relative_to_1_vcpu", json_null());
+      continue;
+    }
+    double ratio, se;
+    stats_ratio(&one->boot, &cfg[i].boot, &ratio, &se);
+    json_t *rel = json_pack("{s:f, s:o}", "speedup", ratio, "speedup_se", isfinite(se) ? json_real(se) : json_null());
+    /* Efficiency per vCPU only means something when the vCPUs were used. */
+    json_object_set_new(rel, "efficiency", valid ? json_real(ratio / cfg[i].cpus) : json_null());
+    json_object_set_new(cfg[i].json, "relative_to_1_vcpu", rel);
+  }
+}
+
+static json_t *accels(json_t *runs) {
+  json_t *out = json_array();
+  size_t i, k;
+  json_t *run, *a;
+  json_array_foreach(runs, i, run) {
+    const char *accel = str(run, "accel");
+    bool seen = !accel;
+    json_array_foreach(out, k, a) seen |= strcmp(json_string_value(a), accel) == 0;
+    if (!seen)
+      json_array_append_new(out, json_string(accel));
+  }
+  return out;
+}
+
+json_t *matrix_report(json_t *matrix, json_t *runs) {
+  json_t *request = json_object_get(matrix, "request"), *cpus = json_object_get(request, "cpus");
+  size_t n = json_array_size(cpus);
+  struct config *cfg = calloc(n ? n : 1, sizeof *cfg);
+  int done = 0, ok = 0;
+  size_t i;
+  json_t *run;
+  json_array_foreach(runs, i, run) {
+    done += final_status(run);
+    ok += succeeded(run);
+  }
+  for (i = 0; i < n; i++) {
+    cfg[i].cpus = (int)json_integer_value(json_array_get(cpus, i));
+    build_config(&cfg[i], runs);
+  }
+  json_t *scal = scaling(cfg, n);
+  add_ratios(cfg, n, json_is_true(json_object_get(scal, "valid")));
+  json_t *configs = json_array();
+  for (i = 0; i < n; i++)
+    json_array_append_new(configs, cfg[i].json);
+  free(cfg);
+  json_t *report = json_deep_copy(matrix);
+  json_object_set_new(report, "progress",
+                      json_pack("{s:i, s:I, s:i, s:i}", "done", done, "total",
+                                json_integer_value(json_object_get(matrix, "total")), "succeeded", ok, "failed",
+                                done - ok));
+  json_object_set_new(report, "accel", accels(runs));
+  json_object_set_new(report, "configs", configs);
+  json_object_set_new(report, "scaling", scal);
+  json_t *ids = json_array();
+  json_array_foreach(runs, i, run) json_array_append(ids, json_object_get(run, "id"));
+  json_object_set_new(report, "runs", ids);
+  return report;
+}
+
+/* --- text --- */
+
+static double num(json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void text_number(struct util_buf *b, double v, int width) {
+  if (isfinite(v))
+    util_buf_printf(b, " %*.3f", width, v);
+  else
+    util_buf_printf(b, " %*s", width, "-");
+}
+
+static void text_boot_table(struct util_buf *b, json_t *configs) {
+  util_buf_printf(b, "Boot time in ms, from QMP cont (t0) to the terminal marker:\n");
+  util_buf_printf(b, "%6s %4s %5s %10s %10s %10s %10s %9s %6s %23s %11s\n", "vCPUs", "n", "fail", "mean", "median",
+                  "min", "max", "stdev", "cv%", "95% CI of the mean", "guest CPUs");
+  size_t i;
+  json_t *c;
+  json_array_foreach(configs, i, c) {
+    json_t *s = json_object_get(c, "boot_time_ms"), *ci = json_object_get(s, "ci95");
+    util_buf_printf(b, "%6lld %4lld %5lld", (long long)json_integer_value(json_object_get(c, "cpus")),
+                    (long long)json_integer_value(json_object_get(c, "succeeded")),
+                    (long long)json_integer_value(json_object_get(c, "failed")));
+    text_number(b, num(s, "mean"), 10);
+    text_number(b, num(s, "median"), 10);
+    text_number(b, num(s, "min"), 10);
+    text_number(b, num(s, "max"), 10);
+    text_number(b, num(s, "stdev"), 9);
+    text_number(b, num(s, "cv") * 100, 6);
+    if (isfinite(json_number_value(json_array_get(ci, 0))) && json_is_number(json_array_get(ci, 0)))
+      util_buf_printf(b, "  [%9.3f, %9.3f]", json_number_value(json_array_get(ci, 0)),
+                      json_number_value(json_array_get(ci, 1)));
+    else
+      util_buf_printf(b, " %23s", "-");
+    json_t *online = json_object_get(c, "guest_cpus_online");
+    if (json_is_object(online))
+      util_buf_printf(b, " %11lld\n", (long long)json_integer_value(json_object_get(online, "min")));
+    else
+      util_buf_printf(b, " %11s\n", "unknown");
+  }
+}
+
+static void text_failures(struct util_buf *b, json_t *configs) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(configs, i, c) {
+    const char *code;
+    json_t *n;
+    json_object_foreach(json_object_get(c, "failures"), code, n)
+      util_buf_printf(b, "  %lld vCPU: %lld run(s) failed with %s (not averaged in)\n",
+                      (long long)json_integer_value(json_object_get(c, "cpus")), (long long)json_integer_value(n),
+                      code);
+  }
+}
+
+static void text_ratios(struct util_buf *b, json_t *report) {
+  json_t *configs = json_object_get(report, "configs"), *scaling = json_object_get(report, "scaling");
+  bool valid = json_is_true(json_object_get(scaling, "valid"));
+  util_buf_printf(b, "\n%s relative to 1 vCPU (ratio of mean boot times, +- standard error):\n",
+                  valid ? "Speedup" : "Boot time ratio");
+  size_t i;
+  json_t *c;
+  json_array_foreach(configs, i, c) {
+    json_t *rel = json_object_get(c, "relative_to_1_vcpu");
+    if (!json_is_object(rel))
+      continue;
+    util_buf_printf(b, "%6lld  %.3f", (long long)json_integer_value(json_object_get(c, "cpus")), num(rel, "speedup"));
+    if (isfinite(num(rel, "speedup_se")))
+      util_buf_printf(b, " +- %.3f", num(rel, "speedup_se"));
+    if (isfinite(num(rel, "efficiency")))
+      util_buf_printf(b, "  (efficiency %.3f)", num(rel, "efficiency"));
+    util_buf_printf(b, "\n");
+  }
+  util_buf_printf(b, "%s: %s.\n", valid ? "Scaling" : "Not scaling", str(scaling, "note"));
+}
+
+static void text_markers(struct util_buf *b, json_t *configs) {
+  util_buf_printf(b, "\nMarkers, mean t_ms per config (successful runs):\n%-20s", "marker");
+  size_t i, k;
+  json_t *c, *m;
+  json_array_foreach(configs, i, c) util_buf_printf(b, " %9lld vCPU", (long long)json_integer_value(json_object_get(c, "cpus")));
+  util_buf_printf(b, "\n");
+  json_t *first = json_object_get(json_array_get(configs, 0), "markers");
+  json_array_foreach(first, k, m) {
+    util_buf_printf(b, "%-20s", str(m, "name"));
+    json_array_foreach(configs, i, c) {
+      double mean = NAN;
+      size_t j;
+      json_t *other;
+      json_array_foreach(json_object_get(c, "markers"), j, other)
+        if (strcmp(str(other, "name"), str(m, "name")) == 0)
+          mean = num(json_object_get(other, "t_ms"), "mean");
+      text_number(b, mean, 14);
+    }
+    util_buf_printf(b, "\n");
+  }
+}
+
+char *matrix_report_text(json_t *report) {
+  struct util_buf b = {0};
+  json_t *progress = json_object_get(report, "progress"), *request = json_object_get(report, "request");
+  _cleanup_(util_freep) char *accel = json_dumps(json_object_get(report, "accel"), JSON_COMPACT);
+  util_buf_printf(&b, "Matrix %s: %s, %lld of %lld runs done (%lld succeeded, %lld failed)\n", str(report, "id"),
+                  str(report, "status"), (long long)json_integer_value(json_object_get(progress, "done")),
+                  (long long)json_integer_value(json_object_get(progress, "total")),
+                  (long long)json_integer_value(json_object_get(progress, "succeeded")),
+                  (long long)json_integer_value(json_object_get(progress, "failed")));
+  util_buf_printf(&b, "profile %s, arch %s, %lld samples per config, isolation %s (%lld at a time), accel %s\n\n",
+                  str(request, "profile"), str(request, "arch") ? str(request, "arch") : "x86_64",
+                  (long long)json_integer_value(json_object_get(request, "samples")), str(report, "isolation"),
+                  (long long)json_integer_value(json_object_get(report, "parallel")), accel ? accel : "[]");
+  json_t *configs = json_object_get(report, "configs");
+  text_boot_table(&b, configs);
+  text_failures(&b, configs);
+  text_ratios(&b, report);
+  text_markers(&b, configs);
+  return b.data ? b.data : strdup("");
+}
+
+/* --- CSV --- */
+
+static void csv_number(struct util_buf *b, double v) {
+  if (isfinite(v))
+    util_buf_printf(b, ",%.3f", v);
+  else
+    util_buf_printf(b, ",");
+}
+
+static void csv_field(struct util_buf *b, const char *s) {
+  util_buf_printf(b, ",\"");
+  for (; s && *s; s++) {
+    if (*s == '"')
+      util_buf_append(b, "\"", 1); /* quotes are doubled in CSV */
+    util_buf_append(b, s, 1);
+  }
+  util_buf_printf(b, "\"");
+}
+
+char *matrix_report_csv(json_t *runs) {
+  json_t *names = json_object(), *run, *m;
+  size_t i, k;
+  json_array_foreach(runs, i, run) json_array_foreach(json_object_get(run, "markers"), k, m)
+      json_object_set_new(names, str(m, "name"), json_true());
+  struct util_buf b = {0};
+  util_buf_printf(&b, "matrix_index,run_id,cpus,status,accel,guest_cpus_online,boot_time_ms,error_code");
+  const char *name;
+  json_t *v;
+  json_object_foreach(names, name, v) util_buf_printf(&b, ",%s_ms", name);
+  util_buf_printf(&b, "\n");
+  json_array_foreach(runs, i, run) {
+    json_t *online = json_object_get(run, "guest_cpus_online");
+    util_buf_printf(&b, "%lld", (long long)json_integer_value(json_object_get(run, "matrix_index")));
+    csv_field(&b, str(run, "id"));
+    util_buf_printf(&b, ",%lld", (long long)json_integer_value(json_object_get(run, "cpus")));
+    csv_field(&b, str(run, "status"));
+    csv_field(&b, str(run, "accel"));
+    if (json_is_integer(online))
+      util_buf_printf(&b, ",%lld", (long long)json_integer_value(online));
+    else
+      util_buf_printf(&b, ",");
+    csv_number(&b, num(run, "boot_time_ms"));
+    csv_field(&b, str(json_object_get(run, "error"), "code"));
+    json_object_foreach(names, name, v) {
+      double t = NAN;
+      json_array_foreach(json_object_get(run, "markers"), k, m) if (strcmp(str(m, "name"), name) == 0) t =
+          num(m, "t_ms");
+      csv_number(&b, t);
+    }
+    util_buf_printf(&b, "\n");
+  }
+  json_decref(names);
+  return b.data ? b.data : strdup("");
+}
