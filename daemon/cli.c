@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon/cli.h"
 #include "daemon/cli_client.h"
 #include "daemon/cli_print.h"
 #include "daemon/context.h"
@@ -16,14 +17,6 @@
 #include "daemon/supervisor.h"
 #include "lib/run.h"
 
-#define EXIT_RUN_FAILED 1
-#define EXIT_USAGE 2
-#define EXIT_ERROR 3
-
-struct cli {
-  const char *state_dir, *server, *profile_dir;
-  bool json;
-};
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -33,6 +26,9 @@ static void usage(FILE *f) {
           "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX] [--accel auto|kvm|tcg]\n"
           "       [--timeout-s N] [--silence-timeout-s N] [--label TEXT]\n"
           "                       boot once and print the markers with their times\n"
+          "  matrix --cpus 1,2,4,8 --samples N [--isolation exclusive|parallel] [--parallel N] BOOT OPTIONS\n"
+          "                       boot every vCPU config N times, interleaved, and report statistics\n"
+          "  report ID [--format text|json|csv]   the report of a matrix\n"
           "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
           "  show ID              one run in full\n"
           "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
@@ -40,7 +36,7 @@ static void usage(FILE *f) {
           "Exit status: 0 ok, 1 the boot did not succeed, 2 bad usage or request, 3 other errors.\n");
 }
 
-static int print_json(json_t *j) {
+int cli_print_json(json_t *j) {
   char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
   if (text)
     puts(text);
@@ -48,11 +44,10 @@ static int print_json(json_t *j) {
   return text ? 0 : EXIT_ERROR;
 }
 
-/* Prints an {"error":{...}} body as the user asked; returns EXIT_USAGE for 4xx. */
-static int print_error(const struct cli *cli, json_t *body, long status) {
+int cli_print_error(const struct cli *cli, json_t *body, long status) {
   json_t *e = json_object_get(body, "error");
   if (cli->json)
-    print_json(body);
+    cli_print_json(body);
   else
     fprintf(stderr, "minix-analysis: %s%s%s: %s\n", json_string_value(json_object_get(e, "code")),
             json_object_get(e, "field") ? " in " : "", json_object_get(e, "field") ? json_string_value(json_object_get(e, "field")) : "",
@@ -62,13 +57,13 @@ static int print_error(const struct cli *cli, json_t *body, long status) {
 
 static int run_exit(const struct cli *cli, json_t *run) {
   if (cli->json)
-    print_json(run);
+    cli_print_json(run);
   else
     cli_print_run(stdout, run);
   return strcmp(json_string_value(json_object_get(run, "status")), "succeeded") == 0 ? 0 : EXIT_RUN_FAILED;
 }
 
-static int fail(const char *what, char *err) {
+int cli_fail(const char *what, char *err) {
   fprintf(stderr, "minix-analysis: %s%s%s\n", what, err ? ": " : "", err ? err : "");
   free(err);
   return EXIT_ERROR;
@@ -76,25 +71,25 @@ static int fail(const char *what, char *err) {
 
 /* --- talking to a daemon --- */
 
-static int remote(const struct cli *cli, const char *method, const char *path, json_t *body, json_t **reply) {
+int cli_remote(const struct cli *cli, const char *method, const char *path, json_t *body, json_t **reply) {
   _cleanup_(util_freep) char *url = util_strdupf("%s%s", cli->server, path);
   long status = 0;
   char *err = NULL;
   *reply = NULL;
   if (cli_http(method, url, body, &status, reply, &err) < 0)
-    return fail("cannot reach the daemon", err);
+    return cli_fail("cannot reach the daemon", err);
   if (status >= 400) {
-    int r = *reply ? print_error(cli, *reply, status) : fail("the daemon answered an error without a body", NULL);
+    int r = *reply ? cli_print_error(cli, *reply, status) : cli_fail("the daemon answered an error without a body", NULL);
     json_decref(*reply);
     *reply = NULL;
     return r;
   }
-  return *reply ? 0 : fail("the daemon answered something that is not JSON", NULL);
+  return *reply ? 0 : cli_fail("the daemon answered something that is not JSON", NULL);
 }
 
 static int remote_boot(const struct cli *cli, json_t *req) {
   json_t *accepted, *run = NULL;
-  int r = remote(cli, "POST", "/api/v1/boots", req, &accepted);
+  int r = cli_remote(cli, "POST", "/api/v1/boots", req, &accepted);
   if (r)
     return r;
   _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs/%s", json_string_value(json_object_get(accepted, "id")));
@@ -102,7 +97,7 @@ static int remote_boot(const struct cli *cli, json_t *req) {
   if (!cli->json)
     fprintf(stderr, "submitted; waiting for %s\n", path);
   for (;;) {
-    r = remote(cli, "GET", path, NULL, &run);
+    r = cli_remote(cli, "GET", path, NULL, &run);
     if (r || run_status_final(json_string_value(json_object_get(run, "status"))))
       break;
     json_decref(run);
@@ -141,13 +136,13 @@ static int local_boot(const struct cli *cli, json_t *req) {
   char id[UTIL_ID_LEN + 1];
   struct local_wait wait = {false, !cli->json && isatty(STDERR_FILENO)};
   if (r < 0) {
-    r = fail("cannot open the state dir", err);
+    r = cli_fail("cannot open the state dir", err);
   } else if (bootspec_from_json(req, &ctx.env, &spec, &merr) < 0) {
     json_t *body = ma_error_json(&merr);
-    r = print_error(cli, body, merr.http_status);
+    r = cli_print_error(cli, body, merr.http_status);
     json_decref(body);
   } else if ((r = jobs_submit(ctx.jobs, spec, id)) < 0) {
-    r = fail("cannot queue the boot", strdup(strerror(-r)));
+    r = cli_fail("cannot queue the boot", strdup(strerror(-r)));
   } else {
     struct jobs_sub *sub = jobs_subscribe(ctx.jobs, id, on_local_event, &wait);
     while (sub && !wait.done)
@@ -167,12 +162,12 @@ static int local_boot(const struct cli *cli, json_t *req) {
   return r;
 }
 
-static int local_read(const struct cli *cli, struct ma_context *ctx) {
+int cli_open_read(const struct cli *cli, struct ma_context *ctx) {
   struct ma_options opt = {cli->state_dir, cli->profile_dir, false, false, 1, 1};
   char *err = NULL;
   int r = context_open(ctx, uv_default_loop(), &opt, &err);
   if (r < 0) {
-    fail("cannot open the state dir", err);
+    cli_fail("cannot open the state dir", err);
     context_close(ctx);
   }
   return r;
@@ -180,53 +175,9 @@ static int local_read(const struct cli *cli, struct ma_context *ctx) {
 
 /* --- commands --- */
 
-static void set_str(json_t *req, const char *key, const char *v) { json_object_set_new(req, key, json_string(v)); }
-
-static int set_int(json_t *req, const char *key, const char *v) {
-  char *end;
-  long n = strtol(v, &end, 10);
-  if (*v == '\0' || *end != '\0') {
-    fprintf(stderr, "minix-analysis: --%s wants an integer, got %s\n", key, v);
-    return -1;
-  }
-  json_object_set_new(req, key, json_integer(n));
-  return 0;
-}
-
 static int cmd_boot(const struct cli *cli, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"arch", 1, 0, 'a'},      {"cpus", 1, 0, 'c'},         {"memory-mb", 1, 0, 'm'}, {"kernel", 1, 0, 'k'},
-      {"initrd", 1, 0, 'i'},    {"append", 1, 0, 'A'},       {"iso", 1, 0, 'I'},       {"disk", 1, 0, 'd'},
-      {"profile", 1, 0, 'p'},   {"until", 1, 0, 'u'},        {"accel", 1, 0, 'x'},     {"timeout-s", 1, 0, 't'},
-      {"label", 1, 0, 'l'},     {"silence-timeout-s", 1, 0, 's'}, {0, 0, 0, 0}};
   json_auto_t *req = json_object();
-  json_t *initrd = NULL;
-  int c, bad = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (c) {
-    case 'a': set_str(req, "arch", optarg); break;
-    case 'c': bad |= set_int(req, "cpus", optarg); break;
-    case 'm': bad |= set_int(req, "memory_mb", optarg); break;
-    case 'k': set_str(req, "kernel", optarg); break;
-    case 'i':
-      if (!initrd)
-        json_object_set_new(req, "initrd", initrd = json_array());
-      json_array_append_new(initrd, json_string(optarg));
-      break;
-    case 'A': set_str(req, "append", optarg); break;
-    case 'I': set_str(req, "iso", optarg); break;
-    case 'd': set_str(req, "disk", optarg); break;
-    case 'p': set_str(req, "profile", optarg); break;
-    case 'u': set_str(req, "until", optarg); break;
-    case 'x': set_str(req, "accel", optarg); break;
-    case 't': bad |= set_int(req, "timeout_s", optarg); break;
-    case 's': bad |= set_int(req, "silence_timeout_s", optarg); break;
-    case 'l': set_str(req, "label", optarg); break;
-    default: bad = -1;
-    }
-  }
-  if (bad || optind < argc) {
+  if (cli_parse_request(argc, argv, false, req) < 0) {
     usage(stderr);
     return EXIT_USAGE;
   }
@@ -235,7 +186,7 @@ static int cmd_boot(const struct cli *cli, int argc, char **argv) {
 
 static int show_page(const struct cli *cli, json_t *page) {
   if (cli->json)
-    return print_json(page);
+    return cli_print_json(page);
   cli_print_runs(stdout, page);
   return 0;
 }
@@ -256,10 +207,10 @@ static int cmd_runs(const struct cli *cli, int argc, char **argv) {
   if (cli->server) {
     _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs?limit=%s%s%s%s%s", limit, status ? "&status=" : "",
                                                     status ? status : "", cursor ? "&cursor=" : "", cursor ? cursor : "");
-    r = remote(cli, "GET", path, NULL, &page);
+    r = cli_remote(cli, "GET", path, NULL, &page);
   } else {
     struct ma_context ctx;
-    if ((r = local_read(cli, &ctx)) < 0)
+    if ((r = cli_open_read(cli, &ctx)) < 0)
       return EXIT_ERROR;
     json_t *runs;
     int64_t next;
@@ -269,7 +220,7 @@ static int cmd_runs(const struct cli *cli, int argc, char **argv) {
       json_object_set_new(page, "next_cursor", next ? json_sprintf("%lld", (long long)next) : json_null());
     }
     context_close(&ctx);
-    r = r < 0 ? fail("cannot list runs", NULL) : 0;
+    r = r < 0 ? cli_fail("cannot list runs", NULL) : 0;
   }
   if (r == 0)
     r = show_page(cli, page);
@@ -286,22 +237,22 @@ static int cmd_show(const struct cli *cli, int argc, char **argv) {
   int r;
   if (cli->server) {
     _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs/%s", argv[1]);
-    r = remote(cli, "GET", path, NULL, &run);
+    r = cli_remote(cli, "GET", path, NULL, &run);
   } else {
     struct ma_context ctx;
-    if (local_read(cli, &ctx) < 0)
+    if (cli_open_read(cli, &ctx) < 0)
       return EXIT_ERROR;
     struct run rec;
     r = util_is_id(argv[1]) ? store_run_get(ctx.store, argv[1], &rec) : -ENOENT;
     if (r == 0)
       run = run_to_json(&rec, profile_set_find(ctx.profiles, rec.profile));
     else
-      r = fail("no run with this id", strdup(argv[1]));
+      r = cli_fail("no run with this id", strdup(argv[1]));
     run_clear(&rec);
     context_close(&ctx);
   }
   if (r == 0) {
-    r = cli->json ? print_json(run) : (cli_print_run(stdout, run), 0);
+    r = cli->json ? cli_print_json(run) : (cli_print_run(stdout, run), 0);
   }
   json_decref(run);
   return r;
@@ -339,6 +290,10 @@ int main(int argc, char **argv) {
     return cmd_runs(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "show") == 0)
     return cmd_show(&cli, sub_argc, sub_argv);
+  if (strcmp(cmd, "matrix") == 0)
+    return cli_cmd_matrix(&cli, sub_argc, sub_argv);
+  if (strcmp(cmd, "report") == 0)
+    return cli_cmd_report(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "serve") == 0)
     return server_main(sub_argc, sub_argv);
   fprintf(stderr, "minix-analysis: unknown command %s\n", cmd);
