@@ -195,7 +195,7 @@ static int cmd_runs(const struct cli *cli, int argc, char **argv) {
   static const struct option opts[] = {{"limit", 1, 0, 'n'}, {"status", 1, 0, 's'}, {"cursor", 1, 0, 'c'}, {0, 0, 0, 0}};
   const char *limit = "20", *status = NULL, *cursor = NULL;
   int c;
-  optind = 1;
+  optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     if (c == 'n') limit = optarg;
     else if (c == 's') status = optarg;

@@ -174,7 +174,7 @@ int cli_cmd_report(const struct cli *cli, int argc, char **argv) {
   static const struct option opts[] = {{"format", 1, 0, 'f'}, {0, 0, 0, 0}};
   const char *format = "text";
   int c;
-  optind = 1;
+  optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     if (c != 'f')
       return EXIT_USAGE;

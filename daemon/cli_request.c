@@ -76,7 +76,7 @@ static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
 int cli_parse_request(int argc, char **argv, bool matrix, json_t *req) {
   json_t *initrd = NULL;
   int c, bad = 0;
-  optind = 1;
+  optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
   while ((c = getopt_long(argc, argv, "", boot_opts, NULL)) != -1)
     bad |= set_option(req, c, matrix, &initrd);
   return bad || optind < argc ? -1 : 0;

@@ -76,7 +76,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   struct server_opts flags = {0};
   const char *config = NULL;
   int c;
-  optind = 1;
+  optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
   while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     switch (c) {
     case 'l': flags.listen = strdup(optarg); break;

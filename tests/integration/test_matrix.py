@@ -1,0 +1,178 @@
+"""Matrices end to end: real QEMU, the Linux guest (SMP) and the MINIX fixture
+(uniprocessor, like stock MINIX 3.4), over REST and the CLI."""
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import shutil
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import CLI, FIXTURE, Daemon, fixture_boot, linux_boot, qemu_pids  # noqa: E402
+
+
+def ts(s):
+    return datetime.datetime.strptime(s, '%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+class MatrixApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(extra_args=['--max-running', '2'])
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.d.stop()
+        log = ''.join(cls.d.log)
+        cls.d.cleanup()
+        assert code == 0, log
+        assert 'LeakSanitizer' not in log and 'runtime error' not in log, log
+
+    def start(self, body):
+        status, reply, headers = self.d.json('POST', '/api/v1/matrices', body)
+        self.assertEqual(status, 202, reply)
+        self.assertEqual(headers['Location'], f"/api/v1/matrices/{reply['id']}")
+        return reply['id'], reply['total']
+
+    def wait(self, matrix_id, timeout=300):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, report, _ = self.d.json('GET', f'/api/v1/matrices/{matrix_id}')
+            self.assertEqual(status, 200)
+            if report['status'] != 'running':
+                return report
+            time.sleep(0.2)
+        raise AssertionError('matrix still running')
+
+    def test_linux_matrix_scales_with_all_cpus_online(self):
+        matrix_id, total = self.start(dict(linux_boot(), cpus=[1, 2], samples=2))
+        self.assertEqual(total, 4)
+        report = self.wait(matrix_id)
+        self.assertEqual(report['status'], 'done')
+        self.assertEqual(report['progress'], {'done': 4, 'total': 4, 'succeeded': 4, 'failed': 0})
+        self.assertEqual(report['isolation'], 'exclusive')
+        for config in report['configs']:
+            self.assertEqual(config['succeeded'], 2)
+            self.assertEqual(config['guest_cpus_online'], {'min': config['cpus'], 'max': config['cpus']})
+            self.assertEqual(config['boot_time_ms']['n'], 2)
+            self.assertLessEqual(config['boot_time_ms']['min'], config['boot_time_ms']['mean'])
+            self.assertEqual([m['name'] for m in config['markers']],
+                             ['kernel_starts', 'cpus_up', 'init_started', 'shell_prompt'])
+        self.assertTrue(report['scaling']['valid'], report['scaling'])
+        rel = report['configs'][1]['relative_to_1_vcpu']
+        self.assertAlmostEqual(rel['speedup'], report['configs'][0]['boot_time_ms']['mean'] /
+                               report['configs'][1]['boot_time_ms']['mean'], places=9)
+        self.assertAlmostEqual(rel['efficiency'], rel['speedup'] / 2, places=9)
+        # Interleaved order, and exclusive: no two runs overlap.
+        runs = [self.d.run(r) for r in report['runs']]
+        self.assertEqual([r['cpus'] for r in runs], [1, 2, 1, 2])
+        self.assertEqual([r['matrix_index'] for r in runs], [0, 1, 2, 3])
+        self.assertTrue(all(r['matrix_id'] == matrix_id for r in runs))
+        for before, after in zip(runs, runs[1:]):
+            self.assertGreaterEqual(ts(after['started_at']), ts(before['finished_at']))
+        means = {c['cpus']: c['boot_time_ms']['mean'] for c in report['configs']}
+        self.assertAlmostEqual(means[1], sum(r['boot_time_ms'] for r in runs if r['cpus'] == 1) / 2, places=6)
+        status, _, text = self.d.request('GET', f'/api/v1/matrices/{matrix_id}/report?format=text')
+        self.assertEqual(status, 200)
+        self.assertIn(b'Speedup relative to 1 vCPU', text)
+        status, headers, csv = self.d.request('GET', f'/api/v1/matrices/{matrix_id}/report?format=csv')
+        self.assertEqual(headers['Content-Type'], 'text/csv')
+        lines = csv.decode().splitlines()
+        self.assertEqual(len(lines), 5)
+        self.assertTrue(lines[0].startswith('matrix_index,run_id,cpus,status'))
+
+    def test_fixture_matrix_reports_uniprocessor_guest(self):
+        matrix_id, _ = self.start(dict(fixture_boot(), cpus=[1, 2], samples=1,
+                                       isolation='parallel', parallel=2))
+        report = self.wait(matrix_id)
+        self.assertEqual(report['status'], 'done')
+        self.assertEqual(report['parallel'], 2)
+        self.assertEqual(report['configs'][1]['guest_cpus_online'], {'min': 1, 'max': 1})
+        self.assertFalse(report['scaling']['valid'])
+        self.assertIn('not multiprocessor scaling', report['scaling']['note'])
+        self.assertIsNone(report['configs'][1]['relative_to_1_vcpu']['efficiency'])
+
+    def test_cancel_kills_the_running_sample(self):
+        matrix_id, _ = self.start(dict(fixture_boot('console=tty00 fixture=hang'), cpus=[1, 2], samples=3))
+        deadline = time.monotonic() + 30
+        run_id = None
+        while time.monotonic() < deadline and not run_id:
+            _, report, _ = self.d.json('GET', f'/api/v1/matrices/{matrix_id}')
+            run_id = report['runs'][0] if report['runs'] else None
+            time.sleep(0.05)
+        self.d.wait_marker(run_id, 'multiuser_startup')
+        status, reply, _ = self.d.json('DELETE', f'/api/v1/matrices/{matrix_id}')
+        self.assertEqual(status, 202, reply)
+        report = self.wait(matrix_id)
+        self.assertEqual(report['status'], 'cancelled')
+        self.assertEqual(len(report['runs']), 1)
+        self.assertEqual(self.d.run(run_id)['status'], 'cancelled')
+        self.assertEqual(qemu_pids(run_id), [])
+        status, reply, _ = self.d.json('DELETE', f'/api/v1/matrices/{matrix_id}')
+        self.assertEqual(status, 409)
+
+    def test_bad_matrices_get_400(self):
+        for body, field in ((dict(fixture_boot(), cpus=[1, 2], samples=0), 'samples'),
+                            (dict(fixture_boot(), cpus=3, samples=1), 'cpus'),
+                            (dict(fixture_boot(), cpus=[1], samples=1, isolation='parallel', parallel=99), 'parallel'),
+                            (dict(fixture_boot(kernel='/nonexistent'), cpus=[1], samples=1), 'kernel')):
+            status, reply, _ = self.d.json('POST', '/api/v1/matrices', body)
+            self.assertEqual((status, reply['error']['field']), (400, field), reply)
+        status, reply, _ = self.d.json('GET', '/api/v1/matrices/0123456789abcdef')
+        self.assertEqual((status, reply['error']['code']), (404, 'matrix_not_found'))
+
+    def test_unsupported_report_format(self):
+        matrix_id, _ = self.start(dict(fixture_boot(), cpus=[1], samples=1))
+        self.wait(matrix_id)
+        status, reply, _ = self.d.json('GET', f'/api/v1/matrices/{matrix_id}/report?format=svg')
+        self.assertEqual((status, reply['error']['code'], reply['error']['field']),
+                         (400, 'unsupported_format', 'format'))
+
+
+class MatrixCliTest(unittest.TestCase):
+    def test_matrix_in_process(self):
+        state = tempfile.mkdtemp(prefix='ma-cli-matrix-')
+        try:
+            p = subprocess.run([CLI, '--state-dir', state, 'matrix', '--cpus', '1,2', '--samples', '2',
+                                '--profile', 'minix-3.4', '--arch', 'i386', '--kernel', FIXTURE,
+                                '--append', 'console=tty00'], capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn('4/4', p.stderr)
+            self.assertRegex(p.stdout, r'Matrix [0-9a-f]{16}: done, 4 of 4 runs done \(4 succeeded, 0 failed\)')
+            self.assertIn('Not scaling: the guest brought up 1 CPU(s) when 2 were requested', p.stdout)
+            matrix_id = p.stdout.split()[1].rstrip(':')
+            p = subprocess.run([CLI, '--state-dir', state, 'report', matrix_id, '--format', 'csv'],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(len(p.stdout.splitlines()), 5)
+            p = subprocess.run([CLI, '--state-dir', state, '--json', 'report', matrix_id],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(json.loads(p.stdout)['configs'][0]['succeeded'], 2)
+            p = subprocess.run([CLI, '--state-dir', state, 'matrix', '--cpus', '1', '--samples', '0',
+                                '--profile', 'minix-3.4', '--kernel', FIXTURE], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn('in samples', p.stderr)
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+
+    def test_matrix_through_daemon(self):
+        d = Daemon()
+        try:
+            p = subprocess.run([CLI, '--server', d.base, 'matrix', '--cpus', '1,2', '--samples', '1',
+                                '--profile', 'minix-3.4', '--arch', 'i386', '--kernel', FIXTURE,
+                                '--append', 'console=tty00'], capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn('2 of 2 runs done', p.stdout)
+            matrix_id = p.stdout.split()[1].rstrip(':')
+            p = subprocess.run([CLI, '--server', d.base, 'report', matrix_id, '--format', 'csv'],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(len(p.stdout.splitlines()), 3)
+        finally:
+            self.assertEqual(d.stop(), 0)
+            d.cleanup()
+
+
+if __name__ == '__main__':
+    unittest.main()
