@@ -72,7 +72,8 @@ static void on_run_event(void *userdata, const struct jobs_event *ev) {
     return;
   struct matrix *m = slot->m;
   slot->used = false;
-  slot->sub = NULL; /* detached by the jobs layer after this event */
+  jobs_unsubscribe(slot->sub);
+  slot->sub = NULL;
   m->in_flight--;
   m->done++;
   if (m->watch.progress) {
