@@ -12,3 +12,5 @@ struct embedded_file {
 extern const struct embedded_file embedded_migrations[];
 /* Built-in marker profiles; terminated by a NULL name. */
 extern const struct embedded_file embedded_profiles[];
+/* Built-in claims files (schema/claims); terminated by a NULL name. */
+extern const struct embedded_file embedded_claims[];

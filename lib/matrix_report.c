@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/claims.h"
 #include "lib/stats.h"
 #include "lib/util.h"
 
@@ -209,6 +210,14 @@ json_t *matrix_report(json_t *matrix, json_t *runs) {
   json_t *ids = json_array();
   json_array_foreach(runs, i, run) json_array_append(ids, json_object_get(run, "id"));
   json_object_set_new(report, "runs", ids);
+  json_t *claims = claims_builtin("whitepaper");
+  if (claims) {
+    json_object_set_new(report, "claims",
+                        json_pack("{s:O, s:O, s:o}", "name", json_object_get(claims, "name"), "source",
+                                  json_object_get(claims, "source"), "comparisons",
+                                  claims_compare(claims, report, runs)));
+    json_decref(claims);
+  }
   return report;
 }
 
@@ -312,6 +321,30 @@ static void text_markers(struct util_buf *b, json_t *configs) {
   }
 }
 
+static void text_claims(struct util_buf *b, json_t *claims) {
+  if (!claims)
+    return;
+  util_buf_printf(b, "\nClaims (%s: %s):\n", str(claims, "name"), str(claims, "source"));
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(claims, "comparisons"), i, c) {
+    json_t *measured = json_object_get(c, "measured");
+    util_buf_printf(b, "  %-16s %-17s %s\n", str(c, "id"), str(c, "status"), str(c, "description"));
+    if (json_is_number(json_object_get(c, "estimate")) && json_is_number(json_object_get(measured, "mean"))) {
+      json_t *ci = json_object_get(measured, "ci95");
+      util_buf_printf(b, "  %16s estimate %.3f ms, measured mean %.3f ms", "", num(c, "estimate"),
+                      num(measured, "mean"));
+      if (json_is_number(json_array_get(ci, 0)))
+        util_buf_printf(b, " [%.3f, %.3f]", json_number_value(json_array_get(ci, 0)),
+                        json_number_value(json_array_get(ci, 1)));
+      if (json_is_number(json_object_get(c, "error_pct")))
+        util_buf_printf(b, ", error %+.1f%%", num(c, "error_pct"));
+      util_buf_printf(b, "\n");
+    }
+    util_buf_printf(b, "  %16s %s\n", "", str(c, "explanation"));
+  }
+}
+
 char *matrix_report_text(json_t *report) {
   struct util_buf b = {0};
   json_t *progress = json_object_get(report, "progress"), *request = json_object_get(report, "request");
@@ -330,6 +363,7 @@ char *matrix_report_text(json_t *report) {
   text_failures(&b, configs);
   text_ratios(&b, report);
   text_markers(&b, configs);
+  text_claims(&b, json_object_get(report, "claims"));
   return b.data ? b.data : strdup("");
 }
 

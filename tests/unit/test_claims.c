@@ -1,0 +1,108 @@
+/* Claims: statuses by relative error, spans that do not match, guests the
+ * claims are not about, and the built-in whitepaper file. */
+#include <string.h>
+
+#include "lib/claims.h"
+#include "test_util.h"
+
+static json_t *report_with(const char *profile, const char *arch, double mean, double cv) {
+  return json_pack("{s:{s:s, s:s}, s:[{s:i, s:{s:f, s:f, s:[f,f]}, s:[]}]}", "request", "profile", profile, "arch",
+                   arch, "configs", "cpus", 1, "boot_time_ms", "mean", mean, "cv", cv, "ci95", mean - 1, mean + 1,
+                   "markers");
+}
+
+static json_t *runs_with_banner(const char *banner) {
+  return json_pack("[{s:[{s:s, s:s}]}]", "markers", "name", "kernel_starts", "text", banner);
+}
+
+static const char *status_of(json_t *comparisons, size_t i) {
+  return json_string_value(json_object_get(json_array_get(comparisons, i), "status"));
+}
+
+static json_t *doc(void) {
+  return json_pack("{s:s, s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:f}, {s:s, s:s, s:s, s:s, s:f}, "
+                   "{s:s, s:s, s:s, s:f}, {s:s, s:s, s:{s:s}, s:s, s:s, s:f}]}",
+                   "name", "t", "profile", "minix-3.4", "exclude_banner", "fixture", "claims",
+                   "id", "same_span", "description", "d", "metric", "boot_time_ms", "span", "qemu_cont_to_terminal",
+                   "estimate", 100.0,
+                   "id", "other_span", "description", "d", "metric", "boot_time_ms", "span", "kernel_entry_to_login",
+                   "estimate", 100.0,
+                   "id", "repeat", "description", "d", "metric", "cv", "threshold", 0.05,
+                   "id", "arm", "description", "d", "applies", "arch", "arm", "metric", "boot_time_ms", "span",
+                   "qemu_cont_to_terminal", "estimate", 56.0);
+}
+
+static void statuses_follow_the_error(void **state) {
+  (void)state;
+  assert_string_equal(claims_status(9.99), "VERIFIED");
+  assert_string_equal(claims_status(-9.99), "VERIFIED");
+  assert_string_equal(claims_status(10.0), "PLAUSIBLE");
+  assert_string_equal(claims_status(19.99), "PLAUSIBLE");
+  assert_string_equal(claims_status(-25), "NEEDS_VALIDATION");
+}
+
+static void compares_only_matching_spans(void **state) {
+  (void)state;
+  json_t *d = doc(), *runs = runs_with_banner("MINIX 3.4.0. (d5e4fc0)");
+  double means[] = {105, 115, 150};
+  const char *expected[] = {"VERIFIED", "PLAUSIBLE", "NEEDS_VALIDATION"};
+  for (int i = 0; i < 3; i++) {
+    json_t *report = report_with("minix-3.4", "i386", means[i], 0.01);
+    json_t *c = claims_compare(d, report, runs);
+    assert_string_equal(status_of(c, 0), expected[i]);
+    assert_true(json_real_value(json_object_get(json_array_get(c, 0), "error_pct")) == (means[i] - 100.0));
+    assert_string_equal(status_of(c, 1), "NOT_COMPARABLE");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(c, 1), "explanation")),
+                           "includes the firmware"));
+    assert_string_equal(status_of(c, 2), "VERIFIED"); /* cv 1% < 5% */
+    assert_string_equal(status_of(c, 3), "NOT_APPLICABLE"); /* no ARM config */
+    json_decref(c);
+    json_decref(report);
+  }
+  json_t *report = report_with("minix-3.4", "i386", 100, 0.08);
+  json_t *c = claims_compare(d, report, runs);
+  assert_string_equal(status_of(c, 2), "NEEDS_VALIDATION");
+  json_decref(c);
+  json_decref(report);
+  json_decref(runs);
+  json_decref(d);
+}
+
+static void other_guests_are_not_applicable(void **state) {
+  (void)state;
+  json_t *d = doc(), *runs = runs_with_banner("MINIX 3.4.0. (fixture of minix-analysis, not MINIX)");
+  json_t *report = report_with("minix-3.4", "i386", 100, 0.01);
+  json_t *c = claims_compare(d, report, runs);
+  assert_string_equal(status_of(c, 0), "NOT_APPLICABLE");
+  assert_non_null(strstr(json_string_value(json_object_get(json_array_get(c, 0), "explanation")), "fixture"));
+  json_decref(c);
+  json_decref(report);
+  report = report_with("linux", "x86_64", 100, 0.01);
+  json_decref(runs);
+  runs = runs_with_banner("Linux version 6.1");
+  c = claims_compare(d, report, runs);
+  assert_string_equal(status_of(c, 0), "NOT_APPLICABLE");
+  json_decref(c);
+  json_decref(report);
+  json_decref(runs);
+  json_decref(d);
+}
+
+static void whitepaper_is_built_in(void **state) {
+  (void)state;
+  json_t *w = claims_builtin("whitepaper");
+  assert_non_null(w);
+  json_t *claims = json_object_get(w, "claims");
+  assert_int_equal(json_array_size(claims), 6);
+  assert_true(json_number_value(json_object_get(json_array_get(claims, 0), "estimate")) == 65);
+  json_decref(w);
+  assert_null(claims_builtin("nonexistent"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(statuses_follow_the_error), cmocka_unit_test(compares_only_matching_spans),
+      cmocka_unit_test(other_guests_are_not_applicable), cmocka_unit_test(whitepaper_is_built_in),
+  };
+  return cmocka_run_group_tests_name("claims", tests, NULL, NULL);
+}
