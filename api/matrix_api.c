@@ -6,6 +6,7 @@
 #include "api/reply.h"
 #include "api/route.h"
 #include "lib/matrix.h"
+#include "lib/matrix_compare.h"
 #include "lib/matrix_report.h"
 
 enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
@@ -30,13 +31,13 @@ enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, st
                            MHD_HTTP_HEADER_LOCATION, location);
 }
 
-/* The report of matrix req->id, or NULL after answering 404/500. */
-static json_t *load_report(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                           json_t **runs_out, enum MHD_Result *result) {
+/* The report of matrix id, or NULL after answering 404/500. */
+static json_t *load_report_of(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, json_t **runs_out,
+                              enum MHD_Result *result) {
   json_t *matrix = NULL, *runs = NULL;
-  int r = util_is_id(req->id) ? store_matrix_get(ctx->store, req->id, &matrix) : -ENOENT;
+  int r = util_is_id(id) ? store_matrix_get(ctx->store, id, &matrix) : -ENOENT;
   if (r == 0)
-    r = store_matrix_runs(ctx->store, req->id, &runs);
+    r = store_matrix_runs(ctx->store, id, &runs);
   if (r < 0) {
     json_decref(matrix);
     *result = r == -ENOENT ? reply_fail(conn, MHD_HTTP_NOT_FOUND, "matrix_not_found", "id", "no matrix with this id")
@@ -50,6 +51,11 @@ static json_t *load_report(struct api_ctx *ctx, struct MHD_Connection *conn, str
   else
     json_decref(runs);
   return report;
+}
+
+static json_t *load_report(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                           json_t **runs_out, enum MHD_Result *result) {
+  return load_report_of(ctx, conn, req->id, runs_out, result);
 }
 
 enum MHD_Result matrix_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
@@ -105,4 +111,30 @@ enum MHD_Result matrix_get_report(struct api_ctx *ctx, struct MHD_Connection *co
   json_decref(report);
   json_decref(runs);
   return reply_text(conn, text, strcmp(format, "text") == 0 ? "text/plain; charset=utf-8" : "text/csv");
+}
+
+enum MHD_Result matrix_compare_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                     struct run *run) {
+  (void)run;
+  const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
+  format = format ? format : "json";
+  if (strcmp(format, "json") && strcmp(format, "text"))
+    return reply_fail(conn, 400, "unsupported_format", "format", "format must be json or text");
+  enum MHD_Result result;
+  json_t *before = load_report_of(ctx, conn, req->id, NULL, &result);
+  if (!before)
+    return result;
+  json_t *after = load_report_of(ctx, conn, req->other, NULL, &result);
+  if (!after) {
+    json_decref(before);
+    return result;
+  }
+  json_t *cmp = matrix_compare(before, after);
+  json_decref(before);
+  json_decref(after);
+  if (strcmp(format, "json") == 0)
+    return reply_json(conn, MHD_HTTP_OK, cmp);
+  char *text = matrix_compare_text(cmp);
+  json_decref(cmp);
+  return reply_text(conn, text, "text/plain; charset=utf-8");
 }

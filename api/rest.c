@@ -37,12 +37,14 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/matrices/{id}"},
     {"DELETE", "/api/v1/matrices/{id}"},
     {"GET", "/api/v1/matrices/{id}/report"},
+    {"GET", "/api/v1/matrices/{id}/compare/{other}"},
     {NULL, NULL},
 };
 
 /* Parallel to api_routes. */
 static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
-                                     get_events, matrix_post, matrix_get, matrix_delete, matrix_get_report};
+                                     get_events, matrix_post, matrix_get, matrix_delete, matrix_get_report,
+                                     matrix_compare_route};
 
 static size_t split(char *path, char **segs) {
   size_t n = 0;
@@ -52,8 +54,8 @@ static size_t split(char *path, char **segs) {
   return n;
 }
 
-/* Whether url matches pattern; the {id} segment is copied into id. */
-static bool path_matches(const char *pattern, const char *url, char *id, size_t id_size) {
+/* Whether url matches pattern; the {id} and {other} segments are copied into req. */
+static bool path_matches(const char *pattern, const char *url, struct request *req) {
   _cleanup_(util_freep) char *p = strdup(pattern);
   _cleanup_(util_freep) char *u = strdup(url);
   char *ps[MAX_SEGMENTS + 1], *us[MAX_SEGMENTS + 1];
@@ -63,8 +65,10 @@ static bool path_matches(const char *pattern, const char *url, char *id, size_t 
   if (np != nu)
     return false;
   for (size_t i = 0; i < np; i++) {
-    if (ps[i][0] == '{')
-      snprintf(id, id_size, "%s", us[i]);
+    if (strcmp(ps[i], "{id}") == 0)
+      snprintf(req->id, sizeof req->id, "%s", us[i]);
+    else if (strcmp(ps[i], "{other}") == 0)
+      snprintf(req->other, sizeof req->other, "%s", us[i]);
     else if (strcmp(ps[i], us[i]) != 0)
       return false;
   }
@@ -84,14 +88,12 @@ static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const cha
   return false;
 }
 
-static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, size_t i,
-                                  const char *id) {
-  snprintf(req->id, sizeof req->id, "%s", id);
+static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, size_t i) {
   if (strncmp(api_routes[i].path, "/api/v1/runs/{id}", 17) != 0)
     return route_fns[i](ctx, conn, req, NULL);
   struct run run;
   enum MHD_Result result;
-  if (!load_run(ctx, conn, id, &run, &result))
+  if (!load_run(ctx, conn, req->id, &run, &result))
     return result;
   result = route_fns[i](ctx, conn, req, &run);
   run_clear(&run);
@@ -100,15 +102,14 @@ static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *co
 
 static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url,
                                 const char *method, struct request *req) {
-  char id[128] = "";
   bool path_known = false;
   char allow[64] = "";
   for (size_t i = 0; api_routes[i].method; i++) {
-    if (!path_matches(api_routes[i].path, url, id, sizeof id))
+    if (!path_matches(api_routes[i].path, url, req))
       continue;
     path_known = true;
     if (strcmp(api_routes[i].method, method) == 0)
-      return call_route(ctx, conn, req, i, id);
+      return call_route(ctx, conn, req, i);
     size_t used = strlen(allow);
     snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", api_routes[i].method);
   }

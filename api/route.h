@@ -9,7 +9,8 @@
 struct request {
   struct util_buf body;
   bool too_large;
-  char id[128]; /* the {id} segment of the path, if any */
+  char id[128];    /* the {id} segment of the path, if any */
+  char other[128]; /* the {other} segment */
 };
 
 /* run: loaded by the router for /api/v1/runs/{id} routes (404 when unknown), else NULL. */
@@ -22,4 +23,5 @@ json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum M
 enum MHD_Result matrix_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result matrix_compare_route(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_get_report(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);

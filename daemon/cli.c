@@ -29,6 +29,7 @@ static void usage(FILE *f) {
           "  matrix --cpus 1,2,4,8 --samples N [--isolation exclusive|parallel] [--parallel N] BOOT OPTIONS\n"
           "                       boot every vCPU config N times, interleaved, and report statistics\n"
           "  report ID [--format text|json|csv]   the report of a matrix\n"
+          "  compare BEFORE AFTER  difference of two matrices per config, with Welch's t test\n"
           "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
           "  show ID              one run in full\n"
           "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
@@ -292,6 +293,8 @@ int main(int argc, char **argv) {
     return cmd_show(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "matrix") == 0)
     return cli_cmd_matrix(&cli, sub_argc, sub_argv);
+  if (strcmp(cmd, "compare") == 0)
+    return cli_cmd_compare(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "report") == 0)
     return cli_cmd_report(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "serve") == 0)

@@ -28,5 +28,7 @@ int cli_open_read(const struct cli *cli, struct ma_context *ctx);
 int cli_parse_request(int argc, char **argv, bool matrix, json_t *req);
 /* minix-analysis matrix ... */
 int cli_cmd_matrix(const struct cli *cli, int argc, char **argv);
+/* minix-analysis compare BEFORE AFTER */
+int cli_cmd_compare(const struct cli *cli, int argc, char **argv);
 /* minix-analysis report ID [--format F] */
 int cli_cmd_report(const struct cli *cli, int argc, char **argv);

@@ -10,6 +10,7 @@
 #include "daemon/cli.h"
 #include "daemon/cli_client.h"
 #include "lib/matrix.h"
+#include "lib/matrix_compare.h"
 #include "lib/matrix_report.h"
 
 #define BAR_WIDTH 30
@@ -61,19 +62,32 @@ static int print_report(const struct cli *cli, json_t *report, const char *forma
   return all_ok ? 0 : EXIT_RUN_FAILED;
 }
 
-static int local_report(const struct cli *cli, struct ma_context *ctx, const char *id, const char *format) {
+/* The report of a stored matrix (and its runs when runs_out is given); NULL after saying why. */
+static json_t *load_report(struct ma_context *ctx, const char *id, json_t **runs_out) {
   json_t *matrix = NULL, *runs = NULL;
   int r = util_is_id(id) ? store_matrix_get(ctx->store, id, &matrix) : -ENOENT;
   if (r == 0)
     r = store_matrix_runs(ctx->store, id, &runs);
   if (r < 0) {
     json_decref(matrix);
-    return cli_fail("no matrix with this id", strdup(id));
+    cli_fail("no matrix with this id", strdup(id));
+    return NULL;
   }
   json_t *report = matrix_report(matrix, runs);
-  r = print_report(cli, report, format, runs);
-  json_decref(report);
   json_decref(matrix);
+  if (runs_out)
+    *runs_out = runs;
+  else
+    json_decref(runs);
+  return report;
+}
+
+static int local_report(const struct cli *cli, struct ma_context *ctx, const char *id, const char *format) {
+  json_t *runs = NULL, *report = load_report(ctx, id, &runs);
+  if (!report)
+    return EXIT_ERROR;
+  int r = print_report(cli, report, format, runs);
+  json_decref(report);
   json_decref(runs);
   return r;
 }
@@ -151,9 +165,9 @@ int cli_cmd_matrix(const struct cli *cli, int argc, char **argv) {
   return cli->server ? remote_matrix(cli, req) : local_matrix(cli, req);
 }
 
-static int remote_report(const struct cli *cli, const char *id, const char *format) {
-  _cleanup_(util_freep) char *url = util_strdupf("%s/api/v1/matrices/%s/report?format=%s", cli->server, id,
-                                                 cli->json ? "json" : format);
+/* GETs path?format=... from the daemon and prints the body as it comes. */
+static int remote_text(const struct cli *cli, const char *path, const char *format) {
+  _cleanup_(util_freep) char *url = util_strdupf("%s%s?format=%s", cli->server, path, cli->json ? "json" : format);
   long status = 0;
   char *text = NULL, *err = NULL;
   if (cli_http_raw("GET", url, NULL, &status, &text, &err) < 0)
@@ -184,12 +198,47 @@ int cli_cmd_report(const struct cli *cli, int argc, char **argv) {
     fprintf(stderr, "usage: minix-analysis report ID [--format text|json|csv]\n");
     return EXIT_USAGE;
   }
-  if (cli->server)
-    return remote_report(cli, argv[optind], format);
+  if (cli->server) {
+    _cleanup_(util_freep) char *path = util_strdupf("/api/v1/matrices/%s/report", argv[optind]);
+    return remote_text(cli, path, format);
+  }
   struct ma_context ctx;
   if (cli_open_read(cli, &ctx) < 0)
     return EXIT_ERROR;
   int r = local_report(cli, &ctx, argv[optind], format);
+  context_close(&ctx);
+  return r;
+}
+
+int cli_cmd_compare(const struct cli *cli, int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: minix-analysis compare BEFORE_ID AFTER_ID\n");
+    return EXIT_USAGE;
+  }
+  if (cli->server) {
+    _cleanup_(util_freep) char *path = util_strdupf("/api/v1/matrices/%s/compare/%s", argv[1], argv[2]);
+    return remote_text(cli, path, "text");
+  }
+  struct ma_context ctx;
+  if (cli_open_read(cli, &ctx) < 0)
+    return EXIT_ERROR;
+  json_t *before = load_report(&ctx, argv[1], NULL);
+  json_t *after = before ? load_report(&ctx, argv[2], NULL) : NULL;
+  int r = EXIT_ERROR;
+  if (after) {
+    json_t *cmp = matrix_compare(before, after);
+    if (cli->json) {
+      r = cli_print_json(cmp);
+    } else {
+      char *text = matrix_compare_text(cmp);
+      fputs(text, stdout);
+      free(text);
+      r = 0;
+    }
+    json_decref(cmp);
+  }
+  json_decref(before);
+  json_decref(after);
   context_close(&ctx);
   return r;
 }

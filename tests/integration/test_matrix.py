@@ -124,6 +124,29 @@ class MatrixApiTest(unittest.TestCase):
         status, reply, _ = self.d.json('GET', '/api/v1/matrices/0123456789abcdef')
         self.assertEqual((status, reply['error']['code']), (404, 'matrix_not_found'))
 
+    def test_compare_two_matrices(self):
+        ids = []
+        for _ in range(2):
+            matrix_id, _ = self.start(dict(fixture_boot(), cpus=[1, 2], samples=2))
+            self.assertEqual(self.wait(matrix_id)['status'], 'done')
+            ids.append(matrix_id)
+        status, cmp, _ = self.d.json('GET', f'/api/v1/matrices/{ids[0]}/compare/{ids[1]}')
+        self.assertEqual(status, 200, cmp)
+        self.assertEqual((cmp['before'], cmp['after']), tuple(ids))
+        self.assertEqual([c['cpus'] for c in cmp['configs']], [1, 2])
+        for c in cmp['configs']:
+            self.assertAlmostEqual(c['difference_ms'], c['mean_after_ms'] - c['mean_before_ms'], places=9)
+            self.assertIn(c['verdict'], ('no significant change', 'regression', 'improvement',
+                                         'not testable: needs two samples per side and some variation'))
+        status, _, text = self.d.request('GET', f'/api/v1/matrices/{ids[0]}/compare/{ids[1]}?format=text')
+        self.assertIn(b"Welch's t test", text)
+        status, reply, _ = self.d.json('GET', f'/api/v1/matrices/{ids[0]}/compare/0123456789abcdef')
+        self.assertEqual(status, 404)
+        p = subprocess.run([CLI, '--server', self.d.base, 'compare', ids[0], ids[1]], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn('against', p.stdout)
+
     def test_unsupported_report_format(self):
         matrix_id, _ = self.start(dict(fixture_boot(), cpus=[1], samples=1))
         self.wait(matrix_id)

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "lib/matrix.h"
+#include "lib/matrix_compare.h"
 #include "lib/matrix_report.h"
+#include "lib/stats.h"
 #include "test_util.h"
 
 static struct bootspec_env env;
@@ -196,11 +198,55 @@ static void golden_text_and_csv(void **state) {
   json_decref(matrix);
 }
 
+static json_t *report_of(const char *id, const double *x, size_t n) {
+  struct stats s;
+  stats_compute(x, n, &s);
+  return json_pack("{s:s, s:[{s:i, s:o}, {s:i, s:n}]}", "id", id, "configs", "cpus", 1, "boot_time_ms",
+                   stats_to_json(&s), "cpus", 2, "boot_time_ms");
+}
+
+static void compare_flags_regressions(void **state) {
+  (void)state;
+  /* Welch's worked example: the second sample is slower, t = -2.46, p = 0.021. */
+  const double a[] = {27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4};
+  const double b[] = {27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4};
+  json_t *before = report_of("before", a, 15), *after = report_of("after", b, 15);
+  json_t *cmp = matrix_compare(before, after);
+  json_t *c1 = json_array_get(json_object_get(cmp, "configs"), 0);
+  assert_string_equal(json_string_value(json_object_get(c1, "verdict")), "regression");
+  assert_true(json_is_true(json_object_get(c1, "regression")));
+  double p = json_real_value(json_object_get(json_object_get(c1, "test"), "p"));
+  assert_true(p > 0.020 && p < 0.022);
+  json_t *ci = json_object_get(c1, "difference_ci95");
+  assert_true(json_real_value(json_array_get(ci, 0)) > 0); /* the whole interval is a slowdown */
+  json_t *c2 = json_array_get(json_object_get(cmp, "configs"), 1);
+  assert_string_equal(json_string_value(json_object_get(c2, "verdict")), "no successful runs on one side");
+  char *text = matrix_compare_text(cmp);
+  assert_non_null(strstr(text, "regression"));
+  free(text);
+  json_decref(cmp);
+  cmp = matrix_compare(after, before);
+  c1 = json_array_get(json_object_get(cmp, "configs"), 0);
+  assert_string_equal(json_string_value(json_object_get(c1, "verdict")), "improvement");
+  json_decref(cmp);
+  json_decref(before);
+  json_decref(after);
+  const double same[] = {10, 11, 12};
+  before = report_of("x", same, 3);
+  after = report_of("y", same, 3);
+  cmp = matrix_compare(before, after);
+  c1 = json_array_get(json_object_get(cmp, "configs"), 0);
+  assert_string_equal(json_string_value(json_object_get(c1, "verdict")), "no significant change");
+  json_decref(cmp);
+  json_decref(before);
+  json_decref(after);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rejects_bad_matrices), cmocka_unit_test(interleaves_configs),
       cmocka_unit_test(report_statistics),    cmocka_unit_test(uniprocessor_guest_is_not_scaling),
-      cmocka_unit_test(golden_text_and_csv),
+      cmocka_unit_test(golden_text_and_csv),    cmocka_unit_test(compare_flags_regressions),
   };
   return cmocka_run_group_tests_name("matrix", tests, setup, teardown);
 }
