@@ -7,6 +7,7 @@
 #include "api/route.h"
 #include "lib/matrix.h"
 #include "lib/matrix_compare.h"
+#include "lib/matrix_render.h"
 #include "lib/matrix_report.h"
 
 enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
@@ -95,9 +96,17 @@ enum MHD_Result matrix_get_report(struct api_ctx *ctx, struct MHD_Connection *co
   (void)run;
   const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
   format = format ? format : "json";
-  if (strcmp(format, "json") && strcmp(format, "text") && strcmp(format, "csv"))
-    return reply_fail(conn, 400, "unsupported_format", "format",
-                      "format must be json, text or csv (svg and latex are not implemented yet)");
+  static const char *const formats[][2] = {{"json", "application/json"},
+                                            {"text", "text/plain; charset=utf-8"},
+                                            {"csv", "text/csv"},
+                                            {"svg", "image/svg+xml"},
+                                            {"latex", "application/x-latex"}};
+  const char *type = NULL;
+  for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+    if (strcmp(format, formats[i][0]) == 0)
+      type = formats[i][1];
+  if (!type)
+    return reply_fail(conn, 400, "unsupported_format", "format", "format must be json, text, csv, svg or latex");
   enum MHD_Result result;
   json_t *runs = NULL;
   json_t *report = load_report(ctx, conn, req, &runs, &result);
@@ -107,10 +116,13 @@ enum MHD_Result matrix_get_report(struct api_ctx *ctx, struct MHD_Connection *co
     json_decref(runs);
     return reply_json(conn, MHD_HTTP_OK, report);
   }
-  char *text = strcmp(format, "text") == 0 ? matrix_report_text(report) : matrix_report_csv(runs);
+  char *text = strcmp(format, "text") == 0  ? matrix_report_text(report)
+               : strcmp(format, "csv") == 0 ? matrix_report_csv(runs)
+               : strcmp(format, "svg") == 0 ? matrix_report_svg(report)
+                                            : matrix_report_latex(report);
   json_decref(report);
   json_decref(runs);
-  return reply_text(conn, text, strcmp(format, "text") == 0 ? "text/plain; charset=utf-8" : "text/csv");
+  return reply_text(conn, text, type);
 }
 
 enum MHD_Result matrix_compare_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,

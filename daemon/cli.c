@@ -28,7 +28,7 @@ static void usage(FILE *f) {
           "                       boot once and print the markers with their times\n"
           "  matrix --cpus 1,2,4,8 --samples N [--isolation exclusive|parallel] [--parallel N] BOOT OPTIONS\n"
           "                       boot every vCPU config N times, interleaved, and report statistics\n"
-          "  report ID [--format text|json|csv]   the report of a matrix\n"
+          "  report ID [--format text|json|csv|svg|latex]   the report of a matrix\n"
           "  compare BEFORE AFTER  difference of two matrices per config, with Welch's t test\n"
           "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
           "  show ID              one run in full\n"

@@ -11,6 +11,7 @@
 #include "daemon/cli_client.h"
 #include "lib/matrix.h"
 #include "lib/matrix_compare.h"
+#include "lib/matrix_render.h"
 #include "lib/matrix_report.h"
 
 #define BAR_WIDTH 30
@@ -52,7 +53,10 @@ static int print_report(const struct cli *cli, json_t *report, const char *forma
   if (strcmp(format, "json") == 0 || cli->json) {
     cli_print_json(report);
   } else {
-    char *text = strcmp(format, "csv") == 0 ? matrix_report_csv(runs) : matrix_report_text(report);
+    char *text = strcmp(format, "csv") == 0     ? matrix_report_csv(runs)
+                 : strcmp(format, "svg") == 0   ? matrix_report_svg(report)
+                 : strcmp(format, "latex") == 0 ? matrix_report_latex(report)
+                                                : matrix_report_text(report);
     fputs(text, stdout);
     free(text);
   }
@@ -194,8 +198,10 @@ int cli_cmd_report(const struct cli *cli, int argc, char **argv) {
       return EXIT_USAGE;
     format = optarg;
   }
-  if (optind != argc - 1 || (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv"))) {
-    fprintf(stderr, "usage: minix-analysis report ID [--format text|json|csv]\n");
+  static const char *const formats = " text json csv svg latex ";
+  _cleanup_(util_freep) char *key = util_strdupf(" %s ", format);
+  if (optind != argc - 1 || !strstr(formats, key)) {
+    fprintf(stderr, "usage: minix-analysis report ID [--format text|json|csv|svg|latex]\n");
     return EXIT_USAGE;
   }
   if (cli->server) {

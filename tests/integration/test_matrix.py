@@ -2,6 +2,8 @@
 (uniprocessor, like stock MINIX 3.4), over REST and the CLI."""
 import datetime
 import json
+import struct
+import xml.etree.ElementTree as ElementTree
 import os
 import subprocess
 import sys
@@ -12,6 +14,24 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import CLI, FIXTURE, Daemon, fixture_boot, linux_boot, qemu_pids  # noqa: E402
+
+
+def render_svg(svg):
+    """Renders an SVG document with headless Chromium; returns the PNG bytes."""
+    work = tempfile.mkdtemp(prefix='ma-svg-')
+    try:
+        path = os.path.join(work, 'report.svg')
+        with open(path, 'wb') as f:
+            f.write(svg)
+        png = os.path.join(work, 'report.png')
+        subprocess.run(['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+                        f'--user-data-dir={work}/profile', f'--screenshot={png}', '--window-size=860,900',
+                        'file://' + path], capture_output=True, timeout=120, check=True)
+        with open(png, 'rb') as f:
+            return f.read()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def ts(s):
@@ -83,6 +103,18 @@ class MatrixApiTest(unittest.TestCase):
         lines = csv.decode().splitlines()
         self.assertEqual(len(lines), 5)
         self.assertTrue(lines[0].startswith('matrix_index,run_id,cpus,status'))
+        status, headers, svg = self.d.request('GET', f'/api/v1/matrices/{matrix_id}/report?format=svg')
+        self.assertEqual((status, headers['Content-Type']), (200, 'image/svg+xml'))
+        root = ElementTree.fromstring(svg)
+        self.assertEqual(root.tag, '{http://www.w3.org/2000/svg}svg')
+        png = render_svg(svg)
+        self.assertEqual(png[:8], b'\x89PNG\r\n\x1a\n')
+        width, height = struct.unpack('>II', png[16:24])
+        self.assertEqual((width, height), (860, 900))
+        self.assertGreater(len(png), 10000, 'the rendered chart looks empty')
+        status, headers, tex = self.d.request('GET', f'/api/v1/matrices/{matrix_id}/report?format=latex')
+        self.assertIn(b'\\begin{tabular}', tex)
+        self.assertIn(b'\\addplot+', tex)
 
     def test_fixture_matrix_reports_uniprocessor_guest(self):
         matrix_id, _ = self.start(dict(fixture_boot(), cpus=[1, 2], samples=1,
@@ -150,7 +182,7 @@ class MatrixApiTest(unittest.TestCase):
     def test_unsupported_report_format(self):
         matrix_id, _ = self.start(dict(fixture_boot(), cpus=[1], samples=1))
         self.wait(matrix_id)
-        status, reply, _ = self.d.json('GET', f'/api/v1/matrices/{matrix_id}/report?format=svg')
+        status, reply, _ = self.d.json('GET', f'/api/v1/matrices/{matrix_id}/report?format=pdf')
         self.assertEqual((status, reply['error']['code'], reply['error']['field']),
                          (400, 'unsupported_format', 'format'))
 

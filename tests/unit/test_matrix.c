@@ -4,6 +4,7 @@
 
 #include "lib/matrix.h"
 #include "lib/matrix_compare.h"
+#include "lib/matrix_render.h"
 #include "lib/matrix_report.h"
 #include "lib/stats.h"
 #include "test_util.h"
@@ -188,11 +189,18 @@ static void golden_text_and_csv(void **state) {
   (void)state;
   json_t *matrix = synthetic_matrix(), *runs = synthetic_runs(2);
   json_t *report = matrix_report(matrix, runs);
-  char *text = matrix_report_text(report), *csv = matrix_report_csv(runs);
+  char *text = matrix_report_text(report), *csv = matrix_report_csv(runs), *tex = matrix_report_latex(report);
   compare_golden("matrix-report.txt", text);
   compare_golden("matrix-report.csv", csv);
+  compare_golden("matrix-report.tex", tex);
   free(text);
   free(csv);
+  free(tex);
+  char *svg = matrix_report_svg(report);
+  assert_non_null(strstr(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  assert_non_null(strstr(svg, "Speedup relative to 1 vCPU"));
+  assert_non_null(strstr(svg, "<title>kernel_starts at 28.750 ms</title>"));
+  free(svg);
   json_decref(report);
   json_decref(runs);
   json_decref(matrix);
