@@ -160,6 +160,7 @@ static void add_ratios(struct config *cfg, size_t n, bool valid) {
     json_t *rel = json_pack("{s:f, s:o}", "speedup", ratio, "speedup_se", isfinite(se) ? json_real(se) : json_null());
     /* Efficiency per vCPU only means something when the vCPUs were used. */
     json_object_set_new(rel, "efficiency", valid ? json_real(ratio / cfg[i].cpus) : json_null());
+    json_object_set_new(rel, "efficiency_se", valid && isfinite(se) ? json_real(se / cfg[i].cpus) : json_null());
     json_object_set_new(cfg[i].json, "relative_to_1_vcpu", rel);
   }
 }
@@ -293,7 +294,11 @@ static void text_ratios(struct util_buf *b, json_t *report) {
     if (isfinite(num(rel, "speedup_se")))
       util_buf_printf(b, " +- %.3f", num(rel, "speedup_se"));
     if (isfinite(num(rel, "efficiency")))
-      util_buf_printf(b, "  (efficiency %.3f)", num(rel, "efficiency"));
+      util_buf_printf(b, "  (efficiency %.3f", num(rel, "efficiency"));
+    if (isfinite(num(rel, "efficiency")) && isfinite(num(rel, "efficiency_se")))
+      util_buf_printf(b, " +- %.3f", num(rel, "efficiency_se"));
+    if (isfinite(num(rel, "efficiency")))
+      util_buf_printf(b, ")");
     util_buf_printf(b, "\n");
   }
   util_buf_printf(b, "%s: %s.\n", valid ? "Scaling" : "Not scaling", str(scaling, "note"));

@@ -10,7 +10,7 @@ shift || true
 packages=(gcc gcc-multilib meson ninja-build pkg-config python3 curl cpio
   libuv1-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libpcre2-dev libcmocka-dev libcurl4-openssl-dev
   qemu-system-x86 qemu-utils busybox-static
-  chromium)  # renders the SVG reports in one test
+  chromium python3-jsonschema)  # tests only: SVG rendering, JSON Schema validation
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

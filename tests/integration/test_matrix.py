@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import shutil
+import signal
 import time
 import unittest
 
@@ -185,6 +186,32 @@ class MatrixApiTest(unittest.TestCase):
         status, reply, _ = self.d.json('GET', f'/api/v1/matrices/{matrix_id}/report?format=pdf')
         self.assertEqual((status, reply['error']['code'], reply['error']['field']),
                          (400, 'unsupported_format', 'format'))
+
+
+class MatrixRestartTest(unittest.TestCase):
+    def test_matrix_left_running_by_a_killed_daemon_is_interrupted(self):
+        d = Daemon()
+        try:
+            status, reply, _ = d.json('POST', '/api/v1/matrices',
+                                      dict(fixture_boot('console=tty00 fixture=hang'), cpus=[1, 2], samples=2))
+            self.assertEqual(status, 202)
+            deadline = time.monotonic() + 30
+            runs = []
+            while not runs and time.monotonic() < deadline:
+                runs = d.json('GET', f"/api/v1/matrices/{reply['id']}")[1]['runs']
+                time.sleep(0.05)
+            d.wait_marker(runs[0], 'multiuser_startup')
+            d.stop(signal.SIGKILL)
+            d2 = Daemon(state_dir=d.state_dir)
+            try:
+                status, report, _ = d2.json('GET', f"/api/v1/matrices/{reply['id']}")
+                self.assertEqual(report['status'], 'interrupted')
+                self.assertEqual(d2.run(runs[0])['status'], 'interrupted')
+                self.assertEqual(report['progress']['done'], 1)
+            finally:
+                self.assertEqual(d2.stop(), 0)
+        finally:
+            d.cleanup()
 
 
 class MatrixCliTest(unittest.TestCase):
