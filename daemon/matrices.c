@@ -113,20 +113,23 @@ static bool submit_next(struct matrix *m) {
   }
   slot->m = m;
   slot->cpus = spec->cpus;
+  /* Counted before submitting: a run that cannot start ends inside the call. */
+  slot->used = true;
+  m->in_flight++;
+  int k = m->next_k++;
   struct jobs_submit_opts opts = {.exclusive = strcmp(m->spec->isolation, "exclusive") == 0, .matrix_id = m->id,
-                                  .matrix_index = m->next_k, .cb = on_run_event, .userdata = slot,
-                                  .sub = &slot->sub};
+                                  .matrix_index = k, .cb = on_run_event, .userdata = slot, .sub = &slot->sub};
   r = jobs_submit_opts(m->ms->jobs, spec, &opts, slot->run_id);
+  if (r < 0) {
+    slot->used = false;
+    m->in_flight--;
+    m->next_k--;
+  }
   if (r == -EAGAIN) {
     uv_timer_start(&m->retry, on_retry, RETRY_MS, 0);
     return true;
   }
-  if (r < 0)
-    return false;
-  slot->used = true;
-  m->in_flight++;
-  m->next_k++;
-  return true;
+  return r == 0;
 }
 
 static void fill(struct matrix *m) {
