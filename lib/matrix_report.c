@@ -350,6 +350,43 @@ static void text_claims(struct util_buf *b, json_t *claims) {
   }
 }
 
+/* Key findings: facts read off the statistics above, nothing more. */
+static void text_findings(struct util_buf *b, json_t *report) {
+  json_t *configs = json_object_get(report, "configs"), *best = NULL, *worst_cv = NULL;
+  size_t i;
+  json_t *c;
+  json_array_foreach(configs, i, c) {
+    json_t *s = json_object_get(c, "boot_time_ms");
+    if (!json_is_object(s))
+      continue;
+    if (!best || num(s, "mean") < num(json_object_get(best, "boot_time_ms"), "mean"))
+      best = c;
+    if (json_is_number(json_object_get(s, "cv")) &&
+        (!worst_cv || num(s, "cv") > num(json_object_get(worst_cv, "boot_time_ms"), "cv")))
+      worst_cv = c;
+  }
+  util_buf_printf(b, "\nKey findings:\n");
+  if (!best) {
+    util_buf_printf(b, "  - no run succeeded, so nothing was measured\n");
+    return;
+  }
+  util_buf_printf(b, "  - fastest mean boot: %lld vCPU, %.3f ms\n",
+                  (long long)json_integer_value(json_object_get(best, "cpus")),
+                  num(json_object_get(best, "boot_time_ms"), "mean"));
+  json_t *scaling = json_object_get(report, "scaling");
+  util_buf_printf(b, "  - %s\n", json_is_true(json_object_get(scaling, "valid"))
+                                      ? "every vCPU was brought up by the guest: the ratios above are speedups"
+                                      : "the ratios above are not speedups: see the scaling note");
+  json_t *progress = json_object_get(report, "progress");
+  if (json_integer_value(json_object_get(progress, "failed")) > 0)
+    util_buf_printf(b, "  - %lld run(s) failed and are excluded from the statistics\n",
+                    (long long)json_integer_value(json_object_get(progress, "failed")));
+  if (worst_cv)
+    util_buf_printf(b, "  - largest run-to-run variation: %.2f%% of the mean (%lld vCPU)\n",
+                    num(json_object_get(worst_cv, "boot_time_ms"), "cv") * 100,
+                    (long long)json_integer_value(json_object_get(worst_cv, "cpus")));
+}
+
 char *matrix_report_text(json_t *report) {
   struct util_buf b = {0};
   json_t *progress = json_object_get(report, "progress"), *request = json_object_get(report, "request");
@@ -369,6 +406,7 @@ char *matrix_report_text(json_t *report) {
   text_ratios(&b, report);
   text_markers(&b, configs);
   text_claims(&b, json_object_get(report, "claims"));
+  text_findings(&b, report);
   return b.data ? b.data : strdup("");
 }
 

@@ -147,6 +147,12 @@ static void ratio_panel(struct util_buf *b, json_t *report, double top) {
       continue;
     util_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"30\" height=\"%.1f\" fill=\"%s\"><title>%.3f</title></rect>\n",
                     x - 15, Y(r), PLOT_H * r / ymax, palette[1], r);
+    double eff = num(rel, "efficiency");
+    if (isfinite(eff)) {
+      char text[48];
+      snprintf(text, sizeof text, "efficiency %.2f", eff);
+      label(b, x, Y(r) - 8, "middle", 11, text);
+    }
     double se = num(rel, "speedup_se");
     if (isfinite(se))
       util_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x,
