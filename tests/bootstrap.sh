@@ -25,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ] || ! apt-cache show linux-image-cloud-amd64 >/dev/nu
 fi
 
 if [ ! -d "$build" ]; then
-  meson setup "$build" -Dwerror=true "$@" >/dev/null
+  meson setup "$build" -Dwerror=true "$@"
 fi
-ninja -C "$build" >/dev/null
+ninja -C "$build"
 echo "bootstrap: built $build" >&2
