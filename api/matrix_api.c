@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/ops.h"
 #include "api/reply.h"
 #include "api/route.h"
 #include "lib/matrix.h"
@@ -17,14 +18,10 @@ enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, st
   if (!body)
     return result;
   struct ma_error err;
-  struct matrix_spec *spec;
-  if (matrix_spec_from_json(body, &ctx->env, ctx->host_cores, &spec, &err) < 0)
-    return reply_error(conn, &err);
-  int total = matrix_total(spec);
   char id[UTIL_ID_LEN + 1];
-  int r = matrices_start(ctx->matrices, spec, NULL, id);
-  if (r < 0)
-    return reply_fail(conn, 500, "internal_error", NULL, strerror(-r));
+  int total;
+  if (ops_matrix_start(ctx, body, id, &total, &err) < 0)
+    return reply_error(conn, &err);
   char location[64];
   snprintf(location, sizeof location, "/api/v1/matrices/%s", id);
   return reply_json_header(conn, MHD_HTTP_ACCEPTED,
@@ -35,22 +32,12 @@ enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, st
 /* The report of matrix id, or NULL after answering 404/500. */
 static json_t *load_report_of(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, json_t **runs_out,
                               enum MHD_Result *result) {
-  json_t *matrix = NULL, *runs = NULL;
-  int r = util_is_id(id) ? store_matrix_get(ctx->store, id, &matrix) : -ENOENT;
-  if (r == 0)
-    r = store_matrix_runs(ctx->store, id, &runs);
-  if (r < 0) {
-    json_decref(matrix);
-    *result = r == -ENOENT ? reply_fail(conn, MHD_HTTP_NOT_FOUND, "matrix_not_found", "id", "no matrix with this id")
-                           : reply_fail(conn, 500, "store_error", NULL, strerror(-r));
+  json_t *report;
+  struct ma_error err;
+  if (ops_matrix_report(ctx, id, &report, runs_out, &err) < 0) {
+    *result = reply_error(conn, &err);
     return NULL;
   }
-  json_t *report = matrix_report(matrix, runs);
-  json_decref(matrix);
-  if (runs_out)
-    *runs_out = runs;
-  else
-    json_decref(runs);
   return report;
 }
 

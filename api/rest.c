@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/ops.h"
 #include "api/reply.h"
 #include "api/route.h"
 #include "api/sse.h"
@@ -38,13 +39,20 @@ const struct api_route api_routes[] = {
     {"DELETE", "/api/v1/matrices/{id}"},
     {"GET", "/api/v1/matrices/{id}/report"},
     {"GET", "/api/v1/matrices/{id}/compare/{other}"},
+    {"POST", "/mcp"},
+    {"GET", "/mcp"},
+    {"DELETE", "/mcp"},
+    {"POST", "/mcp/{group}"},
+    {"GET", "/mcp/{group}"},
+    {"DELETE", "/mcp/{group}"},
     {NULL, NULL},
 };
 
 /* Parallel to api_routes. */
 static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
                                      get_events, matrix_post, matrix_get, matrix_delete, matrix_get_report,
-                                     matrix_compare_route};
+                                     matrix_compare_route, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
+                                     mcp_delete};
 
 static size_t split(char *path, char **segs) {
   size_t n = 0;
@@ -65,10 +73,10 @@ static bool path_matches(const char *pattern, const char *url, struct request *r
   if (np != nu)
     return false;
   for (size_t i = 0; i < np; i++) {
-    if (strcmp(ps[i], "{id}") == 0)
-      snprintf(req->id, sizeof req->id, "%s", us[i]);
-    else if (strcmp(ps[i], "{other}") == 0)
+    if (strcmp(ps[i], "{other}") == 0)
       snprintf(req->other, sizeof req->other, "%s", us[i]);
+    else if (ps[i][0] == '{')
+      snprintf(req->id, sizeof req->id, "%s", us[i]);
     else if (strcmp(ps[i], us[i]) != 0)
       return false;
   }
@@ -158,18 +166,11 @@ static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *con
   if (!body)
     return result;
   struct ma_error err;
-  struct boot_spec *spec;
-  if (bootspec_from_json(body, &ctx->env, &spec, &err) < 0)
-    return reply_error(conn, &err);
   char id[UTIL_ID_LEN + 1];
-  int r = jobs_submit(ctx->jobs, spec, id);
-  if (r == -EAGAIN || r == -ESHUTDOWN) {
-    ma_error_set(&err, 503, r == -EAGAIN ? "queue_full" : "shutting_down", NULL, "%s",
-                 r == -EAGAIN ? "too many boots are waiting; retry later" : "the daemon is stopping");
-    return reply_json_header(conn, 503, ma_error_json(&err), MHD_HTTP_HEADER_RETRY_AFTER, "5");
-  }
-  if (r < 0)
-    return reply_fail(conn, 500, "internal_error", NULL, strerror(-r));
+  if (ops_boot_start(ctx, body, id, &err) < 0)
+    return err.http_status == 503
+               ? reply_json_header(conn, 503, ma_error_json(&err), MHD_HTTP_HEADER_RETRY_AFTER, "5")
+               : reply_error(conn, &err);
   char location[64];
   snprintf(location, sizeof location, "/api/v1/runs/%s", id);
   return reply_json_header(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", id, "status", "queued"),
@@ -201,14 +202,11 @@ static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *con
   if (status && !run_status_valid(status))
     return reply_fail(conn, 400, "invalid_value", "status",
                       "status must be one of queued, running, succeeded, failed, timeout, cancelled, interrupted");
-  json_t *runs;
-  int64_t next;
-  int r = store_runs_list(ctx->store, (int)limit, cursor, status, &runs, &next);
-  if (r < 0)
-    return reply_fail(conn, 500, "store_error", NULL, strerror(-r));
-  json_t *body = json_pack("{s:o}", "runs", runs);
-  json_object_set_new(body, "next_cursor", next ? json_sprintf("%lld", (long long)next) : json_null());
-  return reply_json(conn, MHD_HTTP_OK, body);
+  json_t *page;
+  struct ma_error err;
+  if (ops_runs_list(ctx, limit, cursor, status, &page, &err) < 0)
+    return reply_error(conn, &err);
+  return reply_json(conn, MHD_HTTP_OK, page);
 }
 
 static enum MHD_Result get_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,

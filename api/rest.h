@@ -8,7 +8,11 @@
 #include "lib/profile.h"
 #include "lib/store.h"
 
+struct mcp_state;
+
 struct api_ctx {
+  uv_loop_t *loop;
+  struct mcp_state *mcp;
   struct jobs *jobs;
   struct matrices *matrices;
   int host_cores;

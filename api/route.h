@@ -23,5 +23,8 @@ json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum M
 enum MHD_Result matrix_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result mcp_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result mcp_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result mcp_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_compare_route(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_get_report(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);

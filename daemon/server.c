@@ -1,5 +1,6 @@
 #include "daemon/server.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/mcp_http.h"
 #include "api/rest.h"
 #include "config.h"
 #include "daemon/context.h"
@@ -15,6 +17,7 @@
 
 struct server_opts {
   char *listen;
+  char *origins[17]; /* --mcp-allow-origin, NULL-terminated */
   struct ma_options ma;
 };
 
@@ -24,6 +27,7 @@ struct server {
   struct api_ctx api;
   struct http_server *http;
   uv_signal_t sigterm, sigint;
+  struct mcp_state *mcp;
   bool stopping;
 };
 
@@ -35,7 +39,8 @@ static void usage(FILE *f) {
              "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
              "                 max_running, max_queued); flags given on the line win\n"
              "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
-             "  --max-queued   boots waiting before POST answers 503 (default 64)\n");
+             "  --max-queued   boots waiting before POST answers 503 (default 64)\n"
+             "  --mcp-allow-origin ORIGIN  a browser Origin allowed on /mcp besides loopback ones (repeatable)\n");
 }
 
 static int apply_config(const char *path, struct server_opts *o) {
@@ -72,7 +77,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"listen", required_argument, 0, 'l'},      {"state-dir", required_argument, 0, 's'},
       {"config", required_argument, 0, 'c'},      {"profile-dir", required_argument, 0, 'p'},
       {"max-running", required_argument, 0, 'r'}, {"max-queued", required_argument, 0, 'q'},
-      {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+      {"mcp-allow-origin", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+  size_t n_origins = 0;
   struct server_opts flags = {0};
   const char *config = NULL;
   int c;
@@ -85,6 +91,10 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     case 'p': flags.ma.profile_dir = strdup(optarg); break;
     case 'r': flags.ma.max_running = atoi(optarg); break;
     case 'q': flags.ma.max_queued = atoi(optarg); break;
+    case 'o':
+      if (n_origins < 16)
+        o->origins[n_origins++] = strdup(optarg);
+      break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return -1;
     }
@@ -149,9 +159,20 @@ static int serve(struct server *s, const struct server_opts *o) {
   if (split_listen(o->listen, &host, &port) < 0)
     return 2;
   int r = context_open(&s->ctx, s->loop, &o->ma, &err);
-  s->api = (struct api_ctx){s->ctx.jobs,     s->ctx.matrices, s->ctx.host_cores, s->ctx.store,
-                            s->ctx.profiles, &s->ctx.host,    s->ctx.env,        http_server_wake,
-                            NULL};
+  s->api = (struct api_ctx){.loop = s->loop,
+                            .mcp = s->mcp = mcp_state_new((const char *const *)o->origins),
+                            .jobs = s->ctx.jobs,
+                            .matrices = s->ctx.matrices,
+                            .host_cores = s->ctx.host_cores,
+                            .store = s->ctx.store,
+                            .profiles = s->ctx.profiles,
+                            .host = &s->ctx.host,
+                            .env = s->ctx.env,
+                            .wake = http_server_wake};
+  if (r == 0 && !s->mcp) {
+    err = strdup("cannot load the MCP tool catalog");
+    r = -EINVAL;
+  }
   if (r == 0)
     r = http_server_start(s->loop, host, port, api_handle, api_request_completed, &s->api, &s->http, &err);
   s->api.wake_data = s->http;
@@ -184,7 +205,10 @@ int server_main(int argc, char **argv) {
   struct server s = {.loop = uv_default_loop()};
   int status = serve(&s, &o);
   context_close(&s.ctx);
+  mcp_state_free(s.mcp);
   uv_loop_close(s.loop);
+  for (size_t i = 0; o.origins[i]; i++)
+    free(o.origins[i]);
   free(o.listen);
   free((char *)o.ma.state_dir);
   free((char *)o.ma.profile_dir);

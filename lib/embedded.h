@@ -14,3 +14,5 @@ extern const struct embedded_file embedded_migrations[];
 extern const struct embedded_file embedded_profiles[];
 /* Built-in claims files (schema/claims); terminated by a NULL name. */
 extern const struct embedded_file embedded_claims[];
+/* MCP tool definitions with their JSON Schemas (schema/mcp); terminated by a NULL name. */
+extern const struct embedded_file embedded_mcp[];

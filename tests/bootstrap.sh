@@ -24,6 +24,12 @@ if [ ${#missing[@]} -gt 0 ] || ! apt-cache show linux-image-cloud-amd64 >/dev/nu
   [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The MCP end-to-end test's client: the official TypeScript SDK, pinned by the lock file.
+command -v node >/dev/null || { $sudo apt-get update -qq; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null; }
+if [ ! -d tests/mcp/node_modules ] || [ tests/mcp/package-lock.json -nt tests/mcp/node_modules ]; then
+  (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 if [ ! -d "$build" ]; then
   meson setup "$build" -Dwerror=true "$@"
 fi

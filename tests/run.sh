@@ -28,8 +28,14 @@ for d in ('build', 'build-asan'):
         t = json.loads(line)
         out = t.get('stdout', '') + t.get('stderr', '')
         m = re.search(r'^Ran (\d+) tests?', out, re.M)
-        n = int(m.group(1)) if m else sum(1 for _ in re.finditer(r'^\[ RUN      \]', out, re.M))
+        node_pass = re.search(r'^# pass (\d+)', out, re.M)
+        node_fail = re.search(r'^# fail (\d+)', out, re.M)
+        if node_pass:
+            n = int(node_pass.group(1)) + int(node_fail.group(1) if node_fail else 0)
+        else:
+            n = int(m.group(1)) if m else sum(1 for _ in re.finditer(r'^\[ RUN      \]', out, re.M))
         bad = len(re.findall(r'^\[  FAILED  \] (?!\d)', out, re.M)) + len(re.findall(r'^(?:FAIL|ERROR): ', out, re.M))
+        bad += int(node_fail.group(1)) if node_fail else 0
         if t['result'] != 'OK' and bad == 0:
             bad = 1
         passed += max(n - bad, 0)

@@ -1,0 +1,18 @@
+/* MCP over the Streamable HTTP transport: sessions, headers, origin checks. */
+#pragma once
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "api/rest.h"
+
+struct mcp_state;
+
+/* Creates the MCP state; allowed origins beyond loopback ones may be given (NULL-terminated, copied). */
+struct mcp_state *mcp_state_new(const char *const *extra_origins);
+/* Frees it (NULL is fine). */
+void mcp_state_free(struct mcp_state *m);
+
+/* Runs one tool and answers: JSON at once, or an SSE stream for tools that wait
+ * (or report progress) whose last event is the response. id and token are borrowed. */
+enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, const char *tool, json_t *args,
+                               json_t *id, json_t *progress_token);

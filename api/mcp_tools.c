@@ -1,0 +1,286 @@
+/* The MCP tools: thin mappings onto the same operations as REST (api/ops.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/mcp_http.h"
+#include "api/ops.h"
+#include "api/reply.h"
+#include "api/stream.h"
+#include "lib/jsonrpc.h"
+#include "lib/matrix_report.h"
+#include "lib/mcp.h"
+
+#define MEASURE_GRACE_MS 30000 /* beyond the run's own timeout */
+
+struct call {
+  struct api_ctx *ctx;
+  struct MHD_Connection *conn;
+  json_t *args, *id, *token;
+};
+
+static enum MHD_Result answer(struct call *c, json_t *tool_result) {
+  return reply_json(c->conn, MHD_HTTP_OK, jsonrpc_result(c->id, tool_result));
+}
+
+static enum MHD_Result tool_error(struct call *c, const struct ma_error *err) {
+  char msg[700];
+  snprintf(msg, sizeof msg, "%s%s%s: %s", err->code, err->field[0] ? " in " : "", err->field, err->message);
+  return answer(c, mcp_tool_error(msg));
+}
+
+static enum MHD_Result bad_args(struct call *c, const char *field, const char *message) {
+  struct ma_error err;
+  ma_error_set(&err, 400, "invalid_argument", field, "%s", message);
+  return tool_error(c, &err);
+}
+
+/* Refuses arguments the tool does not take; allowed is NULL-terminated. */
+static bool only_args(struct call *c, const char *const *allowed, enum MHD_Result *result) {
+  const char *key;
+  json_t *v;
+  json_object_foreach(c->args, key, v) {
+    bool ok = false;
+    for (size_t i = 0; allowed[i]; i++)
+      ok |= strcmp(key, allowed[i]) == 0;
+    if (!ok) {
+      *result = bad_args(c, key, "unknown argument");
+      return false;
+    }
+  }
+  return true;
+}
+
+static const char *str_arg(struct call *c, const char *key) { return json_string_value(json_object_get(c->args, key)); }
+
+/* --- tools that wait: an SSE stream whose last event is the response --- */
+
+struct waiter {
+  struct call call;
+  struct stream *stream;
+  struct jobs_sub *sub;
+  uv_timer_t timer;
+  char run_id[UTIL_ID_LEN + 1];
+  bool measure; /* boot_measure's result shape, else boot_wait's */
+  bool finished;
+  double progress, total;
+};
+
+static void on_timer_closed(uv_handle_t *h) {
+  struct waiter *w = h->data;
+  json_decref(w->call.id);
+  json_decref(w->call.token);
+  free(w);
+}
+
+static void finish(struct waiter *w, bool timed_out) {
+  if (w->finished)
+    return;
+  w->finished = true;
+  jobs_unsubscribe(w->sub);
+  w->sub = NULL;
+  uv_timer_stop(&w->timer);
+  json_t *run = NULL, *result;
+  struct ma_error err;
+  if (ops_run_get(w->call.ctx, w->run_id, &run, &err) < 0)
+    result = mcp_tool_error(err.message);
+  else if (w->measure)
+    result = mcp_tool_result(json_pack("{s:s, s:O, s:o}", "id", w->run_id, "status", json_object_get(run, "status"),
+                                       "run", run));
+  else
+    result = mcp_tool_result(json_pack("{s:b, s:o}", "timed_out", timed_out, "run", run));
+  json_t *response = jsonrpc_result(w->call.id, result);
+  stream_push(w->stream, NULL, response);
+  json_decref(response);
+  stream_end(w->stream);
+}
+
+static void on_run_event(void *userdata, const struct jobs_event *ev) {
+  struct waiter *w = userdata;
+  if (ev->kind == JOBS_EV_END) {
+    finish(w, false);
+    return;
+  }
+  if (ev->kind != JOBS_EV_MARKER || !w->call.token)
+    return;
+  char message[160];
+  snprintf(message, sizeof message, "%s at %.3f ms", json_string_value(json_object_get(ev->data, "name")),
+           json_number_value(json_object_get(ev->data, "t_ms")));
+  w->progress += 1;
+  if (w->progress > w->total)
+    w->total = w->progress;
+  json_t *n = mcp_progress(w->call.token, w->progress, w->total, message);
+  stream_push(w->stream, NULL, n);
+  json_decref(n);
+}
+
+static void on_timeout(uv_timer_t *t) { finish(t->data, true); }
+
+static void on_stream_closed(void *userdata) {
+  struct waiter *w = userdata;
+  w->finished = true; /* the client is gone: nothing more to send */
+  jobs_unsubscribe(w->sub);
+  w->sub = NULL;
+  uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+}
+
+static double markers_expected(struct api_ctx *ctx, json_t *run) {
+  const struct profile *p = profile_set_find(ctx->profiles, json_string_value(json_object_get(run, "profile")));
+  return p ? (double)p->n_markers : 1;
+}
+
+static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run, bool measure, unsigned timeout_ms) {
+  struct waiter *w = calloc(1, sizeof *w);
+  if (!w)
+    return MHD_NO;
+  w->call = *c;
+  w->call.id = json_deep_copy(c->id);
+  w->call.token = c->token ? json_deep_copy(c->token) : NULL;
+  w->measure = measure;
+  w->total = markers_expected(c->ctx, run);
+  snprintf(w->run_id, sizeof w->run_id, "%s", run_id);
+  uv_timer_init(c->ctx->loop, &w->timer);
+  w->timer.data = w;
+  w->stream = stream_new(c->ctx, c->conn, on_stream_closed, w);
+  if (!w->stream) {
+    on_stream_closed(w);
+    return MHD_NO;
+  }
+  uv_timer_start(&w->timer, on_timeout, timeout_ms, 0);
+  w->sub = jobs_subscribe(c->ctx->jobs, run_id, on_run_event, w);
+  if (!w->sub)
+    finish(w, false); /* ended between the check and now */
+  return stream_respond(w->stream, NULL, NULL);
+}
+
+/* --- the tools --- */
+
+static enum MHD_Result tool_boot_measure(struct call *c) {
+  char id[UTIL_ID_LEN + 1];
+  struct ma_error err;
+  if (ops_boot_start(c->ctx, c->args, id, &err) < 0)
+    return tool_error(c, &err);
+  if (!c->token)
+    return answer(c, mcp_tool_result(json_pack("{s:s, s:s, s:n}", "id", id, "status", "queued", "run")));
+  json_t *run;
+  if (ops_run_get(c->ctx, id, &run, &err) < 0)
+    return tool_error(c, &err);
+  json_int_t timeout_s = json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s"));
+  enum MHD_Result r = wait_for(c, id, run, true, (unsigned)(timeout_s * 1000 + MEASURE_GRACE_MS));
+  json_decref(run);
+  return r;
+}
+
+static enum MHD_Result tool_boot_wait(struct call *c) {
+  enum MHD_Result result;
+  if (!only_args(c, (const char *const[]){"id", "timeout_s", NULL}, &result))
+    return result;
+  json_t *t = json_object_get(c->args, "timeout_s");
+  if (t && (!json_is_integer(t) || json_integer_value(t) < 1 || json_integer_value(t) > 600))
+    return bad_args(c, "timeout_s", "timeout_s must be an integer from 1 to 600");
+  json_t *run;
+  struct ma_error err;
+  const char *id = str_arg(c, "id");
+  if (ops_run_get(c->ctx, id ? id : "", &run, &err) < 0)
+    return tool_error(c, &err);
+  if (run_status_final(json_string_value(json_object_get(run, "status"))))
+    return answer(c, mcp_tool_result(json_pack("{s:b, s:o}", "timed_out", 0, "run", run)));
+  enum MHD_Result r = wait_for(c, id, run, false, (unsigned)(t ? json_integer_value(t) : 60) * 1000);
+  json_decref(run);
+  return r;
+}
+
+static enum MHD_Result tool_boot_status(struct call *c) {
+  enum MHD_Result result;
+  if (!only_args(c, (const char *const[]){"id", NULL}, &result))
+    return result;
+  json_t *run;
+  struct ma_error err;
+  if (ops_run_get(c->ctx, str_arg(c, "id") ? str_arg(c, "id") : "", &run, &err) < 0)
+    return tool_error(c, &err);
+  return answer(c, mcp_tool_result(run));
+}
+
+static enum MHD_Result tool_matrix_start(struct call *c) {
+  char id[UTIL_ID_LEN + 1];
+  int total;
+  struct ma_error err;
+  if (ops_matrix_start(c->ctx, c->args, id, &total, &err) < 0)
+    return tool_error(c, &err);
+  return answer(c, mcp_tool_result(json_pack("{s:s, s:s, s:i}", "id", id, "status", "running", "total", total)));
+}
+
+static enum MHD_Result tool_matrix_report(struct call *c) {
+  enum MHD_Result result;
+  if (!only_args(c, (const char *const[]){"id", "format", NULL}, &result))
+    return result;
+  const char *format = str_arg(c, "format") ? str_arg(c, "format") : "json";
+  if (strcmp(format, "json") && strcmp(format, "text"))
+    return bad_args(c, "format", "format must be json or text");
+  json_t *report;
+  struct ma_error err;
+  if (ops_matrix_report(c->ctx, str_arg(c, "id") ? str_arg(c, "id") : "", &report, NULL, &err) < 0)
+    return tool_error(c, &err);
+  if (strcmp(format, "json") == 0)
+    return answer(c, mcp_tool_result(json_pack("{s:s, s:o}", "format", "json", "report", report)));
+  char *text = matrix_report_text(report);
+  json_decref(report);
+  json_t *out = json_pack("{s:s, s:s}", "format", "text", "text", text);
+  free(text);
+  return answer(c, mcp_tool_result(out));
+}
+
+static enum MHD_Result tool_claims_validate(struct call *c) {
+  enum MHD_Result result;
+  if (!only_args(c, (const char *const[]){"matrix_id", NULL}, &result))
+    return result;
+  const char *id = str_arg(c, "matrix_id") ? str_arg(c, "matrix_id") : "";
+  json_t *report;
+  struct ma_error err;
+  if (ops_matrix_report(c->ctx, id, &report, NULL, &err) < 0)
+    return tool_error(c, &err);
+  json_t *out = json_pack("{s:s, s:O}", "matrix_id", id, "claims", json_object_get(report, "claims"));
+  json_decref(report);
+  return answer(c, mcp_tool_result(out));
+}
+
+static enum MHD_Result tool_runs_list(struct call *c) {
+  enum MHD_Result result;
+  if (!only_args(c, (const char *const[]){"limit", "cursor", "status", NULL}, &result))
+    return result;
+  json_t *limit = json_object_get(c->args, "limit");
+  if (limit && (!json_is_integer(limit) || json_integer_value(limit) < 1 || json_integer_value(limit) > 1000))
+    return bad_args(c, "limit", "limit must be an integer from 1 to 1000");
+  const char *cursor = str_arg(c, "cursor"), *status = str_arg(c, "status");
+  char *end = NULL;
+  long cur = cursor ? strtol(cursor, &end, 10) : 0;
+  if (cursor && (*end || cur < 1))
+    return bad_args(c, "cursor", "cursor must be a next_cursor value");
+  if (status && !run_status_valid(status))
+    return bad_args(c, "status", "status must be a run status such as succeeded");
+  json_t *page;
+  struct ma_error err;
+  if (ops_runs_list(c->ctx, limit ? (long)json_integer_value(limit) : 50, cur, status, &page, &err) < 0)
+    return tool_error(c, &err);
+  return answer(c, mcp_tool_result(page));
+}
+
+static const struct {
+  const char *name;
+  enum MHD_Result (*fn)(struct call *c);
+} tools[] = {
+    {"boot_measure", tool_boot_measure},   {"boot_status", tool_boot_status},       {"boot_wait", tool_boot_wait},
+    {"matrix_start", tool_matrix_start},   {"matrix_report", tool_matrix_report},   {"claims_validate", tool_claims_validate},
+    {"runs_list", tool_runs_list},
+};
+
+enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, const char *tool, json_t *args,
+                               json_t *id, json_t *progress_token) {
+  struct call c = {ctx, conn, args, id, progress_token};
+  for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
+    if (strcmp(tools[i].name, tool) == 0)
+      return tools[i].fn(&c);
+  /* The catalog lists a tool this build does not implement: a bug, said plainly. */
+  return answer(&c, mcp_tool_error("this tool is listed but not implemented by this daemon"));
+}

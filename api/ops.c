@@ -1,0 +1,83 @@
+#include "api/ops.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lib/matrix.h"
+#include "lib/matrix_report.h"
+
+static int internal(struct ma_error *err, const char *what, int r) {
+  ma_error_set(err, 500, "internal_error", NULL, "%s: %s", what, strerror(-r));
+  return r;
+}
+
+int ops_boot_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+  struct boot_spec *spec;
+  int r = bootspec_from_json(req, &ctx->env, &spec, err);
+  if (r < 0)
+    return r;
+  r = jobs_submit(ctx->jobs, spec, id);
+  if (r == -EAGAIN || r == -ESHUTDOWN)
+    ma_error_set(err, 503, r == -EAGAIN ? "queue_full" : "shutting_down", NULL, "%s",
+                 r == -EAGAIN ? "too many boots are waiting; retry later" : "the daemon is stopping");
+  else if (r < 0)
+    internal(err, "cannot queue the boot", r);
+  return r;
+}
+
+int ops_run_get(struct api_ctx *ctx, const char *id, json_t **out, struct ma_error *err) {
+  struct run run;
+  int r = util_is_id(id) ? store_run_get(ctx->store, id, &run) : (run_init(&run), -ENOENT);
+  if (r == 0)
+    *out = run_to_json(&run, profile_set_find(ctx->profiles, run.profile));
+  else if (r == -ENOENT)
+    ma_error_set(err, 404, "run_not_found", "id", "no run with this id");
+  else
+    internal(err, "cannot read the run", r);
+  run_clear(&run);
+  return r;
+}
+
+int ops_runs_list(struct api_ctx *ctx, long limit, long cursor, const char *status, json_t **page,
+                  struct ma_error *err) {
+  json_t *runs;
+  int64_t next;
+  int r = store_runs_list(ctx->store, (int)limit, cursor, status, &runs, &next);
+  if (r < 0)
+    return internal(err, "cannot list runs", r);
+  *page = json_pack("{s:o}", "runs", runs);
+  json_object_set_new(*page, "next_cursor", next ? json_sprintf("%lld", (long long)next) : json_null());
+  return 0;
+}
+
+int ops_matrix_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total, struct ma_error *err) {
+  struct matrix_spec *spec;
+  int r = matrix_spec_from_json(req, &ctx->env, ctx->host_cores, &spec, err);
+  if (r < 0)
+    return r;
+  *total = matrix_total(spec);
+  r = matrices_start(ctx->matrices, spec, NULL, id);
+  return r < 0 ? internal(err, "cannot start the matrix", r) : 0;
+}
+
+int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json_t **runs_out, struct ma_error *err) {
+  json_t *matrix = NULL, *runs = NULL;
+  int r = util_is_id(id) ? store_matrix_get(ctx->store, id, &matrix) : -ENOENT;
+  if (r == 0)
+    r = store_matrix_runs(ctx->store, id, &runs);
+  if (r < 0) {
+    json_decref(matrix);
+    if (r == -ENOENT)
+      ma_error_set(err, 404, "matrix_not_found", "id", "no matrix with this id");
+    else
+      internal(err, "cannot read the matrix", r);
+    return r;
+  }
+  *report = matrix_report(matrix, runs);
+  json_decref(matrix);
+  if (runs_out)
+    *runs_out = runs;
+  else
+    json_decref(runs);
+  return 0;
+}

@@ -1,0 +1,20 @@
+/* The operations both faces of the daemon offer, REST and MCP: one place for
+ * their logic; each face only maps requests in and answers out. */
+#pragma once
+#include <jansson.h>
+
+#include "api/rest.h"
+#include "lib/error.h"
+#include "lib/util.h"
+
+/* Validates a boot request and queues it. err is set on failure (400, 503). */
+int ops_boot_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
+/* The run object (404 when unknown). */
+int ops_run_get(struct api_ctx *ctx, const char *id, json_t **run, struct ma_error *err);
+/* A page of runs, newest first: {"runs","next_cursor"}. */
+int ops_runs_list(struct api_ctx *ctx, long limit, long cursor, const char *status, json_t **page,
+                  struct ma_error *err);
+/* Validates a matrix request and starts it. */
+int ops_matrix_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total, struct ma_error *err);
+/* A matrix report, and its runs when runs is not NULL (404 when unknown). */
+int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json_t **runs, struct ma_error *err);
