@@ -266,13 +266,21 @@ static enum MHD_Result tool_runs_list(struct call *c) {
   return answer(c, mcp_tool_result(page));
 }
 
+static enum MHD_Result tool_image_verify(struct call *c) {
+  json_t *image;
+  struct ma_error err;
+  if (ops_image_register(c->ctx, c->args, &image, &err) < 0)
+    return tool_error(c, &err);
+  return answer(c, mcp_tool_result(image));
+}
+
 static const struct {
   const char *name;
   enum MHD_Result (*fn)(struct call *c);
 } tools[] = {
     {"boot_measure", tool_boot_measure},   {"boot_status", tool_boot_status},       {"boot_wait", tool_boot_wait},
     {"matrix_start", tool_matrix_start},   {"matrix_report", tool_matrix_report},   {"claims_validate", tool_claims_validate},
-    {"runs_list", tool_runs_list},
+    {"runs_list", tool_runs_list},    {"image_verify", tool_image_verify},
 };
 
 enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, const char *tool, json_t *args,

@@ -1,8 +1,10 @@
 #include "api/ops.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "daemon/images.h"
 #include "lib/matrix.h"
 #include "lib/matrix_report.h"
 
@@ -13,9 +15,20 @@ static int internal(struct ma_error *err, const char *what, int r) {
 
 int ops_boot_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
   struct boot_spec *spec;
-  int r = bootspec_from_json(req, &ctx->env, &spec, err);
+  json_t *boot = NULL;
+  char *cdrom = NULL;
+  int r = images_resolve_boot(ctx->store, ctx->state_dir, req, &boot, &cdrom, err);
   if (r < 0)
     return r;
+  r = bootspec_from_json(boot, &ctx->env, &spec, err);
+  json_decref(boot);
+  if (r < 0) {
+    free(cdrom);
+    return r;
+  }
+  spec->cdrom = cdrom;
+  if (cdrom) /* the run records which image it booted */
+    json_object_set(spec->json, "image", json_object_get(req, "image"));
   r = jobs_submit(ctx->jobs, spec, id);
   if (r == -EAGAIN || r == -ESHUTDOWN)
     ma_error_set(err, 503, r == -EAGAIN ? "queue_full" : "shutting_down", NULL, "%s",
@@ -79,5 +92,27 @@ int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json
     *runs_out = runs;
   else
     json_decref(runs);
+  return 0;
+}
+
+int ops_image_register(struct api_ctx *ctx, json_t *req, json_t **image, struct ma_error *err) {
+  return images_register(ctx->store, req, image, err);
+}
+
+int ops_image_get(struct api_ctx *ctx, const char *id, json_t **image, struct ma_error *err) {
+  int r = util_is_id(id) ? store_image_get(ctx->store, id, image) : -ENOENT;
+  if (r == -ENOENT)
+    ma_error_set(err, 404, "image_not_found", "id", "no image with this id");
+  else if (r < 0)
+    internal(err, "cannot read the image", r);
+  return r;
+}
+
+int ops_images_list(struct api_ctx *ctx, json_t **list, struct ma_error *err) {
+  json_t *images;
+  int r = store_images_list(ctx->store, &images);
+  if (r < 0)
+    return internal(err, "cannot list images", r);
+  *list = json_pack("{s:o}", "images", images);
   return 0;
 }

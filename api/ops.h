@@ -16,5 +16,11 @@ int ops_runs_list(struct api_ctx *ctx, long limit, long cursor, const char *stat
                   struct ma_error *err);
 /* Validates a matrix request and starts it. */
 int ops_matrix_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total, struct ma_error *err);
+/* Verifies an ISO ({"iso","sha256"?}) and registers it. */
+int ops_image_register(struct api_ctx *ctx, json_t *req, json_t **image, struct ma_error *err);
+/* One registered image (404 when unknown). */
+int ops_image_get(struct api_ctx *ctx, const char *id, json_t **image, struct ma_error *err);
+/* {"images": [...]}, newest first. */
+int ops_images_list(struct api_ctx *ctx, json_t **list, struct ma_error *err);
 /* A matrix report, and its runs when runs is not NULL (404 when unknown). */
 int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json_t **runs, struct ma_error *err);

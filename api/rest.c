@@ -39,6 +39,9 @@ const struct api_route api_routes[] = {
     {"DELETE", "/api/v1/matrices/{id}"},
     {"GET", "/api/v1/matrices/{id}/report"},
     {"GET", "/api/v1/matrices/{id}/compare/{other}"},
+    {"POST", "/api/v1/images"},
+    {"GET", "/api/v1/images"},
+    {"GET", "/api/v1/images/{id}"},
     {"POST", "/mcp"},
     {"GET", "/mcp"},
     {"DELETE", "/mcp"},
@@ -51,7 +54,7 @@ const struct api_route api_routes[] = {
 /* Parallel to api_routes. */
 static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
                                      get_events, matrix_post, matrix_get, matrix_delete, matrix_get_report,
-                                     matrix_compare_route, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
+                                     matrix_compare_route, image_post, image_list, image_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
                                      mcp_delete};
 
 static size_t split(char *path, char **segs) {

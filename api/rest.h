@@ -20,6 +20,7 @@ struct api_ctx {
   const struct profile_set *profiles;
   const struct host_info *host;
   struct bootspec_env env;
+  const char *state_dir;
   void (*wake)(void *wake_data); /* after MHD_resume_connection */
   void *wake_data;
 };

@@ -23,6 +23,9 @@ json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum M
 enum MHD_Result matrix_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result image_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result image_list(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result image_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result mcp_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result mcp_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result mcp_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);

@@ -13,6 +13,7 @@
 #include "daemon/cli_client.h"
 #include "daemon/cli_print.h"
 #include "daemon/context.h"
+#include "daemon/images.h"
 #include "daemon/server.h"
 #include "daemon/supervisor.h"
 #include "lib/run.h"
@@ -22,7 +23,8 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: minix-analysis [--state-dir DIR | --server URL] [--json] COMMAND ...\n"
           "commands:\n"
-          "  boot --profile NAME (--kernel PATH [--initrd PATH]... [--append TEXT] | --iso PATH | --disk PATH)\n"
+          "  boot --profile NAME (--kernel PATH [--initrd PATH]... [--append TEXT] | --iso PATH | --disk PATH |\n"
+          "       --image ID)\n"
           "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX] [--accel auto|kvm|tcg]\n"
           "       [--timeout-s N] [--silence-timeout-s N] [--label TEXT]\n"
           "                       boot once and print the markers with their times\n"
@@ -32,6 +34,7 @@ static void usage(FILE *f) {
           "  compare BEFORE AFTER  difference of two matrices per config, with Welch's t test\n"
           "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
           "  show ID              one run in full\n"
+          "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list\n"
           "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
           "--state-dir defaults to ./minix-analysis-data; --json prints machine-readable output.\n"
           "Exit status: 0 ok, 1 the boot did not succeed, 2 bad usage or request, 3 other errors.\n");
@@ -125,6 +128,21 @@ static void on_local_event(void *userdata, const struct jobs_event *ev) {
     w->done = true;
 }
 
+/* The same path as the daemon's: an image id becomes its extracted kernel and modules. */
+static int resolve_and_validate(struct ma_context *ctx, json_t *req, struct boot_spec **spec, struct ma_error *err) {
+  json_t *boot = NULL;
+  char *cdrom = NULL;
+  int r = images_resolve_boot(ctx->store, ctx->state_dir, req, &boot, &cdrom, err);
+  if (r == 0)
+    r = bootspec_from_json(boot, &ctx->env, spec, err);
+  if (r == 0)
+    (*spec)->cdrom = cdrom;
+  else
+    free(cdrom);
+  json_decref(boot);
+  return r;
+}
+
 static int local_boot(const struct cli *cli, json_t *req) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
   struct ma_options opt = {cli->state_dir, cli->profile_dir, true, !accel || strcmp(accel, "tcg") != 0, 1, 1};
@@ -138,7 +156,7 @@ static int local_boot(const struct cli *cli, json_t *req) {
   struct local_wait wait = {false, !cli->json && isatty(STDERR_FILENO)};
   if (r < 0) {
     r = cli_fail("cannot open the state dir", err);
-  } else if (bootspec_from_json(req, &ctx.env, &spec, &merr) < 0) {
+  } else if (resolve_and_validate(&ctx, req, &spec, &merr) < 0) {
     json_t *body = ma_error_json(&merr);
     r = cli_print_error(cli, body, merr.http_status);
     json_decref(body);
@@ -259,6 +277,47 @@ static int cmd_show(const struct cli *cli, int argc, char **argv) {
   return r;
 }
 
+static int cmd_image(const struct cli *cli, int argc, char **argv) {
+  static const struct option opts[] = {{"iso", 1, 0, 'i'}, {"sha256", 1, 0, 's'}, {0, 0, 0, 0}};
+  json_auto_t *req = json_object();
+  int c;
+  optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    if (c == '?')
+      return EXIT_USAGE;
+    json_object_set_new(req, c == 'i' ? "iso" : "sha256", json_string(optarg));
+  }
+  bool list = optind == argc - 1 && strcmp(argv[optind], "list") == 0;
+  if (!list && (optind != argc - 1 || strcmp(argv[optind], "verify") != 0)) {
+    fprintf(stderr, "usage: minix-analysis image verify --iso PATH [--sha256 HEX] | image list\n");
+    return EXIT_USAGE;
+  }
+  json_t *out = NULL;
+  int r;
+  if (cli->server) {
+    r = list ? cli_remote(cli, "GET", "/api/v1/images", NULL, &out) : cli_remote(cli, "POST", "/api/v1/images", req, &out);
+  } else {
+    struct ma_context ctx;
+    if (cli_open_read(cli, &ctx) < 0)
+      return EXIT_ERROR;
+    struct ma_error err;
+    json_t *images = NULL;
+    r = list ? store_images_list(ctx.store, &images) : images_register(ctx.store, req, &out, &err);
+    if (list && r == 0)
+      out = json_pack("{s:o}", "images", images);
+    if (r < 0 && !list) {
+      json_t *body = ma_error_json(&err);
+      r = cli_print_error(cli, body, err.http_status);
+      json_decref(body);
+    }
+    context_close(&ctx);
+  }
+  if (out)
+    r = cli_print_json(out);
+  json_decref(out);
+  return r;
+}
+
 int main(int argc, char **argv) {
   supervisor_exec_helper(argc, argv);
   static const struct option opts[] = {{"state-dir", 1, 0, 's'}, {"server", 1, 0, 'S'}, {"json", 0, 0, 'j'},
@@ -297,6 +356,8 @@ int main(int argc, char **argv) {
     return cli_cmd_compare(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "report") == 0)
     return cli_cmd_report(&cli, sub_argc, sub_argv);
+  if (strcmp(cmd, "image") == 0)
+    return cmd_image(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "serve") == 0)
     return server_main(sub_argc, sub_argv);
   fprintf(stderr, "minix-analysis: unknown command %s\n", cmd);

@@ -168,6 +168,7 @@ static int serve(struct server *s, const struct server_opts *o) {
                             .profiles = s->ctx.profiles,
                             .host = &s->ctx.host,
                             .env = s->ctx.env,
+                            .state_dir = s->ctx.state_dir,
                             .wake = http_server_wake};
   if (r == 0 && !s->mcp) {
     err = strdup("cannot load the MCP tool catalog");

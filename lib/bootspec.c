@@ -137,7 +137,7 @@ static int check_source(json_t *req, struct boot_spec *s, struct ma_error *err) 
     return bad(err, n ? "conflicting_fields" : "missing_field", n ? "image" : "kernel",
                "exactly one of kernel, iso, disk or image is required");
   if (json_object_get(req, "image"))
-    return bad(err, "not_implemented", "image", "registered images are not implemented yet; pass kernel, iso or disk");
+    return bad(err, "unknown_image", "image", "image ids are resolved by the daemon or the CLI, not here");
   if ((s->initrd || s->append) && !s->kernel)
     return bad(err, "conflicting_fields", s->initrd ? "initrd" : "append", "initrd and append need kernel");
   const char *paths[] = {s->kernel, s->iso, s->disk};
@@ -281,7 +281,8 @@ int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env,
 void bootspec_free(struct boot_spec *s) {
   if (!s)
     return;
-  char **strs[] = {&s->arch, &s->kernel, &s->append, &s->iso, &s->disk, &s->profile, &s->until, &s->accel, &s->label};
+  char **strs[] = {&s->arch,    &s->kernel, &s->append, &s->iso,   &s->disk,
+                   &s->profile, &s->until,  &s->accel,  &s->label, &s->cdrom};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; s->initrd && i < s->n_initrd; i++)

@@ -18,6 +18,7 @@ struct boot_spec {
   int timeout_s;
   int silence_timeout_s; /* 0: no limit on console silence */
   json_t *json;          /* the request as validated, defaults filled in */
+  char *cdrom;           /* set by the daemon for image boots: the ISO attached as CD-ROM */
 };
 
 struct bootspec_env {

@@ -118,6 +118,8 @@ static int add_kernel(struct qemu_cmd *cmd, const struct boot_spec *spec) {
   }
   if (r == 0 && spec->append)
     r = add_list(cmd, (const char *const[]){"-append", spec->append, NULL});
+  if (r == 0 && spec->cdrom)
+    r = add_list(cmd, (const char *const[]){"-cdrom", spec->cdrom, NULL});
   return r;
 }
 

@@ -25,6 +25,9 @@ enum stmt_id {
   ST_MATRIX_FINISH,
   ST_MATRIX_GET,
   ST_MATRIX_RUNS,
+  ST_IMAGE_PUT,
+  ST_IMAGE_GET,
+  ST_IMAGE_LIST,
   ST_COUNT
 };
 
@@ -46,6 +49,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MATRIX_GET] = "SELECT id, status, request_json, isolation, parallel, total, created_us, finished_us"
                       " FROM matrices WHERE id=?",
     [ST_MATRIX_RUNS] = "SELECT id FROM runs WHERE matrix_id=? ORDER BY matrix_index",
+    [ST_IMAGE_PUT] = "INSERT INTO images (id, sha256, path, kind, info_json, created_us) VALUES (?,?,?,?,?,?)"
+                     " ON CONFLICT(sha256) DO UPDATE SET path=excluded.path, info_json=excluded.info_json"
+                     " RETURNING id",
+    [ST_IMAGE_GET] = "SELECT id, path, kind, info_json, created_us FROM images WHERE id=?",
+    [ST_IMAGE_LIST] = "SELECT id, path, kind, info_json, created_us FROM images ORDER BY seq DESC",
 };
 
 struct store {
@@ -414,6 +422,52 @@ int store_matrix_runs(struct store *s, const char *id, json_t **out) {
     run_clear(&r);
   }
   json_decref(ids);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int store_image_put(struct store *s, const char *id, const char *sha256, const char *path, const char *kind,
+                    const char *info_json, int64_t created_us, char out_id[UTIL_ID_LEN + 1]) {
+  sqlite3_stmt *st = begin(s, ST_IMAGE_PUT);
+  bind_text(st, 1, id);
+  bind_text(st, 2, sha256);
+  bind_text(st, 3, path);
+  bind_text(st, 4, kind);
+  bind_text(st, 5, info_json);
+  sqlite3_bind_int64(st, 6, created_us);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    snprintf(out_id, UTIL_ID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
+}
+
+static json_t *image_row(sqlite3_stmt *st) {
+  json_t *info = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+  json_t *j = json_is_object(info) ? info : json_object();
+  json_object_set_new(j, "id", json_string((const char *)sqlite3_column_text(st, 0)));
+  json_object_set_new(j, "path", json_string((const char *)sqlite3_column_text(st, 1)));
+  json_object_set_new(j, "kind", json_string((const char *)sqlite3_column_text(st, 2)));
+  json_object_set_new(j, "registered_at", wall_json(st, 4));
+  return j;
+}
+
+int store_image_get(struct store *s, const char *id, json_t **out) {
+  sqlite3_stmt *st = begin(s, ST_IMAGE_GET);
+  bind_text(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *out = image_row(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+}
+
+int store_images_list(struct store *s, json_t **out) {
+  sqlite3_stmt *st = begin(s, ST_IMAGE_LIST);
+  *out = json_array();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    json_array_append_new(*out, image_row(st));
+  sqlite3_reset(st);
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 

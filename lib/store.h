@@ -32,5 +32,12 @@ int store_matrix_finish(struct store *s, const char *id, const char *status, int
 int store_matrix_get(struct store *s, const char *id, json_t **out);
 /* The matrix's runs (full run objects with markers) in interleaved order. */
 int store_matrix_runs(struct store *s, const char *id, json_t **out);
+/* Registers an image (or refreshes the row with the same SHA-256); out_id gets the id in force. */
+int store_image_put(struct store *s, const char *id, const char *sha256, const char *path, const char *kind,
+                    const char *info_json, int64_t created_us, char out_id[UTIL_ID_LEN + 1]);
+/* One image as JSON (its verification facts plus id, path, kind, registered_at); -ENOENT. */
+int store_image_get(struct store *s, const char *id, json_t **out);
+/* Every image, newest first. */
+int store_images_list(struct store *s, json_t **out);
 /* Marks runs (and matrices) left queued or running by a previous process as interrupted; returns how many. */
 int store_mark_interrupted(struct store *s, int64_t now_us);

@@ -46,7 +46,7 @@ test('lists the boot-profiler tools, each with input and output schemas', async 
   const client = await connect();
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name).sort();
-  assert.deepEqual(names, ['boot_measure', 'boot_status', 'boot_wait', 'claims_validate', 'matrix_report',
+  assert.deepEqual(names, ['boot_measure', 'boot_status', 'boot_wait', 'claims_validate', 'image_verify', 'matrix_report',
                            'matrix_start', 'runs_list']);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, 'object', t.name);
@@ -109,6 +109,17 @@ test('matrix tools and claims', async () => {
   assert.match(text.structuredContent.text, /Not scaling/);
   const claims = await client.callTool({ name: 'claims_validate', arguments: { matrix_id: id } });
   assert.equal(claims.structuredContent.claims.name, 'whitepaper');
+  await client.close();
+});
+
+test('image_verify registers the fixture ISO, boot_measure boots it', async () => {
+  const client = await connect();
+  const verified = await client.callTool({ name: 'image_verify', arguments: { iso: process.env.MA_FIXTURE_ISO } });
+  assert.ok(!verified.isError, JSON.stringify(verified));
+  assert.equal(verified.structuredContent.modules.length, 12);
+  const run = await client.callTool({ name: 'boot_measure', arguments: { image: verified.structuredContent.id, profile: 'minix-3.4' } },
+                                    undefined, { onprogress: () => {} });
+  assert.equal(run.structuredContent.run.status, 'succeeded');
   await client.close();
 });
 

@@ -65,7 +65,7 @@ static void rejects_bad_requests(void **state) {
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":\"/x\"}", "wrong_type", "initrd");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a,b\"]}", "invalid_path", "initrd");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"kernel\":\"KERNEL\"}", "invalid_json", "");
-  expect_error("{\"image\":\"abc\",\"profile\":\"linux\"}", "not_implemented", "image");
+  expect_error("{\"image\":\"abc\",\"profile\":\"linux\"}", "unknown_image", "image");
 }
 
 static void applies_defaults(void **state) {

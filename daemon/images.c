@@ -1,0 +1,133 @@
+#include "daemon/images.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/iso.h"
+#include "lib/util.h"
+
+static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
+  ma_error_set(err, 400, code, field, "%s", msg);
+  return -EINVAL;
+}
+
+static int check_request(json_t *req, const char **iso, const char **sha256, struct ma_error *err) {
+  if (!json_is_object(req))
+    return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
+  const char *key;
+  json_t *v;
+  json_object_foreach(req, key, v) {
+    if (strcmp(key, "iso") && strcmp(key, "sha256")) {
+      ma_error_set(err, 400, "unknown_field", key, "unknown field \"%s\"", key);
+      return -EINVAL;
+    }
+  }
+  *iso = json_string_value(json_object_get(req, "iso"));
+  *sha256 = json_string_value(json_object_get(req, "sha256"));
+  if (!*iso)
+    return bad(err, "missing_field", "iso", "iso (an absolute path) is required");
+  if ((*iso)[0] != '/')
+    return bad(err, "path_not_absolute", "iso", "iso must be an absolute path");
+  if (access(*iso, R_OK) < 0)
+    return bad(err, "file_not_found", "iso", "the ISO cannot be read");
+  if (json_object_get(req, "sha256") &&
+      (!*sha256 || strlen(*sha256) != 64 || strspn(*sha256, "0123456789abcdefABCDEF") != 64))
+    return bad(err, "invalid_value", "sha256", "sha256 must be 64 hex digits");
+  return 0;
+}
+
+int images_register(struct store *s, json_t *req, json_t **image, struct ma_error *err) {
+  const char *iso, *sha256;
+  int r = check_request(req, &iso, &sha256, err);
+  struct iso_image *img = NULL;
+  if (r == 0)
+    r = iso_inspect(iso, sha256, &img, err);
+  if (r < 0)
+    return r;
+  char id[UTIL_ID_LEN + 1], stored[UTIL_ID_LEN + 1];
+  json_t *info = iso_image_json(img);
+  _cleanup_(util_freep) char *text = json_dumps(info, JSON_COMPACT);
+  r = util_new_id(id);
+  if (r == 0)
+    r = store_image_put(s, id, img->sha256, iso, "iso", text, util_wall_us(), stored);
+  if (r == 0)
+    r = store_image_get(s, stored, image);
+  if (r < 0)
+    ma_error_set(err, 500, "store_error", NULL, "cannot register the image: %s", strerror(-r));
+  json_decref(info);
+  iso_image_free(img);
+  return r;
+}
+
+/* The kernel and modules, extracted once per image into the state dir. */
+static int cached_files(const char *state_dir, json_t *image, json_t **files, struct ma_error *err) {
+  const char *sha = json_string_value(json_object_get(image, "sha256"));
+  _cleanup_(util_freep) char *dir = util_strdupf("%s/images/%s", state_dir, sha);
+  struct iso_image img = {.kernel = (char *)json_string_value(json_object_get(image, "kernel")),
+                          .modules = json_object_get(image, "modules")};
+  if (!img.kernel || !json_is_array(img.modules))
+    return bad(err, "unknown_image", "image", "the registered image has no kernel; register it again");
+  json_t *cached = json_array();
+  bool all = true;
+  for (size_t i = 0; i <= json_array_size(img.modules); i++) {
+    const char *p = i ? json_string_value(json_array_get(img.modules, i - 1)) : img.kernel;
+    char *dest = util_strdupf("%s/%s", dir, strrchr(p, '/') ? strrchr(p, '/') + 1 : p);
+    all &= access(dest, R_OK) == 0;
+    json_array_append_new(cached, json_string(dest));
+    free(dest);
+  }
+  if (all) {
+    *files = cached;
+    return 0;
+  }
+  json_decref(cached);
+  return iso_extract(json_string_value(json_object_get(image, "path")), &img, dir, files, err);
+}
+
+static json_t *kernel_request(json_t *req, json_t *image, json_t *files) {
+  json_t *boot = json_deep_copy(req);
+  json_object_del(boot, "image");
+  json_object_set_new(boot, "kernel", json_incref(json_array_get(files, 0)));
+  json_t *initrd = json_array();
+  for (size_t i = 1; i < json_array_size(files); i++)
+    json_array_append(initrd, json_array_get(files, i));
+  json_object_set_new(boot, "initrd", initrd);
+  /* The ISO's own arguments, the serial console, then whatever the user adds. */
+  const char *user = json_string_value(json_object_get(req, "append"));
+  json_object_set_new(boot, "append",
+                      json_sprintf("%s console=tty00%s%s", json_string_value(json_object_get(image, "kernel_args")),
+                                   user ? " " : "", user ? user : ""));
+  if (!json_object_get(boot, "arch"))
+    json_object_set_new(boot, "arch", json_string("i386"));
+  return boot;
+}
+
+int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, json_t **boot, char **cdrom,
+                        struct ma_error *err) {
+  *cdrom = NULL;
+  json_t *id = json_object_get(req, "image");
+  if (!json_is_object(req) || !id) {
+    *boot = json_incref(req);
+    return 0;
+  }
+  if (!json_is_string(id))
+    return bad(err, "wrong_type", "image", "image must be the id of a registered image");
+  if (json_object_get(req, "kernel") || json_object_get(req, "initrd") || json_object_get(req, "iso") ||
+      json_object_get(req, "disk"))
+    return bad(err, "conflicting_fields", "image", "exactly one of kernel, iso, disk or image is allowed");
+  json_t *image = NULL, *files = NULL;
+  int r = util_is_id(json_string_value(id)) ? store_image_get(s, json_string_value(id), &image) : -ENOENT;
+  if (r < 0)
+    return bad(err, "unknown_image", "image", "no registered image with this id (POST /api/v1/images first)");
+  r = cached_files(state_dir, image, &files, err);
+  if (r == 0) {
+    *boot = kernel_request(req, image, files);
+    *cdrom = strdup(json_string_value(json_object_get(image, "path")));
+  }
+  json_decref(files);
+  json_decref(image);
+  return r;
+}

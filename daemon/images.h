@@ -1,0 +1,15 @@
+/* Registered images: verify and register an ISO; turn a boot request naming
+ * an image into one booting its extracted kernel and modules (cached per
+ * SHA-256 in the state dir) with a serial console, the ISO as CD-ROM. */
+#pragma once
+#include <jansson.h>
+
+#include "lib/error.h"
+#include "lib/store.h"
+
+/* Verifies {"iso": PATH, "sha256": HEX?} and registers it; *image is the stored image. */
+int images_register(struct store *s, json_t *req, json_t **image, struct ma_error *err);
+/* When req names an image, *boot is the equivalent kernel request and *cdrom the
+ * ISO to attach (malloc'd); otherwise *boot is req (new reference) and *cdrom NULL. */
+int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, json_t **boot, char **cdrom,
+                        struct ma_error *err);

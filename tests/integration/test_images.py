@@ -1,0 +1,138 @@
+"""ISO images: verification of the MINIX fixture ISO (built with xorriso at
+build time, MINIX's layout, the fixture kernel; not MINIX), refusal of bad
+images, registration, and boots from a registered image."""
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import CLI, Daemon  # noqa: E402
+
+ISO = os.environ['MA_FIXTURE_ISO']
+
+
+def sha256(path):
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class ImageTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon()
+        cls.work = tempfile.mkdtemp(prefix='ma-iso-')
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.d.stop()
+        log = ''.join(cls.d.log)
+        cls.d.cleanup()
+        shutil.rmtree(cls.work, ignore_errors=True)
+        assert code == 0, log
+        assert 'LeakSanitizer' not in log and 'runtime error' not in log, log
+
+    def register(self, body, status=201):
+        code, reply, _ = self.d.json('POST', '/api/v1/images', body)
+        self.assertEqual(code, status, reply)
+        return reply
+
+    def variant(self, name, boot_cfg):
+        """An ISO like the fixture's but with another boot.cfg."""
+        root = os.path.join(self.work, name)
+        subprocess.run(['xorriso', '-osirrox', 'on', '-indev', ISO, '-extract', '/', root],
+                       check=True, capture_output=True)
+        os.chmod(root, 0o755)
+        for dirpath, dirs, files in os.walk(root):
+            for n in dirs + files:
+                os.chmod(os.path.join(dirpath, n), 0o755)
+        with open(os.path.join(root, 'boot.cfg'), 'w') as f:
+            f.write(boot_cfg)
+        out = os.path.join(self.work, name + '.iso')
+        subprocess.run(['xorriso', '-as', 'mkisofs', '-quiet', '-R', '-J', '-V', 'MINIX', '-o', out, root],
+                       check=True, capture_output=True)
+        return out
+
+    def test_fixture_iso_facts(self):
+        image = self.register({'iso': ISO})
+        self.assertEqual(image['sha256'], sha256(ISO))
+        self.assertEqual(image['sha1'], hashlib.sha1(open(ISO, 'rb').read()).hexdigest())
+        self.assertEqual(image['size'], os.path.getsize(ISO))
+        self.assertEqual(image['release'], '3.4.0')
+        self.assertEqual(image['kernel'], 'boot/minix_default/kernel')
+        self.assertEqual(image['kernel_args'], 'bootcd=1 cdproberoot=1')
+        self.assertEqual(len(image['modules']), 12)
+        self.assertEqual(image['modules'][0], 'boot/minix_default/mod01_ds')
+        self.assertEqual(image['modules'][-1], 'boot/minix_default/mod12_init')
+        self.assertEqual(image['kernel_elf'], {'bits': 32, 'machine': 3, 'entry': image['kernel_elf']['entry'],
+                                               'symbols': True})
+        self.assertEqual(image['warnings'], [])
+        self.assertIn('git revision, not a checksum', image['note'])
+        again = self.register({'iso': ISO, 'sha256': sha256(ISO).upper()})
+        self.assertEqual(again['id'], image['id'])
+        status, listed, _ = self.d.json('GET', '/api/v1/images')
+        self.assertIn(image['id'], [i['id'] for i in listed['images']])
+        status, one, _ = self.d.json('GET', f"/api/v1/images/{image['id']}")
+        self.assertEqual(one['sha256'], image['sha256'])
+
+    def test_bad_images_are_refused(self):
+        reply = self.register({'iso': ISO, 'sha256': '0' * 64}, 400)
+        self.assertEqual((reply['error']['code'], reply['error']['field']), ('checksum_mismatch', 'sha256'))
+        truncated = os.path.join(self.work, 'truncated.iso')
+        with open(ISO, 'rb') as f, open(truncated, 'wb') as g:
+            g.write(f.read()[:40 * 1024])
+        self.assertIn(self.register({'iso': truncated}, 400)['error']['code'], ('corrupt_iso', 'not_an_iso'))
+        garbage = os.path.join(self.work, 'garbage.iso')
+        with open(garbage, 'wb') as g:
+            g.write(os.urandom(256 * 1024))
+        self.assertEqual(self.register({'iso': garbage}, 400)['error']['code'], 'not_an_iso')
+        missing = self.variant('missing', 'menu=Regular MINIX 3:multiboot /boot/minix_default/kernel bootcd=1\n'
+                                          'load=/boot/minix_default/mod01_ds\nload=/boot/minix_default/mod13_nope\n')
+        reply = self.register({'iso': missing}, 400)
+        self.assertEqual(reply['error']['code'], 'missing_module')
+        self.assertIn('mod13_nope', reply['error']['message'])
+        mods = sorted(m for m in os.listdir(os.path.join(self.work, 'missing', 'boot', 'minix_default'))
+                      if m != 'kernel')[:11]
+        eleven = self.variant('eleven', 'menu=Regular MINIX 3:multiboot /boot/minix_default/kernel bootcd=1\n' +
+                              ''.join(f'load=/boot/minix_default/{m}\n' for m in mods))
+        self.assertIn('expects exactly 12', self.register({'iso': eleven})['warnings'][0])
+        for body, field in (({}, 'iso'), ({'iso': 'relative.iso'}, 'iso'), ({'iso': ISO, 'sha256': 'xyz'}, 'sha256'),
+                            ({'iso': ISO, 'colour': 1}, 'colour')):
+            self.assertEqual(self.register(body, 400)['error']['field'], field)
+
+    def test_boot_from_registered_image(self):
+        image = self.register({'iso': ISO})
+        run_id = self.d.boot({'image': image['id'], 'profile': 'minix-3.4', 'cpus': 2, 'timeout_s': 60})
+        run = self.d.wait(run_id)
+        self.assertEqual(run['status'], 'succeeded', run['error'])
+        self.assertEqual(run['markers'][-1]['name'], 'shell_prompt')
+        self.assertEqual(run['request']['image'], image['id'])
+        self.assertEqual(run['request']['append'], 'bootcd=1 cdproberoot=1 console=tty00')
+        self.assertEqual(len(run['request']['initrd']), 12)
+        cache = os.path.join(self.d.state_dir, 'images', image['sha256'])
+        self.assertEqual(sorted(os.listdir(cache))[0], 'kernel')
+        with open(os.path.join(cache, 'kernel'), 'rb') as f:
+            self.assertEqual(f.read()[:4], b'\x7fELF')
+        code, reply, _ = self.d.json('POST', '/api/v1/boots', {'image': '0123456789abcdef', 'profile': 'minix-3.4'})
+        self.assertEqual((code, reply['error']['code']), (400, 'unknown_image'))
+
+    def test_cli_image_verify(self):
+        state = tempfile.mkdtemp(prefix='ma-cli-img-')
+        try:
+            p = subprocess.run([CLI, '--state-dir', state, 'image', 'verify', '--iso', ISO, '--sha256', sha256(ISO)],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn('"release": "3.4.0"', p.stdout)
+            p = subprocess.run([CLI, '--state-dir', state, 'image', 'verify', '--iso', ISO, '--sha256', '1' * 64],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn('checksum_mismatch', p.stderr)
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    unittest.main()
