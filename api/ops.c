@@ -65,7 +65,7 @@ int ops_runs_list(struct api_ctx *ctx, long limit, long cursor, const char *stat
 
 int ops_matrix_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total, struct ma_error *err) {
   struct matrix_spec *spec;
-  int r = matrix_spec_from_json(req, &ctx->env, ctx->host_cores, &spec, err);
+  int r = images_matrix_spec(ctx->store, ctx->state_dir, &ctx->env, ctx->host_cores, req, &spec, err);
   if (r < 0)
     return r;
   *total = matrix_total(spec);

@@ -9,6 +9,7 @@
 
 #include "daemon/cli.h"
 #include "daemon/cli_client.h"
+#include "daemon/images.h"
 #include "lib/matrix.h"
 #include "lib/matrix_compare.h"
 #include "lib/matrix_render.h"
@@ -112,7 +113,7 @@ static int local_matrix(const struct cli *cli, json_t *req) {
   char id[UTIL_ID_LEN + 1];
   if (r < 0) {
     r = cli_fail("cannot open the state dir", err);
-  } else if (matrix_spec_from_json(req, &ctx.env, ctx.host_cores, &spec, &merr) < 0) {
+  } else if (images_matrix_spec(ctx.store, ctx.state_dir, &ctx.env, ctx.host_cores, req, &spec, &merr) < 0) {
     json_t *body = ma_error_json(&merr);
     r = cli_print_error(cli, body, merr.http_status);
     json_decref(body);

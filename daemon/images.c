@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/iso.h"
+#include "lib/matrix.h"
 #include "lib/util.h"
 
 static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
@@ -130,4 +131,22 @@ int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, jso
   json_decref(files);
   json_decref(image);
   return r;
+}
+
+int images_matrix_spec(struct store *s, const char *state_dir, const struct bootspec_env *env, int host_cores,
+                       json_t *req, struct matrix_spec **out, struct ma_error *err) {
+  json_t *boot = NULL;
+  char *cdrom = NULL;
+  int r = images_resolve_boot(s, state_dir, req, &boot, &cdrom, err);
+  if (r == 0)
+    r = matrix_spec_from_json(boot, env, host_cores, out, err);
+  json_decref(boot);
+  if (r < 0) {
+    free(cdrom);
+    return r;
+  }
+  (*out)->cdrom = cdrom;
+  if (cdrom) /* the matrix records which image it booted */
+    json_object_set((*out)->json, "image", json_object_get(req, "image"));
+  return 0;
 }

@@ -9,6 +9,11 @@
 
 /* Verifies {"iso": PATH, "sha256": HEX?} and registers it; *image is the stored image. */
 int images_register(struct store *s, json_t *req, json_t **image, struct ma_error *err);
+struct matrix_spec;
+struct bootspec_env;
+/* Validates a matrix request, resolving an image the same way as for one boot. */
+int images_matrix_spec(struct store *s, const char *state_dir, const struct bootspec_env *env, int host_cores,
+                       json_t *req, struct matrix_spec **out, struct ma_error *err);
 /* When req names an image, *boot is the equivalent kernel request and *cdrom the
  * ISO to attach (malloc'd); otherwise *boot is req (new reference) and *cdrom NULL. */
 int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, json_t **boot, char **cdrom,

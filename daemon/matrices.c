@@ -113,6 +113,7 @@ static bool submit_next(struct matrix *m) {
   }
   slot->m = m;
   slot->cpus = spec->cpus;
+  spec->cdrom = m->spec->cdrom ? strdup(m->spec->cdrom) : NULL;
   /* Counted before submitting: a run that cannot start ends inside the call. */
   slot->used = true;
   m->in_flight++;

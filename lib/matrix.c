@@ -112,6 +112,7 @@ void matrix_spec_free(struct matrix_spec *m) {
     return;
   json_decref(m->boot);
   json_decref(m->json);
+  free(m->cdrom);
   free(m);
 }
 

@@ -16,6 +16,7 @@ struct matrix_spec {
   const char *isolation; /* "exclusive" or "parallel" */
   int parallel;          /* runs in flight at most (1 when exclusive) */
   json_t *json;          /* the validated request, defaults filled in */
+  char *cdrom;           /* set by the daemon for image matrices: the ISO attached to every run */
 };
 
 /* Validates a matrix request (a boot request whose cpus is a list, plus samples,

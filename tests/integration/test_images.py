@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -116,6 +117,17 @@ class ImageTest(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(cache))[0], 'kernel')
         with open(os.path.join(cache, 'kernel'), 'rb') as f:
             self.assertEqual(f.read()[:4], b'\x7fELF')
+        code, matrix, _ = self.d.json('POST', '/api/v1/matrices', {'image': image['id'], 'profile': 'minix-3.4',
+                                                                   'cpus': [1, 2], 'samples': 1})
+        self.assertEqual(code, 202, matrix)
+        for _ in range(600):
+            code, report, _ = self.d.json('GET', f"/api/v1/matrices/{matrix['id']}")
+            if report['status'] != 'running':
+                break
+            time.sleep(0.1)
+        self.assertEqual(report['progress']['succeeded'], 2, report)
+        self.assertEqual(report['request']['image'], image['id'])
+        self.assertFalse(report['scaling']['valid'])
         code, reply, _ = self.d.json('POST', '/api/v1/boots', {'image': '0123456789abcdef', 'profile': 'minix-3.4'})
         self.assertEqual((code, reply['error']['code']), (400, 'unknown_image'))
 
