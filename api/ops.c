@@ -73,26 +73,13 @@ int ops_matrix_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
   return r < 0 ? internal(err, "cannot start the matrix", r) : 0;
 }
 
-int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json_t **runs_out, struct ma_error *err) {
-  json_t *matrix = NULL, *runs = NULL;
-  int r = util_is_id(id) ? store_matrix_get(ctx->store, id, &matrix) : -ENOENT;
-  if (r == 0)
-    r = store_matrix_runs(ctx->store, id, &runs);
-  if (r < 0) {
-    json_decref(matrix);
-    if (r == -ENOENT)
-      ma_error_set(err, 404, "matrix_not_found", "id", "no matrix with this id");
-    else
-      internal(err, "cannot read the matrix", r);
-    return r;
-  }
-  *report = matrix_report(matrix, runs);
-  json_decref(matrix);
-  if (runs_out)
-    *runs_out = runs;
-  else
-    json_decref(runs);
-  return 0;
+int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json_t **runs, struct ma_error *err) {
+  int r = matrix_report_load(ctx->store, id, report, runs);
+  if (r == -ENOENT)
+    ma_error_set(err, 404, "matrix_not_found", "id", "no matrix with this id");
+  else if (r < 0)
+    internal(err, "cannot read the matrix", r);
+  return r;
 }
 
 int ops_image_register(struct api_ctx *ctx, json_t *req, json_t **image, struct ma_error *err) {

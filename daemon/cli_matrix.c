@@ -69,21 +69,11 @@ static int print_report(const struct cli *cli, json_t *report, const char *forma
 
 /* The report of a stored matrix (and its runs when runs_out is given); NULL after saying why. */
 static json_t *load_report(struct ma_context *ctx, const char *id, json_t **runs_out) {
-  json_t *matrix = NULL, *runs = NULL;
-  int r = util_is_id(id) ? store_matrix_get(ctx->store, id, &matrix) : -ENOENT;
-  if (r == 0)
-    r = store_matrix_runs(ctx->store, id, &runs);
-  if (r < 0) {
-    json_decref(matrix);
+  json_t *report;
+  if (matrix_report_load(ctx->store, id, &report, runs_out) < 0) {
     cli_fail("no matrix with this id", strdup(id));
     return NULL;
   }
-  json_t *report = matrix_report(matrix, runs);
-  json_decref(matrix);
-  if (runs_out)
-    *runs_out = runs;
-  else
-    json_decref(runs);
   return report;
 }
 

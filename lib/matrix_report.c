@@ -1,11 +1,13 @@
 #include "lib/matrix_report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/claims.h"
+#include "lib/store.h"
 #include "lib/stats.h"
 #include "lib/util.h"
 
@@ -220,6 +222,21 @@ json_t *matrix_report(json_t *matrix, json_t *runs) {
     json_decref(claims);
   }
   return report;
+}
+
+int matrix_report_load(struct store *s, const char *id, json_t **report, json_t **runs_out) {
+  json_t *matrix = NULL, *runs = NULL;
+  int r = util_is_id(id) ? store_matrix_get(s, id, &matrix) : -ENOENT;
+  if (r == 0)
+    r = store_matrix_runs(s, id, &runs);
+  if (r == 0)
+    *report = matrix_report(matrix, runs);
+  json_decref(matrix);
+  if (r == 0 && runs_out)
+    *runs_out = runs;
+  else
+    json_decref(runs);
+  return r;
 }
 
 /* --- text --- */
