@@ -9,12 +9,7 @@ static char kernel[128];
 
 static int setup(void **state) {
   (void)state;
-  char *err = NULL;
-  env.profiles = profile_set_new(&err);
-  env.kvm_usable = false;
-  env.kvm_reason = "probe failed";
-  snprintf(kernel, sizeof kernel, "%s/tests/data/minix-3.4-synthetic.serial", getenv("MA_SOURCE_ROOT"));
-  return env.profiles ? 0 : -1;
+  return test_boot_env(&env, kernel, sizeof kernel);
 }
 
 static int teardown(void **state) {
