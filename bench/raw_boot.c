@@ -4,6 +4,7 @@
  * the `cont` acknowledgement to the read that completed the first match of
  * the terminal text. No libuv, no detector, no store.
  * usage: raw_boot TERMINAL_TEXT QEMU_ARGV... (argv must hold -qmp unix:Q and path=S sockets) */
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -74,6 +75,11 @@ int main(int argc, char **argv) {
   unlink(ser_path);
   pid_t pid = fork();
   if (pid == 0) {
+    /* Started as the daemon starts it: own session, stdin and stdout on /dev/null. */
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
     execvp(argv[2], argv + 2);
     _exit(127);
   }
