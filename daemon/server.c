@@ -27,6 +27,7 @@ struct server {
   struct api_ctx api;
   struct http_server *http;
   uv_signal_t sigterm, sigint;
+  uv_timer_t flush;
   struct mcp_state *mcp;
   bool stopping;
 };
@@ -131,16 +132,26 @@ static int split_listen(const char *listen, char **host, int *port) {
   return 0;
 }
 
+#define FLUSH_MS 250
+
 static void on_http_stopped(void *userdata) {
   struct server *s = userdata;
   uv_close((uv_handle_t *)&s->sigterm, NULL);
   uv_close((uv_handle_t *)&s->sigint, NULL);
+  uv_close((uv_handle_t *)&s->flush, NULL);
 }
 
+static void on_flushed(uv_timer_t *t) {
+  struct server *s = t->data;
+  http_server_stop(s->http, on_http_stopped, s);
+}
+
+/* Streams that follow runs have just been sent their final events: give them
+ * a moment to reach the clients before the connections close. */
 static void on_jobs_idle(void *userdata) {
   struct server *s = userdata;
   fprintf(stderr, "minix-analysisd: no QEMU left; exiting\n");
-  http_server_stop(s->http, on_http_stopped, s);
+  uv_timer_start(&s->flush, on_flushed, FLUSH_MS, 0);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -186,7 +197,8 @@ static int serve(struct server *s, const struct server_opts *o) {
   /* Handlers first: whoever reads the line below may signal us at once. */
   uv_signal_init(s->loop, &s->sigterm);
   uv_signal_init(s->loop, &s->sigint);
-  s->sigterm.data = s->sigint.data = s;
+  uv_timer_init(s->loop, &s->flush);
+  s->sigterm.data = s->sigint.data = s->flush.data = s;
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
   fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s; kvm: %s (%s)\n", MA_VERSION,

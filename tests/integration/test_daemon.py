@@ -3,6 +3,7 @@ Debian kernel, driven over REST exactly as a user would with curl."""
 import os
 import signal
 import sys
+import threading
 import time
 import unittest
 
@@ -243,8 +244,15 @@ class LifecycleTest(unittest.TestCase):
         try:
             run_id = self.start_hanging_run(d)
             queued = d.boot(fixture_boot())
+            followed = []
+            follower = threading.Thread(target=lambda: followed.extend(d.events(run_id, timeout=30)))
+            follower.start()
+            time.sleep(0.5)
             self.assertEqual(d.stop(signal.SIGTERM), 0, ''.join(d.log))
             self.assertEqual(qemu_pids(run_id), [])
+            follower.join(30)
+            # A client following the run is told how it ended before the daemon goes.
+            self.assertEqual(followed[-1], ('status', {'id': run_id, 'status': 'cancelled'}))
             d2 = Daemon(state_dir=d.state_dir)
             try:
                 run = d2.run(run_id)
