@@ -25,6 +25,7 @@ static enum MHD_Result get_run(struct api_ctx *, struct MHD_Connection *, struct
 static enum MHD_Result get_serial(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result get_events(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result delete_run(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result get_memory(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 
 const struct api_route api_routes[] = {
     {"GET", "/api/v1/health"},
@@ -34,6 +35,7 @@ const struct api_route api_routes[] = {
     {"DELETE", "/api/v1/runs/{id}"},
     {"GET", "/api/v1/runs/{id}/serial"},
     {"GET", "/api/v1/runs/{id}/events"},
+    {"GET", "/api/v1/runs/{id}/memory"},
     {"POST", "/api/v1/matrices"},
     {"GET", "/api/v1/matrices/{id}"},
     {"DELETE", "/api/v1/matrices/{id}"},
@@ -53,7 +55,7 @@ const struct api_route api_routes[] = {
 
 /* Parallel to api_routes. */
 static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
-                                     get_events, matrix_post, matrix_get, matrix_delete, matrix_get_report,
+                                     get_events, get_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
                                      matrix_compare_route, image_post, image_list, image_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
                                      mcp_delete};
 
@@ -246,6 +248,45 @@ static enum MHD_Result get_events(struct api_ctx *ctx, struct MHD_Connection *co
                                   struct run *run) {
   (void)req;
   return sse_run_events(ctx, conn, run);
+}
+
+/* The QEMU process's memory and CPU samples: JSON, or CSV with ?format=csv. */
+static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                  struct run *run) {
+  (void)req;
+  const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
+  if (format && strcmp(format, "json") && strcmp(format, "csv"))
+    return reply_fail(conn, 400, "unsupported_format", "format", "format must be json or csv");
+  json_t *samples;
+  if (store_memory_list(ctx->store, run->id, &samples) < 0)
+    return reply_fail(conn, 500, "store_error", NULL, "cannot read the memory samples");
+  if (!format || strcmp(format, "json") == 0) {
+    json_t *spec = json_loads(run->spec_json ? run->spec_json : "{}", 0, NULL);
+    json_t *interval = json_object_get(spec, "memory_sample_ms");
+    json_t *body = json_pack("{s:s, s:O, s:s, s:o}", "run_id", run->id, "interval_ms",
+                             interval ? interval : json_null(), "source", "/proc of the QEMU process", "samples",
+                             samples);
+    json_decref(spec);
+    return reply_json(conn, MHD_HTTP_OK, body);
+  }
+  struct util_buf csv = {0};
+  util_buf_printf(&csv, "t_ms,rss_kb,minflt,majflt,utime_ms,stime_ms\n");
+  size_t i;
+  json_t *s;
+  json_array_foreach(samples, i, s) {
+    util_buf_printf(&csv, "%.3f,%lld,%lld,%lld,%lld,%lld\n", json_number_value(json_object_get(s, "t_ms")),
+                    (long long)json_integer_value(json_object_get(s, "rss_kb")),
+                    (long long)json_integer_value(json_object_get(s, "minflt")),
+                    (long long)json_integer_value(json_object_get(s, "majflt")),
+                    (long long)json_integer_value(json_object_get(s, "utime_ms")),
+                    (long long)json_integer_value(json_object_get(s, "stime_ms")));
+  }
+  json_decref(samples);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(csv.len, csv.data, MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/csv");
+  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
 }
 
 static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,

@@ -146,8 +146,8 @@ static int start_kvm(struct probe *p, const char *state_dir) {
   r = qemu_cmd_build(&cmd, &spec, "kvm", &socks);
   if (r < 0)
     return r;
-  struct supervisor_config cfg = {cmd.argv, p->qmp_path, p->serial_path, PROBE_TIMEOUT_MS, 0};
-  struct supervisor_callbacks cb = {kvm_started, kvm_serial, NULL, kvm_ended};
+  struct supervisor_config cfg = {cmd.argv, p->qmp_path, p->serial_path, PROBE_TIMEOUT_MS, 0, 0};
+  struct supervisor_callbacks cb = {kvm_started, kvm_serial, NULL, NULL, kvm_ended};
   struct supervisor *sup;
   p->pending++;
   r = supervisor_start(p->loop, &cfg, &cb, p, &sup);

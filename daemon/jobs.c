@@ -175,6 +175,13 @@ static void sup_event(void *userdata, const char *name) {
   emit(job, JOBS_EV_STATUS, json_pack("{s:s, s:s, s:s}", "id", job->run.id, "status", job->run.status, "qmp_event", name));
 }
 
+static void sup_sample(void *userdata, int64_t stamp_us, const struct procstat *ps) {
+  struct job *job = userdata;
+  int r = store_memory_insert(job->jobs->store, job->run.id, stamp_us - job->t0_us, ps);
+  if (r < 0)
+    fprintf(stderr, "run %s: cannot store a memory sample: %s\n", job->run.id, strerror(-r));
+}
+
 static const char *end_status(struct job *job, const struct supervisor_end *end) {
   if (job->outcome) {
     if (job->outcome_code)
@@ -255,9 +262,13 @@ static int start_supervisor(struct job *job, const char *accel) {
   int r = qemu_cmd_build(&cmd, job->spec, accel, &socks);
   if (r < 0)
     return r;
-  struct supervisor_config cfg = {cmd.argv, job->qmp_path, job->serial_path, (unsigned)job->spec->timeout_s * 1000u,
-                                  (unsigned)job->spec->silence_timeout_s * 1000u};
-  struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event, sup_ended};
+  struct supervisor_config cfg = {cmd.argv,
+                                  job->qmp_path,
+                                  job->serial_path,
+                                  (unsigned)job->spec->timeout_s * 1000u,
+                                  (unsigned)job->spec->silence_timeout_s * 1000u,
+                                  (unsigned)job->spec->memory_sample_ms};
+  struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event, sup_sample, sup_ended};
   r = supervisor_start(job->jobs->loop, &cfg, &cb, job, &job->sup);
   qemu_cmd_clear(&cmd);
   return r;

@@ -26,7 +26,7 @@ struct supervisor {
   uv_loop_t *loop;
   uv_process_t proc;
   uv_pipe_t err_pipe, qmp, serial;
-  uv_timer_t tick, deadline, silence;
+  uv_timer_t tick, deadline, silence, sampler;
   int open_handles;
   bool qmp_open, serial_open, exited, ending, stop_requested;
   enum phase phase;
@@ -35,7 +35,7 @@ struct supervisor {
   int64_t spawn_us, qemu_start_us;
   char self_exe[4096];
   char *qmp_path, *serial_path;
-  unsigned timeout_ms, silence_ms;
+  unsigned timeout_ms, silence_ms, sample_ms;
   struct qmp_framer framer;
   char errbuf[STDERR_MAX + 1];
   size_t errlen;
@@ -60,6 +60,7 @@ int supervisor_exec_helper(int argc, char **argv) {
 
 static void on_tick(uv_timer_t *t);
 static void on_deadline(uv_timer_t *t);
+static void on_sample(uv_timer_t *t);
 static void on_silence(uv_timer_t *t);
 
 static void set_detail(struct supervisor *s, const char *fmt, const char *arg) {
@@ -99,7 +100,7 @@ static void finish(struct supervisor *s) {
   s->phase = s->phase >= PH_RUNNING ? PH_ENDING : s->phase;
   uv_handle_t *handles[] = {(uv_handle_t *)&s->proc,     (uv_handle_t *)&s->err_pipe, (uv_handle_t *)&s->qmp,
                             (uv_handle_t *)&s->serial,   (uv_handle_t *)&s->tick,     (uv_handle_t *)&s->deadline,
-                            (uv_handle_t *)&s->silence};
+                            (uv_handle_t *)&s->silence,  (uv_handle_t *)&s->sampler};
   for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
     close_handle(s, handles[i]);
 }
@@ -197,6 +198,8 @@ static void start_clock(struct supervisor *s) {
     uv_timer_start(&s->deadline, on_deadline, s->timeout_ms, 0);
   if (s->silence_ms)
     uv_timer_start(&s->silence, on_silence, s->silence_ms, s->silence_ms);
+  if (s->sample_ms && s->cb.sample)
+    uv_timer_start(&s->sampler, on_sample, 0, s->sample_ms);
   s->cb.started(s->userdata, t0, s->qemu_start_us);
 }
 
@@ -278,6 +281,14 @@ static void on_deadline(uv_timer_t *t) {
   end_with(t->data, SUP_TIMEOUT, "the run's timeout passed before the boot finished");
 }
 
+static void on_sample(uv_timer_t *t) {
+  struct supervisor *s = t->data;
+  struct procstat ps;
+  int64_t stamp = util_mono_us();
+  if (!s->exited && procstat_read(s->proc.pid, &ps) == 0)
+    s->cb.sample(s->userdata, stamp, &ps);
+}
+
 static void on_silence(uv_timer_t *t) {
   end_with(t->data, SUP_SILENT, "the guest printed nothing for longer than silence_timeout_s");
 }
@@ -295,6 +306,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
     s->reason = SUP_STOPPED;
   uv_timer_stop(&s->deadline);
   uv_timer_stop(&s->silence);
+  uv_timer_stop(&s->sampler);
   uv_timer_start(&s->tick, on_tick, DRAIN_MS, 0);
   maybe_finish(s);
 }
@@ -367,6 +379,7 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
   s->exit_code = -1;
   s->timeout_ms = cfg->timeout_ms;
   s->silence_ms = cfg->silence_ms;
+  s->sample_ms = cfg->sample_ms;
   ssize_t n = readlink("/proc/self/exe", s->self_exe, sizeof s->self_exe - 1);
   if (n < 0) {
     int err = -errno;
@@ -381,6 +394,7 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
   init_timer(s, &s->tick);
   init_timer(s, &s->deadline);
   init_timer(s, &s->silence);
+  init_timer(s, &s->sampler);
   uv_pipe_init(loop, &s->err_pipe, 0);
   s->err_pipe.data = s;
   s->open_handles++;

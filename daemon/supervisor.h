@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "lib/procstat.h"
+
 enum supervisor_reason {
   SUP_EXITED,        /* QEMU exited on its own after t0 */
   SUP_SPAWN_FAILED,  /* the process could not be started */
@@ -31,6 +33,8 @@ struct supervisor_callbacks {
   void (*serial)(void *userdata, const char *buf, size_t len, int64_t stamp_us);
   /* A QMP event (SHUTDOWN, RESET, STOP, ...). */
   void (*event)(void *userdata, const char *name);
+  /* A sample of QEMU's memory and CPU use, taken every sample_ms after t0 (may be NULL). */
+  void (*sample)(void *userdata, int64_t stamp_us, const struct procstat *ps);
   /* Everything is closed; the supervisor is freed right after this returns. */
   void (*ended)(void *userdata, const struct supervisor_end *end);
 };
@@ -41,6 +45,7 @@ struct supervisor_config {
   const char *serial_path;
   unsigned timeout_ms;     /* from t0; 0 = none */
   unsigned silence_ms;     /* max console silence after t0; 0 = none */
+  unsigned sample_ms;      /* memory sampling period after t0; 0 = none */
 };
 
 struct supervisor;

@@ -28,6 +28,8 @@ enum stmt_id {
   ST_IMAGE_PUT,
   ST_IMAGE_GET,
   ST_IMAGE_LIST,
+  ST_MEMORY_INSERT,
+  ST_MEMORY_LIST,
   ST_COUNT
 };
 
@@ -53,6 +55,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " ON CONFLICT(sha256) DO UPDATE SET path=excluded.path, info_json=excluded.info_json"
                      " RETURNING id",
     [ST_IMAGE_GET] = "SELECT id, path, kind, info_json, created_us FROM images WHERE id=?",
+    [ST_MEMORY_INSERT] = "INSERT OR REPLACE INTO memory_samples (run_id, t_us, rss_kb, minflt, majflt, utime_ms,"
+                         " stime_ms) VALUES (?,?,?,?,?,?,?)",
+    [ST_MEMORY_LIST] = "SELECT t_us, rss_kb, minflt, majflt, utime_ms, stime_ms FROM memory_samples WHERE run_id=?"
+                       " ORDER BY t_us",
     [ST_IMAGE_LIST] = "SELECT id, path, kind, info_json, created_us FROM images ORDER BY seq DESC",
 };
 
@@ -467,6 +473,33 @@ int store_images_list(struct store *s, json_t **out) {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
     json_array_append_new(*out, image_row(st));
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat *ps) {
+  sqlite3_stmt *st = begin(s, ST_MEMORY_INSERT);
+  bind_text(st, 1, run_id);
+  sqlite3_bind_int64(st, 2, t_us);
+  sqlite3_bind_int64(st, 3, ps->rss_kb);
+  sqlite3_bind_int64(st, 4, ps->minflt);
+  sqlite3_bind_int64(st, 5, ps->majflt);
+  sqlite3_bind_int64(st, 6, ps->utime_ms);
+  sqlite3_bind_int64(st, 7, ps->stime_ms);
+  return step_done(st);
+}
+
+int store_memory_list(struct store *s, const char *run_id, json_t **out) {
+  sqlite3_stmt *st = begin(s, ST_MEMORY_LIST);
+  bind_text(st, 1, run_id);
+  *out = json_array();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    json_array_append_new(*out, json_pack("{s:f, s:I, s:I, s:I, s:I, s:I}", "t_ms",
+                                          (double)sqlite3_column_int64(st, 0) / 1000.0, "rss_kb",
+                                          sqlite3_column_int64(st, 1), "minflt", sqlite3_column_int64(st, 2),
+                                          "majflt", sqlite3_column_int64(st, 3), "utime_ms",
+                                          sqlite3_column_int64(st, 4), "stime_ms", sqlite3_column_int64(st, 5)));
   sqlite3_reset(st);
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }

@@ -72,6 +72,29 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(len(serial), run['serial_bytes'])
         self.assertEqual(qemu_pids(run_id), [])
 
+    def test_memory_samples(self):
+        run = self.d.wait(self.d.boot(fixture_boot(memory_sample_ms=20)))
+        self.assertEqual(run['status'], 'succeeded', run['error'])
+        status, mem, _ = self.d.json('GET', f"/api/v1/runs/{run['id']}/memory")
+        self.assertEqual(status, 200)
+        self.assertEqual(mem['interval_ms'], 20)
+        samples = mem['samples']
+        # A ~320 ms boot sampled every 20 ms from t0: at least a handful.
+        self.assertGreaterEqual(len(samples), 5, samples)
+        times = [s['t_ms'] for s in samples]
+        self.assertEqual(times, sorted(set(times)))
+        self.assertGreaterEqual(times[0], 0)
+        self.assertLessEqual(times[-1], run['boot_time_ms'] + 2000)
+        self.assertTrue(all(s['rss_kb'] > 10000 for s in samples), samples)  # a QEMU uses tens of MB
+        faults = [s['minflt'] for s in samples]
+        self.assertEqual(faults, sorted(faults))
+        status, _, csv = self.d.request('GET', f"/api/v1/runs/{run['id']}/memory?format=csv")
+        self.assertEqual(len(csv.decode().splitlines()), len(samples) + 1)
+        plain = self.d.wait(self.d.boot(fixture_boot()))
+        self.assertEqual(self.d.json('GET', f"/api/v1/runs/{plain['id']}/memory")[1]['samples'], [])
+        status, reply, _ = self.d.json('POST', '/api/v1/boots', fixture_boot(memory_sample_ms=5))
+        self.assertEqual((status, reply['error']['field']), (400, 'memory_sample_ms'))
+
     def test_linux_boot_succeeds(self):
         run_id = self.d.boot(linux_boot(cpus=2))
         run = self.d.wait(run_id)
