@@ -45,6 +45,9 @@ int procstat_read(pid_t pid, struct procstat *out) {
   snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
   r = read_text(path, buf, sizeof buf);
   const char *rss = r == 0 ? strstr(buf, "VmRSS:") : NULL;
-  out->rss_kb = rss ? strtoll(rss + 6, NULL, 10) : 0;
-  return r;
+  /* An exiting process has no VmRSS line: it is gone, not using 0 kB. */
+  if (!rss)
+    return r < 0 ? r : -ESRCH;
+  out->rss_kb = strtoll(rss + 6, NULL, 10);
+  return 0;
 }
