@@ -12,6 +12,7 @@
 #include "api/route.h"
 #include "api/sse.h"
 #include "config.h"
+#include "lib/memory_svg.h"
 #include "lib/util.h"
 
 #define BODY_MAX (1u << 20)
@@ -255,11 +256,22 @@ static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *co
                                   struct run *run) {
   (void)req;
   const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
-  if (format && strcmp(format, "json") && strcmp(format, "csv"))
-    return reply_fail(conn, 400, "unsupported_format", "format", "format must be json or csv");
+  if (format && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "svg"))
+    return reply_fail(conn, 400, "unsupported_format", "format", "format must be json, csv or svg");
   json_t *samples;
   if (store_memory_list(ctx->store, run->id, &samples) < 0)
     return reply_fail(conn, 500, "store_error", NULL, "cannot read the memory samples");
+  if (format && strcmp(format, "svg") == 0) {
+    json_t *full = run_to_json(run, NULL);
+    char *svg = memory_svg(run->id, samples, json_object_get(full, "markers"));
+    json_decref(full);
+    json_decref(samples);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(svg), svg, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "image/svg+xml");
+    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return r;
+  }
   if (!format || strcmp(format, "json") == 0) {
     json_t *spec = json_loads(run->spec_json ? run->spec_json : "{}", 0, NULL);
     json_t *interval = json_object_get(spec, "memory_sample_ms");

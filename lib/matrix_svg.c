@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/matrix_render.h"
+#include "lib/svg.h"
 #include "lib/util.h"
 
 #define WIDTH 860
@@ -12,43 +13,9 @@
 #define TOP 50
 #define PLOT_H 180
 
-static const char *const palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                      "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
-
 static double num(json_t *o, const char *k) {
   json_t *v = json_object_get(o, k);
   return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static void text_escaped(struct util_buf *b, const char *s) {
-  for (; s && *s; s++) {
-    switch (*s) {
-    case '&': util_buf_printf(b, "&amp;"); break;
-    case '<': util_buf_printf(b, "&lt;"); break;
-    case '>': util_buf_printf(b, "&gt;"); break;
-    case '"': util_buf_printf(b, "&quot;"); break;
-    default: util_buf_append(b, s, 1);
-    }
-  }
-}
-
-static void label(struct util_buf *b, double x, double y, const char *anchor, int size, const char *text) {
-  util_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\">", x, y, anchor, size);
-  text_escaped(b, text);
-  util_buf_printf(b, "</text>\n");
-}
-
-/* A "nice" axis maximum: 1, 2 or 5 times a power of ten above v. */
-static double nice_max(double v) {
-  if (!(v > 0))
-    return 1;
-  double p = pow(10, floor(log10(v)));
-  for (int i = 0; i < 3; i++) {
-    double m = (double[]){1, 2, 5}[i] * p;
-    if (m >= v)
-      return m;
-  }
-  return 10 * p;
 }
 
 static void y_axis(struct util_buf *b, double y0, double ymax, const char *title) {
@@ -60,11 +27,11 @@ static void y_axis(struct util_buf *b, double y0, double ymax, const char *title
     snprintf(tick, sizeof tick, "%g", ymax * i / 5.0);
     util_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", LEFT, y,
                     WIDTH - RIGHT, y);
-    label(b, LEFT - 6, y + 4, "end", 11, tick);
+    svg_label(b, LEFT - 6, y + 4, "end", 11, tick);
   }
   util_buf_printf(b, "<text transform=\"translate(18,%.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">",
                   y0 + PLOT_H / 2.0);
-  text_escaped(b, title);
+  svg_escaped(b, title);
   util_buf_printf(b, "</text>\n");
 }
 
@@ -76,7 +43,7 @@ static void x_labels(struct util_buf *b, json_t *configs, double y0) {
   json_array_foreach(configs, i, c) {
     char text[32];
     snprintf(text, sizeof text, "%lld vCPU", (long long)json_integer_value(json_object_get(c, "cpus")));
-    label(b, x_of(i, n), y0 + PLOT_H + 16, "middle", 11, text);
+    svg_label(b, x_of(i, n), y0 + PLOT_H + 16, "middle", 11, text);
   }
 }
 
@@ -89,8 +56,8 @@ static void boot_panel(struct util_buf *b, json_t *configs, double top) {
     double hi = json_number_value(json_array_get(json_object_get(s, "ci95"), 1));
     ymax = fmax(ymax, fmax(num(s, "max"), isfinite(hi) ? hi : 0));
   }
-  ymax = nice_max(ymax);
-  label(b, LEFT, top + 28, "start", 15, "Boot time (mean, 95% CI of the mean; dots: min and max)");
+  ymax = svg_nice_max(ymax);
+  svg_label(b, LEFT, top + 28, "start", 15, "Boot time (mean, 95% CI of the mean; dots: min and max)");
   y_axis(b, y0, ymax, "ms from QMP cont");
   json_array_foreach(configs, i, c) {
     json_t *s = json_object_get(c, "boot_time_ms"), *ci = json_object_get(s, "ci95");
@@ -110,7 +77,7 @@ static void boot_panel(struct util_buf *b, json_t *configs, double top) {
     util_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"#999\"/>\n", x + 14, Y(num(s, "min")));
     util_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"#999\"/>\n", x + 14, Y(num(s, "max")));
     util_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"><title>%.3f ms (n=%lld)</title></circle>\n",
-                    x, Y(mean), palette[0], mean, (long long)json_integer_value(json_object_get(s, "n")));
+                    x, Y(mean), svg_palette[0], mean, (long long)json_integer_value(json_object_get(s, "n")));
 #undef Y
   }
   x_labels(b, configs, y0);
@@ -128,11 +95,11 @@ static void ratio_panel(struct util_buf *b, json_t *report, double top) {
     if (valid)
       ymax = fmax(ymax, (double)json_integer_value(json_object_get(c, "cpus")));
   }
-  ymax = nice_max(ymax);
-  label(b, LEFT, top + 28, "start", 15,
+  ymax = svg_nice_max(ymax);
+  svg_label(b, LEFT, top + 28, "start", 15,
         valid ? "Speedup relative to 1 vCPU (+- standard error; dashed: ideal)" : "Boot time ratio to 1 vCPU (not scaling)");
   if (!valid)
-    label(b, LEFT, top + 44, "start", 11, json_string_value(json_object_get(scaling, "note")));
+    svg_label(b, LEFT, top + 44, "start", 11, json_string_value(json_object_get(scaling, "note")));
   y_axis(b, y0, ymax, valid ? "speedup" : "ratio");
 #define Y(v) (y0 + PLOT_H - PLOT_H * (v) / ymax)
   json_array_foreach(configs, i, c) {
@@ -146,12 +113,12 @@ static void ratio_panel(struct util_buf *b, json_t *report, double top) {
     if (!isfinite(r))
       continue;
     util_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"30\" height=\"%.1f\" fill=\"%s\"><title>%.3f</title></rect>\n",
-                    x - 15, Y(r), PLOT_H * r / ymax, palette[1], r);
+                    x - 15, Y(r), PLOT_H * r / ymax, svg_palette[1], r);
     double eff = num(rel, "efficiency");
     if (isfinite(eff)) {
       char text[48];
       snprintf(text, sizeof text, "efficiency %.2f", eff);
-      label(b, x, Y(r) - 8, "middle", 11, text);
+      svg_label(b, x, Y(r) - 8, "middle", 11, text);
     }
     double se = num(rel, "speedup_se");
     if (isfinite(se))
@@ -172,14 +139,14 @@ static void timeline_row(struct util_buf *b, json_t *c, double y, double xmax) {
       continue;
     double x0 = LEFT + plot_w * prev / xmax, x1 = LEFT + plot_w * t / xmax;
     util_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"18\" fill=\"%s\"><title>", x0, y,
-                    fmax(x1 - x0, 0.5), palette[k % 10]);
-    text_escaped(b, json_string_value(json_object_get(m, "name")));
+                    fmax(x1 - x0, 0.5), svg_palette[k % 10]);
+    svg_escaped(b, json_string_value(json_object_get(m, "name")));
     util_buf_printf(b, " at %.3f ms</title></rect>\n", t);
     prev = t;
   }
   char text[32];
   snprintf(text, sizeof text, "%lld vCPU", (long long)json_integer_value(json_object_get(c, "cpus")));
-  label(b, LEFT - 6, y + 13, "end", 11, text);
+  svg_label(b, LEFT - 6, y + 13, "end", 11, text);
 }
 
 static void timeline_panel(struct util_buf *b, json_t *configs, double top) {
@@ -188,8 +155,8 @@ static void timeline_panel(struct util_buf *b, json_t *configs, double top) {
   json_t *c, *m;
   json_array_foreach(configs, i, c) json_array_foreach(json_object_get(c, "markers"), k, m) xmax =
       fmax(xmax, num(json_object_get(m, "t_ms"), "mean"));
-  xmax = nice_max(xmax);
-  label(b, LEFT, top + 28, "start", 15, "Phases: mean time of each marker, per config (hover for names)");
+  xmax = svg_nice_max(xmax);
+  svg_label(b, LEFT, top + 28, "start", 15, "Phases: mean time of each marker, per config (hover for names)");
   double y = top + TOP;
   json_array_foreach(configs, i, c) {
     timeline_row(b, c, y, xmax);
@@ -198,15 +165,15 @@ static void timeline_panel(struct util_buf *b, json_t *configs, double top) {
   for (int t = 0; t <= 5; t++) {
     char tick[32];
     snprintf(tick, sizeof tick, "%g ms", xmax * t / 5);
-    label(b, LEFT + (WIDTH - LEFT - RIGHT) * t / 5.0, y + 14, "middle", 11, tick);
+    svg_label(b, LEFT + (WIDTH - LEFT - RIGHT) * t / 5.0, y + 14, "middle", 11, tick);
   }
   /* Legend: marker names in the order of the first config. */
   double lx = LEFT, ly = y + 34;
   json_array_foreach(json_object_get(json_array_get(configs, 0), "markers"), k, m) {
     const char *name = json_string_value(json_object_get(m, "name"));
     util_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>\n", lx, ly - 9,
-                    palette[k % 10]);
-    label(b, lx + 14, ly, "start", 11, name);
+                    svg_palette[k % 10]);
+    svg_label(b, lx + 14, ly, "start", 11, name);
     lx += 24 + 7.0 * (double)strlen(name);
     if (lx > WIDTH - 160) {
       lx = LEFT;
@@ -220,13 +187,7 @@ char *matrix_report_svg(json_t *report) {
   double timeline_h = TOP + 26.0 * (double)json_array_size(configs) + 90;
   double height = 2 * PANEL_H + timeline_h;
   struct util_buf b = {0};
-  util_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
-                      "font-family=\"sans-serif\">\n",
-                  WIDTH, height, WIDTH, height);
-  util_buf_printf(&b, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<title>");
-  text_escaped(&b, json_string_value(json_object_get(report, "id")));
-  util_buf_printf(&b, "</title>\n");
+  svg_begin(&b, WIDTH, height, json_string_value(json_object_get(report, "id")));
   boot_panel(&b, configs, 0);
   ratio_panel(&b, report, PANEL_H);
   timeline_panel(&b, configs, 2 * PANEL_H);

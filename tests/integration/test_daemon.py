@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 import unittest
+import xml.etree.ElementTree as ElementTree
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
@@ -90,6 +91,13 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(faults, sorted(faults))
         status, _, csv = self.d.request('GET', f"/api/v1/runs/{run['id']}/memory?format=csv")
         self.assertEqual(len(csv.decode().splitlines()), len(samples) + 1)
+        status, headers, svg = self.d.request('GET', f"/api/v1/runs/{run['id']}/memory?format=svg")
+        self.assertEqual((status, headers['Content-Type']), (200, 'image/svg+xml'))
+        root = ElementTree.fromstring(svg)
+        ns = '{http://www.w3.org/2000/svg}'
+        self.assertEqual(len(root.findall(f'{ns}polyline')), 2)
+        titles = [t.text for t in root.iter(f'{ns}title')]
+        self.assertIn(f"shell_prompt at {run['boot_time_ms']:.3f} ms", titles)
         plain = self.d.wait(self.d.boot(fixture_boot()))
         self.assertEqual(self.d.json('GET', f"/api/v1/runs/{plain['id']}/memory")[1]['samples'], [])
         status, reply, _ = self.d.json('POST', '/api/v1/boots', fixture_boot(memory_sample_ms=5))
