@@ -11,6 +11,7 @@
 #include "lib/jsonrpc.h"
 #include "lib/matrix_report.h"
 #include "lib/mcp.h"
+#include "lib/store.h"
 
 #define MEASURE_GRACE_MS 30000 /* beyond the run's own timeout */
 
@@ -62,7 +63,7 @@ struct waiter {
   struct jobs_sub *sub;
   uv_timer_t timer;
   char run_id[UTIL_ID_LEN + 1];
-  bool measure; /* boot_measure's result shape, else boot_wait's */
+  enum { W_MEASURE, W_WAIT, W_MEMORY } kind; /* the result's shape */
   bool finished;
   double progress, total;
 };
@@ -72,6 +73,18 @@ static void on_timer_closed(uv_handle_t *h) {
   json_decref(w->call.id);
   json_decref(w->call.token);
   free(w);
+}
+
+static json_t *memory_result(struct waiter *w, json_t *run) {
+  json_t *samples = NULL;
+  if (store_memory_list(w->call.ctx->store, w->run_id, &samples) < 0)
+    samples = json_array();
+  json_t *spec = json_object_get(run, "request");
+  json_t *out = json_pack("{s:s, s:O, s:O, s:O, s:o}", "id", w->run_id, "status", json_object_get(run, "status"),
+                          "interval_ms", json_object_get(spec, "memory_sample_ms"), "markers",
+                          json_object_get(run, "markers"), "samples", samples);
+  json_decref(run);
+  return mcp_tool_result(out);
 }
 
 static void finish(struct waiter *w, bool timed_out) {
@@ -85,9 +98,11 @@ static void finish(struct waiter *w, bool timed_out) {
   struct ma_error err;
   if (ops_run_get(w->call.ctx, w->run_id, &run, &err) < 0)
     result = mcp_tool_error(err.message);
-  else if (w->measure)
+  else if (w->kind == W_MEASURE)
     result = mcp_tool_result(json_pack("{s:s, s:O, s:o}", "id", w->run_id, "status", json_object_get(run, "status"),
                                        "run", run));
+  else if (w->kind == W_MEMORY)
+    result = memory_result(w, run);
   else
     result = mcp_tool_result(json_pack("{s:b, s:o}", "timed_out", timed_out, "run", run));
   json_t *response = jsonrpc_result(w->call.id, result);
@@ -130,14 +145,14 @@ static double markers_expected(struct api_ctx *ctx, json_t *run) {
   return p ? (double)p->n_markers : 1;
 }
 
-static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run, bool measure, unsigned timeout_ms) {
+static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run, int kind, unsigned timeout_ms) {
   struct waiter *w = calloc(1, sizeof *w);
   if (!w)
     return MHD_NO;
   w->call = *c;
   w->call.id = json_deep_copy(c->id);
   w->call.token = c->token ? json_deep_copy(c->token) : NULL;
-  w->measure = measure;
+  w->kind = kind;
   w->total = markers_expected(c->ctx, run);
   snprintf(w->run_id, sizeof w->run_id, "%s", run_id);
   uv_timer_init(c->ctx->loop, &w->timer);
@@ -167,7 +182,23 @@ static enum MHD_Result tool_boot_measure(struct call *c) {
   if (ops_run_get(c->ctx, id, &run, &err) < 0)
     return tool_error(c, &err);
   json_int_t timeout_s = json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s"));
-  enum MHD_Result r = wait_for(c, id, run, true, (unsigned)(timeout_s * 1000 + MEASURE_GRACE_MS));
+  enum MHD_Result r = wait_for(c, id, run, W_MEASURE, (unsigned)(timeout_s * 1000 + MEASURE_GRACE_MS));
+  json_decref(run);
+  return r;
+}
+
+static enum MHD_Result tool_memory_monitor(struct call *c) {
+  char id[UTIL_ID_LEN + 1];
+  struct ma_error err;
+  json_t *d = json_object_get(c->args, "duration_s");
+  if (d && (!json_is_integer(d) || json_integer_value(d) > 600))
+    return bad_args(c, "duration_s", "duration_s must be an integer from 1 to 600 for a tool call");
+  if (ops_memory_start(c->ctx, c->args, id, &err) < 0)
+    return tool_error(c, &err);
+  json_t *run;
+  if (ops_run_get(c->ctx, id, &run, &err) < 0)
+    return tool_error(c, &err);
+  enum MHD_Result r = wait_for(c, id, run, W_MEMORY, (unsigned)(json_integer_value(d) * 1000 + MEASURE_GRACE_MS));
   json_decref(run);
   return r;
 }
@@ -186,7 +217,7 @@ static enum MHD_Result tool_boot_wait(struct call *c) {
     return tool_error(c, &err);
   if (run_status_final(json_string_value(json_object_get(run, "status"))))
     return answer(c, mcp_tool_result(json_pack("{s:b, s:o}", "timed_out", 0, "run", run)));
-  enum MHD_Result r = wait_for(c, id, run, false, (unsigned)(t ? json_integer_value(t) : 60) * 1000);
+  enum MHD_Result r = wait_for(c, id, run, W_WAIT, (unsigned)(t ? json_integer_value(t) : 60) * 1000);
   json_decref(run);
   return r;
 }
@@ -280,7 +311,7 @@ static const struct {
 } tools[] = {
     {"boot_measure", tool_boot_measure},   {"boot_status", tool_boot_status},       {"boot_wait", tool_boot_wait},
     {"matrix_start", tool_matrix_start},   {"matrix_report", tool_matrix_report},   {"claims_validate", tool_claims_validate},
-    {"runs_list", tool_runs_list},    {"image_verify", tool_image_verify},
+    {"runs_list", tool_runs_list},    {"image_verify", tool_image_verify}, {"memory_monitor", tool_memory_monitor},
 };
 
 enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, const char *tool, json_t *args,

@@ -103,3 +103,16 @@ int ops_images_list(struct api_ctx *ctx, json_t **list, struct ma_error *err) {
   *list = json_pack("{s:o}", "images", images);
   return 0;
 }
+
+int ops_memory_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+  if (!json_is_object(req) || !json_object_get(req, "duration_s")) {
+    ma_error_set(err, 400, "missing_field", "duration_s", "duration_s (seconds to monitor the guest) is required");
+    return -EINVAL;
+  }
+  json_t *boot = json_deep_copy(req);
+  if (!json_object_get(boot, "memory_sample_ms"))
+    json_object_set_new(boot, "memory_sample_ms", json_integer(100));
+  int r = ops_boot_start(ctx, boot, id, err);
+  json_decref(boot);
+  return r;
+}

@@ -9,6 +9,9 @@
 
 /* Validates a boot request and queues it. err is set on failure (400, 503). */
 int ops_boot_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
+/* Starts a monitoring run: a boot request plus duration_s (required); samples every
+ * memory_sample_ms (default 100) until the duration is over. */
+int ops_memory_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
 /* The run object (404 when unknown). */
 int ops_run_get(struct api_ctx *ctx, const char *id, json_t **run, struct ma_error *err);
 /* A page of runs, newest first: {"runs","next_cursor"}. */

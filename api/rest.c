@@ -27,6 +27,7 @@ static enum MHD_Result get_serial(struct api_ctx *, struct MHD_Connection *, str
 static enum MHD_Result get_events(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result delete_run(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result get_memory(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result post_memory(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 
 const struct api_route api_routes[] = {
     {"GET", "/api/v1/health"},
@@ -37,6 +38,7 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/runs/{id}/serial"},
     {"GET", "/api/v1/runs/{id}/events"},
     {"GET", "/api/v1/runs/{id}/memory"},
+    {"POST", "/api/v1/memory"},
     {"POST", "/api/v1/matrices"},
     {"GET", "/api/v1/matrices/{id}"},
     {"DELETE", "/api/v1/matrices/{id}"},
@@ -56,7 +58,7 @@ const struct api_route api_routes[] = {
 
 /* Parallel to api_routes. */
 static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
-                                     get_events, get_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
+                                     get_events, get_memory, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
                                      matrix_compare_route, image_post, image_list, image_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
                                      mcp_delete};
 
@@ -177,6 +179,23 @@ static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *con
     return err.http_status == 503
                ? reply_json_header(conn, 503, ma_error_json(&err), MHD_HTTP_HEADER_RETRY_AFTER, "5")
                : reply_error(conn, &err);
+  char location[64];
+  snprintf(location, sizeof location, "/api/v1/runs/%s", id);
+  return reply_json_header(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", id, "status", "queued"),
+                           MHD_HTTP_HEADER_LOCATION, location);
+}
+
+static enum MHD_Result post_memory(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                   struct run *run) {
+  (void)run;
+  enum MHD_Result result;
+  json_auto_t *body = route_body_json(conn, req, &result);
+  if (!body)
+    return result;
+  struct ma_error err;
+  char id[UTIL_ID_LEN + 1];
+  if (ops_memory_start(ctx, body, id, &err) < 0)
+    return reply_error(conn, &err);
   char location[64];
   snprintf(location, sizeof location, "/api/v1/runs/%s", id);
   return reply_json_header(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", id, "status", "queued"),

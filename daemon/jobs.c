@@ -129,8 +129,10 @@ static void on_marker(struct job *job, const struct detector_event *ev) {
     return;
   r->boot_time_us = ev->t_us;
   run_set_str(&r->terminal_marker, ev->name);
-  job->outcome = "succeeded";
   save(job);
+  if (job->spec->duration_s)
+    return; /* monitoring: the guest keeps running until the duration is over */
+  job->outcome = "succeeded";
   supervisor_quit(job->sup);
 }
 
@@ -194,6 +196,8 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
     return "cancelled";
   }
   _cleanup_(util_freep) char *msg = NULL;
+  if (job->spec->duration_s && end->reason == SUP_TIMEOUT)
+    return "succeeded"; /* monitored for the whole duration */
   switch (end->reason) {
   case SUP_TIMEOUT:
     set_error(job, "boot_timeout", end->detail);
@@ -235,7 +239,10 @@ static void sup_ended(void *userdata, const struct supervisor_end *end) {
   r->missing = detector_missing(job->det);
   unlink(job->qmp_path);
   unlink(job->serial_path);
-  finish_job(job, end_status(job, end));
+  const char *status = end_status(job, end);
+  if (strcmp(status, "succeeded") != 0)
+    r->boot_time_us = RUN_NULL; /* a boot time only belongs to a run that succeeded */
+  finish_job(job, status);
 }
 
 static const char *choose_accel(struct job *job) {
@@ -265,7 +272,7 @@ static int start_supervisor(struct job *job, const char *accel) {
   struct supervisor_config cfg = {cmd.argv,
                                   job->qmp_path,
                                   job->serial_path,
-                                  (unsigned)job->spec->timeout_s * 1000u,
+                                  (unsigned)(job->spec->duration_s ? job->spec->duration_s : job->spec->timeout_s) * 1000u,
                                   (unsigned)job->spec->silence_timeout_s * 1000u,
                                   (unsigned)job->spec->memory_sample_ms};
   struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event, sup_sample, sup_ended};

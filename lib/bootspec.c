@@ -27,7 +27,7 @@ static const struct field fields[] = {
     {"initrd", F_STRARR, UNSTORED, 0, 0},   STR(append),               STR(iso),
     STR(disk),   {"image", F_STR, UNSTORED, 0, 0},                     STR(profile),
     STR(until),  STR(accel),         INT(timeout_s, 1, 3600),   INT(silence_timeout_s, 1, 3600),
-    STR(label),  INT(memory_sample_ms, 10, 60000),
+    STR(label),  INT(memory_sample_ms, 10, 60000), INT(duration_s, 1, 3600),
 };
 
 static const struct {
@@ -239,6 +239,8 @@ static json_t *spec_json(const struct boot_spec *s) {
     json_object_set_new(j, "silence_timeout_s", json_integer(s->silence_timeout_s));
   if (s->memory_sample_ms)
     json_object_set_new(j, "memory_sample_ms", json_integer(s->memory_sample_ms));
+  if (s->duration_s)
+    json_object_set_new(j, "duration_s", json_integer(s->duration_s));
   return j;
 }
 

@@ -18,6 +18,7 @@ struct boot_spec {
   int timeout_s;
   int silence_timeout_s; /* 0: no limit on console silence */
   int memory_sample_ms;  /* 0: no memory sampling */
+  int duration_s;        /* monitoring: run this long, past the terminal marker; 0: until it */
   json_t *json;          /* the request as validated, defaults filled in */
   char *cdrom;           /* set by the daemon for image boots: the ISO attached as CD-ROM */
 };

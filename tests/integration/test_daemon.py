@@ -1,5 +1,6 @@
 """The daemon end to end: real QEMU (TCG), the MINIX console fixture and a real
 Debian kernel, driven over REST exactly as a user would with curl."""
+import datetime
 import os
 import signal
 import sys
@@ -11,6 +12,10 @@ import xml.etree.ElementTree as ElementTree
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 from harness import Daemon, fixture_boot, linux_boot, qemu_pids  # noqa: E402
+
+
+def ts(s):
+    return datetime.datetime.strptime(s, '%Y-%m-%dT%H:%M:%S.%fZ')
 
 
 def assert_markers_in_order(test, run):
@@ -102,6 +107,21 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(self.d.json('GET', f"/api/v1/runs/{plain['id']}/memory")[1]['samples'], [])
         status, reply, _ = self.d.json('POST', '/api/v1/boots', fixture_boot(memory_sample_ms=5))
         self.assertEqual((status, reply['error']['field']), (400, 'memory_sample_ms'))
+
+    def test_memory_monitoring_run(self):
+        status, reply, headers = self.d.json('POST', '/api/v1/memory', fixture_boot(duration_s=2))
+        self.assertEqual(status, 202, reply)
+        run = self.d.wait(reply['id'])
+        self.assertEqual(run['status'], 'succeeded', run['error'])
+        self.assertEqual(run['request']['memory_sample_ms'], 100)  # the default of a monitoring run
+        self.assertEqual(run['terminal_marker'], 'shell_prompt')
+        started, finished = ts(run['started_at']), ts(run['finished_at'])
+        self.assertGreaterEqual((finished - started).total_seconds(), 2.0)  # kept running past the prompt
+        samples = self.d.json('GET', f"/api/v1/runs/{run['id']}/memory")[1]['samples']
+        self.assertGreaterEqual(len(samples), 15)
+        self.assertGreater(samples[-1]['t_ms'], 1500)
+        status, reply, _ = self.d.json('POST', '/api/v1/memory', fixture_boot())
+        self.assertEqual((status, reply['error']['field']), (400, 'duration_s'))
 
     def test_linux_boot_succeeds(self):
         run_id = self.d.boot(linux_boot(cpus=2))

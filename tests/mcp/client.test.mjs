@@ -47,7 +47,7 @@ test('lists the boot-profiler tools, each with input and output schemas', async 
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name).sort();
   assert.deepEqual(names, ['boot_measure', 'boot_status', 'boot_wait', 'claims_validate', 'image_verify', 'matrix_report',
-                           'matrix_start', 'runs_list']);
+                           'matrix_start', 'memory_monitor', 'runs_list']);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, 'object', t.name);
     assert.equal(t.outputSchema.type, 'object', t.name);
@@ -120,6 +120,22 @@ test('image_verify registers the fixture ISO, boot_measure boots it', async () =
   const run = await client.callTool({ name: 'boot_measure', arguments: { image: verified.structuredContent.id, profile: 'minix-3.4' } },
                                     undefined, { onprogress: () => {} });
   assert.equal(run.structuredContent.run.status, 'succeeded');
+  await client.close();
+});
+
+test('memory_monitor samples a guest for the whole duration', async () => {
+  const client = await connect('/mcp/memory-monitor');
+  const { tools } = await client.listTools();
+  assert.deepEqual(tools.map((t) => t.name), ['memory_monitor']);
+  const result = await client.callTool({ name: 'memory_monitor',
+                                         arguments: { ...fixtureBoot, duration_s: 2, memory_sample_ms: 50 } });
+  assert.ok(!result.isError, JSON.stringify(result));
+  const { status, samples, markers } = result.structuredContent;
+  assert.equal(status, 'succeeded');
+  assert.ok(samples.length >= 20, `samples: ${samples.length}`);
+  assert.ok(samples.at(-1).t_ms > 1500, 'sampling went on past the login prompt');
+  assert.ok(samples.every((s) => s.rss_kb > 10000));
+  assert.equal(markers.at(-1).name, 'shell_prompt');
   await client.close();
 });
 

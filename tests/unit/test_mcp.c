@@ -150,6 +150,12 @@ static void groups_and_tool_calls(void **state) {
   assert_int_equal(json_array_size(json_object_get(json_object_get(d.reply, "result"), "tools")), 0);
   json_decref(d.reply);
   jsonrpc_msg_clear(&m);
+  d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "memory-monitor", &m);
+  json_t *mem = json_object_get(json_object_get(d.reply, "result"), "tools");
+  assert_int_equal(json_array_size(mem), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(mem, 0), "name")), "memory_monitor");
+  json_decref(d.reply);
+  jsonrpc_msg_clear(&m);
   d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "boot-profiler", &m);
   json_t *tools = json_object_get(json_object_get(d.reply, "result"), "tools");
   assert_int_equal(json_array_size(tools), 8);
