@@ -26,7 +26,7 @@ static void usage(FILE *f) {
           "  boot --profile NAME (--kernel PATH [--initrd PATH]... [--append TEXT] | --iso PATH | --disk PATH |\n"
           "       --image ID)\n"
           "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX] [--accel auto|kvm|tcg]\n"
-          "       [--timeout-s N] [--silence-timeout-s N] [--label TEXT]\n"
+          "       [--timeout-s N] [--silence-timeout-s N] [--label TEXT] [--memory-sample-ms N] [--duration-s N]\n"
           "                       boot once and print the markers with their times\n"
           "  matrix --cpus 1,2,4,8 --samples N [--isolation exclusive|parallel] [--parallel N] BOOT OPTIONS\n"
           "                       boot every vCPU config N times, interleaved, and report statistics\n"

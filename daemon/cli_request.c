@@ -44,7 +44,8 @@ static const struct option boot_opts[] = {
     {"initrd", 1, 0, 'i'},  {"append", 1, 0, 'A'},  {"iso", 1, 0, 'I'},       {"disk", 1, 0, 'd'},
     {"profile", 1, 0, 'p'}, {"until", 1, 0, 'u'},   {"accel", 1, 0, 'x'},     {"timeout-s", 1, 0, 't'},
     {"label", 1, 0, 'l'},   {"silence-timeout-s", 1, 0, 's'}, {"samples", 1, 0, 'n'},
-    {"isolation", 1, 0, 'o'}, {"parallel", 1, 0, 'P'}, {"image", 1, 0, 'g'}, {0, 0, 0, 0}};
+    {"isolation", 1, 0, 'o'}, {"parallel", 1, 0, 'P'}, {"image", 1, 0, 'g'},
+    {"memory-sample-ms", 1, 0, 'M'}, {"duration-s", 1, 0, 'D'}, {0, 0, 0, 0}};
 
 static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
   switch (c) {
@@ -61,6 +62,8 @@ static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
   case 'I': set_str(req, "iso", optarg); return 0;
   case 'd': set_str(req, "disk", optarg); return 0;
   case 'g': set_str(req, "image", optarg); return 0;
+  case 'M': return set_int(req, "memory_sample_ms", optarg);
+  case 'D': return set_int(req, "duration_s", optarg);
   case 'p': set_str(req, "profile", optarg); return 0;
   case 'u': set_str(req, "until", optarg); return 0;
   case 'x': set_str(req, "accel", optarg); return 0;
