@@ -177,9 +177,9 @@ static void sup_event(void *userdata, const char *name) {
   emit(job, JOBS_EV_STATUS, json_pack("{s:s, s:s, s:s}", "id", job->run.id, "status", job->run.status, "qmp_event", name));
 }
 
-static void sup_sample(void *userdata, int64_t stamp_us, const struct procstat *ps) {
+static void sup_sample(void *userdata, int64_t stamp_us, const struct procstat_sample *sample) {
   struct job *job = userdata;
-  int r = store_memory_insert(job->jobs->store, job->run.id, stamp_us - job->t0_us, ps);
+  int r = store_memory_insert(job->jobs->store, job->run.id, stamp_us - job->t0_us, sample);
   if (r < 0)
     fprintf(stderr, "run %s: cannot store a memory sample: %s\n", job->run.id, strerror(-r));
 }

@@ -40,6 +40,9 @@ struct supervisor {
   char errbuf[STDERR_MAX + 1];
   size_t errlen;
   char detail[512];
+  int vcpu_tids[PROCSTAT_MAX_VCPUS];
+  size_t n_vcpus;
+  int64_t guest_ram_mb;
   char readbuf[65536];
   struct supervisor_callbacks cb;
   void *userdata;
@@ -214,6 +217,20 @@ static void on_return(struct supervisor *s, const struct qmp_msg *m) {
       end_with(s, SUP_START_FAILED, "cannot connect to QEMU's serial console socket");
   } else if (strcmp(m->id, "cont") == 0) {
     start_clock(s);
+    /* For the sampler: which threads are the vCPUs, how much RAM the guest has. */
+    if (s->sample_ms && s->cb.sample) {
+      qmp_send(s, "query-cpus-fast", "cpus");
+      qmp_send(s, "query-memory-size-summary", "mem");
+    }
+  } else if (strcmp(m->id, "cpus") == 0) {
+    size_t i;
+    json_t *cpu;
+    json_array_foreach(m->ret, i, cpu) if (i < PROCSTAT_MAX_VCPUS) s->vcpu_tids[s->n_vcpus++] =
+        (int)json_integer_value(json_object_get(cpu, "thread-id"));
+  } else if (strcmp(m->id, "mem") == 0) {
+    json_t *base = json_object_get(m->ret, "base-memory");
+    if (json_is_integer(base))
+      s->guest_ram_mb = json_integer_value(base) >> 20;
   } else if (strcmp(m->id, "quit") == 0) {
     uv_timer_start(&s->tick, on_tick, QUIT_GRACE_MS, 0);
   }
@@ -283,10 +300,17 @@ static void on_deadline(uv_timer_t *t) {
 
 static void on_sample(uv_timer_t *t) {
   struct supervisor *s = t->data;
-  struct procstat ps;
+  struct procstat_sample sample = {.guest_ram_mb = s->guest_ram_mb};
   int64_t stamp = util_mono_us();
-  if (!s->exited && procstat_read(s->proc.pid, &ps) == 0)
-    s->cb.sample(s->userdata, stamp, &ps);
+  if (s->exited || procstat_read(s->proc.pid, &sample.proc) < 0)
+    return;
+  for (size_t i = 0; i < s->n_vcpus; i++)
+    if (procstat_thread_ms(s->proc.pid, s->vcpu_tids[i], &sample.vcpu_ms[sample.n_vcpus]) == 0)
+      sample.n_vcpus++;
+  /* All or nothing: a vCPU missing from the list would shift the others. */
+  if (sample.n_vcpus != s->n_vcpus)
+    sample.n_vcpus = 0;
+  s->cb.sample(s->userdata, stamp, &sample);
 }
 
 static void on_silence(uv_timer_t *t) {
@@ -380,6 +404,7 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
   s->timeout_ms = cfg->timeout_ms;
   s->silence_ms = cfg->silence_ms;
   s->sample_ms = cfg->sample_ms;
+  s->guest_ram_mb = -1;
   ssize_t n = readlink("/proc/self/exe", s->self_exe, sizeof s->self_exe - 1);
   if (n < 0) {
     int err = -errno;

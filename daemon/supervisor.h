@@ -34,7 +34,7 @@ struct supervisor_callbacks {
   /* A QMP event (SHUTDOWN, RESET, STOP, ...). */
   void (*event)(void *userdata, const char *name);
   /* A sample of QEMU's memory and CPU use, taken every sample_ms after t0 (may be NULL). */
-  void (*sample)(void *userdata, int64_t stamp_us, const struct procstat *ps);
+  void (*sample)(void *userdata, int64_t stamp_us, const struct procstat_sample *sample);
   /* Everything is closed; the supervisor is freed right after this returns. */
   void (*ended)(void *userdata, const struct supervisor_end *end);
 };

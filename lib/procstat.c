@@ -51,3 +51,15 @@ int procstat_read(pid_t pid, struct procstat *out) {
   out->rss_kb = strtoll(rss + 6, NULL, 10);
   return 0;
 }
+
+int procstat_thread_ms(pid_t pid, int tid, int64_t *ms) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, tid);
+  struct procstat ps;
+  int r = read_text(path, buf, sizeof buf);
+  if (r == 0)
+    r = procstat_parse_stat(buf, &ps, sysconf(_SC_CLK_TCK));
+  if (r == 0)
+    *ms = ps.utime_ms + ps.stime_ms;
+  return r;
+}

@@ -56,9 +56,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " RETURNING id",
     [ST_IMAGE_GET] = "SELECT id, path, kind, info_json, created_us FROM images WHERE id=?",
     [ST_MEMORY_INSERT] = "INSERT OR REPLACE INTO memory_samples (run_id, t_us, rss_kb, minflt, majflt, utime_ms,"
-                         " stime_ms) VALUES (?,?,?,?,?,?,?)",
-    [ST_MEMORY_LIST] = "SELECT t_us, rss_kb, minflt, majflt, utime_ms, stime_ms FROM memory_samples WHERE run_id=?"
-                       " ORDER BY t_us",
+                         " stime_ms, vcpu_ms_json, guest_ram_mb) VALUES (?,?,?,?,?,?,?,?,?)",
+    [ST_MEMORY_LIST] = "SELECT t_us, rss_kb, minflt, majflt, utime_ms, stime_ms, vcpu_ms_json, guest_ram_mb"
+                       " FROM memory_samples WHERE run_id=? ORDER BY t_us",
     [ST_IMAGE_LIST] = "SELECT id, path, kind, info_json, created_us FROM images ORDER BY seq DESC",
 };
 
@@ -477,7 +477,13 @@ int store_images_list(struct store *s, json_t **out) {
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
-int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat *ps) {
+int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat_sample *sample) {
+  const struct procstat *ps = &sample->proc;
+  json_t *vcpus = json_array();
+  for (size_t i = 0; i < sample->n_vcpus; i++)
+    json_array_append_new(vcpus, json_integer(sample->vcpu_ms[i]));
+  _cleanup_(util_freep) char *vcpu_json = sample->n_vcpus ? json_dumps(vcpus, JSON_COMPACT) : NULL;
+  json_decref(vcpus);
   sqlite3_stmt *st = begin(s, ST_MEMORY_INSERT);
   bind_text(st, 1, run_id);
   sqlite3_bind_int64(st, 2, t_us);
@@ -486,6 +492,8 @@ int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const
   sqlite3_bind_int64(st, 5, ps->majflt);
   sqlite3_bind_int64(st, 6, ps->utime_ms);
   sqlite3_bind_int64(st, 7, ps->stime_ms);
+  bind_text(st, 8, vcpu_json);
+  bind_int(st, 9, sample->guest_ram_mb, -1);
   return step_done(st);
 }
 
@@ -494,12 +502,19 @@ int store_memory_list(struct store *s, const char *run_id, json_t **out) {
   bind_text(st, 1, run_id);
   *out = json_array();
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    json_array_append_new(*out, json_pack("{s:f, s:I, s:I, s:I, s:I, s:I}", "t_ms",
-                                          (double)sqlite3_column_int64(st, 0) / 1000.0, "rss_kb",
-                                          sqlite3_column_int64(st, 1), "minflt", sqlite3_column_int64(st, 2),
-                                          "majflt", sqlite3_column_int64(st, 3), "utime_ms",
-                                          sqlite3_column_int64(st, 4), "stime_ms", sqlite3_column_int64(st, 5)));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    json_t *sample = json_pack("{s:f, s:I, s:I, s:I, s:I, s:I}", "t_ms", (double)sqlite3_column_int64(st, 0) / 1000.0,
+                               "rss_kb", sqlite3_column_int64(st, 1), "minflt", sqlite3_column_int64(st, 2),
+                               "majflt", sqlite3_column_int64(st, 3), "utime_ms", sqlite3_column_int64(st, 4),
+                               "stime_ms", sqlite3_column_int64(st, 5));
+    const unsigned char *vcpus = sqlite3_column_text(st, 6);
+    json_t *v = vcpus ? json_loads((const char *)vcpus, 0, NULL) : NULL;
+    json_object_set_new(sample, "vcpu_cpu_ms", v ? v : json_null());
+    json_object_set_new(sample, "guest_ram_mb", sqlite3_column_type(st, 7) == SQLITE_NULL
+                                                    ? json_null()
+                                                    : json_integer(sqlite3_column_int64(st, 7)));
+    json_array_append_new(*out, sample);
+  }
   sqlite3_reset(st);
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }

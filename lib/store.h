@@ -41,7 +41,7 @@ int store_image_get(struct store *s, const char *id, json_t **out);
 /* Every image, newest first. */
 int store_images_list(struct store *s, json_t **out);
 /* Stores one memory sample of a run's QEMU (t_us relative to t0). */
-int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat *ps);
+int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat_sample *sample);
 /* The run's memory samples in time order, as JSON objects. */
 int store_memory_list(struct store *s, const char *run_id, json_t **out);
 /* Marks runs (and matrices) left queued or running by a previous process as interrupted; returns how many. */

@@ -79,7 +79,7 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(qemu_pids(run_id), [])
 
     def test_memory_samples(self):
-        run = self.d.wait(self.d.boot(fixture_boot(memory_sample_ms=20)))
+        run = self.d.wait(self.d.boot(fixture_boot(memory_sample_ms=20, cpus=2)))
         self.assertEqual(run['status'], 'succeeded', run['error'])
         status, mem, _ = self.d.json('GET', f"/api/v1/runs/{run['id']}/memory")
         self.assertEqual(status, 200)
@@ -94,6 +94,12 @@ class DaemonTest(unittest.TestCase):
         self.assertTrue(all(s['rss_kb'] > 10000 for s in samples), samples)  # a QEMU uses tens of MB
         faults = [s['minflt'] for s in samples]
         self.assertEqual(faults, sorted(faults))
+        # One host CPU time per vCPU thread (QMP query-cpus-fast), never decreasing; the guest's RAM.
+        per_vcpu = [s['vcpu_cpu_ms'] for s in samples if s['vcpu_cpu_ms'] is not None]
+        self.assertTrue(per_vcpu, samples)
+        self.assertTrue(all(len(v) == 2 for v in per_vcpu), per_vcpu)
+        self.assertEqual([v[0] for v in per_vcpu], sorted(v[0] for v in per_vcpu))
+        self.assertEqual({s['guest_ram_mb'] for s in samples[-3:]}, {256})
         status, _, csv = self.d.request('GET', f"/api/v1/runs/{run['id']}/memory?format=csv")
         self.assertEqual(len(csv.decode().splitlines()), len(samples) + 1)
         status, headers, svg = self.d.request('GET', f"/api/v1/runs/{run['id']}/memory?format=svg")
