@@ -66,18 +66,6 @@ enum MHD_Result matrix_delete(struct api_ctx *ctx, struct MHD_Connection *conn, 
   return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", req->id, "status", "cancelling"));
 }
 
-static enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *type) {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-  if (!resp) {
-    free(text);
-    return MHD_NO;
-  }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-  MHD_destroy_response(resp);
-  return r;
-}
-
 enum MHD_Result matrix_get_report(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                   struct run *run) {
   (void)run;

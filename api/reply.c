@@ -39,3 +39,15 @@ enum MHD_Result reply_fail(struct MHD_Connection *conn, unsigned status, const c
   ma_error_set(&e, (int)status, code, field, "%s", message);
   return reply_error(conn, &e);
 }
+
+enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *type) {
+  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(text);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
+}

@@ -10,6 +10,8 @@ enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t 
 /* Same, adding one extra header (name may be NULL). */
 enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, json_t *body, const char *name,
                                   const char *value);
+/* Queues text (malloc'd, taken) with status 200 and the given content type. */
+enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *type);
 /* Queues {"error":{...}} with e->http_status. */
 enum MHD_Result reply_error(struct MHD_Connection *conn, const struct ma_error *e);
 /* Builds and queues an error in one call. */

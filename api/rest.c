@@ -270,54 +270,34 @@ static enum MHD_Result get_events(struct api_ctx *ctx, struct MHD_Connection *co
   return sse_run_events(ctx, conn, run);
 }
 
-/* The QEMU process's memory and CPU samples: JSON, or CSV with ?format=csv. */
+/* The QEMU process's memory and CPU samples: JSON, CSV or an SVG chart. */
 static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                   struct run *run) {
   (void)req;
   const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
-  if (format && strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "svg"))
+  format = format ? format : "json";
+  if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "svg"))
     return reply_fail(conn, 400, "unsupported_format", "format", "format must be json, csv or svg");
   json_t *samples;
   if (store_memory_list(ctx->store, run->id, &samples) < 0)
     return reply_fail(conn, 500, "store_error", NULL, "cannot read the memory samples");
-  if (format && strcmp(format, "svg") == 0) {
-    json_t *full = run_to_json(run, NULL);
+  if (strcmp(format, "csv") == 0) {
+    char *csv = memory_csv(samples);
+    json_decref(samples);
+    return reply_text(conn, csv, "text/csv");
+  }
+  json_t *full = run_to_json(run, NULL);
+  if (strcmp(format, "svg") == 0) {
     char *svg = memory_svg(run->id, samples, json_object_get(full, "markers"));
     json_decref(full);
     json_decref(samples);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(svg), svg, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "image/svg+xml");
-    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return r;
+    return reply_text(conn, svg, "image/svg+xml");
   }
-  if (!format || strcmp(format, "json") == 0) {
-    json_t *spec = json_loads(run->spec_json ? run->spec_json : "{}", 0, NULL);
-    json_t *interval = json_object_get(spec, "memory_sample_ms");
-    json_t *body = json_pack("{s:s, s:O, s:s, s:o}", "run_id", run->id, "interval_ms",
-                             interval ? interval : json_null(), "source", "/proc of the QEMU process", "samples",
-                             samples);
-    json_decref(spec);
-    return reply_json(conn, MHD_HTTP_OK, body);
-  }
-  struct util_buf csv = {0};
-  util_buf_printf(&csv, "t_ms,rss_kb,minflt,majflt,utime_ms,stime_ms\n");
-  size_t i;
-  json_t *s;
-  json_array_foreach(samples, i, s) {
-    util_buf_printf(&csv, "%.3f,%lld,%lld,%lld,%lld,%lld\n", json_number_value(json_object_get(s, "t_ms")),
-                    (long long)json_integer_value(json_object_get(s, "rss_kb")),
-                    (long long)json_integer_value(json_object_get(s, "minflt")),
-                    (long long)json_integer_value(json_object_get(s, "majflt")),
-                    (long long)json_integer_value(json_object_get(s, "utime_ms")),
-                    (long long)json_integer_value(json_object_get(s, "stime_ms")));
-  }
-  json_decref(samples);
-  struct MHD_Response *resp = MHD_create_response_from_buffer(csv.len, csv.data, MHD_RESPMEM_MUST_FREE);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/csv");
-  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-  MHD_destroy_response(resp);
-  return r;
+  json_t *interval = json_object_get(json_object_get(full, "request"), "memory_sample_ms");
+  json_t *body = json_pack("{s:s, s:O, s:s, s:o}", "run_id", run->id, "interval_ms", interval ? interval : json_null(),
+                           "source", "/proc of the QEMU process", "samples", samples);
+  json_decref(full);
+  return reply_json(conn, MHD_HTTP_OK, body);
 }
 
 static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,

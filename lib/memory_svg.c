@@ -82,3 +82,18 @@ char *memory_svg(const char *run_id, json_t *samples, json_t *markers) {
   util_buf_printf(&b, "</svg>\n");
   return b.data;
 }
+
+char *memory_csv(json_t *samples) {
+  struct util_buf csv = {0};
+  util_buf_printf(&csv, "t_ms,rss_kb,minflt,majflt,utime_ms,stime_ms\n");
+  static const char *const keys[] = {"rss_kb", "minflt", "majflt", "utime_ms", "stime_ms"};
+  size_t i;
+  json_t *s;
+  json_array_foreach(samples, i, s) {
+    util_buf_printf(&csv, "%.3f", json_number_value(json_object_get(s, "t_ms")));
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+      util_buf_printf(&csv, ",%lld", (long long)json_integer_value(json_object_get(s, keys[k])));
+    util_buf_printf(&csv, "\n");
+  }
+  return csv.data;
+}
