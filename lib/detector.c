@@ -10,11 +10,13 @@ enum esc_state { ESC_NONE, ESC_START, ESC_CSI, ESC_OSC };
 struct detector {
   const struct profile *profile;
   struct profile_marker until; /* used when an until regex was given */
+  char *until_pattern;
   const struct profile_marker **markers;
   size_t n_markers, terminal;
   bool *seen;
   bool done, failed;
   pcre2_match_data *md;
+  pcre2_code *any; /* every pattern in one alternation: most lines need one match, not one per pattern */
   char line[DETECTOR_LINE_MAX + 1];
   size_t len, partial_checked;
   enum esc_state esc;
@@ -38,6 +40,7 @@ static int setup_markers(struct detector *d, const char *until, char **err) {
   d->until.re = profile_compile(until, err);
   if (!d->until.re)
     return -1;
+  d->until_pattern = strdup(until);
   d->until.name = (char *)DETECTOR_UNTIL_NAME;
   d->until.required = true;
   /* A user's terminal regex may well be a prompt without a newline. */
@@ -45,6 +48,44 @@ static int setup_markers(struct detector *d, const char *until, char **err) {
   d->terminal = p->n_markers;
   d->markers[d->terminal] = &d->until;
   return 0;
+}
+
+static bool has_backreference(const char *pattern) {
+  for (const char *p = pattern; (p = strchr(p, '\\')); p += 2) {
+    if ((p[1] >= '1' && p[1] <= '9') || p[1] == 'g' || p[1] == 'k')
+      return true;
+  }
+  return strstr(pattern, "(?P=") != NULL;
+}
+
+static void append_alternative(struct util_buf *b, const char *pattern) {
+  util_buf_printf(b, "%s(?:%s)", b->len ? "|" : "", pattern);
+}
+
+/* The prefilter is only an optimisation: without it (a pattern refers to a
+ * group by number, which an alternation would renumber) every line is simply
+ * tried against each pattern. */
+static void build_prefilter(struct detector *d) {
+  const struct profile *p = d->profile;
+  struct util_buf all = {0};
+  bool ok = true;
+  for (size_t i = 0; i < d->n_markers; i++) {
+    const char *pat = d->markers[i] == &d->until ? d->until_pattern : d->markers[i]->pattern;
+    ok &= !has_backreference(pat);
+    append_alternative(&all, pat);
+  }
+  for (size_t i = 0; i < p->n_failures; i++) {
+    ok &= !has_backreference(p->failures[i].pattern);
+    append_alternative(&all, p->failures[i].pattern);
+  }
+  if (p->cpus_re && p->cpus_pattern) {
+    ok &= !has_backreference(p->cpus_pattern);
+    append_alternative(&all, p->cpus_pattern);
+  }
+  char *err = NULL;
+  d->any = ok && all.data ? profile_compile(all.data, &err) : NULL;
+  free(err);
+  util_buf_clear(&all);
 }
 
 struct detector *detector_new(const struct profile *p, const char *until, detector_cb cb, void *userdata,
@@ -61,13 +102,16 @@ struct detector *detector_new(const struct profile *p, const char *until, detect
     detector_free(d);
     return NULL;
   }
+  build_prefilter(d);
   return d;
 }
 
 void detector_free(struct detector *d) {
   if (!d)
     return;
+  pcre2_code_free(d->any);
   pcre2_code_free(d->until.re);
+  free(d->until_pattern);
   pcre2_match_data_free(d->md);
   free(d->markers);
   free(d->seen);
@@ -121,7 +165,7 @@ static void complete_line(struct detector *d, int64_t t_us) {
   emit(d, DETECTOR_LINE, NULL, t_us, false);
   /* Markers, CPU counts and failures are boot facts: once the boot has ended
    * (terminal marker or failure), later lines are only logged. */
-  if (!d->done && !d->failed) {
+  if (!d->done && !d->failed && (!d->any || match(d, d->any))) {
     match_cpus(d);
     match_failures(d, t_us);
     if (!d->failed)
@@ -167,10 +211,33 @@ static void push_byte(struct detector *d, unsigned char c, int64_t t_us) {
   }
 }
 
+/* Copies a run of ordinary bytes (no control character) into the line. */
+static const unsigned char *copy_text(struct detector *d, const unsigned char *p, const unsigned char *end,
+                                      int64_t t_us) {
+  const unsigned char *q = p;
+  while (q < end && *q >= 0x20 && *q != 0x7f)
+    q++;
+  while (p < q) {
+    size_t take = (size_t)(q - p), room = DETECTOR_LINE_MAX - d->len;
+    take = take < room ? take : room;
+    memcpy(d->line + d->len, p, take);
+    d->len += take;
+    p += take;
+    if (d->len == DETECTOR_LINE_MAX)
+      complete_line(d, t_us);
+  }
+  return p;
+}
+
 void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us) {
-  const unsigned char *p = buf;
-  for (size_t i = 0; i < len; i++)
-    push_byte(d, p[i], t_us);
+  const unsigned char *p = buf, *end = p + len;
+  while (p < end) {
+    /* Most console bytes are plain text: copy runs of them, not byte by byte. */
+    if (d->esc == ESC_NONE)
+      p = copy_text(d, p, end, t_us);
+    if (p < end)
+      push_byte(d, *p++, t_us);
+  }
   /* Prompts never end in a newline: try prompt markers on the unfinished line
    * now, so they are stamped with the read that completed them. Other markers
    * match whole lines: their match completes with the newline. */

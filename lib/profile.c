@@ -82,6 +82,7 @@ static int parse_cpus(json_t *j, struct profile *p, char **err) {
   if (json_is_integer(absent))
     p->cpus_when_absent = (int)json_integer_value(absent);
   p->cpus_note = dup_str(j, "note");
+  p->cpus_pattern = strdup(pattern);
   char *rerr = NULL;
   p->cpus_re = profile_compile(pattern, &rerr);
   if (!p->cpus_re) {
@@ -181,6 +182,7 @@ void profile_free(struct profile *p) {
   free_markers(p->markers, p->n_markers);
   free_markers(p->failures, p->n_failures);
   pcre2_code_free(p->cpus_re);
+  free(p->cpus_pattern);
   free(p->cpus_note);
   for (size_t i = 0; p->unobservable && i < p->n_unobservable; i++) {
     free(p->unobservable[i].name);

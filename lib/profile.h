@@ -32,6 +32,7 @@ struct profile {
   size_t n_failures;
   enum profile_cpus_mode cpus_mode;
   pcre2_code *cpus_re;
+  char *cpus_pattern;
   int cpus_when_absent; /* -1: cannot tell when nothing matched */
   char *cpus_note;
   struct profile_unobservable *unobservable;

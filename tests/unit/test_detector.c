@@ -199,6 +199,24 @@ static void count_mode_and_when_absent(void **state) {
   profile_free(p);
 }
 
+/* A pattern that refers to a group by number cannot join the one-pass
+ * prefilter; it must still match. */
+static void backreferences_still_match(void **state) {
+  (void)state;
+  const char *text = "{\"name\":\"b\",\"markers\":[{\"name\":\"twice\",\"pattern\":\"(ab)\\\\1\"},"
+                     "{\"name\":\"end\",\"pattern\":\"end\"}],\"terminal\":\"end\"}";
+  struct profile *p;
+  char *err = NULL;
+  assert_int_equal(profile_parse(text, strlen(text), &p, &err), 0);
+  struct recorder rec = {0};
+  struct detector *d = detector_new(p, NULL, record, &rec, &err);
+  detector_feed(d, "xx abab yy\nend\n", 15, 3);
+  assert_int_equal(marker_time(&rec, "twice"), 3);
+  assert_true(detector_done(d));
+  detector_free(d);
+  profile_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(line_split_across_reads, setup, teardown),
@@ -212,6 +230,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(overlong_line_is_broken, setup, teardown),
       cmocka_unit_test_setup_teardown(until_replaces_terminal, setup, teardown),
       cmocka_unit_test(count_mode_and_when_absent),
+      cmocka_unit_test(backreferences_still_match),
   };
   return cmocka_run_group_tests_name("detector", tests, NULL, NULL);
 }
