@@ -1,7 +1,24 @@
 /* /api/v1/images: verify and register ISOs, list them. */
+#include <stdlib.h>
+
+#include "api/deferred.h"
 #include "api/ops.h"
+#include "daemon/images.h"
 #include "api/reply.h"
 #include "api/route.h"
+
+struct pending {
+  struct deferred *reply; /* set once the work is queued; done runs on a later loop turn */
+};
+
+static void registered(void *userdata, json_t *image, const struct ma_error *err) {
+  struct pending *p = userdata;
+  if (image)
+    deferred_finish(p->reply, MHD_HTTP_CREATED, image);
+  else
+    deferred_finish(p->reply, (unsigned)err->http_status, ma_error_json(err));
+  free(p);
+}
 
 enum MHD_Result image_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
   (void)run;
@@ -9,11 +26,17 @@ enum MHD_Result image_post(struct api_ctx *ctx, struct MHD_Connection *conn, str
   json_auto_t *body = route_body_json(conn, req, &result);
   if (!body)
     return result;
-  json_t *image;
+  struct pending *p = calloc(1, sizeof *p);
+  if (!p)
+    return MHD_NO;
   struct ma_error err;
-  if (ops_image_register(ctx, body, &image, &err) < 0)
+  /* A bad request is answered now; only real work suspends the connection. */
+  if (images_register_async(ctx->loop, ctx->store, body, registered, p, &err) < 0) {
+    free(p);
     return reply_error(conn, &err);
-  return reply_json(conn, MHD_HTTP_CREATED, image);
+  }
+  p->reply = deferred_new(ctx, conn, req);
+  return p->reply ? MHD_YES : MHD_NO;
 }
 
 enum MHD_Result image_list(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {

@@ -167,8 +167,8 @@ static bool session_ok(struct api_ctx *ctx, struct MHD_Connection *conn, const c
   return true;
 }
 
-static enum MHD_Result handle(struct api_ctx *ctx, struct MHD_Connection *conn, const char *group,
-                              struct jsonrpc_msg *msg) {
+static enum MHD_Result handle(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                              const char *group, struct jsonrpc_msg *msg) {
   enum MHD_Result result;
   bool initialize = msg->kind == JSONRPC_REQUEST && strcmp(msg->method, "initialize") == 0;
   if (!initialize && !session_ok(ctx, conn, group, &result))
@@ -194,7 +194,7 @@ static enum MHD_Result handle(struct api_ctx *ctx, struct MHD_Connection *conn, 
   json_t *args = d.args ? d.args : json_object();
   if (!d.args)
     json_object_set_new(msg->root, "__args", args); /* owned by the message, freed with it */
-  return mcp_tools_call(ctx, conn, d.tool, args, msg->id, d.progress_token);
+  return mcp_tools_call(ctx, conn, req, d.tool, args, msg->id, d.progress_token);
 }
 
 enum MHD_Result mcp_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
@@ -209,7 +209,7 @@ enum MHD_Result mcp_post(struct api_ctx *ctx, struct MHD_Connection *conn, struc
   json_t *error;
   if (jsonrpc_parse(req->body.data ? req->body.data : "", req->body.len, &msg, &error) < 0)
     return rpc_reply(conn, MHD_HTTP_BAD_REQUEST, error, NULL);
-  result = handle(ctx, conn, group, &msg);
+  result = handle(ctx, conn, req, group, &msg);
   jsonrpc_msg_clear(&msg);
   return result;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/deferred.h"
 #include "api/mcp_http.h"
 #include "api/ops.h"
 #include "api/reply.h"
@@ -11,6 +12,7 @@
 #include "lib/jsonrpc.h"
 #include "lib/matrix_report.h"
 #include "lib/mcp.h"
+#include "daemon/images.h"
 #include "lib/store.h"
 
 #define MEASURE_GRACE_MS 30000 /* beyond the run's own timeout */
@@ -18,6 +20,7 @@
 struct call {
   struct api_ctx *ctx;
   struct MHD_Connection *conn;
+  struct request *req;
   json_t *args, *id, *token;
 };
 
@@ -297,12 +300,39 @@ static enum MHD_Result tool_runs_list(struct call *c) {
   return answer(c, mcp_tool_result(page));
 }
 
+struct pending_verify {
+  struct deferred *reply;
+  json_t *id;
+};
+
+static void verified(void *userdata, json_t *image, const struct ma_error *err) {
+  struct pending_verify *p = userdata;
+  json_t *result;
+  if (image) {
+    result = mcp_tool_result(image);
+  } else {
+    char msg[700];
+    snprintf(msg, sizeof msg, "%s%s%s: %s", err->code, err->field[0] ? " in " : "", err->field, err->message);
+    result = mcp_tool_error(msg);
+  }
+  deferred_finish(p->reply, MHD_HTTP_OK, jsonrpc_result(p->id, result));
+  json_decref(p->id);
+  free(p);
+}
+
 static enum MHD_Result tool_image_verify(struct call *c) {
-  json_t *image;
+  struct pending_verify *p = calloc(1, sizeof *p);
+  if (!p)
+    return MHD_NO;
   struct ma_error err;
-  if (ops_image_register(c->ctx, c->args, &image, &err) < 0)
+  /* A bad request is answered now; only real work suspends the connection. */
+  if (images_register_async(c->ctx->loop, c->ctx->store, c->args, verified, p, &err) < 0) {
+    free(p);
     return tool_error(c, &err);
-  return answer(c, mcp_tool_result(image));
+  }
+  p->id = json_deep_copy(c->id);
+  p->reply = deferred_new(c->ctx, c->conn, c->req);
+  return p->reply ? MHD_YES : MHD_NO;
 }
 
 static const struct {
@@ -314,9 +344,9 @@ static const struct {
     {"runs_list", tool_runs_list},    {"image_verify", tool_image_verify}, {"memory_monitor", tool_memory_monitor},
 };
 
-enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, const char *tool, json_t *args,
-                               json_t *id, json_t *progress_token) {
-  struct call c = {ctx, conn, args, id, progress_token};
+enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, const char *tool,
+                               json_t *args, json_t *id, json_t *progress_token) {
+  struct call c = {ctx, conn, req, args, id, progress_token};
   for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
     if (strcmp(tools[i].name, tool) == 0)
       return tools[i].fn(&c);

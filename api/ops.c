@@ -82,10 +82,6 @@ int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json
   return r;
 }
 
-int ops_image_register(struct api_ctx *ctx, json_t *req, json_t **image, struct ma_error *err) {
-  return images_register(ctx->store, req, image, err);
-}
-
 int ops_image_get(struct api_ctx *ctx, const char *id, json_t **image, struct ma_error *err) {
   int r = util_is_id(id) ? store_image_get(ctx->store, id, image) : -ENOENT;
   if (r == -ENOENT)

@@ -19,8 +19,6 @@ int ops_runs_list(struct api_ctx *ctx, long limit, long cursor, const char *stat
                   struct ma_error *err);
 /* Validates a matrix request and starts it. */
 int ops_matrix_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total, struct ma_error *err);
-/* Verifies an ISO ({"iso","sha256"?}) and registers it. */
-int ops_image_register(struct api_ctx *ctx, json_t *req, json_t **image, struct ma_error *err);
 /* One registered image (404 when unknown). */
 int ops_image_get(struct api_ctx *ctx, const char *id, json_t **image, struct ma_error *err);
 /* {"images": [...]}, newest first. */

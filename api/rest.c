@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/deferred.h"
 #include "api/ops.h"
 #include "api/reply.h"
 #include "api/route.h"
@@ -345,8 +346,10 @@ void api_request_completed(void *cls, struct MHD_Connection *conn, void **state,
   (void)conn;
   (void)toe;
   struct request *req = *state;
-  if (req)
+  if (req) {
+    deferred_detach(req);
     util_buf_clear(&req->body);
+  }
   free(req);
   *state = NULL;
 }

@@ -11,6 +11,7 @@ struct request {
   bool too_large;
   char id[128];    /* the {id} segment of the path, if any */
   char other[128]; /* the {other} segment */
+  struct deferred *deferred; /* a reply still being worked out (api/deferred.c) */
 };
 
 /* run: loaded by the router for /api/v1/runs/{id} routes (404 when unknown), else NULL. */

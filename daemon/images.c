@@ -40,18 +40,12 @@ static int check_request(json_t *req, const char **iso, const char **sha256, str
   return 0;
 }
 
-int images_register(struct store *s, json_t *req, json_t **image, struct ma_error *err) {
-  const char *iso, *sha256;
-  int r = check_request(req, &iso, &sha256, err);
-  struct iso_image *img = NULL;
-  if (r == 0)
-    r = iso_inspect(iso, sha256, &img, err);
-  if (r < 0)
-    return r;
+static int store_registration(struct store *s, const char *iso, const struct iso_image *img, json_t **image,
+                              struct ma_error *err) {
   char id[UTIL_ID_LEN + 1], stored[UTIL_ID_LEN + 1];
   json_t *info = iso_image_json(img);
   _cleanup_(util_freep) char *text = json_dumps(info, JSON_COMPACT);
-  r = util_new_id(id);
+  int r = util_new_id(id);
   if (r == 0)
     r = store_image_put(s, id, img->sha256, iso, "iso", text, util_wall_us(), stored);
   if (r == 0)
@@ -59,7 +53,74 @@ int images_register(struct store *s, json_t *req, json_t **image, struct ma_erro
   if (r < 0)
     ma_error_set(err, 500, "store_error", NULL, "cannot register the image: %s", strerror(-r));
   json_decref(info);
+  return r;
+}
+
+int images_register(struct store *s, json_t *req, json_t **image, struct ma_error *err) {
+  const char *iso, *sha256;
+  int r = check_request(req, &iso, &sha256, err);
+  struct iso_image *img = NULL;
+  if (r == 0)
+    r = iso_inspect(iso, sha256, &img, err);
+  if (r == 0)
+    r = store_registration(s, iso, img, image, err);
   iso_image_free(img);
+  return r;
+}
+
+struct registration {
+  uv_work_t work;
+  struct store *store;
+  char *iso, *sha256;
+  struct iso_image *img;
+  struct ma_error err;
+  int r;
+  images_done_cb done;
+  void *userdata;
+};
+
+/* In the thread pool: reading and hashing a 600 MB image takes seconds the
+ * loop must not lose, or concurrent boots would be stamped late. */
+static void inspect_work(uv_work_t *w) {
+  struct registration *g = w->data;
+  g->r = iso_inspect(g->iso, g->sha256, &g->img, &g->err);
+}
+
+static void inspect_done(uv_work_t *w, int status) {
+  struct registration *g = w->data;
+  json_t *image = NULL;
+  if (status < 0 && g->r == 0) {
+    g->r = status;
+    ma_error_set(&g->err, 500, "internal_error", NULL, "the verification was cancelled");
+  }
+  if (g->r == 0)
+    g->r = store_registration(g->store, g->iso, g->img, &image, &g->err);
+  g->done(g->userdata, g->r == 0 ? image : NULL, &g->err);
+  iso_image_free(g->img);
+  free(g->iso);
+  free(g->sha256);
+  free(g);
+}
+
+int images_register_async(uv_loop_t *loop, struct store *s, json_t *req, images_done_cb done, void *userdata,
+                          struct ma_error *err) {
+  const char *iso, *sha256;
+  int r = check_request(req, &iso, &sha256, err);
+  if (r < 0)
+    return r;
+  struct registration *g = calloc(1, sizeof *g);
+  if (!g)
+    return -ENOMEM;
+  *g = (struct registration){.store = s, .iso = strdup(iso), .sha256 = sha256 ? strdup(sha256) : NULL,
+                             .done = done, .userdata = userdata};
+  g->work.data = g;
+  r = uv_queue_work(loop, &g->work, inspect_work, inspect_done);
+  if (r < 0) {
+    ma_error_set(err, 500, "internal_error", NULL, "cannot start the verification: %s", uv_strerror(r));
+    free(g->iso);
+    free(g->sha256);
+    free(g);
+  }
   return r;
 }
 

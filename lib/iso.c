@@ -38,16 +38,21 @@ static int hash_file(const char *path, struct iso_image *img, struct ma_error *e
   EVP_MD_CTX *c256 = EVP_MD_CTX_new(), *c1 = EVP_MD_CTX_new();
   EVP_DigestInit_ex(c256, EVP_sha256(), NULL);
   EVP_DigestInit_ex(c1, EVP_sha1(), NULL);
-  static unsigned char buf[1 << 20];
+  unsigned char *buf = malloc(1 << 20); /* not static: verifications may run in parallel threads */
   size_t n;
+  if (!buf) {
+    fclose(f);
+    return -ENOMEM;
+  }
   img->size = 0;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+  while ((n = fread(buf, 1, 1 << 20, f)) > 0) {
     EVP_DigestUpdate(c256, buf, n);
     EVP_DigestUpdate(c1, buf, n);
     img->size += (int64_t)n;
   }
   int failed = ferror(f);
   fclose(f);
+  free(buf);
   unsigned char d[EVP_MAX_MD_SIZE];
   unsigned len;
   EVP_DigestFinal_ex(c256, d, &len);
