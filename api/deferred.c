@@ -16,11 +16,14 @@ struct deferred *deferred_new(struct api_ctx *ctx, struct MHD_Connection *conn, 
     return NULL;
   *d = (struct deferred){ctx, conn, req};
   req->deferred = d;
+  ctx->deferred++;
   MHD_suspend_connection(conn);
   return d;
 }
 
 void deferred_finish(struct deferred *d, unsigned status, json_t *body) {
+  if (d)
+    d->ctx->deferred--;
   if (d && d->conn) {
     d->req->deferred = NULL;
     /* Queueing a response is allowed on a suspended connection. */

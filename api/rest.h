@@ -21,6 +21,7 @@ struct api_ctx {
   const struct host_info *host;
   struct bootspec_env env;
   const char *state_dir;
+  int deferred; /* suspended connections waiting for a deferred reply (MHD cannot stop with any) */
   void (*wake)(void *wake_data); /* after MHD_resume_connection */
   void *wake_data;
 };

@@ -143,6 +143,11 @@ static void on_http_stopped(void *userdata) {
 
 static void on_flushed(uv_timer_t *t) {
   struct server *s = t->data;
+  /* MHD cannot stop with suspended connections: let image verifications answer first. */
+  if (s->api.deferred > 0) {
+    uv_timer_start(&s->flush, on_flushed, FLUSH_MS, 0);
+    return;
+  }
   http_server_stop(s->http, on_http_stopped, s);
 }
 
