@@ -4,9 +4,11 @@ images, registration, and boots from a registered image."""
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -19,6 +21,28 @@ ISO = os.environ['MA_FIXTURE_ISO']
 def sha256(path):
     with open(path, 'rb') as f:
         return hashlib.sha256(f.read()).hexdigest()
+
+
+class ShutdownDuringVerificationTest(unittest.TestCase):
+    def test_sigterm_while_an_image_is_being_verified(self):
+        """MHD cannot stop with suspended connections: the daemon must let the
+        verification answer, then exit 0 (it aborted before this was handled)."""
+        d = Daemon()
+        big = os.path.join(d.state_dir, 'big.iso')
+        with open(big, 'wb') as f:
+            f.truncate(1 << 30)  # sparse: hashing it still reads 1 GiB
+        answers = []
+        poster = threading.Thread(target=lambda: answers.append(d.json('POST', '/api/v1/images', {'iso': big})))
+        try:
+            poster.start()
+            time.sleep(0.3)
+            code, health, _ = d.json('GET', '/api/v1/health')  # the loop is free while it hashes
+            self.assertEqual((code, health['status']), (200, 'ok'))
+            self.assertEqual(d.stop(signal.SIGTERM), 0, ''.join(d.log))
+            poster.join(60)
+            self.assertEqual((answers[0][0], answers[0][1]['error']['code']), (400, 'not_an_iso'))
+        finally:
+            d.cleanup()
 
 
 class ImageTest(unittest.TestCase):
