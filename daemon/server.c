@@ -129,6 +129,15 @@ static int split_listen(const char *listen, char **host, int *port) {
   }
   *host = strndup(listen, (size_t)(colon - listen));
   *port = (int)p;
+  /* Anyone who reaches the API can make this host boot files it names: with no
+   * authentication yet, only this machine may. */
+  if (strcmp(*host, "localhost") != 0 && strncmp(*host, "127.", 4) != 0) {
+    fprintf(stderr, "minix-analysisd: refusing to listen on %s: the API has no authentication yet, so it only "
+                    "listens on loopback addresses (127.x.x.x, localhost)\n", *host);
+    free(*host);
+    *host = NULL;
+    return -1;
+  }
   return 0;
 }
 

@@ -2,8 +2,10 @@
 Debian kernel, driven over REST exactly as a user would with curl."""
 import datetime
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -341,6 +343,17 @@ class LifecycleTest(unittest.TestCase):
                 self.assertEqual(d2.stop(), 0)
         finally:
             d.cleanup()
+
+    def test_non_loopback_listen_is_refused(self):
+        import subprocess
+        state = tempfile.mkdtemp(prefix='ma-listen-')
+        try:
+            p = subprocess.run([harness.DAEMON, '--listen', '0.0.0.0:0', '--state-dir', state],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn('no authentication yet', p.stderr)
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
 
     def test_second_daemon_on_same_state_dir_is_refused(self):
         d = Daemon()
