@@ -30,6 +30,9 @@ enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t 
 }
 
 enum MHD_Result reply_error(struct MHD_Connection *conn, const struct ma_error *e) {
+  /* Every 503 (queue full, stopping) tells the client when to try again. */
+  if (e->http_status == 503)
+    return reply_json_header(conn, 503, ma_error_json(e), MHD_HTTP_HEADER_RETRY_AFTER, "5");
   return reply_json(conn, (unsigned)e->http_status, ma_error_json(e));
 }
 

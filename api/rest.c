@@ -167,40 +167,35 @@ json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum M
   return body;
 }
 
-static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                 struct run *run) {
-  (void)run;
+typedef int (*run_starter)(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
+
+/* POST of a body that queues one run: 202 with its Location, or the error. */
+static enum MHD_Result post_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                run_starter start) {
   enum MHD_Result result;
   json_auto_t *body = route_body_json(conn, req, &result);
   if (!body)
     return result;
   struct ma_error err;
   char id[UTIL_ID_LEN + 1];
-  if (ops_boot_start(ctx, body, id, &err) < 0)
-    return err.http_status == 503
-               ? reply_json_header(conn, 503, ma_error_json(&err), MHD_HTTP_HEADER_RETRY_AFTER, "5")
-               : reply_error(conn, &err);
+  if (start(ctx, body, id, &err) < 0)
+    return reply_error(conn, &err);
   char location[64];
   snprintf(location, sizeof location, "/api/v1/runs/%s", id);
   return reply_json_header(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", id, "status", "queued"),
                            MHD_HTTP_HEADER_LOCATION, location);
 }
 
+static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                 struct run *run) {
+  (void)run;
+  return post_run(ctx, conn, req, ops_boot_start);
+}
+
 static enum MHD_Result post_memory(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                    struct run *run) {
   (void)run;
-  enum MHD_Result result;
-  json_auto_t *body = route_body_json(conn, req, &result);
-  if (!body)
-    return result;
-  struct ma_error err;
-  char id[UTIL_ID_LEN + 1];
-  if (ops_memory_start(ctx, body, id, &err) < 0)
-    return reply_error(conn, &err);
-  char location[64];
-  snprintf(location, sizeof location, "/api/v1/runs/%s", id);
-  return reply_json_header(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", id, "status", "queued"),
-                           MHD_HTTP_HEADER_LOCATION, location);
+  return post_run(ctx, conn, req, ops_memory_start);
 }
 
 static bool parse_int_arg(const char *s, long lo, long hi, long *out) {

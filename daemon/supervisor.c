@@ -454,5 +454,3 @@ void supervisor_kill(struct supervisor *s) {
   s->stop_requested = true;
   kill_group(s);
 }
-
-int supervisor_pid(const struct supervisor *s) { return s->exited ? 0 : s->proc.pid; }

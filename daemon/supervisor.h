@@ -56,8 +56,6 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
 void supervisor_quit(struct supervisor *s);
 /* Kills QEMU's process group at once. */
 void supervisor_kill(struct supervisor *s);
-/* QEMU's pid, for the tests and /proc sampling. */
-int supervisor_pid(const struct supervisor *s);
 /* Entry for the re-executed helper that arms PR_SET_PDEATHSIG and execs QEMU;
  * returns -1 when argv is not a helper invocation. Call first thing in main. */
 int supervisor_exec_helper(int argc, char **argv);
