@@ -149,6 +149,15 @@ class Daemon:
             code = self.proc.wait()
         return code
 
+    def finish(self):
+        """Stops the daemon with SIGTERM, removes it, and asserts it exited 0
+        with no sanitizer report (leaks, undefined behaviour)."""
+        code = self.stop()
+        log = ''.join(self.log)
+        self.cleanup()
+        assert code == 0, f'daemon exited {code}:\n{log}'
+        assert 'LeakSanitizer' not in log and 'runtime error' not in log, log
+
     def cleanup(self):
         self.stop(signal.SIGKILL)
         self.proc.stderr.close()

@@ -91,9 +91,7 @@ class ServerModeTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.d.stop()
-        cls.d.cleanup()
-        assert code == 0, ''.join(cls.d.log)
+        cls.d.finish()
 
     def test_boot_through_daemon(self):
         p = cli('--server', self.d.base, '--json', 'boot', *FIXTURE_ARGS)

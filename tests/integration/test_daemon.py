@@ -38,11 +38,7 @@ class DaemonTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.d.stop()
-        log = ''.join(cls.d.log)
-        cls.d.cleanup()
-        assert code == 0, f'daemon exited {code}:\n{log}'
-        assert 'LeakSanitizer' not in log and 'runtime error' not in log, log
+        cls.d.finish()
 
     def test_health(self):
         status, body, _ = self.d.json('GET', '/api/v1/health')

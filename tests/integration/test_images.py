@@ -53,12 +53,8 @@ class ImageTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.d.stop()
-        log = ''.join(cls.d.log)
-        cls.d.cleanup()
         shutil.rmtree(cls.work, ignore_errors=True)
-        assert code == 0, log
-        assert 'LeakSanitizer' not in log and 'runtime error' not in log, log
+        cls.d.finish()
 
     def register(self, body, status=201):
         code, reply, _ = self.d.json('POST', '/api/v1/images', body)

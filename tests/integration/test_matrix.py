@@ -46,11 +46,7 @@ class MatrixApiTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.d.stop()
-        log = ''.join(cls.d.log)
-        cls.d.cleanup()
-        assert code == 0, log
-        assert 'LeakSanitizer' not in log and 'runtime error' not in log, log
+        cls.d.finish()
 
     def start(self, body):
         status, reply, headers = self.d.json('POST', '/api/v1/matrices', body)
