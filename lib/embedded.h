@@ -16,3 +16,5 @@ extern const struct embedded_file embedded_profiles[];
 extern const struct embedded_file embedded_claims[];
 /* MCP tool definitions with their JSON Schemas (schema/mcp); terminated by a NULL name. */
 extern const struct embedded_file embedded_mcp[];
+/* Console scenarios (schema/scenarios); terminated by a NULL name. */
+extern const struct embedded_file embedded_scenarios[];

@@ -7,148 +7,56 @@
  * Kernel command line (multiboot): console=tty00 sends the console to COM1
  * (otherwise it goes to VGA, as MINIX does); fixture=panic panics after the
  * banner; fixture=hang goes silent during /etc/rc; fixture=exit powers off at
- * the login prompt. */
-#include <stddef.h>
-#include <stdint.h>
-
-#define COM1 0x3F8
-#define DEBUG_EXIT 0xF4
-#define NOINLINE __attribute__((noinline))
+ * the login prompt. Booted without bootcd=1 and with an installed fixture
+ * disk (see setup.c, disk.c) it reads its command line from that disk's
+ * /boot.cfg, as MINIX's boot loader would, and boots as the installed system. */
+#include "fixture.h"
 
 struct multiboot_info {
   uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
 };
 
-static int serial_console;
-static volatile uint16_t *const vga = (uint16_t *)0xB8000;
-static int vga_pos;
 static const char *cmdline = "";
+static char disk_cmdline[512], bootcfg[BOOTCFG_MAX];
+static int disk_boot;
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-
-static inline uint8_t inb(uint16_t port) {
-  uint8_t v;
-  __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
-
-static void serial_init(void) {
-  outb(COM1 + 1, 0x00); /* no interrupts */
-  outb(COM1 + 3, 0x80); /* DLAB */
-  outb(COM1 + 0, 0x01); /* 115200 baud */
-  outb(COM1 + 1, 0x00);
-  outb(COM1 + 3, 0x03); /* 8N1 */
-  outb(COM1 + 2, 0xC7); /* FIFO */
-}
-
-static void putc_console(char c) {
-  if (serial_console) {
-    while (!(inb(COM1 + 5) & 0x20))
-      ;
-    outb(COM1, (uint8_t)c);
-    return;
-  }
-  if (c == '\n') {
-    vga_pos += 80 - vga_pos % 80;
-  } else {
-    vga[vga_pos++] = (uint16_t)(0x0700 | (uint8_t)c);
-  }
-  if (vga_pos >= 80 * 25)
-    vga_pos = 0;
-}
-
-static void puts_console(const char *s) {
-  for (; *s; s++) {
-    if (*s == '\n' && serial_console)
-      putc_console('\r');
-    putc_console(*s);
-  }
-}
-
-/* PIT channel 2 in one-shot mode, polled through port 0x61: real time under
- * both TCG and KVM, no interrupts needed. */
-static void delay_ms(unsigned ms) {
-  const uint16_t count = 1193; /* 1.193182 MHz / 1000 */
-  while (ms--) {
-    uint8_t gate = inb(0x61);
-    outb(0x61, (uint8_t)((gate & ~0x03) | 0x00));
-    outb(0x43, 0xB0); /* channel 2, lobyte/hibyte, mode 0 */
-    outb(0x42, count & 0xFF);
-    outb(0x42, count >> 8);
-    outb(0x61, (uint8_t)((gate & ~0x02) | 0x01));
-    while (!(inb(0x61) & 0x20))
-      ;
-  }
-}
-
-static int has_arg(const char *arg) {
+int has_arg(const char *arg) {
   for (const char *p = cmdline; *p; p++) {
     if (p != cmdline && p[-1] != ' ')
       continue;
     const char *a = arg, *q = p;
     while (*a && *q == *a)
       a++, q++;
-    if (!*a && (*q == ' ' || *q == '\0'))
+    if (!*a && (*q == ' ' || *q == '\0' || *q == '\n'))
       return 1;
   }
   return 0;
 }
 
-static void power_off(uint8_t code) {
-  outb(DEBUG_EXIT, code); /* QEMU exits with (code << 1) | 1 */
-  for (;;)
-    __asm__ volatile("cli; hlt");
-}
-
-static void halt_forever(void) {
-  for (;;)
-    __asm__ volatile("cli; hlt");
-}
-
-static void line(const char *s, unsigned pause_ms) {
-  puts_console(s);
-  puts_console("\n");
-  delay_ms(pause_ms);
-}
-
-static int read_line(char *buf, int max) {
-  int n = 0;
-  for (;;) {
-    while (!(inb(COM1 + 5) & 0x01))
+/* The arguments after the kernel path of the first menu= line, after the loader's own. */
+static void cmdline_from_disk(void) {
+  if (disk_read_bootcfg(bootcfg) < 0)
+    return;
+  const char *p = bootcfg;
+  while (*p && !starts_with(p, "menu="))
+    while (*p && *p++ != '\n')
       ;
-    char c = (char)inb(COM1);
-    if (c == '\r' || c == '\n') {
-      puts_console("\n");
-      buf[n] = '\0';
-      return n;
-    }
-    if (n < max - 1) {
-      buf[n++] = c;
-      putc_console(c);
-    }
-  }
-}
-
-static int streq(const char *a, const char *b) {
-  while (*a && *a == *b)
-    a++, b++;
-  return *a == *b;
-}
-
-static void shell(void) {
-  char buf[128];
-  for (;;) {
-    puts_console("# ");
-    read_line(buf, sizeof buf);
-    if (streq(buf, "poweroff") || streq(buf, "shutdown")) {
-      line("MINIX will now be shut down ...", 5);
-      power_off(0);
-    } else if (buf[0]) {
-      puts_console("sh: ");
-      puts_console(buf);
-      puts_console(": not found (this is the minix-analysis fixture, not MINIX)\n");
-    }
-  }
+  while (*p && *p != '\n' && !starts_with(p, "multiboot "))
+    p++;
+  if (!starts_with(p, "multiboot "))
+    return;
+  p += str_len("multiboot ");
+  while (*p && *p != ' ' && *p != '\n')
+    p++;
+  size_t n = str_len(cmdline);
+  if (n > sizeof disk_cmdline / 2)
+    n = sizeof disk_cmdline / 2;
+  mem_copy(disk_cmdline, cmdline, n);
+  while (*p && *p != '\n' && n < sizeof disk_cmdline - 1)
+    disk_cmdline[n++] = *p++;
+  disk_cmdline[n] = '\0';
+  cmdline = disk_cmdline;
+  disk_boot = 1;
 }
 
 static void login(void) {
@@ -166,15 +74,29 @@ static void login(void) {
   }
 }
 
-/* Userspace, as far as the fixture goes: servers, the boot ramdisk, /etc/rc. */
-static void userland(void) {
-  line("Started VFS: 9 worker thread(s)", 30);
+static void boot_cd(void) {
   line("Looking for boot CD. This may take a minute.", 5);
   line("Please ignore any error messages.", 20);
   line("Trying /dev/c0d0   Not found.", 25);
   line("Trying /dev/c0d2   Found.", 15);
   line("Root device name is /dev/c0d2", 20);
   line("Creating ramdisks: /var /tmp /usr/run /root", 40);
+}
+
+static void boot_disk(void) {
+  line("Root device name is /dev/c0d0p0s0", 20);
+  puts_console("(fixture: boot number ");
+  put_uint(disk_count_boot());
+  line(" of this installed fixture disk)", 5);
+}
+
+/* Userspace, as far as the fixture goes: servers, the boot ramdisk, /etc/rc. */
+static void userland(void) {
+  line("Started VFS: 9 worker thread(s)", 30);
+  if (disk_boot)
+    boot_disk();
+  else
+    boot_cd();
   line("Multiuser startup in progress ...", 30);
   if (has_arg("fixture=hang"))
     halt_forever();
@@ -182,7 +104,8 @@ static void userland(void) {
   line("Starting services: random .", 20);
   line("Starting daemons: update cron.", 15);
   line("", 0);
-  line("Welcome to MINIX. (this console is the minix-analysis fixture, not MINIX)", 5);
+  if (!disk_boot)
+    line("Welcome to MINIX. (this console is the minix-analysis fixture, not MINIX)", 5);
   login();
 }
 
@@ -224,6 +147,8 @@ NOINLINE void kmain(void) {
 NOINLINE void pre_init(uint32_t magic, const struct multiboot_info *mbi) {
   if (magic == 0x2BADB002 && (mbi->flags & 0x4) && mbi->cmdline)
     cmdline = (const char *)(uintptr_t)mbi->cmdline;
+  if (!has_arg("bootcd=1") && disk_installed())
+    cmdline_from_disk();
   serial_console = has_arg("console=tty00");
   serial_init();
   delay_ms(5);

@@ -1,0 +1,262 @@
+/* The scenario runner: the shipped minix-setup scenario against the installer's
+ * prompts (shared/minix/console-reference.md; synthetic text, not a capture of
+ * MINIX) in a fixed and a varied order, split at awkward places; failures by
+ * timeout, unanswered prompt, failure text and early exit; definition errors. */
+#include <errno.h>
+#include <string.h>
+
+#include "lib/scenario.h"
+#include "test_util.h"
+
+struct recorder {
+  char sent[4096];
+  char progress[4096];
+  int n_sends;
+};
+
+static void rec_send(void *u, const char *text, size_t len) {
+  struct recorder *r = u;
+  strncat(r->sent, text, len);
+  r->n_sends++;
+}
+
+static void rec_progress(void *u, const char *step, const char *text, int64_t t) {
+  struct recorder *r = u;
+  (void)t;
+  char line[256];
+  snprintf(line, sizeof line, "%s:%s|", step, text);
+  strncat(r->progress, line, sizeof r->progress - strlen(r->progress) - 1);
+}
+
+static const struct scenario_callbacks cbs = {rec_send, rec_progress};
+
+/* Feeds text in 3-byte pieces: prompts must match however the reads split them. */
+static void feed_split(struct scenario_run *run, const char *text, int64_t t) {
+  for (size_t i = 0; i < strlen(text); i += 3)
+    scenario_feed(run, text + i, strlen(text + i) < 3 ? strlen(text + i) : 3, t);
+}
+
+/* Each prompt, then the answer the scenario must have sent by then. */
+struct exchange {
+  const char *out, *answer;
+};
+
+static void play(struct scenario_run *run, struct recorder *rec, const struct exchange *ex, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    rec->sent[0] = '\0';
+    feed_split(run, ex[i].out, (int64_t)i * 1000000);
+    assert_int_equal(scenario_state(run), SCENARIO_RUNNING);
+    if (strcmp(rec->sent, ex[i].answer) != 0)
+      fail_msg("after \"%s\" expected to send \"%s\", sent \"%s\"", ex[i].out, ex[i].answer, rec->sent);
+  }
+}
+
+static const struct exchange before_setup[] = {
+    {"Starting daemons: update cron.\r\n\r\nMinix/i386 (minix) (console)\r\n\r\nlogin: ", "root\r"},
+    {"root\r\n# ", "setup\r"},
+    {"setup\r\n\r\nWelcome to the MINIX 3 setup script.\r\nsome text\r\n:", "\r"},
+};
+
+static const struct exchange after_setup[] = {
+    {"\r\nPlease type 'shutdown -r now' to exit MINIX 3 and enter the boot monitor.\r\n# ",
+     "mount /dev/c0d0p0s0 /mnt\r"},
+    {"mount /dev/c0d0p0s0 /mnt\r\n/dev/c0d0p0s0 is read-write mounted on /mnt\r\n# ",
+     "sed 's/rootdevname=/console=tty00 rootdevname=/' /mnt/boot.cfg > /tmp/boot.cfg && cp /tmp/boot.cfg "
+     "/mnt/boot.cfg\r"},
+    {"sed ...\r\n# ", "cat /mnt/boot.cfg\r"},
+    {"cat /mnt/boot.cfg\r\nmenu=Start MINIX 3:multiboot /boot/minix_default/kernel console=tty00 "
+     "rootdevname=c0d0p0s0\r\n# ",
+     "umount /mnt\r"},
+    {"umount /mnt\r\n# ", "poweroff\r"},
+    {"poweroff\r\nMINIX will now be shut down ...\r\n", ""},
+};
+
+static struct scenario_run *start(struct scenario **sc, struct recorder *rec) {
+  struct ma_error err = {0};
+  assert_int_equal(scenario_builtin("minix-setup", sc, &err), 0);
+  memset(rec, 0, sizeof *rec);
+  return scenario_run_new(*sc, &cbs, rec, 0);
+}
+
+static void finish(struct scenario *sc, struct scenario_run *run, struct recorder *rec) {
+  play(run, rec, after_setup, sizeof after_setup / sizeof after_setup[0]);
+  scenario_guest_exited(run, 99000000);
+  assert_int_equal(scenario_state(run), SCENARIO_DONE);
+  assert_null(scenario_error_code(run));
+  scenario_run_free(run);
+  scenario_free(sc);
+}
+
+static void setup_in_the_reference_order(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct recorder rec;
+  struct scenario_run *run = start(&sc, &rec);
+  play(run, &rec, before_setup, 3);
+  static const struct exchange dialogue[] = {
+      {"\r\nKeyboard type? [us-std] ", "\r"},
+      {"\r\nPress ENTER for automatic mode, or type 'expert': ", "\r"},
+      {"\r\n Found the following disk(s):\r\n  0. c0d0 512 MB\r\nEnter the disk number to use: [0] ", "\r"},
+      {"\r\nEnter the region number to use or type 'delete':  [0] ", "\r"},
+      {"\r\nAre you sure you want to continue?  Please enter 'yes' or 'no': ", "yes\r"},
+      {"yes\r\nHow big do you want your /home to be in MB (0-384) ? [76] ", "0\r"},
+      {"0\r\nBlock size in kilobytes? [4] ", "\r"},
+      {"\r\nAll files will now be copied to your hard disk.\r\nExtracting base.tgz...\r\nExtracting comp.tgz...\r\n"
+       "Creating device nodes...\r\nInterface choice? ",
+       "\r"},
+      {"\r\nConfiguration choice? ", "\r"},
+      {"\r\nMenu choice? ", "\r"},
+  };
+  play(run, &rec, dialogue, sizeof dialogue / sizeof dialogue[0]);
+  assert_non_null(strstr(rec.progress, "setup:extracting base|setup:extracting comp|setup:device nodes|"));
+  assert_non_null(strstr(rec.progress, "login:step started|start-setup:step started|setup:step started|"));
+  finish(sc, run, &rec);
+}
+
+static void setup_in_another_order_with_conditional_prompts(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct recorder rec;
+  struct scenario_run *run = start(&sc, &rec);
+  play(run, &rec, before_setup, 3);
+  static const struct exchange dialogue[] = {
+      {"\r\nmore text\r\n:", "\r"},
+      {"\r\nKeyboard type? [us-std] ", "\r"},
+      {"\r\nPress ENTER for automatic mode, or type 'expert': ", "\r"},
+      {"\r\nEnter the disk number to use: [0] ", "\r"},
+      {"\r\nDo you want to install new MBR into c0d0? [Y] ", "\r"},
+      {"\r\n(F)ull or (R)einstall? [R] ", "\r"},
+      {"\r\nEnter the region number to use or\r\ntype 'delete':  [0] ", "\r"},
+      {"\r\nAre you sure you want to continue?  Please enter 'yes' or 'no': ", "yes\r"},
+      {"yes\r\nHow big do you want your /home to be in MB (0-384) ? [76] ", "0\r"},
+      {"0\r\n76 MB Ok? [Y] ", "\r"},
+      {"\r\nBlock size in kilobytes? [4] ", "\r"},
+      {"\r\nMenu choice? ", "\r"},
+      {"\r\nInterface choice? ", "\r"},
+      {"\r\nConfiguration choice? ", "\r"},
+  };
+  play(run, &rec, dialogue, sizeof dialogue / sizeof dialogue[0]);
+  finish(sc, run, &rec);
+}
+
+static json_t *small(double stall_s) {
+  return json_pack("{s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s, s:f, s:f, s:[{s:s, s:s}]}]}", "name", "small", "steps",
+                   "name", "hello", "expect", "hello$", "send", "hi\r", "name", "talk", "until", "bye", "fail",
+                   "PANIC", "timeout_s", 10.0, "stall_s", stall_s, "answers", "match", "Name\\? $", "send", "x\r");
+}
+
+static struct scenario_run *start_small(double stall_s, struct scenario **sc, struct recorder *rec) {
+  json_t *def = small(stall_s);
+  struct ma_error err = {0};
+  assert_int_equal(scenario_parse(def, sc, &err), 0);
+  json_decref(def);
+  memset(rec, 0, sizeof *rec);
+  struct scenario_run *run = scenario_run_new(*sc, &cbs, rec, 0);
+  scenario_feed(run, "hello", 5, 1000);
+  assert_string_equal(rec->sent, "hi\r");
+  return run;
+}
+
+static void end_small(struct scenario *sc, struct scenario_run *run, const char *code, const char *in_message) {
+  assert_int_equal(scenario_state(run), SCENARIO_FAILED);
+  assert_string_equal(scenario_error_code(run), code);
+  if (!strstr(scenario_error_message(run), in_message))
+    fail_msg("\"%s\" not in \"%s\"", in_message, scenario_error_message(run));
+  json_t *st = scenario_status(run);
+  assert_string_equal(json_string_value(json_object_get(st, "state")), "failed");
+  json_decref(st);
+  scenario_run_free(run);
+  scenario_free(sc);
+}
+
+static void an_unanswered_prompt_fails_after_the_stall(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct recorder rec;
+  struct scenario_run *run = start_small(2.0, &sc, &rec);
+  scenario_feed(run, "\r\nInstall a pony? [n] ", 22, 2000000);
+  scenario_tick(run, 3900000);
+  assert_int_equal(scenario_state(run), SCENARIO_RUNNING);
+  scenario_tick(run, 4100000);
+  end_small(sc, run, "unexpected_prompt", "step talk: the guest asks \"Install a pony? [n] \"");
+}
+
+static void output_that_is_no_prompt_does_not_stall(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct recorder rec;
+  struct scenario_run *run = start_small(2.0, &sc, &rec);
+  scenario_feed(run, "\r\nExtracting base.tgz...\r\n", 26, 2000000);
+  scenario_tick(run, 9000000);
+  assert_int_equal(scenario_state(run), SCENARIO_RUNNING);
+  scenario_tick(run, 11500000);
+  end_small(sc, run, "scenario_timeout", "step talk: waited 10.0 s for bye");
+}
+
+static void failure_text_ends_the_scenario(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct recorder rec;
+  struct scenario_run *run = start_small(0, &sc, &rec);
+  scenario_feed(run, "Name? ", 6, 2000);
+  assert_string_equal(rec.sent, "hi\rx\r");
+  scenario_feed(run, "x\r\nkernel PANIC here\r\nbye", 25, 3000);
+  end_small(sc, run, "scenario_failed", "\"PANIC\"");
+}
+
+static void an_early_exit_fails(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct recorder rec;
+  struct scenario_run *run = start_small(0, &sc, &rec);
+  scenario_feed(run, "\r\nlast words", 12, 2000);
+  scenario_guest_exited(run, 3000);
+  end_small(sc, run, "guest_exited", "last output was \"last words\"");
+}
+
+static void check_bad(json_t *def, const char *field) {
+  struct scenario *sc = NULL;
+  struct ma_error err = {0};
+  assert_int_equal(scenario_parse(def, &sc, &err), -EINVAL);
+  assert_null(sc);
+  assert_string_equal(err.code, "invalid_scenario");
+  if (strcmp(err.field, field) != 0)
+    fail_msg("expected field %s, got %s (%s)", field, err.field, err.message);
+  json_decref(def);
+}
+
+static void bad_definitions_name_the_field(void **state) {
+  (void)state;
+  check_bad(json_pack("{s:[]}", "steps"), "name");
+  check_bad(json_pack("{s:s, s:[]}", "name", "x", "steps"), "steps");
+  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "x", "steps", "name", "a", "expect", "(", "send", "y"),
+            "expect");
+  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "x", "steps", "name", "a", "expect", "x", "sned", "y"),
+            "sned");
+  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "x", "steps", "name", "a", "expect", "x", "until", "y"),
+            "steps");
+  check_bad(json_pack("{s:s, s:[{s:s, s:s}]}", "name", "x", "steps", "name", "a", "until", "y"), "answers");
+  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:i}]}", "name", "x", "steps", "name", "a", "expect", "x", "timeout_s", -1),
+            "timeout_s");
+  check_bad(json_pack("{s:s, s:[{s:s, s:b}]}", "name", "x", "steps", "name", "a", "expect_exit", 0), "expect_exit");
+  struct scenario *sc = NULL;
+  struct ma_error err = {0};
+  assert_int_equal(scenario_builtin("no-such", &sc, &err), -ENOENT);
+  assert_string_equal(err.field, "scenario");
+  json_t *names = scenario_builtin_names();
+  assert_string_equal(json_string_value(json_array_get(names, 0)), "minix-setup");
+  json_decref(names);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(setup_in_the_reference_order),
+      cmocka_unit_test(setup_in_another_order_with_conditional_prompts),
+      cmocka_unit_test(an_unanswered_prompt_fails_after_the_stall),
+      cmocka_unit_test(output_that_is_no_prompt_does_not_stall),
+      cmocka_unit_test(failure_text_ends_the_scenario),
+      cmocka_unit_test(an_early_exit_fails),
+      cmocka_unit_test(bad_definitions_name_the_field),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
