@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/images.h"
+#include "daemon/installs.h"
 #include "lib/matrix.h"
 #include "lib/matrix_report.h"
 
@@ -27,7 +28,7 @@ int ops_boot_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], s
     return r;
   }
   spec->cdrom = cdrom;
-  if (cdrom) /* the run records which image it booted */
+  if (json_object_get(req, "image")) /* the run records which image it booted */
     json_object_set(spec->json, "image", json_object_get(req, "image"));
   r = jobs_submit(ctx->jobs, spec, id);
   if (r == -EAGAIN || r == -ESHUTDOWN)
@@ -110,5 +111,47 @@ int ops_memory_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
     json_object_set_new(boot, "memory_sample_ms", json_integer(100));
   int r = ops_boot_start(ctx, boot, id, err);
   json_decref(boot);
+  return r;
+}
+
+int ops_install_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+  return installs_start(ctx->installs, req, id, err);
+}
+
+/* The newest scenario step of the install's current run: which prompt, which set. */
+static json_t *install_progress(struct api_ctx *ctx, json_t *doc) {
+  json_t *id = json_object_get(doc, "verify_run");
+  id = id ? id : json_object_get(doc, "install_run");
+  struct run run;
+  run_init(&run);
+  if (!id || store_run_get(ctx->store, json_string_value(id), &run) < 0) {
+    run_clear(&run);
+    return NULL;
+  }
+  json_t *p = json_pack("{s:O, s:s}", "run", id, "run_status", run.status);
+  for (size_t i = run.n_markers; i-- > 0;) {
+    struct run_marker *m = &run.markers[i];
+    if (m->source && strcmp(m->source, "scenario") == 0) {
+      json_object_set_new(p, "step", json_string(m->name));
+      json_object_set_new(p, "text", json_string(m->text ? m->text : ""));
+      json_object_set_new(p, "t_ms", json_real((double)m->t_us / 1000.0));
+      break;
+    }
+  }
+  run_clear(&run);
+  return p;
+}
+
+int ops_install_get(struct api_ctx *ctx, const char *id, json_t **out, struct ma_error *err) {
+  int r = util_is_id(id) ? store_install_get(ctx->store, id, out) : -ENOENT;
+  if (r == -ENOENT)
+    ma_error_set(err, 404, "install_not_found", "id", "no install with this id");
+  else if (r < 0)
+    internal(err, "cannot read the install", r);
+  if (r == 0) {
+    json_t *p = install_progress(ctx, *out);
+    if (p)
+      json_object_set_new(*out, "progress", p);
+  }
   return r;
 }

@@ -25,3 +25,7 @@ int ops_image_get(struct api_ctx *ctx, const char *id, json_t **image, struct ma
 int ops_images_list(struct api_ctx *ctx, json_t **list, struct ma_error *err);
 /* A matrix report, and its runs when runs is not NULL (404 when unknown). */
 int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json_t **runs, struct ma_error *err);
+/* Validates an install request and starts it (400, 503). */
+int ops_install_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
+/* An install's document with the progress of its current run (404 when unknown). */
+int ops_install_get(struct api_ctx *ctx, const char *id, json_t **install, struct ma_error *err);

@@ -48,6 +48,10 @@ const struct api_route api_routes[] = {
     {"POST", "/api/v1/images"},
     {"GET", "/api/v1/images"},
     {"GET", "/api/v1/images/{id}"},
+    {"POST", "/api/v1/installs"},
+    {"GET", "/api/v1/installs"},
+    {"GET", "/api/v1/installs/{id}"},
+    {"DELETE", "/api/v1/installs/{id}"},
     {"POST", "/mcp"},
     {"GET", "/mcp"},
     {"DELETE", "/mcp"},
@@ -60,7 +64,8 @@ const struct api_route api_routes[] = {
 /* Parallel to api_routes. */
 static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
                                      get_events, get_memory, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
-                                     matrix_compare_route, image_post, image_list, image_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
+                                     matrix_compare_route, image_post, image_list, image_get, install_post, install_list,
+                                     install_get, install_delete, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
                                      mcp_delete};
 
 static size_t split(char *path, char **segs) {

@@ -9,12 +9,14 @@
 #include "lib/store.h"
 
 struct mcp_state;
+struct installs;
 
 struct api_ctx {
   uv_loop_t *loop;
   struct mcp_state *mcp;
   struct jobs *jobs;
   struct matrices *matrices;
+  struct installs *installs;
   int host_cores;
   struct store *store;
   const struct profile_set *profiles;

@@ -32,3 +32,7 @@ enum MHD_Result mcp_get(struct api_ctx *, struct MHD_Connection *, struct reques
 enum MHD_Result mcp_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_compare_route(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_get_report(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result install_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result install_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result install_list(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result install_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);

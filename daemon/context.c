@@ -66,8 +66,9 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
   struct jobs_config cfg = {c->state_dir, opt->max_running, opt->max_queued};
   c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
   c->matrices = c->jobs ? matrices_new(c->loop, c->store, c->jobs, &c->env) : NULL;
-  if (!c->matrices) {
-    *err = util_strdupf("cannot create %s/runs and %s/sock", c->state_dir, c->state_dir);
+  c->installs = c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;
+  if (!c->installs) {
+    *err = util_strdupf("cannot create the runs, sock, overlays and disks directories in %s", c->state_dir);
     return -EIO;
   }
   return 0;
@@ -99,6 +100,7 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
 }
 
 void context_close(struct ma_context *c) {
+  installs_free(c->installs);
   matrices_free(c->matrices);
   jobs_free(c->jobs);
   store_close(c->store);

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include "daemon/jobs.h"
+#include "daemon/installs.h"
 #include "daemon/matrices.h"
 #include "lib/bootspec.h"
 #include "lib/profile.h"
@@ -27,6 +28,7 @@ struct ma_context {
   struct host_info host;
   struct jobs *jobs; /* NULL unless run_jobs */
   struct matrices *matrices; /* NULL unless run_jobs */
+  struct installs *installs; /* NULL unless run_jobs */
   int host_cores;
   struct bootspec_env env;
 };

@@ -167,6 +167,41 @@ static json_t *kernel_request(json_t *req, json_t *image, json_t *files) {
   return boot;
 }
 
+/* A disk made by an install: booted by the BIOS, or by the live CD's kernel and modules on the installed root. */
+static int disk_request(struct store *s, const char *state_dir, json_t *req, json_t *image, json_t **boot,
+                        struct ma_error *err) {
+  const char *how = json_string_value(json_object_get(image, "boot"));
+  *boot = json_deep_copy(req);
+  json_object_del(*boot, "image");
+  json_object_set(*boot, "disk", json_object_get(image, "path"));
+  if (!json_object_get(*boot, "arch"))
+    json_object_set_new(*boot, "arch", json_string("i386"));
+  if (!how || strcmp(how, "kernel") != 0)
+    return 0;
+  json_t *iso = NULL, *files = NULL;
+  const char *from = json_string_value(json_object_get(image, "installed_from"));
+  int r = from && util_is_id(from) ? store_image_get(s, from, &iso) : -ENOENT;
+  if (r < 0) {
+    json_decref(*boot);
+    return bad(err, "unknown_image", "image", "the ISO this disk was installed from is no longer registered");
+  }
+  r = cached_files(state_dir, iso, &files, err);
+  if (r == 0) {
+    json_t *kernel = kernel_request(req, iso, files);
+    json_object_set(*boot, "kernel", json_object_get(kernel, "kernel"));
+    json_object_set(*boot, "initrd", json_object_get(kernel, "initrd"));
+    const char *user = json_string_value(json_object_get(req, "append"));
+    json_object_set_new(*boot, "append",
+                        json_sprintf("rootdevname=c0d0p0s0%s%s", user ? " " : "", user ? user : ""));
+    json_decref(kernel);
+  } else {
+    json_decref(*boot);
+  }
+  json_decref(files);
+  json_decref(iso);
+  return r;
+}
+
 int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, json_t **boot, char **cdrom,
                         struct ma_error *err) {
   *cdrom = NULL;
@@ -177,13 +212,19 @@ int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, jso
   }
   if (!json_is_string(id))
     return bad(err, "wrong_type", "image", "image must be the id of a registered image");
-  if (json_object_get(req, "kernel") || json_object_get(req, "initrd") || json_object_get(req, "iso") ||
-      json_object_get(req, "disk"))
+  if (json_object_get(req, "kernel") || json_object_get(req, "initrd") || json_object_get(req, "iso"))
     return bad(err, "conflicting_fields", "image", "exactly one of kernel, iso, disk or image is allowed");
   json_t *image = NULL, *files = NULL;
   int r = util_is_id(json_string_value(id)) ? store_image_get(s, json_string_value(id), &image) : -ENOENT;
   if (r < 0)
     return bad(err, "unknown_image", "image", "no registered image with this id (POST /api/v1/images first)");
+  if (strcmp(json_string_value(json_object_get(image, "kind")), "disk") == 0) {
+    r = json_object_get(req, "disk")
+            ? bad(err, "conflicting_fields", "disk", "a disk image is the disk; do not give another")
+            : disk_request(s, state_dir, req, image, boot, err);
+    json_decref(image);
+    return r;
+  }
   r = cached_files(state_dir, image, &files, err);
   if (r == 0) {
     *boot = kernel_request(req, image, files);

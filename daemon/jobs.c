@@ -7,8 +7,12 @@
 #include <unistd.h>
 
 #include "daemon/supervisor.h"
+#include "daemon/tool.h"
 #include "lib/detector.h"
+#include "lib/disk.h"
 #include "lib/qemu_cmd.h"
+
+#define SCENARIO_TICK_MS 200
 
 struct jobs_sub {
   struct job *job; /* NULL once the run ended */
@@ -32,6 +36,9 @@ struct job {
   char *outcome_code, *outcome_message;
   struct jobs_sub *subs;
   char *qmp_path, *serial_path;
+  char *overlay_path; /* NULL when the run has no overlay */
+  struct scenario_run *scn;
+  uv_timer_t *scn_timer;
 };
 
 struct jobs {
@@ -83,9 +90,19 @@ static void unlink_job(struct jobs *j, struct job *job) {
   }
 }
 
+static void free_handle(uv_handle_t *h) { free(h); }
+
 static void free_job(struct job *job) {
   for (struct jobs_sub *s = job->subs; s; s = s->next)
     s->job = NULL;
+  if (job->scn_timer) {
+    job->scn_timer->data = NULL;
+    uv_close((uv_handle_t *)job->scn_timer, free_handle);
+  }
+  scenario_run_free(job->scn);
+  if (job->overlay_path && !job->spec->keep_overlay)
+    unlink(job->overlay_path);
+  free(job->overlay_path);
   detector_free(job->det);
   bootspec_free(job->spec);
   run_clear(&job->run);
@@ -130,8 +147,8 @@ static void on_marker(struct job *job, const struct detector_event *ev) {
   r->boot_time_us = ev->t_us;
   run_set_str(&r->terminal_marker, ev->name);
   save(job);
-  if (job->spec->duration_s)
-    return; /* monitoring: the guest keeps running until the duration is over */
+  if (job->spec->duration_s || job->scn)
+    return; /* monitoring, or a scenario to play: the guest keeps running */
   job->outcome = "succeeded";
   supervisor_quit(job->sup);
 }
@@ -152,11 +169,69 @@ static void on_detector(void *userdata, const struct detector_event *ev) {
   }
 }
 
+/* The scenario decides the run's outcome: done is success, a failure ends the guest. */
+static void check_scenario(struct job *job) {
+  enum scenario_state st = scenario_state(job->scn);
+  if (st == SCENARIO_RUNNING || job->outcome)
+    return;
+  job->outcome = st == SCENARIO_DONE ? "succeeded" : "failed";
+  if (st == SCENARIO_FAILED) {
+    job->outcome_code = strdup(scenario_error_code(job->scn));
+    job->outcome_message = strdup(scenario_error_message(job->scn));
+  }
+  if (job->sup)
+    supervisor_quit(job->sup);
+}
+
+static void scn_send(void *userdata, const char *text, size_t len) {
+  struct job *job = userdata;
+  int r = job->sup ? supervisor_send(job->sup, text, len) : -EPIPE;
+  if (r < 0)
+    fprintf(stderr, "run %s: cannot write to the console: %s\n", job->run.id, strerror(-r));
+}
+
+static void scn_progress(void *userdata, const char *step, const char *text, int64_t t_us) {
+  struct job *job = userdata;
+  struct run *r = &job->run;
+  if (run_add_marker(r, step, t_us, "scenario", text) < 0)
+    return;
+  int err = store_marker_insert(job->jobs->store, r->id, r->n_markers - 1, &r->markers[r->n_markers - 1]);
+  if (err < 0)
+    fprintf(stderr, "run %s: cannot store scenario step %s: %s\n", r->id, step, strerror(-err));
+  emit(job, JOBS_EV_MARKER,
+       json_pack("{s:s, s:f, s:s, s:s}", "name", step, "t_ms", (double)t_us / 1000.0, "source", "scenario", "text",
+                 text));
+}
+
+static void on_scenario_tick(uv_timer_t *t) {
+  struct job *job = t->data;
+  if (!job || !job->scn)
+    return;
+  scenario_tick(job->scn, util_mono_us() - job->t0_us);
+  check_scenario(job);
+}
+
+static void start_scenario(struct job *job) {
+  static const struct scenario_callbacks cbs = {scn_send, scn_progress};
+  job->scn = scenario_run_new(job->spec->scenario, &cbs, job, 0);
+  job->scn_timer = malloc(sizeof *job->scn_timer);
+  if (!job->scn || !job->scn_timer) {
+    free(job->scn_timer);
+    job->scn_timer = NULL;
+    return;
+  }
+  uv_timer_init(job->jobs->loop, job->scn_timer);
+  job->scn_timer->data = job;
+  uv_timer_start(job->scn_timer, on_scenario_tick, SCENARIO_TICK_MS, SCENARIO_TICK_MS);
+}
+
 static void sup_started(void *userdata, int64_t t0_us, int64_t qemu_start_us) {
   struct job *job = userdata;
   job->t0_us = job->last_stamp_us = t0_us;
   job->run.qemu_start_us = qemu_start_us;
   save(job);
+  if (job->spec->scenario)
+    start_scenario(job);
 }
 
 static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stamp_us) {
@@ -170,6 +245,10 @@ static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stam
     job->log = NULL;
   }
   detector_feed(job->det, buf, len, stamp_us - job->t0_us);
+  if (job->scn) {
+    scenario_feed(job->scn, buf, len, stamp_us - job->t0_us);
+    check_scenario(job);
+  }
 }
 
 static void sup_event(void *userdata, const char *name) {
@@ -228,7 +307,12 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
 static void sup_ended(void *userdata, const struct supervisor_end *end) {
   struct job *job = userdata;
   struct run *r = &job->run;
+  job->sup = NULL; /* freed once this returns */
   detector_flush(job->det, job->last_stamp_us - job->t0_us);
+  if (job->scn && !job->cancel_requested) {
+    scenario_guest_exited(job->scn, job->last_stamp_us - job->t0_us);
+    check_scenario(job);
+  }
   if (end->reason != SUP_SPAWN_FAILED) {
     r->exit_code = end->term_signal ? RUN_NULL : end->exit_code;
     r->exit_signal = end->term_signal ? end->term_signal : RUN_NULL;
@@ -281,6 +365,45 @@ static int start_supervisor(struct job *job, const char *accel) {
   return r;
 }
 
+static void launch(struct job *job) {
+  int r = job->log ? start_supervisor(job, job->run.accel) : -EIO;
+  if (r < 0) {
+    _cleanup_(util_freep) char *msg = util_strdupf("cannot start the boot: %s", strerror(-r));
+    set_error(job, "qemu_start_failed", msg);
+    finish_job(job, "failed");
+  }
+}
+
+static void on_overlay_ready(void *userdata, int status, const char *err) {
+  struct job *job = userdata;
+  if (job->cancel_requested) {
+    set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",
+              job->jobs->stopping ? "the daemon stopped before this run's guest started"
+                                  : "cancelled before the guest started");
+    finish_job(job, "cancelled");
+    return;
+  }
+  if (status != 0) {
+    _cleanup_(util_freep) char *msg =
+        util_strdupf("qemu-img could not create an overlay of %s: %s", job->spec->disk, err[0] ? err : "no reason given");
+    set_error(job, "overlay_failed", msg);
+    finish_job(job, "failed");
+    return;
+  }
+  job->spec->overlay = strdup(job->overlay_path);
+  launch(job);
+}
+
+/* Disk runs boot a fresh qcow2 overlay: the image the user gave is never written. */
+static void make_overlay(struct job *job) {
+  const char *format = disk_format(job->spec->disk);
+  char **argv = format ? disk_overlay_argv(job->spec->disk, format, job->overlay_path) : NULL;
+  int r = argv ? tool_run(job->jobs->loop, argv, on_overlay_ready, job) : -ENOMEM;
+  disk_argv_free(argv);
+  if (r < 0)
+    on_overlay_ready(job, r, format ? strerror(-r) : "cannot read the disk image");
+}
+
 static void start_job(struct job *job) {
   struct jobs *j = job->jobs;
   j->n_queued--;
@@ -293,12 +416,10 @@ static void start_job(struct job *job) {
   job->log = fopen(job->run.serial_path, "wb");
   save(job);
   emit_status(job, JOBS_EV_STATUS);
-  int r = job->log ? start_supervisor(job, job->run.accel) : -errno;
-  if (r < 0) {
-    _cleanup_(util_freep) char *msg = util_strdupf("cannot start the boot: %s", strerror(-r));
-    set_error(job, "qemu_start_failed", msg);
-    finish_job(job, "failed");
-  }
+  if (job->overlay_path && job->log)
+    make_overlay(job);
+  else
+    launch(job);
 }
 
 static struct job *first_queued(struct jobs *j) {
@@ -335,7 +456,9 @@ struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile
                      .max_queued = cfg->max_queued};
   _cleanup_(util_freep) char *runs = util_strdupf("%s/runs", cfg->state_dir);
   _cleanup_(util_freep) char *socks = util_strdupf("%s/sock", cfg->state_dir);
-  if (!j->state_dir || util_mkdir_p(runs, 0750) < 0 || util_mkdir_p(socks, 0700) < 0) {
+  _cleanup_(util_freep) char *overlays = util_strdupf("%s/overlays", cfg->state_dir);
+  if (!j->state_dir || util_mkdir_p(runs, 0750) < 0 || util_mkdir_p(socks, 0700) < 0 ||
+      util_mkdir_p(overlays, 0750) < 0) {
     jobs_free(j);
     return NULL;
   }
@@ -369,6 +492,11 @@ static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
   r->accel_requested = strdup(spec->accel);
   r->profile = strdup(spec->profile);
   run_set_str(&r->label, spec->label);
+  if (spec->disk && !spec->disk_direct) {
+    job->overlay_path = util_strdupf("%s/overlays/%s.qcow2", j->state_dir, r->id);
+    if (spec->keep_overlay) /* the run says where its kept overlay is */
+      json_object_set_new(spec->json, "overlay", json_string(job->overlay_path));
+  }
   r->spec_json = json_dumps(spec->json, JSON_COMPACT | JSON_SORT_KEYS);
   r->created_us = util_wall_us();
   r->serial_path = util_strdupf("%s/runs/%s.serial", j->state_dir, r->id);
@@ -427,7 +555,8 @@ static struct job *find(struct jobs *j, const char *id) {
 static void cancel_job(struct job *job) {
   job->cancel_requested = true;
   if (job->running) {
-    supervisor_kill(job->sup);
+    if (job->sup) /* else its overlay is being made: that ends the job */
+      supervisor_kill(job->sup);
     return;
   }
   set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",

@@ -188,6 +188,7 @@ static int serve(struct server *s, const struct server_opts *o) {
                             .mcp = s->mcp = mcp_state_new((const char *const *)o->origins),
                             .jobs = s->ctx.jobs,
                             .matrices = s->ctx.matrices,
+                            .installs = s->ctx.installs,
                             .host_cores = s->ctx.host_cores,
                             .store = s->ctx.store,
                             .profiles = s->ctx.profiles,

@@ -153,6 +153,25 @@ static int qmp_send(struct supervisor *s, const char *execute, const char *id) {
   return r;
 }
 
+int supervisor_send(struct supervisor *s, const char *text, size_t len) {
+  if (!s->serial_open || s->ending)
+    return -EPIPE;
+  uv_write_t *req = malloc(sizeof *req);
+  char *copy = malloc(len ? len : 1);
+  if (!req || !copy) {
+    free(req);
+    free(copy);
+    return -ENOMEM;
+  }
+  memcpy(copy, text, len);
+  req->data = copy;
+  uv_buf_t buf = uv_buf_init(copy, (unsigned)len);
+  int r = uv_write(req, (uv_stream_t *)&s->serial, &buf, 1, on_write);
+  if (r < 0)
+    on_write(req, r);
+  return r;
+}
+
 static void on_serial_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   int64_t stamp = util_mono_us();
   struct supervisor *s = st->data;

@@ -52,6 +52,8 @@ struct supervisor;
 /* Spawns QEMU; callbacks arrive on loop. Returns 0 (ended is always called) or -errno. */
 int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const struct supervisor_callbacks *cb,
                      void *userdata, struct supervisor **out);
+/* Writes text to the guest's serial console (scenarios answering prompts); -EPIPE once it is closed. */
+int supervisor_send(struct supervisor *s, const char *text, size_t len);
 /* Asks QEMU to quit through QMP, killing it if it has not gone within a second. */
 void supervisor_quit(struct supervisor *s);
 /* Kills QEMU's process group at once. */

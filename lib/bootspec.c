@@ -9,7 +9,7 @@
 
 #include "lib/util.h"
 
-enum field_type { F_STR, F_INT, F_STRARR };
+enum field_type { F_STR, F_INT, F_STRARR, F_BOOL, F_SCENARIO };
 
 struct field {
   const char *name;
@@ -26,8 +26,10 @@ static const struct field fields[] = {
     STR(arch),   INT(cpus, 1, 64),   INT(memory_mb, 16, 65536), STR(kernel),
     {"initrd", F_STRARR, UNSTORED, 0, 0},   STR(append),               STR(iso),
     STR(disk),   {"image", F_STR, UNSTORED, 0, 0},                     STR(profile),
-    STR(until),  STR(accel),         INT(timeout_s, 1, 3600),   INT(silence_timeout_s, 1, 3600),
+    STR(until),  STR(accel),         INT(timeout_s, 1, 86400),   INT(silence_timeout_s, 1, 3600),
     STR(label),  INT(memory_sample_ms, 10, 60000), INT(duration_s, 1, 3600),
+    {"keep_overlay", F_BOOL, offsetof(struct boot_spec, keep_overlay), 0, 0},
+    {"scenario", F_SCENARIO, UNSTORED, 0, 0},
 };
 
 static const struct {
@@ -65,9 +67,28 @@ static int set_strarr(struct boot_spec *s, json_t *v, struct ma_error *err) {
   return s->initrd ? 0 : -ENOMEM;
 }
 
+/* A shipped scenario by name, or a whole definition. */
+static int set_scenario(struct boot_spec *s, json_t *v, struct ma_error *err) {
+  if (json_is_string(v))
+    return scenario_builtin(json_string_value(v), &s->scenario, err) < 0 ? -EINVAL : 0;
+  if (!json_is_object(v))
+    return bad(err, "wrong_type", "scenario", "scenario must be the name of a shipped scenario or a definition");
+  return scenario_parse(v, &s->scenario, err);
+}
+
 static int set_field(struct boot_spec *s, const struct field *f, json_t *v, struct ma_error *err) {
   if (f->type == F_STRARR)
     return set_strarr(s, v, err);
+  if (f->type == F_SCENARIO)
+    return set_scenario(s, v, err);
+  if (f->type == F_BOOL) {
+    if (!json_is_boolean(v)) {
+      ma_error_set(err, 400, "wrong_type", f->name, "%s must be true or false", f->name);
+      return -EINVAL;
+    }
+    *(bool *)((char *)s + f->offset) = json_is_true(v);
+    return 0;
+  }
   if (f->type == F_STR) {
     if (!json_is_string(v)) {
       ma_error_set(err, 400, "wrong_type", f->name, "%s must be a string", f->name);
@@ -132,10 +153,14 @@ static int check_file(const char *path, const char *field, struct ma_error *err)
 }
 
 static int check_source(json_t *req, struct boot_spec *s, struct ma_error *err) {
-  int n = !!s->kernel + !!s->iso + !!s->disk + !!json_object_get(req, "image");
+  /* A disk may come along with a kernel or a CD: then it is a data disk, not what boots. */
+  bool disk_boots = s->disk && !s->kernel && !s->iso;
+  int n = !!s->kernel + !!s->iso + disk_boots + !!json_object_get(req, "image");
   if (n != 1)
     return bad(err, n ? "conflicting_fields" : "missing_field", n ? "image" : "kernel",
-               "exactly one of kernel, iso, disk or image is required");
+               "exactly one of kernel, iso, disk or image is required (disk may come with kernel or iso)");
+  if (s->keep_overlay && !s->disk)
+    return bad(err, "conflicting_fields", "keep_overlay", "keep_overlay needs disk");
   if (json_object_get(req, "image"))
     return bad(err, "unknown_image", "image", "image ids are resolved by the daemon or the CLI, not here");
   if ((s->initrd || s->append) && !s->kernel)
@@ -241,6 +266,10 @@ static json_t *spec_json(const struct boot_spec *s) {
     json_object_set_new(j, "memory_sample_ms", json_integer(s->memory_sample_ms));
   if (s->duration_s)
     json_object_set_new(j, "duration_s", json_integer(s->duration_s));
+  if (s->keep_overlay)
+    json_object_set_new(j, "keep_overlay", json_true());
+  if (s->scenario)
+    json_object_set_new(j, "scenario", json_string(scenario_name(s->scenario)));
   return j;
 }
 
@@ -286,12 +315,13 @@ void bootspec_free(struct boot_spec *s) {
   if (!s)
     return;
   char **strs[] = {&s->arch,    &s->kernel, &s->append, &s->iso,   &s->disk,
-                   &s->profile, &s->until,  &s->accel,  &s->label, &s->cdrom};
+                   &s->profile, &s->until,  &s->accel,  &s->label, &s->cdrom, &s->overlay};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; s->initrd && i < s->n_initrd; i++)
     free(s->initrd[i]);
   free(s->initrd);
   json_decref(s->json);
+  scenario_free(s->scenario);
   free(s);
 }

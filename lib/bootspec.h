@@ -7,6 +7,7 @@
 
 #include "lib/error.h"
 #include "lib/profile.h"
+#include "lib/scenario.h"
 
 struct boot_spec {
   char *arch;
@@ -21,6 +22,10 @@ struct boot_spec {
   int duration_s;        /* monitoring: run this long, past the terminal marker; 0: until it */
   json_t *json;          /* the request as validated, defaults filled in */
   char *cdrom;           /* set by the daemon for image boots: the ISO attached as CD-ROM */
+  bool keep_overlay;     /* keep the run's qcow2 overlay of disk afterwards */
+  bool disk_direct;      /* set by the daemon for installs: write to disk itself, no overlay */
+  char *overlay;         /* set by the daemon: the overlay QEMU gets instead of disk */
+  struct scenario *scenario; /* console scenario to play, or NULL */
 };
 
 struct bootspec_env {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/disk.h"
 #include "lib/util.h"
 
 int qemu_cmd_add(struct qemu_cmd *cmd, const char *arg) {
@@ -123,18 +124,31 @@ static int add_kernel(struct qemu_cmd *cmd, const struct boot_spec *spec) {
   return r;
 }
 
-static int add_media(struct qemu_cmd *cmd, const struct boot_spec *spec) {
-  if (spec->kernel)
-    return add_kernel(cmd, spec);
-  if (spec->iso)
-    return add_list(cmd, (const char *const[]){"-cdrom", spec->iso, "-boot", "d", NULL});
-  _cleanup_(util_freep) char *file = qemu_opt_escape(spec->disk);
-  if (!file)
+/* The guest's disk: the run's overlay, the disk itself for installs, else a throwaway snapshot. */
+static int add_disk(struct qemu_cmd *cmd, const struct boot_spec *spec) {
+  const char *path = spec->overlay ? spec->overlay : spec->disk;
+  const char *format = spec->overlay ? "qcow2" : disk_format(spec->disk);
+  _cleanup_(util_freep) char *file = qemu_opt_escape(path);
+  if (!file || !format)
     return -ENOMEM;
-  /* snapshot=on: a measurement never writes to the user's disk image. */
+  bool snapshot = !spec->overlay && !spec->disk_direct;
   int r = qemu_cmd_add(cmd, "-drive");
   if (r == 0)
-    r = add_owned(cmd, util_strdupf("file=%s,snapshot=on", file));
+    r = add_owned(cmd, util_strdupf("file=%s,format=%s,if=ide,index=0,media=disk%s", file, format,
+                                    snapshot ? ",snapshot=on" : ""));
+  return r;
+}
+
+static int add_media(struct qemu_cmd *cmd, const struct boot_spec *spec) {
+  int r = 0;
+  if (spec->kernel)
+    r = add_kernel(cmd, spec);
+  else if (spec->iso)
+    r = add_list(cmd, (const char *const[]){"-cdrom", spec->iso, "-boot", "d", NULL});
+  else
+    r = add_list(cmd, (const char *const[]){"-boot", "c", NULL});
+  if (r == 0 && spec->disk)
+    r = add_disk(cmd, spec);
   return r;
 }
 

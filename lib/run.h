@@ -16,7 +16,7 @@
 struct run_marker {
   char *name;
   int64_t t_us; /* relative to t0 */
-  char *source; /* "serial" or "symbol" */
+  char *source; /* "serial", "symbol" or "scenario" */
   char *text;
 };
 

@@ -1,4 +1,5 @@
 #include "lib/store.h"
+#include "lib/store_private.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -67,7 +68,9 @@ struct store {
   sqlite3_stmt *stmt[ST_COUNT];
 };
 
-static int sqlite_errno(int rc) {
+sqlite3 *store_db(struct store *s) { return s->db; }
+
+int sqlite_errno(int rc) {
   switch (rc & 0xff) {
   case SQLITE_OK:
   case SQLITE_DONE:
@@ -541,5 +544,8 @@ int store_mark_interrupted(struct store *s, int64_t now_us) {
   sqlite3_bind_int64(st, 1, now_us);
   rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? n : sqlite_errno(rc);
+  if (rc != SQLITE_DONE)
+    return sqlite_errno(rc);
+  rc = store_installs_interrupt(s, now_us);
+  return rc < 0 ? rc : n;
 }

@@ -44,7 +44,7 @@ static void rejects_bad_requests(void **state) {
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"cpus\":65}", "out_of_range", "cpus");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"cpus\":\"2\"}", "wrong_type", "cpus");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"memory_mb\":8}", "out_of_range", "memory_mb");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"timeout_s\":3601}", "out_of_range", "timeout_s");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"timeout_s\":86401}", "out_of_range", "timeout_s");
   expect_error("{\"kernel\":\"/nonexistent/vmlinuz\",\"profile\":\"linux\"}", "file_not_found", "kernel");
   expect_error("{\"kernel\":\"relative/vmlinuz\",\"profile\":\"linux\"}", "path_not_absolute", "kernel");
   expect_error("{\"kernel\":\"/tmp\",\"profile\":\"linux\"}", "not_a_file", "kernel");

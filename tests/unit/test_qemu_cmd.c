@@ -43,13 +43,26 @@ static void kernel_boot_is_paused_and_plumbed(void **state) {
 
 static void kvm_disk_and_arm(void **state) {
   (void)state;
-  struct boot_spec s = {.arch = (char *)"x86_64", .cpus = 1, .memory_mb = 256, .disk = (char *)"/d/a,b.qcow2"};
+  struct boot_spec s = {.arch = (char *)"x86_64", .cpus = 1, .memory_mb = 256, .disk = (char *)"/d/a,b.qcow2",
+                        .overlay = (char *)"/o/r,1.qcow2"};
   struct qemu_sockets socks = {"/q", "/s"};
   struct qemu_cmd c;
   assert_int_equal(qemu_cmd_build(&c, &s, "kvm", &socks), 0);
   assert_string_equal(after(&c, "-accel"), "kvm");
   assert_string_equal(after(&c, "-cpu"), "host");
-  assert_string_equal(after(&c, "-drive"), "file=/d/a,,b.qcow2,snapshot=on");
+  /* The overlay, never the user's disk; the BIOS boots it. */
+  assert_string_equal(after(&c, "-drive"), "file=/o/r,,1.qcow2,format=qcow2,if=ide,index=0,media=disk");
+  assert_string_equal(after(&c, "-boot"), "c");
+  qemu_cmd_clear(&c);
+  /* Without an overlay (no daemon made one) a raw disk is only ever a snapshot; a kernel boots, the disk is data. */
+  char raw[4096];
+  snprintf(raw, sizeof raw, "%s/tests/data/minix-3.4-synthetic.serial", getenv("MA_SOURCE_ROOT"));
+  struct boot_spec k = {.arch = (char *)"i386", .cpus = 1, .memory_mb = 256, .kernel = (char *)"/k", .disk = raw};
+  assert_int_equal(qemu_cmd_build(&c, &k, "tcg", &socks), 0);
+  char want[4200];
+  snprintf(want, sizeof want, "file=%s,format=raw,if=ide,index=0,media=disk,snapshot=on", raw);
+  assert_string_equal(after(&c, "-drive"), want);
+  assert_int_equal(index_of(&c, "-boot"), -1);
   qemu_cmd_clear(&c);
   struct boot_spec arm = {.arch = (char *)"aarch64", .cpus = 2, .memory_mb = 256, .iso = (char *)"/i.iso"};
   assert_int_equal(qemu_cmd_build(&c, &arm, "tcg", &socks), 0);

@@ -1,0 +1,59 @@
+/* /api/v1/installs: unattended installs from a registered ISO onto a new disk. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/ops.h"
+#include "api/reply.h"
+#include "api/route.h"
+#include "daemon/installs.h"
+
+enum MHD_Result install_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+  (void)run;
+  enum MHD_Result result;
+  json_auto_t *body = route_body_json(conn, req, &result);
+  if (!body)
+    return result;
+  struct ma_error err;
+  char id[UTIL_ID_LEN + 1];
+  if (ops_install_start(ctx, body, id, &err) < 0)
+    return reply_error(conn, &err);
+  json_t *doc = NULL;
+  if (ops_install_get(ctx, id, &doc, &err) < 0)
+    return reply_error(conn, &err);
+  char location[64];
+  snprintf(location, sizeof location, "/api/v1/installs/%s", id);
+  return reply_json_header(conn, MHD_HTTP_ACCEPTED, doc, MHD_HTTP_HEADER_LOCATION, location);
+}
+
+enum MHD_Result install_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+  (void)run;
+  struct ma_error err;
+  json_t *doc;
+  if (ops_install_get(ctx, req->id, &doc, &err) < 0)
+    return reply_error(conn, &err);
+  return reply_json(conn, MHD_HTTP_OK, doc);
+}
+
+enum MHD_Result install_list(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                             struct run *run) {
+  (void)req;
+  (void)run;
+  json_t *list;
+  int r = store_installs_list(ctx->store, &list);
+  if (r < 0)
+    return reply_fail(conn, 500, "store_error", NULL, strerror(-r));
+  return reply_json(conn, MHD_HTTP_OK, json_pack("{s:o}", "installs", list));
+}
+
+enum MHD_Result install_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                               struct run *run) {
+  (void)run;
+  struct ma_error err;
+  json_t *doc;
+  if (ops_install_get(ctx, req->id, &doc, &err) < 0)
+    return reply_error(conn, &err);
+  json_decref(doc);
+  if (installs_cancel(ctx->installs, req->id) < 0)
+    return reply_fail(conn, MHD_HTTP_CONFLICT, "already_finished", "id", "the install has already ended");
+  return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", req->id, "status", "cancelling"));
+}

@@ -1,0 +1,11 @@
+/* For the store's own files (store.c, store_installs.c) only. */
+#pragma once
+#include <sqlite3.h>
+
+#include "lib/store.h"
+
+sqlite3 *store_db(struct store *s);
+/* SQLite result code to -errno. */
+int sqlite_errno(int rc);
+/* Marks installs left unfinished by a previous process as interrupted; returns how many or -errno. */
+int store_installs_interrupt(struct store *s, int64_t now_us);
