@@ -24,7 +24,7 @@ static void usage(FILE *f) {
           "usage: minix-analysis [--state-dir DIR | --server URL] [--json] COMMAND ...\n"
           "commands:\n"
           "  boot --profile NAME (--kernel PATH [--initrd PATH]... [--append TEXT] | --iso PATH | --disk PATH |\n"
-          "       --image ID)\n"
+          "       --image ID) [--disk PATH] [--keep-overlay] [--scenario NAME]\n"
           "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX] [--accel auto|kvm|tcg]\n"
           "       [--timeout-s N] [--silence-timeout-s N] [--label TEXT] [--memory-sample-ms N] [--duration-s N]\n"
           "                       boot once and print the markers with their times\n"
@@ -35,6 +35,10 @@ static void usage(FILE *f) {
           "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
           "  show ID              one run in full\n"
           "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list\n"
+          "  install (--iso PATH | --image ID) [--disk-mb N] [--scenario NAME | --scenario-file F]\n"
+          "       [--disk-boot bios|kernel] [--append TEXT] [--no-verify] [--timeout-s N] [--accel A] [--memory-mb N]\n"
+          "                       install onto a new qcow2 by playing the scenario (default minix-setup) on the\n"
+          "                       serial console, check the disk boots, register it as a disk image\n"
           "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
           "--state-dir defaults to ./minix-analysis-data; --json prints machine-readable output.\n"
           "Exit status: 0 ok, 1 the boot did not succeed, 2 bad usage or request, 3 other errors.\n");
@@ -358,6 +362,8 @@ int main(int argc, char **argv) {
     return cli_cmd_report(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "image") == 0)
     return cmd_image(&cli, sub_argc, sub_argv);
+  if (strcmp(cmd, "install") == 0)
+    return cli_cmd_install(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "serve") == 0)
     return server_main(sub_argc, sub_argv);
   fprintf(stderr, "minix-analysis: unknown command %s\n", cmd);

@@ -32,3 +32,5 @@ int cli_cmd_matrix(const struct cli *cli, int argc, char **argv);
 int cli_cmd_compare(const struct cli *cli, int argc, char **argv);
 /* minix-analysis report ID [--format F] */
 int cli_cmd_report(const struct cli *cli, int argc, char **argv);
+/* minix-analysis install ... */
+int cli_cmd_install(const struct cli *cli, int argc, char **argv);

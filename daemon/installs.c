@@ -210,7 +210,8 @@ static void on_run_event(void *userdata, const struct jobs_event *ev) {
   struct install *in = userdata;
   if (ev->kind != JOBS_EV_END)
     return;
-  in->sub = NULL; /* detached after END */
+  jobs_unsubscribe(in->sub);
+  in->sub = NULL;
   struct run run;
   run_init(&run);
   int r = store_run_get(in->is->store, ev->run_id, &run);
@@ -283,8 +284,8 @@ static int check_fields(json_t *req, struct ma_error *err) {
     return bad(err, "wrong_type", "verify", "verify must be true or false");
   if (json_object_get(req, "disk_boot") && (!boot || (strcmp(boot, "bios") && strcmp(boot, "kernel"))))
     return bad(err, "invalid_value", "disk_boot", "disk_boot must be bios or kernel");
-  if (json_object_get(req, "append") && (!boot || strcmp(boot, "kernel") != 0))
-    return bad(err, "conflicting_fields", "append", "append is for disk_boot kernel");
+  if (json_object_get(req, "append") && !json_is_string(json_object_get(req, "append")))
+    return bad(err, "wrong_type", "append", "append must be a string");
   return 0;
 }
 
@@ -297,6 +298,8 @@ static void copy_fields(json_t *to, json_t *from, const char *const *keys) {
 /* The live CD's kernel and modules (extracted from the ISO) with the new disk attached, playing the scenario. */
 static int install_request(struct install *in, json_t *req, json_t *image, struct ma_error *err) {
   json_t *base = json_pack("{s:O, s:s}", "image", json_object_get(image, "id"), "profile", "minix-3.4");
+  if (json_object_get(req, "append")) /* more arguments for the live CD's kernel */
+    json_object_set(base, "append", json_object_get(req, "append"));
   int r = images_resolve_boot(in->is->store, in->is->state_dir, base, &in->install, &in->cdrom, err);
   json_decref(base);
   if (r < 0)
@@ -313,7 +316,8 @@ static int install_request(struct install *in, json_t *req, json_t *image, struc
   return 0;
 }
 
-/* bios: the disk alone, through its own boot loader; kernel: the CD's kernel and modules on the installed root. */
+/* bios: the disk alone, through its own boot loader; kernel: the CD's kernel and modules on the installed
+ * root, for guests without a boot loader on their disk (the fixture). */
 static json_t *verify_request(struct install *in, json_t *req) {
   json_t *v = json_pack("{s:s, s:s, s:s, s:i, s:s}", "arch", "i386", "profile", "minix-3.4", "disk", in->disk,
                         "timeout_s", VERIFY_TIMEOUT_S, "label", "");
@@ -322,10 +326,10 @@ static json_t *verify_request(struct install *in, json_t *req) {
   copy_fields(v, req, shared);
   const char *boot = json_string_value(json_object_get(req, "disk_boot"));
   if (boot && strcmp(boot, "kernel") == 0) {
-    const char *extra = json_string_value(json_object_get(req, "append"));
+    /* Nothing about the console: the installed /boot.cfg must bring it (the fixture reads it from the disk). */
     json_object_set(v, "kernel", json_object_get(in->install, "kernel"));
     json_object_set(v, "initrd", json_object_get(in->install, "initrd"));
-    json_object_set_new(v, "append", json_sprintf("rootdevname=c0d0p0s0%s%s", extra ? " " : "", extra ? extra : ""));
+    json_object_set_new(v, "append", json_string("rootdevname=c0d0p0s0"));
   }
   return v;
 }
