@@ -141,13 +141,14 @@ static int start_kvm(struct probe *p, const char *state_dir) {
   if (r < 0)
     return r;
   struct boot_spec spec = {.arch = (char *)"x86_64", .cpus = 1, .memory_mb = 16, .kernel = p->image_path};
-  struct qemu_sockets socks = {p->qmp_path, p->serial_path};
+  struct qemu_sockets socks = {p->qmp_path, p->serial_path, NULL};
   struct qemu_cmd cmd;
   r = qemu_cmd_build(&cmd, &spec, "kvm", &socks);
   if (r < 0)
     return r;
-  struct supervisor_config cfg = {cmd.argv, p->qmp_path, p->serial_path, PROBE_TIMEOUT_MS, 0, 0};
-  struct supervisor_callbacks cb = {kvm_started, kvm_serial, NULL, NULL, kvm_ended};
+  struct supervisor_config cfg = {
+      .argv = cmd.argv, .qmp_path = p->qmp_path, .serial_path = p->serial_path, .timeout_ms = PROBE_TIMEOUT_MS};
+  struct supervisor_callbacks cb = {.started = kvm_started, .serial = kvm_serial, .ended = kvm_ended};
   struct supervisor *sup;
   p->pending++;
   r = supervisor_start(p->loop, &cfg, &cb, p, &sup);

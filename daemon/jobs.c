@@ -35,7 +35,7 @@ struct job {
   const char *outcome; /* decided by the console: succeeded or failed */
   char *outcome_code, *outcome_message;
   struct jobs_sub *subs;
-  char *qmp_path, *serial_path;
+  char *qmp_path, *serial_path, *gdb_path;
   char *overlay_path; /* NULL when the run has no overlay */
   struct scenario_run *scn;
   uv_timer_t *scn_timer;
@@ -112,6 +112,7 @@ static void free_job(struct job *job) {
   free(job->outcome_message);
   free(job->qmp_path);
   free(job->serial_path);
+  free(job->gdb_path);
   free(job);
 }
 
@@ -256,6 +257,25 @@ static void sup_event(void *userdata, const char *name) {
   emit(job, JOBS_EV_STATUS, json_pack("{s:s, s:s, s:s}", "id", job->run.id, "status", job->run.status, "qmp_event", name));
 }
 
+static void sup_symbol(void *userdata, size_t index, int64_t stamp_us) {
+  struct job *job = userdata;
+  struct run *r = &job->run;
+  const struct boot_spec *s = job->spec;
+  if (index >= s->n_breakpoints)
+    return;
+  _cleanup_(util_freep) char *text =
+      util_strdupf("breakpoint at %s (0x%llx)", s->bp_functions[index], (unsigned long long)s->bp_addrs[index]);
+  int64_t t = stamp_us - job->t0_us;
+  if (!text || run_add_marker(r, s->bp_markers[index], t, "symbol", text) < 0)
+    return;
+  int err = store_marker_insert(job->jobs->store, r->id, r->n_markers - 1, &r->markers[r->n_markers - 1]);
+  if (err < 0)
+    fprintf(stderr, "run %s: cannot store symbol marker %s: %s\n", r->id, s->bp_markers[index], strerror(-err));
+  emit(job, JOBS_EV_MARKER,
+       json_pack("{s:s, s:f, s:s, s:s}", "name", s->bp_markers[index], "t_ms", (double)t / 1000.0, "source", "symbol",
+                 "text", text));
+}
+
 static void sup_sample(void *userdata, int64_t stamp_us, const struct procstat_sample *sample) {
   struct job *job = userdata;
   int r = store_memory_insert(job->jobs->store, job->run.id, stamp_us - job->t0_us, sample);
@@ -323,6 +343,8 @@ static void sup_ended(void *userdata, const struct supervisor_end *end) {
   r->missing = detector_missing(job->det);
   unlink(job->qmp_path);
   unlink(job->serial_path);
+  if (job->spec->symbols)
+    unlink(job->gdb_path);
   const char *status = end_status(job, end);
   if (strcmp(status, "succeeded") != 0)
     r->boot_time_us = RUN_NULL; /* a boot time only belongs to a run that succeeded */
@@ -348,18 +370,25 @@ static const char *choose_accel(struct job *job) {
 }
 
 static int start_supervisor(struct job *job, const char *accel) {
-  struct qemu_sockets socks = {job->qmp_path, job->serial_path};
+  struct qemu_sockets socks = {job->qmp_path, job->serial_path, job->spec->symbols ? job->gdb_path : NULL};
   struct qemu_cmd cmd;
   int r = qemu_cmd_build(&cmd, job->spec, accel, &socks);
   if (r < 0)
     return r;
-  struct supervisor_config cfg = {cmd.argv,
-                                  job->qmp_path,
-                                  job->serial_path,
-                                  (unsigned)(job->spec->duration_s ? job->spec->duration_s : job->spec->timeout_s) * 1000u,
-                                  (unsigned)job->spec->silence_timeout_s * 1000u,
-                                  (unsigned)job->spec->memory_sample_ms};
-  struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event, sup_sample, sup_ended};
+  const struct boot_spec *s = job->spec;
+  struct supervisor_config cfg = {
+      .argv = cmd.argv,
+      .qmp_path = job->qmp_path,
+      .serial_path = job->serial_path,
+      .timeout_ms = (unsigned)(s->duration_s ? s->duration_s : s->timeout_s) * 1000u,
+      .silence_ms = (unsigned)s->silence_timeout_s * 1000u,
+      .sample_ms = (unsigned)s->memory_sample_ms,
+      .gdb_path = s->symbols ? job->gdb_path : NULL,
+      .bp_addrs = s->bp_addrs,
+      .n_bps = s->n_breakpoints,
+      .bp_bits = s->bp_bits,
+  };
+  struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event, sup_sample, sup_symbol, sup_ended};
   r = supervisor_start(job->jobs->loop, &cfg, &cb, job, &job->sup);
   qemu_cmd_clear(&cmd);
   return r;
@@ -502,6 +531,7 @@ static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
   r->serial_path = util_strdupf("%s/runs/%s.serial", j->state_dir, r->id);
   job->qmp_path = util_strdupf("%s/sock/%s.qmp", j->state_dir, r->id);
   job->serial_path = util_strdupf("%s/sock/%s.ser", j->state_dir, r->id);
+  job->gdb_path = util_strdupf("%s/sock/%s.gdb", j->state_dir, r->id);
   return job;
 }
 

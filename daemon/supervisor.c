@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/gdbstub.h"
 #include "lib/qmp.h"
 #include "lib/util.h"
 
@@ -43,6 +44,11 @@ struct supervisor {
   int vcpu_tids[PROCSTAT_MAX_VCPUS];
   size_t n_vcpus;
   int64_t guest_ram_mb;
+  char *gdb_path;
+  uint64_t *bp_addrs;
+  size_t n_bps;
+  int bp_bits;
+  struct gdbstub *gdb;
   char readbuf[65536];
   struct supervisor_callbacks cb;
   void *userdata;
@@ -71,8 +77,7 @@ static void set_detail(struct supervisor *s, const char *fmt, const char *arg) {
     snprintf(s->detail, sizeof s->detail, fmt, arg);
 }
 
-static void on_closed(uv_handle_t *h) {
-  struct supervisor *s = h->data;
+static void handle_gone(struct supervisor *s) {
   if (--s->open_handles > 0)
     return;
   struct supervisor_end end = {
@@ -85,10 +90,14 @@ static void on_closed(uv_handle_t *h) {
   };
   s->cb.ended(s->userdata, &end);
   qmp_framer_clear(&s->framer);
+  free(s->gdb_path);
+  free(s->bp_addrs);
   free(s->qmp_path);
   free(s->serial_path);
   free(s);
 }
+
+static void on_closed(uv_handle_t *h) { handle_gone(h->data); }
 
 static void close_handle(struct supervisor *s, uv_handle_t *h) {
   if (h->data == s && !uv_is_closing(h))
@@ -106,6 +115,8 @@ static void finish(struct supervisor *s) {
                             (uv_handle_t *)&s->silence,  (uv_handle_t *)&s->sampler};
   for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
     close_handle(s, handles[i]);
+  if (s->gdb)
+    gdbstub_close(s->gdb);
 }
 
 static void maybe_finish(struct supervisor *s) {
@@ -225,6 +236,35 @@ static void start_clock(struct supervisor *s) {
   s->cb.started(s->userdata, t0, s->qemu_start_us);
 }
 
+static void gdb_ready(void *userdata, int err, const char *detail) {
+  struct supervisor *s = userdata;
+  if (err < 0)
+    end_with(s, SUP_START_FAILED, detail);
+  else if (!s->ending && qmp_send(s, "cont", "cont") < 0)
+    end_with(s, SUP_START_FAILED, "cannot write to QMP");
+}
+
+static void gdb_hit(void *userdata, size_t index, int64_t stamp_us) {
+  struct supervisor *s = userdata;
+  if (s->cb.symbol && s->phase == PH_RUNNING)
+    s->cb.symbol(s->userdata, index, stamp_us);
+}
+
+static void gdb_closed(void *userdata) {
+  struct supervisor *s = userdata;
+  s->gdb = NULL;
+  handle_gone(s);
+}
+
+/* Breakpoints go in while the guest is still paused; `cont` follows when they are set. */
+static int start_gdb(struct supervisor *s) {
+  static const struct gdbstub_callbacks cbs = {gdb_ready, gdb_hit, gdb_closed};
+  int r = gdbstub_start(s->loop, s->gdb_path, s->bp_addrs, s->n_bps, s->bp_bits, &cbs, s, &s->gdb);
+  if (r == 0)
+    s->open_handles++;
+  return r;
+}
+
 static void on_return(struct supervisor *s, const struct qmp_msg *m) {
   if (!m->id)
     return;
@@ -232,8 +272,12 @@ static void on_return(struct supervisor *s, const struct qmp_msg *m) {
     /* The console must be connected before `cont`, or early bytes are lost. */
     int r = open_stream(s, &s->serial, s->serial_path, on_serial_read);
     s->serial_open = r == 0;
-    if (r < 0 || qmp_send(s, "cont", "cont") < 0)
+    if (r < 0)
       end_with(s, SUP_START_FAILED, "cannot connect to QEMU's serial console socket");
+    else if (s->gdb_path && start_gdb(s) < 0)
+      end_with(s, SUP_START_FAILED, "cannot connect to QEMU's gdbstub socket");
+    else if (!s->gdb_path && qmp_send(s, "cont", "cont") < 0)
+      end_with(s, SUP_START_FAILED, "cannot write to QMP");
   } else if (strcmp(m->id, "cont") == 0) {
     start_clock(s);
     /* For the sampler: which threads are the vCPUs, how much RAM the guest has. */
@@ -433,6 +477,15 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
   s->self_exe[n] = '\0';
   s->qmp_path = strdup(cfg->qmp_path);
   s->serial_path = strdup(cfg->serial_path);
+  if (cfg->gdb_path && check_path(cfg->gdb_path) == 0) {
+    s->gdb_path = strdup(cfg->gdb_path);
+    s->bp_addrs = calloc(cfg->n_bps ? cfg->n_bps : 1, sizeof *s->bp_addrs);
+    if (s->bp_addrs)
+      memcpy(s->bp_addrs, cfg->bp_addrs, cfg->n_bps * sizeof *s->bp_addrs);
+    s->n_bps = cfg->n_bps;
+    s->bp_bits = cfg->bp_bits;
+    unlink(s->gdb_path);
+  }
   unlink(s->qmp_path);
   unlink(s->serial_path);
   init_timer(s, &s->tick);

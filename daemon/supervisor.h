@@ -35,6 +35,8 @@ struct supervisor_callbacks {
   void (*event)(void *userdata, const char *name);
   /* A sample of QEMU's memory and CPU use, taken every sample_ms after t0 (may be NULL). */
   void (*sample)(void *userdata, int64_t stamp_us, const struct procstat_sample *sample);
+  /* The guest reached breakpoint cfg->bp_addrs[index] (once each), stamped when the stop reply arrived. */
+  void (*symbol)(void *userdata, size_t index, int64_t stamp_us);
   /* Everything is closed; the supervisor is freed right after this returns. */
   void (*ended)(void *userdata, const struct supervisor_end *end);
 };
@@ -46,6 +48,10 @@ struct supervisor_config {
   unsigned timeout_ms;     /* from t0; 0 = none */
   unsigned silence_ms;     /* max console silence after t0; 0 = none */
   unsigned sample_ms;      /* memory sampling period after t0; 0 = none */
+  const char *gdb_path;    /* QEMU's gdbstub socket, when breakpoints are wanted; else NULL */
+  const uint64_t *bp_addrs; /* set before `cont` */
+  size_t n_bps;
+  int bp_bits;             /* 32 or 64 */
 };
 
 struct supervisor;

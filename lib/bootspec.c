@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/elf_symbols.h"
 #include "lib/util.h"
 
 enum field_type { F_STR, F_INT, F_STRARR, F_BOOL, F_SCENARIO };
@@ -29,6 +30,7 @@ static const struct field fields[] = {
     STR(until),  STR(accel),         INT(timeout_s, 1, 86400),   INT(silence_timeout_s, 1, 3600),
     STR(label),  INT(memory_sample_ms, 10, 60000), INT(duration_s, 1, 3600),
     {"keep_overlay", F_BOOL, offsetof(struct boot_spec, keep_overlay), 0, 0},
+    {"symbols", F_BOOL, offsetof(struct boot_spec, symbols), 0, 0},
     {"scenario", F_SCENARIO, UNSTORED, 0, 0},
 };
 
@@ -233,6 +235,51 @@ static int check_profile(struct boot_spec *s, const struct bootspec_env *env, st
   return 0;
 }
 
+/* The profile's phases that print nothing but name a kernel function, found in the kernel's symbol table. */
+static int check_symbols(struct boot_spec *s, const struct bootspec_env *env, struct ma_error *err) {
+  if (!s->symbols)
+    return 0;
+  if (!s->kernel)
+    return bad(err, "conflicting_fields", "symbols", "symbols needs a kernel (or an image) whose ELF has symbols");
+  bool x86 = strcmp(s->arch, "i386") == 0 || strcmp(s->arch, "x86_64") == 0;
+  if (!x86)
+    return bad(err, "invalid_value", "symbols", "symbol breakpoints are implemented for i386 and x86_64 guests");
+  const struct profile *p = profile_set_find(env->profiles, s->profile);
+  const char *names[64];
+  const char *markers[64];
+  size_t n = 0;
+  for (size_t i = 0; i < p->n_unobservable && n < 64; i++)
+    if (p->unobservable[i].symbol)
+      names[n] = p->unobservable[i].symbol, markers[n++] = p->unobservable[i].name;
+  if (n == 0)
+    return bad(err, "no_symbol_phases", "symbols", "this profile names no kernel functions for its phases");
+  uint64_t addrs[64];
+  int found = elf_symbols_find(s->kernel, names, n, addrs);
+  if (found == -ENOEXEC || found == -ENOENT || found == 0)
+    return bad(err, "no_symbols", "symbols",
+               found == -ENOEXEC ? "the kernel is not an ELF file"
+               : found == -ENOENT ? "the kernel's ELF has no symbol table (stripped)"
+                                  : "none of the profile's phase functions is in the kernel's symbol table");
+  if (found < 0) {
+    ma_error_set(err, 400, "file_not_found", "kernel", "cannot read the kernel: %s", strerror(-found));
+    return -EINVAL;
+  }
+  s->bp_markers = calloc((size_t)found, sizeof *s->bp_markers);
+  s->bp_functions = calloc((size_t)found, sizeof *s->bp_functions);
+  s->bp_addrs = calloc((size_t)found, sizeof *s->bp_addrs);
+  if (!s->bp_markers || !s->bp_functions || !s->bp_addrs)
+    return -ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    if (!addrs[i])
+      continue;
+    s->bp_markers[s->n_breakpoints] = strdup(markers[i]);
+    s->bp_functions[s->n_breakpoints] = strdup(names[i]);
+    s->bp_addrs[s->n_breakpoints++] = addrs[i];
+  }
+  s->bp_bits = strcmp(s->arch, "x86_64") == 0 ? 64 : 32;
+  return 0;
+}
+
 static void apply_defaults(struct boot_spec *s) {
   if (!s->arch)
     s->arch = strdup("x86_64");
@@ -270,6 +317,14 @@ static json_t *spec_json(const struct boot_spec *s) {
     json_object_set_new(j, "keep_overlay", json_true());
   if (s->scenario)
     json_object_set_new(j, "scenario", json_string(scenario_name(s->scenario)));
+  if (s->symbols) {
+    json_t *bps = json_array();
+    for (size_t i = 0; i < s->n_breakpoints; i++)
+      json_array_append_new(bps, json_pack("{s:s, s:s, s:I}", "marker", s->bp_markers[i], "function",
+                                           s->bp_functions[i], "address", (json_int_t)s->bp_addrs[i]));
+    json_object_set_new(j, "symbols", json_true());
+    json_object_set_new(j, "breakpoints", bps);
+  }
   return j;
 }
 
@@ -288,6 +343,8 @@ int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_
     r = check_machine(s, env, err);
   if (r == 0)
     r = check_source(req, s, err);
+  if (r == 0)
+    r = check_symbols(s, env, err);
   if (r < 0) {
     bootspec_free(s);
     return r;
@@ -323,5 +380,12 @@ void bootspec_free(struct boot_spec *s) {
   free(s->initrd);
   json_decref(s->json);
   scenario_free(s->scenario);
+  for (size_t i = 0; i < s->n_breakpoints; i++) {
+    free(s->bp_markers[i]);
+    free(s->bp_functions[i]);
+  }
+  free(s->bp_markers);
+  free(s->bp_functions);
+  free(s->bp_addrs);
   free(s);
 }

@@ -26,6 +26,11 @@ struct boot_spec {
   bool disk_direct;      /* set by the daemon for installs: write to disk itself, no overlay */
   char *overlay;         /* set by the daemon: the overlay QEMU gets instead of disk */
   struct scenario *scenario; /* console scenario to play, or NULL */
+  bool symbols;          /* breakpoints on the profile's phase functions (gdbstub) */
+  size_t n_breakpoints;  /* found in the kernel's symbol table */
+  char **bp_markers, **bp_functions;
+  uint64_t *bp_addrs;
+  int bp_bits;           /* 32 (qemu-system-i386) or 64 (qemu-system-x86_64) */
 };
 
 struct bootspec_env {

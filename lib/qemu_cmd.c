@@ -73,6 +73,14 @@ static int add_plumbing(struct qemu_cmd *cmd, const struct qemu_sockets *socks) 
     r = add_owned(cmd, util_strdupf("socket,id=ser0,path=%s,server=on,wait=off", ser));
   if (r == 0)
     r = add_list(cmd, (const char *const[]){"-serial", "chardev:ser0", NULL});
+  if (r == 0 && socks->gdb_path) {
+    _cleanup_(util_freep) char *gdb = qemu_opt_escape(socks->gdb_path);
+    r = gdb ? qemu_cmd_add(cmd, "-chardev") : -ENOMEM;
+    if (r == 0)
+      r = add_owned(cmd, util_strdupf("socket,id=gdb0,path=%s,server=on,wait=off", gdb));
+    if (r == 0)
+      r = add_list(cmd, (const char *const[]){"-gdb", "chardev:gdb0", NULL});
+  }
   return r;
 }
 

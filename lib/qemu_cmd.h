@@ -12,6 +12,7 @@ struct qemu_cmd {
 struct qemu_sockets {
   const char *qmp_path;    /* unix socket QEMU listens on for QMP */
   const char *serial_path; /* unix socket QEMU listens on for the console */
+  const char *gdb_path;    /* unix socket for QEMU's gdbstub, or NULL for none */
 };
 
 /* Builds the argv for one paused (-S) boot of spec with accel "kvm" or "tcg". */

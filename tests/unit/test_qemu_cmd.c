@@ -23,7 +23,7 @@ static void kernel_boot_is_paused_and_plumbed(void **state) {
   char *initrd[] = {(char *)"/m/a", (char *)"/m/b", NULL};
   struct boot_spec s = {.arch = (char *)"i386", .cpus = 4, .memory_mb = 512, .kernel = (char *)"/k/kernel",
                         .initrd = initrd, .n_initrd = 2, .append = (char *)"console=tty00 x=1"};
-  struct qemu_sockets socks = {"/run/ma/q,1.qmp", "/run/ma/s.ser"};
+  struct qemu_sockets socks = {"/run/ma/q,1.qmp", "/run/ma/s.ser", NULL};
   struct qemu_cmd c;
   assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
   assert_string_equal(c.argv[0], "qemu-system-i386");
@@ -37,7 +37,14 @@ static void kernel_boot_is_paused_and_plumbed(void **state) {
   assert_string_equal(after(&c, "-m"), "512");
   assert_string_equal(after(&c, "-initrd"), "/m/a,/m/b");
   assert_string_equal(after(&c, "-append"), "console=tty00 x=1"); /* one argv entry: no shell */
+  assert_int_equal(index_of(&c, "-gdb"), -1);
   assert_null(c.argv[c.argc]);
+  qemu_cmd_clear(&c);
+  /* Breakpoints wanted: the gdbstub listens on its own unix socket, never on TCP. */
+  socks.gdb_path = "/run/ma/g,1.gdb";
+  assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
+  assert_string_equal(after(&c, "-gdb"), "chardev:gdb0");
+  assert_string_equal(c.argv[index_of(&c, "-gdb") - 1], "socket,id=gdb0,path=/run/ma/g,,1.gdb,server=on,wait=off");
   qemu_cmd_clear(&c);
 }
 
@@ -45,7 +52,7 @@ static void kvm_disk_and_arm(void **state) {
   (void)state;
   struct boot_spec s = {.arch = (char *)"x86_64", .cpus = 1, .memory_mb = 256, .disk = (char *)"/d/a,b.qcow2",
                         .overlay = (char *)"/o/r,1.qcow2"};
-  struct qemu_sockets socks = {"/q", "/s"};
+  struct qemu_sockets socks = {"/q", "/s", NULL};
   struct qemu_cmd c;
   assert_int_equal(qemu_cmd_build(&c, &s, "kvm", &socks), 0);
   assert_string_equal(after(&c, "-accel"), "kvm");

@@ -1,0 +1,86 @@
+/* What symbol breakpoints stand on: function addresses from the fixture
+ * kernel's ELF symbol table (checked against nm at build time is not needed:
+ * the fixture's linker script puts .text at 1 MiB), and the framing of GDB's
+ * remote protocol as QEMU's gdbstub speaks it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/elf_symbols.h"
+#include "lib/rsp.h"
+#include "test_util.h"
+
+static void fixture_functions_are_found(void **state) {
+  (void)state;
+  const char *kernel = getenv("MA_FIXTURE_KERNEL");
+  assert_non_null(kernel);
+  const char *names[] = {"MINIX", "pre_init", "kmain", "switch_to_user", "no_such_function"};
+  uint64_t addrs[5];
+  assert_int_equal(elf_symbols_find(kernel, names, 5, addrs), 4);
+  for (int i = 0; i < 4; i++)
+    assert_true(addrs[i] >= 0x100000 && addrs[i] < 0x200000);
+  assert_int_equal(addrs[0], 0x10000c); /* the entry: after the 12-byte multiboot header at 1 MiB */
+  assert_int_equal(addrs[4], 0);
+  assert_true(addrs[1] != addrs[2]);
+}
+
+static void not_elf_and_missing_files(void **state) {
+  (void)state;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/tests/data/minix-3.4-synthetic.serial", getenv("MA_SOURCE_ROOT"));
+  const char *names[] = {"kmain"};
+  uint64_t addr;
+  assert_int_equal(elf_symbols_find(path, names, 1, &addr), -ENOEXEC);
+  assert_int_equal(elf_symbols_find("/nonexistent/kernel", names, 1, &addr), -ENOENT);
+}
+
+static void packets_are_framed_and_checked(void **state) {
+  (void)state;
+  char *p = rsp_packet("Z0,100350,1");
+  assert_string_equal(p, "$Z0,100350,1#3c");
+  free(p);
+  struct util_buf b = {0};
+  char *out = NULL;
+  assert_int_equal(rsp_next(&b, &out), 0);
+  /* An ack, a packet split across reads, then a packet with a bad checksum. */
+  util_buf_append(&b, "+$O", 3);
+  assert_int_equal(rsp_next(&b, &out), 0);
+  util_buf_append(&b, "K#9a$T05thread:01;#08", 21);
+  assert_int_equal(rsp_next(&b, &out), 1);
+  assert_string_equal(out, "OK");
+  free(out);
+  assert_int_equal(rsp_next(&b, &out), -EPROTO);
+  util_buf_append(&b, "$#00", 4);
+  assert_int_equal(rsp_next(&b, &out), 1);
+  assert_string_equal(out, ""); /* QEMU's answer to what it does not support */
+  free(out);
+  assert_int_equal(b.len, 0);
+  util_buf_clear(&b);
+}
+
+static void the_pc_comes_from_a_g_reply(void **state) {
+  (void)state;
+  /* eax..edi (8 x 4 bytes), then eip = 0x0010000c little endian. */
+  const char *i386 = "02b0ad2b0c0010001105010000950000086f0000000000000000000000100000" "0c001000" "06000000";
+  uint64_t pc = 0;
+  assert_int_equal(rsp_pc(i386, 32, &pc), 0);
+  assert_int_equal(pc, 0x10000c);
+  char x86_64[16 * 16 + 17];
+  memset(x86_64, '0', 16 * 16);
+  strcpy(x86_64 + 16 * 16, "50031000ffffffff");
+  assert_int_equal(rsp_pc(x86_64, 64, &pc), 0);
+  assert_int_equal(pc, 0xffffffff00100350ull);
+  assert_int_equal(rsp_pc("0011", 32, &pc), -EINVAL);
+  assert_int_equal(rsp_pc("zz00000000000000000000000000000000000000000000000000000000000000zz000000", 32, &pc),
+                   -EINVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(fixture_functions_are_found),
+      cmocka_unit_test(not_elf_and_missing_files),
+      cmocka_unit_test(packets_are_framed_and_checked),
+      cmocka_unit_test(the_pc_comes_from_a_g_reply),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
