@@ -24,7 +24,7 @@ static void usage(FILE *f) {
           "usage: minix-analysis [--state-dir DIR | --server URL] [--json] COMMAND ...\n"
           "commands:\n"
           "  boot --profile NAME (--kernel PATH [--initrd PATH]... [--append TEXT] | --iso PATH | --disk PATH |\n"
-          "       --image ID) [--disk PATH] [--keep-overlay] [--scenario NAME]\n"
+          "       --image ID) [--disk PATH] [--keep-overlay] [--scenario NAME] [--symbols]\n"
           "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX] [--accel auto|kvm|tcg]\n"
           "       [--timeout-s N] [--silence-timeout-s N] [--label TEXT] [--memory-sample-ms N] [--duration-s N]\n"
           "                       boot once and print the markers with their times\n"

@@ -46,7 +46,7 @@ static const struct option boot_opts[] = {
     {"label", 1, 0, 'l'},   {"silence-timeout-s", 1, 0, 's'}, {"samples", 1, 0, 'n'},
     {"isolation", 1, 0, 'o'}, {"parallel", 1, 0, 'P'}, {"image", 1, 0, 'g'},
     {"memory-sample-ms", 1, 0, 'M'}, {"duration-s", 1, 0, 'D'}, {"keep-overlay", 0, 0, 'K'},
-    {"scenario", 1, 0, 'S'}, {0, 0, 0, 0}};
+    {"scenario", 1, 0, 'S'}, {"symbols", 0, 0, 'Y'}, {0, 0, 0, 0}};
 
 static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
   switch (c) {
@@ -67,6 +67,7 @@ static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
   case 'D': return set_int(req, "duration_s", optarg);
   case 'p': set_str(req, "profile", optarg); return 0;
   case 'K': json_object_set_new(req, "keep_overlay", json_true()); return 0;
+  case 'Y': json_object_set_new(req, "symbols", json_true()); return 0;
   case 'S': set_str(req, "scenario", optarg); return 0;
   case 'u': set_str(req, "until", optarg); return 0;
   case 'x': set_str(req, "accel", optarg); return 0;
