@@ -61,6 +61,9 @@ void cli_print_run(FILE *f, json_t *run) {
   print_cpus(f, run);
   print_names(f, "not observed", json_object_get(run, "missing_markers"), NULL);
   print_names(f, "not observable over serial", json_object_get(run, "unobservable_markers"), "name");
+  size_t i;
+  json_t *note;
+  json_array_foreach(json_object_get(run, "notes"), i, note) fprintf(f, "  note: %s\n", json_string_value(note));
   json_t *err = json_object_get(run, "error");
   if (json_is_object(err))
     fprintf(f, "  error: %s: %s\n", str(err, "code"), str(err, "message"));

@@ -142,6 +142,17 @@ static int parse_root(json_t *root, struct profile *p, char **err) {
     r = parse_unobservable(json_object_get(root, "unobservable"), p);
   if (r == -EINVAL && !*err)
     *err = strdup("every unobservable entry needs a name");
+  json_t *notes = json_object_get(root, "arch_notes");
+  if (r == 0 && notes) {
+    const char *arch;
+    json_t *v;
+    json_object_foreach(notes, arch, v) if (!json_is_string(v)) r = -EINVAL;
+    if (r < 0 || !json_is_object(notes))
+      *err = strdup("arch_notes must map arch names to strings");
+    else
+      p->arch_notes = json_incref(notes);
+    r = *err ? -EINVAL : r;
+  }
   return r;
 }
 
@@ -184,6 +195,7 @@ void profile_free(struct profile *p) {
   pcre2_code_free(p->cpus_re);
   free(p->cpus_pattern);
   free(p->cpus_note);
+  json_decref(p->arch_notes);
   for (size_t i = 0; p->unobservable && i < p->n_unobservable; i++) {
     free(p->unobservable[i].name);
     free(p->unobservable[i].symbol);

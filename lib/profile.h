@@ -1,6 +1,7 @@
 /* Marker profiles: which console lines mark which boot phase of a guest.
  * Profiles are JSON data (schema/profiles/NAME.json, schema/json/profile.schema.json). */
 #pragma once
+#include <jansson.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdbool.h>
@@ -37,6 +38,7 @@ struct profile {
   char *cpus_note;
   struct profile_unobservable *unobservable;
   size_t n_unobservable;
+  json_t *arch_notes; /* {"arm": "what a run of this profile on arm is not", ...} or NULL */
 };
 
 /* Parses and compiles a profile; on error returns -EINVAL and sets *err (malloc'd). */

@@ -141,6 +141,8 @@ json_t *run_to_json(const struct run *r, const struct profile *profile) {
   json_object_set_new(j, "missing_markers", r->missing ? json_incref(r->missing) : json_array());
   if (profile)
     json_object_set_new(j, "unobservable_markers", unobservable_json(profile));
+  json_t *note = profile && profile->arch_notes ? json_object_get(profile->arch_notes, r->arch) : NULL;
+  json_object_set_new(j, "notes", note ? json_pack("[O]", note) : json_array());
   json_object_set_new(j, "guest_cpus_online", int_or_null(r->guest_cpus_online));
   json_object_set_new(j, "error", error_json(r));
   json_object_set_new(j, "exit", exit_json(r));

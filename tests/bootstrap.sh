@@ -10,7 +10,8 @@ shift || true
 packages=(gcc gcc-multilib meson ninja-build pkg-config python3 curl cpio
   libuv1-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libpcre2-dev libcmocka-dev libcurl4-openssl-dev
   libarchive-dev libssl-dev xorriso
-  qemu-system-x86 qemu-utils busybox-static
+  qemu-system-x86 qemu-system-arm qemu-utils busybox-static
+  clang lld  # the ARM fixture
   chromium python3-jsonschema)  # tests only: SVG rendering, JSON Schema validation
 missing=()
 for p in "${packages[@]}"; do
