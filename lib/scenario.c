@@ -20,6 +20,7 @@ struct scenario_run {
   size_t len;
   pcre2_match_data *md;
   char *error_code, *error_message;
+  int esc; /* 0, 1 after ESC, 2 inside a CSI sequence */
 };
 
 struct hit {
@@ -157,6 +158,20 @@ void scenario_feed(struct scenario_run *r, const char *buf, size_t len, int64_t 
   if (r->state != SCENARIO_RUNNING)
     return;
   for (size_t i = 0; i < len; i++) {
+    /* Terminal control (a shell asking for the cursor position after its prompt) is not text to match. */
+    unsigned char c = (unsigned char)buf[i];
+    if (r->esc == 1) {
+      r->esc = c == '[' ? 2 : 0;
+      continue;
+    }
+    if (r->esc == 2) {
+      r->esc = c >= 0x40 && c <= 0x7e ? 0 : 2;
+      continue;
+    }
+    if (c == 0x1b) {
+      r->esc = 1;
+      continue;
+    }
     if (buf[i] == '\r' || buf[i] == '\0')
       continue;
     if (r->len == BUF_MAX)

@@ -12,6 +12,7 @@ packages=(gcc gcc-multilib meson ninja-build pkg-config python3 curl cpio
   libarchive-dev libssl-dev xorriso
   qemu-system-x86 qemu-system-arm qemu-utils busybox-static
   clang lld  # the ARM fixture
+  strace  # its libraries go into the Linux test guest
   chromium python3-jsonschema)  # tests only: SVG rendering, JSON Schema validation
 missing=()
 for p in "${packages[@]}"; do

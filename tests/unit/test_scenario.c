@@ -204,6 +204,20 @@ static void failure_text_ends_the_scenario(void **state) {
   end_small(sc, run, "scenario_failed", "\"PANIC\"");
 }
 
+static void terminal_escapes_are_not_text(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct recorder rec;
+  struct scenario_run *run = start_small(0, &sc, &rec);
+  /* busybox ash asks for the cursor position right after its prompt. */
+  scenario_feed(run, "\x1b[1mName?\x1b[0m \x1b[6n", 18, 2000);
+  assert_string_equal(rec.sent, "hi\rx\r");
+  scenario_feed(run, "bye", 3, 3000);
+  assert_int_equal(scenario_state(run), SCENARIO_DONE);
+  scenario_run_free(run);
+  scenario_free(sc);
+}
+
 static void an_early_exit_fails(void **state) {
   (void)state;
   struct scenario *sc;
@@ -256,6 +270,7 @@ int main(void) {
       cmocka_unit_test(output_that_is_no_prompt_does_not_stall),
       cmocka_unit_test(failure_text_ends_the_scenario),
       cmocka_unit_test(an_early_exit_fails),
+      cmocka_unit_test(terminal_escapes_are_not_text),
       cmocka_unit_test(bad_definitions_name_the_field),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
