@@ -39,7 +39,7 @@ enum MHD_Result install_list(struct api_ctx *ctx, struct MHD_Connection *conn, s
   (void)req;
   (void)run;
   json_t *list;
-  int r = store_installs_list(ctx->store, &list);
+  int r = store_docs_list(ctx->store, STORE_INSTALLS, 1000, &list);
   if (r < 0)
     return reply_fail(conn, 500, "store_error", NULL, strerror(-r));
   return reply_json(conn, MHD_HTTP_OK, json_pack("{s:o}", "installs", list));

@@ -143,7 +143,7 @@ static json_t *install_progress(struct api_ctx *ctx, json_t *doc) {
 }
 
 int ops_install_get(struct api_ctx *ctx, const char *id, json_t **out, struct ma_error *err) {
-  int r = util_is_id(id) ? store_install_get(ctx->store, id, out) : -ENOENT;
+  int r = util_is_id(id) ? store_doc_get(ctx->store, STORE_INSTALLS, id, out) : -ENOENT;
   if (r == -ENOENT)
     ma_error_set(err, 404, "install_not_found", "id", "no install with this id");
   else if (r < 0)

@@ -81,7 +81,7 @@ static json_t *wall_json(int64_t us);
 
 static void save(struct install *in) {
   const char *status = json_string_value(json_object_get(in->doc, "status"));
-  int r = store_install_put(in->is->store, in->id, status, in->doc, in->created_us);
+  int r = store_doc_put(in->is->store, STORE_INSTALLS, in->id, status, in->doc, in->created_us);
   if (r < 0)
     fprintf(stderr, "install %s: cannot store it: %s\n", in->id, strerror(-r));
 }

@@ -546,6 +546,6 @@ int store_mark_interrupted(struct store *s, int64_t now_us) {
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE)
     return sqlite_errno(rc);
-  rc = store_installs_interrupt(s, now_us);
+  rc = store_docs_interrupt(s);
   return rc < 0 ? rc : n;
 }

@@ -40,12 +40,14 @@ int store_image_put(struct store *s, const char *id, const char *sha256, const c
 int store_image_get(struct store *s, const char *id, json_t **out);
 /* Every image, newest first. */
 int store_images_list(struct store *s, json_t **out);
-/* Creates or replaces an install's document (its status is kept in a column too). */
-int store_install_put(struct store *s, const char *id, const char *status, json_t *doc, int64_t created_us);
-/* One install's document; -ENOENT. */
-int store_install_get(struct store *s, const char *id, json_t **out);
-/* Every install, newest first. */
-int store_installs_list(struct store *s, json_t **out);
+enum store_doc { STORE_INSTALLS, STORE_TRACES };
+/* Creates or replaces an install's or a trace's document (its status is kept in a column too). */
+int store_doc_put(struct store *s, enum store_doc kind, const char *id, const char *status, json_t *doc,
+                  int64_t created_us);
+/* One document, its status from the column; -ENOENT. */
+int store_doc_get(struct store *s, enum store_doc kind, const char *id, json_t **out);
+/* The newest limit documents, newest first. */
+int store_docs_list(struct store *s, enum store_doc kind, int limit, json_t **out);
 /* Stores one memory sample of a run's QEMU (t_us relative to t0). */
 int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat_sample *sample);
 /* The run's memory samples in time order, as JSON objects. */

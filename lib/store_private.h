@@ -7,5 +7,5 @@
 sqlite3 *store_db(struct store *s);
 /* SQLite result code to -errno. */
 int sqlite_errno(int rc);
-/* Marks installs left unfinished by a previous process as interrupted; returns how many or -errno. */
-int store_installs_interrupt(struct store *s, int64_t now_us);
+/* Marks installs and traces left unfinished by a previous process as interrupted; returns how many or -errno. */
+int store_docs_interrupt(struct store *s);
