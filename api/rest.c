@@ -52,6 +52,9 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/installs"},
     {"GET", "/api/v1/installs/{id}"},
     {"DELETE", "/api/v1/installs/{id}"},
+    {"POST", "/api/v1/traces"},
+    {"GET", "/api/v1/traces"},
+    {"GET", "/api/v1/traces/{id}"},
     {"POST", "/mcp"},
     {"GET", "/mcp"},
     {"DELETE", "/mcp"},
@@ -65,7 +68,7 @@ const struct api_route api_routes[] = {
 static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
                                      get_events, get_memory, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
                                      matrix_compare_route, image_post, image_list, image_get, install_post, install_list,
-                                     install_get, install_delete, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
+                                     install_get, install_delete, trace_post, trace_list, trace_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
                                      mcp_delete};
 
 static size_t split(char *path, char **segs) {

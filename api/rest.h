@@ -10,6 +10,7 @@
 
 struct mcp_state;
 struct installs;
+struct traces;
 
 struct api_ctx {
   uv_loop_t *loop;
@@ -17,6 +18,7 @@ struct api_ctx {
   struct jobs *jobs;
   struct matrices *matrices;
   struct installs *installs;
+  struct traces *traces;
   int host_cores;
   struct store *store;
   const struct profile_set *profiles;

@@ -36,3 +36,6 @@ enum MHD_Result install_post(struct api_ctx *, struct MHD_Connection *, struct r
 enum MHD_Result install_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result install_list(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result install_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result trace_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result trace_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result trace_list(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);

@@ -67,7 +67,8 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
   c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
   c->matrices = c->jobs ? matrices_new(c->loop, c->store, c->jobs, &c->env) : NULL;
   c->installs = c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;
-  if (!c->installs) {
+  c->traces = c->installs ? traces_new(c->store, c->jobs, &c->env, c->state_dir) : NULL;
+  if (!c->traces) {
     *err = util_strdupf("cannot create the runs, sock, overlays and disks directories in %s", c->state_dir);
     return -EIO;
   }
@@ -100,6 +101,7 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
 }
 
 void context_close(struct ma_context *c) {
+  traces_free(c->traces);
   installs_free(c->installs);
   matrices_free(c->matrices);
   jobs_free(c->jobs);

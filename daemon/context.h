@@ -7,6 +7,7 @@
 #include "daemon/jobs.h"
 #include "daemon/installs.h"
 #include "daemon/matrices.h"
+#include "daemon/traces.h"
 #include "lib/bootspec.h"
 #include "lib/profile.h"
 #include "lib/store.h"
@@ -29,6 +30,7 @@ struct ma_context {
   struct jobs *jobs; /* NULL unless run_jobs */
   struct matrices *matrices; /* NULL unless run_jobs */
   struct installs *installs; /* NULL unless run_jobs */
+  struct traces *traces;     /* NULL unless run_jobs */
   int host_cores;
   struct bootspec_env env;
 };

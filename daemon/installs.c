@@ -26,6 +26,7 @@ struct install {
   char sha_before[65], sha_after[65];
   int hash_r;
   bool cancelled, hashing_after;
+  bool submitting, ended_early; /* a run that fails to start ends inside jobs_submit_opts */
   struct jobs_sub *sub;
   char run_id[UTIL_ID_LEN + 1];
   int64_t created_us;
@@ -114,6 +115,7 @@ static void fail_cancelled(struct install *in) {
 /* --- phases, in order --- */
 
 static void on_run_event(void *userdata, const struct jobs_event *ev);
+static void run_ended(struct install *in, const char *run_id);
 
 static int submit(struct install *in, json_t *req, bool direct, const char *cdrom, const char *field) {
   struct boot_spec *spec = NULL;
@@ -126,13 +128,18 @@ static int submit(struct install *in, json_t *req, bool direct, const char *cdro
   spec->disk_direct = direct;
   spec->cdrom = cdrom ? strdup(cdrom) : NULL;
   struct jobs_submit_opts opts = {.cb = on_run_event, .userdata = in, .sub = &in->sub};
+  in->submitting = true;
+  in->ended_early = false;
   r = jobs_submit_opts(in->is->jobs, spec, &opts, in->run_id);
+  in->submitting = false;
   if (r < 0) {
     finish(in, r == -ESHUTDOWN ? "cancelled" : "failed", r == -ESHUTDOWN ? "daemon_stopping" : "queue_full",
            r == -ESHUTDOWN ? "the daemon is stopping" : "the boot queue is full; try again later");
     return r;
   }
   json_object_set_new(in->doc, field, json_string(in->run_id));
+  if (in->ended_early)
+    run_ended(in, in->run_id);
   return 0;
 }
 
@@ -212,14 +219,21 @@ static void on_run_event(void *userdata, const struct jobs_event *ev) {
     return;
   jobs_unsubscribe(in->sub);
   in->sub = NULL;
+  if (in->submitting)
+    in->ended_early = true;
+  else
+    run_ended(in, ev->run_id);
+}
+
+static void run_ended(struct install *in, const char *run_id) {
   struct run run;
   run_init(&run);
-  int r = store_run_get(in->is->store, ev->run_id, &run);
+  int r = store_run_get(in->is->store, run_id, &run);
   bool ok = r == 0 && run.status && strcmp(run.status, "succeeded") == 0;
   bool verifying = json_object_get(in->doc, "verify_run") != NULL;
   if (!ok) {
     _cleanup_(util_freep) char *msg =
-        util_strdupf("the %s run %s ended %s: %s", verifying ? "verification" : "install", ev->run_id,
+        util_strdupf("the %s run %s ended %s: %s", verifying ? "verification" : "install", run_id,
                      run.status ? run.status : "unknown", run.error_message ? run.error_message : "no error recorded");
     bool cancelled = in->cancelled || (run.status && strcmp(run.status, "cancelled") == 0);
     run_clear(&run);

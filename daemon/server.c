@@ -189,6 +189,7 @@ static int serve(struct server *s, const struct server_opts *o) {
                             .jobs = s->ctx.jobs,
                             .matrices = s->ctx.matrices,
                             .installs = s->ctx.installs,
+                            .traces = s->ctx.traces,
                             .host_cores = s->ctx.host_cores,
                             .store = s->ctx.store,
                             .profiles = s->ctx.profiles,
