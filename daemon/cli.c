@@ -32,6 +32,9 @@ static void usage(FILE *f) {
           "                       boot every vCPU config N times, interleaved, and report statistics\n"
           "  report ID [--format text|json|csv|svg|latex]   the report of a matrix\n"
           "  compare BEFORE AFTER  difference of two matrices per config, with Welch's t test\n"
+          "  trace BOOT OPTIONS [--tracer strace|trace] [--summary] -- COMMAND...\n"
+          "                       boot, log in, run COMMAND under the guest's syscall tracer (strace on Linux,\n"
+          "                       trace on MINIX), print the per-syscall table and the command's exit status\n"
           "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
           "  show ID              one run in full\n"
           "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list\n"
@@ -364,6 +367,8 @@ int main(int argc, char **argv) {
     return cmd_image(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "install") == 0)
     return cli_cmd_install(&cli, sub_argc, sub_argv);
+  if (strcmp(cmd, "trace") == 0)
+    return cli_cmd_trace(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "serve") == 0)
     return server_main(sub_argc, sub_argv);
   fprintf(stderr, "minix-analysis: unknown command %s\n", cmd);
