@@ -1,5 +1,6 @@
 """Published JSON Schemas against what the product really ships and serves:
-the built-in profiles and claims files, and a matrix report of a real run."""
+the built-in profiles and claims files, a matrix report of a real run, and
+the OpenAPI document's schemas against a real run, install and trace."""
 import glob
 import json
 import os
@@ -8,9 +9,10 @@ import time
 import unittest
 
 import jsonschema
+import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, fixture_boot  # noqa: E402
+from harness import Daemon, fixture_boot, linux_boot  # noqa: E402
 
 ROOT = os.environ['MA_SOURCE_ROOT']
 
@@ -22,7 +24,65 @@ def schema(name):
     return jsonschema.Draft202012Validator(s)
 
 
+def openapi_validator(name):
+    """A component schema of api/openapi.yaml as JSON Schema: OpenAPI 3.0's
+    nullable becomes a null type, $refs point into the document."""
+    with open(os.path.join(ROOT, 'api', 'openapi.yaml')) as f:
+        doc = yaml.safe_load(f)
+
+    def convert(node):
+        if isinstance(node, dict):
+            out = {k: convert(v) for k, v in node.items() if k != 'nullable'}
+            if node.get('nullable') and 'type' in out:
+                out['type'] = [out['type'], 'null']
+            if node.get('nullable') and '$ref' in out:
+                out = {'anyOf': [{'$ref': out['$ref']}, {'type': 'null'}]}
+            if '$ref' in out and isinstance(out['$ref'], str):
+                out['$ref'] = out['$ref'].replace('#/components/schemas/', '#/$defs/')
+            return out
+        if isinstance(node, list):
+            return [convert(x) for x in node]
+        return node
+
+    defs = convert(doc['components']['schemas'])
+    s = {'$defs': defs, '$ref': f'#/$defs/{name}'}
+    jsonschema.Draft202012Validator.check_schema(s)
+    return jsonschema.Draft202012Validator(s)
+
+
 class SchemaTest(unittest.TestCase):
+    def test_openapi_schemas_describe_what_is_served(self):
+        iso = os.environ['MA_FIXTURE_ISO']
+        d = Daemon()
+        try:
+            run = d.wait(d.boot(fixture_boot(symbols=True, accel='tcg')))
+            self.assertEqual(run['status'], 'succeeded')
+            openapi_validator('Run').validate(run)
+            with self.assertRaises(jsonschema.ValidationError):
+                openapi_validator('Run').validate(dict(run, status='exploded'))
+            status, image, _ = d.json('POST', '/api/v1/images', {'iso': iso})
+            openapi_validator('Image').validate(image)
+            status, doc, _ = d.json('POST', '/api/v1/installs', {'image': image['id'], 'disk_mb': 128,
+                                                                  'disk_boot': 'kernel', 'accel': 'tcg'})
+            self.assertEqual(status, 202, doc)
+            status, trace, _ = d.json('POST', '/api/v1/traces', linux_boot(command='/bin/ls /', accel='tcg'))
+            self.assertEqual(status, 202, trace)
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                _, doc, _ = d.json('GET', f"/api/v1/installs/{doc['id']}")
+                _, trace, _ = d.json('GET', f"/api/v1/traces/{trace['id']}")
+                openapi_validator('Install').validate(doc)
+                openapi_validator('Trace').validate(trace)
+                if doc['status'] in ('succeeded', 'failed') and trace['status'] != 'running':
+                    break
+                time.sleep(0.3)
+            self.assertEqual((doc['status'], trace['status']), ('succeeded', 'succeeded'))
+            _, disk, _ = d.json('GET', f"/api/v1/images/{doc['disk_image']}")
+            openapi_validator('Image').validate(disk)
+        finally:
+            self.assertEqual(d.stop(), 0)
+            d.cleanup()
+
     def test_profiles(self):
         v = schema('profile.schema.json')
         files = glob.glob(os.path.join(ROOT, 'schema', 'profiles', '*.json'))
