@@ -13,6 +13,7 @@
 #include "lib/matrix_report.h"
 #include "lib/mcp.h"
 #include "daemon/images.h"
+#include "daemon/traces.h"
 #include "lib/store.h"
 
 #define MEASURE_GRACE_MS 30000 /* beyond the run's own timeout */
@@ -66,7 +67,8 @@ struct waiter {
   struct jobs_sub *sub;
   uv_timer_t timer;
   char run_id[UTIL_ID_LEN + 1];
-  enum { W_MEASURE, W_WAIT, W_MEMORY } kind; /* the result's shape */
+  char trace_id[UTIL_ID_LEN + 1];
+  enum { W_MEASURE, W_WAIT, W_MEMORY, W_TRACE } kind; /* the result's shape */
   bool finished;
   double progress, total;
 };
@@ -90,6 +92,16 @@ static json_t *memory_result(struct waiter *w, json_t *run) {
   return mcp_tool_result(out);
 }
 
+/* The trace's own subscription came first, so by now its document is final. */
+static json_t *trace_result(struct waiter *w, json_t *run) {
+  json_decref(run);
+  json_t *doc = NULL;
+  if (store_doc_get(w->call.ctx->store, STORE_TRACES, w->trace_id, &doc) < 0)
+    return mcp_tool_error("the trace vanished");
+  json_object_del(doc, "transcript"); /* at GET /api/v1/traces/ID */
+  return mcp_tool_result(doc);
+}
+
 static void finish(struct waiter *w, bool timed_out) {
   if (w->finished)
     return;
@@ -106,6 +118,8 @@ static void finish(struct waiter *w, bool timed_out) {
                                        "run", run));
   else if (w->kind == W_MEMORY)
     result = memory_result(w, run);
+  else if (w->kind == W_TRACE)
+    result = trace_result(w, run);
   else
     result = mcp_tool_result(json_pack("{s:b, s:o}", "timed_out", timed_out, "run", run));
   json_t *response = jsonrpc_result(w->call.id, result);
@@ -148,10 +162,12 @@ static double markers_expected(struct api_ctx *ctx, json_t *run) {
   return p ? (double)p->n_markers : 1;
 }
 
-static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run, int kind, unsigned timeout_ms) {
+static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run, int kind, unsigned timeout_ms,
+                                const char *trace_id) {
   struct waiter *w = calloc(1, sizeof *w);
   if (!w)
     return MHD_NO;
+  snprintf(w->trace_id, sizeof w->trace_id, "%s", trace_id ? trace_id : "");
   w->call = *c;
   w->call.id = json_deep_copy(c->id);
   w->call.token = c->token ? json_deep_copy(c->token) : NULL;
@@ -185,7 +201,7 @@ static enum MHD_Result tool_boot_measure(struct call *c) {
   if (ops_run_get(c->ctx, id, &run, &err) < 0)
     return tool_error(c, &err);
   json_int_t timeout_s = json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s"));
-  enum MHD_Result r = wait_for(c, id, run, W_MEASURE, (unsigned)(timeout_s * 1000 + MEASURE_GRACE_MS));
+  enum MHD_Result r = wait_for(c, id, run, W_MEASURE, (unsigned)(timeout_s * 1000 + MEASURE_GRACE_MS), NULL);
   json_decref(run);
   return r;
 }
@@ -201,9 +217,38 @@ static enum MHD_Result tool_memory_monitor(struct call *c) {
   json_t *run;
   if (ops_run_get(c->ctx, id, &run, &err) < 0)
     return tool_error(c, &err);
-  enum MHD_Result r = wait_for(c, id, run, W_MEMORY, (unsigned)(json_integer_value(d) * 1000 + MEASURE_GRACE_MS));
+  enum MHD_Result r = wait_for(c, id, run, W_MEMORY, (unsigned)(json_integer_value(d) * 1000 + MEASURE_GRACE_MS), NULL);
   json_decref(run);
   return r;
+}
+
+static enum MHD_Result tool_syscall_trace(struct call *c) {
+  json_t *t = json_object_get(c->args, "command_timeout_s");
+  if (t && (!json_is_integer(t) || json_integer_value(t) > 3600))
+    return bad_args(c, "command_timeout_s", "command_timeout_s must be an integer from 1 to 3600 for a tool call");
+  char id[UTIL_ID_LEN + 1];
+  struct ma_error err;
+  if (traces_start(c->ctx->traces, c->args, id, &err) < 0)
+    return tool_error(c, &err);
+  json_t *doc = NULL, *run = NULL;
+  if (store_doc_get(c->ctx->store, STORE_TRACES, id, &doc) < 0)
+    return answer(c, mcp_tool_error("the trace vanished"));
+  const char *run_id = json_string_value(json_object_get(doc, "run"));
+  int r = ops_run_get(c->ctx, run_id, &run, &err);
+  json_int_t boot_s = r == 0 ? json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s")) : 0;
+  unsigned limit_ms = (unsigned)((boot_s + (t ? json_integer_value(t) : 300)) * 1000 + MEASURE_GRACE_MS);
+  enum MHD_Result result;
+  if (r < 0) {
+    result = tool_error(c, &err);
+  } else if (strcmp(json_string_value(json_object_get(doc, "status")), "running") != 0) {
+    json_object_del(doc, "transcript");
+    result = answer(c, mcp_tool_result(json_incref(doc)));
+  } else {
+    result = wait_for(c, run_id, run, W_TRACE, limit_ms, id);
+  }
+  json_decref(run);
+  json_decref(doc);
+  return result;
 }
 
 static enum MHD_Result tool_boot_wait(struct call *c) {
@@ -220,7 +265,7 @@ static enum MHD_Result tool_boot_wait(struct call *c) {
     return tool_error(c, &err);
   if (run_status_final(json_string_value(json_object_get(run, "status"))))
     return answer(c, mcp_tool_result(json_pack("{s:b, s:o}", "timed_out", 0, "run", run)));
-  enum MHD_Result r = wait_for(c, id, run, W_WAIT, (unsigned)(t ? json_integer_value(t) : 60) * 1000);
+  enum MHD_Result r = wait_for(c, id, run, W_WAIT, (unsigned)(t ? json_integer_value(t) : 60) * 1000, NULL);
   json_decref(run);
   return r;
 }
@@ -342,6 +387,7 @@ static const struct {
     {"boot_measure", tool_boot_measure},   {"boot_status", tool_boot_status},       {"boot_wait", tool_boot_wait},
     {"matrix_start", tool_matrix_start},   {"matrix_report", tool_matrix_report},   {"claims_validate", tool_claims_validate},
     {"runs_list", tool_runs_list},    {"image_verify", tool_image_verify}, {"memory_monitor", tool_memory_monitor},
+    {"syscall_trace", tool_syscall_trace},
 };
 
 enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, const char *tool,

@@ -607,8 +607,13 @@ struct jobs_sub *jobs_subscribe(struct jobs *j, const char *id, jobs_event_cb cb
   struct jobs_sub *sub = job ? calloc(1, sizeof *sub) : NULL;
   if (!sub)
     return NULL;
-  *sub = (struct jobs_sub){.job = job, .next = job->subs, .cb = cb, .userdata = userdata};
-  job->subs = sub;
+  /* Appended: the first to subscribe hears first. A trace or an install subscribes when it submits, so its
+   * document is final before a later follower (an MCP call waiting on the run) hears of the end. */
+  *sub = (struct jobs_sub){.job = job, .next = NULL, .cb = cb, .userdata = userdata};
+  struct jobs_sub **tail = &job->subs;
+  while (*tail)
+    tail = &(*tail)->next;
+  *tail = sub;
   return sub;
 }
 

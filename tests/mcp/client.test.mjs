@@ -1,5 +1,5 @@
 // End to end with the official MCP TypeScript SDK: a real daemon, real QEMU,
-// the MINIX console fixture. The SDK validates every structuredContent against
+// the MINIX console fixture and the Linux test guest. The SDK validates every structuredContent against
 // the tool's outputSchema, so a result that breaks its schema fails here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 
 const FIXTURE = process.env.MA_FIXTURE_KERNEL;
 const fixtureBoot = { arch: 'i386', kernel: FIXTURE, append: 'console=tty00', profile: 'minix-3.4', timeout_s: 60 };
+const linuxBoot = { arch: 'x86_64', kernel: process.env.MA_LINUX_KERNEL, initrd: [process.env.MA_LINUX_INITRD],
+                    append: 'console=ttyS0 panic=-1', profile: 'linux', accel: 'tcg', timeout_s: 120 };
 let daemon, base, stateDir, log = '';
 
 before(async () => {
@@ -42,19 +44,18 @@ async function connect(path = '/mcp') {
   return client;
 }
 
-test('lists the boot-profiler tools, each with input and output schemas', async () => {
+test('lists every tool, each with input and output schemas', async () => {
   const client = await connect();
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name).sort();
   assert.deepEqual(names, ['boot_measure', 'boot_status', 'boot_wait', 'claims_validate', 'image_verify', 'matrix_report',
-                           'matrix_start', 'memory_monitor', 'runs_list']);
+                           'matrix_start', 'memory_monitor', 'runs_list', 'syscall_trace']);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, 'object', t.name);
     assert.equal(t.outputSchema.type, 'object', t.name);
   }
-  // Tracing and memory tools are not listed until they exist.
   const tracer = await connect('/mcp/syscall-tracer');
-  assert.deepEqual((await tracer.listTools()).tools, []);
+  assert.deepEqual((await tracer.listTools()).tools.map((t) => t.name), ['syscall_trace']);
   await tracer.close();
   await client.close();
 });
@@ -181,4 +182,22 @@ test('transport rules: origin, sessions, versions', async () => {
   assert.equal(r.status, 200);
   r = await post({ jsonrpc: '2.0', id: 3, method: 'ping' }, { 'mcp-session-id': sid });
   assert.equal(r.status, 404); // the session ended
+});
+
+test('syscall_trace runs a command under strace in the Linux guest and returns its table', async () => {
+  const client = await connect('/mcp/syscall-tracer');
+  const progress = [];
+  const result = await client.callTool({ name: 'syscall_trace', arguments: { ...linuxBoot, command: '/bin/ls /' } },
+                                       undefined, { onprogress: (p) => progress.push(p), timeout: 180000 });
+  assert.ok(!result.isError, JSON.stringify(result));
+  const trace = result.structuredContent;
+  assert.equal(trace.status, 'succeeded');
+  assert.equal(trace.exit_status, 0);
+  const names = trace.table.syscalls.map((s) => s.name);
+  for (const n of ['execve', 'openat', 'getdents64', 'write']) assert.ok(names.includes(n), n);
+  assert.ok(progress.some((p) => /^collect at /.test(p.message)), JSON.stringify(progress.map((p) => p.message)));
+  const bad = await client.callTool({ name: 'syscall_trace', arguments: { ...linuxBoot, command: 'ls\nreboot' } });
+  assert.equal(bad.isError, true);
+  assert.match(bad.content[0].text, /invalid_value in command/);
+  await client.close();
 });

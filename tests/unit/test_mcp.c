@@ -147,7 +147,9 @@ static void groups_and_tool_calls(void **state) {
   (void)state;
   struct jsonrpc_msg m;
   struct mcp_decision d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "syscall-tracer", &m);
-  assert_int_equal(json_array_size(json_object_get(json_object_get(d.reply, "result"), "tools")), 0);
+  json_t *tracer = json_object_get(json_object_get(d.reply, "result"), "tools");
+  assert_int_equal(json_array_size(tracer), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(tracer, 0), "name")), "syscall_trace");
   json_decref(d.reply);
   jsonrpc_msg_clear(&m);
   d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "memory-monitor", &m);
