@@ -39,6 +39,7 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/runs/{id}/serial"},
     {"GET", "/api/v1/runs/{id}/events"},
     {"GET", "/api/v1/runs/{id}/memory"},
+    {"GET", "/api/v1/runs/{id}/traps"},
     {"POST", "/api/v1/memory"},
     {"POST", "/api/v1/matrices"},
     {"GET", "/api/v1/matrices/{id}"},
@@ -66,7 +67,7 @@ const struct api_route api_routes[] = {
 
 /* Parallel to api_routes. */
 static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
-                                     get_events, get_memory, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
+                                     get_events, get_memory, get_traps, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
                                      matrix_compare_route, image_post, image_list, image_get, install_post, install_list,
                                      install_get, install_delete, trace_post, trace_list, trace_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
                                      mcp_delete};

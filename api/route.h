@@ -39,3 +39,4 @@ enum MHD_Result install_delete(struct api_ctx *, struct MHD_Connection *, struct
 enum MHD_Result trace_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result trace_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result trace_list(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result get_traps(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/int_reader.h"
 #include "daemon/supervisor.h"
 #include "daemon/tool.h"
 #include "lib/detector.h"
@@ -39,6 +40,7 @@ struct job {
   char *overlay_path; /* NULL when the run has no overlay */
   struct scenario_run *scn;
   uv_timer_t *scn_timer;
+  struct int_reader *ints;
 };
 
 struct jobs {
@@ -100,6 +102,8 @@ static void free_job(struct job *job) {
     uv_close((uv_handle_t *)job->scn_timer, free_handle);
   }
   scenario_run_free(job->scn);
+  if (job->ints)
+    int_reader_close(job->ints);
   if (job->overlay_path && !job->spec->keep_overlay)
     unlink(job->overlay_path);
   free(job->overlay_path);
@@ -231,6 +235,8 @@ static void sup_started(void *userdata, int64_t t0_us, int64_t qemu_start_us) {
   job->t0_us = job->last_stamp_us = t0_us;
   job->run.qemu_start_us = qemu_start_us;
   save(job);
+  if (job->ints)
+    int_reader_set_t0(job->ints, t0_us);
   if (job->spec->scenario)
     start_scenario(job);
 }
@@ -339,6 +345,11 @@ static void sup_ended(void *userdata, const struct supervisor_end *end) {
   }
   int cpus = detector_cpus_online(job->det);
   r->guest_cpus_online = cpus >= 0 ? cpus : RUN_NULL;
+  if (job->ints) {
+    int e = store_traps_put(job->jobs->store, r->id, int_reader_counter(job->ints));
+    if (e < 0)
+      fprintf(stderr, "run %s: cannot store its trap counts: %s\n", r->id, strerror(-e));
+  }
   json_decref(r->missing);
   r->missing = detector_missing(job->det);
   unlink(job->qmp_path);
@@ -358,6 +369,10 @@ static const char *choose_accel(struct job *job) {
   if (strcmp(s->accel, "auto") != 0) {
     run_set_str(&job->run.accel_note, "requested");
     return s->accel;
+  }
+  if (s->trap_counts) {
+    run_set_str(&job->run.accel_note, "auto: TCG, because trap counts read QEMU's interrupt log, written only under TCG");
+    return "tcg";
   }
   if (x86 && host->kvm_usable) {
     run_set_str(&job->run.accel_note, "auto: the KVM probe booted a guest");
@@ -395,7 +410,18 @@ static int start_supervisor(struct job *job, const char *accel) {
 }
 
 static void launch(struct job *job) {
-  int r = job->log ? start_supervisor(job, job->run.accel) : -EIO;
+  int r = job->log ? 0 : -EIO;
+  if (r == 0 && job->spec->trap_counts) {
+    /* The FIFO is open for reading before QEMU starts, so QEMU's open of its log does not block. */
+    char *path = util_strdupf("%s/sock/%s.int", job->jobs->state_dir, job->run.id);
+    r = path ? int_reader_start(job->jobs->loop, path, &job->ints) : -ENOMEM;
+    if (r == 0)
+      job->spec->int_log = path;
+    else
+      free(path);
+  }
+  if (r == 0)
+    r = start_supervisor(job, job->run.accel);
   if (r < 0) {
     _cleanup_(util_freep) char *msg = util_strdupf("cannot start the boot: %s", strerror(-r));
     set_error(job, "qemu_start_failed", msg);

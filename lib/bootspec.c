@@ -31,6 +31,7 @@ static const struct field fields[] = {
     STR(label),  INT(memory_sample_ms, 10, 60000), INT(duration_s, 1, 3600),
     {"keep_overlay", F_BOOL, offsetof(struct boot_spec, keep_overlay), 0, 0},
     {"symbols", F_BOOL, offsetof(struct boot_spec, symbols), 0, 0},
+    {"trap_counts", F_BOOL, offsetof(struct boot_spec, trap_counts), 0, 0},
     {"scenario", F_SCENARIO, UNSTORED, 0, 0},
 };
 
@@ -315,6 +316,8 @@ static json_t *spec_json(const struct boot_spec *s) {
     json_object_set_new(j, "duration_s", json_integer(s->duration_s));
   if (s->keep_overlay)
     json_object_set_new(j, "keep_overlay", json_true());
+  if (s->trap_counts)
+    json_object_set_new(j, "trap_counts", json_true());
   if (s->scenario)
     json_object_set_new(j, "scenario", json_string(scenario_name(s->scenario)));
   if (s->symbols) {
@@ -345,6 +348,11 @@ int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_
     r = check_source(req, s, err);
   if (r == 0)
     r = check_symbols(s, env, err);
+  if (r == 0 && s->trap_counts && strcmp(s->arch, "i386") != 0 && strcmp(s->arch, "x86_64") != 0)
+    r = bad(err, "invalid_value", "trap_counts", "trap counts read QEMU's x86 interrupt log: i386 and x86_64 only");
+  if (r == 0 && s->trap_counts && strcmp(s->accel, "kvm") == 0)
+    r = bad(err, "conflicting_fields", "trap_counts",
+            "trap counts need TCG: QEMU logs interrupts only when it emulates the CPU");
   if (r < 0) {
     bootspec_free(s);
     return r;
@@ -372,7 +380,7 @@ void bootspec_free(struct boot_spec *s) {
   if (!s)
     return;
   char **strs[] = {&s->arch,    &s->kernel, &s->append, &s->iso,   &s->disk,
-                   &s->profile, &s->until,  &s->accel,  &s->label, &s->cdrom, &s->overlay};
+                   &s->profile, &s->until,  &s->accel,  &s->label, &s->cdrom, &s->overlay, &s->int_log};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; s->initrd && i < s->n_initrd; i++)

@@ -31,6 +31,8 @@ struct boot_spec {
   char **bp_markers, **bp_functions;
   uint64_t *bp_addrs;
   int bp_bits;           /* 32 (qemu-system-i386) or 64 (qemu-system-x86_64) */
+  bool trap_counts;      /* count interrupts and exceptions from QEMU's interrupt log (x86, TCG) */
+  char *int_log;         /* set by the daemon: where QEMU writes that log (a FIFO) */
 };
 
 struct bootspec_env {

@@ -170,6 +170,8 @@ int qemu_cmd_build(struct qemu_cmd *cmd, const struct boot_spec *spec, const cha
     r = add_machine(cmd, spec, accel);
   if (r == 0)
     r = add_media(cmd, spec);
+  if (r == 0 && spec->int_log)
+    r = add_list(cmd, (const char *const[]){"-d", "int", "-D", spec->int_log, NULL});
   if (r < 0)
     qemu_cmd_clear(cmd);
   return r;

@@ -40,6 +40,11 @@ int store_image_put(struct store *s, const char *id, const char *sha256, const c
 int store_image_get(struct store *s, const char *id, json_t **out);
 /* Every image, newest first. */
 int store_images_list(struct store *s, json_t **out);
+struct int_counter;
+/* Stores the interrupt counts of a run (replacing any it had). */
+int store_traps_put(struct store *s, const char *run_id, const struct int_counter *c);
+/* {"totals":[{vector,hex,kind,name,count}] most first, "per_second":[{second,counts:[...]}]}. */
+int store_traps_get(struct store *s, const char *run_id, json_t **out);
 enum store_doc { STORE_INSTALLS, STORE_TRACES };
 /* Creates or replaces an install's or a trace's document (its status is kept in a column too). */
 int store_doc_put(struct store *s, enum store_doc kind, const char *id, const char *status, json_t *doc,
