@@ -402,6 +402,9 @@ static int start_supervisor(struct job *job, const char *accel) {
       .bp_addrs = s->bp_addrs,
       .n_bps = s->n_breakpoints,
       .bp_bits = s->bp_bits,
+      /* "info mem" walks x86 page tables; under KVM the answer would cost a vCPU exit each time. */
+      .info_mem = s->memory_sample_ms && strcmp(accel, "tcg") == 0 &&
+                  (strcmp(s->arch, "i386") == 0 || strcmp(s->arch, "x86_64") == 0),
   };
   struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event, sup_sample, sup_symbol, sup_ended};
   r = supervisor_start(job->jobs->loop, &cfg, &cb, job, &job->sup);

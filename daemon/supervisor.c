@@ -20,6 +20,7 @@
 #define QUIT_GRACE_MS 1000
 #define DRAIN_MS 500
 #define STDERR_MAX 8192
+#define INFO_MEM_EVERY_US 1000000 /* it walks the guest's page tables under QEMU's big lock */
 
 enum phase { PH_CONNECTING, PH_HANDSHAKE, PH_RUNNING, PH_ENDING };
 
@@ -49,6 +50,8 @@ struct supervisor {
   size_t n_bps;
   int bp_bits;
   struct gdbstub *gdb;
+  bool info_mem, info_pending;
+  int64_t info_sent_us, mapped_kb, info_cost_us; /* the last answer, until a sample takes it */
   char readbuf[65536];
   struct supervisor_callbacks cb;
   void *userdata;
@@ -148,8 +151,8 @@ static void on_write(uv_write_t *req, int status) {
   free(req);
 }
 
-static int qmp_send(struct supervisor *s, const char *execute, const char *id) {
-  char *line = qmp_command(execute, NULL, id);
+/* Sends a command line (taken over, freed once written). */
+static int qmp_write(struct supervisor *s, char *line) {
   uv_write_t *req = malloc(sizeof *req);
   if (!line || !req) {
     free(line);
@@ -162,6 +165,10 @@ static int qmp_send(struct supervisor *s, const char *execute, const char *id) {
   if (r < 0)
     on_write(req, r);
   return r;
+}
+
+static int qmp_send(struct supervisor *s, const char *execute, const char *id) {
+  return qmp_write(s, qmp_command(execute, NULL, id));
 }
 
 int supervisor_send(struct supervisor *s, const char *text, size_t len) {
@@ -265,9 +272,19 @@ static int start_gdb(struct supervisor *s) {
   return r;
 }
 
+static void on_info_mem(struct supervisor *s, const struct qmp_msg *m) {
+  s->info_pending = false;
+  s->info_cost_us = util_mono_us() - s->info_sent_us;
+  s->mapped_kb = json_is_string(m->ret) ? procstat_info_mem_kb(json_string_value(m->ret)) : -1;
+}
+
 static void on_return(struct supervisor *s, const struct qmp_msg *m) {
   if (!m->id)
     return;
+  if (strcmp(m->id, "infomem") == 0) {
+    on_info_mem(s, m);
+    return;
+  }
   if (strcmp(m->id, "caps") == 0) {
     /* The console must be connected before `cont`, or early bytes are lost. */
     int r = open_stream(s, &s->serial, s->serial_path, on_serial_read);
@@ -363,10 +380,21 @@ static void on_deadline(uv_timer_t *t) {
 
 static void on_sample(uv_timer_t *t) {
   struct supervisor *s = t->data;
-  struct procstat_sample sample = {.guest_ram_mb = s->guest_ram_mb};
+  struct procstat_sample sample = {
+      .guest_ram_mb = s->guest_ram_mb, .guest_mapped_kb = s->mapped_kb, .info_mem_us = s->info_cost_us};
   int64_t stamp = util_mono_us();
   if (s->exited || procstat_read(s->proc.pid, &sample.proc) < 0)
     return;
+  s->mapped_kb = s->info_cost_us = -1; /* each answer goes with one sample */
+  if (s->info_mem && !s->info_pending && stamp - s->info_sent_us >= INFO_MEM_EVERY_US && s->qmp_open) {
+    json_t *args = json_pack("{s:s}", "command-line", "info mem");
+    char *line = qmp_command("human-monitor-command", args, "infomem");
+    json_decref(args);
+    if (qmp_write(s, line) == 0) {
+      s->info_pending = true;
+      s->info_sent_us = stamp;
+    }
+  }
   for (size_t i = 0; i < s->n_vcpus; i++)
     if (procstat_thread_ms(s->proc.pid, s->vcpu_tids[i], &sample.vcpu_ms[sample.n_vcpus]) == 0)
       sample.n_vcpus++;
@@ -468,6 +496,8 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
   s->silence_ms = cfg->silence_ms;
   s->sample_ms = cfg->sample_ms;
   s->guest_ram_mb = -1;
+  s->info_mem = cfg->info_mem;
+  s->mapped_kb = s->info_cost_us = -1;
   ssize_t n = readlink("/proc/self/exe", s->self_exe, sizeof s->self_exe - 1);
   if (n < 0) {
     int err = -errno;

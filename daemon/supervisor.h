@@ -52,6 +52,7 @@ struct supervisor_config {
   const uint64_t *bp_addrs; /* set before `cont` */
   size_t n_bps;
   int bp_bits;             /* 32 or 64 */
+  bool info_mem;           /* with sampling under TCG: ask HMP "info mem" at most once a second */
 };
 
 struct supervisor;

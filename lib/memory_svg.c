@@ -85,7 +85,7 @@ char *memory_svg(const char *run_id, json_t *samples, json_t *markers) {
 
 char *memory_csv(json_t *samples) {
   struct util_buf csv = {0};
-  util_buf_printf(&csv, "t_ms,rss_kb,minflt,majflt,utime_ms,stime_ms\n");
+  util_buf_printf(&csv, "t_ms,rss_kb,minflt,majflt,utime_ms,stime_ms,guest_mapped_kb,info_mem_us\n");
   static const char *const keys[] = {"rss_kb", "minflt", "majflt", "utime_ms", "stime_ms"};
   size_t i;
   json_t *s;
@@ -93,6 +93,15 @@ char *memory_csv(json_t *samples) {
     util_buf_printf(&csv, "%.3f", json_number_value(json_object_get(s, "t_ms")));
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
       util_buf_printf(&csv, ",%lld", (long long)json_integer_value(json_object_get(s, keys[k])));
+    /* Empty where "info mem" was not asked in that sample. */
+    static const char *const sparse[] = {"guest_mapped_kb", "info_mem_us"};
+    for (size_t k = 0; k < 2; k++) {
+      json_t *v = json_object_get(s, sparse[k]);
+      if (json_is_integer(v))
+        util_buf_printf(&csv, ",%lld", (long long)json_integer_value(v));
+      else
+        util_buf_printf(&csv, ",");
+    }
     util_buf_printf(&csv, "\n");
   }
   return csv.data;

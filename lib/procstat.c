@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include "lib/procstat.h"
 
 #include <errno.h>
@@ -62,4 +63,17 @@ int procstat_thread_ms(pid_t pid, int tid, int64_t *ms) {
   if (r == 0)
     *ms = ps.utime_ms + ps.stime_ms;
   return r;
+}
+
+int64_t procstat_info_mem_kb(const char *text) {
+  int64_t total = 0;
+  bool any = false;
+  for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    unsigned long long start, end, size;
+    if (sscanf(l, "%llx-%llx %llx", &start, &end, &size) == 3 && end > start) {
+      total += (int64_t)(size / 1024);
+      any = true;
+    }
+  }
+  return any ? total : -1;
 }

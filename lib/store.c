@@ -57,8 +57,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " RETURNING id",
     [ST_IMAGE_GET] = "SELECT id, path, kind, info_json, created_us FROM images WHERE id=?",
     [ST_MEMORY_INSERT] = "INSERT OR REPLACE INTO memory_samples (run_id, t_us, rss_kb, minflt, majflt, utime_ms,"
-                         " stime_ms, vcpu_ms_json, guest_ram_mb) VALUES (?,?,?,?,?,?,?,?,?)",
-    [ST_MEMORY_LIST] = "SELECT t_us, rss_kb, minflt, majflt, utime_ms, stime_ms, vcpu_ms_json, guest_ram_mb"
+                         " stime_ms, vcpu_ms_json, guest_ram_mb, guest_mapped_kb, info_mem_us)"
+                         " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_MEMORY_LIST] = "SELECT t_us, rss_kb, minflt, majflt, utime_ms, stime_ms, vcpu_ms_json, guest_ram_mb,"
+                       " guest_mapped_kb, info_mem_us"
                        " FROM memory_samples WHERE run_id=? ORDER BY t_us",
     [ST_IMAGE_LIST] = "SELECT id, path, kind, info_json, created_us FROM images ORDER BY seq DESC",
 };
@@ -497,6 +499,8 @@ int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const
   sqlite3_bind_int64(st, 7, ps->stime_ms);
   bind_text(st, 8, vcpu_json);
   bind_int(st, 9, sample->guest_ram_mb, -1);
+  bind_int(st, 10, sample->guest_mapped_kb, -1);
+  bind_int(st, 11, sample->info_mem_us, -1);
   return step_done(st);
 }
 
@@ -513,9 +517,11 @@ int store_memory_list(struct store *s, const char *run_id, json_t **out) {
     const unsigned char *vcpus = sqlite3_column_text(st, 6);
     json_t *v = vcpus ? json_loads((const char *)vcpus, 0, NULL) : NULL;
     json_object_set_new(sample, "vcpu_cpu_ms", v ? v : json_null());
-    json_object_set_new(sample, "guest_ram_mb", sqlite3_column_type(st, 7) == SQLITE_NULL
-                                                    ? json_null()
-                                                    : json_integer(sqlite3_column_int64(st, 7)));
+    static const char *const opt[] = {"guest_ram_mb", "guest_mapped_kb", "info_mem_us"};
+    for (int k = 0; k < 3; k++)
+      json_object_set_new(sample, opt[k], sqlite3_column_type(st, 7 + k) == SQLITE_NULL
+                                              ? json_null()
+                                              : json_integer(sqlite3_column_int64(st, 7 + k)));
     json_array_append_new(*out, sample);
   }
   sqlite3_reset(st);

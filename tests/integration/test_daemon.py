@@ -76,6 +76,20 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(len(serial), run['serial_bytes'])
         self.assertEqual(qemu_pids(run_id), [])
 
+    def test_info_mem_of_a_linux_guest(self):
+        run = self.d.wait(self.d.boot(linux_boot(memory_sample_ms=100, accel='tcg')))
+        self.assertEqual(run['status'], 'succeeded', run['error'])
+        status, mem, _ = self.d.json('GET', f"/api/v1/runs/{run['id']}/memory")
+        asked = [s for s in mem['samples'] if s['info_mem_us'] is not None]
+        # About one a second over a 1.5-2.5 s boot: rate-limited, not one per 100 ms sample.
+        self.assertGreaterEqual(len(asked), 1)
+        self.assertLessEqual(len(asked), run['boot_time_ms'] / 1000 + 2)
+        self.assertTrue(any(s['guest_mapped_kb'] and s['guest_mapped_kb'] > 0 for s in asked), asked)
+        status, _, csv = self.d.request('GET', f"/api/v1/runs/{run['id']}/memory?format=csv")
+        lines = csv.decode().splitlines()
+        self.assertTrue(lines[0].endswith(',guest_mapped_kb,info_mem_us'))
+        self.assertEqual(sum(1 for l in lines[1:] if not l.endswith(',,')), len(asked))
+
     def test_memory_samples(self):
         run = self.d.wait(self.d.boot(fixture_boot(memory_sample_ms=20, cpus=2)))
         self.assertEqual(run['status'], 'succeeded', run['error'])
@@ -98,6 +112,12 @@ class DaemonTest(unittest.TestCase):
         self.assertTrue(all(len(v) == 2 for v in per_vcpu), per_vcpu)
         self.assertEqual([v[0] for v in per_vcpu], sorted(v[0] for v in per_vcpu))
         self.assertEqual({s['guest_ram_mb'] for s in samples[-3:]}, {256})
+        # "info mem" under TCG, once a second: asked at t0, its answer goes with the next sample. The fixture
+        # never turns paging on, so nothing is mapped, but the query's cost is measured.
+        asked = [s for s in samples if s['info_mem_us'] is not None]
+        self.assertEqual(len(asked), 1, samples)
+        self.assertGreater(asked[0]['info_mem_us'], 0)
+        self.assertIsNone(asked[0]['guest_mapped_kb'])
         status, _, csv = self.d.request('GET', f"/api/v1/runs/{run['id']}/memory?format=csv")
         self.assertEqual(len(csv.decode().splitlines()), len(samples) + 1)
         status, headers, svg = self.d.request('GET', f"/api/v1/runs/{run['id']}/memory?format=svg")
