@@ -40,5 +40,8 @@ uint32_t disk_count_boot(void); /* bumps and returns the boot counter of an inst
 
 /* setup.c: the installer dialogue; returns 0 when it installed. */
 int setup(void);
+/* trace.c */
+int fixture_trace(const char *args);
+void fixture_cat_trace(void);
 /* shell.c */
 void shell(void) __attribute__((noreturn));

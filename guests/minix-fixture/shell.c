@@ -1,11 +1,12 @@
 /* The fixture's root shell (not MINIX's): the few commands an unattended
- * install needs (setup, mount, a literal sed on /mnt/boot.cfg, cat, umount,
- * poweroff), so the profiler's scenario runner can be tested end to end. */
+ * install and a trace need (setup, mount, a literal sed on /mnt/boot.cfg, cat,
+ * umount, trace, echo with $?, poweroff; commands separated by "; "), so the
+ * profiler's scenario runner can be tested end to end. */
 #include "fixture.h"
 
 #define SED_TAIL "/' /mnt/boot.cfg > /tmp/boot.cfg && cp /tmp/boot.cfg /mnt/boot.cfg"
 
-static int mounted;
+static int mounted, status;
 static char cfg[BOOTCFG_MAX], out[BOOTCFG_MAX];
 
 static void cat_bootcfg(void) {
@@ -63,8 +64,43 @@ static void sed(const char *cmd) {
     line("cp: /mnt/boot.cfg: write error", 0);
 }
 
+/* echo: "" vanishes and $? is the last status, as sh would have it. */
+static void echo(const char *args) {
+  char out[128];
+  size_t o = 0;
+  for (const char *p = args; *p && o < sizeof out - 12; p++) {
+    if (p[0] == '"' && p[1] == '"') {
+      p++;
+    } else if (p[0] == '$' && p[1] == '?') {
+      char digits[12];
+      int n = 0, v = status;
+      do
+        digits[n++] = (char)('0' + v % 10);
+      while ((v /= 10) && n < 11);
+      while (n)
+        out[o++] = digits[--n];
+      p++;
+    } else {
+      out[o++] = *p;
+    }
+  }
+  out[o] = '\0';
+  line(out, 0);
+}
+
 static void run(const char *cmd) {
-  if (streq(cmd, "poweroff") || starts_with(cmd, "shutdown")) {
+  if (starts_with(cmd, "trace ")) {
+    status = fixture_trace(cmd + 6);
+    return;
+  }
+  if (starts_with(cmd, "echo ")) {
+    echo(cmd + 5);
+    return;
+  }
+  status = 0;
+  if (streq(cmd, "cat /tmp/ma.trace")) {
+    fixture_cat_trace();
+  } else if (streq(cmd, "poweroff") || starts_with(cmd, "shutdown")) {
     line("MINIX will now be shut down ...", 5);
     power_off(0);
   } else if (streq(cmd, "setup")) {
@@ -85,6 +121,20 @@ static void run(const char *cmd) {
     puts_console("sh: ");
     puts_console(cmd);
     puts_console(": not found (this is the minix-analysis fixture, not MINIX)\n");
+    status = 127;
+  }
+}
+
+/* "a; b; c" runs a, b and c in turn. */
+static void run_list(char *cmds) {
+  for (char *c = cmds; c;) {
+    char *next = c;
+    while (*next && !(next[0] == ';' && next[1] == ' '))
+      next++;
+    char *rest = *next ? next + 2 : NULL;
+    *next = '\0';
+    run(c);
+    c = rest;
   }
 }
 
@@ -93,6 +143,6 @@ void shell(void) {
   for (;;) {
     puts_console("# ");
     read_line(buf, sizeof buf);
-    run(buf);
+    run_list(buf);
   }
 }

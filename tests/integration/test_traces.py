@@ -9,7 +9,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CLI, LINUX_INITRD, LINUX_KERNEL, Daemon, linux_boot  # noqa: E402
+from harness import CLI, LINUX_INITRD, LINUX_KERNEL, Daemon, fixture_boot, linux_boot  # noqa: E402
 
 
 class TraceTest(unittest.TestCase):
@@ -21,8 +21,8 @@ class TraceTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.d.finish()
 
-    def trace(self, command, **extra):
-        body = linux_boot(command=command, accel='tcg', **extra)
+    def trace(self, command, boot=linux_boot, **extra):
+        body = boot(command=command, accel='tcg', **extra)
         code, doc, headers = self.d.json('POST', '/api/v1/traces', body)
         self.assertEqual(code, 202, doc)
         self.assertEqual(headers['Location'], f"/api/v1/traces/{doc['id']}")
@@ -94,6 +94,25 @@ class TraceTest(unittest.TestCase):
         self.assertEqual((doc['status'], doc['error']['code']), ('failed', 'command_not_run'), doc)
         self.assertIn("Can't stat '/nonexistent'", doc['error']['message'])
         self.assertEqual(doc['exit_status'], 1)
+
+    def test_minix_trace_path_on_the_fixture(self):
+        """The MINIX fixture's shell has a `trace` that writes made-up lines in the shapes of MINIX's
+        trace(1): this checks the MINIX path (scenario, extraction, parser), not MINIX."""
+        doc = self.trace('ls /', boot=fixture_boot)
+        self.assertEqual(doc['status'], 'succeeded', doc)
+        self.assertEqual((doc['tracer'], doc['exit_status']), ('trace', 0))
+        calls = self.calls(doc)
+        self.assertEqual({n: r['calls'] for n, r in calls.items()},
+                         {'execve': 1, 'brk': 1, 'getuid': 1, 'open': 2, 'fstat': 1, 'getdents': 2, 'close': 1,
+                          'write': 1, 'exit': 1})
+        self.assertEqual(calls['open']['errnos'], {'ENOENT': 1})
+        self.assertEqual(doc['table']['exit'], {'pid': 0, 'code': 0})
+        self.assertIn('bin  boot  dev', doc['output'])
+        doc = self.trace('/nonexistent', boot=fixture_boot)
+        self.assertEqual((doc['status'], doc['error']['code'], doc['exit_status']), ('failed', 'command_not_run', 1))
+        self.assertIn('No such file or directory', doc['error']['message'])
+        status, reply, _ = self.d.json('POST', '/api/v1/traces', fixture_boot(command='ls /', summary=True))
+        self.assertEqual((status, reply['error']['field']), (400, 'summary'))
 
     def test_bad_requests(self):
         cases = [
