@@ -387,9 +387,7 @@ static void on_sample(uv_timer_t *t) {
     return;
   s->mapped_kb = s->info_cost_us = -1; /* each answer goes with one sample */
   if (s->info_mem && !s->info_pending && stamp - s->info_sent_us >= INFO_MEM_EVERY_US && s->qmp_open) {
-    json_t *args = json_pack("{s:s}", "command-line", "info mem");
-    char *line = qmp_command("human-monitor-command", args, "infomem");
-    json_decref(args);
+    char *line = qmp_command("human-monitor-command", json_pack("{s:s}", "command-line", "info mem"), "infomem");
     if (qmp_write(s, line) == 0) {
       s->info_pending = true;
       s->info_sent_us = stamp;
