@@ -88,6 +88,9 @@ static json_t *memory_result(struct waiter *w, json_t *run) {
   json_t *out = json_pack("{s:s, s:O, s:O, s:O, s:o}", "id", w->run_id, "status", json_object_get(run, "status"),
                           "interval_ms", json_object_get(spec, "memory_sample_ms"), "markers",
                           json_object_get(run, "markers"), "samples", samples);
+  json_t *guest = NULL;
+  if (json_object_get(spec, "guest_memory_ms") && store_guest_memory_list(w->call.ctx->store, w->run_id, &guest) == 0)
+    json_object_set_new(out, "guest", guest);
   json_decref(run);
   return mcp_tool_result(out);
 }

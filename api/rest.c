@@ -301,6 +301,12 @@ static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *co
   json_t *interval = json_object_get(json_object_get(full, "request"), "memory_sample_ms");
   json_t *body = json_pack("{s:s, s:O, s:s, s:o}", "run_id", run->id, "interval_ms", interval ? interval : json_null(),
                            "source", "/proc of the QEMU process", "samples", samples);
+  /* What the guest itself said, when the run asked it (guest_memory_ms). */
+  json_t *guest = NULL, *every = json_object_get(json_object_get(full, "request"), "guest_memory_ms");
+  if (store_guest_memory_list(ctx->store, run->id, &guest) == 0)
+    json_object_set_new(body, "guest", json_pack("{s:O, s:s, s:o}", "interval_ms", every ? every : json_null(),
+                                                 "source", "/proc/meminfo printed by the guest on its console",
+                                                 "samples", guest));
   json_decref(full);
   return reply_json(conn, MHD_HTTP_OK, body);
 }

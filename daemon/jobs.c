@@ -11,6 +11,7 @@
 #include "daemon/tool.h"
 #include "lib/detector.h"
 #include "lib/disk.h"
+#include "lib/guest_memory.h"
 #include "lib/qemu_cmd.h"
 
 #define SCENARIO_TICK_MS 200
@@ -208,6 +209,16 @@ static void scn_progress(void *userdata, const char *step, const char *text, int
                  text));
 }
 
+static void scn_captured(void *userdata, const char *step, const char *text, int64_t t_us) {
+  struct job *job = userdata;
+  (void)step;
+  json_t *values = guest_memory_parse(text);
+  int r = values ? store_guest_memory_insert(job->jobs->store, job->run.id, t_us, values) : 0;
+  if (r < 0)
+    fprintf(stderr, "run %s: cannot store a guest memory sample: %s\n", job->run.id, strerror(-r));
+  json_decref(values);
+}
+
 static void on_scenario_tick(uv_timer_t *t) {
   struct job *job = t->data;
   if (!job || !job->scn)
@@ -217,7 +228,7 @@ static void on_scenario_tick(uv_timer_t *t) {
 }
 
 static void start_scenario(struct job *job) {
-  static const struct scenario_callbacks cbs = {scn_send, scn_progress};
+  static const struct scenario_callbacks cbs = {scn_send, scn_progress, scn_captured};
   job->scn = scenario_run_new(job->spec->scenario, &cbs, job, 0);
   job->scn_timer = malloc(sizeof *job->scn_timer);
   if (!job->scn || !job->scn_timer) {

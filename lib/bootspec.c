@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/elf_symbols.h"
+#include "lib/guest_memory.h"
 #include "lib/util.h"
 
 enum field_type { F_STR, F_INT, F_STRARR, F_BOOL, F_SCENARIO };
@@ -32,6 +33,7 @@ static const struct field fields[] = {
     {"keep_overlay", F_BOOL, offsetof(struct boot_spec, keep_overlay), 0, 0},
     {"symbols", F_BOOL, offsetof(struct boot_spec, symbols), 0, 0},
     {"trap_counts", F_BOOL, offsetof(struct boot_spec, trap_counts), 0, 0},
+    INT(guest_memory_ms, 200, 60000),
     {"scenario", F_SCENARIO, UNSTORED, 0, 0},
 };
 
@@ -318,6 +320,8 @@ static json_t *spec_json(const struct boot_spec *s) {
     json_object_set_new(j, "keep_overlay", json_true());
   if (s->trap_counts)
     json_object_set_new(j, "trap_counts", json_true());
+  if (s->guest_memory_ms)
+    json_object_set_new(j, "guest_memory_ms", json_integer(s->guest_memory_ms));
   if (s->scenario)
     json_object_set_new(j, "scenario", json_string(scenario_name(s->scenario)));
   if (s->symbols) {
@@ -348,6 +352,13 @@ int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_
     r = check_source(req, s, err);
   if (r == 0)
     r = check_symbols(s, env, err);
+  if (r == 0 && s->guest_memory_ms && s->scenario)
+    r = bad(err, "conflicting_fields", "guest_memory_ms", "guest_memory_ms plays its own scenario; give one or the other");
+  if (r == 0 && s->guest_memory_ms) {
+    json_t *def = guest_memory_scenario(s->guest_memory_ms);
+    r = scenario_parse(def, &s->scenario, err);
+    json_decref(def);
+  }
   if (r == 0 && s->trap_counts && strcmp(s->arch, "i386") != 0 && strcmp(s->arch, "x86_64") != 0)
     r = bad(err, "invalid_value", "trap_counts", "trap counts read QEMU's x86 interrupt log: i386 and x86_64 only");
   if (r == 0 && s->trap_counts && strcmp(s->accel, "kvm") == 0)

@@ -32,6 +32,7 @@ struct boot_spec {
   uint64_t *bp_addrs;
   int bp_bits;           /* 32 (qemu-system-i386) or 64 (qemu-system-x86_64) */
   bool trap_counts;      /* count interrupts and exceptions from QEMU's interrupt log (x86, TCG) */
+  int guest_memory_ms;   /* log in and print /proc/meminfo this often (a scenario); 0: no */
   char *int_log;         /* set by the daemon: where QEMU writes that log (a FIFO) */
 };
 

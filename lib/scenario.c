@@ -21,6 +21,7 @@ struct scenario_run {
   pcre2_match_data *md;
   char *error_code, *error_message;
   int esc; /* 0, 1 after ESC, 2 inside a CSI sequence */
+  int64_t next_poll_us;
 };
 
 struct hit {
@@ -60,6 +61,7 @@ static void enter_step(struct scenario_run *r, size_t i, int64_t t_us) {
   }
   if (r->cb.progress)
     r->cb.progress(r->userdata, r->sc->steps[i].name, "step started", t_us);
+  r->next_poll_us = t_us; /* a poll step sends at once */
 }
 
 struct scenario_run *scenario_run_new(const struct scenario *sc, const struct scenario_callbacks *cb, void *userdata,
@@ -119,11 +121,28 @@ static void consume(struct scenario_run *r, size_t end) {
   r->buf[r->len] = '\0';
 }
 
+/* A poll step hands over each capture and keeps the rest of the output. */
+static bool poll_once(struct scenario_run *r, const struct scenario_step *st, int64_t t_us) {
+  int n = pcre2_match(st->expect.re, (PCRE2_SPTR)r->buf, r->len, 0, 0, r->md, NULL);
+  if (n < 1)
+    return false;
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+  size_t from = n >= 2 ? ov[2] : ov[0], to = n >= 2 ? ov[3] : ov[1], end = ov[1];
+  char *text = strndup(r->buf + from, to - from);
+  consume(r, end);
+  if (text && r->cb.captured)
+    r->cb.captured(r->userdata, st->name, text, t_us);
+  free(text);
+  return true;
+}
+
 /* One match at a time, earliest first: a dialogue answers its prompts in the order the guest asks them. */
 static bool step_once(struct scenario_run *r, int64_t t_us) {
   const struct scenario_step *st = &r->sc->steps[r->step];
   if (st->kind == STEP_EXIT)
     return false;
+  if (st->kind == STEP_POLL)
+    return poll_once(r, st, t_us);
   struct hit best = {0, 0, INT32_MIN};
   find(r, &st->fail, -2, &best);
   find(r, &st->expect, -1, &best);
@@ -188,6 +207,13 @@ void scenario_tick(struct scenario_run *r, int64_t t_us) {
   if (r->state != SCENARIO_RUNNING)
     return;
   const struct scenario_step *st = &r->sc->steps[r->step];
+  if (st->kind == STEP_POLL) {
+    if (t_us >= r->next_poll_us) {
+      send(r, st->send);
+      r->next_poll_us = t_us + (int64_t)(st->every_s * 1e6);
+    }
+    return;
+  }
   char shown[SHOWN_MAX + 1];
   if (t_us - r->step_start_us > (int64_t)(st->timeout_s * 1e6)) {
     fail(r, "scenario_timeout",
@@ -210,7 +236,7 @@ void scenario_guest_exited(struct scenario_run *r, int64_t t_us) {
   if (r->state != SCENARIO_RUNNING)
     return;
   const struct scenario_step *st = &r->sc->steps[r->step];
-  if (st->kind == STEP_EXIT) {
+  if (st->kind == STEP_EXIT || st->kind == STEP_POLL) {
     enter_step(r, r->step + 1, t_us);
     if (r->state == SCENARIO_DONE)
       return;

@@ -20,6 +20,8 @@ struct scenario_callbacks {
   void (*send)(void *userdata, const char *text, size_t len);
   /* A step began, or a prompt marked as progress was answered ("extracting base"). */
   void (*progress)(void *userdata, const char *step, const char *text, int64_t t_us);
+  /* A poll step captured text (its capture regex's first group) at t_us (may be NULL). */
+  void (*captured)(void *userdata, const char *step, const char *text, int64_t t_us);
 };
 
 /* Parses and validates a scenario definition (not stolen); -EINVAL with err naming the bad field. */

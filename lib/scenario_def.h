@@ -18,7 +18,9 @@ struct scenario_answer {
   char *progress; /* NULL: not reported; "$1" is replaced by the first group */
 };
 
-enum scenario_step_kind { STEP_EXPECT, STEP_DIALOGUE, STEP_EXIT };
+/* A poll step sends its text every every_s seconds and hands each capture's first group over, until the
+ * guest stops (it never ends on its own; its timeout_s does not apply). */
+enum scenario_step_kind { STEP_EXPECT, STEP_DIALOGUE, STEP_EXIT, STEP_POLL };
 
 struct scenario_step {
   char *name;
@@ -30,6 +32,7 @@ struct scenario_step {
   struct scenario_answer *answers;
   size_t n_answers;
   double timeout_s, stall_s; /* stall_s 0: no stall detection */
+  double every_s;            /* poll */
 };
 
 struct scenario {

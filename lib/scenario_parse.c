@@ -92,11 +92,26 @@ static int parse_answers(struct scenario_step *st, json_t *arr, struct ma_error 
   return 0;
 }
 
+static int parse_poll(struct scenario_step *st, json_t *j, struct ma_error *err) {
+  st->kind = STEP_POLL;
+  json_t *every = json_object_get(j, "every_s");
+  if (!json_is_number(every) || json_number_value(every) < 0.1 || json_number_value(every) > 3600)
+    return bad(err, "every_s", "step %s: %s must be a number of seconds from 0.1 to 3600", st->name, "every_s");
+  st->every_s = json_number_value(every);
+  if (!json_is_string(json_object_get(j, "send")))
+    return bad(err, "send", "step %s: a poll step needs %s", st->name, "send");
+  return compile(&st->expect, json_object_get(j, "capture"), "capture", st->name, err);
+}
+
 static int parse_kind(struct scenario_step *st, json_t *j, struct ma_error *err) {
   json_t *expect = json_object_get(j, "expect"), *until = json_object_get(j, "until");
-  json_t *exit = json_object_get(j, "expect_exit");
-  if (!!expect + !!until + !!exit != 1)
-    return bad(err, "steps", "step %s: needs exactly one of %s", st->name, "expect, until or expect_exit");
+  json_t *exit = json_object_get(j, "expect_exit"), *poll = json_object_get(j, "capture");
+  if (!!expect + !!until + !!exit + !!poll != 1)
+    return bad(err, "steps", "step %s: needs exactly one of %s", st->name, "expect, until, expect_exit or capture");
+  if (poll) {
+    int r = parse_poll(st, j, err);
+    return r < 0 ? r : opt_string(&st->send, json_object_get(j, "send"), "send", st->name, err);
+  }
   if (exit) {
     st->kind = STEP_EXIT;
     return json_is_true(exit) ? 0 : bad(err, "expect_exit", "step %s: %s must be true", st->name, "expect_exit");
@@ -114,7 +129,7 @@ static int parse_kind(struct scenario_step *st, json_t *j, struct ma_error *err)
 
 static int parse_step(struct scenario_step *st, json_t *j, struct ma_error *err) {
   static const char *const keys[] = {"name", "expect", "until", "expect_exit", "send", "answers", "fail",
-                                     "prompt", "timeout_s", "stall_s", "note", NULL};
+                                     "prompt", "timeout_s", "stall_s", "note", "capture", "every_s", NULL};
   const char *unknown = NULL;
   if (!json_is_object(j) || !json_is_string(json_object_get(j, "name")))
     return bad(err, "steps", "every step is an object with a string %s%s", "name", "");

@@ -76,6 +76,32 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(len(serial), run['serial_bytes'])
         self.assertEqual(qemu_pids(run_id), [])
 
+    def test_guest_meminfo_of_a_linux_guest(self):
+        status, reply, _ = self.d.json('POST', '/api/v1/memory',
+                                       linux_boot(duration_s=4, guest_memory_ms=500, accel='tcg'))
+        self.assertEqual(status, 202, reply)
+        run = self.d.wait(reply['id'])
+        self.assertEqual(run['status'], 'succeeded', run['error'])
+        status, mem, _ = self.d.json('GET', f"/api/v1/runs/{run['id']}/memory")
+        guest = mem['guest']
+        self.assertEqual(guest['interval_ms'], 500)
+        samples = guest['samples']
+        # Logged in at the prompt (~2 s), then one /proc/meminfo every 0.5 s plus a round trip, until 4 s.
+        self.assertGreaterEqual(len(samples), 2, samples)
+        times = [g['t_ms'] for g in samples]
+        self.assertEqual(times, sorted(times))
+        self.assertGreater(times[0], run['boot_time_ms'])
+        total = {g['meminfo_kb']['MemTotal'] for g in samples}
+        self.assertEqual(len(total), 1)
+        self.assertTrue(100000 < total.pop() <= 256 * 1024)
+        self.assertTrue(all(0 < g['meminfo_kb']['MemFree'] < g['meminfo_kb']['MemTotal'] for g in samples))
+        steps = [m['name'] for m in run['markers'] if m['source'] == 'scenario']
+        self.assertEqual(steps, ['login', 'shell', 'meminfo'])
+        for body, field in ((linux_boot(guest_memory_ms=100), 'guest_memory_ms'),
+                            (linux_boot(guest_memory_ms=500, scenario='minix-setup'), 'guest_memory_ms')):
+            status, reply, _ = self.d.json('POST', '/api/v1/boots', body)
+            self.assertEqual((status, reply['error']['field']), (400, field), reply)
+
     def test_info_mem_of_a_linux_guest(self):
         run = self.d.wait(self.d.boot(linux_boot(memory_sample_ms=100, accel='tcg')))
         self.assertEqual(run['status'], 'succeeded', run['error'])

@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/guest_memory.h"
 #include "lib/scenario.h"
 #include "test_util.h"
 
 struct recorder {
   char sent[4096];
   char progress[4096];
+  char captured[4096];
   int n_sends;
 };
 
@@ -28,7 +30,16 @@ static void rec_progress(void *u, const char *step, const char *text, int64_t t)
   strncat(r->progress, line, sizeof r->progress - strlen(r->progress) - 1);
 }
 
-static const struct scenario_callbacks cbs = {rec_send, rec_progress};
+static void rec_captured(void *u, const char *step, const char *text, int64_t t) {
+  struct recorder *r = u;
+  (void)t;
+  strncat(r->captured, step, sizeof r->captured - strlen(r->captured) - 1);
+  strncat(r->captured, "=", sizeof r->captured - strlen(r->captured) - 1);
+  strncat(r->captured, text, sizeof r->captured - strlen(r->captured) - 1);
+  strncat(r->captured, "|", sizeof r->captured - strlen(r->captured) - 1);
+}
+
+static const struct scenario_callbacks cbs = {rec_send, rec_progress, rec_captured};
 
 /* Feeds text in 3-byte pieces: prompts must match however the reads split them. */
 static void feed_split(struct scenario_run *run, const char *text, int64_t t) {
@@ -262,6 +273,42 @@ static void bad_definitions_name_the_field(void **state) {
   json_decref(names);
 }
 
+/* The guest-memory scenario: a poll step sends its command every interval and hands over each capture. */
+static void a_poll_step_samples_until_the_guest_stops(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct ma_error err = {0};
+  json_t *def = guest_memory_scenario(500);
+  assert_int_equal(scenario_parse(def, &sc, &err), 0);
+  json_decref(def);
+  struct recorder rec = {0};
+  struct scenario_run *run = scenario_run_new(sc, &cbs, &rec, 0);
+  feed_split(run, "\r\nminix-analysis-linux-guest login: ", 1000);
+  feed_split(run, "root\r\n# ", 2000);
+  rec.sent[0] = '\0';
+  scenario_tick(run, 2100000);
+  assert_non_null(strstr(rec.sent, "cat /proc/meminfo"));
+  scenario_tick(run, 2300000); /* not yet: every 0.5 s */
+  assert_int_equal(rec.n_sends, 2);
+  /* The echo of the command line holds MA-MEM-""END, which must not close the capture. */
+  feed_split(run, "echo MA-MEM-BEGIN; cat /proc/meminfo; echo MA-MEM-\"\"END\r\nMA-MEM-BEGIN\r\n"
+                  "MemTotal:         222552 kB\r\nMemFree:          190000 kB\r\nMA-MEM-END\r\n# ", 2400000);
+  assert_string_equal(rec.captured, "meminfo=MemTotal:         222552 kB\nMemFree:          190000 kB\n|");
+  scenario_tick(run, 2700000);
+  assert_int_equal(rec.n_sends, 3);
+  json_t *v = guest_memory_parse("MemTotal:         222552 kB\nMemFree:          190000 kB\nHugePages_Total:       0\n");
+  assert_int_equal(json_integer_value(json_object_get(v, "MemTotal")), 222552);
+  assert_int_equal(json_integer_value(json_object_get(v, "HugePages_Total")), 0);
+  assert_int_equal(json_object_size(v), 3);
+  json_decref(v);
+  assert_null(guest_memory_parse("cat: can't open '/proc/meminfo': No such file or directory\n"));
+  assert_int_equal(scenario_state(run), SCENARIO_RUNNING);
+  scenario_guest_exited(run, 3000000);
+  assert_int_equal(scenario_state(run), SCENARIO_DONE);
+  scenario_run_free(run);
+  scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(setup_in_the_reference_order),
@@ -271,6 +318,7 @@ int main(void) {
       cmocka_unit_test(failure_text_ends_the_scenario),
       cmocka_unit_test(an_early_exit_fails),
       cmocka_unit_test(terminal_escapes_are_not_text),
+      cmocka_unit_test(a_poll_step_samples_until_the_guest_stops),
       cmocka_unit_test(bad_definitions_name_the_field),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
