@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/rsp.h"
@@ -163,23 +161,9 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   }
 }
 
-static int connect_unix(const char *path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -errno;
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    int err = -errno;
-    close(fd);
-    return err;
-  }
-  return fd;
-}
-
 int gdbstub_start(uv_loop_t *loop, const char *path, const uint64_t *addrs, size_t n, int bits,
                   const struct gdbstub_callbacks *cb, void *userdata, struct gdbstub **out) {
-  int fd = connect_unix(path);
+  int fd = util_connect_unix(path);
   if (fd < 0)
     return fd;
   struct gdbstub *g = calloc(1, sizeof *g);

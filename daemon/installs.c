@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/docs.h"
 #include "daemon/images.h"
 #include "daemon/tool.h"
 #include "lib/disk.h"
@@ -78,8 +79,6 @@ void installs_free(struct installs *is) {
 
 int installs_active(const struct installs *is) { return is->n_active; }
 
-static json_t *wall_json(int64_t us);
-
 static void save(struct install *in) {
   const char *status = json_string_value(json_object_get(in->doc, "status"));
   int r = store_doc_put(in->is->store, STORE_INSTALLS, in->id, status, in->doc, in->created_us);
@@ -96,7 +95,7 @@ static void finish(struct install *in, const char *status, const char *code, con
   struct installs *is = in->is;
   if (code)
     json_object_set_new(in->doc, "error", json_pack("{s:s, s:s}", "code", code, "message", message));
-  json_object_set_new(in->doc, "finished_at", wall_json(util_wall_us()));
+  json_object_set_new(in->doc, "finished_at", docs_wall_json(util_wall_us()));
   set_phase(in, status);
   for (struct install **p = &is->active; *p; p = &(*p)->next) {
     if (*p == in) {
@@ -360,12 +359,6 @@ static int validate(struct install *in, json_t *boot, const char *stand_in, stru
   return r;
 }
 
-static json_t *wall_json(int64_t us) {
-  char buf[40];
-  util_rfc3339(us, buf, sizeof buf);
-  return json_string(buf);
-}
-
 static int prepare(struct install *in, json_t *req, struct ma_error *err) {
   json_t *image = NULL;
   const char *image_id = json_string_value(json_object_get(req, "image"));
@@ -392,7 +385,7 @@ static int prepare(struct install *in, json_t *req, struct ma_error *err) {
                       "image", json_object_get(req, "image"), "disk", in->disk, "disk_mb",
                       (json_int_t)(mb ? json_integer_value(mb) : DEFAULT_DISK_MB), "scenario",
                       json_object_get(in->install, "scenario"), "disk_boot", boot ? boot : "bios", "verify",
-                      in->verify != NULL, "created_at", wall_json(in->created_us));
+                      in->verify != NULL, "created_at", docs_wall_json(in->created_us));
   if (json_is_object(json_object_get(in->doc, "scenario"))) /* a definition: name it, do not echo it all */
     json_object_set(in->doc, "scenario", json_object_get(json_object_get(in->doc, "scenario"), "name"));
   json_object_set(in->doc, "request", req);

@@ -204,22 +204,8 @@ static void on_serial_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   }
 }
 
-static int connect_unix(const char *path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -errno;
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    int err = -errno;
-    close(fd);
-    return err;
-  }
-  return fd;
-}
-
 static int open_stream(struct supervisor *s, uv_pipe_t *pipe, const char *path, uv_read_cb read_cb) {
-  int fd = connect_unix(path);
+  int fd = util_connect_unix(path);
   if (fd < 0)
     return fd;
   uv_pipe_init(s->loop, pipe, 0);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/docs.h"
 #include "daemon/images.h"
 #include "lib/syscall_trace.h"
 #include "lib/trace_session.h"
@@ -59,12 +60,6 @@ void traces_free(struct traces *ts) {
 
 int traces_active(const struct traces *ts) { return ts->n_active; }
 
-static json_t *wall_json(int64_t us) {
-  char buf[40];
-  util_rfc3339(us, buf, sizeof buf);
-  return json_string(buf);
-}
-
 static void save(struct trace *t) {
   const char *status = json_string_value(json_object_get(t->doc, "status"));
   int r = store_doc_put(t->ts->store, STORE_TRACES, t->id, status, t->doc, t->created_us);
@@ -77,7 +72,7 @@ static void finish(struct trace *t, const char *status, const char *code, const 
   if (code)
     json_object_set_new(t->doc, "error", json_pack("{s:s, s:s}", "code", code, "message", message));
   json_object_set_new(t->doc, "status", json_string(status));
-  json_object_set_new(t->doc, "finished_at", wall_json(util_wall_us()));
+  json_object_set_new(t->doc, "finished_at", docs_wall_json(util_wall_us()));
   save(t);
   for (struct trace **p = &ts->active; *p; p = &(*p)->next) {
     if (*p == t) {
@@ -240,7 +235,7 @@ int traces_start(struct traces *ts, json_t *req, char id[UTIL_ID_LEN + 1], struc
   char *cdrom = NULL;
   r = images_resolve_boot(ts->store, ts->state_dir, boot_req, &boot, &cdrom, err);
   t->doc = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:O}", "id", t->id, "status", "running", "command", o.command,
-                     "tracer", o.tracer, "summary", o.summary, "created_at", wall_json(t->created_us), "request", req);
+                     "tracer", o.tracer, "summary", o.summary, "created_at", docs_wall_json(t->created_us), "request", req);
   if (r == 0)
     r = submit(t, boot, cdrom, err);
   free(cdrom);

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -150,4 +153,18 @@ char *util_strdupf(const char *fmt, ...) {
     s = NULL;
   va_end(ap);
   return s;
+}
+
+int util_connect_unix(const char *path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -errno;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int err = -errno;
+    close(fd);
+    return err;
+  }
+  return fd;
 }

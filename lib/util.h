@@ -14,6 +14,8 @@ int64_t util_mono_us(void);
 int64_t util_wall_us(void);
 /* Formats a wall time as RFC 3339 UTC with microseconds into buf (>= 32 bytes). */
 void util_rfc3339(int64_t wall_us, char *buf, size_t n);
+/* A connected, blocking-mode AF_UNIX stream socket (CLOEXEC) to path, or -errno. */
+int util_connect_unix(const char *path);
 /* Writes a fresh random run id (UTIL_ID_LEN lowercase hex chars + NUL). */
 int util_new_id(char out[UTIL_ID_LEN + 1]);
 /* True when s looks like an id made by util_new_id. */
