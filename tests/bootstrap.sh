@@ -13,6 +13,7 @@ packages=(gcc gcc-multilib meson ninja-build pkg-config python3 curl cpio
   qemu-system-x86 qemu-system-arm qemu-utils busybox-static
   clang lld  # the ARM fixture
   strace  # its libraries go into the Linux test guest
+  wrk  # bench: the API under load
   chromium python3-jsonschema)  # tests only: SVG rendering, JSON Schema validation
 missing=()
 for p in "${packages[@]}"; do
