@@ -5,6 +5,8 @@
 #define DEBUG_EXIT 0xF4
 
 int serial_console;
+static int guest_clock_on;
+static uint64_t tsc0, tsc_per_ms;
 static volatile uint16_t *const vga = (uint16_t *)0xB8000;
 static int vga_pos;
 
@@ -85,7 +87,39 @@ void halt_forever(void) {
     __asm__ volatile("cli; hlt");
 }
 
+static inline uint64_t rdtsc(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (uint64_t)hi << 32 | lo;
+}
+
+void guest_clock_start(void) {
+  tsc0 = rdtsc();
+  delay_ms(20);
+  tsc_per_ms = (rdtsc() - tsc0) / 20;
+  guest_clock_on = tsc_per_ms > 0;
+}
+
+/* 64-by-32 division without libgcc: the TSC delta fits 64 bits, the divisor 32. */
+static uint32_t elapsed_us(void) {
+  uint64_t d = (rdtsc() - tsc0) * 1000;
+  uint64_t q = 0, r = 0;
+  for (int i = 63; i >= 0; i--) {
+    r = r << 1 | ((d >> i) & 1);
+    if (r >= tsc_per_ms) {
+      r -= tsc_per_ms;
+      q |= 1ull << i;
+    }
+  }
+  return (uint32_t)q;
+}
+
 void line(const char *s, unsigned pause_ms) {
+  if (guest_clock_on) {
+    puts_console("[@");
+    put_uint(elapsed_us());
+    puts_console("] ");
+  }
   puts_console(s);
   puts_console("\n");
   delay_ms(pause_ms);

@@ -151,6 +151,8 @@ NOINLINE void pre_init(uint32_t magic, const struct multiboot_info *mbi) {
     cmdline_from_disk();
   serial_console = has_arg("console=tty00");
   serial_init();
+  if (has_arg("fixture=timestamps"))
+    guest_clock_start();
   delay_ms(5);
   kmain();
 }

@@ -15,6 +15,9 @@ void put_uint(uint32_t v);
 void line(const char *s, unsigned pause_ms);
 int read_line(char *buf, int max);
 void delay_ms(unsigned ms);
+/* fixture=timestamps: every line() starts with "[@US] ", the guest's own microseconds since pre_init, from
+ * the TSC calibrated against the PIT, so a host stamp can be compared with the guest's clock. */
+void guest_clock_start(void);
 void power_off(uint8_t code) __attribute__((noreturn));
 void halt_forever(void) __attribute__((noreturn));
 int streq(const char *a, const char *b);
