@@ -54,3 +54,8 @@ enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *
   MHD_destroy_response(resp);
   return r;
 }
+
+enum MHD_Result reply_text_copy(struct MHD_Connection *conn, const char *text, const char *type) {
+  char *copy = strdup(text);
+  return copy ? reply_text(conn, copy, type) : MHD_NO;
+}

@@ -12,6 +12,8 @@ enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, 
                                   const char *value);
 /* Queues text (malloc'd, taken) with status 200 and the given content type. */
 enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *type);
+/* The same for text the caller keeps. */
+enum MHD_Result reply_text_copy(struct MHD_Connection *conn, const char *text, const char *type);
 /* Queues {"error":{...}} with e->http_status (a 503 with Retry-After). */
 enum MHD_Result reply_error(struct MHD_Connection *conn, const struct ma_error *e);
 /* Builds and queues an error in one call. */

@@ -9,6 +9,7 @@
 
 #include "api/deferred.h"
 #include "api/ops.h"
+#include "api/page_cache.h"
 #include "api/reply.h"
 #include "api/route.h"
 #include "api/sse.h"
@@ -232,11 +233,22 @@ static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *con
   if (status && !run_status_valid(status))
     return reply_fail(conn, 400, "invalid_value", "status",
                       "status must be one of queued, running, succeeded, failed, timeout, cancelled, interrupted");
+  char key[96];
+  snprintf(key, sizeof key, "%ld|%ld|%s", limit, cursor, status ? status : "");
+  uint64_t gen = store_runs_generation(ctx->store);
+  const char *cached = page_cache_get(ctx->runs_pages, key, gen);
+  if (cached)
+    return reply_text_copy(conn, cached, "application/json");
   json_t *page;
   struct ma_error err;
   if (ops_runs_list(ctx, limit, cursor, status, &page, &err) < 0)
     return reply_error(conn, &err);
-  return reply_json(conn, MHD_HTTP_OK, page);
+  char *text = json_dumps(page, RUN_JSON_FLAGS);
+  json_decref(page);
+  if (!text)
+    return MHD_NO;
+  page_cache_put(ctx->runs_pages, key, gen, text);
+  return reply_text(conn, text, "application/json");
 }
 
 static enum MHD_Result get_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,

@@ -19,6 +19,7 @@ struct api_ctx {
   struct matrices *matrices;
   struct installs *installs;
   struct traces *traces;
+  struct page_cache *runs_pages; /* may be NULL: no caching */
   int host_cores;
   struct store *store;
   const struct profile_set *profiles;

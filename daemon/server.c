@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/mcp_http.h"
+#include "api/page_cache.h"
 #include "api/rest.h"
 #include "config.h"
 #include "daemon/context.h"
@@ -29,6 +30,7 @@ struct server {
   uv_signal_t sigterm, sigint;
   uv_timer_t flush;
   struct mcp_state *mcp;
+  struct page_cache *pages;
   bool stopping;
 };
 
@@ -190,6 +192,7 @@ static int serve(struct server *s, const struct server_opts *o) {
                             .matrices = s->ctx.matrices,
                             .installs = s->ctx.installs,
                             .traces = s->ctx.traces,
+                            .runs_pages = s->pages = page_cache_new(),
                             .host_cores = s->ctx.host_cores,
                             .store = s->ctx.store,
                             .profiles = s->ctx.profiles,
@@ -235,6 +238,7 @@ int server_main(int argc, char **argv) {
   int status = serve(&s, &o);
   context_close(&s.ctx);
   mcp_state_free(s.mcp);
+  page_cache_free(s.pages);
   uv_loop_close(s.loop);
   for (size_t i = 0; o.origins[i]; i++)
     free(o.origins[i]);

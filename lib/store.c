@@ -68,7 +68,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct store {
   sqlite3 *db;
   sqlite3_stmt *stmt[ST_COUNT];
+  uint64_t runs_generation; /* bumped by every change to a run row */
 };
+
+uint64_t store_runs_generation(const struct store *s) { return s->runs_generation; }
 
 sqlite3 *store_db(struct store *s) { return s->db; }
 
@@ -210,6 +213,7 @@ static int step_done(sqlite3_stmt *st) {
 }
 
 int store_run_insert(struct store *s, const struct run *r) {
+  s->runs_generation++;
   sqlite3_stmt *st = begin(s, ST_INSERT);
   bind_text(st, 1, r->id);
   bind_text(st, 2, r->status);
@@ -228,6 +232,7 @@ int store_run_insert(struct store *s, const struct run *r) {
 }
 
 int store_run_update(struct store *s, const struct run *r) {
+  s->runs_generation++;
   sqlite3_stmt *st = begin(s, ST_UPDATE);
   bind_text(st, 1, r->id);
   bind_text(st, 2, r->status);
@@ -529,6 +534,7 @@ int store_memory_list(struct store *s, const char *run_id, json_t **out) {
 }
 
 int store_mark_interrupted(struct store *s, int64_t now_us) {
+  s->runs_generation++;
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(s->db,
                               "UPDATE runs SET status='interrupted', finished_us=?,"

@@ -57,6 +57,9 @@ int store_doc_put(struct store *s, enum store_doc kind, const char *id, const ch
 int store_doc_get(struct store *s, enum store_doc kind, const char *id, json_t **out);
 /* The newest limit documents, newest first. */
 int store_docs_list(struct store *s, enum store_doc kind, int limit, json_t **out);
+/* A number that changes whenever a run row changes (insert, update, recovery): cached pages of runs are
+ * good while it stays the same. */
+uint64_t store_runs_generation(const struct store *s);
 /* Stores one memory sample of a run's QEMU (t_us relative to t0). */
 int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat_sample *sample);
 /* The run's memory samples in time order, as JSON objects. */

@@ -329,6 +329,20 @@ class DaemonTest(unittest.TestCase):
             status, reply, _ = self.d.json('GET', '/api/v1/runs?' + query)
             self.assertEqual((status, reply['error']['field']), (400, field))
 
+    def test_a_repeated_page_follows_every_change(self):
+        """Pages are kept while no run changes: each change must show at once."""
+        first = self.d.json('GET', '/api/v1/runs?limit=3')[1]
+        self.assertEqual(self.d.json('GET', '/api/v1/runs?limit=3')[1], first)
+        run_id = self.d.boot(fixture_boot('console=tty00 fixture=hang'))
+        page = self.d.json('GET', '/api/v1/runs?limit=3')[1]
+        self.assertEqual(page['runs'][0]['id'], run_id)
+        self.assertIn(page['runs'][0]['status'], ('queued', 'running'))
+        self.d.wait_marker(run_id, 'multiuser_startup')
+        self.assertEqual(self.d.json('DELETE', f'/api/v1/runs/{run_id}')[0], 202)
+        self.d.wait(run_id)
+        page = self.d.json('GET', '/api/v1/runs?limit=3')[1]
+        self.assertEqual((page['runs'][0]['id'], page['runs'][0]['status']), (run_id, 'cancelled'))
+
 
 class LifecycleTest(unittest.TestCase):
     """Signals: SIGTERM finishes cleanly; SIGKILL leaves no QEMU and the run is
