@@ -116,7 +116,7 @@ static enum MHD_Result http_error(struct MHD_Connection *conn, unsigned status, 
 
 static enum MHD_Result accepted(struct MHD_Connection *conn) {
   struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_ACCEPTED, resp);
+  enum MHD_Result r = reply_queue(conn, MHD_HTTP_ACCEPTED, resp);
   MHD_destroy_response(resp);
   return r;
 }

@@ -5,6 +5,20 @@
 
 #include "lib/run.h"
 
+/* The status of the last response queued: the router counts it per route (api/metrics.c). */
+static unsigned last_status;
+
+enum MHD_Result reply_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp) {
+  last_status = status;
+  return MHD_queue_response(conn, status, resp);
+}
+
+unsigned reply_take_status(void) {
+  unsigned s = last_status;
+  last_status = 0;
+  return s;
+}
+
 enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, json_t *body, const char *name,
                                   const char *value) {
   char *text = json_dumps(body, RUN_JSON_FLAGS);
@@ -20,7 +34,7 @@ enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, 
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   if (name)
     MHD_add_response_header(resp, name, value);
-  enum MHD_Result r = MHD_queue_response(conn, status, resp);
+  enum MHD_Result r = reply_queue(conn, status, resp);
   MHD_destroy_response(resp);
   return r;
 }
@@ -50,7 +64,7 @@ enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *
     return MHD_NO;
   }
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  enum MHD_Result r = reply_queue(conn, MHD_HTTP_OK, resp);
   MHD_destroy_response(resp);
   return r;
 }

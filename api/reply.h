@@ -12,6 +12,10 @@ enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, 
                                   const char *value);
 /* Queues text (malloc'd, taken) with status 200 and the given content type. */
 enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *type);
+/* MHD_queue_response, noting the status for the metrics. */
+enum MHD_Result reply_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
+/* The status of the response queued since the last call (0: none). */
+unsigned reply_take_status(void);
 /* The same for text the caller keeps. */
 enum MHD_Result reply_text_copy(struct MHD_Connection *conn, const char *text, const char *type);
 /* Queues {"error":{...}} with e->http_status (a 503 with Retry-After). */

@@ -9,6 +9,7 @@
 
 #include "api/deferred.h"
 #include "api/ops.h"
+#include "api/metrics.h"
 #include "api/page_cache.h"
 #include "api/reply.h"
 #include "api/route.h"
@@ -22,6 +23,7 @@
 
 
 static enum MHD_Result get_health(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result get_metrics(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result post_boot(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result list_runs(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result get_run(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
@@ -33,6 +35,7 @@ static enum MHD_Result post_memory(struct api_ctx *, struct MHD_Connection *, st
 
 const struct api_route api_routes[] = {
     {"GET", "/api/v1/health"},
+    {"GET", "/metrics"},
     {"POST", "/api/v1/boots"},
     {"GET", "/api/v1/runs"},
     {"GET", "/api/v1/runs/{id}"},
@@ -67,7 +70,7 @@ const struct api_route api_routes[] = {
 };
 
 /* Parallel to api_routes. */
-static const route_fn route_fns[] = {get_health, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
+static const route_fn route_fns[] = {get_health, get_metrics, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
                                      get_events, get_memory, get_traps, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
                                      matrix_compare_route, image_post, image_list, image_get, install_post, install_list,
                                      install_get, install_delete, trace_post, trace_list, trace_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
@@ -115,7 +118,8 @@ static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const cha
   return false;
 }
 
-static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, size_t i) {
+static enum MHD_Result call_route_counted(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                          size_t i) {
   if (strncmp(api_routes[i].path, "/api/v1/runs/{id}", 17) != 0)
     return route_fns[i](ctx, conn, req, NULL);
   struct run run;
@@ -125,6 +129,14 @@ static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *co
   result = route_fns[i](ctx, conn, req, &run);
   run_clear(&run);
   return result;
+}
+
+/* Responses queued while the handler ran are counted; deferred ones (image verification) are not. */
+static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, size_t i) {
+  reply_take_status();
+  enum MHD_Result r = call_route_counted(ctx, conn, req, i);
+  metrics_count(ctx->metrics, api_routes[i].path, reply_take_status());
+  return r;
 }
 
 static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url,
@@ -140,11 +152,22 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
     size_t used = strlen(allow);
     snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", api_routes[i].method);
   }
-  if (!path_known)
+  if (!path_known) {
+    metrics_count(ctx->metrics, "unmatched", 404);
     return reply_fail(conn, MHD_HTTP_NOT_FOUND, "not_found", NULL, "no such route");
+  }
+  metrics_count(ctx->metrics, "unmatched", 405);
   struct ma_error e;
   ma_error_set(&e, 405, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s", method, allow);
   return reply_json_header(conn, 405, ma_error_json(&e), MHD_HTTP_HEADER_ALLOW, allow);
+}
+
+static enum MHD_Result get_metrics(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                   struct run *run) {
+  (void)req;
+  (void)run;
+  char *text = metrics_render(ctx);
+  return text ? reply_text(conn, text, "text/plain; version=0.0.4; charset=utf-8") : MHD_NO;
 }
 
 static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
@@ -276,7 +299,7 @@ static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *co
     return MHD_NO;
   }
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  enum MHD_Result r = reply_queue(conn, MHD_HTTP_OK, resp);
   MHD_destroy_response(resp);
   return r;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/reply.h"
 #include "lib/run.h"
 #include "lib/util.h"
 
@@ -86,7 +87,7 @@ enum MHD_Result stream_respond(struct stream *s, const char *header, const char 
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
   if (header)
     MHD_add_response_header(resp, header, value);
-  enum MHD_Result r = MHD_queue_response(s->conn, MHD_HTTP_OK, resp);
+  enum MHD_Result r = reply_queue(s->conn, MHD_HTTP_OK, resp);
   MHD_destroy_response(resp);
   return r;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/mcp_http.h"
+#include "api/metrics.h"
 #include "api/page_cache.h"
 #include "api/rest.h"
 #include "config.h"
@@ -31,6 +32,7 @@ struct server {
   uv_timer_t flush;
   struct mcp_state *mcp;
   struct page_cache *pages;
+  struct metrics *metrics;
   bool stopping;
 };
 
@@ -193,6 +195,7 @@ static int serve(struct server *s, const struct server_opts *o) {
                             .installs = s->ctx.installs,
                             .traces = s->ctx.traces,
                             .runs_pages = s->pages = page_cache_new(),
+                            .metrics = s->metrics = metrics_new(),
                             .host_cores = s->ctx.host_cores,
                             .store = s->ctx.store,
                             .profiles = s->ctx.profiles,
@@ -239,6 +242,7 @@ int server_main(int argc, char **argv) {
   context_close(&s.ctx);
   mcp_state_free(s.mcp);
   page_cache_free(s.pages);
+  metrics_free(s.metrics);
   uv_loop_close(s.loop);
   for (size_t i = 0; o.origins[i]; i++)
     free(o.origins[i]);

@@ -1,0 +1,155 @@
+#include "api/metrics.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Read-only aggregate queries straight on the store's connection: counting is all they do. */
+#include "lib/store_private.h"
+#include "lib/util.h"
+
+struct count {
+  const char *route; /* static: a pattern of api_routes */
+  unsigned code;
+  unsigned long long n;
+};
+
+struct metrics {
+  struct count *c;
+  size_t n, cap;
+};
+
+struct metrics *metrics_new(void) { return calloc(1, sizeof(struct metrics)); }
+
+void metrics_free(struct metrics *m) {
+  if (m)
+    free(m->c);
+  free(m);
+}
+
+void metrics_count(struct metrics *m, const char *route, unsigned code) {
+  if (!m || !code)
+    return;
+  for (size_t i = 0; i < m->n; i++) {
+    if (m->c[i].code == code && strcmp(m->c[i].route, route) == 0) {
+      m->c[i].n++;
+      return;
+    }
+  }
+  if (m->n == m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 32;
+    struct count *c = realloc(m->c, cap * sizeof *c);
+    if (!c)
+      return;
+    m->c = c;
+    m->cap = cap;
+  }
+  m->c[m->n++] = (struct count){route, code, 1};
+}
+
+static void header(struct util_buf *b, const char *name, const char *type, const char *help) {
+  util_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Label values are our own route patterns, statuses and profile names: escaped anyway. */
+static void label(struct util_buf *b, const char *v) {
+  for (; *v; v++) {
+    if (*v == '\\' || *v == '"')
+      util_buf_printf(b, "\\%c", *v);
+    else if (*v == '\n')
+      util_buf_printf(b, "\\n");
+    else
+      util_buf_append(b, v, 1);
+  }
+}
+
+static void runs_by_status(struct util_buf *b, sqlite3 *db) {
+  static const char *const statuses[] = {"queued", "running", "succeeded", "failed", "timeout", "cancelled",
+                                         "interrupted"};
+  header(b, "minix_analysis_runs", "gauge", "Runs in the store by status.");
+  for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+    sqlite3_stmt *st;
+    long long n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM runs WHERE status=?", -1, &st, NULL) == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, statuses[i], -1, SQLITE_STATIC);
+      if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+      sqlite3_finalize(st);
+    }
+    util_buf_printf(b, "minix_analysis_runs{status=\"%s\"} %lld\n", statuses[i], n);
+  }
+}
+
+static void docs_by_status(struct util_buf *b, sqlite3 *db, const char *table, const char *name, const char *help) {
+  header(b, name, "gauge", help);
+  char sql[96];
+  snprintf(sql, sizeof sql, "SELECT status, COUNT(*) FROM %s GROUP BY status ORDER BY status", table);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    return;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    util_buf_printf(b, "%s{status=\"", name);
+    label(b, (const char *)sqlite3_column_text(st, 0));
+    util_buf_printf(b, "\"} %lld\n", sqlite3_column_int64(st, 1));
+  }
+  sqlite3_finalize(st);
+}
+
+/* Boot times of succeeded runs, seconds, cumulative buckets per profile. */
+static void boot_histogram(struct util_buf *b, sqlite3 *db) {
+  static const double le[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+  const size_t nb = sizeof le / sizeof le[0];
+  header(b, "minix_analysis_boot_time_seconds", "histogram",
+         "Boot time (QMP cont to the terminal marker) of succeeded runs, per profile.");
+  struct util_buf sql = {0};
+  util_buf_printf(&sql, "SELECT profile, COUNT(*), SUM(boot_time_us)");
+  for (size_t i = 0; i < nb; i++)
+    util_buf_printf(&sql, ", SUM(boot_time_us <= %lld)", (long long)(le[i] * 1e6));
+  util_buf_printf(&sql, " FROM runs WHERE status='succeeded' AND boot_time_us IS NOT NULL GROUP BY profile");
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const char *profile = (const char *)sqlite3_column_text(st, 0);
+      for (size_t i = 0; i < nb; i++) {
+        util_buf_printf(b, "minix_analysis_boot_time_seconds_bucket{profile=\"");
+        label(b, profile);
+        util_buf_printf(b, "\",le=\"%g\"} %lld\n", le[i], sqlite3_column_int64(st, 3 + (int)i));
+      }
+      util_buf_printf(b, "minix_analysis_boot_time_seconds_bucket{profile=\"");
+      label(b, profile);
+      util_buf_printf(b, "\",le=\"+Inf\"} %lld\n", sqlite3_column_int64(st, 1));
+      util_buf_printf(b, "minix_analysis_boot_time_seconds_sum{profile=\"");
+      label(b, profile);
+      util_buf_printf(b, "\"} %.6f\n", (double)sqlite3_column_int64(st, 2) / 1e6);
+      util_buf_printf(b, "minix_analysis_boot_time_seconds_count{profile=\"");
+      label(b, profile);
+      util_buf_printf(b, "\"} %lld\n", sqlite3_column_int64(st, 1));
+    }
+    sqlite3_finalize(st);
+  }
+  util_buf_clear(&sql);
+}
+
+char *metrics_render(struct api_ctx *ctx) {
+  struct util_buf b = {0};
+  sqlite3 *db = store_db(ctx->store);
+  runs_by_status(&b, db);
+  int queued, running;
+  jobs_counts(ctx->jobs, &queued, &running);
+  header(&b, "minix_analysis_queue_length", "gauge", "Boots waiting to start.");
+  util_buf_printf(&b, "minix_analysis_queue_length %d\n", queued);
+  header(&b, "minix_analysis_qemu_running", "gauge", "QEMU processes the daemon supervises now.");
+  util_buf_printf(&b, "minix_analysis_qemu_running %d\n", running);
+  boot_histogram(&b, db);
+  docs_by_status(&b, db, "installs", "minix_analysis_installs", "Unattended installs by status.");
+  docs_by_status(&b, db, "traces", "minix_analysis_traces", "Syscall traces by status.");
+  header(&b, "minix_analysis_http_responses_total", "counter",
+         "HTTP responses by route pattern and status code since the daemon started (503: queue full or stopping).");
+  for (size_t i = 0; ctx->metrics && i < ctx->metrics->n; i++) {
+    util_buf_printf(&b, "minix_analysis_http_responses_total{route=\"");
+    label(&b, ctx->metrics->c[i].route);
+    util_buf_printf(&b, "\",code=\"%u\"} %llu\n", ctx->metrics->c[i].code, ctx->metrics->c[i].n);
+  }
+  return b.data;
+}
