@@ -10,6 +10,7 @@
 
 #include "api/mcp_http.h"
 #include "api/metrics.h"
+#include "daemon/notify.h"
 #include "api/page_cache.h"
 #include "api/rest.h"
 #include "config.h"
@@ -29,7 +30,7 @@ struct server {
   struct api_ctx api;
   struct http_server *http;
   uv_signal_t sigterm, sigint;
-  uv_timer_t flush;
+  uv_timer_t flush, status;
   struct mcp_state *mcp;
   struct page_cache *pages;
   struct metrics *metrics;
@@ -146,6 +147,7 @@ static int split_listen(const char *listen, char **host, int *port) {
 }
 
 #define FLUSH_MS 250
+#define STATUS_MS 1000 /* systemd STATUS= with the queue, when it changed */
 
 static void on_http_stopped(void *userdata) {
   struct server *s = userdata;
@@ -172,11 +174,20 @@ static void on_jobs_idle(void *userdata) {
   uv_timer_start(&s->flush, on_flushed, FLUSH_MS, 0);
 }
 
+static void on_status(uv_timer_t *t) {
+  struct server *s = t->data;
+  int queued, running;
+  jobs_counts(s->ctx.jobs, &queued, &running);
+  notify_status(queued, running);
+}
+
 static void on_signal(uv_signal_t *h, int signum) {
   struct server *s = h->data;
   if (s->stopping)
     return;
   s->stopping = true;
+  notify_stopping();
+  uv_close((uv_handle_t *)&s->status, NULL);
   fprintf(stderr, "minix-analysisd: %s: no new connections; cancelling runs\n", strsignal(signum));
   http_server_quiesce(s->http);
   jobs_shutdown(s->ctx.jobs, on_jobs_idle, s);
@@ -220,13 +231,16 @@ static int serve(struct server *s, const struct server_opts *o) {
   uv_signal_init(s->loop, &s->sigterm);
   uv_signal_init(s->loop, &s->sigint);
   uv_timer_init(s->loop, &s->flush);
-  s->sigterm.data = s->sigint.data = s->flush.data = s;
+  uv_timer_init(s->loop, &s->status);
+  s->sigterm.data = s->sigint.data = s->flush.data = s->status.data = s;
+  uv_timer_start(&s->status, on_status, STATUS_MS, STATUS_MS);
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
   fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s; kvm: %s (%s)\n", MA_VERSION,
           host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version,
           s->ctx.host.kvm_usable ? "usable" : "not usable", s->ctx.host.kvm_reason);
   free(host);
+  notify_ready("listening; no boot running");
   uv_run(s->loop, UV_RUN_DEFAULT);
   return 0;
 }
