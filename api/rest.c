@@ -9,6 +9,7 @@
 
 #include "api/deferred.h"
 #include "api/ops.h"
+#include "api/auth.h"
 #include "api/metrics.h"
 #include "api/page_cache.h"
 #include "api/reply.h"
@@ -141,6 +142,11 @@ static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *co
 
 static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url,
                                 const char *method, struct request *req) {
+  enum MHD_Result denied;
+  if (!auth_check(ctx, conn, url, method, req, &denied)) {
+    metrics_count(ctx->metrics, "unauthorized", reply_take_status());
+    return denied;
+  }
   bool path_known = false;
   char allow[64] = "";
   for (size_t i = 0; api_routes[i].method; i++) {

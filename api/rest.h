@@ -21,6 +21,7 @@ struct api_ctx {
   struct traces *traces;
   struct page_cache *runs_pages; /* may be NULL: no caching */
   struct metrics *metrics;       /* may be NULL: responses are not counted */
+  bool auth;                     /* bearer tokens required (--auth) */
   int host_cores;
   struct store *store;
   const struct profile_set *profiles;

@@ -21,7 +21,7 @@
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: minix-analysis [--state-dir DIR | --server URL] [--json] COMMAND ...\n"
+          "usage: minix-analysis [--state-dir DIR | --server URL [--token T]] [--json] COMMAND ...\n"
           "commands:\n"
           "  boot --profile NAME (--kernel PATH [--initrd PATH]... [--append TEXT] | --iso PATH | --disk PATH |\n"
           "       --image ID) [--disk PATH] [--keep-overlay] [--scenario NAME] [--symbols]\n"
@@ -42,8 +42,11 @@ static void usage(FILE *f) {
           "       [--disk-boot bios|kernel] [--append TEXT] [--no-verify] [--timeout-s N] [--accel A] [--memory-mb N]\n"
           "                       install onto a new qcow2 by playing the scenario (default minix-setup) on the\n"
           "                       serial console, check the disk boots, register it as a disk image\n"
+          "  token create --name NAME [--read-only] | token list | token revoke ID\n"
+          "                       bearer tokens for a daemon run with --auth (only their SHA-256 is kept)\n"
           "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
-          "--state-dir defaults to ./minix-analysis-data; --json prints machine-readable output.\n"
+          "--state-dir defaults to ./minix-analysis-data; --json prints machine-readable output;\n"
+          "--token (or $MINIX_ANALYSIS_TOKEN) is sent as Authorization: Bearer to --server.\n"
           "Exit status: 0 ok, 1 the boot did not succeed, 2 bad usage or request, 3 other errors.\n");
 }
 
@@ -329,6 +332,7 @@ int main(int argc, char **argv) {
   supervisor_exec_helper(argc, argv);
   static const struct option opts[] = {{"state-dir", 1, 0, 's'}, {"server", 1, 0, 'S'}, {"json", 0, 0, 'j'},
                                        {"profile-dir", 1, 0, 'p'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
+                                       {"token", 1, 0, 't'},
                                        {0, 0, 0, 0}};
   struct cli cli = {.state_dir = "./minix-analysis-data"};
   int c;
@@ -338,6 +342,7 @@ int main(int argc, char **argv) {
     case 'S': cli.server = optarg; break;
     case 'j': cli.json = true; break;
     case 'p': cli.profile_dir = optarg; break;
+    case 't': setenv("MINIX_ANALYSIS_TOKEN", optarg, 1); break; /* read by the HTTP client */
     case 'h': usage(stdout); return 0;
     case 'V': printf("minix-analysis %s\n", MA_VERSION); return 0;
     default: usage(stderr); return EXIT_USAGE;
@@ -369,6 +374,8 @@ int main(int argc, char **argv) {
     return cli_cmd_install(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "trace") == 0)
     return cli_cmd_trace(&cli, sub_argc, sub_argv);
+  if (strcmp(cmd, "token") == 0)
+    return cli_cmd_token(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "serve") == 0)
     return server_main(sub_argc, sub_argv);
   fprintf(stderr, "minix-analysis: unknown command %s\n", cmd);

@@ -34,5 +34,7 @@ int cli_cmd_compare(const struct cli *cli, int argc, char **argv);
 int cli_cmd_report(const struct cli *cli, int argc, char **argv);
 /* minix-analysis install ... */
 int cli_cmd_install(const struct cli *cli, int argc, char **argv);
+/* minix-analysis token create|list|revoke */
+int cli_cmd_token(const struct cli *cli, int argc, char **argv);
 /* minix-analysis trace ... -- COMMAND */
 int cli_cmd_trace(const struct cli *cli, int argc, char **argv);

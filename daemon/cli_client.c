@@ -19,6 +19,10 @@ int cli_http_raw(const char *method, const char *url, json_t *body, long *status
   struct util_buf buf = {0};
   _cleanup_(util_freep) char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
   struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+  const char *token = getenv("MINIX_ANALYSIS_TOKEN");
+  _cleanup_(util_freep) char *auth = token && *token ? util_strdupf("Authorization: Bearer %s", token) : NULL;
+  if (auth)
+    headers = curl_slist_append(headers, auth);
   curl_easy_setopt(curl, CURLOPT_URL, url);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

@@ -20,6 +20,7 @@
 
 struct server_opts {
   char *listen;
+  bool auth;
   char *origins[17]; /* --mcp-allow-origin, NULL-terminated */
   struct ma_options ma;
 };
@@ -40,10 +41,11 @@ struct server {
 static void usage(FILE *f) {
   fprintf(f, "usage: minix-analysisd [--listen HOST:PORT] [--state-dir DIR] [--config FILE]\n"
              "                       [--profile-dir DIR] [--max-running N] [--max-queued N]\n"
-             "  --listen       address to serve on (default 127.0.0.1:8420)\n"
+             "  --listen       address to serve on (default 127.0.0.1:8420; others need --auth)\n"
+             "  --auth         require Authorization: Bearer TOKEN (minix-analysis token create)\n"
              "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
              "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
-             "                 max_running, max_queued); flags given on the line win\n"
+             "                 max_running, max_queued, auth); flags given on the line win\n"
              "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
              "  --max-queued   boots waiting before POST answers 503 (default 64)\n"
              "  --mcp-allow-origin ORIGIN  a browser Origin allowed on /mcp besides loopback ones (repeatable)\n");
@@ -63,6 +65,8 @@ static int apply_config(const char *path, struct server_opts *o) {
   json_object_foreach(cfg, key, v) {
     if (strcmp(key, "listen") == 0 && json_is_string(v))
       o->listen = strdup(json_string_value(v));
+    else if (strcmp(key, "auth") == 0 && json_is_boolean(v))
+      o->auth = json_is_true(v);
     else if (strcmp(key, "state_dir") == 0 && json_is_string(v))
       o->ma.state_dir = strdup(json_string_value(v));
     else if (strcmp(key, "profile_dir") == 0 && json_is_string(v))
@@ -80,7 +84,7 @@ static int apply_config(const char *path, struct server_opts *o) {
 
 static int parse_args(int argc, char **argv, struct server_opts *o) {
   static const struct option longopts[] = {
-      {"listen", required_argument, 0, 'l'},      {"state-dir", required_argument, 0, 's'},
+      {"listen", required_argument, 0, 'l'},      {"auth", no_argument, 0, 'A'},      {"state-dir", required_argument, 0, 's'},
       {"config", required_argument, 0, 'c'},      {"profile-dir", required_argument, 0, 'p'},
       {"max-running", required_argument, 0, 'r'}, {"max-queued", required_argument, 0, 'q'},
       {"mcp-allow-origin", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -92,6 +96,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     switch (c) {
     case 'l': flags.listen = strdup(optarg); break;
+    case 'A': flags.auth = true; break;
     case 's': flags.ma.state_dir = strdup(optarg); break;
     case 'c': config = optarg; break;
     case 'p': flags.ma.profile_dir = strdup(optarg); break;
@@ -113,6 +118,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     return -1;
   /* Flags win over the config file. */
   if (flags.listen) free(o->listen), o->listen = flags.listen;
+  if (flags.auth) o->auth = true;
   if (flags.ma.state_dir) free((char *)o->ma.state_dir), o->ma.state_dir = flags.ma.state_dir;
   if (flags.ma.profile_dir) free((char *)o->ma.profile_dir), o->ma.profile_dir = flags.ma.profile_dir;
   if (flags.ma.max_running) o->ma.max_running = flags.ma.max_running;
@@ -124,7 +130,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   return 0;
 }
 
-static int split_listen(const char *listen, char **host, int *port) {
+static int split_listen(const char *listen, bool auth, char **host, int *port) {
   const char *colon = strrchr(listen, ':');
   char *end;
   long p = colon ? strtol(colon + 1, &end, 10) : -1;
@@ -134,11 +140,11 @@ static int split_listen(const char *listen, char **host, int *port) {
   }
   *host = strndup(listen, (size_t)(colon - listen));
   *port = (int)p;
-  /* Anyone who reaches the API can make this host boot files it names: with no
-   * authentication yet, only this machine may. */
-  if (strcmp(*host, "localhost") != 0 && strncmp(*host, "127.", 4) != 0) {
-    fprintf(stderr, "minix-analysisd: refusing to listen on %s: the API has no authentication yet, so it only "
-                    "listens on loopback addresses (127.x.x.x, localhost)\n", *host);
+  /* Anyone who reaches the API can make this host boot files it names: without
+   * tokens, only this machine may. */
+  if (!auth && strcmp(*host, "localhost") != 0 && strncmp(*host, "127.", 4) != 0) {
+    fprintf(stderr, "minix-analysisd: refusing to listen on %s without --auth: only loopback addresses "
+                    "(127.x.x.x, localhost) are served without bearer tokens\n", *host);
     free(*host);
     *host = NULL;
     return -1;
@@ -196,7 +202,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 static int serve(struct server *s, const struct server_opts *o) {
   char *err = NULL, *host = NULL;
   int port;
-  if (split_listen(o->listen, &host, &port) < 0)
+  if (split_listen(o->listen, o->auth, &host, &port) < 0)
     return 2;
   int r = context_open(&s->ctx, s->loop, &o->ma, &err);
   s->api = (struct api_ctx){.loop = s->loop,
@@ -207,6 +213,7 @@ static int serve(struct server *s, const struct server_opts *o) {
                             .traces = s->ctx.traces,
                             .runs_pages = s->pages = page_cache_new(),
                             .metrics = s->metrics = metrics_new(),
+                            .auth = o->auth,
                             .host_cores = s->ctx.host_cores,
                             .store = s->ctx.store,
                             .profiles = s->ctx.profiles,

@@ -44,6 +44,16 @@ int store_images_list(struct store *s, json_t **out);
 int store_guest_memory_insert(struct store *s, const char *run_id, int64_t t_us, json_t *values);
 /* [{"t_ms","meminfo_kb":{...}}] in time order. */
 int store_guest_memory_list(struct store *s, const char *run_id, json_t **out);
+#define STORE_TOKEN_LEN 51 /* "ma_" and 48 hex digits */
+/* A new token of scope "read" or "full": *token is shown once and only its SHA-256 is stored. */
+int store_token_create(struct store *s, const char *name, const char *scope, char token[STORE_TOKEN_LEN + 1],
+                       char id[UTIL_ID_LEN + 1]);
+/* The scope of a valid, unrevoked token; -ENOENT otherwise. */
+int store_token_scope(struct store *s, const char *token, char scope[8]);
+/* [{"id","name","scope","created_at","revoked_at"}], oldest first; never the secrets. */
+int store_tokens_list(struct store *s, json_t **out);
+/* Revokes a token by id; -ENOENT when there is none or it is already revoked. */
+int store_token_revoke(struct store *s, const char *id);
 struct int_counter;
 /* Stores the interrupt counts of a run (replacing any it had). */
 int store_traps_put(struct store *s, const char *run_id, const struct int_counter *c);

@@ -80,18 +80,22 @@ class Daemon:
                 self.port = int(m.group(1))
                 self.ready.set()
 
-    def request(self, method, path, body=None, raw=None):
+    token = None  # sent as a bearer token when set
+
+    def request(self, method, path, body=None, raw=None, headers=None):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={'Content-Type': 'application/json'})
+        h = {'Content-Type': 'application/json', **(headers or {})}
+        if self.token and 'Authorization' not in h:
+            h['Authorization'] = f'Bearer {self.token}'
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=h)
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return resp.status, dict(resp.headers), resp.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
 
-    def json(self, method, path, body=None, raw=None):
-        status, headers, data = self.request(method, path, body, raw)
+    def json(self, method, path, body=None, raw=None, headers=None):
+        status, headers, data = self.request(method, path, body, raw, headers)
         return status, json.loads(data) if data else None, headers
 
     def boot(self, body):

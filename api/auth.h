@@ -1,0 +1,9 @@
+/* Who may use the API (--auth): bearer tokens from the store. */
+#pragma once
+#include <stdbool.h>
+
+#include "api/route.h"
+
+/* true: go on; false: *result holds the 401/403 already queued. */
+bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url, const char *method,
+                const struct request *req, enum MHD_Result *result);

@@ -1,0 +1,99 @@
+/* API tokens (bearer secrets): made here, kept as SHA-256, looked up by hash. */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/store_private.h"
+#include "lib/util.h"
+
+#define TOKEN_BYTES 24
+
+static int token_sha256(const char *token, char hex[65]) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  if (!EVP_Digest(token, strlen(token), d, &len, EVP_sha256(), NULL))
+    return -EIO;
+  for (unsigned i = 0; i < len; i++)
+    snprintf(hex + 2 * i, 3, "%02x", d[i]);
+  return 0;
+}
+
+int store_token_create(struct store *s, const char *name, const char *scope, char token[STORE_TOKEN_LEN + 1],
+                       char id[UTIL_ID_LEN + 1]) {
+  unsigned char raw[TOKEN_BYTES];
+  if (util_random(raw, sizeof raw) < 0 || util_new_id(id) < 0)
+    return -EIO;
+  strcpy(token, "ma_");
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
+  char hash[65];
+  if (token_sha256(token, hash) < 0)
+    return -EIO;
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(store_db(s), "INSERT INTO tokens (id, name, scope, sha256, created_us) VALUES (?,?,?,?,?)",
+                              -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return sqlite_errno(rc);
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, scope, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, hash, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 5, util_wall_us());
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int store_token_scope(struct store *s, const char *token, char scope[8]) {
+  char hash[65];
+  if (token_sha256(token, hash) < 0)
+    return -EIO;
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(store_db(s), "SELECT scope FROM tokens WHERE sha256=? AND revoked_us IS NULL", -1, &st,
+                              NULL);
+  if (rc != SQLITE_OK)
+    return sqlite_errno(rc);
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    snprintf(scope, 8, "%s", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+}
+
+int store_tokens_list(struct store *s, json_t **out) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(store_db(s), "SELECT id, name, scope, created_us, revoked_us FROM tokens"
+                                           " ORDER BY created_us", -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return sqlite_errno(rc);
+  *out = json_array();
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    char created[40], revoked[40] = "";
+    util_rfc3339(sqlite3_column_int64(st, 3), created, sizeof created);
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+      util_rfc3339(sqlite3_column_int64(st, 4), revoked, sizeof revoked);
+    json_array_append_new(*out, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", sqlite3_column_text(st, 0), "name",
+                                          sqlite3_column_text(st, 1), "scope", sqlite3_column_text(st, 2),
+                                          "created_at", created, "revoked_at",
+                                          revoked[0] ? json_string(revoked) : json_null()));
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int store_token_revoke(struct store *s, const char *id) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(store_db(s), "UPDATE tokens SET revoked_us=? WHERE id=? AND revoked_us IS NULL", -1, &st,
+                              NULL);
+  if (rc != SQLITE_OK)
+    return sqlite_errno(rc);
+  sqlite3_bind_int64(st, 1, util_wall_us());
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE)
+    return sqlite_errno(rc);
+  return sqlite3_changes(store_db(s)) ? 0 : -ENOENT;
+}
