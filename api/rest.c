@@ -10,6 +10,7 @@
 #include "api/deferred.h"
 #include "api/ops.h"
 #include "api/auth.h"
+#include "lib/json_limits.h"
 #include "api/metrics.h"
 #include "api/page_cache.h"
 #include "api/reply.h"
@@ -193,6 +194,12 @@ static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *co
 json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum MHD_Result *result) {
   if (req->too_large) {
     *result = reply_fail(conn, 413, "body_too_large", NULL, "the request body exceeds 1 MiB");
+    return NULL;
+  }
+  const char *what;
+  if (json_limits_check(req->body.data ? req->body.data : "", req->body.len, &what) < 0) {
+    *result = reply_fail(conn, 400, what[0] == 'd' ? "too_deep" : "string_too_long", NULL,
+                         what[0] == 'd' ? "the body nests deeper than 32 levels" : "a string is longer than 64 KiB");
     return NULL;
   }
   json_error_t jerr;

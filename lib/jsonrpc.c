@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "lib/json_limits.h"
+
 json_t *jsonrpc_error(json_t *id, int code, const char *message) {
   return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error", "code", code,
                    "message", message);
@@ -28,6 +30,11 @@ static int fail(struct jsonrpc_msg *m, json_t **error, json_t *id, int code, con
 int jsonrpc_parse(const char *body, size_t len, struct jsonrpc_msg *out, json_t **error) {
   memset(out, 0, sizeof *out);
   *error = NULL;
+  const char *what;
+  if (json_limits_check(body, len, &what) < 0)
+    return fail(out, error, NULL, JSONRPC_INVALID_REQUEST,
+                what[0] == 'd' ? "Invalid Request: nested deeper than 32 levels"
+                               : "Invalid Request: a string is longer than 64 KiB");
   json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
   if (!root)
     return fail(out, error, NULL, JSONRPC_PARSE_ERROR, "Parse error: the body is not valid JSON");

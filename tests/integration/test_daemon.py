@@ -1,6 +1,7 @@
 """The daemon end to end: real QEMU (TCG), the MINIX console fixture and a real
 Debian kernel, driven over REST exactly as a user would with curl."""
 import datetime
+import json
 import os
 import shutil
 import signal
@@ -302,6 +303,19 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(status, 413)
         self.assertEqual(reply['error']['code'], 'body_too_large')
 
+    def test_deep_or_long_json_is_refused_before_parsing(self):
+        deep = b'{"label":' + b'[' * 33 + b']' * 33 + b'}'
+        status, reply, _ = self.d.json('POST', '/api/v1/boots', raw=deep)
+        self.assertEqual((status, reply['error']['code']), (400, 'too_deep'))
+        ok = b'{"label":' + b'[' * 30 + b']' * 30 + b'}'  # within the limit: judged by the validator instead
+        self.assertEqual(self.d.json('POST', '/api/v1/boots', raw=ok)[1]['error']['code'], 'wrong_type')
+        long = json.dumps({'label': 'x' * 70000, 'profile': 'linux'}).encode()
+        status, reply, _ = self.d.json('POST', '/api/v1/boots', raw=long)
+        self.assertEqual((status, reply['error']['code']), (400, 'string_too_long'))
+        status, reply, _ = self.d.json('POST', '/mcp', raw=b'[' * 40 + b']' * 40,
+                                       headers={'Accept': 'application/json, text/event-stream'})
+        self.assertEqual((status, reply['error']['code']), (400, -32600))
+
     def test_unknown_ids_and_routes(self):
         for path in ('/api/v1/runs/0123456789abcdef', '/api/v1/runs/0123456789abcdef/serial',
                      '/api/v1/runs/0123456789abcdef/events', '/api/v1/runs/not-an-id'):
@@ -407,7 +421,7 @@ class LifecycleTest(unittest.TestCase):
             p = subprocess.run([harness.DAEMON, '--listen', '0.0.0.0:0', '--state-dir', state],
                                capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 2)
-            self.assertIn('no authentication yet', p.stderr)
+            self.assertIn('without --auth', p.stderr)
         finally:
             shutil.rmtree(state, ignore_errors=True)
 
