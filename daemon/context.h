@@ -18,6 +18,7 @@ struct ma_options {
   bool run_jobs;           /* lock the state dir, probe the host, run boots */
   bool probe_kvm;          /* false: do not try KVM (accel tcg asked for) */
   int max_running, max_queued;
+  int max_log_mb; /* console kept per run; 0: the default, 64 */
 };
 
 struct ma_context {

@@ -42,6 +42,7 @@ struct job {
   struct scenario_run *scn;
   uv_timer_t *scn_timer;
   struct int_reader *ints;
+  bool log_cut;
 };
 
 struct jobs {
@@ -51,6 +52,7 @@ struct jobs {
   const struct host_info *host;
   char *state_dir;
   int max_running, max_queued, n_running, n_queued;
+  int64_t max_log_bytes;
   bool exclusive_running;
   struct job *active; /* queued and running, in submission order */
   bool stopping;
@@ -252,16 +254,39 @@ static void sup_started(void *userdata, int64_t t0_us, int64_t qemu_start_us) {
     start_scenario(job);
 }
 
+/* Up to the cap, then one line saying so: a flooding guest cannot fill the disk, and the run goes on. */
+static void log_console(struct job *job, const char *buf, size_t len) {
+  struct run *r = &job->run;
+  int64_t cap = job->jobs->max_log_bytes, logged = r->serial_logged == RUN_NULL ? 0 : r->serial_logged;
+  size_t take = cap && logged + (int64_t)len > cap ? (size_t)(cap > logged ? cap - logged : 0) : len;
+  bool cut_now = take < len && !job->log_cut;
+  job->log_cut |= cut_now;
+  _cleanup_(util_freep) char *note =
+      cut_now ? util_strdupf("\n[minix-analysis: console log cut at %lld bytes (--max-log-mb); the run goes on]\n",
+                             (long long)cap)
+              : NULL;
+  /* Flushed per read: the log on disk is complete up to the last read even if we crash. */
+  bool ok = fwrite(buf, 1, take, job->log) == take && (!note || fputs(note, job->log) >= 0) && fflush(job->log) == 0;
+  r->serial_logged = logged + (int64_t)take;
+  if (cut_now)
+    save(job);
+  if (ok || job->outcome)
+    return;
+  _cleanup_(util_freep) char *msg = util_strdupf("cannot write the console log: %s", strerror(errno));
+  fclose(job->log);
+  job->log = NULL;
+  job->outcome = "failed";
+  job->outcome_code = strdup("log_write_failed");
+  job->outcome_message = strdup(msg);
+  supervisor_quit(job->sup);
+}
+
 static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stamp_us) {
   struct job *job = userdata;
   job->last_stamp_us = stamp_us;
   job->run.serial_bytes += (int64_t)len;
-  /* Flushed per read: the log on disk is complete up to the last read even if we crash. */
-  if (job->log && (fwrite(buf, 1, len, job->log) != len || fflush(job->log) != 0)) {
-    fprintf(stderr, "run %s: cannot write the serial log: %s\n", job->run.id, strerror(errno));
-    fclose(job->log);
-    job->log = NULL;
-  }
+  if (job->log)
+    log_console(job, buf, len);
   detector_feed(job->det, buf, len, stamp_us - job->t0_us);
   if (job->scn) {
     scenario_feed(job->scn, buf, len, stamp_us - job->t0_us);
@@ -522,7 +547,7 @@ struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile
     return NULL;
   *j = (struct jobs){.loop = loop, .store = store, .profiles = profiles, .host = host,
                      .state_dir = strdup(cfg->state_dir), .max_running = cfg->max_running,
-                     .max_queued = cfg->max_queued};
+                     .max_queued = cfg->max_queued, .max_log_bytes = cfg->max_log_bytes};
   _cleanup_(util_freep) char *runs = util_strdupf("%s/runs", cfg->state_dir);
   _cleanup_(util_freep) char *socks = util_strdupf("%s/sock", cfg->state_dir);
   _cleanup_(util_freep) char *overlays = util_strdupf("%s/overlays", cfg->state_dir);

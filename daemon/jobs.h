@@ -20,6 +20,7 @@ struct jobs_config {
   const char *state_dir;
   int max_running; /* boots at once */
   int max_queued;  /* waiting boots before 503 */
+  int64_t max_log_bytes; /* console kept per run; the rest is counted, scanned, not logged (0: no cap) */
 };
 
 enum jobs_event_kind {

@@ -45,7 +45,8 @@ static void usage(FILE *f) {
              "  --auth         require Authorization: Bearer TOKEN (minix-analysis token create)\n"
              "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
              "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
-             "                 max_running, max_queued, auth); flags given on the line win\n"
+             "                 max_running, max_queued, max_log_mb, auth); flags given on the line win\n"
+             "  --max-log-mb   console kept per run in its log (default 64); the rest is counted and scanned\n"
              "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
              "  --max-queued   boots waiting before POST answers 503 (default 64)\n"
              "  --mcp-allow-origin ORIGIN  a browser Origin allowed on /mcp besides loopback ones (repeatable)\n");
@@ -75,6 +76,8 @@ static int apply_config(const char *path, struct server_opts *o) {
       o->ma.max_running = (int)json_integer_value(v);
     else if (strcmp(key, "max_queued") == 0 && json_is_integer(v))
       o->ma.max_queued = (int)json_integer_value(v);
+    else if (strcmp(key, "max_log_mb") == 0 && json_is_integer(v))
+      o->ma.max_log_mb = (int)json_integer_value(v);
     else
       bad = fprintf(stderr, "minix-analysisd: %s: unknown key or wrong type: %s\n", path, key);
   }
@@ -87,6 +90,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"listen", required_argument, 0, 'l'},      {"auth", no_argument, 0, 'A'},      {"state-dir", required_argument, 0, 's'},
       {"config", required_argument, 0, 'c'},      {"profile-dir", required_argument, 0, 'p'},
       {"max-running", required_argument, 0, 'r'}, {"max-queued", required_argument, 0, 'q'},
+      {"max-log-mb", required_argument, 0, 'L'},
       {"mcp-allow-origin", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   size_t n_origins = 0;
   struct server_opts flags = {0};
@@ -102,6 +106,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     case 'p': flags.ma.profile_dir = strdup(optarg); break;
     case 'r': flags.ma.max_running = atoi(optarg); break;
     case 'q': flags.ma.max_queued = atoi(optarg); break;
+    case 'L': flags.ma.max_log_mb = atoi(optarg); break;
     case 'o':
       if (n_origins < 16)
         o->origins[n_origins++] = strdup(optarg);
@@ -123,6 +128,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   if (flags.ma.profile_dir) free((char *)o->ma.profile_dir), o->ma.profile_dir = flags.ma.profile_dir;
   if (flags.ma.max_running) o->ma.max_running = flags.ma.max_running;
   if (flags.ma.max_queued) o->ma.max_queued = flags.ma.max_queued;
+  if (flags.ma.max_log_mb) o->ma.max_log_mb = flags.ma.max_log_mb;
   if (!o->listen) o->listen = strdup("127.0.0.1:8420");
   if (!o->ma.state_dir) o->ma.state_dir = strdup("./minix-analysis-data");
   if (o->ma.max_running <= 0) o->ma.max_running = 1;

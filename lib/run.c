@@ -8,7 +8,7 @@ static const char *const statuses[] = {"queued", "running", "succeeded", "failed
 
 void run_init(struct run *r) {
   memset(r, 0, sizeof *r);
-  r->qemu_start_us = r->boot_time_us = RUN_NULL;
+  r->qemu_start_us = r->boot_time_us = r->serial_logged = RUN_NULL;
   r->guest_cpus_online = r->exit_code = r->exit_signal = r->matrix_index = RUN_NULL;
 }
 
@@ -147,6 +147,8 @@ json_t *run_to_json(const struct run *r, const struct profile *profile) {
   json_object_set_new(j, "error", error_json(r));
   json_object_set_new(j, "exit", exit_json(r));
   json_object_set_new(j, "serial_bytes", json_integer(r->serial_bytes));
+  bool cut = r->serial_logged != RUN_NULL && r->serial_logged < r->serial_bytes;
+  json_object_set_new(j, "serial_truncated", json_boolean(cut));
   if (r->matrix_id) {
     json_object_set_new(j, "matrix_id", json_string(r->matrix_id));
     json_object_set_new(j, "matrix_index", json_integer(r->matrix_index));

@@ -37,7 +37,8 @@ struct run {
   char *error_code, *error_message;
   int exit_code, exit_signal; /* RUN_NULL when QEMU has not exited */
   char *serial_path;
-  int64_t serial_bytes;
+  int64_t serial_bytes;  /* console bytes received */
+  int64_t serial_logged; /* of which kept in the log (the cap may cut it); RUN_NULL: all */
   char *matrix_id;   /* the matrix this run samples, or NULL */
   int matrix_index;  /* its position in the matrix's interleaved order, or RUN_NULL */
   int64_t seq; /* store order, for cursors */

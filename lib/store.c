@@ -12,7 +12,7 @@
   "id, status, arch, cpus, memory_mb, accel, accel_requested, accel_note, profile, label, spec_json,"           \
   " created_us, started_us, finished_us, qemu_start_us, boot_time_us, terminal_marker, guest_cpus_online,"      \
   " missing_json, error_code, error_message, exit_code, exit_signal, serial_path, serial_bytes, seq,"         \
-  " matrix_id, matrix_index"
+  " matrix_id, matrix_index, serial_logged"
 
 enum stmt_id {
   ST_INSERT,
@@ -40,7 +40,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_UPDATE] = "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
                   " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
                   " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
-                  " serial_bytes=?16 WHERE id=?1",
+                  " serial_bytes=?16, serial_logged=?17 WHERE id=?1",
     [ST_MARKER] = "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
     [ST_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
     [ST_MARKERS] = "SELECT name, t_us, source, text FROM markers WHERE run_id=? ORDER BY t_us, ord",
@@ -251,6 +251,7 @@ int store_run_update(struct store *s, const struct run *r) {
   bind_int(st, 14, r->exit_code, RUN_NULL);
   bind_int(st, 15, r->exit_signal, RUN_NULL);
   sqlite3_bind_int64(st, 16, r->serial_bytes);
+  bind_int(st, 17, r->serial_logged, RUN_NULL);
   int rc = step_done(st);
   return rc == 0 && sqlite3_changes(s->db) == 0 ? -ENOENT : rc;
 }
@@ -307,6 +308,7 @@ static void read_row(sqlite3_stmt *st, struct run *r) {
   r->seq = col_int(st, 25, 0);
   r->matrix_id = col_str(st, 26);
   r->matrix_index = (int)col_int(st, 27, RUN_NULL);
+  r->serial_logged = col_int(st, 28, RUN_NULL);
 }
 
 static int read_markers(struct store *s, struct run *r) {

@@ -7,7 +7,7 @@
  * Kernel command line (multiboot): console=tty00 sends the console to COM1
  * (otherwise it goes to VGA, as MINIX does); fixture=panic panics after the
  * banner; fixture=hang goes silent during /etc/rc; fixture=exit powers off at
- * the login prompt. Booted without bootcd=1 and with an installed fixture
+ * the login prompt; fixture=flood prints 3 MB of lines after VFS starts. Booted without bootcd=1 and with an installed fixture
  * disk (see setup.c, disk.c) it reads its command line from that disk's
  * /boot.cfg, as MINIX's boot loader would, and boots as the installed system. */
 #include "fixture.h"
@@ -91,8 +91,19 @@ static void boot_disk(void) {
 }
 
 /* Userspace, as far as the fixture goes: servers, the boot ramdisk, /etc/rc. */
+/* fixture=flood: 3 MB of console at full speed, for the daemon's log cap. */
+static void flood(void) {
+  for (uint32_t i = 0; i < 40000; i++) {
+    puts_console("fixture=flood: ");
+    put_uint(i);
+    line(" ................................................................", 0);
+  }
+}
+
 static void userland(void) {
   line("Started VFS: 9 worker thread(s)", 30);
+  if (has_arg("fixture=flood"))
+    flood();
   if (disk_boot)
     boot_disk();
   else

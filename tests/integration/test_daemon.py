@@ -3,6 +3,7 @@ Debian kernel, driven over REST exactly as a user would with curl."""
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -302,6 +303,27 @@ class DaemonTest(unittest.TestCase):
         status, reply, _ = self.d.json('POST', '/api/v1/boots', raw=b' ' * (1024 * 1024 + 1))
         self.assertEqual(status, 413)
         self.assertEqual(reply['error']['code'], 'body_too_large')
+
+    def test_a_flooding_guest_is_logged_up_to_the_cap(self):
+        d = harness.Daemon(extra_args=('--max-log-mb', '1'))
+        try:
+            with open(f'/proc/{d.proc.pid}/status') as f:
+                before = int(re.search(r'VmRSS:\s+(\d+)', f.read()).group(1))
+            run = d.wait(d.boot(fixture_boot('console=tty00 fixture=flood', timeout_s=120)))
+            self.assertEqual(run['status'], 'succeeded', run['error'])
+            self.assertGreater(run['serial_bytes'], 3_000_000)  # all of it counted and scanned
+            self.assertTrue(run['serial_truncated'])
+            self.assertEqual(run['terminal_marker'], 'shell_prompt')  # markers after the cut still found
+            status, _, log = d.request('GET', f"/api/v1/runs/{run['id']}/serial")
+            self.assertLess(len(log), (1 << 20) + 200)
+            self.assertTrue(log.rstrip().endswith(b'(--max-log-mb); the run goes on]'))
+            with open(f'/proc/{d.proc.pid}/status') as f:
+                after = int(re.search(r'VmRSS:\s+(\d+)', f.read()).group(1))
+            self.assertLess(after - before, 8 * 1024, 'the daemon kept the flood in memory')
+            plain = d.wait(d.boot(fixture_boot()))
+            self.assertFalse(plain['serial_truncated'])
+        finally:
+            d.finish()
 
     def test_deep_or_long_json_is_refused_before_parsing(self):
         deep = b'{"label":' + b'[' * 33 + b']' * 33 + b'}'
