@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses of tests/fuzz with clang (ASan + UBSan) from
+# the library's sources and runs each for SECONDS on its seed corpus (new
+# inputs go to a temporary dir, never into the tree). A crash fails the run
+# and leaves the input under $BUILD/fuzz/artifacts/: make it a regression test.
+# usage: tests/fuzz/run.sh BUILD_DIR [SECONDS]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "$1" && pwd)
+seconds=${2:-20}
+out=$build/fuzz
+mkdir -p "$out/artifacts"
+libs=$(pkg-config --libs jansson libpcre2-8 sqlite3 libarchive libcrypto)
+cflags=$(pkg-config --cflags jansson libpcre2-8 sqlite3 libarchive libcrypto)
+sources=("$root"/lib/*.c "$build"/schema/embedded_*.c)
+for h in bootspec qmp detector jsonrpc traces; do
+  # shellcheck disable=SC2086
+  clang -std=c17 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I"$root" -I"$build" $cflags "$root/tests/fuzz/fuzz_$h.c" "${sources[@]}" $libs -lm -o "$out/fuzz_$h"
+done
+fail=0
+for h in bootspec qmp detector jsonrpc traces; do
+  work=$(mktemp -d)
+  seeds=("$root/tests/fuzz/corpus/$h")
+  case $h in
+    detector) seeds+=("$root/tests/fuzz/corpus/serial") ;;
+    traces) seeds+=("$root/tests/fuzz/corpus/serial") ;;
+  esac
+  if ! "$out/fuzz_$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+       -artifact_prefix="$out/artifacts/$h-" "$work" "${seeds[@]}" > "$out/$h.log" 2>&1; then
+    echo "fuzz: $h found a crash; see $out/$h.log and $out/artifacts/" >&2
+    tail -40 "$out/$h.log" >&2
+    fail=1
+  else
+    echo "fuzz: $h: $(grep -E 'stat::number_of_executed_units' "$out/$h.log" | awk '{print $2}') inputs in ${seconds}s, no crash"
+  fi
+  rm -rf "$work"
+done
+exit $fail
