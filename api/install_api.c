@@ -1,5 +1,4 @@
 /* /api/v1/installs: unattended installs from a registered ISO onto a new disk. */
-#include <stdio.h>
 #include <string.h>
 
 #include "api/ops.h"
@@ -20,9 +19,7 @@ enum MHD_Result install_post(struct api_ctx *ctx, struct MHD_Connection *conn, s
   json_t *doc = NULL;
   if (ops_install_get(ctx, id, &doc, &err) < 0)
     return reply_error(conn, &err);
-  char location[64];
-  snprintf(location, sizeof location, "/api/v1/installs/%s", id);
-  return reply_json_header(conn, MHD_HTTP_ACCEPTED, doc, MHD_HTTP_HEADER_LOCATION, location);
+  return reply_accepted(conn, doc, "installs", id);
 }
 
 enum MHD_Result install_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {

@@ -22,11 +22,7 @@ enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, st
   int total;
   if (ops_matrix_start(ctx, body, id, &total, &err) < 0)
     return reply_error(conn, &err);
-  char location[64];
-  snprintf(location, sizeof location, "/api/v1/matrices/%s", id);
-  return reply_json_header(conn, MHD_HTTP_ACCEPTED,
-                           json_pack("{s:s, s:s, s:i}", "id", id, "status", "running", "total", total),
-                           MHD_HTTP_HEADER_LOCATION, location);
+  return reply_accepted(conn, json_pack("{s:s, s:s, s:i}", "id", id, "status", "running", "total", total), "matrices", id);
 }
 
 /* The report of matrix id, or NULL after answering 404/500. */

@@ -1,5 +1,6 @@
 #include "api/reply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,4 +73,10 @@ enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *
 enum MHD_Result reply_text_copy(struct MHD_Connection *conn, const char *text, const char *type) {
   char *copy = strdup(text);
   return copy ? reply_text(conn, copy, type) : MHD_NO;
+}
+
+enum MHD_Result reply_accepted(struct MHD_Connection *conn, json_t *body, const char *collection, const char *id) {
+  char location[96];
+  snprintf(location, sizeof location, "/api/v1/%s/%s", collection, id);
+  return reply_json_header(conn, MHD_HTTP_ACCEPTED, body, MHD_HTTP_HEADER_LOCATION, location);
 }

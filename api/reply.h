@@ -12,6 +12,8 @@ enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, 
                                   const char *value);
 /* Queues text (malloc'd, taken) with status 200 and the given content type. */
 enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *type);
+/* 202 with body (stolen) and Location: /api/v1/COLLECTION/ID. */
+enum MHD_Result reply_accepted(struct MHD_Connection *conn, json_t *body, const char *collection, const char *id);
 /* MHD_queue_response, noting the status for the metrics. */
 enum MHD_Result reply_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 /* The status of the response queued since the last call (0: none). */

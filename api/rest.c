@@ -226,10 +226,7 @@ static enum MHD_Result post_run(struct api_ctx *ctx, struct MHD_Connection *conn
   char id[UTIL_ID_LEN + 1];
   if (start(ctx, body, id, &err) < 0)
     return reply_error(conn, &err);
-  char location[64];
-  snprintf(location, sizeof location, "/api/v1/runs/%s", id);
-  return reply_json_header(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", id, "status", "queued"),
-                           MHD_HTTP_HEADER_LOCATION, location);
+  return reply_accepted(conn, json_pack("{s:s, s:s}", "id", id, "status", "queued"), "runs", id);
 }
 
 static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,

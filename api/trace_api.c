@@ -32,9 +32,7 @@ enum MHD_Result trace_post(struct api_ctx *ctx, struct MHD_Connection *conn, str
   json_t *doc;
   if (!load(ctx, conn, id, &doc, &result))
     return result;
-  char location[64];
-  snprintf(location, sizeof location, "/api/v1/traces/%s", id);
-  return reply_json_header(conn, MHD_HTTP_ACCEPTED, doc, MHD_HTTP_HEADER_LOCATION, location);
+  return reply_accepted(conn, doc, "traces", id);
 }
 
 enum MHD_Result trace_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {

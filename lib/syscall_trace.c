@@ -1,6 +1,7 @@
 #include "lib/syscall_trace.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,16 @@ static void tally_init(struct tally *t) {
   *t = (struct tally){json_object(), json_object(), json_object(), json_null(), json_array(), 0, 0, false};
 }
 
+/* Counts come from guest text: they saturate instead of overflowing (found by fuzzing). */
+static json_int_t sat_add(json_int_t a, json_int_t b) {
+  if (b > 0 && a > LLONG_MAX - b)
+    return LLONG_MAX;
+  return a + b;
+}
+
 static void bump(json_t *obj, const char *key, json_int_t by) {
   json_t *v = json_object_get(obj, key);
-  json_object_set_new(obj, key, json_integer((v ? json_integer_value(v) : 0) + by));
+  json_object_set_new(obj, key, json_integer(sat_add(v ? json_integer_value(v) : 0, by)));
 }
 
 static json_t *entry(json_t *map, const char *key) {
@@ -79,8 +87,8 @@ static json_t *finish(struct tally *t, const char *tracer) {
   const char *key;
   json_t *v;
   json_object_foreach(t->calls, key, v) {
-    total += json_integer_value(json_object_get(v, "calls"));
-    errors += json_integer_value(json_object_get(v, "errors"));
+    total = sat_add(total, json_integer_value(json_object_get(v, "calls")));
+    errors = sat_add(errors, json_integer_value(json_object_get(v, "errors")));
   }
   json_object_foreach(t->calls, key, v) {
     json_object_set_new(v, "name", json_string(key));
@@ -244,6 +252,10 @@ static void summary_line(struct tally *t, char *line) {
         unparsed(t, line);
       return;
     }
+  }
+  if (calls < 0 || errors < 0 || errors > calls) {
+    unparsed(t, line);
+    return;
   }
   if (strcmp(name, "total") == 0)
     return;

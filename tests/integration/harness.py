@@ -37,7 +37,7 @@ def linux_boot(append='console=ttyS0 panic=-1', **extra):
 
 
 def qemu_pids(run_id):
-    """PIDs of live processes whose command line names this run (its sockets do)."""
+    """PIDs of live QEMU processes whose command line names this run (its sockets do), or any text (a state dir)."""
     pids = []
     for entry in os.listdir('/proc'):
         if not entry.isdigit():

@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, fixture_boot  # noqa: E402
+from harness import Daemon, fixture_boot, qemu_pids  # noqa: E402
 
 
 def rss_kb(pid):
@@ -47,7 +47,7 @@ class FaultTest(unittest.TestCase):
             deadline = time.monotonic() + 10
             leftovers = ['?']
             while leftovers and time.monotonic() < deadline:
-                leftovers = [p for p in os.listdir('/proc') if p.isdigit() and self._is_our_qemu(p, d.state_dir)]
+                leftovers = qemu_pids(d.state_dir)
                 time.sleep(0.05)
             self.assertEqual(leftovers, [], 'QEMU outlived the daemon')
             db = sqlite3.connect(os.path.join(d.state_dir, 'minix-analysis.db'))
@@ -71,17 +71,6 @@ class FaultTest(unittest.TestCase):
                 self.assertEqual(d2.stop(), 0)
         finally:
             d.cleanup()
-
-    @staticmethod
-    def _is_our_qemu(pid, state_dir):
-        try:
-            with open(f'/proc/{pid}/cmdline', 'rb') as f:
-                cmd = f.read()
-            with open(f'/proc/{pid}/stat') as f:
-                state = f.read().rsplit(')', 1)[1].split()[0]
-        except OSError:
-            return False
-        return b'qemu-system' in cmd and state_dir.encode() in cmd and state != 'Z'
 
     def test_a_thousand_bad_requests(self):
         d = Daemon()

@@ -2,6 +2,7 @@
  * guest (strace -f -T and strace -c of busybox `ls /`, tests/data/strace-*.trace)
  * and on a *synthetic* MINIX trace -f transcript written from the line shapes
  * of shared/minix/console-reference.md (no real MINIX output was available). */
+#include <limits.h>
 #include <string.h>
 
 #include "lib/syscall_trace.h"
@@ -118,6 +119,28 @@ static void minix_trace_synthetic(void **state) {
   json_decref(t);
 }
 
+/* Found by fuzzing (tests/fuzz/corpus/traces/regression-summary-overflow): counts near the integer limit
+ * overflowed the total. They saturate now, and an impossible row (errors > calls) is not counted. */
+static void summary_counts_saturate(void **state) {
+  (void)state;
+  const char *text = " 1.0 0.1 1 9223372036854775807 0 read\n 1.0 0.1 1 9223372036854775807 0 write\n"
+                     " 1.0 0.1 1 5 9 close\n";
+  json_t *t = syscall_trace_strace_summary(text, strlen(text));
+  assert_int_equal(json_integer_value(json_object_get(t, "total_calls")), LLONG_MAX);
+  assert_int_equal(calls(t, "close"), -1);
+  assert_int_equal(json_integer_value(json_object_get(t, "unparsed")), 1);
+  json_decref(t);
+  size_t len;
+  char *crash = NULL;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/tests/fuzz/corpus/traces/regression-summary-overflow", getenv("MA_SOURCE_ROOT"));
+  crash = util_read_file(path, &len);
+  assert_non_null(crash);
+  json_decref(syscall_trace_strace_summary(crash, len));
+  free(crash);
+  (void)text;
+}
+
 static void renderings(void **state) {
   (void)state;
   json_t *t = parse_file("strace-linux-ls.trace", syscall_trace_strace);
@@ -141,7 +164,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(strace_f_of_ls),        cmocka_unit_test(strace_c_agrees_with_strace_f),
       cmocka_unit_test(strace_shapes),         cmocka_unit_test(minix_trace_synthetic),
-      cmocka_unit_test(renderings),
+      cmocka_unit_test(renderings),            cmocka_unit_test(summary_counts_saturate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
