@@ -11,8 +11,10 @@ static int parse_event(json_t *root, struct qmp_msg *m) {
   m->event = json_string_value(json_object_get(root, "event"));
   json_t *ts = json_object_get(root, "timestamp");
   json_t *secs = json_object_get(ts, "seconds"), *usecs = json_object_get(ts, "microseconds");
-  if (json_is_integer(secs) && json_is_integer(usecs))
-    m->event_wall_us = json_integer_value(secs) * 1000000 + json_integer_value(usecs);
+  /* Only plausible stamps: a hostile or broken peer must not overflow the arithmetic (found by fuzzing). */
+  json_int_t s = json_integer_value(secs), us = json_integer_value(usecs);
+  if (json_is_integer(secs) && json_is_integer(usecs) && s >= 0 && s < 1LL << 40 && us >= 0 && us < 1000000)
+    m->event_wall_us = s * 1000000 + us;
   return m->event ? 0 : -EINVAL;
 }
 

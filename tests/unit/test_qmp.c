@@ -51,6 +51,13 @@ static void event_with_timestamp(void **state) {
   assert_string_equal(m.event, "SHUTDOWN");
   assert_int_equal(m.event_wall_us, 1700000000123456LL);
   qmp_msg_clear(&m);
+  /* Found by fuzzing (tests/fuzz/corpus/qmp/regression-timestamp-overflow): absurd stamps overflowed. */
+  assert_int_equal(parse("{\"timestamp\": {\"seconds\": 27777777777777777, \"microseconds\": 2}, \"event\": "
+                         "\"STOP\"}",
+                         &m),
+                   0);
+  assert_int_equal(m.event_wall_us, 0);
+  qmp_msg_clear(&m);
 }
 
 static void garbage_is_refused(void **state) {
