@@ -4,10 +4,15 @@
  * starts work). */
 #include "api/auth.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api/rate_limit.h"
 #include "api/reply.h"
+#include "lib/util.h"
 
 static const char *const read_tools[] = {"boot_status", "boot_wait", "matrix_report", "claims_validate", "runs_list",
                                          NULL};
@@ -31,10 +36,44 @@ static bool allowed_for_read(const char *url, const char *method, const struct r
   return mcp && (strcmp(method, "DELETE") == 0 || (strcmp(method, "POST") == 0 && mcp_readonly(req)));
 }
 
+/* Who is asking, for the rate limit: the bearer token, else the client's address. */
+static void client_key(struct MHD_Connection *conn, const char *bearer, char *key, size_t cap) {
+  if (bearer) {
+    snprintf(key, cap, "token %s", bearer);
+    return;
+  }
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+  char addr[INET6_ADDRSTRLEN] = "?";
+  if (sa && sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
+  else if (sa && sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof addr);
+  snprintf(key, cap, "addr %s", addr);
+}
+
+static bool within_rate(struct api_ctx *ctx, struct MHD_Connection *conn, const char *bearer,
+                        enum MHD_Result *result) {
+  char key[160];
+  client_key(conn, bearer, key, sizeof key);
+  int wait = rate_limit_take(ctx->rate_limit, key, util_mono_us());
+  if (wait == 0)
+    return true;
+  struct ma_error e;
+  ma_error_set(&e, 429, "rate_limited", NULL, "too many requests from this client; retry in %d s", wait);
+  char after[16];
+  snprintf(after, sizeof after, "%d", wait);
+  *result = reply_json_header(conn, 429, ma_error_json(&e), MHD_HTTP_HEADER_RETRY_AFTER, after);
+  return false;
+}
+
 bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url, const char *method,
                 const struct request *req, enum MHD_Result *result) {
-  if (!ctx->auth || (strcmp(url, "/api/v1/health") == 0 && strcmp(method, "GET") == 0))
+  if (strcmp(url, "/api/v1/health") == 0 && strcmp(method, "GET") == 0)
     return true;
+  if (!ctx->auth) {
+    return within_rate(ctx, conn, NULL, result);
+  }
   const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   char scope[8] = "";
   bool valid = h && strncasecmp(h, "Bearer ", 7) == 0 && store_token_scope(ctx->store, h + 7, scope) == 0;
@@ -46,6 +85,8 @@ bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *ur
                                 "Bearer realm=\"minix-analysis\"");
     return false;
   }
+  if (!within_rate(ctx, conn, h + 7, result))
+    return false;
   if (strcmp(scope, "full") == 0 || allowed_for_read(url, method, req))
     return true;
   *result = reply_fail(conn, 403, "forbidden", NULL, "this token is read-only: it may look, not start or change work");

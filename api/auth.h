@@ -1,4 +1,4 @@
-/* Who may use the API (--auth): bearer tokens from the store. */
+/* Who may use the API (--auth: bearer tokens from the store) and how often (--rate-limit). */
 #pragma once
 #include <stdbool.h>
 

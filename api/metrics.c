@@ -7,6 +7,7 @@
 
 /* Read-only aggregate queries straight on the store's connection: counting is all they do. */
 #include "lib/store_private.h"
+#include "api/rate_limit.h"
 #include "lib/util.h"
 
 struct count {
@@ -144,6 +145,9 @@ char *metrics_render(struct api_ctx *ctx) {
   boot_histogram(&b, db);
   docs_by_status(&b, db, "installs", "minix_analysis_installs", "Unattended installs by status.");
   docs_by_status(&b, db, "traces", "minix_analysis_traces", "Syscall traces by status.");
+  header(&b, "minix_analysis_rate_limited_total", "counter", "Requests refused with 429 by --rate-limit.");
+  util_buf_printf(&b, "minix_analysis_rate_limited_total %llu\n",
+                  (unsigned long long)rate_limit_rejected(ctx->rate_limit));
   header(&b, "minix_analysis_http_responses_total", "counter",
          "HTTP responses by route pattern and status code since the daemon started (503: queue full or stopping).");
   for (size_t i = 0; ctx->metrics && i < ctx->metrics->n; i++) {

@@ -145,7 +145,7 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
                                 const char *method, struct request *req) {
   enum MHD_Result denied;
   if (!auth_check(ctx, conn, url, method, req, &denied)) {
-    metrics_count(ctx->metrics, "unauthorized", reply_take_status());
+    metrics_count(ctx->metrics, "refused", reply_take_status()); /* 401, 403, 429 before routing */
     return denied;
   }
   bool path_known = false;

@@ -22,6 +22,7 @@ struct api_ctx {
   struct page_cache *runs_pages; /* may be NULL: no caching */
   struct metrics *metrics;       /* may be NULL: responses are not counted */
   bool auth;                     /* bearer tokens required (--auth) */
+  struct rate_limit *rate_limit; /* may be NULL: no limit */
   int host_cores;
   struct store *store;
   const struct profile_set *profiles;

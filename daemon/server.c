@@ -10,6 +10,7 @@
 
 #include "api/mcp_http.h"
 #include "api/metrics.h"
+#include "api/rate_limit.h"
 #include "daemon/notify.h"
 #include "api/page_cache.h"
 #include "api/rest.h"
@@ -21,6 +22,7 @@
 struct server_opts {
   char *listen;
   bool auth;
+  double rate_limit, rate_burst;
   char *origins[17]; /* --mcp-allow-origin, NULL-terminated */
   struct ma_options ma;
 };
@@ -35,6 +37,7 @@ struct server {
   struct mcp_state *mcp;
   struct page_cache *pages;
   struct metrics *metrics;
+  struct rate_limit *limiter;
   bool stopping;
 };
 
@@ -43,9 +46,11 @@ static void usage(FILE *f) {
              "                       [--profile-dir DIR] [--max-running N] [--max-queued N]\n"
              "  --listen       address to serve on (default 127.0.0.1:8420; others need --auth)\n"
              "  --auth         require Authorization: Bearer TOKEN (minix-analysis token create)\n"
+             "  --rate-limit   requests per second per client (its token, else its address); 429 past it\n"
+             "  --rate-burst   requests a client may make at once (default 2 x --rate-limit)\n"
              "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
              "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
-             "                 max_running, max_queued, max_log_mb, auth); flags given on the line win\n"
+             "                 max_running, max_queued, max_log_mb, auth, rate_limit, rate_burst); flags win\n"
              "  --max-log-mb   console kept per run in its log (default 64); the rest is counted and scanned\n"
              "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
              "  --max-queued   boots waiting before POST answers 503 (default 64)\n"
@@ -68,6 +73,10 @@ static int apply_config(const char *path, struct server_opts *o) {
       o->listen = strdup(json_string_value(v));
     else if (strcmp(key, "auth") == 0 && json_is_boolean(v))
       o->auth = json_is_true(v);
+    else if (strcmp(key, "rate_limit") == 0 && json_is_number(v))
+      o->rate_limit = json_number_value(v);
+    else if (strcmp(key, "rate_burst") == 0 && json_is_number(v))
+      o->rate_burst = json_number_value(v);
     else if (strcmp(key, "state_dir") == 0 && json_is_string(v))
       o->ma.state_dir = strdup(json_string_value(v));
     else if (strcmp(key, "profile_dir") == 0 && json_is_string(v))
@@ -90,7 +99,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"listen", required_argument, 0, 'l'},      {"auth", no_argument, 0, 'A'},      {"state-dir", required_argument, 0, 's'},
       {"config", required_argument, 0, 'c'},      {"profile-dir", required_argument, 0, 'p'},
       {"max-running", required_argument, 0, 'r'}, {"max-queued", required_argument, 0, 'q'},
-      {"max-log-mb", required_argument, 0, 'L'},
+      {"max-log-mb", required_argument, 0, 'L'},  {"rate-limit", required_argument, 0, 'R'},
+      {"rate-burst", required_argument, 0, 'B'},
       {"mcp-allow-origin", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   size_t n_origins = 0;
   struct server_opts flags = {0};
@@ -101,6 +111,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     switch (c) {
     case 'l': flags.listen = strdup(optarg); break;
     case 'A': flags.auth = true; break;
+    case 'R': flags.rate_limit = atof(optarg); break;
+    case 'B': flags.rate_burst = atof(optarg); break;
     case 's': flags.ma.state_dir = strdup(optarg); break;
     case 'c': config = optarg; break;
     case 'p': flags.ma.profile_dir = strdup(optarg); break;
@@ -124,6 +136,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   /* Flags win over the config file. */
   if (flags.listen) free(o->listen), o->listen = flags.listen;
   if (flags.auth) o->auth = true;
+  if (flags.rate_limit > 0) o->rate_limit = flags.rate_limit;
+  if (flags.rate_burst > 0) o->rate_burst = flags.rate_burst;
   if (flags.ma.state_dir) free((char *)o->ma.state_dir), o->ma.state_dir = flags.ma.state_dir;
   if (flags.ma.profile_dir) free((char *)o->ma.profile_dir), o->ma.profile_dir = flags.ma.profile_dir;
   if (flags.ma.max_running) o->ma.max_running = flags.ma.max_running;
@@ -220,6 +234,11 @@ static int serve(struct server *s, const struct server_opts *o) {
                             .runs_pages = s->pages = page_cache_new(),
                             .metrics = s->metrics = metrics_new(),
                             .auth = o->auth,
+                            .rate_limit = s->limiter = o->rate_limit > 0
+                                                           ? rate_limit_new(o->rate_limit, o->rate_burst > 0
+                                                                                               ? o->rate_burst
+                                                                                               : 2 * o->rate_limit)
+                                                           : NULL,
                             .host_cores = s->ctx.host_cores,
                             .store = s->ctx.store,
                             .profiles = s->ctx.profiles,
@@ -270,6 +289,7 @@ int server_main(int argc, char **argv) {
   mcp_state_free(s.mcp);
   page_cache_free(s.pages);
   metrics_free(s.metrics);
+  rate_limit_free(s.limiter);
   uv_loop_close(s.loop);
   for (size_t i = 0; o.origins[i]; i++)
     free(o.origins[i]);

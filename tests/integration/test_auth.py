@@ -7,7 +7,9 @@ import json
 import os
 import subprocess
 import sys
+import re
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -130,6 +132,34 @@ class ListenTest(unittest.TestCase):
                 log = p.communicate(timeout=30)[1]
             self.assertEqual(p.returncode, 0, log)
             self.assertNotIn('LeakSanitizer', log)
+
+
+class RateLimitTest(unittest.TestCase):
+    def test_token_buckets_per_client(self):
+        d = Daemon(extra_args=('--auth', '--rate-limit', '5', '--rate-burst', '5'))
+        try:
+            a = token(d.state_dir, 'create', '--name', 'a')
+            b = token(d.state_dir, 'create', '--name', 'b')
+            codes, retry = [], None
+            for _ in range(20):
+                status, body, headers = d.json('GET', '/api/v1/runs', headers={'Authorization': f'Bearer {a}'})
+                codes.append(status)
+                if status == 429:
+                    retry = headers['Retry-After']
+                    self.assertEqual(body['error']['code'], 'rate_limited')
+            self.assertEqual(codes[:5], [200] * 5)
+            self.assertGreaterEqual(codes.count(429), 14)  # a few may refill while the loop runs
+            self.assertGreaterEqual(int(retry), 1)
+            # Another token has its own bucket; the health check is never limited.
+            self.assertEqual(d.json('GET', '/api/v1/runs', headers={'Authorization': f'Bearer {b}'})[0], 200)
+            self.assertEqual(d.json('GET', '/api/v1/health')[0], 200)
+            time.sleep(1.3)
+            self.assertEqual(d.json('GET', '/api/v1/runs', headers={'Authorization': f'Bearer {a}'})[0], 200)
+            _, _, metrics = d.request('GET', '/metrics', headers={'Authorization': f'Bearer {b}'})
+            m = re.search(rb'^minix_analysis_rate_limited_total (\d+)$', metrics, re.M)
+            self.assertEqual(int(m.group(1)), codes.count(429))
+        finally:
+            d.finish()
 
 
 if __name__ == '__main__':
