@@ -91,7 +91,7 @@ static int local_matrix(const struct cli *cli, json_t *req) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   struct ma_options opt = {cli->state_dir, cli->profile_dir, true, !accel || strcmp(accel, "tcg") != 0,
-                           cores > 0 ? (int)cores : 1, MATRIX_MAX_CONFIGS, 0};
+                           cores > 0 ? (int)cores : 1, MATRIX_MAX_CONFIGS, 0, NULL};
   struct ma_context ctx;
   char *err = NULL;
   uv_loop_t *loop = uv_default_loop();

@@ -76,6 +76,31 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
   return 0;
 }
 
+/* The --image-dir policy, resolved; the daemon's own extracted kernels and installed disks are always allowed. */
+static int resolve_image_dirs(struct ma_context *c, const char *const *dirs, char **err) {
+  if (!dirs)
+    return 0;
+  size_t n = 0;
+  while (dirs[n])
+    n++;
+  c->image_dirs = calloc(n + 3, sizeof *c->image_dirs);
+  if (!c->image_dirs)
+    return -ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < n + 2; i++) {
+    _cleanup_(util_freep) char *own = i >= n ? util_strdupf("%s/%s", c->state_dir, i == n ? "images" : "disks") : NULL;
+    if (own)
+      util_mkdir_p(own, 0750);
+    char *real = realpath(own ? own : dirs[i], NULL);
+    if (!real) {
+      *err = util_strdupf("--image-dir %s: %s", own ? own : dirs[i], strerror(errno));
+      return -ENOENT;
+    }
+    c->image_dirs[k++] = real;
+  }
+  return 0;
+}
+
 int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options *opt, char **err) {
   memset(c, 0, sizeof *c);
   *err = NULL;
@@ -95,15 +120,21 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
     r = open_store(c, opt->run_jobs, err);
   if (r == 0)
     r = load_profiles(c, opt->profile_dir, err);
+  if (r == 0)
+    r = resolve_image_dirs(c, opt->image_dirs, err);
   if (r == 0 && opt->run_jobs)
     r = start_jobs(c, opt, err);
-  c->env = (struct bootspec_env){c->profiles, c->host.kvm_usable, c->host.kvm_reason};
+  c->env = (struct bootspec_env){c->profiles, c->host.kvm_usable, c->host.kvm_reason,
+                                 (const char *const *)c->image_dirs};
   return r;
 }
 
 void context_close(struct ma_context *c) {
   traces_free(c->traces);
   installs_free(c->installs);
+  for (size_t i = 0; c->image_dirs && c->image_dirs[i]; i++)
+    free(c->image_dirs[i]);
+  free(c->image_dirs);
   matrices_free(c->matrices);
   jobs_free(c->jobs);
   store_close(c->store);

@@ -19,6 +19,7 @@ struct ma_options {
   bool probe_kvm;          /* false: do not try KVM (accel tcg asked for) */
   int max_running, max_queued;
   int max_log_mb; /* console kept per run; 0: the default, 64 */
+  const char *const *image_dirs; /* --image-dir, NULL-terminated; NULL: open any path (the CLI) */
 };
 
 struct ma_context {
@@ -34,6 +35,7 @@ struct ma_context {
   struct traces *traces;     /* NULL unless run_jobs */
   int host_cores;
   struct bootspec_env env;
+  char **image_dirs; /* resolved, with the state dir's own images/ and disks/; NULL: no policy */
 };
 
 /* Opens everything opt asks for; runs the loop briefly for the host probe.

@@ -23,6 +23,7 @@ struct server_opts {
   char *listen;
   bool auth;
   double rate_limit, rate_burst;
+  char *image_dirs[17];
   char *origins[17]; /* --mcp-allow-origin, NULL-terminated */
   struct ma_options ma;
 };
@@ -47,6 +48,7 @@ static void usage(FILE *f) {
              "  --listen       address to serve on (default 127.0.0.1:8420; others need --auth)\n"
              "  --auth         require Authorization: Bearer TOKEN (minix-analysis token create)\n"
              "  --rate-limit   requests per second per client (its token, else its address); 429 past it\n"
+             "  --image-dir    open kernels, ISOs and disks only from here (repeatable; default: any path)\n"
              "  --rate-burst   requests a client may make at once (default 2 x --rate-limit)\n"
              "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
              "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
@@ -100,7 +102,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"config", required_argument, 0, 'c'},      {"profile-dir", required_argument, 0, 'p'},
       {"max-running", required_argument, 0, 'r'}, {"max-queued", required_argument, 0, 'q'},
       {"max-log-mb", required_argument, 0, 'L'},  {"rate-limit", required_argument, 0, 'R'},
-      {"rate-burst", required_argument, 0, 'B'},
+      {"rate-burst", required_argument, 0, 'B'},  {"image-dir", required_argument, 0, 'I'},
       {"mcp-allow-origin", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   size_t n_origins = 0;
   struct server_opts flags = {0};
@@ -112,6 +114,14 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     case 'l': flags.listen = strdup(optarg); break;
     case 'A': flags.auth = true; break;
     case 'R': flags.rate_limit = atof(optarg); break;
+    case 'I':
+      for (size_t i = 0; i < 16; i++) {
+        if (!o->image_dirs[i]) {
+          o->image_dirs[i] = strdup(optarg);
+          break;
+        }
+      }
+      break;
     case 'B': flags.rate_burst = atof(optarg); break;
     case 's': flags.ma.state_dir = strdup(optarg); break;
     case 'c': config = optarg; break;
@@ -224,7 +234,9 @@ static int serve(struct server *s, const struct server_opts *o) {
   int port;
   if (split_listen(o->listen, o->auth, &host, &port) < 0)
     return 2;
-  int r = context_open(&s->ctx, s->loop, &o->ma, &err);
+  struct ma_options ma = o->ma;
+  ma.image_dirs = o->image_dirs[0] ? (const char *const *)o->image_dirs : NULL;
+  int r = context_open(&s->ctx, s->loop, &ma, &err);
   s->api = (struct api_ctx){.loop = s->loop,
                             .mcp = s->mcp = mcp_state_new((const char *const *)o->origins),
                             .jobs = s->ctx.jobs,
@@ -294,6 +306,8 @@ int server_main(int argc, char **argv) {
   for (size_t i = 0; o.origins[i]; i++)
     free(o.origins[i]);
   free(o.listen);
+  for (size_t i = 0; o.image_dirs[i]; i++)
+    free(o.image_dirs[i]);
   free((char *)o.ma.state_dir);
   free((char *)o.ma.profile_dir);
   return status;

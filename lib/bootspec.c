@@ -140,10 +140,15 @@ static int read_fields(json_t *req, struct boot_spec *s, struct ma_error *err) {
   return 0;
 }
 
-static int check_file(const char *path, const char *field, struct ma_error *err) {
+static int check_file(const char *path, const char *field, path_policy dirs, struct ma_error *err) {
   struct stat st;
   if (path[0] != '/') {
     ma_error_set(err, 400, "path_not_absolute", field, "%s must be an absolute path, got \"%s\"", field, path);
+    return -EINVAL;
+  }
+  if (!path_policy_allows(dirs, path)) {
+    ma_error_set(err, 403, "path_not_allowed", field,
+                 "%s: %s is not inside a directory this daemon serves images from (--image-dir)", field, path);
     return -EINVAL;
   }
   if (stat(path, &st) < 0 || access(path, R_OK) < 0) {
@@ -157,7 +162,7 @@ static int check_file(const char *path, const char *field, struct ma_error *err)
   return 0;
 }
 
-static int check_source(json_t *req, struct boot_spec *s, struct ma_error *err) {
+static int check_source(json_t *req, struct boot_spec *s, path_policy dirs, struct ma_error *err) {
   /* A disk may come along with a kernel or a CD: then it is a data disk, not what boots. */
   bool disk_boots = s->disk && !s->kernel && !s->iso;
   int n = !!s->kernel + !!s->iso + disk_boots + !!json_object_get(req, "image");
@@ -173,13 +178,13 @@ static int check_source(json_t *req, struct boot_spec *s, struct ma_error *err) 
   const char *paths[] = {s->kernel, s->iso, s->disk};
   const char *names[] = {"kernel", "iso", "disk"};
   for (size_t i = 0; i < 3; i++)
-    if (paths[i] && check_file(paths[i], names[i], err) < 0)
+    if (paths[i] && check_file(paths[i], names[i], dirs, err) < 0)
       return -EINVAL;
   for (size_t i = 0; i < s->n_initrd; i++) {
     /* QEMU's multiboot loader splits -initrd at commas. */
     if (strchr(s->initrd[i], ','))
       return bad(err, "invalid_path", "initrd", "initrd paths must not contain commas");
-    if (check_file(s->initrd[i], "initrd", err) < 0)
+    if (check_file(s->initrd[i], "initrd", dirs, err) < 0)
       return -EINVAL;
   }
   return 0;
@@ -349,7 +354,7 @@ int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_
   if (r == 0)
     r = check_machine(s, env, err);
   if (r == 0)
-    r = check_source(req, s, err);
+    r = check_source(req, s, env->image_dirs, err);
   if (r == 0)
     r = check_symbols(s, env, err);
   if (r == 0 && s->guest_memory_ms && s->scenario)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "lib/error.h"
+#include "lib/path_policy.h"
 #include "lib/profile.h"
 #include "lib/scenario.h"
 
@@ -40,6 +41,7 @@ struct bootspec_env {
   const struct profile_set *profiles;
   bool kvm_usable;
   const char *kvm_reason;
+  const char *const *image_dirs; /* the daemon's --image-dir policy (lib/path_policy.h); NULL: none */
 };
 
 /* Validates body; on success *out is a new spec, else -EINVAL with err filled (HTTP 400). */

@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 import re
+import shutil
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CLI, DAEMON, Daemon, fixture_boot  # noqa: E402
+from harness import CLI, DAEMON, FIXTURE, Daemon, fixture_boot  # noqa: E402
 
 MCP_HEADERS = {'Accept': 'application/json, text/event-stream', 'MCP-Protocol-Version': '2025-06-18'}
 
@@ -160,6 +161,42 @@ class RateLimitTest(unittest.TestCase):
             self.assertEqual(int(m.group(1)), codes.count(429))
         finally:
             d.finish()
+
+
+
+class PathPolicyTest(unittest.TestCase):
+    def test_only_files_inside_image_dirs(self):
+        iso_src = os.environ['MA_FIXTURE_ISO']
+        with tempfile.TemporaryDirectory() as allowed, tempfile.TemporaryDirectory() as outside:
+            kernel = os.path.join(allowed, 'fixture.elf')
+            shutil.copy(FIXTURE, kernel)
+            stray = os.path.join(outside, 'fixture.elf')
+            shutil.copy(FIXTURE, stray)
+            os.symlink(stray, os.path.join(allowed, 'escape.elf'))
+            os.mkfifo(os.path.join(allowed, 'fifo'))
+            iso = os.path.join(allowed, 'minix.iso')
+            shutil.copy(iso_src, iso)
+            d = Daemon(extra_args=('--image-dir', allowed))
+            try:
+                run = d.wait(d.boot(fixture_boot(kernel=kernel, accel='tcg')))
+                self.assertEqual(run['status'], 'succeeded')
+                for path, code, status in ((stray, 'path_not_allowed', 403),
+                                           (os.path.join(allowed, 'escape.elf'), 'path_not_allowed', 403),
+                                           (os.path.join(allowed, '..', os.path.basename(outside), 'fixture.elf'),
+                                            'path_not_allowed', 403),
+                                           (os.path.join(allowed, 'fifo'), 'not_a_file', 400)):
+                    st, reply, _ = d.json('POST', '/api/v1/boots', fixture_boot(kernel=path))
+                    self.assertEqual((st, reply['error']['code'], reply['error']['field']), (status, code, 'kernel'),
+                                     path)
+                st, reply, _ = d.json('POST', '/api/v1/images', {'iso': iso_src})
+                self.assertEqual((st, reply['error']['code']), (403, 'path_not_allowed'))
+                st, image, _ = d.json('POST', '/api/v1/images', {'iso': iso})
+                self.assertEqual(st, 201, image)
+                # The kernel and modules the daemon extracts into its state dir are its own: allowed.
+                run = d.wait(d.boot({'image': image['id'], 'profile': 'minix-3.4', 'accel': 'tcg', 'timeout_s': 60}))
+                self.assertEqual(run['status'], 'succeeded')
+            finally:
+                d.finish()
 
 
 if __name__ == '__main__':
