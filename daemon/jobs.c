@@ -140,16 +140,24 @@ static void finish_job(struct job *job, const char *status) {
   pump(j);
 }
 
-static void on_marker(struct job *job, const struct detector_event *ev) {
+/* One marker, whatever saw it (console, breakpoint, scenario): kept in the run, stored, told to followers. */
+static bool record_marker(struct job *job, const char *name, int64_t t_us, const char *source, const char *text) {
   struct run *r = &job->run;
-  if (run_add_marker(r, ev->name, ev->t_us, "serial", ev->text) < 0)
-    return;
+  if (run_add_marker(r, name, t_us, source, text) < 0)
+    return false;
   int err = store_marker_insert(job->jobs->store, r->id, r->n_markers - 1, &r->markers[r->n_markers - 1]);
   if (err < 0)
-    fprintf(stderr, "run %s: cannot store marker %s: %s\n", r->id, ev->name, strerror(-err));
+    fprintf(stderr, "run %s: cannot store %s marker %s: %s\n", r->id, source, name, strerror(-err));
   emit(job, JOBS_EV_MARKER,
-       json_pack("{s:s, s:f, s:s, s:o}", "name", ev->name, "t_ms", (double)ev->t_us / 1000.0, "source", "serial",
-                 "text", run_json_text(ev->text, strlen(ev->text))));
+       json_pack("{s:s, s:f, s:s, s:o}", "name", name, "t_ms", (double)t_us / 1000.0, "source", source, "text",
+                 run_json_text(text, strlen(text))));
+  return true;
+}
+
+static void on_marker(struct job *job, const struct detector_event *ev) {
+  struct run *r = &job->run;
+  if (!record_marker(job, ev->name, ev->t_us, "serial", ev->text))
+    return;
   if (!ev->terminal)
     return;
   r->boot_time_us = ev->t_us;
@@ -199,16 +207,7 @@ static void scn_send(void *userdata, const char *text, size_t len) {
 }
 
 static void scn_progress(void *userdata, const char *step, const char *text, int64_t t_us) {
-  struct job *job = userdata;
-  struct run *r = &job->run;
-  if (run_add_marker(r, step, t_us, "scenario", text) < 0)
-    return;
-  int err = store_marker_insert(job->jobs->store, r->id, r->n_markers - 1, &r->markers[r->n_markers - 1]);
-  if (err < 0)
-    fprintf(stderr, "run %s: cannot store scenario step %s: %s\n", r->id, step, strerror(-err));
-  emit(job, JOBS_EV_MARKER,
-       json_pack("{s:s, s:f, s:s, s:s}", "name", step, "t_ms", (double)t_us / 1000.0, "source", "scenario", "text",
-                 text));
+  record_marker(userdata, step, t_us, "scenario", text);
 }
 
 static void scn_captured(void *userdata, const char *step, const char *text, int64_t t_us) {
@@ -301,21 +300,13 @@ static void sup_event(void *userdata, const char *name) {
 
 static void sup_symbol(void *userdata, size_t index, int64_t stamp_us) {
   struct job *job = userdata;
-  struct run *r = &job->run;
   const struct boot_spec *s = job->spec;
   if (index >= s->n_breakpoints)
     return;
   _cleanup_(util_freep) char *text =
       util_strdupf("breakpoint at %s (0x%llx)", s->bp_functions[index], (unsigned long long)s->bp_addrs[index]);
-  int64_t t = stamp_us - job->t0_us;
-  if (!text || run_add_marker(r, s->bp_markers[index], t, "symbol", text) < 0)
-    return;
-  int err = store_marker_insert(job->jobs->store, r->id, r->n_markers - 1, &r->markers[r->n_markers - 1]);
-  if (err < 0)
-    fprintf(stderr, "run %s: cannot store symbol marker %s: %s\n", r->id, s->bp_markers[index], strerror(-err));
-  emit(job, JOBS_EV_MARKER,
-       json_pack("{s:s, s:f, s:s, s:s}", "name", s->bp_markers[index], "t_ms", (double)t / 1000.0, "source", "symbol",
-                 "text", text));
+  if (text)
+    record_marker(job, s->bp_markers[index], stamp_us - job->t0_us, "symbol", text);
 }
 
 static void sup_sample(void *userdata, int64_t stamp_us, const struct procstat_sample *sample) {
