@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/uv_write.h"
 #include "lib/rsp.h"
 #include "lib/util.h"
 
@@ -29,12 +30,6 @@ struct gdbstub {
   void *userdata;
 };
 
-static void on_write(uv_write_t *req, int status) {
-  (void)status;
-  free(req->data);
-  free(req);
-}
-
 static int send_packet(struct gdbstub *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int send_packet(struct gdbstub *g, const char *fmt, ...) {
@@ -44,18 +39,7 @@ static int send_packet(struct gdbstub *g, const char *fmt, ...) {
   vsnprintf(data, sizeof data, fmt, ap);
   va_end(ap);
   char *pkt = rsp_packet(data);
-  uv_write_t *req = malloc(sizeof *req);
-  if (!pkt || !req) {
-    free(pkt);
-    free(req);
-    return -ENOMEM;
-  }
-  req->data = pkt;
-  uv_buf_t buf = uv_buf_init(pkt, (unsigned)strlen(pkt));
-  int r = uv_write(req, (uv_stream_t *)&g->pipe, &buf, 1, on_write);
-  if (r < 0)
-    on_write(req, r);
-  return r;
+  return uv_write_owned((uv_stream_t *)&g->pipe, pkt, pkt ? strlen(pkt) : 0);
 }
 
 static void fail(struct gdbstub *g, const char *what, const char *reply) {

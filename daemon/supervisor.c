@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/gdbstub.h"
+#include "daemon/uv_write.h"
 #include "lib/qmp.h"
 #include "lib/util.h"
 
@@ -145,26 +146,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(s->readbuf, sizeof s->readbuf);
 }
 
-static void on_write(uv_write_t *req, int status) {
-  (void)status;
-  free(req->data);
-  free(req);
-}
-
 /* Sends a command line (taken over, freed once written). */
 static int qmp_write(struct supervisor *s, char *line) {
-  uv_write_t *req = malloc(sizeof *req);
-  if (!line || !req) {
-    free(line);
-    free(req);
-    return -ENOMEM;
-  }
-  req->data = line;
-  uv_buf_t buf = uv_buf_init(line, (unsigned)strlen(line));
-  int r = uv_write(req, (uv_stream_t *)&s->qmp, &buf, 1, on_write);
-  if (r < 0)
-    on_write(req, r);
-  return r;
+  return uv_write_owned((uv_stream_t *)&s->qmp, line, line ? strlen(line) : 0);
 }
 
 static int qmp_send(struct supervisor *s, const char *execute, const char *id) {
@@ -174,20 +158,10 @@ static int qmp_send(struct supervisor *s, const char *execute, const char *id) {
 int supervisor_send(struct supervisor *s, const char *text, size_t len) {
   if (!s->serial_open || s->ending)
     return -EPIPE;
-  uv_write_t *req = malloc(sizeof *req);
   char *copy = malloc(len ? len : 1);
-  if (!req || !copy) {
-    free(req);
-    free(copy);
-    return -ENOMEM;
-  }
-  memcpy(copy, text, len);
-  req->data = copy;
-  uv_buf_t buf = uv_buf_init(copy, (unsigned)len);
-  int r = uv_write(req, (uv_stream_t *)&s->serial, &buf, 1, on_write);
-  if (r < 0)
-    on_write(req, r);
-  return r;
+  if (copy)
+    memcpy(copy, text, len);
+  return uv_write_owned((uv_stream_t *)&s->serial, copy, len);
 }
 
 static void on_serial_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
