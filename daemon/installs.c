@@ -79,12 +79,7 @@ void installs_free(struct installs *is) {
 
 int installs_active(const struct installs *is) { return is->n_active; }
 
-static void save(struct install *in) {
-  const char *status = json_string_value(json_object_get(in->doc, "status"));
-  int r = store_doc_put(in->is->store, STORE_INSTALLS, in->id, status, in->doc, in->created_us);
-  if (r < 0)
-    fprintf(stderr, "install %s: cannot store it: %s\n", in->id, strerror(-r));
-}
+static void save(struct install *in) { docs_save(in->is->store, STORE_INSTALLS, in->id, in->doc, in->created_us); }
 
 static void set_phase(struct install *in, const char *status) {
   json_object_set_new(in->doc, "status", json_string(status));
@@ -93,10 +88,8 @@ static void set_phase(struct install *in, const char *status) {
 
 static void finish(struct install *in, const char *status, const char *code, const char *message) {
   struct installs *is = in->is;
-  if (code)
-    json_object_set_new(in->doc, "error", json_pack("{s:s, s:s}", "code", code, "message", message));
-  json_object_set_new(in->doc, "finished_at", docs_wall_json(util_wall_us()));
-  set_phase(in, status);
+  docs_end(in->doc, status, code, message);
+  save(in);
   for (struct install **p = &is->active; *p; p = &(*p)->next) {
     if (*p == in) {
       *p = in->next;

@@ -60,19 +60,11 @@ void traces_free(struct traces *ts) {
 
 int traces_active(const struct traces *ts) { return ts->n_active; }
 
-static void save(struct trace *t) {
-  const char *status = json_string_value(json_object_get(t->doc, "status"));
-  int r = store_doc_put(t->ts->store, STORE_TRACES, t->id, status, t->doc, t->created_us);
-  if (r < 0)
-    fprintf(stderr, "trace %s: cannot store it: %s\n", t->id, strerror(-r));
-}
+static void save(struct trace *t) { docs_save(t->ts->store, STORE_TRACES, t->id, t->doc, t->created_us); }
 
 static void finish(struct trace *t, const char *status, const char *code, const char *message) {
   struct traces *ts = t->ts;
-  if (code)
-    json_object_set_new(t->doc, "error", json_pack("{s:s, s:s}", "code", code, "message", message));
-  json_object_set_new(t->doc, "status", json_string(status));
-  json_object_set_new(t->doc, "finished_at", docs_wall_json(util_wall_us()));
+  docs_end(t->doc, status, code, message);
   save(t);
   for (struct trace **p = &ts->active; *p; p = &(*p)->next) {
     if (*p == t) {
