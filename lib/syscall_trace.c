@@ -144,6 +144,36 @@ static size_t call_name(const char *s) {
   return n && s[n] == '(' && isalpha((unsigned char)s[0]) ? n : 0;
 }
 
+#define NAME_MAX_LEN 64
+
+static void copy_name(char name[NAME_MAX_LEN], const char *s, size_t n) {
+  snprintf(name, NAME_MAX_LEN, "%.*s", (int)(n < NAME_MAX_LEN ? n : NAME_MAX_LEN - 1), s);
+}
+
+/* The last " = " of a line: the return value follows it (arguments may hold " = " in strings). */
+static const char *last_equals(const char *s) {
+  const char *eq = NULL;
+  for (const char *p = s; (p = strstr(p, " = ")); p++)
+    eq = p;
+  return eq;
+}
+
+/* "SIGCHLD ..." at s: counted by name. */
+static void count_signal(struct tally *t, const char *s) {
+  char sig[32] = "";
+  sscanf(s, "%31[A-Z0-9]", sig);
+  if (sig[0])
+    bump(t->signals, sig, 1);
+}
+
+/* How the traced process ended: an exit code (text to read) or a signal's name. */
+static void set_exit(struct tally *t, const char *pid, const char *code, const char *signal) {
+  json_decref(t->exit);
+  json_int_t p = (json_int_t)strtoll(pid, NULL, 10);
+  t->exit = code ? json_pack("{s:I, s:I}", "pid", p, "code", (json_int_t)atoi(code))
+                 : json_pack("{s:I, s:s}", "pid", p, "signal", signal);
+}
+
 /* --- strace --- */
 
 static char *strace_pid(char *line, char pid[24]) {
@@ -170,9 +200,7 @@ static char *strace_pid(char *line, char pid[24]) {
 
 /* " = RET [ERRNO (text)] [<secs>]" at the end of a finished call. */
 static void strace_result(struct tally *t, const char *pid, const char *name, const char *rest) {
-  const char *eq = NULL;
-  for (const char *p = rest; (p = strstr(p, " = ")); p++)
-    eq = p;
+  const char *eq = last_equals(rest);
   if (!eq) {
     count_result(t, pid, name, NULL, -1);
     return;
@@ -194,28 +222,23 @@ static void strace_line(struct tally *t, char *raw) {
   char pid[24];
   char *line = strace_pid(raw, pid);
   if (strncmp(line, "--- ", 4) == 0) {
-    char sig[32] = "";
-    sscanf(line + 4, "%31[A-Z0-9]", sig);
-    if (sig[0])
-      bump(t->signals, sig, 1);
+    count_signal(t, line + 4);
     return;
   }
   if (strncmp(line, "+++ exited with ", 16) == 0) {
-    json_decref(t->exit);
-    t->exit = json_pack("{s:I, s:I}", "pid", (json_int_t)strtoll(pid, NULL, 10), "code", (json_int_t)atoi(line + 16));
+    set_exit(t, pid, line + 16, NULL);
     return;
   }
   if (strncmp(line, "+++ killed by ", 14) == 0) {
     char sig[32] = "";
     sscanf(line + 14, "%31[A-Z0-9]", sig);
-    json_decref(t->exit);
-    t->exit = json_pack("{s:I, s:s}", "pid", (json_int_t)strtoll(pid, NULL, 10), "signal", sig);
+    set_exit(t, pid, NULL, sig);
     return;
   }
   if (strncmp(line, "<... ", 5) == 0) { /* "<... read resumed>...) = 5": the result of an unfinished call */
     size_t n = call_name(line + 5) ? 0 : strcspn(line + 5, " ");
-    char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), line + 5);
+    char name[NAME_MAX_LEN];
+    copy_name(name, line + 5, n);
     if (n && strstr(line, " resumed>")) {
       strace_result(t, pid, name, line);
       return;
@@ -226,8 +249,8 @@ static void strace_line(struct tally *t, char *raw) {
     unparsed(t, raw);
     return;
   }
-  char name[64];
-  snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), line);
+  char name[NAME_MAX_LEN];
+  copy_name(name, line, n);
   count_call(t, pid, name);
   if (!strstr(line, "<unfinished ...>"))
     strace_result(t, pid, name, line);
@@ -298,9 +321,7 @@ static char *minix_prefix(char *line, char pid[24]) {
 }
 
 static void minix_result(struct tally *t, const char *pid, const char *name, const char *line) {
-  const char *eq = NULL;
-  for (const char *p = line; (p = strstr(p, " = ")); p++)
-    eq = p;
+  const char *eq = last_equals(line);
   const char *br = eq ? strchr(eq, '[') : NULL;
   char err[32] = "";
   if (eq && strncmp(eq + 3, "-1", 2) == 0 && br)
@@ -314,19 +335,12 @@ static void minix_line(struct tally *t, char *raw) {
   if (strncmp(line, "---", 3) == 0 || isupper((unsigned char)line[0])) {
     const char *code = strstr(line, "Process exited normally with code ");
     const char *sig = strstr(line, "Process terminated from signal ");
-    if (code || sig) {
-      json_decref(t->exit);
-      t->exit = code ? json_pack("{s:I, s:I}", "pid", (json_int_t)strtoll(pid, NULL, 10), "code",
-                                 (json_int_t)atoi(code + 34))
-                     : json_pack("{s:I, s:s}", "pid", (json_int_t)strtoll(pid, NULL, 10), "signal", sig + 31);
-    }
+    if (code || sig)
+      set_exit(t, pid, code ? code + 34 : NULL, sig ? sig + 31 : NULL);
     return; /* context switches and info lines */
   }
   if (strncmp(line, "** ", 3) == 0) {
-    char sig[32] = "";
-    sscanf(line + 3, "%31[A-Z0-9]", sig);
-    if (sig[0])
-      bump(t->signals, sig, 1);
+    count_signal(t, line + 3);
     return;
   }
   bool resumed = line[0] == '*';
@@ -337,8 +351,8 @@ static void minix_line(struct tally *t, char *raw) {
     unparsed(t, raw);
     return;
   }
-  char name[64];
-  snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), line);
+  char name[NAME_MAX_LEN];
+  copy_name(name, line, n);
   if (!resumed)
     count_call(t, pid, name);
   size_t len = strlen(line);
