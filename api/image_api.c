@@ -29,7 +29,7 @@ enum MHD_Result image_post(struct api_ctx *ctx, struct MHD_Connection *conn, str
   const char *iso = json_string_value(json_object_get(body, "iso"));
   if (iso && iso[0] == '/' && !path_policy_allows(ctx->env.image_dirs, iso))
     return reply_fail(conn, 403, "path_not_allowed", "iso",
-                      "the ISO is not inside a directory this daemon serves images from (--image-dir)");
+                      "the ISO is not inside a directory this daemon serves images from (its state dir's images/ or an --image-dir)");
   struct pending *p = calloc(1, sizeof *p);
   if (!p)
     return MHD_NO;

@@ -8,6 +8,7 @@
 /* Read-only aggregate queries straight on the store's connection: counting is all they do. */
 #include "lib/store_private.h"
 #include "api/rate_limit.h"
+#include "daemon/disk_guard.h"
 #include "lib/util.h"
 
 struct count {
@@ -132,6 +133,25 @@ static void boot_histogram(struct util_buf *b, sqlite3 *db) {
   util_buf_clear(&sql);
 }
 
+/* The state dir's disk, as /api/v1/health reports it. */
+static void disk_gauges(struct util_buf *b, struct disk_guard *g) {
+  json_auto_t *d = g ? disk_guard_json(g) : NULL;
+  if (!d)
+    return;
+  header(b, "minix_analysis_state_dir_bytes", "gauge", "Bytes the state dir uses on disk, reserve excluded (last measure; renewed in the background past 10 s).");
+  util_buf_printf(b, "minix_analysis_state_dir_bytes %lld\n",
+                  (long long)json_integer_value(json_object_get(d, "state_dir_bytes")));
+  json_t *quota = json_object_get(d, "quota_bytes"), *avail = json_object_get(d, "free_bytes");
+  if (json_is_integer(quota)) {
+    header(b, "minix_analysis_state_dir_quota_bytes", "gauge", "--max-state-mb in bytes.");
+    util_buf_printf(b, "minix_analysis_state_dir_quota_bytes %lld\n", (long long)json_integer_value(quota));
+  }
+  if (json_is_integer(avail)) {
+    header(b, "minix_analysis_state_fs_free_bytes", "gauge", "Bytes free for the daemon on the state dir's filesystem.");
+    util_buf_printf(b, "minix_analysis_state_fs_free_bytes %lld\n", (long long)json_integer_value(avail));
+  }
+}
+
 char *metrics_render(struct api_ctx *ctx) {
   struct util_buf b = {0};
   sqlite3 *db = store_db(ctx->store);
@@ -143,6 +163,7 @@ char *metrics_render(struct api_ctx *ctx) {
   header(&b, "minix_analysis_qemu_running", "gauge", "QEMU processes the daemon supervises now.");
   util_buf_printf(&b, "minix_analysis_qemu_running %d\n", running);
   boot_histogram(&b, db);
+  disk_gauges(&b, ctx->disk);
   docs_by_status(&b, db, "installs", "minix_analysis_installs", "Unattended installs by status.");
   docs_by_status(&b, db, "traces", "minix_analysis_traces", "Syscall traces by status.");
   header(&b, "minix_analysis_rate_limited_total", "counter", "Requests refused with 429 by --rate-limit.");

@@ -31,11 +31,8 @@ int ops_boot_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], s
   if (json_object_get(req, "image")) /* the run records which image it booted */
     json_object_set(spec->json, "image", json_object_get(req, "image"));
   r = jobs_submit(ctx->jobs, spec, id);
-  if (r == -EAGAIN || r == -ESHUTDOWN)
-    ma_error_set(err, 503, r == -EAGAIN ? "queue_full" : "shutting_down", NULL, "%s",
-                 r == -EAGAIN ? "too many boots are waiting; retry later" : "the daemon is stopping");
-  else if (r < 0)
-    internal(err, "cannot queue the boot", r);
+  if (r < 0)
+    jobs_refusal(r, err);
   return r;
 }
 
@@ -69,6 +66,11 @@ int ops_matrix_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
   int r = images_matrix_spec(ctx->store, ctx->state_dir, &ctx->env, ctx->host_cores, req, &spec, err);
   if (r < 0)
     return r;
+  if ((r = jobs_admit(ctx->jobs)) < 0) {
+    matrix_spec_free(spec);
+    jobs_refusal(r, err);
+    return r;
+  }
   *total = matrix_total(spec);
   r = matrices_start(ctx->matrices, spec, NULL, id);
   return r < 0 ? internal(err, "cannot start the matrix", r) : 0;

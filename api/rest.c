@@ -16,6 +16,7 @@
 #include "api/reply.h"
 #include "api/route.h"
 #include "api/sse.h"
+#include "daemon/disk_guard.h"
 #include "config.h"
 #include "lib/memory_svg.h"
 #include "lib/util.h"
@@ -188,6 +189,8 @@ static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *co
                            "usable", ctx->host->kvm_usable, "reason",
                            ctx->host->kvm_reason ? ctx->host->kvm_reason : "", "queue", "queued", queued, "running",
                            running);
+  if (ctx->disk)
+    json_object_set_new(body, "disk", disk_guard_json(ctx->disk));
   return reply_json(conn, MHD_HTTP_OK, body);
 }
 

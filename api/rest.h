@@ -11,6 +11,7 @@
 struct mcp_state;
 struct installs;
 struct traces;
+struct disk_guard;
 
 struct api_ctx {
   uv_loop_t *loop;
@@ -19,6 +20,7 @@ struct api_ctx {
   struct matrices *matrices;
   struct installs *installs;
   struct traces *traces;
+  struct disk_guard *disk;       /* the state dir's disk use and free space */
   struct page_cache *runs_pages; /* may be NULL: no caching */
   struct metrics *metrics;       /* may be NULL: responses are not counted */
   bool auth;                     /* bearer tokens required (--auth) */

@@ -20,7 +20,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 class Daemon:
     def __init__(self, build, state, *args):
         self.p = subprocess.Popen([os.path.join(build, 'daemon', 'minix-analysisd'), '--listen', '127.0.0.1:0',
-                                   '--state-dir', state, *args], stderr=subprocess.PIPE, text=True)
+                                   '--state-dir', state, '--image-dir', os.path.join(build, 'guests'), *args],
+                                  stderr=subprocess.PIPE, text=True)
         line = self.p.stderr.readline()
         self.base = re.search(r'(http://127\.0\.0\.1:\d+)', line).group(1)
 

@@ -155,7 +155,8 @@ static int resolve_and_validate(struct ma_context *ctx, json_t *req, struct boot
 
 static int local_boot(const struct cli *cli, json_t *req) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
-  struct ma_options opt = {cli->state_dir, cli->profile_dir, true, !accel || strcmp(accel, "tcg") != 0, 1, 1, 0, NULL};
+  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir, .run_jobs = true,
+                           .probe_kvm = !accel || strcmp(accel, "tcg") != 0, .max_running = 1, .max_queued = 1};
   struct ma_context ctx;
   char *err = NULL;
   uv_loop_t *loop = uv_default_loop();
@@ -192,7 +193,8 @@ static int local_boot(const struct cli *cli, json_t *req) {
 }
 
 int cli_open_read(const struct cli *cli, struct ma_context *ctx) {
-  struct ma_options opt = {cli->state_dir, cli->profile_dir, false, false, 1, 1, 0, NULL};
+  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir, .max_running = 1,
+                           .max_queued = 1};
   char *err = NULL;
   int r = context_open(ctx, uv_default_loop(), &opt, &err);
   if (r < 0) {

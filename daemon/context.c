@@ -63,8 +63,14 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
     return r;
   while (!done)
     uv_run(c->loop, UV_RUN_ONCE);
+  c->disk = disk_guard_new(c->loop, c->state_dir, (int64_t)(opt->max_state_mb > 0 ? opt->max_state_mb : 0) << 20,
+                           (int64_t)(opt->min_free_mb > 0 ? opt->min_free_mb : 64) << 20);
+  if (!c->disk) {
+    *err = strdup("out of memory");
+    return -ENOMEM;
+  }
   struct jobs_config cfg = {c->state_dir, opt->max_running, opt->max_queued,
-                            (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20};
+                            (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20, c->disk};
   c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
   c->matrices = c->jobs ? matrices_new(c->loop, c->store, c->jobs, &c->env) : NULL;
   c->installs = c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;
@@ -137,6 +143,7 @@ void context_close(struct ma_context *c) {
   free(c->image_dirs);
   matrices_free(c->matrices);
   jobs_free(c->jobs);
+  disk_guard_free(c->disk);
   store_close(c->store);
   profile_set_free(c->profiles);
   host_info_clear(&c->host);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "daemon/disk_guard.h"
 #include "daemon/jobs.h"
 #include "daemon/installs.h"
 #include "daemon/matrices.h"
@@ -20,6 +21,8 @@ struct ma_options {
   int max_running, max_queued;
   int max_log_mb; /* console kept per run; 0: the default, 64 */
   const char *const *image_dirs; /* --image-dir, NULL-terminated; NULL: open any path (the CLI) */
+  int max_state_mb; /* the state dir's quota; 0: none */
+  int min_free_mb;  /* free space new work needs on the state dir's filesystem; 0: the default, 64 */
 };
 
 struct ma_context {
@@ -33,6 +36,7 @@ struct ma_context {
   struct matrices *matrices; /* NULL unless run_jobs */
   struct installs *installs; /* NULL unless run_jobs */
   struct traces *traces;     /* NULL unless run_jobs */
+  struct disk_guard *disk;   /* NULL unless run_jobs */
   int host_cores;
   struct bootspec_env env;
   char **image_dirs; /* resolved, with the state dir's own images/ and disks/; NULL: no policy */

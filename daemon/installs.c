@@ -125,8 +125,8 @@ static int submit(struct install *in, json_t *req, bool direct, const char *cdro
   r = jobs_submit_opts(in->is->jobs, spec, &opts, in->run_id);
   in->submitting = false;
   if (r < 0) {
-    finish(in, r == -ESHUTDOWN ? "cancelled" : "failed", r == -ESHUTDOWN ? "daemon_stopping" : "queue_full",
-           r == -ESHUTDOWN ? "the daemon is stopping" : "the boot queue is full; try again later");
+    jobs_refusal(r, &err);
+    finish(in, r == -ESHUTDOWN ? "cancelled" : "failed", r == -ESHUTDOWN ? "daemon_stopping" : err.code, err.message);
     return r;
   }
   json_object_set_new(in->doc, field, json_string(in->run_id));
@@ -387,6 +387,8 @@ static int prepare(struct install *in, json_t *req, struct ma_error *err) {
 
 int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
   int r = check_fields(req, err);
+  if (r == 0 && (r = jobs_admit(is->jobs)) < 0) /* before a new disk is made */
+    jobs_refusal(r, err);
   if (r < 0)
     return r;
   struct install *in = calloc(1, sizeof *in);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/disk_guard.h"
 #include "daemon/int_reader.h"
 #include "daemon/supervisor.h"
 #include "daemon/tool.h"
@@ -53,6 +54,7 @@ struct jobs {
   char *state_dir;
   int max_running, max_queued, n_running, n_queued;
   int64_t max_log_bytes;
+  struct disk_guard *disk;
   bool exclusive_running;
   struct job *active; /* queued and running, in submission order */
   bool stopping;
@@ -271,11 +273,15 @@ static void log_console(struct job *job, const char *buf, size_t len) {
     save(job);
   if (ok || job->outcome)
     return;
-  _cleanup_(util_freep) char *msg = util_strdupf("cannot write the console log: %s", strerror(errno));
+  int e = errno;
+  _cleanup_(util_freep) char *msg = util_strdupf("cannot write the console log: %s", strerror(e));
+  bool full = e == ENOSPC || e == EDQUOT;
+  if (full && job->jobs->disk) /* room for the store to record how this and other runs end */
+    disk_guard_ran_out(job->jobs->disk);
   fclose(job->log);
   job->log = NULL;
   job->outcome = "failed";
-  job->outcome_code = strdup("log_write_failed");
+  job->outcome_code = strdup(full ? "disk_full" : "log_write_failed");
   job->outcome_message = strdup(msg);
   supervisor_quit(job->sup);
 }
@@ -538,7 +544,7 @@ struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile
     return NULL;
   *j = (struct jobs){.loop = loop, .store = store, .profiles = profiles, .host = host,
                      .state_dir = strdup(cfg->state_dir), .max_running = cfg->max_running,
-                     .max_queued = cfg->max_queued, .max_log_bytes = cfg->max_log_bytes};
+                     .max_queued = cfg->max_queued, .max_log_bytes = cfg->max_log_bytes, .disk = cfg->disk};
   _cleanup_(util_freep) char *runs = util_strdupf("%s/runs", cfg->state_dir);
   _cleanup_(util_freep) char *socks = util_strdupf("%s/sock", cfg->state_dir);
   _cleanup_(util_freep) char *overlays = util_strdupf("%s/overlays", cfg->state_dir);
@@ -595,11 +601,35 @@ int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]
   return jobs_submit_opts(j, spec, NULL, id);
 }
 
+int jobs_admit(struct jobs *j) {
+  if (j->stopping)
+    return -ESHUTDOWN;
+  return j->disk ? disk_guard_admit(j->disk) : 0;
+}
+
+void jobs_refusal(int r, struct ma_error *err) {
+  if (r == -EAGAIN)
+    ma_error_set(err, 503, "queue_full", NULL, "too many boots are waiting; retry later");
+  else if (r == -ESHUTDOWN)
+    ma_error_set(err, 503, "shutting_down", NULL, "the daemon is stopping");
+  else if (r == -ENOSPC)
+    ma_error_set(err, 507, "disk_full", NULL,
+                 "the state dir's filesystem is (nearly) full (--min-free-mb); free space, then retry");
+  else if (r == -EDQUOT)
+    ma_error_set(err, 507, "state_dir_over_quota", NULL,
+                 "the state dir uses more than --max-state-mb; delete old runs' logs or images, then retry");
+  else
+    ma_error_set(err, 500, "internal_error", NULL, "cannot queue the boot: %s", strerror(-r));
+}
+
 int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_submit_opts *opts,
                      char id[UTIL_ID_LEN + 1]) {
-  if (j->stopping || j->n_queued >= j->max_queued) {
+  int r = jobs_admit(j);
+  if (r == 0 && j->n_queued >= j->max_queued)
+    r = -EAGAIN;
+  if (r < 0) {
     bootspec_free(spec);
-    return j->stopping ? -ESHUTDOWN : -EAGAIN;
+    return r;
   }
   struct job *job = new_job(j, spec);
   if (!job) {
@@ -614,7 +644,7 @@ int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_s
   char *err = NULL;
   job->det = detector_new(job->profile, spec->until, on_detector, job, &err);
   free(err); /* the regex was validated with the request */
-  int r = job->det ? store_run_insert(j->store, &job->run) : -EINVAL;
+  r = job->det ? store_run_insert(j->store, &job->run) : -EINVAL;
   if (r < 0) {
     free_job(job);
     return r;

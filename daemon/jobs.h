@@ -21,6 +21,7 @@ struct jobs_config {
   int max_running; /* boots at once */
   int max_queued;  /* waiting boots before 503 */
   int64_t max_log_bytes; /* console kept per run; the rest is counted, scanned, not logged (0: no cap) */
+  struct disk_guard *disk; /* admits new work by the state dir's disk; may be NULL */
 };
 
 enum jobs_event_kind {
@@ -56,7 +57,14 @@ struct jobs_submit_opts {
   struct jobs_sub **sub; /* receives the subscription when cb is set */
 };
 
-/* Queues a boot (spec is stolen); id receives the run id. -EAGAIN: queue full; -ESHUTDOWN: stopping. */
+/* 0 when new work may start now: -ESHUTDOWN (stopping), -ENOSPC (the state dir's disk is nearly full) or
+ * -EDQUOT (the state dir is over its quota) otherwise. */
+int jobs_admit(struct jobs *j);
+/* Says in err why jobs_submit or jobs_admit answered r (< 0): 503, 507 or 500. */
+void jobs_refusal(int r, struct ma_error *err);
+
+/* Queues a boot (spec is stolen); id receives the run id. -EAGAIN: queue full; -ESHUTDOWN: stopping;
+ * -ENOSPC, -EDQUOT: as jobs_admit. */
 int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]);
 /* Same, with options (NULL: none). */
 int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_submit_opts *opts,

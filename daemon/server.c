@@ -48,15 +48,45 @@ static void usage(FILE *f) {
              "  --listen       address to serve on (default 127.0.0.1:8420; others need --auth)\n"
              "  --auth         require Authorization: Bearer TOKEN (minix-analysis token create)\n"
              "  --rate-limit   requests per second per client (its token, else its address); 429 past it\n"
-             "  --image-dir    open kernels, ISOs and disks only from here (repeatable; default: any path)\n"
+             "  --image-dir    open kernels, ISOs and disks only from here (repeatable, up to 16;\n"
+             "                 default: STATE-DIR/images only; --image-dir / allows any path)\n"
              "  --rate-burst   requests a client may make at once (default 2 x --rate-limit)\n"
              "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
              "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
-             "                 max_running, max_queued, max_log_mb, auth, rate_limit, rate_burst); flags win\n"
+             "                 max_running, max_queued, max_log_mb, max_state_mb, min_free_mb, auth,\n"
+             "                 rate_limit, rate_burst,\n"
+             "                 image_dirs); flags win\n"
              "  --max-log-mb   console kept per run in its log (default 64); the rest is counted and scanned\n"
+             "  --max-state-mb new work is refused (507) while the state dir uses more (default: no quota)\n"
+             "  --min-free-mb  new work is refused (507) while its filesystem has less free (default 64)\n"
              "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
              "  --max-queued   boots waiting before POST answers 503 (default 64)\n"
              "  --mcp-allow-origin ORIGIN  a browser Origin allowed on /mcp besides loopback ones (repeatable)\n");
+}
+
+static int add_image_dir(struct server_opts *o, const char *dir) {
+  size_t i = 0;
+  while (i < 16 && o->image_dirs[i])
+    i++;
+  if (i == 16) {
+    fprintf(stderr, "minix-analysisd: more than 16 image directories; name a common parent instead\n");
+    return -1;
+  }
+  o->image_dirs[i] = strdup(dir);
+  return 0;
+}
+
+/* config "image_dirs": an array of directory names, added to the --image-dir flags. */
+static int add_config_image_dirs(struct server_opts *o, json_t *v) {
+  size_t i;
+  json_t *dir;
+  if (!json_is_array(v))
+    return -1;
+  json_array_foreach(v, i, dir) {
+    if (!json_is_string(dir) || add_image_dir(o, json_string_value(dir)) < 0)
+      return -1;
+  }
+  return 0;
 }
 
 static int apply_config(const char *path, struct server_opts *o) {
@@ -89,11 +119,27 @@ static int apply_config(const char *path, struct server_opts *o) {
       o->ma.max_queued = (int)json_integer_value(v);
     else if (strcmp(key, "max_log_mb") == 0 && json_is_integer(v))
       o->ma.max_log_mb = (int)json_integer_value(v);
+    else if (strcmp(key, "max_state_mb") == 0 && json_is_integer(v))
+      o->ma.max_state_mb = (int)json_integer_value(v);
+    else if (strcmp(key, "min_free_mb") == 0 && json_is_integer(v))
+      o->ma.min_free_mb = (int)json_integer_value(v);
+    else if (strcmp(key, "image_dirs") == 0 && add_config_image_dirs(o, v) == 0)
+      continue;
     else
       bad = fprintf(stderr, "minix-analysisd: %s: unknown key or wrong type: %s\n", path, key);
   }
   json_decref(cfg);
   return bad ? -1 : 0;
+}
+
+static void free_opts(struct server_opts *o) {
+  free(o->listen);
+  for (size_t i = 0; o->origins[i]; i++)
+    free(o->origins[i]);
+  for (size_t i = 0; o->image_dirs[i]; i++)
+    free(o->image_dirs[i]);
+  free((char *)o->ma.state_dir);
+  free((char *)o->ma.profile_dir);
 }
 
 static int parse_args(int argc, char **argv, struct server_opts *o) {
@@ -103,6 +149,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"max-running", required_argument, 0, 'r'}, {"max-queued", required_argument, 0, 'q'},
       {"max-log-mb", required_argument, 0, 'L'},  {"rate-limit", required_argument, 0, 'R'},
       {"rate-burst", required_argument, 0, 'B'},  {"image-dir", required_argument, 0, 'I'},
+      {"max-state-mb", required_argument, 0, 'Q'},  {"min-free-mb", required_argument, 0, 'F'},
       {"mcp-allow-origin", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   size_t n_origins = 0;
   struct server_opts flags = {0};
@@ -115,12 +162,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     case 'A': flags.auth = true; break;
     case 'R': flags.rate_limit = atof(optarg); break;
     case 'I':
-      for (size_t i = 0; i < 16; i++) {
-        if (!o->image_dirs[i]) {
-          o->image_dirs[i] = strdup(optarg);
-          break;
-        }
-      }
+      if (add_image_dir(o, optarg) < 0)
+        goto fail;
       break;
     case 'B': flags.rate_burst = atof(optarg); break;
     case 's': flags.ma.state_dir = strdup(optarg); break;
@@ -129,20 +172,22 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     case 'r': flags.ma.max_running = atoi(optarg); break;
     case 'q': flags.ma.max_queued = atoi(optarg); break;
     case 'L': flags.ma.max_log_mb = atoi(optarg); break;
+    case 'Q': flags.ma.max_state_mb = atoi(optarg); break;
+    case 'F': flags.ma.min_free_mb = atoi(optarg); break;
     case 'o':
       if (n_origins < 16)
         o->origins[n_origins++] = strdup(optarg);
       break;
     case 'h': usage(stdout); exit(0);
-    default: usage(stderr); return -1;
+    default: usage(stderr); goto fail;
     }
   }
   if (optind < argc) {
     fprintf(stderr, "minix-analysisd: unexpected argument %s\n", argv[optind]);
-    return -1;
+    goto fail;
   }
   if (config && apply_config(config, o) < 0)
-    return -1;
+    goto fail;
   /* Flags win over the config file. */
   if (flags.listen) free(o->listen), o->listen = flags.listen;
   if (flags.auth) o->auth = true;
@@ -153,11 +198,16 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   if (flags.ma.max_running) o->ma.max_running = flags.ma.max_running;
   if (flags.ma.max_queued) o->ma.max_queued = flags.ma.max_queued;
   if (flags.ma.max_log_mb) o->ma.max_log_mb = flags.ma.max_log_mb;
+  if (flags.ma.max_state_mb) o->ma.max_state_mb = flags.ma.max_state_mb;
+  if (flags.ma.min_free_mb) o->ma.min_free_mb = flags.ma.min_free_mb;
   if (!o->listen) o->listen = strdup("127.0.0.1:8420");
   if (!o->ma.state_dir) o->ma.state_dir = strdup("./minix-analysis-data");
   if (o->ma.max_running <= 0) o->ma.max_running = 1;
   if (o->ma.max_queued <= 0) o->ma.max_queued = 64;
   return 0;
+fail:
+  free_opts(&flags);
+  return -1;
 }
 
 static int split_listen(const char *listen, bool auth, char **host, int *port) {
@@ -235,7 +285,7 @@ static int serve(struct server *s, const struct server_opts *o) {
   if (split_listen(o->listen, o->auth, &host, &port) < 0)
     return 2;
   struct ma_options ma = o->ma;
-  ma.image_dirs = o->image_dirs[0] ? (const char *const *)o->image_dirs : NULL;
+  ma.image_dirs = (const char *const *)o->image_dirs; /* empty: the state dir's images/ only */
   int r = context_open(&s->ctx, s->loop, &ma, &err);
   s->api = (struct api_ctx){.loop = s->loop,
                             .mcp = s->mcp = mcp_state_new((const char *const *)o->origins),
@@ -243,6 +293,7 @@ static int serve(struct server *s, const struct server_opts *o) {
                             .matrices = s->ctx.matrices,
                             .installs = s->ctx.installs,
                             .traces = s->ctx.traces,
+                            .disk = s->ctx.disk,
                             .runs_pages = s->pages = page_cache_new(),
                             .metrics = s->metrics = metrics_new(),
                             .auth = o->auth,
@@ -291,8 +342,10 @@ static int serve(struct server *s, const struct server_opts *o) {
 
 int server_main(int argc, char **argv) {
   struct server_opts o = {0};
-  if (parse_args(argc, argv, &o) < 0)
+  if (parse_args(argc, argv, &o) < 0) {
+    free_opts(&o);
     return 2;
+  }
   o.ma.run_jobs = o.ma.probe_kvm = true;
   signal(SIGPIPE, SIG_IGN);
   struct server s = {.loop = uv_default_loop()};
@@ -303,12 +356,6 @@ int server_main(int argc, char **argv) {
   metrics_free(s.metrics);
   rate_limit_free(s.limiter);
   uv_loop_close(s.loop);
-  for (size_t i = 0; o.origins[i]; i++)
-    free(o.origins[i]);
-  free(o.listen);
-  for (size_t i = 0; o.image_dirs[i]; i++)
-    free(o.image_dirs[i]);
-  free((char *)o.ma.state_dir);
-  free((char *)o.ma.profile_dir);
+  free_opts(&o);
   return status;
 }

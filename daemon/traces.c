@@ -193,11 +193,8 @@ static int submit(struct trace *t, json_t *boot, const char *cdrom, struct ma_er
   t->submitting = true;
   r = jobs_submit_opts(t->ts->jobs, spec, &opts, run_id);
   t->submitting = false;
-  if (r == -EAGAIN || r == -ESHUTDOWN)
-    ma_error_set(err, 503, r == -EAGAIN ? "queue_full" : "shutting_down", NULL, "%s",
-                 r == -EAGAIN ? "too many boots are waiting; retry later" : "the daemon is stopping");
-  else if (r < 0)
-    ma_error_set(err, 500, "internal_error", NULL, "cannot queue the boot: %s", strerror(-r));
+  if (r < 0)
+    jobs_refusal(r, err);
   if (r == 0)
     json_object_set_new(t->doc, "run", json_string(run_id));
   return r;

@@ -148,7 +148,7 @@ static int check_file(const char *path, const char *field, path_policy dirs, str
   }
   if (!path_policy_allows(dirs, path)) {
     ma_error_set(err, 403, "path_not_allowed", field,
-                 "%s: %s is not inside a directory this daemon serves images from (--image-dir)", field, path);
+                 "%s: %s is not inside a directory this daemon serves images from (its state dir's images/ or an --image-dir)", field, path);
     return -EINVAL;
   }
   if (stat(path, &st) < 0 || access(path, R_OK) < 0) {

@@ -19,6 +19,16 @@ FIXTURE = os.environ['MA_FIXTURE_KERNEL']
 LINUX_KERNEL = os.environ['MA_LINUX_KERNEL']
 LINUX_INITRD = os.environ['MA_LINUX_INITRD']
 FINAL = {'succeeded', 'failed', 'timeout', 'cancelled', 'interrupted'}
+# Where tests put the files they make for a daemon to open: the daemon only
+# opens images from its state dir's images/ and the --image-dir directories.
+WORK = tempfile.mkdtemp(prefix='ma-images-')
+IMAGE_DIRS = sorted({os.path.dirname(p) for p in (FIXTURE, LINUX_KERNEL, LINUX_INITRD, os.environ['MA_FIXTURE_ISO'],
+                                                  os.environ['MA_ARM_FIXTURE'])} | {WORK})
+
+
+def work_dir(prefix):
+    """A fresh directory inside WORK (so inside the test daemons' --image-dir)."""
+    return tempfile.mkdtemp(prefix=prefix, dir=WORK)
 
 
 def fixture_boot(append='console=tty00', **extra):
@@ -57,12 +67,15 @@ def qemu_pids(run_id):
 class Daemon:
     """minix-analysisd on 127.0.0.1 with a port the kernel picked."""
 
-    def __init__(self, state_dir=None, extra_args=()):
+    def __init__(self, state_dir=None, extra_args=(), image_dirs=None):
         self.own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='ma-it-')
         self.log = []
+        if image_dirs is None:
+            image_dirs = () if '--image-dir' in extra_args else IMAGE_DIRS
+        dirs = [a for d in image_dirs for a in ('--image-dir', d)]
         self.proc = subprocess.Popen(
-            [DAEMON, '--listen', '127.0.0.1:0', '--state-dir', self.state_dir, *extra_args],
+            [DAEMON, '--listen', '127.0.0.1:0', '--state-dir', self.state_dir, *dirs, *extra_args],
             stderr=subprocess.PIPE, text=True)
         self.ready = threading.Event()
         self.port = None

@@ -198,6 +198,36 @@ class PathPolicyTest(unittest.TestCase):
             finally:
                 d.finish()
 
+    def test_without_image_dir_only_the_state_dirs_images_are_opened(self):
+        d = Daemon(image_dirs=())
+        try:
+            st, reply, _ = d.json('POST', '/api/v1/boots', fixture_boot())
+            self.assertEqual((st, reply['error']['code'], reply['error']['field']), (403, 'path_not_allowed', 'kernel'))
+            self.assertIn("state dir's images/", reply['error']['message'])
+            kernel = os.path.join(d.state_dir, 'images', 'fixture.elf')
+            shutil.copy(FIXTURE, kernel)
+            run = d.wait(d.boot(fixture_boot(kernel=kernel, accel='tcg')))
+            self.assertEqual(run['status'], 'succeeded')
+        finally:
+            d.finish()
+
+    def test_image_dirs_from_the_config_file_and_at_most_16(self):
+        with tempfile.TemporaryDirectory() as state:
+            config = os.path.join(state, 'config.json')
+            with open(config, 'w') as f:
+                json.dump({'image_dirs': [os.path.dirname(FIXTURE)]}, f)
+            d = Daemon(extra_args=('--config', config), image_dirs=())
+            try:
+                run = d.wait(d.boot(fixture_boot(accel='tcg')))
+                self.assertEqual(run['status'], 'succeeded')
+            finally:
+                d.finish()
+            many = [a for i in range(17) for a in ('--image-dir', state)]
+            p = subprocess.run([DAEMON, '--listen', '127.0.0.1:0', '--state-dir', state, *many], capture_output=True,
+                               text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn('more than 16 image directories', p.stderr)
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CLI, Daemon  # noqa: E402
+from harness import CLI, Daemon, work_dir  # noqa: E402
 
 ISO = os.environ['MA_FIXTURE_ISO']
 
@@ -28,7 +28,7 @@ class ShutdownDuringVerificationTest(unittest.TestCase):
         """MHD cannot stop with suspended connections: the daemon must let the
         verification answer, then exit 0 (it aborted before this was handled)."""
         d = Daemon()
-        big = os.path.join(d.state_dir, 'big.iso')
+        big = os.path.join(d.state_dir, 'images', 'big.iso')
         with open(big, 'wb') as f:
             f.truncate(1 << 30)  # sparse: hashing it still reads 1 GiB
         answers = []
@@ -49,7 +49,7 @@ class ImageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.d = Daemon()
-        cls.work = tempfile.mkdtemp(prefix='ma-iso-')
+        cls.work = work_dir('ma-iso-')
 
     @classmethod
     def tearDownClass(cls):

@@ -16,7 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CLI, Daemon, fixture_boot  # noqa: E402
+from harness import CLI, Daemon, fixture_boot, work_dir  # noqa: E402
 
 ISO = os.environ['MA_FIXTURE_ISO']
 SCENARIO = os.path.join(os.environ['MA_SOURCE_ROOT'], 'schema', 'scenarios', 'minix-setup.json')
@@ -180,7 +180,7 @@ class InstallTest(unittest.TestCase):
 class OverlayTest(unittest.TestCase):
     def test_a_plain_disk_is_booted_through_an_overlay_and_left_alone(self):
         d = Daemon()
-        work = tempfile.mkdtemp(prefix='ma-disk-')
+        work = work_dir('ma-disk-')
         try:
             disk = os.path.join(work, 'data.raw')
             with open(disk, 'wb') as f:

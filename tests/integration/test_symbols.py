@@ -9,7 +9,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FIXTURE, Daemon, fixture_boot, linux_boot  # noqa: E402
+from harness import FIXTURE, Daemon, fixture_boot, linux_boot, work_dir  # noqa: E402
 
 ISO = os.environ['MA_FIXTURE_ISO']
 ORDER = ['multiboot_detected', 'pre_init_phase', 'kmain_phase', 'cstart_phase', 'process_init', 'memory_init',
@@ -20,7 +20,7 @@ class SymbolTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.d = Daemon()
-        cls.work = tempfile.mkdtemp(prefix='ma-sym-')
+        cls.work = work_dir('ma-sym-')
 
     @classmethod
     def tearDownClass(cls):

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
@@ -18,7 +18,11 @@ let daemon, base, stateDir, log = '';
 
 before(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'ma-mcp-'));
-  daemon = spawn(process.env.MA_DAEMON, ['--listen', '127.0.0.1:0', '--state-dir', stateDir],
+  // The daemon opens images only from its --image-dir directories: the build's guests.
+  const imageDirs = [...new Set([FIXTURE, process.env.MA_LINUX_KERNEL, process.env.MA_LINUX_INITRD,
+                                 process.env.MA_FIXTURE_ISO].map((p) => dirname(p)))];
+  daemon = spawn(process.env.MA_DAEMON, ['--listen', '127.0.0.1:0', '--state-dir', stateDir,
+                                         ...imageDirs.flatMap((d) => ['--image-dir', d])],
                  { stdio: ['ignore', 'ignore', 'pipe'] });
   base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('daemon did not start: ' + log)), 30000);

@@ -1,0 +1,32 @@
+/* The state dir's disk: new work is refused while the state dir is over its
+ * quota (--max-state-mb) or its filesystem is nearly full (--min-free-mb), and
+ * a small reserve file is kept so that, when a full disk makes a console log
+ * unwritable, releasing it leaves room for the store to record how the run
+ * ended. */
+#pragma once
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct disk_guard;
+
+/* quota_bytes 0: no quota. Measures the state dir once now (every file, as
+ * allocated on disk), later in the thread pool when a measure is stale. */
+struct disk_guard *disk_guard_new(uv_loop_t *loop, const char *state_dir, int64_t quota_bytes, int64_t min_free_bytes);
+/* The loop must have no measurement in flight (it has stopped running). */
+void disk_guard_free(struct disk_guard *g);
+
+/* 0: new work may start. -ENOSPC: less than min_free left on the state dir's
+ * filesystem, or the reserve was spent and not yet won back. -EDQUOT: the
+ * state dir uses more than its quota (as last measured; a refusal measures
+ * again in the background, so a retry sees space freed since). */
+int disk_guard_admit(struct disk_guard *g);
+
+/* A write in the state dir failed with ENOSPC: releases the reserve. */
+void disk_guard_ran_out(struct disk_guard *g);
+
+/* {"state_dir_bytes", "measured_ms_ago", "quota_bytes"|null, "free_bytes",
+ *  "min_free_bytes", "reserve_held"}; a stale measure is renewed in the
+ * background. */
+json_t *disk_guard_json(struct disk_guard *g);
