@@ -14,7 +14,7 @@ packages=(gcc gcc-multilib meson ninja-build pkg-config python3 curl cpio
   clang lld  # the ARM fixture
   strace  # its libraries go into the Linux test guest
   wrk  # bench: the API under load
-  libsystemd-dev systemd  # sd_notify; systemd-analyze verify of the unit
+  libsystemd-dev systemd systemd-container  # sd_notify; verify of the unit; the unit run under systemd-nspawn
   chromium python3-jsonschema)  # tests only: SVG rendering, JSON Schema validation
 missing=()
 for p in "${packages[@]}"; do

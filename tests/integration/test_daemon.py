@@ -259,7 +259,8 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(run['exit'], {'code': 1, 'signal': None})  # isa-debug-exit: (0 << 1) | 1
 
     def test_qemu_that_cannot_start(self):
-        not_a_kernel = os.path.join(os.environ['MA_SOURCE_ROOT'], 'tests', 'data', 'README.md')
+        not_a_kernel = os.path.join(harness.work_dir('ma-not-a-kernel-'), 'README.md')
+        shutil.copy(os.path.join(os.environ['MA_SOURCE_ROOT'], 'tests', 'data', 'README.md'), not_a_kernel)
         run = self.d.wait(self.d.boot(fixture_boot(kernel=not_a_kernel)))
         self.assertEqual(run['status'], 'failed')
         self.assertEqual(run['error']['code'], 'qemu_start_failed')
@@ -283,7 +284,7 @@ class DaemonTest(unittest.TestCase):
             (b'{"cpus": 1', 'invalid_json', None),
             (fixture_boot(colour='blue'), 'unknown_field', 'colour'),
             (fixture_boot(cpus=0), 'out_of_range', 'cpus'),
-            (fixture_boot(kernel='/nonexistent/kernel'), 'file_not_found', 'kernel'),
+            (fixture_boot(kernel=os.path.join(harness.WORK, 'nonexistent')), 'file_not_found', 'kernel'),
             (fixture_boot(profile='haiku'), 'unknown_profile', 'profile'),
             (fixture_boot(memory_mb='lots'), 'wrong_type', 'memory_mb'),
             (fixture_boot(until='(unclosed'), 'invalid_regex', 'until'),

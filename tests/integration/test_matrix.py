@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CLI, FIXTURE, Daemon, fixture_boot, linux_boot, qemu_pids  # noqa: E402
+from harness import CLI, FIXTURE, WORK, Daemon, fixture_boot, linux_boot, qemu_pids  # noqa: E402
 
 
 def render_svg(svg):
@@ -147,7 +147,7 @@ class MatrixApiTest(unittest.TestCase):
         for body, field in ((dict(fixture_boot(), cpus=[1, 2], samples=0), 'samples'),
                             (dict(fixture_boot(), cpus=3, samples=1), 'cpus'),
                             (dict(fixture_boot(), cpus=[1], samples=1, isolation='parallel', parallel=99), 'parallel'),
-                            (dict(fixture_boot(kernel='/nonexistent'), cpus=[1], samples=1), 'kernel')):
+                            (dict(fixture_boot(kernel=os.path.join(WORK, 'nonexistent')), cpus=[1], samples=1), 'kernel')):
             status, reply, _ = self.d.json('POST', '/api/v1/matrices', body)
             self.assertEqual((status, reply['error']['field']), (400, field), reply)
         status, reply, _ = self.d.json('GET', '/api/v1/matrices/0123456789abcdef')
