@@ -16,7 +16,12 @@ struct detector {
   bool *seen;
   bool done, failed;
   pcre2_match_data *md;
-  pcre2_code *any; /* every pattern in one alternation: most lines need one match, not one per pattern */
+  /* Every pattern in one alternation, multiline: the lines completed during one feed are kept in
+   * block and searched in one pass; only lines where it matches are tried pattern by pattern. */
+  pcre2_code *any;
+  struct util_buf block;
+  const char *text; /* the line being judged, NUL-terminated: in line or in block */
+  size_t text_len;
   char line[DETECTOR_LINE_MAX + 1];
   size_t len, partial_checked;
   enum esc_state esc;
@@ -50,40 +55,48 @@ static int setup_markers(struct detector *d, const char *until, char **err) {
   return 0;
 }
 
-static bool has_backreference(const char *pattern) {
+/* Patterns that would judge a line differently inside a block of lines than alone: numbered
+ * references (the alternation renumbers groups), lookarounds and anchors that look past the
+ * line's ends, verbs that change what a newline is. Such a profile is matched line by line. */
+static bool needs_its_own_line(const char *pattern) {
   for (const char *p = pattern; (p = strchr(p, '\\')); p += 2) {
-    if ((p[1] >= '1' && p[1] <= '9') || p[1] == 'g' || p[1] == 'k')
+    if ((p[1] >= '1' && p[1] <= '9') || strchr("gkAzZG", p[1]))
       return true;
+    if (!p[1])
+      break;
   }
-  return strstr(pattern, "(?P=") != NULL;
+  static const char *const constructs[] = {"(?P=", "(?=", "(?!", "(?<=", "(?<!", "(*"};
+  for (size_t i = 0; i < sizeof constructs / sizeof constructs[0]; i++)
+    if (strstr(pattern, constructs[i]))
+      return true;
+  return false;
 }
 
 static void append_alternative(struct util_buf *b, const char *pattern) {
   util_buf_printf(b, "%s(?:%s)", b->len ? "|" : "", pattern);
 }
 
-/* The prefilter is only an optimisation: without it (a pattern refers to a
- * group by number, which an alternation would renumber) every line is simply
- * tried against each pattern. */
+/* The block search is only an optimisation: without it every line is simply tried against each
+ * pattern as it completes. */
 static void build_prefilter(struct detector *d) {
   const struct profile *p = d->profile;
   struct util_buf all = {0};
   bool ok = true;
   for (size_t i = 0; i < d->n_markers; i++) {
     const char *pat = d->markers[i] == &d->until ? d->until_pattern : d->markers[i]->pattern;
-    ok &= !has_backreference(pat);
+    ok &= !needs_its_own_line(pat);
     append_alternative(&all, pat);
   }
   for (size_t i = 0; i < p->n_failures; i++) {
-    ok &= !has_backreference(p->failures[i].pattern);
+    ok &= !needs_its_own_line(p->failures[i].pattern);
     append_alternative(&all, p->failures[i].pattern);
   }
   if (p->cpus_re && p->cpus_pattern) {
-    ok &= !has_backreference(p->cpus_pattern);
+    ok &= !needs_its_own_line(p->cpus_pattern);
     append_alternative(&all, p->cpus_pattern);
   }
   char *err = NULL;
-  d->any = ok && all.data ? profile_compile(all.data, &err) : NULL;
+  d->any = ok && all.data ? profile_compile_flags(all.data, PCRE2_MULTILINE, &err) : NULL;
   free(err);
   util_buf_clear(&all);
 }
@@ -110,6 +123,7 @@ void detector_free(struct detector *d) {
   if (!d)
     return;
   pcre2_code_free(d->any);
+  util_buf_clear(&d->block);
   pcre2_code_free(d->until.re);
   free(d->until_pattern);
   pcre2_match_data_free(d->md);
@@ -119,11 +133,11 @@ void detector_free(struct detector *d) {
 }
 
 static bool match(struct detector *d, const pcre2_code *re) {
-  return pcre2_match(re, (PCRE2_SPTR)d->line, d->len, 0, 0, d->md, NULL) >= 0;
+  return pcre2_match(re, (PCRE2_SPTR)d->text, d->text_len, 0, 0, d->md, NULL) >= 0;
 }
 
 static void emit(struct detector *d, enum detector_event_kind kind, const char *name, int64_t t_us, bool terminal) {
-  struct detector_event ev = {kind, name, t_us, d->line, terminal};
+  struct detector_event ev = {kind, name, t_us, d->text, terminal};
   d->cb(d->userdata, &ev);
 }
 
@@ -148,7 +162,7 @@ static void match_cpus(struct detector *d) {
   }
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(d->md);
   if (pcre2_get_ovector_count(d->md) > 1 && ov[2] != PCRE2_UNSET)
-    d->cpus_value = atoi(d->line + ov[2]);
+    d->cpus_value = atoi(d->text + ov[2]);
 }
 
 static void match_failures(struct detector *d, int64_t t_us) {
@@ -160,16 +174,46 @@ static void match_failures(struct detector *d, int64_t t_us) {
   }
 }
 
+/* Markers, CPU counts and failures are boot facts: once the boot has ended (terminal marker or
+ * failure), later lines are only logged. */
+static void judge(struct detector *d, const char *text, size_t len, int64_t t_us) {
+  d->text = text;
+  d->text_len = len;
+  match_cpus(d);
+  match_failures(d, t_us);
+  if (!d->failed)
+    match_markers(d, t_us, true);
+}
+
+/* The lines kept since the last search, in order; the search goes on past a line that only
+ * looked like a match (\s spans a newline here, say). */
+static void judge_block(struct detector *d, int64_t t_us) {
+  char *b = d->block.data;
+  size_t pos = 0, n = d->block.len;
+  while (pos < n && !d->done && !d->failed &&
+         pcre2_match(d->any, (PCRE2_SPTR)b, n, pos, 0, d->md, NULL) >= 0) {
+    size_t start = pcre2_get_ovector_pointer(d->md)[0];
+    while (start > pos && b[start - 1] != '\n')
+      start--;
+    size_t end = (size_t)((char *)memchr(b + start, '\n', n - start) - b);
+    b[end] = '\0'; /* a string for the events while it is judged */
+    judge(d, b + start, end - start, t_us);
+    b[end] = '\n'; /* what the next search sees before its start */
+    pos = end + 1;
+  }
+  d->block.len = 0;
+}
+
 static void complete_line(struct detector *d, int64_t t_us) {
   d->line[d->len] = '\0';
+  d->text = d->line;
+  d->text_len = d->len;
   emit(d, DETECTOR_LINE, NULL, t_us, false);
-  /* Markers, CPU counts and failures are boot facts: once the boot has ended
-   * (terminal marker or failure), later lines are only logged. */
-  if (!d->done && !d->failed && (!d->any || match(d, d->any))) {
-    match_cpus(d);
-    match_failures(d, t_us);
-    if (!d->failed)
-      match_markers(d, t_us, true);
+  if (!d->done && !d->failed && d->any) {
+    d->line[d->len] = '\n';
+    util_buf_append(&d->block, d->line, d->len + 1);
+  } else if (!d->done && !d->failed) {
+    judge(d, d->line, d->len, t_us);
   }
   d->len = 0;
   d->partial_checked = 0;
@@ -241,8 +285,12 @@ void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us
   /* Prompts never end in a newline: try prompt markers on the unfinished line
    * now, so they are stamped with the read that completed them. Other markers
    * match whole lines: their match completes with the newline. */
+  if (d->block.len)
+    judge_block(d, t_us);
   if (d->len > d->partial_checked && !d->done && !d->failed) {
     d->line[d->len] = '\0';
+    d->text = d->line;
+    d->text_len = d->len;
     match_markers(d, t_us, false);
     d->partial_checked = d->len;
   }
@@ -251,6 +299,8 @@ void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us
 void detector_flush(struct detector *d, int64_t t_us) {
   if (d->len > 0)
     complete_line(d, t_us);
+  if (d->block.len)
+    judge_block(d, t_us);
 }
 
 bool detector_done(const struct detector *d) { return d->done; }

@@ -9,11 +9,13 @@
 #include "lib/embedded.h"
 #include "lib/util.h"
 
-pcre2_code *profile_compile(const char *pattern, char **err) {
+pcre2_code *profile_compile(const char *pattern, char **err) { return profile_compile_flags(pattern, 0, err); }
+
+pcre2_code *profile_compile_flags(const char *pattern, uint32_t options, char **err) {
   int code;
   PCRE2_SIZE offset;
-  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-                                 &code, &offset, NULL);
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | options, &code, &offset, NULL);
   if (re) {
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
     return re;

@@ -47,6 +47,8 @@ int profile_parse(const char *text, size_t len, struct profile **out, char **err
 void profile_free(struct profile *p);
 /* Compiles one marker regex (UTF, multiline off); on error sets *err (malloc'd). */
 pcre2_code *profile_compile(const char *pattern, char **err);
+/* The same with more pcre2_compile options (PCRE2_MULTILINE, say). */
+pcre2_code *profile_compile_flags(const char *pattern, uint32_t options, char **err);
 
 struct profile_set;
 /* Creates a set holding the built-in profiles; returns NULL on a broken built-in. */

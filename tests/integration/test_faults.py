@@ -6,6 +6,7 @@ boots with 4 clients polling (every run accounted for). Figures go to
 stderr for the README's reliability section."""
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -14,7 +15,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, fixture_boot, qemu_pids  # noqa: E402
+from harness import Daemon, fixture_boot, qemu_pids, work_dir  # noqa: E402
 
 
 def rss_kb(pid):
@@ -74,6 +75,8 @@ class FaultTest(unittest.TestCase):
 
     def test_a_thousand_bad_requests(self):
         d = Daemon()
+        not_an_iso = os.path.join(work_dir('ma-faults-'), 'passwd')
+        shutil.copy('/etc/passwd', not_an_iso)
         try:
             kinds = [
                 ('POST', '/api/v1/boots', b'{', 400), ('POST', '/api/v1/boots', b'[]', 400),
@@ -84,7 +87,8 @@ class FaultTest(unittest.TestCase):
                 ('GET', '/api/v1/runs/zzzz', None, 404), ('GET', '/api/v1/runs?limit=0', None, 400),
                 ('GET', '/api/v1/nowhere', None, 404), ('PUT', '/api/v1/runs', None, 405),
                 ('POST', '/api/v1/installs', b'{}', 400), ('POST', '/api/v1/traces', b'{"profile":"linux"}', 400),
-                ('POST', '/api/v1/images', b'{"iso":"/etc/passwd"}', 400),
+                ('POST', '/api/v1/images', json.dumps({'iso': not_an_iso}).encode(), 400),
+                ('POST', '/api/v1/images', b'{"iso":"/etc/passwd"}', 403),  # outside --image-dir
                 ('POST', '/api/v1/matrices', b'{"cpus":[0]}', 400),
                 ('GET', '/api/v1/traces/ffffffffffffffff', None, 404),
                 ('POST', '/mcp', b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}', 400),  # no session
