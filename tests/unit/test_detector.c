@@ -217,6 +217,51 @@ static void backreferences_still_match(void **state) {
   profile_free(p);
 }
 
+/* The lines of one read are searched as one block: a match that spans a newline there (\\s does)
+ * is not a match of either line, and the lines after it are still judged, in order. */
+static void a_block_match_across_lines_is_not_a_line_match(void **state) {
+  (void)state;
+  const char *text = "{\"name\":\"s\",\"markers\":[{\"name\":\"up\",\"pattern\":\"CPU\\\\s+\\\\d+ is up\"},"
+                     "{\"name\":\"end\",\"pattern\":\"^end$\"}],\"terminal\":\"end\","
+                     "\"failures\":[{\"name\":\"late\",\"pattern\":\"panic\"}]}";
+  struct profile *p;
+  char *err = NULL;
+  assert_int_equal(profile_parse(text, strlen(text), &p, &err), 0);
+  struct recorder rec = {0};
+  struct detector *d = detector_new(p, NULL, record, &rec, &err);
+  const char *read = "CPU\n3 is up\nsome CPU  7 is up\nend\npanic after the end\n";
+  detector_feed(d, read, strlen(read), 5);
+  assert_string_equal(marker_name(&rec, 0), "up");
+  assert_string_equal(marker_name(&rec, 1), "end");
+  assert_null(marker_name(&rec, 2));
+  for (int k = 0; k < rec.n; k++) {
+    if (rec.ev[k].kind == DETECTOR_MARKER && strcmp(rec.ev[k].name, "up") == 0)
+      assert_string_equal(rec.ev[k].text, "some CPU  7 is up"); /* its own line, not the block */
+    assert_true(rec.ev[k].kind != DETECTOR_FAILURE); /* after the terminal marker: only logged */
+  }
+  assert_true(detector_done(d));
+  detector_free(d);
+  profile_free(p);
+}
+
+/* A lookahead at a line's end would see the next line inside a block: such a profile is judged
+ * line by line, with the same result as alone. */
+static void lookarounds_are_judged_line_by_line(void **state) {
+  (void)state;
+  const char *text = "{\"name\":\"l\",\"markers\":[{\"name\":\"bare\",\"pattern\":\"ready(?!\\\\s)\"},"
+                     "{\"name\":\"end\",\"pattern\":\"end\"}],\"terminal\":\"end\"}";
+  struct profile *p;
+  char *err = NULL;
+  assert_int_equal(profile_parse(text, strlen(text), &p, &err), 0);
+  struct recorder rec = {0};
+  struct detector *d = detector_new(p, NULL, record, &rec, &err);
+  detector_feed(d, "ready\nend\n", 10, 2);
+  assert_int_equal(marker_time(&rec, "bare"), 2);
+  assert_true(detector_done(d));
+  detector_free(d);
+  profile_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(line_split_across_reads, setup, teardown),
@@ -231,6 +276,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(until_replaces_terminal, setup, teardown),
       cmocka_unit_test(count_mode_and_when_absent),
       cmocka_unit_test(backreferences_still_match),
+      cmocka_unit_test(a_block_match_across_lines_is_not_a_line_match),
+      cmocka_unit_test(lookarounds_are_judged_line_by_line),
   };
   return cmocka_run_group_tests_name("detector", tests, NULL, NULL);
 }
