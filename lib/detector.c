@@ -1,5 +1,6 @@
 #include "lib/detector.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,13 +18,14 @@ struct detector {
   bool done, failed;
   pcre2_match_data *md;
   /* Every pattern in one alternation, multiline: the lines completed during one feed are kept in
-   * block and searched in one pass; only lines where it matches are tried pattern by pattern. */
+   * buf and searched in one pass; only lines where it matches are tried pattern by pattern. */
   pcre2_code *any;
-  struct util_buf block;
-  const char *text; /* the line being judged, NUL-terminated: in line or in block */
+  /* Console text without escapes or control characters: the lines completed during this feed,
+   * each ended by '\n' (only while any is set), then the unfinished line from line_start. */
+  struct util_buf buf;
+  size_t line_start, partial_checked;
+  const char *text; /* the line being judged or reported, NUL-terminated, inside buf */
   size_t text_len;
-  char line[DETECTOR_LINE_MAX + 1];
-  size_t len, partial_checked;
   enum esc_state esc;
   int cpus_value, cpus_count;
   detector_cb cb;
@@ -111,7 +113,7 @@ struct detector *detector_new(const struct profile *p, const char *until, detect
   d->userdata = userdata;
   d->cpus_value = -1;
   d->md = pcre2_match_data_create(10, NULL);
-  if (!d->md || setup_markers(d, until, err) < 0) {
+  if (!d->md || util_buf_append(&d->buf, "", 0) < 0 || setup_markers(d, until, err) < 0) {
     detector_free(d);
     return NULL;
   }
@@ -123,7 +125,7 @@ void detector_free(struct detector *d) {
   if (!d)
     return;
   pcre2_code_free(d->any);
-  util_buf_clear(&d->block);
+  util_buf_clear(&d->buf);
   pcre2_code_free(d->until.re);
   free(d->until_pattern);
   pcre2_match_data_free(d->md);
@@ -185,11 +187,13 @@ static void judge(struct detector *d, const char *text, size_t len, int64_t t_us
     match_markers(d, t_us, true);
 }
 
-/* The lines kept since the last search, in order; the search goes on past a line that only
- * looked like a match (\s spans a newline here, say). */
+static size_t line_len(const struct detector *d) { return d->buf.len - d->line_start; }
+
+/* The lines completed since the last search, in order; the search goes on past a line that only
+ * looked like a match (\s spans a newline here, say). The unfinished line moves to the front. */
 static void judge_block(struct detector *d, int64_t t_us) {
-  char *b = d->block.data;
-  size_t pos = 0, n = d->block.len;
+  char *b = d->buf.data;
+  size_t pos = 0, n = d->line_start;
   while (pos < n && !d->done && !d->failed &&
          pcre2_match(d->any, (PCRE2_SPTR)b, n, pos, 0, d->md, NULL) >= 0) {
     size_t start = pcre2_get_ovector_pointer(d->md)[0];
@@ -201,21 +205,34 @@ static void judge_block(struct detector *d, int64_t t_us) {
     b[end] = '\n'; /* what the next search sees before its start */
     pos = end + 1;
   }
-  d->block.len = 0;
+  memmove(b, b + n, d->buf.len - n + 1);
+  d->buf.len -= n;
+  d->line_start = 0;
+}
+
+/* Room was made for the whole feed when it began: each byte read adds one byte at most, and each
+ * overlong line broken up one '\n'. */
+static void add_text(struct detector *d, const void *text, size_t n) {
+  memcpy(d->buf.data + d->buf.len, text, n);
+  d->buf.len += n;
+  d->buf.data[d->buf.len] = '\0';
 }
 
 static void complete_line(struct detector *d, int64_t t_us) {
-  d->line[d->len] = '\0';
-  d->text = d->line;
-  d->text_len = d->len;
+  char *line = d->buf.data + d->line_start; /* NUL-terminated: util_buf keeps it so */
+  d->text = line;
+  d->text_len = line_len(d);
   emit(d, DETECTOR_LINE, NULL, t_us, false);
-  if (!d->done && !d->failed && d->any) {
-    d->line[d->len] = '\n';
-    util_buf_append(&d->block, d->line, d->len + 1);
-  } else if (!d->done && !d->failed) {
-    judge(d, d->line, d->len, t_us);
+  bool judging = !d->done && !d->failed;
+  if (judging && d->any) { /* judged with the others of this feed */
+    add_text(d, "\n", 1);
+    d->line_start = d->buf.len;
+  } else {
+    if (judging)
+      judge(d, line, line_len(d), t_us);
+    d->buf.len = d->line_start;
+    d->buf.data[d->buf.len] = '\0';
   }
-  d->len = 0;
   d->partial_checked = 0;
 }
 
@@ -226,8 +243,8 @@ static void push_text(struct detector *d, unsigned char c, int64_t t_us) {
   }
   if (c == '\r' || c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f)
     return;
-  d->line[d->len++] = (char)c;
-  if (d->len == DETECTOR_LINE_MAX)
+  add_text(d, &c, 1);
+  if (line_len(d) == DETECTOR_LINE_MAX)
     complete_line(d, t_us);
 }
 
@@ -255,19 +272,35 @@ static void push_byte(struct detector *d, unsigned char c, int64_t t_us) {
   }
 }
 
+/* The first byte from p on that is a control character (< 0x20 or 0x7f), or end. Eight bytes at
+ * a time: console text is mostly long runs of printable bytes. */
+static const unsigned char *next_control(const unsigned char *p, const unsigned char *end) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  while (end - p >= 8) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t below_space = (x - 0x20 * ones) & ~x & highs; /* bytes < 0x20; UTF-8 bytes (>= 0x80) never */
+    uint64_t y = x ^ (0x7f * ones);
+    uint64_t del = (y - ones) & ~y & highs; /* bytes == 0x7f */
+    if (below_space | del)
+      break;
+    p += 8;
+  }
+  while (p < end && *p >= 0x20 && *p != 0x7f)
+    p++;
+  return p;
+}
+
 /* Copies a run of ordinary bytes (no control character) into the line. */
 static const unsigned char *copy_text(struct detector *d, const unsigned char *p, const unsigned char *end,
                                       int64_t t_us) {
-  const unsigned char *q = p;
-  while (q < end && *q >= 0x20 && *q != 0x7f)
-    q++;
+  const unsigned char *q = next_control(p, end);
   while (p < q) {
-    size_t take = (size_t)(q - p), room = DETECTOR_LINE_MAX - d->len;
+    size_t take = (size_t)(q - p), room = DETECTOR_LINE_MAX - line_len(d);
     take = take < room ? take : room;
-    memcpy(d->line + d->len, p, take);
-    d->len += take;
+    add_text(d, p, take);
     p += take;
-    if (d->len == DETECTOR_LINE_MAX)
+    if (line_len(d) == DETECTOR_LINE_MAX)
       complete_line(d, t_us);
   }
   return p;
@@ -275,6 +308,8 @@ static const unsigned char *copy_text(struct detector *d, const unsigned char *p
 
 void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us) {
   const unsigned char *p = buf, *end = p + len;
+  if (util_buf_reserve(&d->buf, len + len / DETECTOR_LINE_MAX + 1) < 0)
+    return; /* out of memory: this read is lost to detection, the detector goes on */
   while (p < end) {
     /* Most console bytes are plain text: copy runs of them, not byte by byte. */
     if (d->esc == ESC_NONE)
@@ -285,21 +320,20 @@ void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us
   /* Prompts never end in a newline: try prompt markers on the unfinished line
    * now, so they are stamped with the read that completed them. Other markers
    * match whole lines: their match completes with the newline. */
-  if (d->block.len)
+  if (d->line_start)
     judge_block(d, t_us);
-  if (d->len > d->partial_checked && !d->done && !d->failed) {
-    d->line[d->len] = '\0';
-    d->text = d->line;
-    d->text_len = d->len;
+  if (line_len(d) > d->partial_checked && !d->done && !d->failed) {
+    d->text = d->buf.data + d->line_start;
+    d->text_len = line_len(d);
     match_markers(d, t_us, false);
-    d->partial_checked = d->len;
+    d->partial_checked = line_len(d);
   }
 }
 
 void detector_flush(struct detector *d, int64_t t_us) {
-  if (d->len > 0)
+  if (line_len(d) > 0)
     complete_line(d, t_us);
-  if (d->block.len)
+  if (d->line_start)
     judge_block(d, t_us);
 }
 

@@ -100,7 +100,7 @@ int util_mkdir_p(const char *path, unsigned mode) {
   return r;
 }
 
-int util_buf_append(struct util_buf *b, const void *data, size_t n) {
+int util_buf_reserve(struct util_buf *b, size_t n) {
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + n + 1)
@@ -111,6 +111,12 @@ int util_buf_append(struct util_buf *b, const void *data, size_t n) {
     b->data = nd;
     b->cap = cap;
   }
+  return 0;
+}
+
+int util_buf_append(struct util_buf *b, const void *data, size_t n) {
+  if (util_buf_reserve(b, n) < 0)
+    return -ENOMEM;
   memcpy(b->data + b->len, data, n);
   b->len += n;
   b->data[b->len] = '\0';

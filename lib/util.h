@@ -31,6 +31,8 @@ struct util_buf {
   char *data;
   size_t len, cap;
 };
+/* Makes room for n more bytes and the NUL after them; returns 0 or -ENOMEM. */
+int util_buf_reserve(struct util_buf *b, size_t n);
 /* Appends n bytes; returns 0 or -ENOMEM. */
 int util_buf_append(struct util_buf *b, const void *data, size_t n);
 /* Appends printf-formatted text; returns 0 or -ENOMEM. */
