@@ -2,12 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/digest.h"
 #include "lib/util.h"
 
 const char *disk_format(const char *path) {
@@ -56,21 +56,7 @@ int disk_sha256(const char *path, char hex[65]) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -errno;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  static __thread unsigned char buf[1 << 16];
-  ssize_t n = 0;
-  int r = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ? 0 : -ENOMEM;
-  while (r == 0 && (n = read(fd, buf, sizeof buf)) > 0)
-    EVP_DigestUpdate(ctx, buf, (size_t)n);
-  if (r == 0 && n < 0)
-    r = -errno;
+  int r = digest_fd(fd, hex, NULL, NULL);
   close(fd);
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  if (r == 0)
-    EVP_DigestFinal_ex(ctx, d, &len);
-  EVP_MD_CTX_free(ctx);
-  for (unsigned i = 0; r == 0 && i < len; i++)
-    snprintf(hex + 2 * i, 3, "%02x", d[i]);
   return r;
 }

@@ -6,13 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/digest.h"
 #include "lib/util.h"
 
 #define KERNEL_MAX (64u << 20)
@@ -26,42 +26,15 @@ static int bad(struct ma_error *err, const char *code, const char *fmt, const ch
   return -EINVAL;
 }
 
-static void hex(const unsigned char *d, unsigned n, char *out) {
-  for (unsigned i = 0; i < n; i++)
-    snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 static int hash_file(const char *path, struct iso_image *img, struct ma_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return bad(err, "file_not_found", "cannot read %s", path);
-  EVP_MD_CTX *c256 = EVP_MD_CTX_new(), *c1 = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(c256, EVP_sha256(), NULL);
-  EVP_DigestInit_ex(c1, EVP_sha1(), NULL);
-  unsigned char *buf = malloc(1 << 20); /* not static: verifications may run in parallel threads */
-  size_t n;
-  if (!buf) {
-    fclose(f);
-    return -ENOMEM;
-  }
-  img->size = 0;
-  while ((n = fread(buf, 1, 1 << 20, f)) > 0) {
-    EVP_DigestUpdate(c256, buf, n);
-    EVP_DigestUpdate(c1, buf, n);
-    img->size += (int64_t)n;
-  }
-  int failed = ferror(f);
-  fclose(f);
-  free(buf);
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned len;
-  EVP_DigestFinal_ex(c256, d, &len);
-  hex(d, len, img->sha256);
-  EVP_DigestFinal_ex(c1, d, &len);
-  hex(d, len, img->sha1);
-  EVP_MD_CTX_free(c256);
-  EVP_MD_CTX_free(c1);
-  return failed ? bad(err, "read_error", "error while reading %s", path) : 0;
+  int r = digest_fd(fd, img->sha256, img->sha1, &img->size);
+  close(fd);
+  if (r == -ENOMEM)
+    return r;
+  return r < 0 ? bad(err, "read_error", "error while reading %s", path) : 0;
 }
 
 static struct archive *open_iso(const char *path) {

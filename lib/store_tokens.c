@@ -1,21 +1,16 @@
 /* API tokens (bearer secrets): made here, kept as SHA-256, looked up by hash. */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/digest.h"
 #include "lib/store_private.h"
 #include "lib/util.h"
 
 #define TOKEN_BYTES 24
 
 static int token_sha256(const char *token, char hex[65]) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  if (!EVP_Digest(token, strlen(token), d, &len, EVP_sha256(), NULL))
-    return -EIO;
-  for (unsigned i = 0; i < len; i++)
-    snprintf(hex + 2 * i, 3, "%02x", d[i]);
+  digest_sha256_hex(token, strlen(token), hex);
   return 0;
 }
 

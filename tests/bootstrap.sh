@@ -9,7 +9,7 @@ shift || true
 
 packages=(gcc gcc-multilib meson ninja-build pkg-config python3 curl cpio
   libuv1-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libpcre2-dev libcmocka-dev libcurl4-openssl-dev
-  libarchive-dev libssl-dev xorriso
+  libarchive-dev nettle-dev xorriso
   qemu-system-x86 qemu-system-arm qemu-utils busybox-static
   clang lld  # the ARM fixture
   strace  # its libraries go into the Linux test guest

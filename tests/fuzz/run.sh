@@ -14,8 +14,8 @@ seconds=${2:-}
 declare -A ci_runs=([bootspec]=1000000 [qmp]=300000 [detector]=20000 [jsonrpc]=1000000 [traces]=5000)
 out=$build/fuzz
 mkdir -p "$out/artifacts"
-libs=$(pkg-config --libs jansson libpcre2-8 sqlite3 libarchive libcrypto)
-cflags=$(pkg-config --cflags jansson libpcre2-8 sqlite3 libarchive libcrypto)
+libs=$(pkg-config --libs jansson libpcre2-8 sqlite3 libarchive nettle)
+cflags=$(pkg-config --cflags jansson libpcre2-8 sqlite3 libarchive nettle)
 sources=("$root"/lib/*.c "$build"/schema/embedded_*.c)
 for h in bootspec qmp detector jsonrpc traces; do
   # shellcheck disable=SC2086
