@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/iso.h"
+#include "daemon/iso_helper.h"
 #include "lib/matrix.h"
 #include "lib/util.h"
 
@@ -40,31 +40,30 @@ static int check_request(json_t *req, const char **iso, const char **sha256, str
   return 0;
 }
 
-static int store_registration(struct store *s, const char *iso, const struct iso_image *img, json_t **image,
-                              struct ma_error *err) {
+/* info: the reader's description of the image (lib/iso.h, iso_image_json). */
+static int store_registration(struct store *s, const char *iso, json_t *info, json_t **image, struct ma_error *err) {
   char id[UTIL_ID_LEN + 1], stored[UTIL_ID_LEN + 1];
-  json_t *info = iso_image_json(img);
   _cleanup_(util_freep) char *text = json_dumps(info, JSON_COMPACT);
-  int r = util_new_id(id);
+  const char *sha256 = json_string_value(json_object_get(info, "sha256"));
+  int r = sha256 && text ? util_new_id(id) : -EINVAL;
   if (r == 0)
-    r = store_image_put(s, id, img->sha256, iso, "iso", text, util_wall_us(), stored);
+    r = store_image_put(s, id, sha256, iso, "iso", text, util_wall_us(), stored);
   if (r == 0)
     r = store_image_get(s, stored, image);
   if (r < 0)
     ma_error_set(err, 500, "store_error", NULL, "cannot register the image: %s", strerror(-r));
-  json_decref(info);
   return r;
 }
 
 int images_register(struct store *s, json_t *req, json_t **image, struct ma_error *err) {
   const char *iso, *sha256;
   int r = check_request(req, &iso, &sha256, err);
-  struct iso_image *img = NULL;
+  json_t *info = NULL;
   if (r == 0)
-    r = iso_inspect(iso, sha256, &img, err);
+    r = iso_helper_inspect(iso, sha256, &info, err);
   if (r == 0)
-    r = store_registration(s, iso, img, image, err);
-  iso_image_free(img);
+    r = store_registration(s, iso, info, image, err);
+  json_decref(info);
   return r;
 }
 
@@ -72,7 +71,7 @@ struct registration {
   uv_work_t work;
   struct store *store;
   char *iso, *sha256;
-  struct iso_image *img;
+  json_t *info;
   struct ma_error err;
   int r;
   images_done_cb done;
@@ -83,7 +82,7 @@ struct registration {
  * loop must not lose, or concurrent boots would be stamped late. */
 static void inspect_work(uv_work_t *w) {
   struct registration *g = w->data;
-  g->r = iso_inspect(g->iso, g->sha256, &g->img, &g->err);
+  g->r = iso_helper_inspect(g->iso, g->sha256, &g->info, &g->err);
 }
 
 static void inspect_done(uv_work_t *w, int status) {
@@ -94,9 +93,9 @@ static void inspect_done(uv_work_t *w, int status) {
     ma_error_set(&g->err, 500, "internal_error", NULL, "the verification was cancelled");
   }
   if (g->r == 0)
-    g->r = store_registration(g->store, g->iso, g->img, &image, &g->err);
+    g->r = store_registration(g->store, g->iso, g->info, &image, &g->err);
   g->done(g->userdata, g->r == 0 ? image : NULL, &g->err);
-  iso_image_free(g->img);
+  json_decref(g->info);
   free(g->iso);
   free(g->sha256);
   free(g);
@@ -128,14 +127,14 @@ int images_register_async(uv_loop_t *loop, struct store *s, json_t *req, images_
 static int cached_files(const char *state_dir, json_t *image, json_t **files, struct ma_error *err) {
   const char *sha = json_string_value(json_object_get(image, "sha256"));
   _cleanup_(util_freep) char *dir = util_strdupf("%s/images/%s", state_dir, sha);
-  struct iso_image img = {.kernel = (char *)json_string_value(json_object_get(image, "kernel")),
-                          .modules = json_object_get(image, "modules")};
-  if (!img.kernel || !json_is_array(img.modules))
+  const char *kernel = json_string_value(json_object_get(image, "kernel"));
+  json_t *modules = json_object_get(image, "modules");
+  if (!kernel || !json_is_array(modules))
     return bad(err, "unknown_image", "image", "the registered image has no kernel; register it again");
   json_t *cached = json_array();
   bool all = true;
-  for (size_t i = 0; i <= json_array_size(img.modules); i++) {
-    const char *p = i ? json_string_value(json_array_get(img.modules, i - 1)) : img.kernel;
+  for (size_t i = 0; i <= json_array_size(modules); i++) {
+    const char *p = i ? json_string_value(json_array_get(modules, i - 1)) : kernel;
     char *dest = util_strdupf("%s/%s", dir, strrchr(p, '/') ? strrchr(p, '/') + 1 : p);
     all &= access(dest, R_OK) == 0;
     json_array_append_new(cached, json_string(dest));
@@ -146,7 +145,7 @@ static int cached_files(const char *state_dir, json_t *image, json_t **files, st
     return 0;
   }
   json_decref(cached);
-  return iso_extract(json_string_value(json_object_get(image, "path")), &img, dir, files, err);
+  return iso_helper_extract(json_string_value(json_object_get(image, "path")), kernel, modules, dir, files, err);
 }
 
 static json_t *kernel_request(json_t *req, json_t *image, json_t *files) {

@@ -67,7 +67,7 @@ def qemu_pids(run_id):
 class Daemon:
     """minix-analysisd on 127.0.0.1 with a port the kernel picked."""
 
-    def __init__(self, state_dir=None, extra_args=(), image_dirs=None):
+    def __init__(self, state_dir=None, extra_args=(), image_dirs=None, env=None):
         self.own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='ma-it-')
         self.log = []
@@ -76,7 +76,7 @@ class Daemon:
         dirs = [a for d in image_dirs for a in ('--image-dir', d)]
         self.proc = subprocess.Popen(
             [DAEMON, '--listen', '127.0.0.1:0', '--state-dir', self.state_dir, *dirs, *extra_args],
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
         self.ready = threading.Event()
         self.port = None
         threading.Thread(target=self._read_log, daemon=True).start()

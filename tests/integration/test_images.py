@@ -45,6 +45,35 @@ class ShutdownDuringVerificationTest(unittest.TestCase):
             d.cleanup()
 
 
+class IsoReaderTest(unittest.TestCase):
+    """ISOs are read by a child process (minix-analysis-iso): libarchive never runs in the daemon."""
+
+    def test_the_daemon_does_not_load_libarchive(self):
+        d = Daemon()
+        try:
+            status, image, _ = d.json('POST', '/api/v1/images', {'iso': ISO})
+            self.assertEqual(status, 201, image)
+            with open(f'/proc/{d.proc.pid}/maps') as f:
+                self.assertNotIn('libarchive', f.read())
+        finally:
+            d.finish()
+
+    def test_a_reader_that_crashes_is_a_refused_image(self):
+        reader = os.path.join(work_dir('ma-reader-'), 'crashing-reader')
+        with open(reader, 'w') as f:
+            f.write('#!/bin/sh\nkill -SEGV $$\n')
+        os.chmod(reader, 0o755)
+        d = Daemon(env={'MINIX_ANALYSIS_ISO_READER': reader})
+        try:
+            status, reply, _ = d.json('POST', '/api/v1/images', {'iso': ISO})
+            self.assertEqual((status, reply['error']['code'], reply['error']['field']),
+                             (400, 'iso_reader_crashed', 'iso'), reply)
+            self.assertIn('signal 11', reply['error']['message'])
+            self.assertEqual(d.json('GET', '/api/v1/health')[0], 200)  # the daemon was never at risk
+        finally:
+            d.finish()
+
+
 class ImageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
