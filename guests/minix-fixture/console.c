@@ -93,13 +93,6 @@ static inline uint64_t rdtsc(void) {
   return (uint64_t)hi << 32 | lo;
 }
 
-void guest_clock_start(void) {
-  tsc0 = rdtsc();
-  delay_ms(20);
-  tsc_per_ms = (rdtsc() - tsc0) / 20;
-  guest_clock_on = tsc_per_ms > 0;
-}
-
 /* 64-by-32 division without libgcc: the TSC delta fits 64 bits, the divisor 32. */
 static uint32_t elapsed_us(void) {
   uint64_t d = (rdtsc() - tsc0) * 1000;
@@ -112,6 +105,17 @@ static uint32_t elapsed_us(void) {
     }
   }
   return (uint32_t)q;
+}
+
+void guest_clock_start(void) {
+  tsc0 = rdtsc();
+  delay_ms(20);
+  tsc_per_ms = (rdtsc() - tsc0) / 20;
+  guest_clock_on = tsc_per_ms > 0;
+  /* Run the clock's code once now: under TCG, code runs only after QEMU has translated it, and the
+   * first stamped line would otherwise carry that translation between its stamp and its bytes. */
+  if (guest_clock_on)
+    (void)elapsed_us();
 }
 
 void line(const char *s, unsigned pause_ms) {
