@@ -179,24 +179,36 @@ static void until_replaces_terminal(void **state) {
   free(err);
 }
 
+/* A detector on a profile of the test's own (JSON text); close_own frees both. */
+static struct detector *open_own(const char *profile_json, struct profile **p, struct recorder *rec) {
+  char *err = NULL;
+  assert_int_equal(profile_parse(profile_json, strlen(profile_json), p, &err), 0);
+  struct detector *d = detector_new(*p, NULL, record, rec, &err);
+  assert_non_null(d);
+  return d;
+}
+
+static void close_own(struct detector *d, struct profile *p) {
+  detector_free(d);
+  profile_free(p);
+}
+
 static void count_mode_and_when_absent(void **state) {
   (void)state;
   const char *text = "{\"name\":\"c\",\"markers\":[{\"name\":\"end\",\"pattern\":\"end\"}],\"terminal\":\"end\","
                      "\"cpus_online\":{\"pattern\":\"CPU \\\\d+ is up\",\"mode\":\"count\",\"when_absent\":1}}";
   struct profile *p;
-  char *err = NULL;
-  assert_int_equal(profile_parse(text, strlen(text), &p, &err), 0);
   struct recorder rec = {0};
-  struct detector *d = detector_new(p, NULL, record, &rec, &err);
+  struct detector *d = open_own(text, &p, &rec);
   assert_int_equal(detector_cpus_online(d), -1); /* absent means nothing before the boot completes */
   detector_feed(d, "end\n", 4, 1);
   assert_int_equal(detector_cpus_online(d), 1);
   detector_free(d);
+  char *err = NULL;
   d = detector_new(p, NULL, record, &rec, &err);
   detector_feed(d, "CPU 1 is up\nCPU 2 is up\nend\n", 28, 1);
   assert_int_equal(detector_cpus_online(d), 2);
-  detector_free(d);
-  profile_free(p);
+  close_own(d, p);
 }
 
 /* A pattern that refers to a group by number cannot join the one-pass
@@ -206,15 +218,12 @@ static void backreferences_still_match(void **state) {
   const char *text = "{\"name\":\"b\",\"markers\":[{\"name\":\"twice\",\"pattern\":\"(ab)\\\\1\"},"
                      "{\"name\":\"end\",\"pattern\":\"end\"}],\"terminal\":\"end\"}";
   struct profile *p;
-  char *err = NULL;
-  assert_int_equal(profile_parse(text, strlen(text), &p, &err), 0);
   struct recorder rec = {0};
-  struct detector *d = detector_new(p, NULL, record, &rec, &err);
+  struct detector *d = open_own(text, &p, &rec);
   detector_feed(d, "xx abab yy\nend\n", 15, 3);
   assert_int_equal(marker_time(&rec, "twice"), 3);
   assert_true(detector_done(d));
-  detector_free(d);
-  profile_free(p);
+  close_own(d, p);
 }
 
 /* The lines of one read are searched as one block: a match that spans a newline there (\\s does)
@@ -225,10 +234,8 @@ static void a_block_match_across_lines_is_not_a_line_match(void **state) {
                      "{\"name\":\"end\",\"pattern\":\"^end$\"}],\"terminal\":\"end\","
                      "\"failures\":[{\"name\":\"late\",\"pattern\":\"panic\"}]}";
   struct profile *p;
-  char *err = NULL;
-  assert_int_equal(profile_parse(text, strlen(text), &p, &err), 0);
   struct recorder rec = {0};
-  struct detector *d = detector_new(p, NULL, record, &rec, &err);
+  struct detector *d = open_own(text, &p, &rec);
   const char *read = "CPU\n3 is up\nsome CPU  7 is up\nend\npanic after the end\n";
   detector_feed(d, read, strlen(read), 5);
   assert_string_equal(marker_name(&rec, 0), "up");
@@ -240,8 +247,7 @@ static void a_block_match_across_lines_is_not_a_line_match(void **state) {
     assert_true(rec.ev[k].kind != DETECTOR_FAILURE); /* after the terminal marker: only logged */
   }
   assert_true(detector_done(d));
-  detector_free(d);
-  profile_free(p);
+  close_own(d, p);
 }
 
 /* A lookahead at a line's end would see the next line inside a block: such a profile is judged
@@ -251,15 +257,12 @@ static void lookarounds_are_judged_line_by_line(void **state) {
   const char *text = "{\"name\":\"l\",\"markers\":[{\"name\":\"bare\",\"pattern\":\"ready(?!\\\\s)\"},"
                      "{\"name\":\"end\",\"pattern\":\"end\"}],\"terminal\":\"end\"}";
   struct profile *p;
-  char *err = NULL;
-  assert_int_equal(profile_parse(text, strlen(text), &p, &err), 0);
   struct recorder rec = {0};
-  struct detector *d = detector_new(p, NULL, record, &rec, &err);
+  struct detector *d = open_own(text, &p, &rec);
   detector_feed(d, "ready\nend\n", 10, 2);
   assert_int_equal(marker_time(&rec, "bare"), 2);
   assert_true(detector_done(d));
-  detector_free(d);
-  profile_free(p);
+  close_own(d, p);
 }
 
 int main(void) {
