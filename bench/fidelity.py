@@ -27,7 +27,7 @@ def offsets_of_run(run):
 
 def fidelity(build, guest, n, work):
     state = os.path.join(work, 'fidelity')
-    devs, resid, slopes, per_run = [], [], [], []
+    devs, resid, slopes, per_run, first, rest = [], [], [], [], [], []
     for _ in range(n):
         argv = [os.path.join(build, 'daemon', 'minix-analysis'), '--state-dir', state, '--json', 'boot',
                 '--profile', guest['profile'], '--arch', guest['arch'], '--kernel', guest['kernel'],
@@ -37,6 +37,8 @@ def fidelity(build, guest, n, work):
         d, slope = offsets_of_run(run)
         devs += [abs(x) for x, _ in d]
         resid += [abs(r) for _, r in d]
+        first.append(abs(d[0][1]))  # the boot's first stamped line, apart: it carries the tail
+        rest += [abs(r) for _, r in d[1:]]
         slopes.append(abs(slope))
         per_run.append(len(d))
 
@@ -45,4 +47,5 @@ def fidelity(build, guest, n, work):
         return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
     return dict(count=len(devs), per_run=min(per_run), resid_p50=pct(resid, 50), resid_p99=pct(resid, 99),
                 resid_max=max(resid), raw_p50=pct(devs, 50), raw_p99=pct(devs, 99),
+                first_p50=pct(first, 50), first_max=max(first), rest_p99=pct(rest, 99), rest_max=max(rest),
                 rate_err_median=statistics.median(slopes))
