@@ -3,7 +3,9 @@
  * QMP client, the console read by a loop that only stamps. Prints the ms from
  * the `cont` acknowledgement to the read that completed the first match of
  * the terminal text. No libuv, no detector, no store.
- * usage: raw_boot TERMINAL_TEXT QEMU_ARGV... (argv must hold -qmp unix:Q and path=S sockets) */
+ * With --lines first, it then prints every console line completed before that, after the stamp of
+ * the read that completed it ("US<TAB>LINE", microseconds since `cont`): the fidelity bench's anchor.
+ * usage: raw_boot [--lines] TERMINAL_TEXT QEMU_ARGV... (argv must hold -qmp unix:Q and path=S sockets) */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -64,6 +66,9 @@ static const char *socket_path(char **argv, const char *prefix, char *out, size_
 }
 
 int main(int argc, char **argv) {
+  int lines = argc > 1 && strcmp(argv[1], "--lines") == 0;
+  argc -= lines;
+  argv += lines;
   if (argc < 3)
     return 2;
   const char *terminal = argv[1];
@@ -97,11 +102,16 @@ int main(int argc, char **argv) {
   size_t len = 0;
   double t = -1;
   size_t tlen = strlen(terminal);
+  static double ends[1 << 14]; /* the stamp of the read that completed each line */
+  size_t n_ends = 0;
   while (t < 0 && len < sizeof log - 1) {
     ssize_t n = read(ser, log + len, sizeof log - 1 - len);
     double stamp = now_ms();
     if (n <= 0)
       break;
+    for (ssize_t i = 0; lines && i < n && n_ends < sizeof ends / sizeof ends[0]; i++)
+      if (log[len + (size_t)i] == '\n')
+        ends[n_ends++] = stamp - t0;
     /* Only the new bytes and the tail the text could start in: QEMU often writes a byte at a time, and
      * searching the whole log on every read costs CPU that the guest's own threads then lack. */
     size_t from = len >= tlen ? len - tlen + 1 : 0;
@@ -114,5 +124,11 @@ int main(int argc, char **argv) {
   if (t < 0)
     return 1;
   printf("%.3f\n", t);
+  for (size_t i = 0, start = 0, k = 0; lines && i < len && k < n_ends; i++) {
+    if (log[i] != '\n')
+      continue;
+    printf("%.0f\t%.*s\n", ends[k++] * 1000, (int)(i - start), log + start);
+    start = i + 1;
+  }
   return 0;
 }
