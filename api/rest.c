@@ -31,6 +31,7 @@ static enum MHD_Result post_boot(struct api_ctx *, struct MHD_Connection *, stru
 static enum MHD_Result list_runs(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result get_run(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result get_serial(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result delete_serial(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result get_events(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result delete_run(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 static enum MHD_Result get_memory(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
@@ -44,6 +45,7 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/runs/{id}"},
     {"DELETE", "/api/v1/runs/{id}"},
     {"GET", "/api/v1/runs/{id}/serial"},
+    {"DELETE", "/api/v1/runs/{id}/serial"},
     {"GET", "/api/v1/runs/{id}/events"},
     {"GET", "/api/v1/runs/{id}/memory"},
     {"GET", "/api/v1/runs/{id}/traps"},
@@ -73,7 +75,7 @@ const struct api_route api_routes[] = {
 };
 
 /* Parallel to api_routes. */
-static const route_fn route_fns[] = {get_health, get_metrics, post_boot,  list_runs,  get_run,       delete_run,       get_serial,
+static const route_fn route_fns[] = {get_health, get_metrics, post_boot,  list_runs,  get_run,       delete_run,       get_serial, delete_serial,
                                      get_events, get_memory, get_traps, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
                                      matrix_compare_route, image_post, image_list, image_get, install_post, install_list,
                                      install_get, install_delete, trace_post, trace_list, trace_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
@@ -299,6 +301,9 @@ static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *co
   (void)req;
   int fd = run->serial_path ? open(run->serial_path, O_RDONLY | O_CLOEXEC) : -1;
   struct stat st;
+  if (fd < 0 && errno == ENOENT && run_status_final(run->status) && run->serial_bytes > 0)
+    return reply_fail(conn, 410, "serial_deleted", "id",
+                      "this run's console log was deleted (DELETE /api/v1/runs/ID/serial, or by hand)");
   if (fd < 0 || fstat(fd, &st) < 0) {
     if (fd >= 0)
       close(fd);
@@ -374,6 +379,22 @@ static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *co
   result = reply_json(conn, MHD_HTTP_OK, run_to_json(&done, NULL));
   run_clear(&done);
   return result;
+}
+
+/* Frees disk space (--max-state-mb) and keeps the measurement: markers, timings and samples stay. */
+static enum MHD_Result delete_serial(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                     struct run *run) {
+  (void)ctx;
+  (void)req;
+  if (!run_status_final(run->status))
+    return reply_fail(conn, MHD_HTTP_CONFLICT, "run_not_finished", "id",
+                      "the run is still writing its console log; cancel it or wait for its end");
+  struct stat st;
+  int64_t freed = run->serial_path && stat(run->serial_path, &st) == 0 ? (int64_t)st.st_blocks * 512 : 0;
+  if (run->serial_path && unlink(run->serial_path) < 0 && errno != ENOENT)
+    return reply_fail(conn, 500, "delete_failed", NULL, strerror(errno));
+  return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:b, s:I}", "id", run->id, "serial_deleted", 1,
+                                                 "freed_bytes", (json_int_t)freed));
 }
 
 static void append_body(struct request *req, const char *data, size_t size) {

@@ -1,6 +1,7 @@
-"""The state dir's disk: a quota on its total use (--max-state-mb) and a
-filesystem that fills up while a guest floods its console (a real tmpfs of a
-few MiB mounted for the test), against a real daemon and QEMU."""
+"""The state dir's disk: a quota on its total use (--max-state-mb), freeing
+space by deleting a finished run's console log, and a filesystem that fills
+up while a guest floods its console (a real tmpfs of a few MiB mounted for
+the test), against a real daemon and QEMU."""
 import os
 import shutil
 import subprocess
@@ -47,9 +48,23 @@ class QuotaTest(unittest.TestCase):
             os.unlink(big)
             status, reply = post_until_accepted(d, fixture_boot(accel='tcg'))
             self.assertEqual(status, 202, reply)
-            self.assertEqual(d.wait(reply['id'])['status'], 'succeeded')
+            run = d.wait(reply['id'])
+            self.assertEqual(run['status'], 'succeeded')
             _, health, _ = d.json('GET', '/api/v1/health')
             self.assertLess(health['disk']['state_dir_bytes'], 2 << 20)  # the reserve is not counted
+            # Space comes back by deleting a finished run's console log; its measurement stays.
+            status, reply, _ = d.json('DELETE', f"/api/v1/runs/{run['id']}/serial")
+            self.assertEqual((status, reply['serial_deleted']), (200, True), reply)
+            self.assertGreater(reply['freed_bytes'], 0)
+            self.assertFalse(os.path.exists(os.path.join(state, 'runs', run['id'] + '.serial')))
+            status, reply, _ = d.json('GET', f"/api/v1/runs/{run['id']}/serial")
+            self.assertEqual((status, reply['error']['code']), (410, 'serial_deleted'))
+            self.assertEqual(d.run(run['id'])['markers'], run['markers'])
+            hung = d.boot(fixture_boot('console=tty00 fixture=hang', accel='tcg'))
+            d.wait_marker(hung, 'multiuser_startup')
+            status, reply, _ = d.json('DELETE', f'/api/v1/runs/{hung}/serial')
+            self.assertEqual((status, reply['error']['code']), (409, 'run_not_finished'))
+            d.json('DELETE', f'/api/v1/runs/{hung}')
         finally:
             d.finish()
             shutil.rmtree(state, ignore_errors=True)
@@ -77,7 +92,9 @@ class DiskFullTest(unittest.TestCase):
             self.assertFalse(health['disk']['reserve_held'])
             status, reply, _ = d.json('POST', '/api/v1/boots', fixture_boot(accel='tcg'))
             self.assertEqual((status, reply['error']['code']), (507, 'disk_full'), reply)
-            os.unlink(os.path.join(self.mnt, 'runs', run['id'] + '.serial'))
+            status, reply, _ = d.json('DELETE', f"/api/v1/runs/{run['id']}/serial")
+            self.assertEqual(status, 200, reply)
+            self.assertGreater(reply['freed_bytes'], 2 << 20)
             status, reply, _ = d.json('POST', '/api/v1/boots', fixture_boot(accel='tcg'))
             self.assertEqual(status, 202, reply)
             self.assertEqual(d.wait(reply['id'])['status'], 'succeeded')
