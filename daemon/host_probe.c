@@ -31,8 +31,11 @@ struct probe {
 static void probe_step_done(struct probe *p) {
   if (--p->pending > 0)
     return;
-  if (p->image_path)
-    unlink(p->image_path);
+  /* QEMU leaves its listening sockets behind: the probe's files go with it. */
+  const char *files[] = {p->image_path, p->qmp_path, p->serial_path};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+    if (files[i])
+      unlink(files[i]);
   free(p->image_path);
   free(p->qmp_path);
   free(p->serial_path);
