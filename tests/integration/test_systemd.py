@@ -38,6 +38,7 @@ class UnitTest(unittest.TestCase):
             for needed in ('Type=notify', 'User=minix-analysis', 'StateDirectory=minix-analysis',
                            'ProtectSystem=strict', 'NoNewPrivileges=yes', 'PrivateTmp=yes',
                            'SystemCallArchitectures=native', 'DeviceAllow=/dev/kvm rw',
+                           'SystemCallFilter=@system-service', 'SystemCallFilter=~@privileged @resources',
                            'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'):
                 self.assertIn(needed, text)
             self.assertNotIn('MemoryDenyWriteExecute=yes', text)  # TCG writes and runs code
@@ -47,7 +48,7 @@ class UnitTest(unittest.TestCase):
                                text=True)
             m = re.search(r'Overall exposure level for minix-analysisd\.service: ([\d.]+)', p.stdout)
             self.assertIsNotNone(m, p.stdout + p.stderr)
-            self.assertLessEqual(float(m.group(1)), 3.2)  # the README's figure; a loosened unit fails here
+            self.assertLessEqual(float(m.group(1)), 1.7)  # the README's figure; a loosened unit fails here
 
 
 class NotifyTest(unittest.TestCase):
@@ -109,7 +110,17 @@ class UnderSystemdTest(unittest.TestCase):
         binds = {path: '/etc/systemd/system/minix-analysisd.service',
                  sysusers: '/etc/sysusers.d/minix-analysis.conf',
                  DAEMON: '/opt/minix-analysis/minix-analysisd',
-                 FIXTURE: '/srv/ma-images/minix-fixture.elf'}
+                 os.path.join(os.path.dirname(DAEMON), 'minix-analysis-iso'): '/opt/minix-analysis/minix-analysis-iso',
+                 FIXTURE: '/srv/ma-images/minix-fixture.elf',
+                 os.environ['MA_FIXTURE_ISO']: '/srv/ma-images/minix-fixture.iso'}
+        needed = subprocess.run(['readelf', '-d', DAEMON], capture_output=True, text=True).stdout
+        if 'libasan' in needed:
+            # LeakSanitizer stops the daemon's threads with ptrace at exit, which the unit's
+            # SystemCallFilter (@system-service) refuses: the sanitizer build's run adds @debug.
+            dropin = os.path.join(self.tmp, 'asan.conf')
+            with open(dropin, 'w') as f:
+                f.write('[Service]\nSystemCallFilter=@debug\n')
+            binds[dropin] = '/etc/systemd/system/minix-analysisd.service.d/asan.conf'
         self.log = open(os.path.join(self.tmp, 'nspawn.log'), 'w+')
         # --keep-unit --register=no: no systemd on the host to register with; the host's network is shared.
         self.nspawn = subprocess.Popen(['systemd-nspawn', '--directory=/', '--volatile=yes', '--register=no',
@@ -188,6 +199,14 @@ class UnderSystemdTest(unittest.TestCase):
                             lambda: (lambda r: r if r['status'] not in ('queued', 'running') else None)(
                                 self.api('GET', f'/api/v1/runs/{run_id}')))
         self.assertEqual((run['status'], run['accel']), ('succeeded', 'tcg'), run)
+        # The ISO reader, a child process, works under the same filter; the extracted kernel boots.
+        image = self.api('POST', '/api/v1/images', {'iso': '/srv/ma-images/minix-fixture.iso'})
+        run_id = self.api('POST', '/api/v1/boots', {'image': image['id'], 'profile': 'minix-3.4',
+                                                     'timeout_s': 120})['id']
+        run = self.wait_for('the boot from the image ending',
+                            lambda: (lambda r: r if r['status'] not in ('queued', 'running') else None)(
+                                self.api('GET', f'/api/v1/runs/{run_id}')))
+        self.assertEqual(run['status'], 'succeeded', run)
         self.assertEqual(self.inside('systemctl', 'stop', 'minix-analysisd').returncode, 0)
         self.assertEqual((self.show('Result'), self.show('ExecMainStatus')), ('success', '0'))
         journal = self.inside('journalctl', '-u', 'minix-analysisd', '--no-pager').stdout
