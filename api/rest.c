@@ -386,13 +386,13 @@ static enum MHD_Result delete_serial(struct api_ctx *ctx, struct MHD_Connection 
                                      struct run *run) {
   (void)ctx;
   (void)req;
-  if (!run_status_final(run->status))
+  int64_t freed;
+  int r = run_delete_serial(run, &freed);
+  if (r == -EBUSY)
     return reply_fail(conn, MHD_HTTP_CONFLICT, "run_not_finished", "id",
                       "the run is still writing its console log; cancel it or wait for its end");
-  struct stat st;
-  int64_t freed = run->serial_path && stat(run->serial_path, &st) == 0 ? (int64_t)st.st_blocks * 512 : 0;
-  if (run->serial_path && unlink(run->serial_path) < 0 && errno != ENOENT)
-    return reply_fail(conn, 500, "delete_failed", NULL, strerror(errno));
+  if (r < 0)
+    return reply_fail(conn, 500, "delete_failed", NULL, strerror(-r));
   return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:b, s:I}", "id", run->id, "serial_deleted", 1,
                                                  "freed_bytes", (json_int_t)freed));
 }

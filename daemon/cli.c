@@ -42,6 +42,8 @@ static void usage(FILE *f) {
           "       [--disk-boot bios|kernel] [--append TEXT] [--no-verify] [--timeout-s N] [--accel A] [--memory-mb N]\n"
           "                       install onto a new qcow2 by playing the scenario (default minix-setup) on the\n"
           "                       serial console, check the disk boots, register it as a disk image\n"
+          "  log delete ID... | log prune --older-than-days N [--dry-run]\n"
+          "                       free disk space: delete finished runs' console logs (their measurements stay)\n"
           "  token create --name NAME [--read-only] | token list | token revoke ID\n"
           "                       bearer tokens for a daemon run with --auth (only their SHA-256 is kept)\n"
           "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
@@ -376,6 +378,8 @@ int main(int argc, char **argv) {
     return cli_cmd_install(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "trace") == 0)
     return cli_cmd_trace(&cli, sub_argc, sub_argv);
+  if (strcmp(cmd, "log") == 0)
+    return cli_cmd_log(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "token") == 0)
     return cli_cmd_token(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "serve") == 0)

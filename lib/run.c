@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const statuses[] = {"queued", "running", "succeeded", "failed",
                                        "timeout", "cancelled", "interrupted"};
@@ -55,6 +57,19 @@ bool run_status_valid(const char *s) {
 
 bool run_status_final(const char *s) {
   return run_status_valid(s) && strcmp(s, "queued") != 0 && strcmp(s, "running") != 0;
+}
+
+int run_delete_serial(const struct run *r, int64_t *freed) {
+  *freed = 0;
+  if (!run_status_final(r->status))
+    return -EBUSY;
+  struct stat st;
+  if (!r->serial_path || stat(r->serial_path, &st) < 0)
+    return 0;
+  if (unlink(r->serial_path) < 0)
+    return errno == ENOENT ? 0 : -errno;
+  *freed = (int64_t)st.st_blocks * 512;
+  return 0;
 }
 
 json_t *run_json_text(const char *text, size_t len) {

@@ -56,6 +56,9 @@ void run_set_str(char **field, const char *value);
 int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *source, const char *text);
 /* True for succeeded, failed, timeout, cancelled and interrupted. */
 bool run_status_final(const char *status);
+/* Deletes the console log of a finished run (its measurement stays in the store); *freed gets what it took
+ * on disk, 0 when it was already gone. -EBUSY while the run is queued or running, else 0 or -errno. */
+int run_delete_serial(const struct run *r, int64_t *freed);
 /* True when s is one of the seven run statuses. */
 bool run_status_valid(const char *s);
 /* New JSON run object; profile (may be NULL) adds the phases serial cannot show. */

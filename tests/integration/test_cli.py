@@ -8,8 +8,9 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CLI, FIXTURE, Daemon  # noqa: E402
+from harness import CLI, FIXTURE, Daemon, fixture_boot  # noqa: E402
 
+FIXTURE_BOOT = fixture_boot(accel='tcg')
 FIXTURE_ARGS = ['--profile', 'minix-3.4', '--arch', 'i386', '--kernel', FIXTURE, '--append', 'console=tty00']
 
 
@@ -78,6 +79,32 @@ class InProcessTest(unittest.TestCase):
         p = cli('--state-dir', self.state, 'frobnicate')
         self.assertEqual(p.returncode, 2)
 
+    def test_log_delete_and_prune(self):
+        runs = []
+        for _ in range(2):
+            p = cli('--state-dir', self.state, '--json', 'boot', *FIXTURE_ARGS, '--accel', 'tcg')
+            self.assertEqual(p.returncode, 0, p.stderr)
+            runs.append(json.loads(p.stdout))
+        logs = [os.path.join(self.state, 'runs', r['id'] + '.serial') for r in runs]
+        p = cli('--state-dir', self.state, 'log', 'delete', runs[0]['id'])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, runs[0]['id'] + r'\t[1-9]\d* bytes freed')
+        self.assertFalse(os.path.exists(logs[0]))
+        shown = json.loads(cli('--state-dir', self.state, '--json', 'show', runs[0]['id']).stdout)
+        self.assertEqual(shown['markers'], runs[0]['markers'])  # the measurement stays
+        # Both runs are older than 0 days; a dry run names them and deletes nothing.
+        p = cli('--state-dir', self.state, '--json', 'log', 'prune', '--older-than-days', '0', '--dry-run')
+        out = json.loads(p.stdout)
+        self.assertEqual((sorted(out['runs']), out['deleted']), (sorted(r['id'] for r in runs), 0))
+        self.assertTrue(os.path.exists(logs[1]))
+        p = cli('--state-dir', self.state, 'log', 'prune', '--older-than-days', '0')
+        self.assertIn('2 finished run(s) older than 0 days: 2 log(s) deleted', p.stdout)
+        self.assertFalse(os.path.exists(logs[1]))
+        p = cli('--state-dir', self.state, 'log', 'prune', '--older-than-days', '1')  # nothing that old
+        self.assertIn('0 finished run(s) older than 1 days: 0 log(s) deleted', p.stdout)
+        self.assertEqual(cli('--state-dir', self.state, 'log', 'prune').returncode, 2)
+        self.assertEqual(cli('--state-dir', self.state, 'log', 'delete', '0123456789abcdef').returncode, 3)
+
     def test_unknown_run(self):
         p = cli('--state-dir', self.state, 'show', '0123456789abcdef')
         self.assertEqual(p.returncode, 3)
@@ -103,6 +130,15 @@ class ServerModeTest(unittest.TestCase):
         self.assertIn('boot time:', p.stdout)
         p = cli('--server', self.d.base, '--json', 'runs', '--limit', '5')
         self.assertIn(run['id'], [r['id'] for r in json.loads(p.stdout)['runs']])
+
+    def test_log_delete_through_daemon(self):
+        run_id = self.d.boot(dict(FIXTURE_BOOT))
+        self.assertEqual(self.d.wait(run_id)['status'], 'succeeded')
+        p = cli('--server', self.d.base, '--json', 'log', 'delete', run_id)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertGreater(json.loads(p.stdout)['freed_bytes'], 0)
+        status, reply, _ = self.d.json('GET', f'/api/v1/runs/{run_id}/serial')
+        self.assertEqual((status, reply['error']['code']), (410, 'serial_deleted'))
 
     def test_daemon_errors_are_passed_on(self):
         p = cli('--server', self.d.base, '--json', 'boot', *FIXTURE_ARGS, '--memory-mb', '1')
