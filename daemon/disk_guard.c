@@ -117,6 +117,8 @@ struct disk_guard *disk_guard_new(uv_loop_t *loop, const char *state_dir, int64_
 void disk_guard_free(struct disk_guard *g) {
   if (!g)
     return;
+  while (g->measuring) /* a walk in the thread pool still writes into g when it ends */
+    uv_run(g->loop, UV_RUN_ONCE);
   free(g->state_dir);
   free(g->reserve_path);
   free(g);

@@ -14,7 +14,7 @@ struct disk_guard;
 /* quota_bytes 0: no quota. Measures the state dir once now (every file, as
  * allocated on disk), later in the thread pool when a measure is stale. */
 struct disk_guard *disk_guard_new(uv_loop_t *loop, const char *state_dir, int64_t quota_bytes, int64_t min_free_bytes);
-/* The loop must have no measurement in flight (it has stopped running). */
+/* Runs the loop until a measurement in flight has ended, then frees g. */
 void disk_guard_free(struct disk_guard *g);
 
 /* 0: new work may start. -ENOSPC: less than min_free left on the state dir's

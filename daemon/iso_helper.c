@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,10 @@ static int ask(char **argv, json_t **answer, struct ma_error *err) {
   json_decref(*answer);
   *answer = NULL;
   /* A reader killed by the image it read: the image is at fault, and the daemon was never at risk. */
-  if (WIFSIGNALED(status))
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+    ma_error_set(err, 400, "iso_reader_crashed", "iso", "the ISO reader took over %d s on this image and was stopped",
+                 ISO_READER_MAX_S);
+  else if (WIFSIGNALED(status))
     ma_error_set(err, 400, "iso_reader_crashed", "iso", "the ISO reader died of signal %d reading this image",
                  WTERMSIG(status));
   else

@@ -6,6 +6,9 @@
 
 #include "lib/error.h"
 
+/* How long the reader may take over one image (hashing a 4 GiB image from a slow disk included). */
+#define ISO_READER_MAX_S 1800
+
 /* iso_inspect: *image gets the image's JSON description (lib/iso.h, iso_image_json). */
 int iso_helper_inspect(const char *iso, const char *sha256, json_t **image, struct ma_error *err);
 /* iso_extract of the kernel and modules (paths inside the ISO) into dir: *files, kernel first. */

@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "daemon/iso_helper.h"
 #include "lib/iso.h"
 
 static int answer(json_t *out) {
@@ -29,6 +30,8 @@ int main(int argc, char **argv) {
   pid_t parent = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
     return 1;
+  /* An image that makes the reader loop must not hold the asking thread for ever: SIGALRM ends it. */
+  alarm(ISO_READER_MAX_S);
   struct ma_error err = {0};
   if (argc >= 3 && argc <= 4 && strcmp(argv[1], "inspect") == 0) {
     struct iso_image *img = NULL;
