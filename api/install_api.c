@@ -6,20 +6,15 @@
 #include "api/route.h"
 #include "daemon/installs.h"
 
+static int start_install(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
+                         struct ma_error *err) {
+  int r = ops_install_start(ctx, body, id, err);
+  return r < 0 ? r : ops_install_get(ctx, id, doc, err);
+}
+
 enum MHD_Result install_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
   (void)run;
-  enum MHD_Result result;
-  json_auto_t *body = route_body_json(conn, req, &result);
-  if (!body)
-    return result;
-  struct ma_error err;
-  char id[UTIL_ID_LEN + 1];
-  if (ops_install_start(ctx, body, id, &err) < 0)
-    return reply_error(conn, &err);
-  json_t *doc = NULL;
-  if (ops_install_get(ctx, id, &doc, &err) < 0)
-    return reply_error(conn, &err);
-  return reply_accepted(conn, doc, "installs", id);
+  return route_post_start(ctx, conn, req, start_install, "installs");
 }
 
 enum MHD_Result install_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {

@@ -11,18 +11,18 @@
 #include "lib/matrix_render.h"
 #include "lib/matrix_report.h"
 
+static int start_matrix(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
+                        struct ma_error *err) {
+  int total;
+  int r = ops_matrix_start(ctx, body, id, &total, err);
+  if (r == 0)
+    *doc = json_pack("{s:s, s:s, s:i}", "id", id, "status", "running", "total", total);
+  return r;
+}
+
 enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
   (void)run;
-  enum MHD_Result result;
-  json_auto_t *body = route_body_json(conn, req, &result);
-  if (!body)
-    return result;
-  struct ma_error err;
-  char id[UTIL_ID_LEN + 1];
-  int total;
-  if (ops_matrix_start(ctx, body, id, &total, &err) < 0)
-    return reply_error(conn, &err);
-  return reply_accepted(conn, json_pack("{s:s, s:s, s:i}", "id", id, "status", "running", "total", total), "matrices", id);
+  return route_post_start(ctx, conn, req, start_matrix, "matrices");
 }
 
 /* The report of matrix id, or NULL after answering 404/500. */

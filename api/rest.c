@@ -218,32 +218,47 @@ json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum M
   return body;
 }
 
-typedef int (*run_starter)(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
-
-/* POST of a body that queues one run: 202 with its Location, or the error. */
-static enum MHD_Result post_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                run_starter start) {
+enum MHD_Result route_post_start(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                 route_starter start, const char *collection) {
   enum MHD_Result result;
   json_auto_t *body = route_body_json(conn, req, &result);
   if (!body)
     return result;
   struct ma_error err;
   char id[UTIL_ID_LEN + 1];
-  if (start(ctx, body, id, &err) < 0)
+  json_t *doc = NULL;
+  if (start(ctx, body, id, &doc, &err) < 0)
     return reply_error(conn, &err);
-  return reply_accepted(conn, json_pack("{s:s, s:s}", "id", id, "status", "queued"), "runs", id);
+  return reply_accepted(conn, doc, collection, id);
+}
+
+/* A run was queued: 202 says only that. */
+static int queued(int r, const char *id, json_t **doc) {
+  if (r == 0)
+    *doc = json_pack("{s:s, s:s}", "id", id, "status", "queued");
+  return r;
+}
+
+static int start_boot(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
+                      struct ma_error *err) {
+  return queued(ops_boot_start(ctx, body, id, err), id, doc);
+}
+
+static int start_memory(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
+                        struct ma_error *err) {
+  return queued(ops_memory_start(ctx, body, id, err), id, doc);
 }
 
 static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                  struct run *run) {
   (void)run;
-  return post_run(ctx, conn, req, ops_boot_start);
+  return route_post_start(ctx, conn, req, start_boot, "runs");
 }
 
 static enum MHD_Result post_memory(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                    struct run *run) {
   (void)run;
-  return post_run(ctx, conn, req, ops_memory_start);
+  return route_post_start(ctx, conn, req, start_memory, "runs");
 }
 
 static bool parse_int_arg(const char *s, long lo, long hi, long *out) {

@@ -21,6 +21,14 @@ typedef enum MHD_Result (*route_fn)(struct api_ctx *ctx, struct MHD_Connection *
 /* Parses the JSON body or answers 400/413; returns NULL when it answered. */
 json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum MHD_Result *result);
 
+/* Starts what a POST body asks for: id gets its id, *doc what 202 answers with (owned by the caller). */
+typedef int (*route_starter)(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
+                             struct ma_error *err);
+/* A POST that starts work: the body parsed (400/413), start called (its error), then 202 with doc and
+ * Location /api/v1/COLLECTION/ID. */
+enum MHD_Result route_post_start(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                                 route_starter start, const char *collection);
+
 enum MHD_Result matrix_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result matrix_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);

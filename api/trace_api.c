@@ -19,20 +19,17 @@ static bool load(struct api_ctx *ctx, struct MHD_Connection *conn, const char *i
   return false;
 }
 
+static int start_trace(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
+                       struct ma_error *err) {
+  int r = traces_start(ctx->traces, body, id, err);
+  if (r == 0 && (r = store_doc_get(ctx->store, STORE_TRACES, id, doc)) < 0)
+    ma_error_set(err, 500, "store_error", NULL, "%s", strerror(-r));
+  return r;
+}
+
 enum MHD_Result trace_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
   (void)run;
-  enum MHD_Result result;
-  json_auto_t *body = route_body_json(conn, req, &result);
-  if (!body)
-    return result;
-  struct ma_error err;
-  char id[UTIL_ID_LEN + 1];
-  if (traces_start(ctx->traces, body, id, &err) < 0)
-    return reply_error(conn, &err);
-  json_t *doc;
-  if (!load(ctx, conn, id, &doc, &result))
-    return result;
-  return reply_accepted(conn, doc, "traces", id);
+  return route_post_start(ctx, conn, req, start_trace, "traces");
 }
 
 enum MHD_Result trace_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
