@@ -66,36 +66,35 @@ static void label(struct util_buf *b, const char *v) {
   }
 }
 
-static void runs_by_status(struct util_buf *b, sqlite3 *db) {
-  static const char *const statuses[] = {"queued", "running", "succeeded", "failed", "timeout", "cancelled",
-                                         "interrupted"};
-  header(b, "minix_analysis_runs", "gauge", "Runs in the store by status.");
-  for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
-    sqlite3_stmt *st;
-    long long n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM runs WHERE status=?", -1, &st, NULL) == SQLITE_OK) {
-      sqlite3_bind_text(st, 1, statuses[i], -1, SQLITE_STATIC);
-      if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-      sqlite3_finalize(st);
-    }
-    util_buf_printf(b, "minix_analysis_runs{status=\"%s\"} %lld\n", statuses[i], n);
-  }
+static void status_gauge(struct util_buf *b, const char *name, const char *status, json_int_t n) {
+  util_buf_printf(b, "%s{status=\"", name);
+  label(b, status);
+  util_buf_printf(b, "\"} %lld\n", (long long)n);
 }
 
-static void docs_by_status(struct util_buf *b, sqlite3 *db, const char *table, const char *name, const char *help) {
+/* COUNT(*) of a table by status, one query. With all (NULL-terminated) each of those is written, 0 when
+ * absent, in that order; without, the statuses found. */
+static void by_status(struct util_buf *b, sqlite3 *db, const char *table, const char *name, const char *help,
+                      const char *const *all) {
   header(b, name, "gauge", help);
   char sql[96];
   snprintf(sql, sizeof sql, "SELECT status, COUNT(*) FROM %s GROUP BY status ORDER BY status", table);
+  json_auto_t *counts = json_object();
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-    return;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    util_buf_printf(b, "%s{status=\"", name);
-    label(b, (const char *)sqlite3_column_text(st, 0));
-    util_buf_printf(b, "\"} %lld\n", sqlite3_column_int64(st, 1));
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW)
+      json_object_set_new(counts, (const char *)sqlite3_column_text(st, 0),
+                          json_integer(sqlite3_column_int64(st, 1)));
+    sqlite3_finalize(st);
   }
-  sqlite3_finalize(st);
+  if (all) {
+    for (size_t i = 0; all[i]; i++) /* json_integer_value of an absent count is 0 */
+      status_gauge(b, name, all[i], json_integer_value(json_object_get(counts, all[i])));
+    return;
+  }
+  const char *status;
+  json_t *n;
+  json_object_foreach(counts, status, n) status_gauge(b, name, status, json_integer_value(n));
 }
 
 /* Boot times of succeeded runs, seconds, cumulative buckets per profile. */
@@ -135,27 +134,27 @@ static void boot_histogram(struct util_buf *b, sqlite3 *db) {
 
 /* The state dir's disk, as /api/v1/health reports it. */
 static void disk_gauges(struct util_buf *b, struct disk_guard *g) {
-  json_auto_t *d = g ? disk_guard_json(g) : NULL;
-  if (!d)
+  if (!g)
     return;
-  header(b, "minix_analysis_state_dir_bytes", "gauge", "Bytes the state dir uses on disk, reserve excluded (last measure; renewed in the background past 10 s).");
-  util_buf_printf(b, "minix_analysis_state_dir_bytes %lld\n",
-                  (long long)json_integer_value(json_object_get(d, "state_dir_bytes")));
-  json_t *quota = json_object_get(d, "quota_bytes"), *avail = json_object_get(d, "free_bytes");
-  if (json_is_integer(quota)) {
+  struct disk_usage u;
+  disk_guard_usage(g, &u);
+  header(b, "minix_analysis_state_dir_bytes", "gauge",
+         "Bytes the state dir uses on disk, reserve excluded (last measure; renewed in the background past 10 s).");
+  util_buf_printf(b, "minix_analysis_state_dir_bytes %lld\n", (long long)u.state_dir_bytes);
+  if (u.quota_bytes) {
     header(b, "minix_analysis_state_dir_quota_bytes", "gauge", "--max-state-mb in bytes.");
-    util_buf_printf(b, "minix_analysis_state_dir_quota_bytes %lld\n", (long long)json_integer_value(quota));
+    util_buf_printf(b, "minix_analysis_state_dir_quota_bytes %lld\n", (long long)u.quota_bytes);
   }
-  if (json_is_integer(avail)) {
+  if (u.free_bytes >= 0) {
     header(b, "minix_analysis_state_fs_free_bytes", "gauge", "Bytes free for the daemon on the state dir's filesystem.");
-    util_buf_printf(b, "minix_analysis_state_fs_free_bytes %lld\n", (long long)json_integer_value(avail));
+    util_buf_printf(b, "minix_analysis_state_fs_free_bytes %lld\n", (long long)u.free_bytes);
   }
 }
 
 char *metrics_render(struct api_ctx *ctx) {
   struct util_buf b = {0};
   sqlite3 *db = store_db(ctx->store);
-  runs_by_status(&b, db);
+  by_status(&b, db, "runs", "minix_analysis_runs", "Runs in the store by status.", run_statuses);
   int queued, running;
   jobs_counts(ctx->jobs, &queued, &running);
   header(&b, "minix_analysis_queue_length", "gauge", "Boots waiting to start.");
@@ -164,8 +163,8 @@ char *metrics_render(struct api_ctx *ctx) {
   util_buf_printf(&b, "minix_analysis_qemu_running %d\n", running);
   boot_histogram(&b, db);
   disk_gauges(&b, ctx->disk);
-  docs_by_status(&b, db, "installs", "minix_analysis_installs", "Unattended installs by status.");
-  docs_by_status(&b, db, "traces", "minix_analysis_traces", "Syscall traces by status.");
+  by_status(&b, db, "installs", "minix_analysis_installs", "Unattended installs by status.", NULL);
+  by_status(&b, db, "traces", "minix_analysis_traces", "Syscall traces by status.", NULL);
   header(&b, "minix_analysis_rate_limited_total", "counter", "Requests refused with 429 by --rate-limit.");
   util_buf_printf(&b, "minix_analysis_rate_limited_total %llu\n",
                   (unsigned long long)rate_limit_rejected(ctx->rate_limit));

@@ -153,12 +153,23 @@ void disk_guard_ran_out(struct disk_guard *g) {
                   "reserve, refusing new work\n");
 }
 
-json_t *disk_guard_json(struct disk_guard *g) {
+void disk_guard_usage(struct disk_guard *g, struct disk_usage *out) {
   measure_later(g, STALE_US);
   int64_t avail = free_bytes(g);
-  return json_pack("{s:I, s:I, s:o, s:o, s:I, s:b}", "state_dir_bytes", (json_int_t)g->used, "measured_ms_ago",
-                   (json_int_t)((util_mono_us() - g->measured_us) / 1000), "quota_bytes",
-                   g->quota ? json_integer(g->quota) : json_null(), "free_bytes",
-                   avail >= 0 ? json_integer(avail) : json_null(), "min_free_bytes", (json_int_t)g->min_free,
-                   "reserve_held", g->reserve_held);
+  *out = (struct disk_usage){.state_dir_bytes = g->used,
+                             .measured_ms_ago = (util_mono_us() - g->measured_us) / 1000,
+                             .quota_bytes = g->quota,
+                             .free_bytes = avail >= 0 ? avail : -1,
+                             .min_free_bytes = g->min_free,
+                             .reserve_held = g->reserve_held};
+}
+
+json_t *disk_guard_json(struct disk_guard *g) {
+  struct disk_usage u;
+  disk_guard_usage(g, &u);
+  return json_pack("{s:I, s:I, s:o, s:o, s:I, s:b}", "state_dir_bytes", (json_int_t)u.state_dir_bytes,
+                   "measured_ms_ago", (json_int_t)u.measured_ms_ago, "quota_bytes",
+                   u.quota_bytes ? json_integer(u.quota_bytes) : json_null(), "free_bytes",
+                   u.free_bytes >= 0 ? json_integer(u.free_bytes) : json_null(), "min_free_bytes",
+                   (json_int_t)u.min_free_bytes, "reserve_held", u.reserve_held);
 }

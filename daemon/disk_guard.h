@@ -26,7 +26,17 @@ int disk_guard_admit(struct disk_guard *g);
 /* A write in the state dir failed with ENOSPC: releases the reserve. */
 void disk_guard_ran_out(struct disk_guard *g);
 
-/* {"state_dir_bytes", "measured_ms_ago", "quota_bytes"|null, "free_bytes",
- *  "min_free_bytes", "reserve_held"}; a stale measure is renewed in the
- * background. */
+struct disk_usage {
+  int64_t state_dir_bytes; /* the last measure, the reserve excluded */
+  int64_t measured_ms_ago;
+  int64_t quota_bytes;     /* 0: no quota */
+  int64_t free_bytes;      /* -1: statvfs failed */
+  int64_t min_free_bytes;
+  bool reserve_held;
+};
+
+/* The figures now; a stale measure is renewed in the background. */
+void disk_guard_usage(struct disk_guard *g, struct disk_usage *out);
+/* The same as {"state_dir_bytes", "measured_ms_ago", "quota_bytes"|null, "free_bytes"|null,
+ * "min_free_bytes", "reserve_held"}. */
 json_t *disk_guard_json(struct disk_guard *g);

@@ -99,12 +99,10 @@ static int take(json_t *answer, const char *key, json_t **out, struct ma_error *
   json_t *e = json_object_get(answer, "error");
   if (e) {
     json_int_t status = json_integer_value(json_object_get(e, "status"));
-    ma_error_set(err, status >= 400 && status < 600 ? (int)status : 500,
-                 json_string_value(json_object_get(e, "code")) ? json_string_value(json_object_get(e, "code"))
-                                                                : "iso_reader_failed",
-                 json_string_value(json_object_get(e, "field")), "%s",
-                 json_string_value(json_object_get(e, "message")) ? json_string_value(json_object_get(e, "message"))
-                                                                   : "");
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *message = json_string_value(json_object_get(e, "message"));
+    ma_error_set(err, status >= 400 && status < 600 ? (int)status : 500, code ? code : "iso_reader_failed",
+                 json_string_value(json_object_get(e, "field")), "%s", message ? message : "");
     json_decref(answer);
     return -EINVAL;
   }

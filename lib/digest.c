@@ -3,16 +3,12 @@
 #include <errno.h>
 #include <nettle/sha1.h>
 #include <nettle/sha2.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#define READ_SIZE (1 << 20)
+#include "lib/util.h"
 
-static void to_hex(const uint8_t *d, size_t n, char *out) {
-  for (size_t i = 0; i < n; i++)
-    snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
+#define READ_SIZE (1 << 20)
 
 void digest_sha256_hex(const void *data, size_t n, char out[DIGEST_SHA256_HEX]) {
   struct sha256_ctx ctx;
@@ -20,7 +16,7 @@ void digest_sha256_hex(const void *data, size_t n, char out[DIGEST_SHA256_HEX]) 
   sha256_init(&ctx);
   sha256_update(&ctx, n, data);
   sha256_digest(&ctx, sizeof d, d);
-  to_hex(d, sizeof d, out);
+  util_hex(d, sizeof d, out);
 }
 
 int digest_fd(int fd, char sha256[DIGEST_SHA256_HEX], char *sha1, int64_t *size) {
@@ -47,10 +43,10 @@ int digest_fd(int fd, char sha256[DIGEST_SHA256_HEX], char *sha1, int64_t *size)
     return r;
   uint8_t d[SHA256_DIGEST_SIZE];
   sha256_digest(&c256, SHA256_DIGEST_SIZE, d);
-  to_hex(d, SHA256_DIGEST_SIZE, sha256);
+  util_hex(d, SHA256_DIGEST_SIZE, sha256);
   if (sha1) {
     sha1_digest(&c1, SHA1_DIGEST_SIZE, d);
-    to_hex(d, SHA1_DIGEST_SIZE, sha1);
+    util_hex(d, SHA1_DIGEST_SIZE, sha1);
   }
   if (size)
     *size = total;

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const statuses[] = {"queued", "running", "succeeded", "failed",
-                                       "timeout", "cancelled", "interrupted"};
+const char *const run_statuses[] = {"queued", "running", "succeeded", "failed", "timeout", "cancelled", "interrupted",
+                                    NULL};
 
 void run_init(struct run *r) {
   memset(r, 0, sizeof *r);
@@ -49,8 +49,8 @@ int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *so
 }
 
 bool run_status_valid(const char *s) {
-  for (size_t i = 0; s && i < sizeof statuses / sizeof statuses[0]; i++)
-    if (strcmp(s, statuses[i]) == 0)
+  for (size_t i = 0; s && run_statuses[i]; i++)
+    if (strcmp(s, run_statuses[i]) == 0)
       return true;
   return false;
 }

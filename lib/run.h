@@ -59,6 +59,8 @@ bool run_status_final(const char *status);
 /* Deletes the console log of a finished run (its measurement stays in the store); *freed gets what it took
  * on disk, 0 when it was already gone. -EBUSY while the run is queued or running, else 0 or -errno. */
 int run_delete_serial(const struct run *r, int64_t *freed);
+/* The seven run statuses, NULL-terminated. */
+extern const char *const run_statuses[];
 /* True when s is one of the seven run statuses. */
 bool run_status_valid(const char *s);
 /* New JSON run object; profile (may be NULL) adds the phases serial cannot show. */

@@ -9,22 +9,15 @@
 
 #define TOKEN_BYTES 24
 
-static int token_sha256(const char *token, char hex[65]) {
-  digest_sha256_hex(token, strlen(token), hex);
-  return 0;
-}
-
 int store_token_create(struct store *s, const char *name, const char *scope, char token[STORE_TOKEN_LEN + 1],
                        char id[UTIL_ID_LEN + 1]) {
   unsigned char raw[TOKEN_BYTES];
   if (util_random(raw, sizeof raw) < 0 || util_new_id(id) < 0)
     return -EIO;
   strcpy(token, "ma_");
-  for (size_t i = 0; i < sizeof raw; i++)
-    snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
-  char hash[65];
-  if (token_sha256(token, hash) < 0)
-    return -EIO;
+  util_hex(raw, sizeof raw, token + 3);
+  char hash[DIGEST_SHA256_HEX];
+  digest_sha256_hex(token, strlen(token), hash);
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(store_db(s), "INSERT INTO tokens (id, name, scope, sha256, created_us) VALUES (?,?,?,?,?)",
                               -1, &st, NULL);
@@ -41,9 +34,8 @@ int store_token_create(struct store *s, const char *name, const char *scope, cha
 }
 
 int store_token_scope(struct store *s, const char *token, char scope[8]) {
-  char hash[65];
-  if (token_sha256(token, hash) < 0)
-    return -EIO;
+  char hash[DIGEST_SHA256_HEX];
+  digest_sha256_hex(token, strlen(token), hash);
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(store_db(s), "SELECT scope FROM tokens WHERE sha256=? AND revoked_us IS NULL", -1, &st,
                               NULL);

@@ -30,12 +30,19 @@ void util_rfc3339(int64_t wall_us, char *buf, size_t n) {
   snprintf(buf, n, "%s.%06dZ", date, (int)(wall_us % 1000000));
 }
 
+void util_hex(const void *bytes, size_t n, char *out) {
+  const unsigned char *b = bytes;
+  for (size_t i = 0; i < n; i++)
+    snprintf(out + 2 * i, 3, "%02x", b[i]);
+  if (n == 0)
+    out[0] = '\0';
+}
+
 int util_new_id(char out[UTIL_ID_LEN + 1]) {
   unsigned char raw[UTIL_ID_LEN / 2];
   if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
     return -errno;
-  for (size_t i = 0; i < sizeof raw; i++)
-    snprintf(out + 2 * i, 3, "%02x", raw[i]);
+  util_hex(raw, sizeof raw, out);
   return 0;
 }
 

@@ -18,6 +18,8 @@ void util_rfc3339(int64_t wall_us, char *buf, size_t n);
 int util_connect_unix(const char *path);
 /* n bytes from the kernel's random source; -EIO when it gives fewer. */
 int util_random(void *buf, size_t n);
+/* Writes n bytes as 2n lowercase hex digits and a NUL into out. */
+void util_hex(const void *bytes, size_t n, char *out);
 /* Writes a fresh random run id (UTIL_ID_LEN lowercase hex chars + NUL). */
 int util_new_id(char out[UTIL_ID_LEN + 1]);
 /* True when s looks like an id made by util_new_id. */

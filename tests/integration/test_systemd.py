@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import DAEMON, FIXTURE, Daemon, fixture_boot  # noqa: E402
@@ -159,7 +160,6 @@ class UnderSystemdTest(unittest.TestCase):
         return self.inside('systemctl', 'show', 'minix-analysisd', '-p', prop, '--value').stdout.strip()
 
     def api(self, method, path, body=None):
-        import urllib.request
         req = urllib.request.Request(f'http://127.0.0.1:{self.port}{path}', method=method,
                                      data=json.dumps(body).encode() if body is not None else None,
                                      headers={'Content-Type': 'application/json'})
