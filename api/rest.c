@@ -186,11 +186,10 @@ static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *co
   (void)run;
   int queued, running;
   jobs_counts(ctx->jobs, &queued, &running);
-  json_t *body = json_pack("{s:s, s:s, s:{s:s}, s:{s:b, s:s}, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION,
-                           "qemu", "version", ctx->host->qemu_version ? ctx->host->qemu_version : "unknown", "kvm",
-                           "usable", ctx->host->kvm_usable, "reason",
-                           ctx->host->kvm_reason ? ctx->host->kvm_reason : "", "queue", "queued", queued, "running",
-                           running);
+  json_t *qemu = qemu_bins_json(&ctx->host->qemu);
+  json_object_set_new(qemu, "version", json_string(ctx->host->qemu_version ? ctx->host->qemu_version : "unknown"));
+  json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION, "qemu", qemu,
+                           "kvm", accel_host_json(&ctx->host->kvm), "queue", "queued", queued, "running", running);
   if (ctx->disk)
     json_object_set_new(body, "disk", disk_guard_json(ctx->disk));
   return reply_json(conn, MHD_HTTP_OK, body);

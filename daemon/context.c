@@ -58,7 +58,8 @@ static int load_profiles(struct ma_context *c, const char *extra_dir, char **err
 
 static int start_jobs(struct ma_context *c, const struct ma_options *opt, char **err) {
   bool done = false;
-  int r = host_probe_start(c->loop, c->state_dir, !opt->probe_kvm, &c->host, probe_done, &done);
+  struct host_probe_opts probe = {c->state_dir, opt->kvm_device, !opt->probe_kvm};
+  int r = host_probe_start(c->loop, &probe, &c->host, probe_done, &done);
   if (r < 0)
     return r;
   while (!done)
@@ -115,7 +116,11 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   c->host_cores = cores > 0 ? (int)cores : 1;
   c->state_dir = strdup(opt->state_dir);
-  int r = c->state_dir ? util_mkdir_p(c->state_dir, 0750) : -ENOMEM;
+  accel_host_init(&c->host.kvm);
+  /* Once, here: every run executes what health shows, whatever $PATH says. */
+  int r = c->state_dir && qemu_bins_resolve(&c->host.qemu, opt->qemu_dir ? opt->qemu_dir : "/usr/bin") == 0
+              ? util_mkdir_p(c->state_dir, 0750)
+              : -ENOMEM;
   if (r < 0) {
     *err = util_strdupf("cannot create state dir %s: %s", opt->state_dir, strerror(-r));
     return r;
@@ -130,8 +135,7 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
     r = resolve_image_dirs(c, opt->image_dirs, err);
   if (r == 0 && opt->run_jobs)
     r = start_jobs(c, opt, err);
-  c->env = (struct bootspec_env){c->profiles, c->host.kvm_usable, c->host.kvm_reason,
-                                 (const char *const *)c->image_dirs};
+  c->env = (struct bootspec_env){c->profiles, &c->host.kvm, &c->host.qemu, (const char *const *)c->image_dirs};
   return r;
 }
 

@@ -401,7 +401,11 @@ int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], s
   in->created_us = util_wall_us();
   in->disk = util_strdupf("%s/disks/%s.qcow2", is->state_dir, in->id);
   r = prepare(in, req, err);
-  char **argv = r == 0 ? disk_create_argv(in->disk, (int)json_integer_value(json_object_get(in->doc, "disk_mb"))) : NULL;
+  const char *qemu_img = is->env->qemu ? is->env->qemu->path[QEMU_IMG] : NULL;
+  if (r == 0 && !qemu_img)
+    r = bad(err, "qemu_not_found", NULL, "qemu-img is not installed in the QEMU directory (--qemu-dir)");
+  char **argv =
+      r == 0 ? disk_create_argv(qemu_img, in->disk, (int)json_integer_value(json_object_get(in->doc, "disk_mb"))) : NULL;
   if (r == 0 && !argv)
     r = -ENOMEM;
   if (r < 0) {

@@ -164,6 +164,8 @@ static void on_marker(struct job *job, const struct detector_event *ev) {
     return;
   r->boot_time_us = ev->t_us;
   run_set_str(&r->terminal_marker, ev->name);
+  if (job->sup)
+    supervisor_stall_watch_stop(job->sup);
   save(job);
   if (job->spec->duration_s || job->scn)
     return; /* monitoring, or a scenario to play: the guest keeps running */
@@ -343,6 +345,12 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
   case SUP_SILENT:
     set_error(job, "guest_silent", end->detail);
     return "timeout";
+  case SUP_STALLED:
+    msg = util_strdupf("the guest printed nothing on its console for %d s under KVM (accel_stall_s) before its "
+                       "terminal marker; KVM may be hanging it (a nested KVM can): boot it with \"accel\": \"tcg\"",
+                       job->spec->accel_stall_s);
+    set_error(job, "accel_stalled", msg);
+    return "failed";
   case SUP_SPAWN_FAILED:
   case SUP_START_FAILED:
     if (end->term_signal)
@@ -397,24 +405,10 @@ static void sup_ended(void *userdata, const struct supervisor_end *end) {
 
 static const char *choose_accel(struct job *job) {
   const struct boot_spec *s = job->spec;
-  const struct host_info *host = job->jobs->host;
-  bool x86 = strcmp(s->arch, "i386") == 0 || strcmp(s->arch, "x86_64") == 0;
-  if (strcmp(s->accel, "auto") != 0) {
-    run_set_str(&job->run.accel_note, "requested");
-    return s->accel;
-  }
-  if (s->trap_counts) {
-    run_set_str(&job->run.accel_note, "auto: TCG, because trap counts read QEMU's interrupt log, written only under TCG");
-    return "tcg";
-  }
-  if (x86 && host->kvm_usable) {
-    run_set_str(&job->run.accel_note, "auto: the KVM probe booted a guest");
-    return "kvm";
-  }
-  _cleanup_(util_freep) char *note = util_strdupf("auto: fell back to TCG because %s",
-                                                  !x86 ? "KVM needs a guest of the host's arch" : host->kvm_reason);
+  _cleanup_(util_freep) char *note = NULL;
+  const char *accel = accel_choose(&job->jobs->host->kvm, s->arch, s->accel, s->trap_counts, &note);
   run_set_str(&job->run.accel_note, note);
-  return "tcg";
+  return accel;
 }
 
 static int start_supervisor(struct job *job, const char *accel) {
@@ -430,6 +424,8 @@ static int start_supervisor(struct job *job, const char *accel) {
       .serial_path = job->serial_path,
       .timeout_ms = (unsigned)(s->duration_s ? s->duration_s : s->timeout_s) * 1000u,
       .silence_ms = (unsigned)s->silence_timeout_s * 1000u,
+      /* A KVM that hangs a guest leaves QEMU "running" and the console silent: say so, not boot_timeout. */
+      .stall_ms = strcmp(accel, "kvm") == 0 ? (unsigned)s->accel_stall_s * 1000u : 0,
       .sample_ms = (unsigned)s->memory_sample_ms,
       .gdb_path = s->symbols ? job->gdb_path : NULL,
       .bp_addrs = s->bp_addrs,
@@ -488,11 +484,15 @@ static void on_overlay_ready(void *userdata, int status, const char *err) {
 /* Disk runs boot a fresh qcow2 overlay: the image the user gave is never written. */
 static void make_overlay(struct job *job) {
   const char *format = disk_format(job->spec->disk);
-  char **argv = format ? disk_overlay_argv(job->spec->disk, format, job->overlay_path) : NULL;
+  const char *qemu_img = job->jobs->host->qemu.path[QEMU_IMG];
+  char **argv = format && qemu_img ? disk_overlay_argv(qemu_img, job->spec->disk, format, job->overlay_path) : NULL;
   int r = argv ? tool_run(job->jobs->loop, argv, on_overlay_ready, job) : -ENOMEM;
   disk_argv_free(argv);
   if (r < 0)
-    on_overlay_ready(job, r, format ? strerror(-r) : "cannot read the disk image");
+    on_overlay_ready(job, r,
+                     !format     ? "cannot read the disk image"
+                     : !qemu_img ? "qemu-img is not installed in the QEMU directory (--qemu-dir)"
+                                 : strerror(-r));
 }
 
 static void start_job(struct job *job) {

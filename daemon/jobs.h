@@ -5,14 +5,15 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "lib/accel.h"
 #include "lib/bootspec.h"
 #include "lib/profile.h"
 #include "lib/store.h"
 #include "lib/util.h"
 
 struct host_info {
-  bool kvm_usable;
-  char *kvm_reason; /* why KVM is (not) usable */
+  struct accel_host kvm;  /* the KVM device and its probes, per guest mode */
+  struct qemu_bins qemu;  /* QEMU's programs in --qemu-dir */
   char *qemu_version;
 };
 

@@ -44,7 +44,7 @@ struct server {
 
 static void usage(FILE *f) {
   fprintf(f, "usage: minix-analysisd [--listen HOST:PORT] [--state-dir DIR] [--config FILE]\n"
-             "                       [--profile-dir DIR] [--max-running N] [--max-queued N]\n"
+             "                       [--profile-dir DIR] [--max-running N] [--max-queued N] [--qemu-dir DIR]\n"
              "  --listen       address to serve on (default 127.0.0.1:8420; others need --auth)\n"
              "  --auth         require Authorization: Bearer TOKEN (minix-analysis token create)\n"
              "  --rate-limit   requests per second per client (its token, else its address); 429 past it\n"
@@ -54,13 +54,16 @@ static void usage(FILE *f) {
              "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
              "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
              "                 max_running, max_queued, max_log_mb, max_state_mb, min_free_mb, auth,\n"
-             "                 rate_limit, rate_burst,\n"
+             "                 rate_limit, rate_burst, qemu_dir, kvm_device,\n"
              "                 image_dirs); flags win\n"
              "  --max-log-mb   console kept per run in its log (default 64); the rest is counted and scanned\n"
              "  --max-state-mb new work is refused (507) while the state dir uses more (default: no quota)\n"
              "  --min-free-mb  new work is refused (507) while its filesystem has less free (default 64)\n"
              "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
              "  --max-queued   boots waiting before POST answers 503 (default 64)\n"
+             "  --qemu-dir     QEMU's programs (qemu-system-*, qemu-img) are taken from here, found once at\n"
+             "                 start, never through $PATH (default /usr/bin)\n"
+             "  --kvm-device   the KVM device to open before probing KVM (default /dev/kvm)\n"
              "  --mcp-allow-origin ORIGIN  a browser Origin allowed on /mcp besides loopback ones (repeatable)\n");
 }
 
@@ -123,6 +126,10 @@ static int apply_config(const char *path, struct server_opts *o) {
       o->ma.max_state_mb = (int)json_integer_value(v);
     else if (strcmp(key, "min_free_mb") == 0 && json_is_integer(v))
       o->ma.min_free_mb = (int)json_integer_value(v);
+    else if (strcmp(key, "qemu_dir") == 0 && json_is_string(v))
+      o->ma.qemu_dir = strdup(json_string_value(v));
+    else if (strcmp(key, "kvm_device") == 0 && json_is_string(v))
+      o->ma.kvm_device = strdup(json_string_value(v));
     else if (strcmp(key, "image_dirs") == 0 && add_config_image_dirs(o, v) == 0)
       continue;
     else
@@ -140,6 +147,8 @@ static void free_opts(struct server_opts *o) {
     free(o->image_dirs[i]);
   free((char *)o->ma.state_dir);
   free((char *)o->ma.profile_dir);
+  free((char *)o->ma.qemu_dir);
+  free((char *)o->ma.kvm_device);
 }
 
 static int parse_args(int argc, char **argv, struct server_opts *o) {
@@ -150,7 +159,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"max-log-mb", required_argument, 0, 'L'},  {"rate-limit", required_argument, 0, 'R'},
       {"rate-burst", required_argument, 0, 'B'},  {"image-dir", required_argument, 0, 'I'},
       {"max-state-mb", required_argument, 0, 'Q'},  {"min-free-mb", required_argument, 0, 'F'},
-      {"mcp-allow-origin", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+      {"mcp-allow-origin", required_argument, 0, 'o'}, {"qemu-dir", required_argument, 0, 'D'},
+      {"kvm-device", required_argument, 0, 'K'},     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   size_t n_origins = 0;
   struct server_opts flags = {0};
   const char *config = NULL;
@@ -174,6 +184,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     case 'L': flags.ma.max_log_mb = atoi(optarg); break;
     case 'Q': flags.ma.max_state_mb = atoi(optarg); break;
     case 'F': flags.ma.min_free_mb = atoi(optarg); break;
+    case 'D': flags.ma.qemu_dir = strdup(optarg); break;
+    case 'K': flags.ma.kvm_device = strdup(optarg); break;
     case 'o':
       if (n_origins < 16)
         o->origins[n_origins++] = strdup(optarg);
@@ -200,6 +212,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   if (flags.ma.max_log_mb) o->ma.max_log_mb = flags.ma.max_log_mb;
   if (flags.ma.max_state_mb) o->ma.max_state_mb = flags.ma.max_state_mb;
   if (flags.ma.min_free_mb) o->ma.min_free_mb = flags.ma.min_free_mb;
+  if (flags.ma.qemu_dir) free((char *)o->ma.qemu_dir), o->ma.qemu_dir = flags.ma.qemu_dir;
+  if (flags.ma.kvm_device) free((char *)o->ma.kvm_device), o->ma.kvm_device = flags.ma.kvm_device;
   if (!o->listen) o->listen = strdup("127.0.0.1:8420");
   if (!o->ma.state_dir) o->ma.state_dir = strdup("./minix-analysis-data");
   if (o->ma.max_running <= 0) o->ma.max_running = 1;
@@ -331,9 +345,10 @@ static int serve(struct server *s, const struct server_opts *o) {
   uv_timer_start(&s->status, on_status, STATUS_MS, STATUS_MS);
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
-  fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s; kvm: %s (%s)\n", MA_VERSION,
-          host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version,
-          s->ctx.host.kvm_usable ? "usable" : "not usable", s->ctx.host.kvm_reason);
+  json_auto_t *kvm = accel_host_json(&s->ctx.host.kvm);
+  fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s, from %s; kvm: %s\n", MA_VERSION,
+          host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version, s->ctx.host.qemu.dir,
+          json_string_value(json_object_get(kvm, "reason")));
   free(host);
   notify_ready("listening; no boot running");
   uv_run(s->loop, UV_RUN_DEFAULT);

@@ -29,6 +29,7 @@ static const struct field fields[] = {
     {"initrd", F_STRARR, UNSTORED, 0, 0},   STR(append),               STR(iso),
     STR(disk),   {"image", F_STR, UNSTORED, 0, 0},                     STR(profile),
     STR(until),  STR(accel),         INT(timeout_s, 1, 86400),   INT(silence_timeout_s, 1, 3600),
+    INT(accel_stall_s, 1, 3600),
     STR(label),  INT(memory_sample_ms, 10, 60000), INT(duration_s, 1, 3600),
     {"keep_overlay", F_BOOL, offsetof(struct boot_spec, keep_overlay), 0, 0},
     {"symbols", F_BOOL, offsetof(struct boot_spec, symbols), 0, 0},
@@ -36,22 +37,6 @@ static const struct field fields[] = {
     INT(guest_memory_ms, 200, 60000),
     {"scenario", F_SCENARIO, UNSTORED, 0, 0},
 };
-
-static const struct {
-  const char *arch, *binary;
-} arches[] = {
-    {"i386", "qemu-system-i386"},
-    {"x86_64", "qemu-system-x86_64"},
-    {"arm", "qemu-system-arm"},
-    {"aarch64", "qemu-system-aarch64"},
-};
-
-const char *bootspec_qemu_binary(const char *arch) {
-  for (size_t i = 0; arch && i < sizeof arches / sizeof arches[0]; i++)
-    if (strcmp(arches[i].arch, arch) == 0)
-      return arches[i].binary;
-  return NULL;
-}
 
 static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
   ma_error_set(err, 400, code, field, "%s", msg);
@@ -190,32 +175,24 @@ static int check_source(json_t *req, struct boot_spec *s, path_policy dirs, stru
   return 0;
 }
 
-static bool in_path(const char *binary) {
-  const char *path = getenv("PATH");
-  _cleanup_(util_freep) char *copy = strdup(path ? path : "/usr/bin:/bin");
-  char *save = NULL;
-  for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-    _cleanup_(util_freep) char *full = util_strdupf("%s/%s", dir, binary);
-    if (full && access(full, X_OK) == 0)
-      return true;
-  }
-  return false;
-}
-
 static int check_machine(struct boot_spec *s, const struct bootspec_env *env, struct ma_error *err) {
-  const char *binary = bootspec_qemu_binary(s->arch);
-  if (!binary)
+  int bin = qemu_bins_for_arch(s->arch);
+  if (bin < 0)
     return bad(err, "invalid_value", "arch", "arch must be one of i386, x86_64, arm, aarch64");
-  if (!in_path(binary)) {
-    ma_error_set(err, 400, "qemu_not_found", "arch", "%s is not installed (not found in PATH)", binary);
+  const char *path = env->qemu ? env->qemu->path[bin] : NULL;
+  if (!path) {
+    ma_error_set(err, 400, "qemu_not_found", "arch", "%s is not installed in %s (--qemu-dir)",
+                 qemu_bins_name((enum qemu_bin)bin), env->qemu ? env->qemu->dir : "the QEMU directory");
     return -EINVAL;
   }
+  s->qemu = strdup(path);
   if (strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") && strcmp(s->accel, "tcg"))
     return bad(err, "invalid_value", "accel", "accel must be one of auto, kvm, tcg");
-  bool x86 = strcmp(s->arch, "i386") == 0 || strcmp(s->arch, "x86_64") == 0;
-  if (strcmp(s->accel, "kvm") == 0 && (!x86 || !env->kvm_usable)) {
-    ma_error_set(err, 400, "accel_unavailable", "accel", "KVM is not usable for this guest: %s",
-                 !x86 ? "guest arch differs from the host" : env->kvm_reason ? env->kvm_reason : "probe failed");
+  _cleanup_(util_freep) char *refusal = strcmp(s->accel, "kvm") != 0 ? NULL
+                                        : env->kvm                   ? accel_refusal(env->kvm, s->arch)
+                                                                     : strdup("KVM was not looked at");
+  if (refusal) {
+    ma_error_set(err, 400, "accel_unavailable", "accel", "KVM is not usable for this guest: %s", refusal);
     return -EINVAL;
   }
   return 0;
@@ -299,11 +276,14 @@ static void apply_defaults(struct boot_spec *s) {
     s->memory_mb = 256;
   if (!s->timeout_s)
     s->timeout_s = 120;
+  if (!s->accel_stall_s)
+    s->accel_stall_s = 20; /* a Linux or MINIX boot that works prints far more often, under KVM or TCG */
 }
 
 static json_t *spec_json(const struct boot_spec *s) {
-  json_t *j = json_pack("{s:s, s:i, s:i, s:s, s:s, s:i}", "arch", s->arch, "cpus", s->cpus, "memory_mb",
-                        s->memory_mb, "profile", s->profile, "accel", s->accel, "timeout_s", s->timeout_s);
+  json_t *j = json_pack("{s:s, s:i, s:i, s:s, s:s, s:i, s:i}", "arch", s->arch, "cpus", s->cpus, "memory_mb",
+                        s->memory_mb, "profile", s->profile, "accel", s->accel, "timeout_s", s->timeout_s,
+                        "accel_stall_s", s->accel_stall_s);
   const char *opt_keys[] = {"kernel", "append", "iso", "disk", "until", "label"};
   const char *opt_vals[] = {s->kernel, s->append, s->iso, s->disk, s->until, s->label};
   for (size_t i = 0; i < 6; i++)
@@ -396,7 +376,7 @@ void bootspec_free(struct boot_spec *s) {
   if (!s)
     return;
   char **strs[] = {&s->arch,    &s->kernel, &s->append, &s->iso,   &s->disk,
-                   &s->profile, &s->until,  &s->accel,  &s->label, &s->cdrom, &s->overlay, &s->int_log};
+                   &s->profile, &s->until,  &s->accel,  &s->label, &s->cdrom, &s->overlay, &s->int_log, &s->qemu};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; s->initrd && i < s->n_initrd; i++)

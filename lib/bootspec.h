@@ -5,9 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/accel.h"
 #include "lib/error.h"
 #include "lib/path_policy.h"
 #include "lib/profile.h"
+#include "lib/qemu_bins.h"
 #include "lib/scenario.h"
 
 struct boot_spec {
@@ -19,6 +21,7 @@ struct boot_spec {
   char *profile, *until, *accel, *label;
   int timeout_s;
   int silence_timeout_s; /* 0: no limit on console silence */
+  int accel_stall_s;     /* under KVM, before the terminal marker: this long without console output is accel_stalled */
   int memory_sample_ms;  /* 0: no memory sampling */
   int duration_s;        /* monitoring: run this long, past the terminal marker; 0: until it */
   json_t *json;          /* the request as validated, defaults filled in */
@@ -35,12 +38,13 @@ struct boot_spec {
   bool trap_counts;      /* count interrupts and exceptions from QEMU's interrupt log (x86, TCG) */
   int guest_memory_ms;   /* log in and print /proc/meminfo this often (a scenario); 0: no */
   char *int_log;         /* set by the daemon: where QEMU writes that log (a FIFO) */
+  char *qemu;            /* set by validation: the system emulator's path, from env->qemu */
 };
 
 struct bootspec_env {
   const struct profile_set *profiles;
-  bool kvm_usable;
-  const char *kvm_reason;
+  const struct accel_host *kvm;  /* NULL: KVM was not looked at */
+  const struct qemu_bins *qemu;  /* the programs found in --qemu-dir; NULL: none */
   const char *const *image_dirs; /* the daemon's --image-dir policy (lib/path_policy.h); NULL: none */
 };
 
@@ -51,5 +55,3 @@ int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env,
 int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_spec **out, struct ma_error *err);
 /* Frees a spec (NULL is fine). */
 void bootspec_free(struct boot_spec *s);
-/* The qemu-system binary name for an arch ("qemu-system-x86_64"), or NULL. */
-const char *bootspec_qemu_binary(const char *arch);

@@ -34,15 +34,15 @@ static char **argv_of(const char *const *args, size_t n) {
   return argv;
 }
 
-char **disk_overlay_argv(const char *base, const char *base_format, const char *path) {
+char **disk_overlay_argv(const char *qemu_img, const char *base, const char *base_format, const char *path) {
   /* -F: the backing format is stated, so QEMU never probes a raw image's content. */
-  const char *args[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", base_format, path};
+  const char *args[] = {qemu_img, "create", "-q", "-f", "qcow2", "-b", base, "-F", base_format, path};
   return argv_of(args, sizeof args / sizeof args[0]);
 }
 
-char **disk_create_argv(const char *path, int size_mb) {
+char **disk_create_argv(const char *qemu_img, const char *path, int size_mb) {
   _cleanup_(util_freep) char *size = util_strdupf("%dM", size_mb);
-  const char *args[] = {"qemu-img", "create", "-q", "-f", "qcow2", path, size};
+  const char *args[] = {qemu_img, "create", "-q", "-f", "qcow2", path, size};
   return size ? argv_of(args, sizeof args / sizeof args[0]) : NULL;
 }
 
