@@ -11,6 +11,7 @@
 
 struct cli {
   const char *state_dir, *server, *profile_dir;
+  const char *qemu_dir; /* in-process: QEMU's programs (NULL: /usr/bin) */
   bool json;
 };
 

@@ -90,7 +90,8 @@ static int local_report(const struct cli *cli, struct ma_context *ctx, const cha
 static int local_matrix(const struct cli *cli, json_t *req) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir, .run_jobs = true,
+  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
+                           .qemu_dir = cli->qemu_dir, .run_jobs = true,
                            .probe_kvm = !accel || strcmp(accel, "tcg") != 0,
                            .max_running = cores > 0 ? (int)cores : 1, .max_queued = MATRIX_MAX_CONFIGS};
   struct ma_context ctx;

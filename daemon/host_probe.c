@@ -90,11 +90,11 @@ static void start_version(struct probe *p) {
   char *argv[] = {(char *)qemu, (char *)"--version", NULL};
   uv_pipe_init(p->loop, &p->version_out, 0);
   p->version_out.data = p->version_proc.data = p;
-  uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
-                                   {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->version_out},
-                                   {.flags = UV_IGNORE}};
-  uv_process_options_t opt = {.exit_cb = on_version_exit, .file = qemu, .args = argv, .stdio_count = 3,
-                              .stdio = stdio};
+  uv_stdio_container_t stdio[3] = {
+      {.flags = UV_IGNORE},
+      {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->version_out},
+      {.flags = UV_IGNORE}};
+  uv_process_options_t opt = {.exit_cb = on_version_exit, .file = qemu, .args = argv, .stdio_count = 3, .stdio = stdio};
   p->pending += 2;
   if (!qemu || uv_spawn(p->loop, &p->version_proc, &opt) < 0) {
     p->info->qemu_version = util_strdupf("not installed in %s", p->info->qemu.dir);
@@ -175,14 +175,16 @@ static void start_mode(struct probe *p, enum probe_mode m, const char *state_dir
   mp->image_path = util_strdupf("%s/kvm-probe-%s.bin", state_dir, name);
   mp->qmp_path = util_strdupf("%s/kvm-probe-%s.qmp", state_dir, name);
   mp->serial_path = util_strdupf("%s/kvm-probe-%s.ser", state_dir, name);
-  struct boot_spec spec = {.arch = (char *)name, .cpus = 1, .memory_mb = 16, .kernel = mp->image_path,
-                           .qemu = (char *)qemu};
+  struct boot_spec spec = {
+      .arch = (char *)name, .cpus = 1, .memory_mb = 16, .kernel = mp->image_path, .qemu = (char *)qemu};
   struct qemu_sockets socks = {mp->qmp_path, mp->serial_path, NULL};
   struct qemu_cmd cmd = {0};
   int r = mp->serial_path ? write_image(mp->image_path, image, len) : -ENOMEM;
   if (r == 0)
     r = qemu_cmd_build(&cmd, &spec, "kvm", &socks);
-  struct supervisor_config cfg = {.argv = cmd.argv, .qmp_path = mp->qmp_path, .serial_path = mp->serial_path,
+  struct supervisor_config cfg = {.argv = cmd.argv,
+                                  .qmp_path = mp->qmp_path,
+                                  .serial_path = mp->serial_path,
                                   .timeout_ms = PROBE_DEADLINE_S * 1000};
   static const struct supervisor_callbacks cb = {.started = mode_started, .serial = mode_serial, .ended = mode_ended};
   mp->spawn_us = util_mono_us();

@@ -64,8 +64,8 @@ static const char *requested_kvm(const struct accel_host *h, int m, char **note)
   if (p->state == ACCEL_PROBE_PASSED)
     *note = util_strdupf("requested; %s", why);
   else
-    *note = util_strdupf("requested, although %s (a console silent for accel_stall_s ends the run as accel_stalled)",
-                         why);
+    *note =
+        util_strdupf("requested, although %s (a console silent for accel_stall_s ends the run as accel_stalled)", why);
   return "kvm";
 }
 
@@ -104,7 +104,7 @@ static char *summary(const struct accel_host *h) {
       util_buf_printf(&failed, "%s%s", failed.len ? "; " : "", why);
     }
   }
-  char *out = !failed.len   ? util_strdupf("KVM passed the %s probes", passed.data)
+  char *out = !failed.len  ? util_strdupf("KVM passed the %s probes", passed.data)
               : passed.len ? util_strdupf("KVM passed the %s probe only: %s", passed.data, failed.data)
                            : util_strdupf("KVM passed no probe: %s", failed.data);
   util_buf_clear(&passed);

@@ -28,16 +28,16 @@ const uint8_t *probe_image(enum probe_mode m, size_t *len);
 /* How far one probe guest got. */
 struct probe_progress {
   enum probe_mode mode;
-  size_t stages;  /* stages printed, in order */
-  char odd[64];   /* the first line that was not the next stage (e.g. "fault 0d"), or "" */
-  char line[64];  /* the line being read */
+  size_t stages; /* stages printed, in order */
+  char odd[64];  /* the first line that was not the next stage (e.g. "fault 0d"), or "" */
+  char line[64]; /* the line being read */
   size_t line_len;
 };
 
 /* How the probe's QEMU ended. */
 struct probe_end {
-  bool started;         /* QEMU ran the guest (QMP `cont` answered) */
-  bool timed_out;       /* the deadline passed; QEMU was killed */
+  bool started;   /* QEMU ran the guest (QMP `cont` answered) */
+  bool timed_out; /* the deadline passed; QEMU was killed */
   unsigned deadline_s;
   int exit_code;        /* QEMU's exit status; -1 when killed by a signal */
   const char *detail;   /* the supervisor's account when QEMU did not start, or "" */

@@ -11,8 +11,10 @@
 static const struct {
   const char *name, *arch;
 } bins[QEMU_N_BINS] = {
-    [QEMU_I386] = {"qemu-system-i386", "i386"},       [QEMU_X86_64] = {"qemu-system-x86_64", "x86_64"},
-    [QEMU_ARM] = {"qemu-system-arm", "arm"},          [QEMU_AARCH64] = {"qemu-system-aarch64", "aarch64"},
+    [QEMU_I386] = {"qemu-system-i386", "i386"},
+    [QEMU_X86_64] = {"qemu-system-x86_64", "x86_64"},
+    [QEMU_ARM] = {"qemu-system-arm", "arm"},
+    [QEMU_AARCH64] = {"qemu-system-aarch64", "aarch64"},
     [QEMU_IMG] = {"qemu-img", NULL},
 };
 

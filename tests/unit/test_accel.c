@@ -21,11 +21,11 @@ static void probe_images_are_flat_multiboot_kernels(void **state) {
     }
     assert_int_equal(get32(img), 0x1BADB002u);
     assert_int_equal((uint32_t)(get32(img) + get32(img + 4) + get32(img + 8)), 0);
-    assert_true(get32(img + 4) & 0x10000u);                      /* addresses in the header */
-    assert_int_equal(get32(img + 12), 0x100000u);                /* header_addr: the file's start, at 1 MiB */
-    assert_int_equal(get32(img + 16), 0x100000u);                /* load_addr */
-    assert_int_equal(get32(img + 20) - get32(img + 16), len);    /* load_end_addr: the whole file */
-    assert_true(get32(img + 24) > get32(img + 20));              /* bss_end_addr: tables and stack after it */
+    assert_true(get32(img + 4) & 0x10000u);                   /* addresses in the header */
+    assert_int_equal(get32(img + 12), 0x100000u);             /* header_addr: the file's start, at 1 MiB */
+    assert_int_equal(get32(img + 16), 0x100000u);             /* load_addr */
+    assert_int_equal(get32(img + 20) - get32(img + 16), len); /* load_end_addr: the whole file */
+    assert_true(get32(img + 24) > get32(img + 20));           /* bss_end_addr: tables and stack after it */
     assert_true(get32(img + 28) > 0x100000u && get32(img + 28) < get32(img + 20)); /* entry inside */
   }
 }
@@ -53,8 +53,8 @@ static void probe_progress_says_where_a_guest_stopped(void **state) {
   assert_string_equal(stages, "pm, longmode, paging64, irq64, ok");
   free(stages);
 
-  struct probe_end timeout = {.started = true, .timed_out = true, .deadline_s = 5, .exit_code = -1, .detail = "",
-                              .qemu_err = ""};
+  struct probe_end timeout = {
+      .started = true, .timed_out = true, .deadline_s = 5, .exit_code = -1, .detail = "", .qemu_err = ""};
   struct {
     enum probe_mode mode;
     const char *console;
@@ -66,14 +66,20 @@ static void probe_progress_says_where_a_guest_stopped(void **state) {
       {PROBE_I386, "", timeout, "printed nothing, 5 s"},
       {PROBE_X86_64, "pm\nlongmode\npaging64\n", timeout,
        "stopped after \"paging64\": no output after enabling timer interrupts in long mode, 5 s"},
-      {PROBE_I386, "pm\npaging\nfault 0d\n", {.started = true, .exit_code = 1, .detail = "", .qemu_err = ""},
+      {PROBE_I386,
+       "pm\npaging\nfault 0d\n",
+       {.started = true, .exit_code = 1, .detail = "", .qemu_err = ""},
        "stopped after \"paging\": it printed \"fault 0d\" while enabling timer interrupts"},
-      {PROBE_X86_64, "pm\n",
+      {PROBE_X86_64,
+       "pm\n",
        {.started = true, .exit_code = 1, .detail = "", .qemu_err = "KVM internal error. Suberror: 1\nmore\n"},
        "stopped after \"pm\": QEMU exited with status 1 while enabling long mode with paging: "
        "KVM internal error. Suberror: 1"},
-      {PROBE_X86_64, "",
-       {.started = false, .exit_code = 1, .detail = "QEMU exited before the guest was started",
+      {PROBE_X86_64,
+       "",
+       {.started = false,
+        .exit_code = 1,
+        .detail = "QEMU exited before the guest was started",
         .qemu_err = "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0\n"},
        "could not start: qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0"},
   };
@@ -122,10 +128,12 @@ static void auto_uses_kvm_only_for_modes_whose_probe_passed(void **state) {
   const char *no_dev = "auto: TCG because cannot open /dev/kvm: No such file or directory";
   expect(NO_DEVICE, "i386", "auto", false, "tcg", no_dev);
   expect(NO_DEVICE, "x86_64", "auto", false, "tcg", no_dev);
-  expect(GOOD_KVM, "i386", "auto", false, "kvm", "auto: KVM because the KVM i386 probe passed in 96 ms (pm, paging, irq, ok)");
+  expect(GOOD_KVM, "i386", "auto", false, "kvm",
+         "auto: KVM because the KVM i386 probe passed in 96 ms (pm, paging, irq, ok)");
   expect(GOOD_KVM, "x86_64", "auto", false, "kvm",
          "auto: KVM because the KVM x86_64 probe passed in 101 ms (pm, longmode, paging64, irq64, ok)");
-  expect(HALF_KVM, "i386", "auto", false, "kvm", "auto: KVM because the KVM i386 probe passed in 96 ms (pm, paging, irq, ok)");
+  expect(HALF_KVM, "i386", "auto", false, "kvm",
+         "auto: KVM because the KVM i386 probe passed in 96 ms (pm, paging, irq, ok)");
   expect(HALF_KVM, "x86_64", "auto", false, "tcg", "auto: TCG because the KVM x86_64 probe " X64_STOPPED);
   /* Rules before probes: trap counts need TCG, KVM needs an x86 guest. */
   expect(GOOD_KVM, "x86_64", "auto", true, "tcg",
