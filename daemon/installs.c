@@ -265,8 +265,8 @@ static int bad(struct ma_error *err, const char *code, const char *field, const 
 }
 
 static int check_fields(json_t *req, struct ma_error *err) {
-  static const char *const known[] = {"image", "disk_mb", "scenario", "memory_mb", "accel", "timeout_s",
-                                      "verify", "disk_boot", "append", "label", NULL};
+  static const char *const known[] = {"image",  "disk_mb",   "scenario", "memory_mb", "accel",         "timeout_s",
+                                      "verify", "disk_boot", "append",   "label",     "accel_stall_s", NULL};
   if (!json_is_object(req))
     return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
   const char *key;
@@ -310,7 +310,7 @@ static int install_request(struct install *in, json_t *req, json_t *image, struc
   json_decref(base);
   if (r < 0)
     return r;
-  static const char *const shared[] = {"memory_mb", "accel", NULL};
+  static const char *const shared[] = {"memory_mb", "accel", "accel_stall_s", NULL};
   copy_fields(in->install, req, shared);
   json_object_set_new(in->install, "disk", json_string(in->disk));
   json_t *scenario = json_object_get(req, "scenario");
@@ -328,7 +328,7 @@ static json_t *verify_request(struct install *in, json_t *req) {
   json_t *v = json_pack("{s:s, s:s, s:s, s:i, s:s}", "arch", "i386", "profile", "minix-3.4", "disk", in->disk,
                         "timeout_s", VERIFY_TIMEOUT_S, "label", "");
   json_object_set_new(v, "label", json_sprintf("verify install %s", in->id));
-  static const char *const shared[] = {"memory_mb", "accel", NULL};
+  static const char *const shared[] = {"memory_mb", "accel", "accel_stall_s", NULL};
   copy_fields(v, req, shared);
   const char *boot = json_string_value(json_object_get(req, "disk_boot"));
   if (boot && strcmp(boot, "kernel") == 0) {
