@@ -16,7 +16,7 @@ out=$build/fuzz
 mkdir -p "$out/artifacts"
 libs=$(pkg-config --libs jansson libpcre2-8 sqlite3 libarchive nettle)
 cflags=$(pkg-config --cflags jansson libpcre2-8 sqlite3 libarchive nettle)
-sources=("$root"/lib/*.c "$build"/schema/embedded_*.c)
+sources=("$root"/lib/*.c "$build"/schema/embedded_*.c "$build"/guests/accel-probe/embedded_*.c)
 for h in bootspec qmp detector jsonrpc traces; do
   # shellcheck disable=SC2086
   clang -std=c17 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
