@@ -204,8 +204,7 @@ json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum M
   }
   const char *what;
   if (json_limits_check(req->body.data ? req->body.data : "", req->body.len, &what) < 0) {
-    *result = reply_fail(conn, 400, what[0] == 'd' ? "too_deep" : "string_too_long", NULL,
-                         what[0] == 'd' ? "the body nests deeper than 32 levels" : "a string is longer than 64 KiB");
+    *result = reply_fail(conn, 400, json_limits_code(what), NULL, json_limits_message(what));
     return NULL;
   }
   json_error_t jerr;
