@@ -259,6 +259,24 @@ class SlowReaderTests(unittest.TestCase):
             d.finish()
 
 
+    def test_clients_leaving_mid_stream_are_not_logged_as_errors(self):
+        d = Daemon()
+        try:
+            run_id = d.boot(fixture_boot('console=tty00 fixture=flood', accel='tcg', timeout_s=60))
+            d.wait(run_id, 30, statuses={'running'})
+            for _ in range(5):
+                s = socket.create_connection(('127.0.0.1', d.port), timeout=10)
+                s.sendall(f'GET /api/v1/runs/{run_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.encode())
+                s.recv(100)
+                time.sleep(0.3)
+                s.close()
+            d.request('DELETE', f'/api/v1/runs/{run_id}')
+            d.wait(run_id)
+        finally:
+            d.finish()
+        self.assertFalse([line for line in d.log if 'Failed to send' in line or 'http:' in line], ''.join(d.log))
+
+
 class McpSessionTests(unittest.TestCase):
     """Finding 8: MCP sessions belong to their token; 401s are rate-limited."""
 
