@@ -15,7 +15,7 @@ static void on_event(void *userdata, const struct jobs_event *ev) {
   struct follower *f = userdata;
   static const char *const names[] = {[JOBS_EV_STATUS] = "status", [JOBS_EV_MARKER] = "marker",
                                       [JOBS_EV_SERIAL] = "serial", [JOBS_EV_END] = "status"};
-  bool more = stream_push(f->stream, names[ev->kind], ev->data);
+  bool more = ev->json ? stream_push_text(f->stream, names[ev->kind], ev->json) : true;
   if (ev->kind == JOBS_EV_END || !more) {
     jobs_unsubscribe(f->sub);
     f->sub = NULL;

@@ -70,8 +70,12 @@ bool stream_push(struct stream *s, const char *event, json_t *data) {
   if (s->done)
     return false;
   _cleanup_(util_freep) char *json = json_dumps(data, RUN_JSON_FLAGS);
-  if (!json)
-    return true;
+  return json ? stream_push_text(s, event, json) : true;
+}
+
+bool stream_push_text(struct stream *s, const char *event, const char *json) {
+  if (s->done)
+    return false;
   /* Sent bytes are dropped only once all are sent: no memmove per event. */
   if (s->off == s->buf.len) {
     s->buf.len = 0;

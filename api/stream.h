@@ -20,6 +20,8 @@ struct stream *stream_new(struct api_ctx *ctx, struct MHD_Connection *conn, cons
 /* Queues one event (event may be NULL for the default "message"); data is borrowed.
  * false once the stream takes no more: ended, or cut because its client fell behind. */
 bool stream_push(struct stream *s, const char *event, json_t *data);
+/* The same with data already serialized (one line of JSON). */
+bool stream_push_text(struct stream *s, const char *event, const char *json);
 /* No more events: the response ends once the buffer is sent. */
 void stream_end(struct stream *s);
 /* Queues the streaming response with status 200; extra header may be NULL. On

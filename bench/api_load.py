@@ -202,8 +202,10 @@ def _flood_boot(d, kernel, subscribers):
     socks = []
     port = int(d.base.rsplit(':', 1)[1])
     for _ in range(subscribers):
-        s = socket.create_connection(('127.0.0.1', port), timeout=10)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window, not a stall
+        s.settimeout(10)
+        s.connect(('127.0.0.1', port))
         s.sendall(f'GET /api/v1/runs/{run_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.encode())
         socks.append(s)
     peak = d.rss_kb()

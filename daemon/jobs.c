@@ -65,7 +65,10 @@ struct jobs {
 static void pump(struct jobs *j);
 
 static void emit(struct job *job, enum jobs_event_kind kind, json_t *data) {
-  struct jobs_event ev = {kind, job->run.id, data};
+  /* Serialized once here, not once per subscriber: 200 event streams on a
+   * flooding guest made 200 copies of every console line's JSON. */
+  _cleanup_(util_freep) char *json = job->subs ? json_dumps(data, RUN_JSON_FLAGS) : NULL;
+  struct jobs_event ev = {kind, job->run.id, data, json};
   for (struct jobs_sub *s = job->subs, *next; s; s = next) {
     next = s->next;
     s->cb(s->userdata, &ev);

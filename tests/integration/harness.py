@@ -64,6 +64,12 @@ def qemu_pids(run_id):
     return pids
 
 
+def sanitized(pid):
+    """Whether the process runs the ASan build (its quarantine keeps freed memory: RSS bounds do not hold)."""
+    with open(f'/proc/{pid}/maps') as f:
+        return 'libasan' in f.read()
+
+
 class Daemon:
     """minix-analysisd on 127.0.0.1 with a port the kernel picked."""
 

@@ -15,17 +15,12 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, fixture_boot, qemu_pids, work_dir  # noqa: E402
+from harness import Daemon, fixture_boot, qemu_pids, sanitized, work_dir  # noqa: E402
 
 
 def rss_kb(pid):
     with open(f'/proc/{pid}/status') as f:
         return int([l for l in f if l.startswith('VmRSS:')][0].split()[1])
-
-
-def asan(pid):
-    with open(f'/proc/{pid}/maps') as f:
-        return 'libasan' in f.read()
 
 
 class FaultTest(unittest.TestCase):
@@ -105,7 +100,7 @@ class FaultTest(unittest.TestCase):
                     wrong.append((method, path, status, want))
             after = rss_kb(d.proc.pid)
             self.assertEqual(wrong, [])
-            if not asan(d.proc.pid):  # ASan's quarantine holds freed memory on purpose
+            if not sanitized(d.proc.pid):  # ASan's quarantine holds freed memory on purpose
                 self.assertLess(after - before, 2048, f'RSS grew from {before} to {after} kB')
             print(f"\nfaults: 1000 bad requests of {len(kinds)} kinds, each with its 4xx; daemon RSS {before} -> "
                   f"{after} kB", file=sys.stderr)

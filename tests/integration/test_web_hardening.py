@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from harness import Daemon, fixture_boot
+from harness import Daemon, fixture_boot, sanitized
 
 
 def raw_request(port, text, timeout=10):
@@ -226,23 +226,29 @@ class SlowReaderTests(unittest.TestCase):
         d = Daemon(extra_args=['--max-streams-per-client', '250', '--max-log-mb', '1'])
         socks = []
         try:
-            run_id = d.boot(fixture_boot('console=tty00 fixture=flood', accel='tcg', timeout_s=120))
+            run_id = d.boot(fixture_boot('console=tty00 fixture=flood', accel='tcg', timeout_s=400))
             d.wait(run_id, 30, statuses={'running'})
             before = rss_kb(d.proc.pid)
             for _ in range(200):
-                s = socket.create_connection(('127.0.0.1', d.port), timeout=10)
+                # A small window set before connecting (set later, Linux stalls the connection in
+                # zero-window probes and nothing flows even once the client reads).
+                s = socket.socket()
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(10)
+                s.connect(('127.0.0.1', d.port))
                 s.sendall(f'GET /api/v1/runs/{run_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.encode())
                 socks.append(s)  # never read
-            run = d.wait(run_id, 120)
+            run = d.wait(run_id, 400)
             grown = rss_kb(d.proc.pid) - before
             print(f'\n200 stalled subscribers on a 3 MB flood: daemon RSS grew {grown / 1024:.1f} MB, run '
                   f'{run["status"]} in {run["boot_time_ms"]} ms', file=sys.stderr)
             self.assertEqual(run['status'], 'succeeded', run)
             # 200 x 256 KiB of lag at most, plus allocator slack; the old daemon grew 676 MB.
-            self.assertLess(grown, 120 * 1024)
+            # ASan's quarantine keeps freed memory on purpose: the bound is checked in the plain build.
+            if not sanitized(d.proc.pid):
+                self.assertLess(grown, 120 * 1024)
             # A stalled stream ends with an event that says why.
-            socks[0].settimeout(10)
+            socks[0].settimeout(30)
             data = b''
             try:
                 while b'slow_reader' not in data:
@@ -274,7 +280,8 @@ class SlowReaderTests(unittest.TestCase):
             d.wait(run_id)
         finally:
             d.finish()
-        self.assertFalse([line for line in d.log if 'Failed to send' in line or 'http:' in line], ''.join(d.log))
+        self.assertFalse([line for line in d.log if 'Failed to send' in line or 'minix-analysisd: http:' in line],
+                         ''.join(d.log))
 
 
 class McpSessionTests(unittest.TestCase):
