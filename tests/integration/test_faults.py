@@ -87,15 +87,21 @@ class FaultTest(unittest.TestCase):
                 ('POST', '/api/v1/matrices', b'{"cpus":[0]}', 400),
                 ('GET', '/api/v1/traces/ffffffffffffffff', None, 404),
                 ('POST', '/mcp', b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}', 400),  # no session
+                # What a hostile page sends (issue 13): a foreign Origin, a rebound Host, a form post, a huge array.
+                ('POST', '/api/v1/boots', json.dumps(fixture_boot()).encode(), 403, {'Origin': 'http://evil.example'}),
+                ('GET', '/api/v1/runs', None, 403, {'Host': 'evil.example'}),
+                ('POST', '/api/v1/boots', json.dumps(fixture_boot()).encode(), 415, {'Content-Type': 'text/plain'}),
+                ('POST', '/api/v1/boots', json.dumps(fixture_boot(initrd=['/x'] * 2000)).encode(), 400),
             ]
+            accept = {'Accept': 'application/json, text/event-stream'}
             # Warm up first: the thread pool that reads images gets its malloc arenas once (about 3 MB).
-            for method, path, body, _ in kinds * 10:
-                d.request(method, path, raw=body, headers={'Accept': 'application/json, text/event-stream'})
+            for method, path, body, _, *headers in kinds * 10:
+                d.request(method, path, raw=body, headers={**accept, **(headers[0] if headers else {})})
             before = rss_kb(d.proc.pid)
             wrong = []
             for i in range(1000):
-                method, path, body, want = kinds[i % len(kinds)]
-                status, _, _ = d.request(method, path, raw=body, headers={'Accept': 'application/json, text/event-stream'})
+                method, path, body, want, *headers = kinds[i % len(kinds)]
+                status, _, _ = d.request(method, path, raw=body, headers={**accept, **(headers[0] if headers else {})})
                 if status != want:
                     wrong.append((method, path, status, want))
             after = rss_kb(d.proc.pid)
