@@ -4,6 +4,7 @@ that name: QMP and the serial console on the sockets the daemon names, then
 what `fake=` on the -append line asks for, to provoke what a real QEMU will not
 on cue:
   fake=oversized-event  after `cont`, an event of 2 MiB (QMP never sends one)
+  fake=refuse-cont      answers `cont` with a QMP error (the daemon then kills it)
   fake=long-info-mem    answers HMP "info mem" with a 3.8 MB listing (65,538 ranges,
                         the shape of Debian's generic kernel with 512 MB), twice,
                         then prints "fake done" on the console
@@ -64,6 +65,9 @@ def main(argv):
             answered += 1
             if answered == 2:
                 serial.sendall(b'fake done\r\n')
+            continue
+        if name == 'cont' and mode == 'refuse-cont':
+            send({'error': {'class': 'GenericError', 'desc': 'fake refusal'}, 'id': cid})
             continue
         send({'return': [] if name == 'query-cpus-fast' else {}, 'id': cid})
         if name == 'cont':

@@ -426,6 +426,13 @@ class QmpProtocolTest(unittest.TestCase):
         self.assertEqual(run['exit'], {'code': None, 'signal': signal.SIGKILL})
         self.assertEqual(qemu_pids(run['id']), [])
 
+    def test_the_daemons_kill_before_t0_is_a_start_failure_not_a_crash(self):
+        run = self.d.wait(self.d.boot(fixture_boot('console=tty00 fake=refuse-cont', accel='tcg')))
+        self.assertEqual(run['status'], 'failed')
+        self.assertEqual(run['error']['code'], 'qemu_start_failed', run['error'])
+        self.assertIn('QMP refused cont: fake refusal', run['error']['message'])
+        self.assertEqual(run['exit'], {'code': None, 'signal': signal.SIGKILL})
+
     def test_a_long_info_mem_reply_is_summed_as_it_streams(self):
         run = self.d.wait(self.d.boot(fixture_boot('console=tty00 fake=long-info-mem', accel='tcg',
                                                    memory_sample_ms=100, until='fake done')))
