@@ -507,7 +507,7 @@ static void start_job(struct job *job) {
   run_set_str(&job->run.accel, choose_accel(job));
   run_set_str(&job->run.status, "running");
   job->run.started_us = util_wall_us();
-  job->log = fopen(job->run.serial_path, "wb");
+  job->log = util_fopen_private(job->run.serial_path, "wb"); /* it may show what was typed into the guest */
   save(job);
   emit_status(job, JOBS_EV_STATUS);
   if (job->overlay_path && job->log)

@@ -443,6 +443,26 @@ class QmpProtocolTest(unittest.TestCase):
         self.assertEqual(set(mapped), {fake_qemu.LONG_INFO_MEM_KB})
 
 
+class FileModeTest(unittest.TestCase):
+    def test_database_and_console_logs_are_private_under_umask_000(self):
+        old = os.umask(0)
+        try:
+            d = Daemon()
+        finally:
+            os.umask(old)
+        try:
+            run = d.wait(d.boot(fixture_boot()))
+            self.assertEqual(run['status'], 'succeeded', run['error'])
+            db = os.path.join(d.state_dir, 'minix-analysis.db')
+            files = [db, db + '-wal', db + '-shm'] + [os.path.join(d.state_dir, 'runs', f)
+                                                      for f in os.listdir(os.path.join(d.state_dir, 'runs'))]
+            self.assertGreaterEqual(len(files), 4)
+            modes = {f: oct(os.stat(f).st_mode & 0o777) for f in files}
+            self.assertEqual(set(modes.values()), {oct(0o600)}, modes)
+        finally:
+            d.finish()
+
+
 class LifecycleTest(unittest.TestCase):
     """Signals: SIGTERM finishes cleanly; SIGKILL leaves no QEMU and the run is
     marked interrupted by the next daemon."""
