@@ -252,12 +252,13 @@ static void on_info_text(void *userdata, const char *escaped, size_t len) {
 static void ask_info_mem(struct supervisor *s, int64_t now_us) {
   json_t *args = json_pack("{s:s}", "command-line", "info mem");
   char *line = qmp_command("human-monitor-command", args, "infomem");
+  if (qmp_write(s, line) < 0)
+    return;
+  /* Armed before the loop reads again, so before the reply can arrive. */
   info_mem_scan_reset(&s->info_scan);
   qmp_framer_stream_text(&s->framer, on_info_text, s);
-  if (qmp_write(s, line) == 0) {
-    s->info_pending = true;
-    s->info_sent_us = now_us;
-  }
+  s->info_pending = true;
+  s->info_sent_us = now_us;
 }
 
 static void on_return(struct supervisor *s, const struct qmp_msg *m) {
