@@ -346,9 +346,12 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
   case SUP_SILENT:
     set_error(job, "guest_silent", end->detail);
     return "timeout";
+  case SUP_PROTOCOL_ERROR:
+    set_error(job, "qmp_protocol_error", end->detail); /* the daemon's kill, not a crash of QEMU */
+    return "failed";
   case SUP_SPAWN_FAILED:
   case SUP_START_FAILED:
-    if (end->term_signal)
+    if (end->term_signal && !end->killed)
       break; /* killed from outside before t0: a crash like any other */
     msg = util_strdupf("%s%s%s", end->detail, end->qemu_err[0] ? ": " : "", end->qemu_err);
     set_error(job, "qemu_start_failed", msg);
@@ -507,7 +510,7 @@ static void start_job(struct job *job) {
   run_set_str(&job->run.accel, choose_accel(job));
   run_set_str(&job->run.status, "running");
   job->run.started_us = util_wall_us();
-  job->log = fopen(job->run.serial_path, "wb");
+  job->log = util_fopen_private(job->run.serial_path, "wb"); /* it may show what was typed into the guest */
   save(job);
   emit_status(job, JOBS_EV_STATUS);
   if (job->overlay_path && job->log)
