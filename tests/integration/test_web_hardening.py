@@ -177,6 +177,8 @@ class ConnectionTests(unittest.TestCase):
             print(f'\n500 streams on one run: {served} served, {refused} answered 429, '
                   f'{500 - served - refused} not answered; /health max {max(latencies):.1f} ms', file=sys.stderr)
             self.assertEqual(served, 32, 'one client (one address, no token) holds at most 32 streams')
+            _, _, text = d.request('GET', '/metrics')
+            self.assertIn(b'\nminix_analysis_event_streams 32\n', text)
             self.assertLess(max(latencies), 1000)
             d.request('DELETE', f'/api/v1/runs/{run_id}')
         finally:
