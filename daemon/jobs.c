@@ -65,7 +65,10 @@ struct jobs {
 static void pump(struct jobs *j);
 
 static void emit(struct job *job, enum jobs_event_kind kind, json_t *data) {
-  struct jobs_event ev = {kind, job->run.id, data};
+  /* Serialized once here, not once per subscriber: 200 event streams on a
+   * flooding guest made 200 copies of every console line's JSON. */
+  _cleanup_(util_freep) char *json = job->subs ? json_dumps(data, RUN_JSON_FLAGS) : NULL;
+  struct jobs_event ev = {kind, job->run.id, data, json};
   for (struct jobs_sub *s = job->subs, *next; s; s = next) {
     next = s->next;
     s->cb(s->userdata, &ev);
@@ -345,6 +348,9 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
   case SUP_SILENT:
     set_error(job, "guest_silent", end->detail);
     return "timeout";
+  case SUP_PROTOCOL_ERROR:
+    set_error(job, "qmp_protocol_error", end->detail); /* the daemon's kill, not a crash of QEMU */
+    return "failed";
   case SUP_STALLED:
     msg = util_strdupf("the guest printed nothing on its console for %d s under KVM (accel_stall_s) before its "
                        "terminal marker; KVM may be hanging it (a nested KVM can): boot it with \"accel\": \"tcg\"",
@@ -353,7 +359,7 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
     return "failed";
   case SUP_SPAWN_FAILED:
   case SUP_START_FAILED:
-    if (end->term_signal)
+    if (end->term_signal && !end->killed)
       break; /* killed from outside before t0: a crash like any other */
     msg = util_strdupf("%s%s%s", end->detail, end->qemu_err[0] ? ": " : "", end->qemu_err);
     set_error(job, "qemu_start_failed", msg);
@@ -504,7 +510,7 @@ static void start_job(struct job *job) {
   run_set_str(&job->run.accel, choose_accel(job));
   run_set_str(&job->run.status, "running");
   job->run.started_us = util_wall_us();
-  job->log = fopen(job->run.serial_path, "wb");
+  job->log = util_fopen_private(job->run.serial_path, "wb"); /* it may show what was typed into the guest */
   save(job);
   emit_status(job, JOBS_EV_STATUS);
   if (job->overlay_path && job->log)

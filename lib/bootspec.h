@@ -12,6 +12,8 @@
 #include "lib/qemu_bins.h"
 #include "lib/scenario.h"
 
+#define BOOTSPEC_MAX_INITRD 64
+
 struct boot_spec {
   char *arch;
   int cpus, memory_mb;
