@@ -24,13 +24,16 @@ static bool final_status(json_t *run) {
   return s && strcmp(s, "queued") && strcmp(s, "running");
 }
 
-/* Appends v to the array stored under key in obj (created on first use). */
+/* Appends v to the array stored under key in obj (created on first use); a value JSON cannot hold
+ * (a difference that overflowed) is left out, not averaged in as 0. */
 static void push_value(json_t *obj, const char *key, double v) {
   json_t *arr = json_object_get(obj, key);
+  if (!isfinite(v))
+    return;
   /* json_object_set_new frees arr when it fails: then there is nothing to append to. */
   if (!arr && json_object_set_new(obj, key, arr = json_array()) < 0)
     return;
-  json_array_append_new(arr, jfield_real_or_null(v));
+  json_array_append_new(arr, json_real(v));
 }
 
 static json_t *stats_of(json_t *values, struct stats *s) {
