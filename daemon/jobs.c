@@ -14,6 +14,7 @@
 #include "lib/disk.h"
 #include "lib/guest_memory.h"
 #include "lib/qemu_cmd.h"
+#include "lib/regex_match.h"
 
 #define SCENARIO_TICK_MS 200
 
@@ -43,7 +44,7 @@ struct job {
   struct scenario_run *scn;
   uv_timer_t *scn_timer;
   struct int_reader *ints;
-  bool log_cut;
+  bool log_cut, gave_up_noted;
 };
 
 struct jobs {
@@ -291,6 +292,18 @@ static void log_console(struct job *job, const char *buf, size_t len) {
   supervisor_quit(job->sup);
 }
 
+/* A match that the limits stopped counts as no match: said once per run, not once per line. */
+static void note_gave_up(struct job *job) {
+  uint64_t n = detector_gave_up(job->det) + (job->scn ? scenario_gave_up(job->scn) : 0);
+  if (job->gave_up_noted || n == 0)
+    return;
+  job->gave_up_noted = true;
+  fprintf(stderr,
+          "run %s: a marker or scenario pattern gave up on the console text after %d steps (the match limit); "
+          "such text counts as no match (said once per run)\n",
+          job->run.id, REGEX_MATCH_LIMIT);
+}
+
 static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stamp_us) {
   struct job *job = userdata;
   job->last_stamp_us = stamp_us;
@@ -302,6 +315,7 @@ static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stam
     scenario_feed(job->scn, buf, len, stamp_us - job->t0_us);
     check_scenario(job);
   }
+  note_gave_up(job);
 }
 
 static void sup_event(void *userdata, const char *name) {
@@ -386,6 +400,7 @@ static void sup_ended(void *userdata, const struct supervisor_end *end) {
     scenario_guest_exited(job->scn, job->last_stamp_us - job->t0_us);
     check_scenario(job);
   }
+  note_gave_up(job);
   if (end->reason != SUP_SPAWN_FAILED) {
     r->exit_code = end->term_signal ? RUN_NULL : end->exit_code;
     r->exit_signal = end->term_signal ? end->term_signal : RUN_NULL;
