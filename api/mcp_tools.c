@@ -374,7 +374,7 @@ static enum MHD_Result tool_image_verify(struct call *c) {
     return MHD_NO;
   struct ma_error err;
   /* A bad request is answered now; only real work suspends the connection. */
-  if (images_register_async(c->ctx->loop, c->ctx->store, c->args, verified, p, &err) < 0) {
+  if (images_register_async(c->ctx->loop, c->ctx->store, c->ctx->env.image_dirs, c->args, verified, p, &err) < 0) {
     free(p);
     return tool_error(c, &err);
   }

@@ -316,7 +316,7 @@ static int cmd_image(const struct cli *cli, int argc, char **argv) {
       return EXIT_ERROR;
     struct ma_error err;
     json_t *images = NULL;
-    r = list ? store_images_list(ctx.store, &images) : images_register(ctx.store, req, &out, &err);
+    r = list ? store_images_list(ctx.store, &images) : images_register(ctx.store, ctx.env.image_dirs, req, &out, &err);
     if (list && r == 0)
       out = json_pack("{s:o}", "images", images);
     if (r < 0 && !list) {

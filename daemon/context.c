@@ -70,7 +70,8 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
     return -ENOMEM;
   }
   struct jobs_config cfg = {c->state_dir, opt->max_running, opt->max_queued,
-                            (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20, c->disk};
+                            (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20, c->disk,
+                            (path_policy)c->image_dirs};
   c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
   c->matrices = c->jobs ? matrices_new(c->loop, c->store, c->jobs, &c->env) : NULL;
   c->installs = c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;

@@ -22,6 +22,7 @@ struct jobs_config {
   int max_queued;  /* waiting boots before 503 */
   int64_t max_log_bytes; /* console kept per run; the rest is counted, scanned, not logged (0: no cap) */
   struct disk_guard *disk; /* admits new work by the state dir's disk; may be NULL */
+  path_policy image_dirs;  /* judged again when a run starts (lib/path_policy.h); NULL: none */
 };
 
 enum jobs_event_kind {
