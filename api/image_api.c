@@ -1,4 +1,4 @@
-/* /api/v1/images: verify and register ISOs, list them. */
+/* /api/v1/images: verify and register ISOs, list them, delete them and installed disks. */
 #include <stdlib.h>
 
 #include "api/deferred.h"
@@ -56,4 +56,13 @@ enum MHD_Result image_get(struct api_ctx *ctx, struct MHD_Connection *conn, stru
   if (ops_image_get(ctx, req->id, &image, &err) < 0)
     return reply_error(conn, &err);
   return reply_json(conn, MHD_HTTP_OK, image);
+}
+
+enum MHD_Result image_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+  (void)run;
+  json_t *out;
+  struct ma_error err;
+  if (ops_image_delete(ctx, req->id, &out, &err) < 0)
+    return reply_error(conn, &err);
+  return reply_json(conn, MHD_HTTP_OK, out);
 }

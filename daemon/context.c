@@ -121,7 +121,7 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
     *err = util_strdupf("cannot create state dir %s: %s", opt->state_dir, strerror(-r));
     return r;
   }
-  if (opt->run_jobs)
+  if (opt->run_jobs || opt->lock)
     r = lock_state_dir(c, err);
   if (r == 0)
     r = open_store(c, opt->run_jobs, err);

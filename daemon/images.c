@@ -1,7 +1,7 @@
 #include "daemon/images.h"
 
 #include <errno.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -269,11 +269,27 @@ size_t images_files(const char *state_dir, json_t *image, char *files[2]) {
   return n;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+/* Deletes a file, or a directory and the files in it (the extraction cache is flat: a subdirectory or a
+ * symlink there is not the daemon's, and stays); returns the bytes the files took. */
+static int64_t remove_owned(const char *id, const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return 0;
+  int64_t freed = 0;
+  DIR *dir = S_ISDIR(st.st_mode) ? opendir(path) : NULL;
+  for (struct dirent *e; dir && (e = readdir(dir));) {
+    _cleanup_(util_freep) char *file = util_strdupf("%s/%s", path, e->d_name);
+    struct stat fst;
+    if (file && lstat(file, &fst) == 0 && S_ISREG(fst.st_mode) && unlink(file) == 0)
+      freed += (int64_t)fst.st_blocks * 512;
+  }
+  if (dir)
+    closedir(dir);
+  if (!S_ISDIR(st.st_mode) && unlink(path) == 0)
+    freed += (int64_t)st.st_blocks * 512;
+  else if (S_ISDIR(st.st_mode) && rmdir(path) < 0)
+    fprintf(stderr, "image %s: cannot remove %s: %s\n", id, path, strerror(errno));
+  return freed;
 }
 
 /* What of the image is the daemon's to delete: the kernel and modules it extracted, and a disk it made. */
@@ -312,13 +328,7 @@ int images_delete(struct store *s, const char *state_dir, json_t *image, json_t 
   size_t i;
   json_t *v;
   json_array_foreach(owned, i, v) {
-    const char *path = json_string_value(v);
-    struct stat st;
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-      freed += (int64_t)st.st_blocks * 512;
-    /* FTW_PHYS: a symlink inside is removed, never followed. */
-    if (nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
-      fprintf(stderr, "image %s: cannot remove %s: %s\n", id, path, strerror(errno));
+    freed += remove_owned(id, json_string_value(v));
   }
   *out = json_pack("{s:s, s:O, s:I}", "id", id, "removed", owned, "freed_bytes", (json_int_t)freed);
   return 0;

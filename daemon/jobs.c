@@ -661,7 +661,9 @@ int jobs_admit(struct jobs *j) {
 
 void jobs_refusal(int r, struct ma_error *err) {
   if (r == -EAGAIN)
-    ma_error_set(err, 503, "queue_full", NULL, "too many boots are waiting; retry later");
+    ma_error_set(err, 503, "queue_full", NULL, "too many runs are waiting (--max-queued); retry later");
+  else if (r == -E2BIG)
+    ma_error_set(err, 400, "too_many_runs", NULL, "this asks for more runs than --max-queued lets wait at once");
   else if (r == -ESHUTDOWN)
     ma_error_set(err, 503, "shutting_down", NULL, "the daemon is stopping");
   else if (r == -ENOSPC)
@@ -674,10 +676,25 @@ void jobs_refusal(int r, struct ma_error *err) {
     ma_error_set(err, 500, "internal_error", NULL, "cannot queue the boot: %s", strerror(-r));
 }
 
+int jobs_reserve(struct jobs *j, int n) {
+  int r = jobs_admit(j);
+  if (r == 0 && n > j->max_queued)
+    r = -E2BIG;
+  else if (r == 0 && j->n_queued + j->n_reserved + n > j->max_queued)
+    r = -EAGAIN;
+  if (r == 0)
+    j->n_reserved += n;
+  return r;
+}
+
+void jobs_release(struct jobs *j, int n) { j->n_reserved -= n; }
+
 int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_submit_opts *opts,
                      char id[UTIL_ID_LEN + 1]) {
+  bool reserved = opts && opts->reserved;
   int r = jobs_admit(j);
-  if (r == 0 && j->n_queued >= j->max_queued)
+  /* Reserved slots count as waiting runs: a boot does not take the place of a matrix's later runs. */
+  if (r == 0 && !reserved && j->n_queued + j->n_reserved >= j->max_queued)
     r = -EAGAIN;
   if (r < 0) {
     bootspec_free(spec);
@@ -702,6 +719,8 @@ int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_s
     return r;
   }
   memcpy(id, job->run.id, UTIL_ID_LEN + 1);
+  if (reserved) /* the slot it was admitted with is now this run's place in the queue */
+    j->n_reserved--;
   struct job **tail = &j->active;
   while (*tail)
     tail = &(*tail)->next;
@@ -767,6 +786,13 @@ void jobs_unsubscribe(struct jobs_sub *sub) {
     }
   }
   free(sub);
+}
+
+bool jobs_use(const struct jobs *j, const char *real_target) {
+  for (const struct job *job = j ? j->active : NULL; job; job = job->next)
+    if (bootspec_json_uses(job->spec->json, job->spec->cdrom, real_target))
+      return true;
+  return false;
 }
 
 void jobs_counts(const struct jobs *j, int *queued, int *running) {
