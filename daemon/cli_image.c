@@ -44,7 +44,8 @@ static int local_verify_or_list(const struct cli *cli, bool list, json_t *req, j
     return EXIT_ERROR;
   struct ma_error err;
   json_t *images = NULL;
-  int r = list ? store_images_list(ctx.store, &images) : images_register(ctx.store, ctx.env.image_dirs, req, out, &err);
+  int r = list ? store_images_list(ctx.store, &images)
+               : images_register(ctx.store, ctx.env.image_dirs, req, out, &err);
   if (list && r == 0)
     *out = json_pack("{s:o}", "images", images);
   if (r < 0)
@@ -75,7 +76,8 @@ int cli_cmd_image(const struct cli *cli, int argc, char **argv) {
   if (cli->server && delete)
     r = cli_remote(cli, "DELETE", path, NULL, &out);
   else if (cli->server)
-    r = list ? cli_remote(cli, "GET", "/api/v1/images", NULL, &out) : cli_remote(cli, "POST", "/api/v1/images", req, &out);
+    r = list ? cli_remote(cli, "GET", "/api/v1/images", NULL, &out)
+             : cli_remote(cli, "POST", "/api/v1/images", req, &out);
   else
     r = delete ? local_delete(cli, argv[optind + 1], &out) : local_verify_or_list(cli, list, req, &out);
   if (out)

@@ -52,7 +52,8 @@ static bool known_format(const char *format) { return strcmp(format, "qcow2") ==
 static bool links_allowed(struct chain *c, const struct disk_links *l) {
   if (!known_format(l->format)) {
     refuse(c, 400, "disk_format_not_supported",
-           util_strdupf("%s is a %s image; disks and their backing files must be qcow2 or raw", c->current, l->format));
+           util_strdupf("%s is a %s image; a disk and its backing files must be qcow2 or raw", c->current,
+                        l->format));
     return false;
   }
   if (l->unresolved) {
@@ -62,7 +63,8 @@ static bool links_allowed(struct chain *c, const struct disk_links *l) {
   /* A relative data file name is refused: which directory QEMU takes it from is QEMU's business, not ours. */
   if (l->data_file && l->data_file[0] != '/') {
     refuse(c, 403, "path_not_allowed",
-           util_strdupf("%s names the relative data file %s; only absolute ones can be judged", c->current, l->data_file));
+           util_strdupf("%s names the relative data file %s; only absolute ones can be judged", c->current,
+                        l->data_file));
     return false;
   }
   if (l->data_file && !allowed(c, "the data file", l->data_file))

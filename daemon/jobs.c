@@ -469,8 +469,9 @@ static void launch(struct job *job) {
 }
 
 static void end_before_start(struct job *job) {
-  set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",
-            job->jobs->stopping ? "the daemon stopped before this run's guest started" : "cancelled before the guest started");
+  bool stopping = job->jobs->stopping;
+  set_error(job, stopping ? "daemon_stopping" : "cancelled",
+            stopping ? "the daemon stopped before this run's guest started" : "cancelled before the guest started");
   finish_job(job, "cancelled");
 }
 

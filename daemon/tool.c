@@ -98,9 +98,11 @@ static int spawn(uv_loop_t *loop, char *const *argv, struct tool *t, unsigned ti
   }
   uv_stdio_container_t stdio[3] = {
       {.flags = UV_IGNORE},
-      t->capture ? (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&t->out}
-                 : (uv_stdio_container_t){.flags = UV_IGNORE},
+      {.flags = UV_IGNORE},
       {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&t->err}};
+  if (t->capture)
+    stdio[1] =
+        (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&t->out};
   uv_process_options_t opt = {.exit_cb = on_exit_cb, .file = argv[0], .args = (char **)argv, .stdio_count = 3,
                               .stdio = stdio};
   int r = uv_spawn(loop, &t->proc, &opt);
