@@ -1,8 +1,7 @@
 #include "daemon/images.h"
 
-#include <errno.h>
 #include <dirent.h>
-#include <limits.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
