@@ -467,6 +467,8 @@ int installs_cancel(struct installs *is, const char *id) {
     if (strcmp(in->id, id) != 0)
       continue;
     in->cancelled = true;
+    jobs_release(is->jobs, in->reserved); /* nothing is submitted after a cancel */
+    in->reserved = 0;
     if (in->sub)
       jobs_cancel(is->jobs, in->run_id);
     return 0;

@@ -211,6 +211,8 @@ int matrices_cancel(struct matrices *ms, const char *id) {
     if (strcmp(m->id, id) != 0)
       continue;
     m->cancelled = true;
+    jobs_release(ms->jobs, m->reserved); /* at once: its runs in flight may take a while to die */
+    m->reserved = 0;
     for (int i = 0; i < m->spec->parallel; i++)
       if (m->slots[i].used)
         jobs_cancel(ms->jobs, m->slots[i].run_id);
