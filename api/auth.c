@@ -12,6 +12,7 @@
 
 #include "api/rate_limit.h"
 #include "api/reply.h"
+#include "lib/digest.h"
 #include "lib/util.h"
 
 static const char *const read_tools[] = {"boot_status", "boot_wait", "matrix_report", "claims_validate", "runs_list",
@@ -36,10 +37,14 @@ static bool allowed_for_read(const char *url, const char *method, const struct r
   return mcp && (strcmp(method, "DELETE") == 0 || (strcmp(method, "POST") == 0 && mcp_readonly(req)));
 }
 
-/* Who is asking, for the rate limit: the bearer token, else the client's address. */
+/* Who is asking, for the rate limit, the stream caps and MCP sessions: a
+ * digest of the bearer token (the token itself stays out of memory that
+ * lives past the request), else the client's address. */
 static void client_key(struct MHD_Connection *conn, const char *bearer, char *key, size_t cap) {
   if (bearer) {
-    snprintf(key, cap, "token %s", bearer);
+    char hex[DIGEST_SHA256_HEX];
+    digest_sha256_hex(bearer, strlen(bearer), hex);
+    snprintf(key, cap, "token %.32s", hex);
     return;
   }
   const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -52,10 +57,8 @@ static void client_key(struct MHD_Connection *conn, const char *bearer, char *ke
   snprintf(key, cap, "addr %s", addr);
 }
 
-static bool within_rate(struct api_ctx *ctx, struct MHD_Connection *conn, const char *bearer,
+static bool within_rate(struct api_ctx *ctx, struct MHD_Connection *conn, const char *key,
                         enum MHD_Result *result) {
-  char key[160];
-  client_key(conn, bearer, key, sizeof key);
   int wait = rate_limit_take(ctx->rate_limit, key, util_mono_us());
   if (wait == 0)
     return true;
@@ -68,16 +71,19 @@ static bool within_rate(struct api_ctx *ctx, struct MHD_Connection *conn, const 
 }
 
 bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url, const char *method,
-                const struct request *req, enum MHD_Result *result) {
+                struct request *req, enum MHD_Result *result) {
+  client_key(conn, NULL, req->client, sizeof req->client);
   if (strcmp(url, "/api/v1/health") == 0 && strcmp(method, "GET") == 0)
     return true;
-  if (!ctx->auth) {
-    return within_rate(ctx, conn, NULL, result);
-  }
+  if (!ctx->auth)
+    return within_rate(ctx, conn, req->client, result);
   const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   char scope[8] = "";
   bool valid = h && strncasecmp(h, "Bearer ", 7) == 0 && store_token_scope(ctx->store, h + 7, scope) == 0;
   if (!valid) {
+    /* Wrong guesses count against the address: token guessing is rate-limited too. */
+    if (!within_rate(ctx, conn, req->client, result))
+      return false;
     struct ma_error e;
     ma_error_set(&e, 401, "unauthorized", NULL, "%s",
                  h ? "the bearer token is unknown or revoked" : "this daemon wants Authorization: Bearer TOKEN");
@@ -85,7 +91,8 @@ bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *ur
                                 "Bearer realm=\"minix-analysis\"");
     return false;
   }
-  if (!within_rate(ctx, conn, h + 7, result))
+  client_key(conn, h + 7, req->client, sizeof req->client);
+  if (!within_rate(ctx, conn, req->client, result))
     return false;
   if (strcmp(scope, "full") == 0 || allowed_for_read(url, method, req))
     return true;

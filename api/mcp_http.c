@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/reply.h"
 #include "api/route.h"
@@ -14,70 +13,49 @@
 
 #define SESSION_IDLE_US (3600LL * 1000000) /* a session unused this long is gone (404) */
 #define MAX_SESSIONS 1024
+/* A client (token, else address) that opens more evicts its own oldest, never
+ * another client's: a read token cannot push a live session out of the table. */
+#define MAX_SESSIONS_PER_CLIENT 32
 #define SESSION_ID_LEN 32
 
 struct session {
   char id[SESSION_ID_LEN + 1];
   char group[32];
   char version[16];
+  char client[sizeof ((struct request *)0)->client]; /* who initialized it: only they may use it */
   int64_t last_used_us;
 };
 
 struct mcp_state {
   struct mcp_catalog *catalog;
   struct session sessions[MAX_SESSIONS];
-  char **origins;
 };
 
-struct mcp_state *mcp_state_new(const char *const *extra_origins) {
+struct mcp_state *mcp_state_new(void) {
   struct mcp_state *m = calloc(1, sizeof *m);
   if (!m || !(m->catalog = mcp_catalog_new())) {
     free(m);
     return NULL;
   }
-  size_t n = 0;
-  while (extra_origins && extra_origins[n])
-    n++;
-  m->origins = calloc(n + 1, sizeof *m->origins);
-  for (size_t i = 0; m->origins && i < n; i++)
-    m->origins[i] = strdup(extra_origins[i]);
   return m;
 }
 
 void mcp_state_free(struct mcp_state *m) {
   if (!m)
     return;
-  for (size_t i = 0; m->origins && m->origins[i]; i++)
-    free(m->origins[i]);
-  free(m->origins);
   mcp_catalog_free(m->catalog);
   free(m);
 }
 
-/* DNS rebinding: a browser page from elsewhere must not reach a loopback daemon. */
-static bool origin_allowed(const struct mcp_state *m, const char *origin) {
-  if (!origin)
-    return true; /* not a browser */
-  static const char *const loopback[] = {"http://localhost", "http://127.0.0.1", "http://[::1]",
-                                         "https://localhost", "https://127.0.0.1", "https://[::1]"};
-  for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++) {
-    size_t n = strlen(loopback[i]);
-    if (strncasecmp(origin, loopback[i], n) == 0 && (origin[n] == '\0' || origin[n] == ':'))
-      return true;
-  }
-  for (size_t i = 0; m->origins && m->origins[i]; i++)
-    if (strcasecmp(origin, m->origins[i]) == 0)
-      return true;
-  return false;
-}
+static bool expired(const struct session *s, int64_t now) { return now - s->last_used_us > SESSION_IDLE_US; }
 
-static struct session *find_session(struct mcp_state *m, const char *id, const char *group) {
+static struct session *find_session(struct mcp_state *m, const char *id, const char *group, const char *client) {
   int64_t now = util_mono_us();
   for (size_t i = 0; id && i < MAX_SESSIONS; i++) {
     struct session *s = &m->sessions[i];
     if (!s->id[0] || strcmp(s->id, id) != 0)
       continue;
-    if (now - s->last_used_us > SESSION_IDLE_US || strcmp(s->group, group) != 0)
+    if (expired(s, now) || strcmp(s->group, group) != 0 || strcmp(s->client, client) != 0)
       return NULL;
     s->last_used_us = now;
     return s;
@@ -85,23 +63,38 @@ static struct session *find_session(struct mcp_state *m, const char *id, const c
   return NULL;
 }
 
-static struct session *new_session(struct mcp_state *m, const char *group, const char *version) {
-  struct session *slot = &m->sessions[0];
+/* The slot a new session of client takes: a free or expired one; past the
+ * client's cap its own least recently used; with the table full of live
+ * sessions of clients under their cap, the least recently used of all. */
+static struct session *session_slot(struct mcp_state *m, const char *client) {
+  int64_t now = util_mono_us();
+  struct session *free_slot = NULL, *own_lru = NULL, *any_lru = &m->sessions[0];
+  int own = 0;
   for (size_t i = 0; i < MAX_SESSIONS; i++) {
     struct session *s = &m->sessions[i];
-    if (!s->id[0]) {
-      slot = s;
-      break;
+    if (!s->id[0] || expired(s, now)) {
+      free_slot = free_slot ? free_slot : s;
+      continue;
     }
-    if (s->last_used_us < slot->last_used_us)
-      slot = s; /* full: the least recently used goes */
+    if (strcmp(s->client, client) == 0 && (++own, !own_lru || s->last_used_us < own_lru->last_used_us))
+      own_lru = s;
+    if (s->last_used_us < any_lru->last_used_us)
+      any_lru = s;
   }
+  if (own >= MAX_SESSIONS_PER_CLIENT)
+    return own_lru;
+  return free_slot ? free_slot : any_lru;
+}
+
+static struct session *new_session(struct mcp_state *m, const char *group, const char *version, const char *client) {
+  struct session *slot = session_slot(m, client);
   char half[2][UTIL_ID_LEN + 1];
   if (util_new_id(half[0]) < 0 || util_new_id(half[1]) < 0)
     return NULL;
   snprintf(slot->id, sizeof slot->id, "%s%s", half[0], half[1]);
   snprintf(slot->group, sizeof slot->group, "%s", group);
   snprintf(slot->version, sizeof slot->version, "%s", version);
+  snprintf(slot->client, sizeof slot->client, "%s", client);
   slot->last_used_us = util_mono_us();
   return slot;
 }
@@ -131,12 +124,7 @@ static const char *endpoint_group(struct api_ctx *ctx, struct request *req) {
 /* Checks what every request must carry; answers and returns false when it fails. */
 static bool checks(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, const char **group,
                    enum MHD_Result *result) {
-  const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-  if (!origin_allowed(ctx->mcp, origin)) {
-    *result = http_error(conn, MHD_HTTP_FORBIDDEN, JSONRPC_INVALID_REQUEST,
-                         "Forbidden: this Origin may not use the MCP endpoint (only loopback origins are allowed)");
-    return false;
-  }
+  /* Origin and Host were checked for every route (api/guard.c). */
   if (!(*group = endpoint_group(ctx, req))) {
     *result = http_error(conn, MHD_HTTP_NOT_FOUND, JSONRPC_INVALID_REQUEST,
                          "Not Found: MCP servers are /mcp, /mcp/boot-profiler, /mcp/syscall-tracer, /mcp/memory-monitor");
@@ -152,14 +140,15 @@ static bool checks(struct api_ctx *ctx, struct MHD_Connection *conn, struct requ
 }
 
 /* Everything but initialize needs a live session of this endpoint. */
-static bool session_ok(struct api_ctx *ctx, struct MHD_Connection *conn, const char *group, enum MHD_Result *result) {
+static bool session_ok(struct api_ctx *ctx, struct MHD_Connection *conn, const struct request *req, const char *group,
+                       enum MHD_Result *result) {
   const char *sid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Mcp-Session-Id");
   if (!sid) {
     *result = http_error(conn, MHD_HTTP_BAD_REQUEST, JSONRPC_INVALID_REQUEST,
                          "Bad Request: Mcp-Session-Id header is required after initialize");
     return false;
   }
-  if (!find_session(ctx->mcp, sid, group)) {
+  if (!find_session(ctx->mcp, sid, group, req->client)) {
     *result = http_error(conn, MHD_HTTP_NOT_FOUND, JSONRPC_INVALID_REQUEST,
                          "Not Found: unknown or expired session; initialize again");
     return false;
@@ -171,7 +160,7 @@ static enum MHD_Result handle(struct api_ctx *ctx, struct MHD_Connection *conn, 
                               const char *group, struct jsonrpc_msg *msg) {
   enum MHD_Result result;
   bool initialize = msg->kind == JSONRPC_REQUEST && strcmp(msg->method, "initialize") == 0;
-  if (!initialize && !session_ok(ctx, conn, group, &result))
+  if (!initialize && !session_ok(ctx, conn, req, group, &result))
     return result;
   struct mcp_decision d;
   mcp_decide(ctx->mcp->catalog, group[0] ? group : NULL, MA_VERSION, msg, &d);
@@ -181,7 +170,7 @@ static enum MHD_Result handle(struct api_ctx *ctx, struct MHD_Connection *conn, 
   case MCP_STEP_REPLY:
     return rpc_reply(conn, MHD_HTTP_OK, d.reply, NULL);
   case MCP_STEP_INITIALIZE: {
-    struct session *s = new_session(ctx->mcp, group, d.version);
+    struct session *s = new_session(ctx->mcp, group, d.version, req->client);
     if (!s) {
       json_decref(d.reply);
       return http_error(conn, 500, JSONRPC_INTERNAL_ERROR, "cannot create a session");
@@ -230,10 +219,10 @@ enum MHD_Result mcp_delete(struct api_ctx *ctx, struct MHD_Connection *conn, str
   (void)run;
   enum MHD_Result result;
   const char *group;
-  if (!checks(ctx, conn, req, &group, &result) || !session_ok(ctx, conn, group, &result))
+  if (!checks(ctx, conn, req, &group, &result) || !session_ok(ctx, conn, req, group, &result))
     return result;
   const char *sid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Mcp-Session-Id");
-  struct session *s = find_session(ctx->mcp, sid, group);
+  struct session *s = find_session(ctx->mcp, sid, group, req->client);
   memset(s, 0, sizeof *s);
   return reply_json(conn, MHD_HTTP_OK, json_object());
 }

@@ -7,8 +7,8 @@
 
 struct mcp_state;
 
-/* Creates the MCP state; allowed origins beyond loopback ones may be given (NULL-terminated, copied). */
-struct mcp_state *mcp_state_new(const char *const *extra_origins);
+/* Creates the MCP state: the tool catalog and the sessions. */
+struct mcp_state *mcp_state_new(void);
 /* Frees it (NULL is fine). */
 void mcp_state_free(struct mcp_state *m);
 

@@ -179,10 +179,11 @@ static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run,
   snprintf(w->run_id, sizeof w->run_id, "%s", run_id);
   uv_timer_init(c->ctx->loop, &w->timer);
   w->timer.data = w;
-  w->stream = stream_new(c->ctx, c->conn, on_stream_closed, w);
+  enum MHD_Result refused;
+  w->stream = stream_new(c->ctx, c->conn, c->req->client, on_stream_closed, w, &refused);
   if (!w->stream) {
     on_stream_closed(w);
-    return MHD_NO;
+    return refused;
   }
   uv_timer_start(&w->timer, on_timeout, timeout_ms, 0);
   w->sub = jobs_subscribe(c->ctx->jobs, run_id, on_run_event, w);

@@ -35,6 +35,10 @@ enum MHD_Result reply_json_header(struct MHD_Connection *conn, unsigned status, 
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   if (name)
     MHD_add_response_header(resp, name, value);
+  /* A client told to back off gives its connection back: kept alive, 468
+   * refused streams held the connection table and locked /health out. */
+  if (status == 429)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result r = reply_queue(conn, status, resp);
   MHD_destroy_response(resp);
   return r;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "api/deferred.h"
+#include "api/guard.h"
 #include "api/ops.h"
 #include "api/auth.h"
 #include "lib/json_limits.h"
@@ -204,8 +205,7 @@ json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum M
   }
   const char *what;
   if (json_limits_check(req->body.data ? req->body.data : "", req->body.len, &what) < 0) {
-    *result = reply_fail(conn, 400, what[0] == 'd' ? "too_deep" : "string_too_long", NULL,
-                         what[0] == 'd' ? "the body nests deeper than 32 levels" : "a string is longer than 64 KiB");
+    *result = reply_fail(conn, 400, json_limits_code(what), NULL, json_limits_message(what));
     return NULL;
   }
   json_error_t jerr;
@@ -340,8 +340,7 @@ static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *co
 
 static enum MHD_Result get_events(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                   struct run *run) {
-  (void)req;
-  return sse_run_events(ctx, conn, run);
+  return sse_run_events(ctx, conn, req->client, run);
 }
 
 /* The QEMU process's memory and CPU samples: JSON, CSV or an SVG chart. */
@@ -422,17 +421,30 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *u
                            const char *version, const char *upload_data, size_t *upload_size, void **state) {
   (void)version;
   struct request *req = *state;
+  struct api_ctx *ctx = cls;
   if (!req) {
     req = calloc(1, sizeof *req);
     *state = req;
-    return req ? MHD_YES : MHD_NO;
+    if (!req)
+      return MHD_NO;
+    /* Headers only so far: a refused request is answered before its body is read. */
+    enum MHD_Result refused;
+    if (guard_headers(ctx, conn, method, &refused))
+      return MHD_YES;
+    req->refused = true;
+    metrics_count(ctx->metrics, "refused", reply_take_status());
+    return refused;
+  }
+  if (req->refused) {
+    *upload_size = 0; /* answered already: the body is dropped */
+    return MHD_YES;
   }
   if (*upload_size) {
     append_body(req, upload_data, *upload_size);
     *upload_size = 0;
     return MHD_YES;
   }
-  return dispatch(cls, conn, url, method, req);
+  return dispatch(ctx, conn, url, method, req);
 }
 
 void api_request_completed(void *cls, struct MHD_Connection *conn, void **state,

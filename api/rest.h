@@ -12,6 +12,7 @@ struct mcp_state;
 struct installs;
 struct traces;
 struct disk_guard;
+struct stream_limits;
 
 struct api_ctx {
   uv_loop_t *loop;
@@ -25,6 +26,9 @@ struct api_ctx {
   struct metrics *metrics;       /* may be NULL: responses are not counted */
   bool auth;                     /* bearer tokens required (--auth) */
   struct rate_limit *rate_limit; /* may be NULL: no limit */
+  struct stream_limits *streams; /* may be NULL: no cap on event streams */
+  const char *const *allowed_origins; /* browser origins served besides loopback and same-origin (NULL-terminated) */
+  const char *const *allowed_hosts;   /* Host names served besides addresses and localhost (NULL-terminated) */
   int host_cores;
   struct store *store;
   const struct profile_set *profiles;

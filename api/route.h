@@ -9,6 +9,8 @@
 struct request {
   struct util_buf body;
   bool too_large;
+  bool refused; /* answered from its headers (api/guard.c) */
+  char client[80]; /* who asks (api/auth.c): "token SHA256-PREFIX" or "addr ADDRESS" */
   char id[128];    /* the {id} segment of the path, if any */
   char other[128]; /* the {other} segment */
   struct deferred *deferred; /* a reply still being worked out (api/deferred.c) */

@@ -15,8 +15,8 @@ static void on_event(void *userdata, const struct jobs_event *ev) {
   struct follower *f = userdata;
   static const char *const names[] = {[JOBS_EV_STATUS] = "status", [JOBS_EV_MARKER] = "marker",
                                       [JOBS_EV_SERIAL] = "serial", [JOBS_EV_END] = "status"};
-  stream_push(f->stream, names[ev->kind], ev->data);
-  if (ev->kind == JOBS_EV_END) {
+  bool more = ev->json ? stream_push_text(f->stream, names[ev->kind], ev->json) : true;
+  if (ev->kind == JOBS_EV_END || !more) {
     jobs_unsubscribe(f->sub);
     f->sub = NULL;
     stream_end(f->stream);
@@ -49,12 +49,14 @@ static void replay(struct stream *s, const struct run *run) {
     push_status(s, run);
 }
 
-enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const struct run *run) {
+enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const char *client,
+                               const struct run *run) {
+  enum MHD_Result refused = MHD_NO;
   struct follower *f = calloc(1, sizeof *f);
-  f->stream = f ? stream_new(ctx, conn, on_closed, f) : NULL;
+  f->stream = f ? stream_new(ctx, conn, client, on_closed, f, &refused) : NULL;
   if (!f || !f->stream) {
     free(f);
-    return MHD_NO;
+    return refused;
   }
   replay(f->stream, run);
   /* Single-threaded: nothing can happen between the replay and the subscription. */

@@ -4,5 +4,7 @@
 
 #include "api/rest.h"
 
-/* Answers GET /api/v1/runs/{id}/events for run (as just loaded from the store). */
-enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const struct run *run);
+/* Answers GET /api/v1/runs/{id}/events for run (as just loaded from the store), the
+ * stream counted for client (request.client); 429 past the stream caps. */
+enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn, const char *client,
+                               const struct run *run);

@@ -1,11 +1,19 @@
 #include "api/stream.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/reply.h"
+#include "api/stream_limits.h"
 #include "lib/run.h"
 #include "lib/util.h"
+
+/* Unsent bytes a client may fall behind by. Past it the stream is cut with a
+ * last event saying so: a reader that stalls must cost neither the daemon's
+ * memory nor the boot it follows (each event is copied once per stream). */
+#define STREAM_LAG_MAX (256u * 1024)
 
 struct stream {
   struct api_ctx *ctx;
@@ -15,12 +23,29 @@ struct stream {
   bool done, suspended;
   stream_closed_cb closed;
   void *userdata;
+  char client[sizeof ((struct request *)0)->client];
 };
 
-struct stream *stream_new(struct api_ctx *ctx, struct MHD_Connection *conn, stream_closed_cb closed, void *userdata) {
-  struct stream *s = calloc(1, sizeof *s);
-  if (s)
-    *s = (struct stream){.ctx = ctx, .conn = conn, .closed = closed, .userdata = userdata};
+struct stream *stream_new(struct api_ctx *ctx, struct MHD_Connection *conn, const char *client,
+                          stream_closed_cb closed, void *userdata, enum MHD_Result *refused) {
+  *refused = MHD_NO;
+  int r = stream_limits_take(ctx->streams, client);
+  if (r == -EMFILE || r == -EUSERS) {
+    struct ma_error e;
+    ma_error_set(&e, 429, "too_many_streams", NULL,
+                 r == -EMFILE ? "the daemon holds as many event streams as it may; retry when one ends"
+                              : "this client holds as many event streams as it may; close one first");
+    *refused = reply_json_header(conn, 429, ma_error_json(&e), MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    return NULL;
+  }
+  struct stream *s = r == 0 ? calloc(1, sizeof *s) : NULL;
+  if (!s) {
+    if (r == 0)
+      stream_limits_give(ctx->streams, client);
+    return NULL;
+  }
+  *s = (struct stream){.ctx = ctx, .conn = conn, .closed = closed, .userdata = userdata};
+  snprintf(s->client, sizeof s->client, "%s", client);
   return s;
 }
 
@@ -32,19 +57,40 @@ static void wake(struct stream *s) {
   s->ctx->wake(s->ctx->wake_data);
 }
 
-void stream_push(struct stream *s, const char *event, json_t *data) {
+/* The client fell too far behind: what it has not read yet stays, then a last event, then the end. */
+static void cut(struct stream *s, size_t lag) {
+  util_buf_printf(&s->buf,
+                  "event: error\ndata: {\"code\":\"slow_reader\",\"message\":\"this client fell %zu bytes behind "
+                  "(at most %u may wait): the stream ends here; reconnect to replay the markers\"}\n\n",
+                  lag, STREAM_LAG_MAX);
+  stream_end(s);
+}
+
+bool stream_push(struct stream *s, const char *event, json_t *data) {
+  if (s->done)
+    return false;
   _cleanup_(util_freep) char *json = json_dumps(data, RUN_JSON_FLAGS);
-  if (!json)
-    return;
+  return json ? stream_push_text(s, event, json) : true;
+}
+
+bool stream_push_text(struct stream *s, const char *event, const char *json) {
+  if (s->done)
+    return false;
   /* Sent bytes are dropped only once all are sent: no memmove per event. */
   if (s->off == s->buf.len) {
     s->buf.len = 0;
     s->off = 0;
   }
+  size_t lag = s->buf.len - s->off + strlen(json) + (event ? strlen(event) : 0) + 16;
+  if (lag > STREAM_LAG_MAX) {
+    cut(s, lag);
+    return false;
+  }
   if (event)
     util_buf_printf(&s->buf, "event: %s\n", event);
   util_buf_printf(&s->buf, "data: %s\n\n", json);
   wake(s);
+  return true;
 }
 
 void stream_end(struct stream *s) {
@@ -73,6 +119,7 @@ static void free_stream(void *cls) {
   struct stream *s = cls;
   if (s->closed)
     s->closed(s->userdata);
+  stream_limits_give(s->ctx->streams, s->client);
   util_buf_clear(&s->buf);
   free(s);
 }

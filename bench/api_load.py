@@ -191,3 +191,47 @@ def many_guests(build, guests, n, hold_s, work):
     finally:
         d.stop()
     return idle, peak, running_seen, cpu, guest_s, ok
+
+
+def _flood_boot(d, kernel, subscribers):
+    """One fixture boot with 3 MB of console; `subscribers` event streams that never read follow it."""
+    import socket
+    _, _, body = d.post('/api/v1/boots', {'arch': 'i386', 'kernel': kernel, 'append': 'console=tty00 fixture=flood',
+                                          'profile': 'minix-3.4', 'accel': 'tcg', 'timeout_s': 300})
+    run_id = json.loads(body)['id']
+    socks = []
+    port = int(d.base.rsplit(':', 1)[1])
+    for _ in range(subscribers):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window, not a stall
+        s.settimeout(10)
+        s.connect(('127.0.0.1', port))
+        s.sendall(f'GET /api/v1/runs/{run_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.encode())
+        socks.append(s)
+    peak = d.rss_kb()
+    while True:
+        run = d.get(f'/api/v1/runs/{run_id}')
+        peak = max(peak, d.rss_kb())
+        if run['status'] not in ('queued', 'running'):
+            break
+        time.sleep(0.2)
+    for s in socks:
+        s.close()
+    assert run['status'] == 'succeeded', run
+    return run['boot_time_ms'], peak
+
+
+def stalled_subscribers(build, guests, n, work, subscribers=200):
+    """Boot time and daemon RSS of a flooding fixture boot with `subscribers` stalled event streams against
+    none, interleaved (issue 13: they once grew the daemon by 676 MB and slowed the boot 3.3x)."""
+    state = tempfile.mkdtemp(prefix='streams-', dir=work)
+    d = Daemon(build, state, '--max-streams-per-client', str(subscribers + 8), '--max-streams',
+               str(subscribers + 16), '--max-connections', str(subscribers + 64), '--max-log-mb', '1')
+    out = {0: [], subscribers: []}
+    try:
+        for i in range(n):
+            for k in (list(out) if i % 2 == 0 else list(out)[::-1]):
+                out[k].append(_flood_boot(d, guests['MINIX fixture']['kernel'], k))
+    finally:
+        d.stop()
+    return out

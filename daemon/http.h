@@ -5,9 +5,18 @@
 
 struct http_server;
 
+/* What one client may hold (--max-connections and the others; see server.c's usage). */
+struct http_limits {
+  int max_connections;
+  int max_connections_per_address; /* below max_connections: one address never takes them all */
+  int max_streams, max_streams_per_client; /* for api/stream_limits.c */
+  int request_timeout_s; /* from a connection's start (or its last answer) to a whole request */
+};
+
 /* Listens on host:port (IPv4 literal or "localhost") and serves with handler/completed. */
-int http_server_start(uv_loop_t *loop, const char *host, int port, MHD_AccessHandlerCallback handler,
-                      MHD_RequestCompletedCallback completed, void *cls, struct http_server **out, char **err);
+int http_server_start(uv_loop_t *loop, const char *host, int port, const struct http_limits *limits,
+                      MHD_AccessHandlerCallback handler, MHD_RequestCompletedCallback completed, void *cls,
+                      struct http_server **out, char **err);
 /* The port actually bound (useful with port 0). */
 int http_server_port(const struct http_server *s);
 /* Runs MHD on the next loop turn: resumed connections need it (MHD's epoll fd

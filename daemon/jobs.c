@@ -15,6 +15,7 @@
 #include "lib/disk.h"
 #include "lib/guest_memory.h"
 #include "lib/qemu_cmd.h"
+#include "lib/regex_match.h"
 
 #define SCENARIO_TICK_MS 200
 
@@ -44,7 +45,7 @@ struct job {
   struct scenario_run *scn;
   uv_timer_t *scn_timer;
   struct int_reader *ints;
-  bool log_cut;
+  bool log_cut, gave_up_noted;
 };
 
 struct jobs {
@@ -68,7 +69,10 @@ struct jobs {
 static void pump(struct jobs *j);
 
 static void emit(struct job *job, enum jobs_event_kind kind, json_t *data) {
-  struct jobs_event ev = {kind, job->run.id, data};
+  /* Serialized once here, not once per subscriber: 200 event streams on a
+   * flooding guest made 200 copies of every console line's JSON. */
+  _cleanup_(util_freep) char *json = job->subs ? json_dumps(data, RUN_JSON_FLAGS) : NULL;
+  struct jobs_event ev = {kind, job->run.id, data, json};
   for (struct jobs_sub *s = job->subs, *next; s; s = next) {
     next = s->next;
     s->cb(s->userdata, &ev);
@@ -289,6 +293,18 @@ static void log_console(struct job *job, const char *buf, size_t len) {
   supervisor_quit(job->sup);
 }
 
+/* A match that the limits stopped counts as no match: said once per run, not once per line. */
+static void note_gave_up(struct job *job) {
+  uint64_t n = detector_gave_up(job->det) + (job->scn ? scenario_gave_up(job->scn) : 0);
+  if (job->gave_up_noted || n == 0)
+    return;
+  job->gave_up_noted = true;
+  fprintf(stderr,
+          "run %s: a marker or scenario pattern gave up on the console text after %d steps (the match limit); "
+          "such text counts as no match (said once per run)\n",
+          job->run.id, REGEX_MATCH_LIMIT);
+}
+
 static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stamp_us) {
   struct job *job = userdata;
   job->last_stamp_us = stamp_us;
@@ -300,6 +316,7 @@ static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stam
     scenario_feed(job->scn, buf, len, stamp_us - job->t0_us);
     check_scenario(job);
   }
+  note_gave_up(job);
 }
 
 static void sup_event(void *userdata, const char *name) {
@@ -346,9 +363,12 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
   case SUP_SILENT:
     set_error(job, "guest_silent", end->detail);
     return "timeout";
+  case SUP_PROTOCOL_ERROR:
+    set_error(job, "qmp_protocol_error", end->detail); /* the daemon's kill, not a crash of QEMU */
+    return "failed";
   case SUP_SPAWN_FAILED:
   case SUP_START_FAILED:
-    if (end->term_signal)
+    if (end->term_signal && !end->killed)
       break; /* killed from outside before t0: a crash like any other */
     msg = util_strdupf("%s%s%s", end->detail, end->qemu_err[0] ? ": " : "", end->qemu_err);
     set_error(job, "qemu_start_failed", msg);
@@ -375,6 +395,7 @@ static void sup_ended(void *userdata, const struct supervisor_end *end) {
     scenario_guest_exited(job->scn, job->last_stamp_us - job->t0_us);
     check_scenario(job);
   }
+  note_gave_up(job);
   if (end->reason != SUP_SPAWN_FAILED) {
     r->exit_code = end->term_signal ? RUN_NULL : end->exit_code;
     r->exit_signal = end->term_signal ? end->term_signal : RUN_NULL;
@@ -559,7 +580,7 @@ static void start_job(struct job *job) {
   run_set_str(&job->run.accel, choose_accel(job));
   run_set_str(&job->run.status, "running");
   job->run.started_us = util_wall_us();
-  job->log = fopen(job->run.serial_path, "wb");
+  job->log = util_fopen_private(job->run.serial_path, "wb"); /* it may show what was typed into the guest */
   save(job);
   emit_status(job, JOBS_EV_STATUS);
   check_files(job);

@@ -36,6 +36,7 @@ struct jobs_event {
   enum jobs_event_kind kind;
   const char *run_id;
   json_t *data; /* borrowed */
+  const char *json; /* data serialized with RUN_JSON_FLAGS, once for all subscribers (NULL if that failed) */
 };
 
 typedef void (*jobs_event_cb)(void *userdata, const struct jobs_event *ev);

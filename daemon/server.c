@@ -11,6 +11,7 @@
 #include "api/mcp_http.h"
 #include "api/metrics.h"
 #include "api/rate_limit.h"
+#include "api/stream_limits.h"
 #include "daemon/notify.h"
 #include "api/page_cache.h"
 #include "api/rest.h"
@@ -18,13 +19,16 @@
 #include "daemon/context.h"
 #include "daemon/http.h"
 #include "lib/util.h"
+#include "lib/web_origin.h"
 
 struct server_opts {
   char *listen;
   bool auth;
   double rate_limit, rate_burst;
   char *image_dirs[17];
-  char *origins[17]; /* --mcp-allow-origin, NULL-terminated */
+  char *origins[17]; /* --allow-origin, NULL-terminated */
+  char *hosts[17];   /* --allow-host, NULL-terminated */
+  struct http_limits http;
   struct ma_options ma;
 };
 
@@ -39,6 +43,7 @@ struct server {
   struct page_cache *pages;
   struct metrics *metrics;
   struct rate_limit *limiter;
+  struct stream_limits *streams;
   bool stopping;
 };
 
@@ -54,39 +59,63 @@ static void usage(FILE *f) {
              "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
              "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
              "                 max_running, max_queued, max_log_mb, max_state_mb, min_free_mb, auth,\n"
-             "                 rate_limit, rate_burst,\n"
-             "                 image_dirs); flags win\n"
+             "                 rate_limit, rate_burst, max_connections, max_streams,\n"
+             "                 max_streams_per_client, max_connections_per_address, request_timeout_s,\n"
+             "                 image_dirs, allow_origins, allow_hosts); flags win\n"
              "  --max-log-mb   console kept per run in its log (default 64); the rest is counted and scanned\n"
              "  --max-state-mb new work is refused (507) while the state dir uses more (default: no quota)\n"
              "  --min-free-mb  new work is refused (507) while its filesystem has less free (default 64)\n"
              "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
              "  --max-queued   boots waiting before POST answers 503 (default 64)\n"
-             "  --mcp-allow-origin ORIGIN  a browser Origin allowed on /mcp besides loopback ones (repeatable)\n");
+             "  --allow-origin ORIGIN  a browser Origin served besides loopback and same-origin ones\n"
+             "                 (repeatable, up to 16; --mcp-allow-origin is the old name)\n"
+             "  --allow-host NAME  a Host name served besides IP addresses and localhost (repeatable, up to 16)\n"
+             "  --max-connections  connections at once (default 256)\n"
+             "  --max-connections-per-address  connections one address may hold (default 7/8 of --max-connections)\n"
+             "  --max-streams  event streams at once (default: --max-connections less 64, kept for short requests)\n"
+             "  --max-streams-per-client  event streams one client (token, else address) may hold (default 32)\n"
+             "  --request-timeout-s  a request must arrive whole within this (default 10; trickling does not extend it)\n");
 }
 
-static int add_image_dir(struct server_opts *o, const char *dir) {
+/* Adds to a NULL-terminated list of at most 16 names (origins, hosts). */
+static int add_name(char **list, const char *what, const char *name) {
   size_t i = 0;
-  while (i < 16 && o->image_dirs[i])
+  while (i < 16 && list[i])
     i++;
   if (i == 16) {
-    fprintf(stderr, "minix-analysisd: more than 16 image directories; name a common parent instead\n");
+    fprintf(stderr, "minix-analysisd: more than 16 %s\n", what);
     return -1;
   }
-  o->image_dirs[i] = strdup(dir);
+  list[i] = strdup(name);
   return 0;
 }
 
-/* config "image_dirs": an array of directory names, added to the --image-dir flags. */
-static int add_config_image_dirs(struct server_opts *o, json_t *v) {
+/* A config key holding an array of strings, each passed to add. */
+static int add_config_strings(struct server_opts *o, json_t *v, int (*add)(struct server_opts *, const char *)) {
   size_t i;
-  json_t *dir;
+  json_t *item;
   if (!json_is_array(v))
     return -1;
-  json_array_foreach(v, i, dir) {
-    if (!json_is_string(dir) || add_image_dir(o, json_string_value(dir)) < 0)
+  json_array_foreach(v, i, item) {
+    if (!json_is_string(item) || add(o, json_string_value(item)) < 0)
       return -1;
   }
   return 0;
+}
+
+static int add_origin(struct server_opts *o, const char *origin) {
+  struct web_origin parsed;
+  if (web_origin_parse(origin, &parsed) < 0) {
+    fprintf(stderr, "minix-analysisd: --allow-origin wants SCHEME://HOST[:PORT], got %s\n", origin);
+    return -1;
+  }
+  return add_name(o->origins, "allowed origins", origin);
+}
+
+static int add_host(struct server_opts *o, const char *host) { return add_name(o->hosts, "allowed hosts", host); }
+
+static int add_image_dir(struct server_opts *o, const char *dir) {
+  return add_name(o->image_dirs, "image directories; name a common parent instead", dir);
 }
 
 static int apply_config(const char *path, struct server_opts *o) {
@@ -123,7 +152,21 @@ static int apply_config(const char *path, struct server_opts *o) {
       o->ma.max_state_mb = (int)json_integer_value(v);
     else if (strcmp(key, "min_free_mb") == 0 && json_is_integer(v))
       o->ma.min_free_mb = (int)json_integer_value(v);
-    else if (strcmp(key, "image_dirs") == 0 && add_config_image_dirs(o, v) == 0)
+    else if (strcmp(key, "max_connections") == 0 && json_is_integer(v))
+      o->http.max_connections = (int)json_integer_value(v);
+    else if (strcmp(key, "max_streams") == 0 && json_is_integer(v))
+      o->http.max_streams = (int)json_integer_value(v);
+    else if (strcmp(key, "max_streams_per_client") == 0 && json_is_integer(v))
+      o->http.max_streams_per_client = (int)json_integer_value(v);
+    else if (strcmp(key, "max_connections_per_address") == 0 && json_is_integer(v))
+      o->http.max_connections_per_address = (int)json_integer_value(v);
+    else if (strcmp(key, "request_timeout_s") == 0 && json_is_integer(v))
+      o->http.request_timeout_s = (int)json_integer_value(v);
+    else if (strcmp(key, "image_dirs") == 0 && add_config_strings(o, v, add_image_dir) == 0)
+      continue;
+    else if (strcmp(key, "allow_origins") == 0 && add_config_strings(o, v, add_origin) == 0)
+      continue;
+    else if (strcmp(key, "allow_hosts") == 0 && add_config_strings(o, v, add_host) == 0)
       continue;
     else
       bad = fprintf(stderr, "minix-analysisd: %s: unknown key or wrong type: %s\n", path, key);
@@ -136,6 +179,8 @@ static void free_opts(struct server_opts *o) {
   free(o->listen);
   for (size_t i = 0; o->origins[i]; i++)
     free(o->origins[i]);
+  for (size_t i = 0; o->hosts[i]; i++)
+    free(o->hosts[i]);
   for (size_t i = 0; o->image_dirs[i]; i++)
     free(o->image_dirs[i]);
   free((char *)o->ma.state_dir);
@@ -150,8 +195,10 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"max-log-mb", required_argument, 0, 'L'},  {"rate-limit", required_argument, 0, 'R'},
       {"rate-burst", required_argument, 0, 'B'},  {"image-dir", required_argument, 0, 'I'},
       {"max-state-mb", required_argument, 0, 'Q'},  {"min-free-mb", required_argument, 0, 'F'},
-      {"mcp-allow-origin", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  size_t n_origins = 0;
+      {"mcp-allow-origin", required_argument, 0, 'o'}, {"allow-origin", required_argument, 0, 'o'},
+      {"allow-host", required_argument, 0, 'H'},  {"max-connections", required_argument, 0, 'C'},
+      {"max-streams", required_argument, 0, 'S'}, {"max-streams-per-client", required_argument, 0, 'P'},
+      {"request-timeout-s", required_argument, 0, 'T'}, {"max-connections-per-address", required_argument, 0, 'N'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   struct server_opts flags = {0};
   const char *config = NULL;
   int c;
@@ -175,9 +222,18 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     case 'Q': flags.ma.max_state_mb = atoi(optarg); break;
     case 'F': flags.ma.min_free_mb = atoi(optarg); break;
     case 'o':
-      if (n_origins < 16)
-        o->origins[n_origins++] = strdup(optarg);
+      if (add_origin(o, optarg) < 0)
+        goto fail;
       break;
+    case 'H':
+      if (add_host(o, optarg) < 0)
+        goto fail;
+      break;
+    case 'C': flags.http.max_connections = atoi(optarg); break;
+    case 'S': flags.http.max_streams = atoi(optarg); break;
+    case 'P': flags.http.max_streams_per_client = atoi(optarg); break;
+    case 'T': flags.http.request_timeout_s = atoi(optarg); break;
+    case 'N': flags.http.max_connections_per_address = atoi(optarg); break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); goto fail;
     }
@@ -200,6 +256,23 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   if (flags.ma.max_log_mb) o->ma.max_log_mb = flags.ma.max_log_mb;
   if (flags.ma.max_state_mb) o->ma.max_state_mb = flags.ma.max_state_mb;
   if (flags.ma.min_free_mb) o->ma.min_free_mb = flags.ma.min_free_mb;
+  if (flags.http.max_connections > 0) o->http.max_connections = flags.http.max_connections;
+  if (flags.http.max_streams > 0) o->http.max_streams = flags.http.max_streams;
+  if (flags.http.max_streams_per_client > 0) o->http.max_streams_per_client = flags.http.max_streams_per_client;
+  if (flags.http.request_timeout_s > 0) o->http.request_timeout_s = flags.http.request_timeout_s;
+  if (flags.http.max_connections_per_address > 0)
+    o->http.max_connections_per_address = flags.http.max_connections_per_address;
+  if (o->http.max_connections <= 0) o->http.max_connections = 256;
+  if (o->http.max_streams <= 0) o->http.max_streams = o->http.max_connections > 128 ? o->http.max_connections - 64
+                                                                                    : o->http.max_connections / 2;
+  if (o->http.max_streams >= o->http.max_connections) {
+    fprintf(stderr, "minix-analysisd: --max-streams must stay below --max-connections (a reserve for short requests)\n");
+    goto fail;
+  }
+  if (o->http.max_streams_per_client <= 0) o->http.max_streams_per_client = 32;
+  if (o->http.max_connections_per_address <= 0 || o->http.max_connections_per_address > o->http.max_connections)
+    o->http.max_connections_per_address = o->http.max_connections - o->http.max_connections / 8;
+  if (o->http.request_timeout_s <= 0) o->http.request_timeout_s = 10;
   if (!o->listen) o->listen = strdup("127.0.0.1:8420");
   if (!o->ma.state_dir) o->ma.state_dir = strdup("./minix-analysis-data");
   if (o->ma.max_running <= 0) o->ma.max_running = 1;
@@ -288,7 +361,7 @@ static int serve(struct server *s, const struct server_opts *o) {
   ma.image_dirs = (const char *const *)o->image_dirs; /* empty: the state dir's images/ only */
   int r = context_open(&s->ctx, s->loop, &ma, &err);
   s->api = (struct api_ctx){.loop = s->loop,
-                            .mcp = s->mcp = mcp_state_new((const char *const *)o->origins),
+                            .mcp = s->mcp = mcp_state_new(),
                             .jobs = s->ctx.jobs,
                             .matrices = s->ctx.matrices,
                             .installs = s->ctx.installs,
@@ -302,6 +375,10 @@ static int serve(struct server *s, const struct server_opts *o) {
                                                                                                ? o->rate_burst
                                                                                                : 2 * o->rate_limit)
                                                            : NULL,
+                            .streams = s->streams = stream_limits_new(o->http.max_streams,
+                                                                      o->http.max_streams_per_client),
+                            .allowed_origins = (const char *const *)o->origins,
+                            .allowed_hosts = (const char *const *)o->hosts,
                             .host_cores = s->ctx.host_cores,
                             .store = s->ctx.store,
                             .profiles = s->ctx.profiles,
@@ -309,12 +386,12 @@ static int serve(struct server *s, const struct server_opts *o) {
                             .env = s->ctx.env,
                             .state_dir = s->ctx.state_dir,
                             .wake = http_server_wake};
-  if (r == 0 && !s->mcp) {
-    err = strdup("cannot load the MCP tool catalog");
+  if (r == 0 && (!s->mcp || !s->streams)) {
+    err = strdup(s->mcp ? "out of memory" : "cannot load the MCP tool catalog");
     r = -EINVAL;
   }
   if (r == 0)
-    r = http_server_start(s->loop, host, port, api_handle, api_request_completed, &s->api, &s->http, &err);
+    r = http_server_start(s->loop, host, port, &o->http, api_handle, api_request_completed, &s->api, &s->http, &err);
   s->api.wake_data = s->http;
   if (r < 0) {
     fprintf(stderr, "minix-analysisd: %s\n", err ? err : strerror(-r));
@@ -355,6 +432,7 @@ int server_main(int argc, char **argv) {
   page_cache_free(s.pages);
   metrics_free(s.metrics);
   rate_limit_free(s.limiter);
+  stream_limits_free(s.streams);
   uv_loop_close(s.loop);
   free_opts(&o);
   return status;

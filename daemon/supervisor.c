@@ -12,6 +12,7 @@
 
 #include "daemon/gdbstub.h"
 #include "daemon/uv_write.h"
+#include "lib/info_mem.h"
 #include "lib/qmp.h"
 #include "lib/util.h"
 
@@ -31,7 +32,7 @@ struct supervisor {
   uv_pipe_t err_pipe, qmp, serial;
   uv_timer_t tick, deadline, silence, sampler;
   int open_handles;
-  bool qmp_open, serial_open, exited, ending, stop_requested;
+  bool qmp_open, serial_open, exited, ending, stop_requested, killed;
   enum phase phase;
   enum supervisor_reason reason;
   int exit_code, term_signal;
@@ -53,6 +54,7 @@ struct supervisor {
   struct gdbstub *gdb;
   bool info_mem, info_pending;
   int64_t info_sent_us, mapped_kb, info_cost_us; /* the last answer, until a sample takes it */
+  struct info_mem_scan info_scan;
   char readbuf[65536];
   struct supervisor_callbacks cb;
   void *userdata;
@@ -89,6 +91,7 @@ static void handle_gone(struct supervisor *s) {
       .started = s->phase >= PH_RUNNING,
       .exit_code = s->exit_code,
       .term_signal = s->term_signal,
+      .killed = s->killed,
       .detail = s->detail,
       .qemu_err = s->errbuf,
   };
@@ -129,8 +132,8 @@ static void maybe_finish(struct supervisor *s) {
 }
 
 static void kill_group(struct supervisor *s) {
-  if (!s->exited && s->proc.pid > 0)
-    kill(-s->proc.pid, SIGKILL);
+  if (!s->exited && s->proc.pid > 0 && kill(-s->proc.pid, SIGKILL) == 0)
+    s->killed = true;
 }
 
 static void end_with(struct supervisor *s, enum supervisor_reason reason, const char *detail) {
@@ -235,7 +238,27 @@ static int start_gdb(struct supervisor *s) {
 static void on_info_mem(struct supervisor *s, const struct qmp_msg *m) {
   s->info_pending = false;
   s->info_cost_us = util_mono_us() - s->info_sent_us;
-  s->mapped_kb = json_is_string(m->ret) ? procstat_info_mem_kb(json_string_value(m->ret)) : -1;
+  /* The framer streamed the listing into info_scan and left the string empty. */
+  s->mapped_kb = json_is_string(m->ret) ? info_mem_scan_kb(&s->info_scan) : -1;
+}
+
+static void on_info_text(void *userdata, const char *escaped, size_t len) {
+  struct supervisor *s = userdata;
+  info_mem_scan_feed(&s->info_scan, escaped, len);
+}
+
+/* The listing of a 64-bit guest can be megabytes (QEMU-NOTES.md): it is summed as
+ * it streams in rather than held, and every other reply keeps the framer's limit. */
+static void ask_info_mem(struct supervisor *s, int64_t now_us) {
+  json_t *args = json_pack("{s:s}", "command-line", "info mem");
+  char *line = qmp_command("human-monitor-command", args, "infomem");
+  if (qmp_write(s, line) < 0)
+    return;
+  /* Armed before the loop reads again, so before the reply can arrive. */
+  info_mem_scan_reset(&s->info_scan);
+  qmp_framer_stream_text(&s->framer, on_info_text, s);
+  s->info_pending = true;
+  s->info_sent_us = now_us;
 }
 
 static void on_return(struct supervisor *s, const struct qmp_msg *m) {
@@ -298,10 +321,28 @@ static void on_qmp_message(void *userdata, const char *line, size_t len) {
   qmp_msg_clear(&m);
 }
 
+/* The daemon kills QEMU for this one, so the run must say so rather than look like a crash. */
+static void protocol_error(struct supervisor *s, int err) {
+  char head[61], detail[sizeof s->detail];
+  qmp_framer_peek(&s->framer, head, sizeof head);
+  if (err == -E2BIG)
+    snprintf(detail, sizeof detail,
+             "QMP sent a message longer than %u bytes (it began %s); the daemon killed QEMU", QMP_MAX_MESSAGE,
+             head);
+  else if (err == -EPROTO)
+    snprintf(detail, sizeof detail, "%s", "QMP sent a raw newline inside a string; the daemon killed QEMU");
+  else
+    snprintf(detail, sizeof detail, "cannot frame QMP: %s; the daemon killed QEMU", strerror(-err));
+  end_with(s, SUP_PROTOCOL_ERROR, detail);
+}
+
 static void on_qmp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   struct supervisor *s = st->data;
-  if (n > 0 && qmp_framer_feed(&s->framer, buf->base, (size_t)n, on_qmp_message, s) < 0)
-    end_with(s, SUP_START_FAILED, "QMP sent an oversized message");
+  int r = n > 0 ? qmp_framer_feed(&s->framer, buf->base, (size_t)n, on_qmp_message, s) : 0;
+  if (r < 0) {
+    protocol_error(s, r);
+    uv_read_stop(st); /* nothing after a broken message can be framed */
+  }
   if (n < 0) {
     uv_read_stop(st);
     s->qmp_open = false;
@@ -346,13 +387,8 @@ static void on_sample(uv_timer_t *t) {
   if (s->exited || procstat_read(s->proc.pid, &sample.proc) < 0)
     return;
   s->mapped_kb = s->info_cost_us = -1; /* each answer goes with one sample */
-  if (s->info_mem && !s->info_pending && stamp - s->info_sent_us >= INFO_MEM_EVERY_US && s->qmp_open) {
-    char *line = qmp_command("human-monitor-command", json_pack("{s:s}", "command-line", "info mem"), "infomem");
-    if (qmp_write(s, line) == 0) {
-      s->info_pending = true;
-      s->info_sent_us = stamp;
-    }
-  }
+  if (s->info_mem && !s->info_pending && stamp - s->info_sent_us >= INFO_MEM_EVERY_US && s->qmp_open)
+    ask_info_mem(s, stamp);
   for (size_t i = 0; i < s->n_vcpus; i++)
     if (procstat_thread_ms(s->proc.pid, s->vcpu_tids[i], &sample.vcpu_ms[sample.n_vcpus]) == 0)
       sample.n_vcpus++;

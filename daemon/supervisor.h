@@ -9,12 +9,13 @@
 #include "lib/procstat.h"
 
 enum supervisor_reason {
-  SUP_EXITED,        /* QEMU exited on its own after t0 */
-  SUP_SPAWN_FAILED,  /* the process could not be started */
-  SUP_START_FAILED,  /* QEMU died or QMP failed before t0 */
-  SUP_TIMEOUT,       /* the run's deadline passed; QEMU was killed */
-  SUP_SILENT,        /* the console was silent too long; QEMU was killed */
-  SUP_STOPPED,       /* supervisor_quit/kill was asked for */
+  SUP_EXITED,         /* QEMU exited on its own after t0 */
+  SUP_SPAWN_FAILED,   /* the process could not be started */
+  SUP_START_FAILED,   /* QEMU died or QMP failed before t0 */
+  SUP_TIMEOUT,        /* the run's deadline passed; QEMU was killed */
+  SUP_SILENT,         /* the console was silent too long; QEMU was killed */
+  SUP_STOPPED,        /* supervisor_quit/kill was asked for */
+  SUP_PROTOCOL_ERROR, /* QMP broke the protocol (an oversized message, ...); QEMU was killed */
 };
 
 struct supervisor_end {
@@ -22,6 +23,7 @@ struct supervisor_end {
   bool started;         /* t0 happened */
   int exit_code;        /* -1 when killed by a signal or never ran */
   int term_signal;      /* 0 when it exited */
+  bool killed;          /* the supervisor sent QEMU a SIGKILL: a signal in the status is ours */
   const char *detail;   /* human-readable cause */
   const char *qemu_err; /* what QEMU wrote to stderr (tail) */
 };

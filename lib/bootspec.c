@@ -60,6 +60,9 @@ static int bad(struct ma_error *err, const char *code, const char *field, const 
 static int set_strarr(struct boot_spec *s, json_t *v, struct ma_error *err) {
   if (!json_is_array(v))
     return bad(err, "wrong_type", "initrd", "initrd must be an array of absolute paths");
+  /* Each path is resolved and checked on the loop: a bound keeps that short. */
+  if (json_array_size(v) > BOOTSPEC_MAX_INITRD)
+    return bad(err, "out_of_range", "initrd", "initrd takes at most 64 files");
   s->n_initrd = json_array_size(v);
   s->initrd = calloc(s->n_initrd + 1, sizeof *s->initrd);
   for (size_t i = 0; s->initrd && i < s->n_initrd; i++) {

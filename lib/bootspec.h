@@ -10,6 +10,8 @@
 #include "lib/profile.h"
 #include "lib/scenario.h"
 
+#define BOOTSPEC_MAX_INITRD 64
+
 struct boot_spec {
   char *arch;
   int cpus, memory_mb;

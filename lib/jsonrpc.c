@@ -1,6 +1,7 @@
 #include "lib/jsonrpc.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/json_limits.h"
@@ -31,10 +32,11 @@ int jsonrpc_parse(const char *body, size_t len, struct jsonrpc_msg *out, json_t 
   memset(out, 0, sizeof *out);
   *error = NULL;
   const char *what;
-  if (json_limits_check(body, len, &what) < 0)
-    return fail(out, error, NULL, JSONRPC_INVALID_REQUEST,
-                what[0] == 'd' ? "Invalid Request: nested deeper than 32 levels"
-                               : "Invalid Request: a string is longer than 64 KiB");
+  if (json_limits_check(body, len, &what) < 0) {
+    char message[96];
+    snprintf(message, sizeof message, "Invalid Request: %s", json_limits_message(what));
+    return fail(out, error, NULL, JSONRPC_INVALID_REQUEST, message);
+  }
   json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
   if (!root)
     return fail(out, error, NULL, JSONRPC_PARSE_ERROR, "Parse error: the body is not valid JSON");

@@ -1,4 +1,3 @@
-#include <stdbool.h>
 #include "lib/procstat.h"
 
 #include <errno.h>
@@ -65,15 +64,3 @@ int procstat_thread_ms(pid_t pid, int tid, int64_t *ms) {
   return r;
 }
 
-int64_t procstat_info_mem_kb(const char *text) {
-  int64_t total = 0;
-  bool any = false;
-  for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-    unsigned long long start, end, size;
-    if (sscanf(l, "%llx-%llx %llx", &start, &end, &size) == 3 && end > start) {
-      total += (int64_t)(size / 1024);
-      any = true;
-    }
-  }
-  return any ? total : -1;
-}

@@ -25,7 +25,5 @@ struct procstat_sample {
 int procstat_read(pid_t pid, struct procstat *out);
 /* User + system CPU time of thread tid of process pid, in ms; -errno when gone. */
 int procstat_thread_ms(pid_t pid, int tid, int64_t *ms);
-/* The total size of the ranges HMP "info mem" lists ("start-end size perms" lines), in kB; -1 if none. */
-int64_t procstat_info_mem_kb(const char *text);
 /* Parses the text of /proc/PID/stat (fields after the command name); -EINVAL on a bad line. */
 int procstat_parse_stat(const char *text, struct procstat *out, long ticks_per_s);

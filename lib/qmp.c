@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QMP_MAX_MESSAGE (1u << 20)
-
 static int parse_event(json_t *root, struct qmp_msg *m) {
   m->kind = QMP_EVENT;
   m->event = json_string_value(json_object_get(root, "event"));
@@ -79,22 +77,122 @@ char *qmp_command(const char *execute, json_t *args, const char *id) {
   return line;
 }
 
-int qmp_framer_feed(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb, void *userdata) {
-  struct util_buf *b = &f->buf;
-  if (b->len + len > QMP_MAX_MESSAGE)
+/* What a string reply starts with; whitespace may precede each token. QEMU sends
+ * {"return": "...", "id": ...}: "return" comes first, the id after the string. */
+static const char text_head[] = "{\"return\":\"";
+
+static bool ws_allowed(size_t pos) { return pos <= 1 || pos >= 9; } /* not inside the key */
+
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+static int append(struct qmp_framer *f, const char *data, size_t n) {
+  if (f->buf.len + n > QMP_MAX_MESSAGE)
     return -E2BIG;
-  if (util_buf_append(b, data, len) < 0)
-    return -ENOMEM;
-  size_t start = 0;
-  for (size_t i = 0; i < b->len; i++) {
-    if (b->data[i] != '\n')
-      continue;
-    if (i > start)
-      cb(userdata, b->data + start, i - start);
-    start = i + 1;
+  return util_buf_append(&f->buf, data, n) < 0 ? -ENOMEM : 0;
+}
+
+/* Matches the start of a message against text_head, byte by byte, until it is decided. */
+static int feed_head(struct qmp_framer *f, const char *data, size_t len, size_t *used) {
+  size_t i = 0;
+  for (; i < len && !f->in_text; i++) {
+    char c = data[i];
+    bool ws = is_ws(c) && ws_allowed(f->head);
+    if (!ws && c != text_head[f->head]) {
+      f->head_done = true; /* not a string reply (or a newline): framed as a line */
+      break;
+    }
+    int r = append(f, &c, 1);
+    if (r < 0)
+      return r;
+    if (!ws && ++f->head == sizeof text_head - 1)
+      f->in_text = true;
   }
-  util_buf_consume(b, start);
+  *used = i;
   return 0;
 }
 
-void qmp_framer_clear(struct qmp_framer *f) { util_buf_clear(&f->buf); }
+/* Streams the string up to its closing quote, which ends the streaming and joins the buffered message. */
+static int feed_text(struct qmp_framer *f, const char *data, size_t len, size_t *used) {
+  size_t i = 0;
+  for (; i < len; i++) {
+    if (f->text_escape)
+      f->text_escape = false;
+    else if (data[i] == '\\')
+      f->text_escape = true;
+    else if (data[i] == '"')
+      break;
+    else if (data[i] == '\n')
+      return -EPROTO;
+  }
+  if (i)
+    f->text_cb(f->text_userdata, data, i);
+  *used = i;
+  if (i == len)
+    return 0;
+  f->in_text = false;
+  f->text_cb = NULL;
+  f->head_done = true;
+  *used = i + 1;
+  return append(f, "\"", 1);
+}
+
+static int feed_line(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb, void *userdata,
+                     size_t *used) {
+  const char *nl = memchr(data, '\n', len);
+  size_t n = nl ? (size_t)(nl - data) : len;
+  int r = append(f, data, n);
+  if (r < 0 || !nl) {
+    *used = n;
+    return r;
+  }
+  if (f->buf.len)
+    cb(userdata, f->buf.data, f->buf.len);
+  util_buf_consume(&f->buf, f->buf.len);
+  f->head = 0; /* after cb: a cb that arms the framer arms it for the next message */
+  f->head_done = false;
+  *used = n + 1;
+  return 0;
+}
+
+int qmp_framer_feed(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb, void *userdata) {
+  size_t i = 0;
+  while (i < len) {
+    size_t used = 0;
+    int r;
+    if (f->in_text)
+      r = feed_text(f, data + i, len - i, &used);
+    else if (f->text_cb && !f->head_done)
+      r = feed_head(f, data + i, len - i, &used);
+    else
+      r = feed_line(f, data + i, len - i, cb, userdata, &used);
+    if (r < 0)
+      return r;
+    i += used;
+  }
+  return 0;
+}
+
+void qmp_framer_stream_text(struct qmp_framer *f, qmp_text_cb cb, void *userdata) {
+  if (!f->text_cb && !f->in_text) {
+    f->head = 0;
+    f->head_done = f->buf.len > 0; /* a message already under way is not the reply */
+  }
+  f->text_cb = cb;
+  f->text_userdata = userdata;
+}
+
+size_t qmp_framer_peek(const struct qmp_framer *f, char *out, size_t size) {
+  size_t n = 0;
+  for (; size && n < size - 1 && n < f->buf.len; n++) {
+    char c = f->buf.data[n];
+    out[n] = c >= 0x20 && c < 0x7f ? c : '?';
+  }
+  if (size)
+    out[n] = '\0';
+  return n;
+}
+
+void qmp_framer_clear(struct qmp_framer *f) {
+  util_buf_clear(&f->buf);
+  *f = (struct qmp_framer){0};
+}

@@ -151,13 +151,30 @@ static int prepare_all(struct store *s, char **err) {
   return 0;
 }
 
+/* SQLite would create the database 0644 less the umask, and it gives its -wal and
+ * -shm files the database's mode (fchmod, past the umask): made 0600 here first, all
+ * three stay private to the daemon's user (the file holds token hashes and every run). */
+static int create_private(const char *path, char **err) {
+  FILE *f = util_fopen_private(path, "ab");
+  if (!f) {
+    int e = -errno;
+    *err = util_strdupf("%s: %s", path, strerror(-e));
+    return e;
+  }
+  fclose(f);
+  return 0;
+}
+
 int store_open(const char *path, struct store **out, char **err) {
   *err = NULL;
+  int r = create_private(path, err);
+  if (r < 0)
+    return r;
   struct store *s = calloc(1, sizeof *s);
   if (!s)
     return -ENOMEM;
   int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-  int r = sqlite_errno(rc);
+  r = sqlite_errno(rc);
   if (r < 0)
     *err = util_strdupf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
   if (r == 0) {

@@ -1,6 +1,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +86,20 @@ char *util_read_file(const char *path, size_t *len) {
   if (len)
     *len = used;
   return buf;
+}
+
+/* A mode passed to open() only loses bits to the umask, never gains any: 0600 stays
+ * at most 0600 even under umask 000. An existing file keeps the mode it has. */
+FILE *util_fopen_private(const char *path, const char *mode) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode[0] == 'a' ? O_APPEND : O_TRUNC);
+  int fd = open(path, flags, 0600);
+  FILE *f = fd >= 0 ? fdopen(fd, mode) : NULL;
+  if (fd >= 0 && !f) {
+    int e = errno;
+    close(fd);
+    errno = e;
+  }
+  return f;
 }
 
 int util_mkdir_p(const char *path, unsigned mode) {

@@ -1,6 +1,7 @@
 /* Small helpers shared by every component: clocks, ids, files, cleanup. */
 #pragma once
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ int util_new_id(char out[UTIL_ID_LEN + 1]);
 bool util_is_id(const char *s);
 /* Reads a whole file; returns NULL and sets errno on failure. */
 char *util_read_file(const char *path, size_t *len);
+/* fopen(path, "wb" or "ab") that creates the file 0600 whatever the umask; NULL and errno on failure. */
+FILE *util_fopen_private(const char *path, const char *mode);
 /* mkdir -p; returns 0 or -errno. */
 int util_mkdir_p(const char *path, unsigned mode);
 /* A growable byte buffer, always NUL-terminated after len bytes. */

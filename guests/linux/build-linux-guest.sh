@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Linux test guest: Debian's cloud kernel (apt-get download +
-# dpkg-deb -x) and a busybox-static initramfs with guests/linux/init.
+# Builds the Linux test guest: Debian's cloud kernel (fetch-kernel.sh) and a
+# busybox-static initramfs with guests/linux/init.
 # usage: build-linux-guest.sh OUTDIR INIT_SCRIPT
 set -euo pipefail
 out=$1
@@ -8,21 +8,9 @@ init=$2
 cache=${MA_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minix-analysis}
 mkdir -p "$cache" "$out"
 
-meta=linux-image-cloud-amd64
-pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-if [ -z "$pkg" ]; then
-  echo "build-linux-guest: apt-cache knows no $meta; run apt-get update" >&2
-  exit 1
-fi
-deb=$(ls "$cache"/"${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
-if [ -z "$deb" ]; then
-  (cd "$cache" && apt-get download "$pkg" >&2)
-  deb=$(ls "$cache"/"${pkg}"_*.deb | head -n 1)
-fi
+bash "$(dirname "$0")/fetch-kernel.sh" linux-image-cloud-amd64 "$out/vmlinuz"
 unpack=$(mktemp -d)
 trap 'rm -rf "$unpack"' EXIT
-dpkg-deb -x "$deb" "$unpack/kernel"
-cp "$unpack"/kernel/boot/vmlinuz-* "$out/vmlinuz"
 
 busybox=/bin/busybox
 # Its whole banner first, then the check: with pipefail, grep -q quitting early gave busybox a SIGPIPE

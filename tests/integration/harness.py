@@ -18,11 +18,15 @@ CLI = os.environ['MA_CLI']
 FIXTURE = os.environ['MA_FIXTURE_KERNEL']
 LINUX_KERNEL = os.environ['MA_LINUX_KERNEL']
 LINUX_INITRD = os.environ['MA_LINUX_INITRD']
+# Debian's generic kernel (ninja linux-guest builds it next to the cloud one).
+LINUX_GENERIC_KERNEL = os.environ.get('MA_LINUX_GENERIC_KERNEL',
+                                      os.path.join(os.path.dirname(LINUX_KERNEL), 'vmlinuz-generic'))
 FINAL = {'succeeded', 'failed', 'timeout', 'cancelled', 'interrupted'}
 # Where tests put the files they make for a daemon to open: the daemon only
 # opens images from its state dir's images/ and the --image-dir directories.
 WORK = tempfile.mkdtemp(prefix='ma-images-')
-IMAGE_DIRS = sorted({os.path.dirname(p) for p in (FIXTURE, LINUX_KERNEL, LINUX_INITRD, os.environ['MA_FIXTURE_ISO'],
+IMAGE_DIRS = sorted({os.path.dirname(p) for p in (FIXTURE, LINUX_KERNEL, LINUX_INITRD, LINUX_GENERIC_KERNEL,
+                                                  os.environ['MA_FIXTURE_ISO'],
                                                   os.environ['MA_ARM_FIXTURE'])} | {WORK})
 
 
@@ -62,6 +66,12 @@ def qemu_pids(run_id):
         if run_id.encode() in cmd and b'qemu-system' in cmd and state != 'Z':
             pids.append(int(entry))
     return pids
+
+
+def sanitized(pid):
+    """Whether the process runs the ASan build (its quarantine keeps freed memory: RSS bounds do not hold)."""
+    with open(f'/proc/{pid}/maps') as f:
+        return 'libasan' in f.read()
 
 
 class Daemon:

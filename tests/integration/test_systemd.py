@@ -40,7 +40,8 @@ class UnitTest(unittest.TestCase):
                            'ProtectSystem=strict', 'NoNewPrivileges=yes', 'PrivateTmp=yes',
                            'SystemCallArchitectures=native', 'DeviceAllow=/dev/kvm rw',
                            'SystemCallFilter=@system-service', 'SystemCallFilter=~@privileged @resources',
-                           'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'):
+                           'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6',
+                           'MemoryMax=80%', 'TasksMax=4096', 'LimitNOFILE=4096'):
                 self.assertIn(needed, text)
             self.assertNotIn('MemoryDenyWriteExecute=yes', text)  # TCG writes and runs code
             p = subprocess.run(['systemd-analyze', 'verify', path], capture_output=True, text=True)
@@ -181,6 +182,12 @@ class UnderSystemdTest(unittest.TestCase):
         # systemd starts it; Type=notify: "active" only after the daemon's READY=1.
         self.wait_for('the unit becoming active', lambda: self.show('ActiveState') == 'active')
         self.assertIn(self.show('StatusText'), ('listening; no boot running', '0 boot(s) running, 0 queued'))
+        # The unit's ceilings, as systemd applied them (MemoryMax: 80% of this machine's RAM, in bytes).
+        self.assertEqual((self.show('TasksMax'), self.show('LimitNOFILE'), self.show('LimitNOFILESoft')),
+                         ('4096', '4096', '4096'))
+        with open('/proc/meminfo') as f:
+            ram = int(f.readline().split()[1]) * 1024
+        self.assertAlmostEqual(int(self.show('MemoryMax')), ram * 0.8, delta=ram * 0.01)
         user = self.inside('getent', 'passwd', 'minix-analysis').stdout
         self.assertIn(':/var/lib/minix-analysis:', user)  # made by systemd-sysusers from our file
         self.assertIn('minix-analysis', self.inside('stat', '-c', '%U %a', '/var/lib/minix-analysis').stdout)

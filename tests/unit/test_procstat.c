@@ -19,16 +19,6 @@ static void parses_a_real_line(void **state) {
   assert_int_equal(procstat_parse_stat("1 (x) S 1", &ps, 100), -22);
 }
 
-/* The shape of HMP "info mem" on x86_64 (QEMU 7.2): "start-end size perms". */
-static void sums_info_mem_ranges(void **state) {
-  (void)state;
-  const char *text = "0000000000400000-0000000000401000 0000000000001000 ur-\r\n"
-                     "ffff888000000000-ffff888000200000 0000000000200000 -rw\r\n";
-  assert_int_equal(procstat_info_mem_kb(text), 4 + 2048);
-  assert_int_equal(procstat_info_mem_kb("PG disabled\r\n"), -1);
-  assert_int_equal(procstat_info_mem_kb(""), -1);
-}
-
 static void reads_this_process(void **state) {
   (void)state;
   struct procstat ps;
@@ -39,7 +29,6 @@ static void reads_this_process(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(parses_a_real_line), cmocka_unit_test(reads_this_process),
-                                     cmocka_unit_test(sums_info_mem_ranges)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(parses_a_real_line), cmocka_unit_test(reads_this_process)};
   return cmocka_run_group_tests_name("procstat", tests, NULL, NULL);
 }

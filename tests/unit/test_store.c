@@ -1,5 +1,6 @@
 /* Store: migration from empty, round trips, listing, crash recovery. */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/embedded.h"
@@ -186,6 +187,36 @@ static void unwritable_path_fails_cleanly(void **state) {
   free(err);
 }
 
+static unsigned mode_of(const char *path, const char *suffix) {
+  char *p = util_strdupf("%s%s", path, suffix);
+  struct stat st;
+  assert_int_equal(stat(p, &st), 0);
+  free(p);
+  return st.st_mode & 0777;
+}
+
+/* The database and its -wal and -shm hold token hashes and every run: 0600 even under umask 000. */
+static void files_are_private_whatever_the_umask(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ma-store-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char *path = util_strdupf("%s/umask.db", dir);
+  mode_t old = umask(0);
+  struct store *s = NULL;
+  char *err = NULL;
+  int r = store_open(path, &s, &err);
+  umask(old);
+  assert_int_equal(r, 0);
+  assert_int_equal(mode_of(path, ""), 0600);
+  assert_int_equal(mode_of(path, "-wal"), 0600);
+  assert_int_equal(mode_of(path, "-shm"), 0600);
+  store_close(s);
+  char *cmd = util_strdupf("rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+  free(cmd);
+  free(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(migrates_from_empty, setup, teardown),
@@ -194,6 +225,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(unfinished_runs_become_interrupted, setup, teardown),
       cmocka_unit_test_setup_teardown(matrix_round_trip, setup, teardown),
       cmocka_unit_test(unwritable_path_fails_cleanly),
+      cmocka_unit_test(files_are_private_whatever_the_umask),
   };
   return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
