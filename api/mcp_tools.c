@@ -375,13 +375,24 @@ static enum MHD_Result tool_image_verify(struct call *c) {
     return MHD_NO;
   struct ma_error err;
   /* A bad request is answered now; only real work suspends the connection. */
-  if (images_register_async(c->ctx->loop, c->ctx->store, c->args, verified, p, &err) < 0) {
+  if (images_register_async(c->ctx->loop, c->ctx->store, c->ctx->env.image_dirs, c->args, verified, p, &err) < 0) {
     free(p);
     return tool_error(c, &err);
   }
   p->id = json_deep_copy(c->id);
   p->reply = deferred_new(c->ctx, c->conn, c->req);
   return p->reply ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result tool_image_delete(struct call *c) {
+  enum MHD_Result result;
+  if (!only_args(c, (const char *const[]){"id", NULL}, &result))
+    return result;
+  json_t *out;
+  struct ma_error err;
+  if (ops_image_delete(c->ctx, str_arg(c, "id") ? str_arg(c, "id") : "", &out, &err) < 0)
+    return tool_error(c, &err);
+  return answer(c, mcp_tool_result(out));
 }
 
 static const struct {
@@ -391,7 +402,7 @@ static const struct {
     {"boot_measure", tool_boot_measure},   {"boot_status", tool_boot_status},       {"boot_wait", tool_boot_wait},
     {"matrix_start", tool_matrix_start},   {"matrix_report", tool_matrix_report},   {"claims_validate", tool_claims_validate},
     {"runs_list", tool_runs_list},    {"image_verify", tool_image_verify}, {"memory_monitor", tool_memory_monitor},
-    {"syscall_trace", tool_syscall_trace},
+    {"syscall_trace", tool_syscall_trace}, {"image_delete", tool_image_delete},
 };
 
 enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, const char *tool,

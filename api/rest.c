@@ -59,6 +59,7 @@ const struct api_route api_routes[] = {
     {"POST", "/api/v1/images"},
     {"GET", "/api/v1/images"},
     {"GET", "/api/v1/images/{id}"},
+    {"DELETE", "/api/v1/images/{id}"},
     {"POST", "/api/v1/installs"},
     {"GET", "/api/v1/installs"},
     {"GET", "/api/v1/installs/{id}"},
@@ -78,9 +79,9 @@ const struct api_route api_routes[] = {
 /* Parallel to api_routes. */
 static const route_fn route_fns[] = {get_health, get_metrics, post_boot,  list_runs,  get_run,       delete_run,       get_serial, delete_serial,
                                      get_events, get_memory, get_traps, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
-                                     matrix_compare_route, image_post, image_list, image_get, install_post, install_list,
-                                     install_get, install_delete, trace_post, trace_list, trace_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
-                                     mcp_delete};
+                                     matrix_compare_route, image_post, image_list, image_get, image_delete,
+                                     install_post, install_list, install_get, install_delete, trace_post, trace_list,
+                                     trace_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get, mcp_delete};
 
 static size_t split(char *path, char **segs) {
   size_t n = 0;

@@ -38,7 +38,8 @@ static void usage(FILE *f) {
           "                       trace on MINIX), print the per-syscall table and the command's exit status\n"
           "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
           "  show ID              one run in full\n"
-          "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list\n"
+          "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list;\n"
+          "  image delete ID      forget an image, delete its extracted files or installed disk\n"
           "  install (--iso PATH | --image ID) [--disk-mb N] [--scenario NAME | --scenario-file F]\n"
           "       [--disk-boot bios|kernel] [--append TEXT] [--no-verify] [--timeout-s N] [--accel A] [--memory-mb N]\n"
           "                       install onto a new qcow2 by playing the scenario (default minix-setup) on the\n"
@@ -295,47 +296,6 @@ static int cmd_show(const struct cli *cli, int argc, char **argv) {
   return r;
 }
 
-static int cmd_image(const struct cli *cli, int argc, char **argv) {
-  static const struct option opts[] = {{"iso", 1, 0, 'i'}, {"sha256", 1, 0, 's'}, {0, 0, 0, 0}};
-  json_auto_t *req = json_object();
-  int c;
-  optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    if (c == '?')
-      return EXIT_USAGE;
-    json_object_set_new(req, c == 'i' ? "iso" : "sha256", json_string(optarg));
-  }
-  bool list = optind == argc - 1 && strcmp(argv[optind], "list") == 0;
-  if (!list && (optind != argc - 1 || strcmp(argv[optind], "verify") != 0)) {
-    fprintf(stderr, "usage: minix-analysis image verify --iso PATH [--sha256 HEX] | image list\n");
-    return EXIT_USAGE;
-  }
-  json_t *out = NULL;
-  int r;
-  if (cli->server) {
-    r = list ? cli_remote(cli, "GET", "/api/v1/images", NULL, &out) : cli_remote(cli, "POST", "/api/v1/images", req, &out);
-  } else {
-    struct ma_context ctx;
-    if (cli_open_read(cli, &ctx) < 0)
-      return EXIT_ERROR;
-    struct ma_error err;
-    json_t *images = NULL;
-    r = list ? store_images_list(ctx.store, &images) : images_register(ctx.store, req, &out, &err);
-    if (list && r == 0)
-      out = json_pack("{s:o}", "images", images);
-    if (r < 0 && !list) {
-      json_t *body = ma_error_json(&err);
-      r = cli_print_error(cli, body, err.http_status);
-      json_decref(body);
-    }
-    context_close(&ctx);
-  }
-  if (out)
-    r = cli_print_json(out);
-  json_decref(out);
-  return r;
-}
-
 int main(int argc, char **argv) {
   supervisor_exec_helper(argc, argv);
   static const struct option opts[] = {{"state-dir", 1, 0, 's'}, {"server", 1, 0, 'S'}, {"json", 0, 0, 'j'},
@@ -378,7 +338,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "report") == 0)
     return cli_cmd_report(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "image") == 0)
-    return cmd_image(&cli, sub_argc, sub_argv);
+    return cli_cmd_image(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "install") == 0)
     return cli_cmd_install(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "trace") == 0)

@@ -101,7 +101,7 @@ static int local_install(const struct cli *cli, json_t *req, const char *iso) {
   int r = 0;
   if (iso) {
     json_t *reg = json_pack("{s:s}", "iso", iso);
-    r = images_register(ctx.store, reg, &image, &err);
+    r = images_register(ctx.store, ctx.env.image_dirs, reg, &image, &err);
     json_decref(reg);
     if (r == 0)
       json_object_set(req, "image", json_object_get(image, "id"));

@@ -71,7 +71,8 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
     return -ENOMEM;
   }
   struct jobs_config cfg = {c->state_dir, opt->max_running, opt->max_queued,
-                            (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20, c->disk};
+                            (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20, c->disk,
+                            (path_policy)c->image_dirs};
   c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
   c->matrices = c->jobs ? matrices_new(c->loop, c->store, c->jobs, &c->env) : NULL;
   c->installs = c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;
@@ -125,7 +126,7 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
     *err = util_strdupf("cannot create state dir %s: %s", opt->state_dir, strerror(-r));
     return r;
   }
-  if (opt->run_jobs)
+  if (opt->run_jobs || opt->lock)
     r = lock_state_dir(c, err);
   if (r == 0)
     r = open_store(c, opt->run_jobs, err);

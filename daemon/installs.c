@@ -28,6 +28,7 @@ struct install {
   int hash_r;
   bool cancelled, hashing_after;
   bool submitting, ended_early; /* a run that fails to start ends inside jobs_submit_opts */
+  int reserved;                 /* runs admitted with jobs_reserve (install, verify) not submitted yet */
   struct jobs_sub *sub;
   char run_id[UTIL_ID_LEN + 1];
   int64_t created_us;
@@ -86,8 +87,21 @@ static void set_phase(struct install *in, const char *status) {
   save(in);
 }
 
+/* A disk that failed to install (or whose install was cancelled) is of no use, may be 64 GiB, and no
+ * image points at it: it goes with its install. Its runs have ended by now. */
+static void remove_disk(struct install *in) {
+  if (unlink(in->disk) == 0)
+    json_object_set_new(in->doc, "disk_removed", json_true());
+  else if (errno != ENOENT)
+    fprintf(stderr, "install %s: cannot remove its disk %s: %s\n", in->id, in->disk, strerror(errno));
+}
+
 static void finish(struct install *in, const char *status, const char *code, const char *message) {
   struct installs *is = in->is;
+  jobs_release(is->jobs, in->reserved);
+  in->reserved = 0;
+  if (strcmp(status, "succeeded") != 0)
+    remove_disk(in);
   docs_end(in->doc, status, code, message);
   save(in);
   for (struct install **p = &is->active; *p; p = &(*p)->next) {
@@ -119,11 +133,13 @@ static int submit(struct install *in, json_t *req, bool direct, const char *cdro
   }
   spec->disk_direct = direct;
   spec->cdrom = cdrom ? strdup(cdrom) : NULL;
-  struct jobs_submit_opts opts = {.cb = on_run_event, .userdata = in, .sub = &in->sub};
+  struct jobs_submit_opts opts = {.cb = on_run_event, .userdata = in, .sub = &in->sub, .reserved = true};
   in->submitting = true;
   in->ended_early = false;
   r = jobs_submit_opts(in->is->jobs, spec, &opts, in->run_id);
   in->submitting = false;
+  if (r == 0)
+    in->reserved--;
   if (r < 0) {
     jobs_refusal(r, &err);
     finish(in, r == -ESHUTDOWN ? "cancelled" : "failed", r == -ESHUTDOWN ? "daemon_stopping" : err.code, err.message);
@@ -385,19 +401,35 @@ static int prepare(struct install *in, json_t *req, struct ma_error *err) {
   return 0;
 }
 
-int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
-  int r = check_fields(req, err);
-  if (r == 0 && (r = jobs_admit(is->jobs)) < 0) /* before a new disk is made */
+/* Its runs (the install, and the verification unless verify is false) count against --max-queued from the
+ * start, before a disk is made: an install refused later would leave its disk behind. */
+static int reserve(struct installs *is, json_t *req, int *n, struct ma_error *err) {
+  *n = json_is_false(json_object_get(req, "verify")) ? 1 : 2;
+  int r = jobs_reserve(is->jobs, *n);
+  if (r == -E2BIG)
+    ma_error_set(err, 400, "too_many_runs", "verify",
+                 "an install with verify queues 2 runs, more than this daemon lets wait (--max-queued)");
+  else if (r < 0)
     jobs_refusal(r, err);
+  return r;
+}
+
+int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+  int n = 0;
+  int r = check_fields(req, err);
+  if (r == 0)
+    r = reserve(is, req, &n, err);
   if (r < 0)
     return r;
   struct install *in = calloc(1, sizeof *in);
   if (!in || util_new_id(in->id) < 0) {
     free(in);
+    jobs_release(is->jobs, n);
     ma_error_set(err, 500, "internal", NULL, "out of memory");
     return -ENOMEM;
   }
   in->is = is;
+  in->reserved = n;
   in->created_us = util_wall_us();
   in->disk = util_strdupf("%s/disks/%s.qcow2", is->state_dir, in->id);
   r = prepare(in, req, err);
@@ -409,6 +441,7 @@ int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], s
   if (r == 0 && !argv)
     r = -ENOMEM;
   if (r < 0) {
+    jobs_release(is->jobs, in->reserved);
     disk_argv_free(argv);
     free_install(in);
     return r;
@@ -425,11 +458,21 @@ int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], s
   return 0;
 }
 
+bool installs_use(const struct installs *is, const char *real_target) {
+  for (const struct install *in = is ? is->active : NULL; in; in = in->next)
+    if (path_policy_within(in->disk, real_target) || bootspec_json_uses(in->install, in->cdrom, real_target) ||
+        (in->verify && bootspec_json_uses(in->verify, NULL, real_target)))
+      return true;
+  return false;
+}
+
 int installs_cancel(struct installs *is, const char *id) {
   for (struct install *in = is->active; in; in = in->next) {
     if (strcmp(in->id, id) != 0)
       continue;
     in->cancelled = true;
+    jobs_release(is->jobs, in->reserved); /* nothing is submitted after a cancel */
+    in->reserved = 0;
     if (in->sub)
       jobs_cancel(is->jobs, in->run_id);
     return 0;

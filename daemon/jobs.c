@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/disk_chain.h"
 #include "daemon/disk_guard.h"
 #include "daemon/int_reader.h"
 #include "daemon/supervisor.h"
@@ -54,7 +55,9 @@ struct jobs {
   const struct host_info *host;
   char *state_dir;
   int max_running, max_queued, n_running, n_queued;
+  int n_reserved; /* runs that matrices and installs were admitted with and have not queued yet */
   int64_t max_log_bytes;
+  path_policy image_dirs;
   struct disk_guard *disk;
   bool exclusive_running;
   struct job *active; /* queued and running, in submission order */
@@ -482,13 +485,17 @@ static void launch(struct job *job) {
   }
 }
 
+static void end_before_start(struct job *job) {
+  bool stopping = job->jobs->stopping;
+  set_error(job, stopping ? "daemon_stopping" : "cancelled",
+            stopping ? "the daemon stopped before this run's guest started" : "cancelled before the guest started");
+  finish_job(job, "cancelled");
+}
+
 static void on_overlay_ready(void *userdata, int status, const char *err) {
   struct job *job = userdata;
   if (job->cancel_requested) {
-    set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",
-              job->jobs->stopping ? "the daemon stopped before this run's guest started"
-                                  : "cancelled before the guest started");
-    finish_job(job, "cancelled");
+    end_before_start(job);
     return;
   }
   if (status != 0) {
@@ -516,6 +523,54 @@ static void make_overlay(struct job *job) {
                                  : strerror(-r));
 }
 
+static void prepare_disk(struct job *job) {
+  if (job->overlay_path && job->log)
+    make_overlay(job);
+  else
+    launch(job);
+}
+
+static void fail_check(struct job *job, const struct ma_error *err, const char *when) {
+  _cleanup_(util_freep) char *msg = util_strdupf("%s: %s", when, err->message);
+  set_error(job, err->code, msg ? msg : err->message);
+  finish_job(job, "failed");
+}
+
+static void on_chain_checked(void *userdata, int r, const struct ma_error *err) {
+  struct job *job = userdata;
+  if (job->cancel_requested)
+    end_before_start(job);
+  else if (r < 0)
+    fail_check(job, err, "the disk's backing chain, read when the run started");
+  else
+    prepare_disk(job);
+}
+
+/* The files were judged when the request came, but a queued run starts later: a file swapped for a
+ * symlink out of the image dirs (or a FIFO) since then must not be opened. They are judged again here,
+ * just before QEMU starts, which leaves QEMU's own start-up (milliseconds) as the window instead of the
+ * whole wait in the queue. Handing QEMU descriptors (-add-fd) would close that window for drives only:
+ * -kernel and -initrd take names. A qcow2 disk's backing chain is read here too (qemu-img, off the
+ * loop), once, for boots, matrices and installs alike; the run's own overlay is the daemon's and is not
+ * judged, the user's disk below it is. */
+static void check_files(struct job *job) {
+  struct ma_error err;
+  const struct boot_spec *s = job->spec;
+  if (bootspec_check_files(s, job->jobs->image_dirs, &err) < 0) {
+    fail_check(job, &err, "checked again when the run started");
+    return;
+  }
+  const char *format = s->disk && job->jobs->image_dirs ? disk_format(s->disk) : NULL;
+  if (!format || strcmp(format, "qcow2") != 0) { /* raw: nothing below it */
+    prepare_disk(job);
+    return;
+  }
+  if (disk_chain_check(job->jobs->loop, s->disk, format, job->jobs->image_dirs, on_chain_checked, job) < 0) {
+    ma_error_set(&err, 500, "internal_error", "disk", "out of memory");
+    fail_check(job, &err, "cannot read the disk's backing chain");
+  }
+}
+
 static void start_job(struct job *job) {
   struct jobs *j = job->jobs;
   j->n_queued--;
@@ -528,10 +583,7 @@ static void start_job(struct job *job) {
   job->log = util_fopen_private(job->run.serial_path, "wb"); /* it may show what was typed into the guest */
   save(job);
   emit_status(job, JOBS_EV_STATUS);
-  if (job->overlay_path && job->log)
-    make_overlay(job);
-  else
-    launch(job);
+  check_files(job);
 }
 
 static struct job *first_queued(struct jobs *j) {
@@ -565,7 +617,8 @@ struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile
     return NULL;
   *j = (struct jobs){.loop = loop, .store = store, .profiles = profiles, .host = host,
                      .state_dir = strdup(cfg->state_dir), .max_running = cfg->max_running,
-                     .max_queued = cfg->max_queued, .max_log_bytes = cfg->max_log_bytes, .disk = cfg->disk};
+                     .max_queued = cfg->max_queued, .max_log_bytes = cfg->max_log_bytes, .disk = cfg->disk,
+                     .image_dirs = cfg->image_dirs};
   _cleanup_(util_freep) char *runs = util_strdupf("%s/runs", cfg->state_dir);
   _cleanup_(util_freep) char *socks = util_strdupf("%s/sock", cfg->state_dir);
   _cleanup_(util_freep) char *overlays = util_strdupf("%s/overlays", cfg->state_dir);
@@ -630,7 +683,9 @@ int jobs_admit(struct jobs *j) {
 
 void jobs_refusal(int r, struct ma_error *err) {
   if (r == -EAGAIN)
-    ma_error_set(err, 503, "queue_full", NULL, "too many boots are waiting; retry later");
+    ma_error_set(err, 503, "queue_full", NULL, "too many runs are waiting (--max-queued); retry later");
+  else if (r == -E2BIG)
+    ma_error_set(err, 400, "too_many_runs", NULL, "this asks for more runs than --max-queued lets wait at once");
   else if (r == -ESHUTDOWN)
     ma_error_set(err, 503, "shutting_down", NULL, "the daemon is stopping");
   else if (r == -ENOSPC)
@@ -643,10 +698,25 @@ void jobs_refusal(int r, struct ma_error *err) {
     ma_error_set(err, 500, "internal_error", NULL, "cannot queue the boot: %s", strerror(-r));
 }
 
+int jobs_reserve(struct jobs *j, int n) {
+  int r = jobs_admit(j);
+  if (r == 0 && n > j->max_queued)
+    r = -E2BIG;
+  else if (r == 0 && j->n_queued + j->n_reserved + n > j->max_queued)
+    r = -EAGAIN;
+  if (r == 0)
+    j->n_reserved += n;
+  return r;
+}
+
+void jobs_release(struct jobs *j, int n) { j->n_reserved -= n; }
+
 int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_submit_opts *opts,
                      char id[UTIL_ID_LEN + 1]) {
+  bool reserved = opts && opts->reserved;
   int r = jobs_admit(j);
-  if (r == 0 && j->n_queued >= j->max_queued)
+  /* Reserved slots count as waiting runs: a boot does not take the place of a matrix's later runs. */
+  if (r == 0 && !reserved && j->n_queued + j->n_reserved >= j->max_queued)
     r = -EAGAIN;
   if (r < 0) {
     bootspec_free(spec);
@@ -671,6 +741,8 @@ int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_s
     return r;
   }
   memcpy(id, job->run.id, UTIL_ID_LEN + 1);
+  if (reserved) /* the slot it was admitted with is now this run's place in the queue */
+    j->n_reserved--;
   struct job **tail = &j->active;
   while (*tail)
     tail = &(*tail)->next;
@@ -736,6 +808,13 @@ void jobs_unsubscribe(struct jobs_sub *sub) {
     }
   }
   free(sub);
+}
+
+bool jobs_use(const struct jobs *j, const char *real_target) {
+  for (const struct job *job = j ? j->active : NULL; job; job = job->next)
+    if (bootspec_json_uses(job->spec->json, job->spec->cdrom, real_target))
+      return true;
+  return false;
 }
 
 void jobs_counts(const struct jobs *j, int *queued, int *running) {

@@ -55,5 +55,11 @@ int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env,
                    struct ma_error *err);
 /* Same, from an already parsed JSON object (not stolen). */
 int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_spec **out, struct ma_error *err);
+/* The spec's files judged again as bootspec_from_json judged them, the CD-ROM of an image boot included
+ * (field "image"): a queued run's files may have changed since. 0, or -EINVAL with err. */
+int bootspec_check_files(const struct boot_spec *s, path_policy dirs, struct ma_error *err);
+/* true when the boot request req (kernel, initrd, iso, disk) or cdrom (may be NULL) names real_target (a
+ * resolved path) or a file below it. */
+bool bootspec_json_uses(json_t *req, const char *cdrom, const char *real_target);
 /* Frees a spec (NULL is fine). */
 void bootspec_free(struct boot_spec *s);

@@ -60,6 +60,7 @@ static void rejects_bad_requests(void **state) {
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel\":\"kvm\"}", "accel_unavailable", "accel");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":\"/x\"}", "wrong_type", "initrd");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a,b\"]}", "invalid_path", "initrd");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a b\"]}", "invalid_path", "initrd");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"kernel\":\"KERNEL\"}", "invalid_json", "");
   expect_error("{\"image\":\"abc\",\"profile\":\"linux\"}", "unknown_image", "image");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":0}", "out_of_range", "accel_stall_s");
