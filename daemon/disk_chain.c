@@ -11,6 +11,7 @@
 struct chain {
   path_policy dirs;
   uv_loop_t *loop;
+  const char *qemu_img; /* from --qemu-dir, never searched in $PATH */
   char *top, *current, *format; /* the image being read, and its format (NULL: probed) */
   int depth;
   disk_chain_cb done;
@@ -106,19 +107,19 @@ static void on_info(void *userdata, int status, const char *out, const char *err
 }
 
 static void step(struct chain *c) {
-  char **argv = disk_info_argv(c->current, c->format);
+  char **argv = disk_info_argv(c->qemu_img, c->current, c->format);
   int r = argv ? tool_run_out(c->loop, argv, DISK_CHAIN_TOOL_MS, on_info, c) : -ENOMEM;
   disk_argv_free(argv);
   if (r < 0)
     on_info(c, r, "", strerror(-r));
 }
 
-int disk_chain_check(uv_loop_t *loop, const char *disk, const char *format, path_policy dirs, disk_chain_cb done,
-                     void *userdata) {
+int disk_chain_check(uv_loop_t *loop, const char *qemu_img, const char *disk, const char *format, path_policy dirs,
+                     disk_chain_cb done, void *userdata) {
   struct chain *c = calloc(1, sizeof *c);
   if (!c)
     return -ENOMEM;
-  *c = (struct chain){.dirs = dirs, .loop = loop, .top = strdup(disk), .current = strdup(disk),
+  *c = (struct chain){.dirs = dirs, .loop = loop, .qemu_img = qemu_img, .top = strdup(disk), .current = strdup(disk),
                       .format = format ? strdup(format) : NULL, .done = done, .userdata = userdata};
   if (!c->top || !c->current || (format && !c->format)) {
     free(c->top);

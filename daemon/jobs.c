@@ -61,7 +61,7 @@ struct jobs {
   struct disk_guard *disk;
   bool exclusive_running;
   struct job *active; /* queued and running, in submission order */
-  bool stopping;
+  bool stopping, pumping;
   jobs_idle_cb idle_cb;
   void *idle_userdata;
 };
@@ -548,8 +548,9 @@ static void on_chain_checked(void *userdata, int r, const struct ma_error *err) 
 
 /* The files were judged when the request came, but a queued run starts later: a file swapped for a
  * symlink out of the image dirs (or a FIFO) since then must not be opened. They are judged again here,
- * just before QEMU starts, which leaves QEMU's own start-up (milliseconds) as the window instead of the
- * whole wait in the queue. Handing QEMU descriptors (-add-fd) would close that window for drives only:
+ * just before QEMU starts, which leaves as the window the backing-chain read (qemu-img, one call per
+ * file of the chain), the overlay's creation and QEMU's own start-up, instead of the whole wait in the
+ * queue. Handing QEMU descriptors (-add-fd) would close that window for drives only:
  * -kernel and -initrd take names. A qcow2 disk's backing chain is read here too (qemu-img, off the
  * loop), once, for boots, matrices and installs alike; the run's own overlay is the daemon's and is not
  * judged, the user's disk below it is. */
@@ -565,7 +566,12 @@ static void check_files(struct job *job) {
     prepare_disk(job);
     return;
   }
-  if (disk_chain_check(job->jobs->loop, s->disk, format, job->jobs->image_dirs, on_chain_checked, job) < 0) {
+  const char *qemu_img = job->jobs->host->qemu.path[QEMU_IMG];
+  if (!qemu_img) {
+    ma_error_set(&err, 400, "qemu_not_found", "disk", "qemu-img is not installed in the QEMU directory (--qemu-dir)");
+    fail_check(job, &err, "cannot read the disk's backing chain");
+  } else if (disk_chain_check(job->jobs->loop, qemu_img, s->disk, format, job->jobs->image_dirs, on_chain_checked,
+                              job) < 0) {
     ma_error_set(&err, 500, "internal_error", "disk", "out of memory");
     fail_check(job, &err, "cannot read the disk's backing chain");
   }
@@ -599,10 +605,17 @@ static bool can_start(const struct jobs *j, const struct job *job) {
 }
 
 static void pump(struct jobs *j) {
+  /* Starting a job can end it at once (its files fail their check at launch), which pumps again,
+   * and a matrix then submits its next run, which pumps again: inside a pump, another only
+   * asks this loop to look once more, so 1,600 runs that fail at start do not nest 1,600 deep. */
+  if (j->pumping)
+    return;
+  j->pumping = true;
   /* Search afresh each time: starting a job can finish it (and others) at once. */
   struct job *job;
   while (!j->stopping && (job = first_queued(j)) && can_start(j, job))
     start_job(job);
+  j->pumping = false;
   if (j->stopping && !j->active && j->idle_cb) {
     jobs_idle_cb cb = j->idle_cb;
     j->idle_cb = NULL;

@@ -115,7 +115,16 @@ static int add_origin(struct server_opts *o, const char *origin) {
   return add_name(o->origins, "allowed origins", origin);
 }
 
-static int add_host(struct server_opts *o, const char *host) { return add_name(o->hosts, "allowed hosts", host); }
+/* A bare DNS name: a port or a trailing dot could never equal a Host header's name part. */
+static int add_host(struct server_opts *o, const char *host) {
+  size_t n = strlen(host);
+  if (n == 0 || n > 253 || strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n ||
+      host[n - 1] == '.' || host[0] == '.') {
+    fprintf(stderr, "minix-analysisd: --allow-host wants a DNS name without port or trailing dot, got %s\n", host);
+    return -1;
+  }
+  return add_name(o->hosts, "allowed hosts", host);
+}
 
 static int add_image_dir(struct server_opts *o, const char *dir) {
   return add_name(o->image_dirs, "image directories; name a common parent instead", dir);

@@ -51,11 +51,11 @@ char **disk_create_argv(const char *qemu_img, const char *path, int size_mb) {
   return size ? argv_of(args, sizeof args / sizeof args[0]) : NULL;
 }
 
-char **disk_info_argv(const char *path, const char *format) {
+char **disk_info_argv(const char *qemu_img, const char *path, const char *format) {
   /* Without --backing-chain qemu-img opens the image alone, not its backing file: each file of a chain is
    * judged before anything opens it. -U: a disk that a running guest holds locked can still be read. */
-  const char *probed[] = {"qemu-img", "info", "--output=json", "-U", path};
-  const char *stated[] = {"qemu-img", "info", "--output=json", "-U", "-f", format, path};
+  const char *probed[] = {qemu_img, "info", "--output=json", "-U", path};
+  const char *stated[] = {qemu_img, "info", "--output=json", "-U", "-f", format, path};
   return format ? argv_of(stated, 7) : argv_of(probed, 5);
 }
 

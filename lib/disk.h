@@ -14,7 +14,7 @@ char **disk_create_argv(const char *qemu_img, const char *path, int size_mb);
 void disk_argv_free(char **argv);
 /* NULL-terminated argv: qemu-img info --output=json of path alone (its backing file is not opened);
  * format NULL lets qemu-img probe, as QEMU probes a backing file whose format its parent does not record. */
-char **disk_info_argv(const char *path, const char *format);
+char **disk_info_argv(const char *qemu_img, const char *path, const char *format);
 
 /* What one image opens besides itself, from its qemu-img info (all malloc'd or NULL). */
 struct disk_links {

@@ -139,6 +139,11 @@ class AllowListTests(unittest.TestCase):
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 2)
         self.assertIn('--allow-origin wants SCHEME://HOST[:PORT]', p.stderr)
+        for host in ('lab.example:8420', 'lab.example.', 'a b'):
+            p = subprocess.run([os.environ['MA_DAEMON'], '--listen', '127.0.0.1:0', '--allow-host', host],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, host)
+            self.assertIn('--allow-host wants a DNS name', p.stderr)
 
 
 def open_stream(port, run_id, results, i):

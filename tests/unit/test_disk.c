@@ -41,13 +41,13 @@ static void reads_backing_and_data_files(void **state) {
 
 static void asks_for_one_image_at_a_time(void **state) {
   (void)state;
-  char **argv = disk_info_argv("/img/top.qcow2", "qcow2");
-  const char *stated[] = {"qemu-img", "info", "--output=json", "-U", "-f", "qcow2", "/img/top.qcow2", NULL};
+  char **argv = disk_info_argv("/usr/bin/qemu-img", "/img/top.qcow2", "qcow2");
+  const char *stated[] = {"/usr/bin/qemu-img", "info", "--output=json", "-U", "-f", "qcow2", "/img/top.qcow2", NULL};
   for (size_t i = 0; stated[i] || argv[i]; i++)
     assert_string_equal(argv[i], stated[i]); /* no --backing-chain: the backing file is judged before it opens */
   disk_argv_free(argv);
-  argv = disk_info_argv("/img/base", NULL);
-  const char *probed[] = {"qemu-img", "info", "--output=json", "-U", "/img/base", NULL};
+  argv = disk_info_argv("/usr/bin/qemu-img", "/img/base", NULL);
+  const char *probed[] = {"/usr/bin/qemu-img", "info", "--output=json", "-U", "/img/base", NULL};
   for (size_t i = 0; probed[i] || argv[i]; i++)
     assert_string_equal(argv[i], probed[i]);
   disk_argv_free(argv);
