@@ -125,13 +125,20 @@ int images_register_async(uv_loop_t *loop, struct store *s, path_policy dirs, js
   return r;
 }
 
+/* STATE/images/SHA256: where an image's kernel and modules are extracted; NULL unless the image's
+ * sha256 is 64 lowercase hex digits (a store edited by hand must not name another directory). */
+static char *cache_dir(const char *state_dir, json_t *image) {
+  const char *sha = json_string_value(json_object_get(image, "sha256"));
+  return sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 ? util_strdupf("%s/images/%s", state_dir, sha)
+                                                                          : NULL;
+}
+
 /* The kernel and modules, extracted once per image into the state dir. */
 static int cached_files(const char *state_dir, json_t *image, json_t **files, struct ma_error *err) {
-  const char *sha = json_string_value(json_object_get(image, "sha256"));
-  _cleanup_(util_freep) char *dir = util_strdupf("%s/images/%s", state_dir, sha);
+  _cleanup_(util_freep) char *dir = cache_dir(state_dir, image);
   const char *kernel = json_string_value(json_object_get(image, "kernel"));
   json_t *modules = json_object_get(image, "modules");
-  if (!kernel || !json_is_array(modules))
+  if (!dir || !kernel || !json_is_array(modules))
     return bad(err, "unknown_image", "image", "the registered image has no kernel; register it again");
   json_t *cached = json_array();
   bool all = true;
@@ -260,8 +267,7 @@ size_t images_files(const char *state_dir, json_t *image, char *files[2]) {
   char *path = realpath(json_string_value(json_object_get(image, "path")), NULL);
   if (path)
     files[n++] = path;
-  const char *sha = json_string_value(json_object_get(image, "sha256"));
-  _cleanup_(util_freep) char *cache = sha ? util_strdupf("%s/images/%s", state_dir, sha) : NULL;
+  _cleanup_(util_freep) char *cache = cache_dir(state_dir, image);
   char *real = cache ? realpath(cache, NULL) : NULL;
   if (real)
     files[n++] = real;
@@ -294,8 +300,7 @@ static int64_t remove_owned(const char *id, const char *path) {
 /* What of the image is the daemon's to delete: the kernel and modules it extracted, and a disk it made. */
 static json_t *owned_files(const char *state_dir, json_t *image) {
   json_t *owned = json_array();
-  const char *sha = json_string_value(json_object_get(image, "sha256"));
-  char *cache = sha && strspn(sha, "0123456789abcdef") == 64 ? util_strdupf("%s/images/%s", state_dir, sha) : NULL;
+  char *cache = cache_dir(state_dir, image);
   struct stat st;
   if (cache && lstat(cache, &st) == 0 && S_ISDIR(st.st_mode))
     json_array_append_new(owned, json_string(cache));

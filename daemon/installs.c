@@ -403,22 +403,11 @@ static int prepare(struct install *in, json_t *req, struct ma_error *err) {
 
 /* Its runs (the install, and the verification unless verify is false) count against --max-queued from the
  * start, before a disk is made: an install refused later would leave its disk behind. */
-static int reserve(struct installs *is, json_t *req, int *n, struct ma_error *err) {
-  *n = json_is_false(json_object_get(req, "verify")) ? 1 : 2;
-  int r = jobs_reserve(is->jobs, *n);
-  if (r == -E2BIG)
-    ma_error_set(err, 400, "too_many_runs", "verify",
-                 "an install with verify queues 2 runs, more than this daemon lets wait (--max-queued)");
-  else if (r < 0)
-    jobs_refusal(r, err);
-  return r;
-}
-
 int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
   int n = 0;
   int r = check_fields(req, err);
   if (r == 0)
-    r = reserve(is, req, &n, err);
+    r = jobs_reserve(is->jobs, n = json_is_false(json_object_get(req, "verify")) ? 1 : 2, "verify", err);
   if (r < 0)
     return r;
   struct install *in = calloc(1, sizeof *in);

@@ -711,7 +711,7 @@ void jobs_refusal(int r, struct ma_error *err) {
     ma_error_set(err, 500, "internal_error", NULL, "cannot queue the boot: %s", strerror(-r));
 }
 
-int jobs_reserve(struct jobs *j, int n) {
+int jobs_reserve(struct jobs *j, int n, const char *field, struct ma_error *err) {
   int r = jobs_admit(j);
   if (r == 0 && n > j->max_queued)
     r = -E2BIG;
@@ -719,6 +719,11 @@ int jobs_reserve(struct jobs *j, int n) {
     r = -EAGAIN;
   if (r == 0)
     j->n_reserved += n;
+  else if (r == -E2BIG) /* waiting would never help: the request itself must change */
+    ma_error_set(err, 400, "too_many_runs", field, "this asks for %d runs at once, more than --max-queued (%d) lets wait",
+                 n, j->max_queued);
+  else
+    jobs_refusal(r, err);
   return r;
 }
 
@@ -781,9 +786,7 @@ static void cancel_job(struct job *job) {
       supervisor_kill(job->sup);
     return;
   }
-  set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",
-            job->jobs->stopping ? "the daemon stopped before this run started" : "cancelled before it started");
-  finish_job(job, "cancelled");
+  end_before_start(job);
 }
 
 int jobs_cancel(struct jobs *j, const char *id) {

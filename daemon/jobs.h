@@ -67,9 +67,10 @@ int jobs_admit(struct jobs *j);
 /* Says in err why jobs_submit, jobs_admit or jobs_reserve answered r (< 0): 400, 503, 507 or 500. */
 void jobs_refusal(int r, struct ma_error *err);
 /* Admits work that will queue n runs over time (a matrix, an install): they count against --max-queued
- * from now on, as if waiting. 0, -EAGAIN (no room now), -E2BIG (n > --max-queued: never room), or as
- * jobs_admit. Each submission with jobs_submit_opts.reserved takes one; give back the rest. */
-int jobs_reserve(struct jobs *j, int n);
+ * from now on, as if waiting. 0, -EAGAIN (no room now), -E2BIG (n > --max-queued: never room; err names
+ * field, the request's field that asked for so many), or as jobs_admit; err says why (as jobs_refusal).
+ * Each submission with jobs_submit_opts.reserved takes one; give back the rest. */
+int jobs_reserve(struct jobs *j, int n, const char *field, struct ma_error *err);
 /* Gives back n reserved runs that will not be submitted. */
 void jobs_release(struct jobs *j, int n);
 

@@ -150,19 +150,9 @@ void matrices_free(struct matrices *ms) { free(ms); }
 
 /* Every run of the matrix counts against --max-queued from the start: 300 matrices of 1,600 runs must not
  * be accepted by a daemon that lets 64 boots wait. */
-static int reserve(struct matrices *ms, int total, struct ma_error *err) {
-  int r = jobs_reserve(ms->jobs, total);
-  if (r == -E2BIG)
-    ma_error_set(err, 400, "too_many_runs", "samples",
-                 "cpus x samples is %d runs, more than this daemon lets wait at once (--max-queued)", total);
-  else if (r < 0)
-    jobs_refusal(r, err);
-  return r;
-}
-
 int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct matrix_watch *watch,
                    char id[UTIL_ID_LEN + 1], struct ma_error *err) {
-  int r = reserve(ms, matrix_total(spec), err);
+  int r = jobs_reserve(ms->jobs, matrix_total(spec), "samples", err);
   if (r < 0) {
     matrix_spec_free(spec);
     return r;
