@@ -9,7 +9,10 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, fixture_boot  # noqa: E402
 
-PATHOLOGICAL = '^(.+)+[XY]$'
+# The pattern was ^(.+)+[XY]$, but the detector also judges a line still being printed (a
+# prompt has no newline), and a read that ends after "MINIX" matches [XY]$: a byte the fixture never
+# prints keeps the same backtracking without that race.
+PATHOLOGICAL = '^(.+)+\\x01$'
 
 
 class RegexLimitTest(unittest.TestCase):
@@ -31,7 +34,7 @@ class RegexLimitTest(unittest.TestCase):
             time.sleep(0.1)
         run = self.d.wait(run_id)
         # The until never matches: the fixture's lines give up at the limit, then the boot times out.
-        self.assertEqual((run['status'], run['error']['code']), ('timeout', 'boot_timeout'))
+        self.assertEqual((run['status'], (run['error'] or {}).get('code')), ('timeout', 'boot_timeout'), run)
         self.assertIn('multiuser_startup', [m['name'] for m in run['markers']])
         notes = [line for line in self.d.log if run_id in line and 'gave up' in line]
         self.assertEqual(len(notes), 1, notes)
