@@ -41,6 +41,10 @@ for d in ('build', 'build-asan'):
         bad = len(re.findall(r'^\[  FAILED  \] (?!\d)', out, re.M)) + len(re.findall(r'^(?:FAIL|ERROR): ', out, re.M))
         bad += int(node_fail.group(1)) if node_fail else 0
         n = max(n, 1)  # a test that prints no count is one test
+        skip = re.search(r'^(?:OK|FAILED) \(.*skipped=(\d+)', out, re.M)  # unittest cases skipped, with reasons
+        if skip:
+            skipped += int(skip.group(1))
+            n -= int(skip.group(1))
         if t["result"] != "OK" and bad == 0:
             bad = 1
         passed += max(n - bad, 0)
