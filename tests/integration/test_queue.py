@@ -98,6 +98,10 @@ class InstallQueueTest(unittest.TestCase):
 
     def test_installs_are_refused_up_front_and_cancelled_ones_leave_no_disk(self):
         # Each install will queue two runs (the install, the verification): two fill a queue of four.
+        # A hanging boot holds the one running place first, so that no install run leaves the queue
+        # while the test fills it (a running run no longer counts against --max-queued).
+        blocker = self.d.boot(fixture_boot('console=tty00 fixture=hang', accel='tcg', timeout_s=120))
+        self.d.wait(blocker, 30, statuses={'running'})
         accepted = []
         for _ in range(2):
             code, doc, _ = self.start(append='fixture=hang')
@@ -111,6 +115,7 @@ class InstallQueueTest(unittest.TestCase):
         self.assertLessEqual(set(os.listdir(self.disks)), {os.path.basename(a['disk']) for a in accepted})
         for doc in accepted:
             self.assertEqual(self.d.json('DELETE', f"/api/v1/installs/{doc['id']}")[0], 202)
+        self.d.request('DELETE', f'/api/v1/runs/{blocker}')
         for doc in accepted:
             done = wait_install(self.d, doc['id'])
             self.assertEqual((done['status'], done.get('disk_removed')), ('cancelled', True), done)
