@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.request
 
@@ -229,3 +230,17 @@ class Daemon:
         self.proc.stderr.close()
         if self.own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+class DaemonCase(unittest.TestCase):
+    """Test cases that share one daemon (self.d), started with the class's daemon_args and
+    checked by finish() (exit 0, no sanitizer report) once they are done."""
+    daemon_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(extra_args=cls.daemon_args)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.finish()

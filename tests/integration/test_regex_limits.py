@@ -7,7 +7,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, fixture_boot  # noqa: E402
+from harness import Daemon, DaemonCase, fixture_boot  # noqa: E402
 
 # The pattern was ^(.+)+[XY]$, but the detector also judges a line still being printed (a
 # prompt has no newline), and a read that ends after "MINIX" matches [XY]$: a byte the fixture never
@@ -15,15 +15,7 @@ from harness import Daemon, fixture_boot  # noqa: E402
 PATHOLOGICAL = '^(.+)+\\x01$'
 
 
-class RegexLimitTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.finish()
-
+class RegexLimitTest(DaemonCase):
     def test_a_pathological_until_gives_up_and_says_so_once(self):
         run_id = self.d.boot(fixture_boot(until=PATHOLOGICAL, timeout_s=4))
         worst = 0.0

@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from harness import Daemon, fixture_boot, sanitized
+from harness import Daemon, DaemonCase, fixture_boot, sanitized
 
 
 def raw_request(port, text, timeout=10):
@@ -47,16 +47,8 @@ def health_ms(port, timeout=10):
     return status, (time.monotonic() - start) * 1000
 
 
-class CrossSiteTests(unittest.TestCase):
+class CrossSiteTests(DaemonCase):
     """Finding 2: CSRF and DNS rebinding without --auth."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.finish()
 
     def post_boot(self, headers, body=None):
         return self.d.json('POST', '/api/v1/boots', raw=json.dumps(body or fixture_boot()).encode(), headers=headers)
