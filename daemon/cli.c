@@ -143,21 +143,6 @@ static void on_local_event(void *userdata, const struct jobs_event *ev) {
     w->done = true;
 }
 
-/* The same path as the daemon's: an image id becomes its extracted kernel and modules. */
-static int resolve_and_validate(struct ma_context *ctx, json_t *req, struct boot_spec **spec, struct ma_error *err) {
-  json_t *boot = NULL;
-  char *cdrom = NULL;
-  int r = images_resolve_boot(ctx->store, ctx->state_dir, req, &boot, &cdrom, err);
-  if (r == 0)
-    r = bootspec_from_json(boot, &ctx->env, spec, err);
-  if (r == 0)
-    (*spec)->cdrom = cdrom;
-  else
-    free(cdrom);
-  json_decref(boot);
-  return r;
-}
-
 static int local_boot(const struct cli *cli, json_t *req) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
   struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
@@ -173,7 +158,7 @@ static int local_boot(const struct cli *cli, json_t *req) {
   struct local_wait wait = {false, !cli->json && isatty(STDERR_FILENO)};
   if (r < 0) {
     r = cli_fail("cannot open the state dir", err);
-  } else if (resolve_and_validate(&ctx, req, &spec, &merr) < 0) {
+  } else if (images_boot_spec(ctx.store, ctx.state_dir, &ctx.env, req, &spec, &merr) < 0) {
     json_t *body = ma_error_json(&merr);
     r = cli_print_error(cli, body, merr.http_status);
     json_decref(body);
