@@ -1,6 +1,7 @@
 /* minix-analysis: the command-line face of the same operations as the REST API,
  * in-process on a state dir or against a daemon with --server. */
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "daemon/cli_client.h"
 #include "daemon/cli_print.h"
 #include "daemon/context.h"
+#include "daemon/flags.h"
 #include "daemon/images.h"
 #include "daemon/server.h"
 #include "daemon/supervisor.h"
@@ -216,20 +218,31 @@ static int show_page(const struct cli *cli, json_t *page) {
 
 static int cmd_runs(const struct cli *cli, int argc, char **argv) {
   static const struct option opts[] = {{"limit", 1, 0, 'n'}, {"status", 1, 0, 's'}, {"cursor", 1, 0, 'c'}, {0, 0, 0, 0}};
-  const char *limit = "20", *status = NULL, *cursor = NULL;
-  int c;
+  const char *status = NULL;
+  int c, limit = 20;
+  long cursor = 0;
   optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    if (c == 'n') limit = optarg;
-    else if (c == 's') status = optarg;
-    else if (c == 'c') cursor = optarg;
-    else return EXIT_USAGE;
+    /* The bounds of GET /api/v1/runs, so that both ends refuse the same values. */
+    if (c == 'n' && flag_int("minix-analysis", "limit", optarg, 1, 1000, &limit) < 0)
+      return EXIT_USAGE;
+    else if (c == 'c' && flag_long("minix-analysis", "cursor", optarg, 1, LONG_MAX, &cursor) < 0)
+      return EXIT_USAGE;
+    else if (c == 's')
+      status = optarg;
+    else if (c != 'n' && c != 'c')
+      return EXIT_USAGE;
   }
   json_t *page = NULL;
   int r;
   if (cli->server) {
-    _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs?limit=%s%s%s%s%s", limit, status ? "&status=" : "",
-                                                    status ? status : "", cursor ? "&cursor=" : "", cursor ? cursor : "");
+    _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs?limit=%d%s%s", limit, status ? "&status=" : "",
+                                                    status ? status : "");
+    if (path && cursor) {
+      char *more = util_strdupf("%s&cursor=%ld", path, cursor);
+      free(path);
+      path = more;
+    }
     r = cli_remote(cli, "GET", path, NULL, &page);
   } else {
     struct ma_context ctx;
@@ -237,7 +250,7 @@ static int cmd_runs(const struct cli *cli, int argc, char **argv) {
       return EXIT_ERROR;
     json_t *runs;
     int64_t next;
-    r = store_runs_list(ctx.store, atoi(limit) > 0 ? atoi(limit) : 20, cursor ? atoll(cursor) : 0, status, &runs, &next);
+    r = store_runs_list(ctx.store, limit, cursor, status, &runs, &next);
     if (r == 0) {
       page = json_pack("{s:o}", "runs", runs);
       json_object_set_new(page, "next_cursor", next ? json_sprintf("%lld", (long long)next) : json_null());
