@@ -589,7 +589,8 @@ int store_mark_interrupted(struct store *s, int64_t now_us) {
                     " error_code='interrupted', error_message='the daemon stopped while this run was "
                     "queued or running' WHERE status IN ('queued','running')",
                     now_us);
-  r = n < 0 ? n : update_at(s, "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'", now_us);
+  r = n < 0 ? n
+            : update_at(s, "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'", now_us);
   if (r >= 0)
     r = store_docs_interrupt(s);
   if (r >= 0)

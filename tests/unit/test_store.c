@@ -160,8 +160,8 @@ static void recovery_is_one_transaction(void **state) {
   assert_int_equal(store_matrix_insert(f->s, "00000000000000m1", "{}", "exclusive", 1, 1, 7), 0);
   sqlite3 *db;
   assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER refuse BEFORE UPDATE ON matrices BEGIN SELECT RAISE(ABORT, 'no'); END",
-                                NULL, NULL, NULL), SQLITE_OK);
+  const char *refuse = "CREATE TRIGGER refuse BEFORE UPDATE ON matrices BEGIN SELECT RAISE(ABORT, 'no'); END";
+  assert_int_equal(sqlite3_exec(db, refuse, NULL, NULL, NULL), SQLITE_OK);
   assert_true(store_mark_interrupted(f->s, 42) < 0);
   assert_int_equal(store_run_get(f->s, "00000000000000bb", &r), 0);
   assert_string_equal(r.status, "running");
