@@ -1,12 +1,11 @@
 #include "api/metrics.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Read-only aggregate queries straight on the store's connection: counting is all they do. */
-#include "lib/store_private.h"
+#include "lib/store.h"
 #include "api/rate_limit.h"
 #include "api/stream_limits.h"
 #include "daemon/disk_guard.h"
@@ -73,21 +72,14 @@ static void status_gauge(struct util_buf *b, const char *name, const char *statu
   util_buf_printf(b, "\"} %lld\n", (long long)n);
 }
 
-/* COUNT(*) of a table by status, one query. With all (NULL-terminated) each of those is written, 0 when
- * absent, in that order; without, the statuses found. */
-static void by_status(struct util_buf *b, sqlite3 *db, const char *table, const char *name, const char *help,
+/* Rows of a store table by status. With all (NULL-terminated) each of those is written, 0 when absent, in that
+ * order; without, the statuses found. A store that cannot answer leaves the family without samples. */
+static void by_status(struct util_buf *b, struct store *store, const char *table, const char *name, const char *help,
                       const char *const *all) {
   header(b, name, "gauge", help);
-  char sql[96];
-  snprintf(sql, sizeof sql, "SELECT status, COUNT(*) FROM %s GROUP BY status ORDER BY status", table);
-  json_auto_t *counts = json_object();
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-    while (sqlite3_step(st) == SQLITE_ROW)
-      json_object_set_new(counts, (const char *)sqlite3_column_text(st, 0),
-                          json_integer(sqlite3_column_int64(st, 1)));
-    sqlite3_finalize(st);
-  }
+  json_auto_t *counts = NULL;
+  if (store_status_counts(store, table, &counts) < 0)
+    return;
   if (all) {
     for (size_t i = 0; all[i]; i++) /* json_integer_value of an absent count is 0 */
       status_gauge(b, name, all[i], json_integer_value(json_object_get(counts, all[i])));
@@ -98,39 +90,41 @@ static void by_status(struct util_buf *b, sqlite3 *db, const char *table, const 
   json_object_foreach(counts, status, n) status_gauge(b, name, status, json_integer_value(n));
 }
 
+static void histogram_sample(struct util_buf *b, const char *suffix, const char *profile, const char *le) {
+  util_buf_printf(b, "minix_analysis_boot_time_seconds_%s{profile=\"", suffix);
+  label(b, profile);
+  if (le)
+    util_buf_printf(b, "\",le=\"%s", le);
+  util_buf_printf(b, "\"} ");
+}
+
 /* Boot times of succeeded runs, seconds, cumulative buckets per profile. */
-static void boot_histogram(struct util_buf *b, sqlite3 *db) {
+static void boot_histogram(struct util_buf *b, struct store *store) {
   static const double le[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
   const size_t nb = sizeof le / sizeof le[0];
   header(b, "minix_analysis_boot_time_seconds", "histogram",
          "Boot time (QMP cont to the terminal marker) of succeeded runs, per profile.");
-  struct util_buf sql = {0};
-  util_buf_printf(&sql, "SELECT profile, COUNT(*), SUM(boot_time_us)");
-  for (size_t i = 0; i < nb; i++)
-    util_buf_printf(&sql, ", SUM(boot_time_us <= %lld)", (long long)(le[i] * 1e6));
-  util_buf_printf(&sql, " FROM runs WHERE status='succeeded' AND boot_time_us IS NOT NULL GROUP BY profile");
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) == SQLITE_OK) {
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      const char *profile = (const char *)sqlite3_column_text(st, 0);
-      for (size_t i = 0; i < nb; i++) {
-        util_buf_printf(b, "minix_analysis_boot_time_seconds_bucket{profile=\"");
-        label(b, profile);
-        util_buf_printf(b, "\",le=\"%g\"} %lld\n", le[i], sqlite3_column_int64(st, 3 + (int)i));
-      }
-      util_buf_printf(b, "minix_analysis_boot_time_seconds_bucket{profile=\"");
-      label(b, profile);
-      util_buf_printf(b, "\",le=\"+Inf\"} %lld\n", sqlite3_column_int64(st, 1));
-      util_buf_printf(b, "minix_analysis_boot_time_seconds_sum{profile=\"");
-      label(b, profile);
-      util_buf_printf(b, "\"} %.6f\n", (double)sqlite3_column_int64(st, 2) / 1e6);
-      util_buf_printf(b, "minix_analysis_boot_time_seconds_count{profile=\"");
-      label(b, profile);
-      util_buf_printf(b, "\"} %lld\n", sqlite3_column_int64(st, 1));
+  json_auto_t *rows = NULL;
+  if (store_boot_time_histogram(store, le, nb, &rows) < 0)
+    return;
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    const char *profile = json_string_value(json_object_get(row, "profile"));
+    long long count = (long long)json_integer_value(json_object_get(row, "count"));
+    for (size_t k = 0; k < nb; k++) {
+      char bound[32];
+      snprintf(bound, sizeof bound, "%g", le[k]);
+      histogram_sample(b, "bucket", profile, bound);
+      util_buf_printf(b, "%lld\n", (long long)json_integer_value(json_array_get(json_object_get(row, "buckets"), k)));
     }
-    sqlite3_finalize(st);
+    histogram_sample(b, "bucket", profile, "+Inf");
+    util_buf_printf(b, "%lld\n", count);
+    histogram_sample(b, "sum", profile, NULL);
+    util_buf_printf(b, "%.6f\n", (double)json_integer_value(json_object_get(row, "sum_us")) / 1e6);
+    histogram_sample(b, "count", profile, NULL);
+    util_buf_printf(b, "%lld\n", count);
   }
-  util_buf_clear(&sql);
 }
 
 /* The state dir's disk, as /api/v1/health reports it. */
@@ -154,18 +148,17 @@ static void disk_gauges(struct util_buf *b, struct disk_guard *g) {
 
 char *metrics_render(struct api_ctx *ctx) {
   struct util_buf b = {0};
-  sqlite3 *db = store_db(ctx->store);
-  by_status(&b, db, "runs", "minix_analysis_runs", "Runs in the store by status.", run_statuses);
+  by_status(&b, ctx->store, "runs", "minix_analysis_runs", "Runs in the store by status.", run_statuses);
   int queued, running;
   jobs_counts(ctx->jobs, &queued, &running);
   header(&b, "minix_analysis_queue_length", "gauge", "Boots waiting to start.");
   util_buf_printf(&b, "minix_analysis_queue_length %d\n", queued);
   header(&b, "minix_analysis_qemu_running", "gauge", "QEMU processes the daemon supervises now.");
   util_buf_printf(&b, "minix_analysis_qemu_running %d\n", running);
-  boot_histogram(&b, db);
+  boot_histogram(&b, ctx->store);
   disk_gauges(&b, ctx->disk);
-  by_status(&b, db, "installs", "minix_analysis_installs", "Unattended installs by status.", NULL);
-  by_status(&b, db, "traces", "minix_analysis_traces", "Syscall traces by status.", NULL);
+  by_status(&b, ctx->store, "installs", "minix_analysis_installs", "Unattended installs by status.", NULL);
+  by_status(&b, ctx->store, "traces", "minix_analysis_traces", "Syscall traces by status.", NULL);
   header(&b, "minix_analysis_event_streams", "gauge", "Event streams open now (--max-streams caps them).");
   util_buf_printf(&b, "minix_analysis_event_streams %d\n", stream_limits_open(ctx->streams));
   header(&b, "minix_analysis_rate_limited_total", "counter", "Requests refused with 429 by --rate-limit.");

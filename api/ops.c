@@ -16,20 +16,9 @@ static int internal(struct ma_error *err, const char *what, int r) {
 
 int ops_boot_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
   struct boot_spec *spec;
-  json_t *boot = NULL;
-  char *cdrom = NULL;
-  int r = images_resolve_boot(ctx->store, ctx->state_dir, req, &boot, &cdrom, err);
+  int r = images_boot_spec(ctx->store, ctx->state_dir, &ctx->env, req, &spec, err);
   if (r < 0)
     return r;
-  r = bootspec_from_json(boot, &ctx->env, &spec, err);
-  json_decref(boot);
-  if (r < 0) {
-    free(cdrom);
-    return r;
-  }
-  spec->cdrom = cdrom;
-  if (json_object_get(req, "image")) /* the run records which image it booted */
-    json_object_set(spec->json, "image", json_object_get(req, "image"));
   r = jobs_submit(ctx->jobs, spec, id);
   if (r < 0)
     jobs_refusal(r, err);

@@ -1,6 +1,7 @@
 /* minix-analysis: the command-line face of the same operations as the REST API,
  * in-process on a state dir or against a daemon with --server. */
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "daemon/cli_client.h"
 #include "daemon/cli_print.h"
 #include "daemon/context.h"
+#include "daemon/flags.h"
 #include "daemon/images.h"
 #include "daemon/server.h"
 #include "daemon/supervisor.h"
@@ -143,21 +145,6 @@ static void on_local_event(void *userdata, const struct jobs_event *ev) {
     w->done = true;
 }
 
-/* The same path as the daemon's: an image id becomes its extracted kernel and modules. */
-static int resolve_and_validate(struct ma_context *ctx, json_t *req, struct boot_spec **spec, struct ma_error *err) {
-  json_t *boot = NULL;
-  char *cdrom = NULL;
-  int r = images_resolve_boot(ctx->store, ctx->state_dir, req, &boot, &cdrom, err);
-  if (r == 0)
-    r = bootspec_from_json(boot, &ctx->env, spec, err);
-  if (r == 0)
-    (*spec)->cdrom = cdrom;
-  else
-    free(cdrom);
-  json_decref(boot);
-  return r;
-}
-
 static int local_boot(const struct cli *cli, json_t *req) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
   struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
@@ -173,7 +160,7 @@ static int local_boot(const struct cli *cli, json_t *req) {
   struct local_wait wait = {false, !cli->json && isatty(STDERR_FILENO)};
   if (r < 0) {
     r = cli_fail("cannot open the state dir", err);
-  } else if (resolve_and_validate(&ctx, req, &spec, &merr) < 0) {
+  } else if (images_boot_spec(ctx.store, ctx.state_dir, &ctx.env, req, &spec, &merr) < 0) {
     json_t *body = ma_error_json(&merr);
     r = cli_print_error(cli, body, merr.http_status);
     json_decref(body);
@@ -231,20 +218,31 @@ static int show_page(const struct cli *cli, json_t *page) {
 
 static int cmd_runs(const struct cli *cli, int argc, char **argv) {
   static const struct option opts[] = {{"limit", 1, 0, 'n'}, {"status", 1, 0, 's'}, {"cursor", 1, 0, 'c'}, {0, 0, 0, 0}};
-  const char *limit = "20", *status = NULL, *cursor = NULL;
-  int c;
+  const char *status = NULL;
+  int c, limit = 20;
+  long cursor = 0;
   optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    if (c == 'n') limit = optarg;
-    else if (c == 's') status = optarg;
-    else if (c == 'c') cursor = optarg;
-    else return EXIT_USAGE;
+    /* The bounds of GET /api/v1/runs, so that both ends refuse the same values. */
+    if (c == 'n' && flag_int("minix-analysis", "limit", optarg, 1, 1000, &limit) < 0)
+      return EXIT_USAGE;
+    else if (c == 'c' && flag_long("minix-analysis", "cursor", optarg, 1, LONG_MAX, &cursor) < 0)
+      return EXIT_USAGE;
+    else if (c == 's')
+      status = optarg;
+    else if (c != 'n' && c != 'c')
+      return EXIT_USAGE;
   }
   json_t *page = NULL;
   int r;
   if (cli->server) {
-    _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs?limit=%s%s%s%s%s", limit, status ? "&status=" : "",
-                                                    status ? status : "", cursor ? "&cursor=" : "", cursor ? cursor : "");
+    _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs?limit=%d%s%s", limit, status ? "&status=" : "",
+                                                    status ? status : "");
+    if (path && cursor) {
+      char *more = util_strdupf("%s&cursor=%ld", path, cursor);
+      free(path);
+      path = more;
+    }
     r = cli_remote(cli, "GET", path, NULL, &page);
   } else {
     struct ma_context ctx;
@@ -252,7 +250,7 @@ static int cmd_runs(const struct cli *cli, int argc, char **argv) {
       return EXIT_ERROR;
     json_t *runs;
     int64_t next;
-    r = store_runs_list(ctx.store, atoi(limit) > 0 ? atoi(limit) : 20, cursor ? atoll(cursor) : 0, status, &runs, &next);
+    r = store_runs_list(ctx.store, limit, cursor, status, &runs, &next);
     if (r == 0) {
       page = json_pack("{s:o}", "runs", runs);
       json_object_set_new(page, "next_cursor", next ? json_sprintf("%lld", (long long)next) : json_null());

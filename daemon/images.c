@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/iso_helper.h"
+#include "lib/bootspec.h"
 #include "lib/matrix.h"
 #include "lib/util.h"
 
@@ -191,6 +192,7 @@ static int disk_request(struct store *s, const char *state_dir, json_t *req, jso
   int r = from && util_is_id(from) ? store_image_get(s, from, &iso) : -ENOENT;
   if (r < 0) {
     json_decref(*boot);
+    *boot = NULL; /* callers free what they were given */
     return bad(err, "unknown_image", "image", "the ISO this disk was installed from is no longer registered");
   }
   r = cached_files(state_dir, iso, &files, err);
@@ -204,6 +206,7 @@ static int disk_request(struct store *s, const char *state_dir, json_t *req, jso
     json_decref(kernel);
   } else {
     json_decref(*boot);
+    *boot = NULL;
   }
   json_decref(files);
   json_decref(iso);
@@ -243,21 +246,43 @@ int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, jso
   return r;
 }
 
-int images_matrix_spec(struct store *s, const char *state_dir, const struct bootspec_env *env, int host_cores,
-                       json_t *req, struct matrix_spec **out, struct ma_error *err) {
-  json_t *boot = NULL;
+/* The resolved request names the image's files, not the image: the stored request keeps the id, whatever
+ * kind of image it is, so that a run or matrix says what it booted. */
+static void record_image(json_t *spec_json, json_t *req) {
+  json_t *image = json_object_get(req, "image");
+  if (image)
+    json_object_set(spec_json, "image", image);
+}
+
+int images_boot_spec(struct store *s, const char *state_dir, const struct bootspec_env *env, json_t *req,
+                     struct boot_spec **out, struct ma_error *err) {
+  json_auto_t *boot = NULL;
   char *cdrom = NULL;
   int r = images_resolve_boot(s, state_dir, req, &boot, &cdrom, err);
   if (r == 0)
-    r = matrix_spec_from_json(boot, env, host_cores, out, err);
-  json_decref(boot);
+    r = bootspec_from_json(boot, env, out, err);
   if (r < 0) {
     free(cdrom);
     return r;
   }
   (*out)->cdrom = cdrom;
-  if (cdrom) /* the matrix records which image it booted */
-    json_object_set((*out)->json, "image", json_object_get(req, "image"));
+  record_image((*out)->json, req);
+  return 0;
+}
+
+int images_matrix_spec(struct store *s, const char *state_dir, const struct bootspec_env *env, int host_cores,
+                       json_t *req, struct matrix_spec **out, struct ma_error *err) {
+  json_auto_t *boot = NULL;
+  char *cdrom = NULL;
+  int r = images_resolve_boot(s, state_dir, req, &boot, &cdrom, err);
+  if (r == 0)
+    r = matrix_spec_from_json(boot, env, host_cores, out, err);
+  if (r < 0) {
+    free(cdrom);
+    return r;
+  }
+  (*out)->cdrom = cdrom;
+  record_image((*out)->json, req);
   return 0;
 }
 

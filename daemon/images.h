@@ -14,6 +14,11 @@
 int images_register(struct store *s, path_policy dirs, json_t *req, json_t **image, struct ma_error *err);
 struct matrix_spec;
 struct bootspec_env;
+struct boot_spec;
+/* Validates a boot request, resolving an image (the stored request keeps its id): the one path from a
+ * request to a spec, for REST, MCP and the in-process CLI alike. */
+int images_boot_spec(struct store *s, const char *state_dir, const struct bootspec_env *env, json_t *req,
+                     struct boot_spec **out, struct ma_error *err);
 /* Validates a matrix request, resolving an image the same way as for one boot. */
 int images_matrix_spec(struct store *s, const char *state_dir, const struct bootspec_env *env, int host_cores,
                        json_t *req, struct matrix_spec **out, struct ma_error *err);

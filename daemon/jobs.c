@@ -116,7 +116,7 @@ static void free_job(struct job *job) {
   scenario_run_free(job->scn);
   if (job->ints)
     int_reader_close(job->ints);
-  if (job->overlay_path && !job->spec->keep_overlay)
+  if (job->overlay_path && job->spec && !job->spec->keep_overlay)
     unlink(job->overlay_path);
   free(job->overlay_path);
   detector_free(job->det);
@@ -586,6 +586,11 @@ static void start_job(struct job *job) {
   run_set_str(&job->run.accel, choose_accel(job));
   run_set_str(&job->run.status, "running");
   job->run.started_us = util_wall_us();
+  if (!job->run.accel || !job->run.status) { /* nothing started yet: end it as a launch that failed */
+    set_error(job, "qemu_start_failed", "cannot start the boot: out of memory");
+    finish_job(job, "failed");
+    return;
+  }
   job->log = util_fopen_private(job->run.serial_path, "wb"); /* it may show what was typed into the guest */
   save(job);
   emit_status(job, JOBS_EV_STATUS);
@@ -681,6 +686,13 @@ static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
   job->qmp_path = util_strdupf("%s/sock/%s.qmp", j->state_dir, r->id);
   job->serial_path = util_strdupf("%s/sock/%s.ser", j->state_dir, r->id);
   job->gdb_path = util_strdupf("%s/sock/%s.gdb", j->state_dir, r->id);
+  bool spec_ok = !spec->disk || spec->disk_direct || job->overlay_path;
+  if (!r->status || !r->arch || !r->accel_requested || !r->profile || (spec->label && !r->label) || !spec_ok ||
+      !r->spec_json || !r->serial_path || !job->qmp_path || !job->serial_path || !job->gdb_path) {
+    job->spec = NULL; /* the caller still owns spec and frees it */
+    free_job(job);
+    return NULL;
+  }
   return job;
 }
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,9 +18,12 @@
 #include "api/rest.h"
 #include "config.h"
 #include "daemon/context.h"
+#include "daemon/flags.h"
 #include "daemon/http.h"
 #include "lib/util.h"
 #include "lib/web_origin.h"
+
+#define PROG "minix-analysisd"
 
 struct server_opts {
   char *listen;
@@ -221,26 +225,27 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   struct server_opts flags = {0};
   const char *config = NULL;
-  int c;
+  int c, at = 0, bad = 0;
   optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
-  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "", longopts, &at)) != -1) {
+    const char *name = longopts[at].name;
     switch (c) {
     case 'l': flags.listen = strdup(optarg); break;
     case 'A': flags.auth = true; break;
-    case 'R': flags.rate_limit = atof(optarg); break;
+    case 'R': bad = flag_double(PROG, name, optarg, 0, 1e6, &flags.rate_limit); break;
     case 'I':
       if (add_image_dir(o, optarg) < 0)
         goto fail;
       break;
-    case 'B': flags.rate_burst = atof(optarg); break;
+    case 'B': bad = flag_double(PROG, name, optarg, 0, 1e6, &flags.rate_burst); break;
     case 's': flags.ma.state_dir = strdup(optarg); break;
     case 'c': config = optarg; break;
     case 'p': flags.ma.profile_dir = strdup(optarg); break;
-    case 'r': flags.ma.max_running = atoi(optarg); break;
-    case 'q': flags.ma.max_queued = atoi(optarg); break;
-    case 'L': flags.ma.max_log_mb = atoi(optarg); break;
-    case 'Q': flags.ma.max_state_mb = atoi(optarg); break;
-    case 'F': flags.ma.min_free_mb = atoi(optarg); break;
+    case 'r': bad = flag_int(PROG, name, optarg, 1, 1024, &flags.ma.max_running); break;
+    case 'q': bad = flag_int(PROG, name, optarg, 1, 1000000, &flags.ma.max_queued); break;
+    case 'L': bad = flag_int(PROG, name, optarg, 1, INT_MAX, &flags.ma.max_log_mb); break;
+    case 'Q': bad = flag_int(PROG, name, optarg, 1, INT_MAX, &flags.ma.max_state_mb); break;
+    case 'F': bad = flag_int(PROG, name, optarg, 1, INT_MAX, &flags.ma.min_free_mb); break;
     case 'D': flags.ma.qemu_dir = strdup(optarg); break;
     case 'K': flags.ma.kvm_device = strdup(optarg); break;
     case 'o':
@@ -251,14 +256,16 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       if (add_host(o, optarg) < 0)
         goto fail;
       break;
-    case 'C': flags.http.max_connections = atoi(optarg); break;
-    case 'S': flags.http.max_streams = atoi(optarg); break;
-    case 'P': flags.http.max_streams_per_client = atoi(optarg); break;
-    case 'T': flags.http.request_timeout_s = atoi(optarg); break;
-    case 'N': flags.http.max_connections_per_address = atoi(optarg); break;
+    case 'C': bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_connections); break;
+    case 'S': bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_streams); break;
+    case 'P': bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_streams_per_client); break;
+    case 'T': bad = flag_int(PROG, name, optarg, 1, 86400, &flags.http.request_timeout_s); break;
+    case 'N': bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_connections_per_address); break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); goto fail;
     }
+    if (bad < 0)
+      goto fail;
   }
   if (optind < argc) {
     fprintf(stderr, "minix-analysisd: unexpected argument %s\n", argv[optind]);

@@ -518,11 +518,22 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
   s->self_exe[n] = '\0';
   s->qmp_path = strdup(cfg->qmp_path);
   s->serial_path = strdup(cfg->serial_path);
-  if (cfg->gdb_path && check_path(cfg->gdb_path) == 0) {
+  bool gdb = cfg->gdb_path && check_path(cfg->gdb_path) == 0;
+  if (gdb) {
     s->gdb_path = strdup(cfg->gdb_path);
     s->bp_addrs = calloc(cfg->n_bps ? cfg->n_bps : 1, sizeof *s->bp_addrs);
-    if (s->bp_addrs)
-      memcpy(s->bp_addrs, cfg->bp_addrs, cfg->n_bps * sizeof *s->bp_addrs);
+  }
+  /* Nothing is open yet: a failed allocation ends here, before any handle needs closing. */
+  if (!s->qmp_path || !s->serial_path || (gdb && (!s->gdb_path || !s->bp_addrs))) {
+    free(s->qmp_path);
+    free(s->serial_path);
+    free(s->gdb_path);
+    free(s->bp_addrs);
+    free(s);
+    return -ENOMEM;
+  }
+  if (gdb) {
+    memcpy(s->bp_addrs, cfg->bp_addrs, cfg->n_bps * sizeof *s->bp_addrs);
     s->n_bps = cfg->n_bps;
     s->bp_bits = cfg->bp_bits;
     unlink(s->gdb_path);

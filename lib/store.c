@@ -1,3 +1,4 @@
+#define STORE_PRIVATE_ALLOWED /* a store file: see lib/store_private.h */
 #include "lib/store.h"
 #include "lib/store_private.h"
 
@@ -564,31 +565,39 @@ int store_memory_list(struct store *s, const char *run_id, json_t **out) {
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
+/* One UPDATE with now_us bound as its only parameter; the rows changed or -errno. */
+static int update_at(struct store *s, const char *sql, int64_t now_us) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return sqlite_errno(rc);
+  sqlite3_bind_int64(st, 1, now_us);
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? sqlite3_changes(s->db) : sqlite_errno(rc);
+}
+
+/* Runs, matrices, installs and traces change together or not at all: a recovery cut short must not leave
+ * runs interrupted under a matrix still "running" that nothing will ever finish. */
 int store_mark_interrupted(struct store *s, int64_t now_us) {
   s->runs_generation++;
-  sqlite3_stmt *st;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "UPDATE runs SET status='interrupted', finished_us=?,"
-                              " error_code='interrupted', error_message='the daemon stopped while this run was "
-                              "queued or running' WHERE status IN ('queued','running')",
-                              -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    return sqlite_errno(rc);
-  sqlite3_bind_int64(st, 1, now_us);
-  rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE)
-    return sqlite_errno(rc);
-  int n = sqlite3_changes(s->db);
-  rc = sqlite3_prepare_v2(s->db, "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'", -1,
-                          &st, NULL);
-  if (rc != SQLITE_OK)
-    return sqlite_errno(rc);
-  sqlite3_bind_int64(st, 1, now_us);
-  rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE)
-    return sqlite_errno(rc);
-  rc = store_docs_interrupt(s);
-  return rc < 0 ? rc : n;
+  int r = exec(s, "BEGIN IMMEDIATE", NULL);
+  if (r < 0)
+    return r;
+  int n = update_at(s,
+                    "UPDATE runs SET status='interrupted', finished_us=?,"
+                    " error_code='interrupted', error_message='the daemon stopped while this run was "
+                    "queued or running' WHERE status IN ('queued','running')",
+                    now_us);
+  r = n < 0 ? n
+            : update_at(s, "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'", now_us);
+  if (r >= 0)
+    r = store_docs_interrupt(s);
+  if (r >= 0)
+    r = exec(s, "COMMIT", NULL);
+  if (r < 0) {
+    exec(s, "ROLLBACK", NULL);
+    return r;
+  }
+  return n;
 }

@@ -78,3 +78,9 @@ int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const
 int store_memory_list(struct store *s, const char *run_id, json_t **out);
 /* Marks runs (and matrices) left queued or running by a previous process as interrupted; returns how many. */
 int store_mark_interrupted(struct store *s, int64_t now_us);
+/* Rows of table ("runs", "installs" or "traces"; else -EINVAL) by status: {"STATUS": count}, statuses absent
+ * when no row has them. */
+int store_status_counts(struct store *s, const char *table, json_t **out);
+/* Boot times of succeeded runs per profile, for a cumulative histogram with upper bounds le[0..n) in seconds:
+ * [{"profile","count","sum_us","buckets":[runs <= le[i], ...]}], profiles in name order. */
+int store_boot_time_histogram(struct store *s, const double *le, size_t n, json_t **out);

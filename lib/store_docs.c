@@ -1,5 +1,6 @@
 /* Installs and traces, kept as one JSON document each: they are few, and their
  * shape (phases, the runs they made, what they produced) grows with the feature. */
+#define STORE_PRIVATE_ALLOWED /* a store file: see lib/store_private.h */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* /proc/meminfo samples a guest printed during a run (lib/guest_memory.h). */
+#define STORE_PRIVATE_ALLOWED /* a store file: see lib/store_private.h */
 #include <stdlib.h>
 
 #include "lib/store_private.h"

@@ -1,4 +1,5 @@
 /* API tokens (bearer secrets): made here, kept as SHA-256, looked up by hash. */
+#define STORE_PRIVATE_ALLOWED /* a store file: see lib/store_private.h */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

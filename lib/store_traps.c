@@ -1,4 +1,5 @@
 /* Interrupt counts of a run (lib/int_log.h), stored per second, vector and kind. */
+#define STORE_PRIVATE_ALLOWED /* a store file: see lib/store_private.h */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

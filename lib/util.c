@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -199,4 +200,28 @@ int util_connect_unix(const char *path) {
 
 int util_random(void *buf, size_t n) {
   return getrandom(buf, n, 0) == (ssize_t)n ? 0 : -EIO;
+}
+
+int util_parse_long(const char *s, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = s ? strtol(s, &end, 10) : 0;
+  if (!s || *s == '\0' || *end != '\0' || (errno && errno != ERANGE))
+    return -EINVAL;
+  if (errno == ERANGE || v < lo || v > hi)
+    return -ERANGE;
+  *out = v;
+  return 0;
+}
+
+int util_parse_double(const char *s, double lo, double hi, double *out) {
+  char *end;
+  errno = 0;
+  double v = s ? strtod(s, &end) : 0;
+  if (!s || *s == '\0' || *end != '\0' || isnan(v))
+    return -EINVAL;
+  if (errno == ERANGE || !(v >= lo && v <= hi))
+    return -ERANGE;
+  *out = v;
+  return 0;
 }

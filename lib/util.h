@@ -50,3 +50,8 @@ void util_buf_clear(struct util_buf *b);
 void util_freep(void *p);
 /* Returns a newly allocated printf-formatted string, or NULL. */
 char *util_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A whole decimal integer in [lo, hi]: 0, -EINVAL for anything that is not one (empty, trailing text), or
+ * -ERANGE outside the bounds; *out is set only on success. */
+int util_parse_long(const char *s, long lo, long hi, long *out);
+/* A whole finite decimal number in [lo, hi]; the same returns as util_parse_long. */
+int util_parse_double(const char *s, double lo, double hi, double *out);

@@ -49,6 +49,20 @@ class InProcessTest(unittest.TestCase):
         with open(os.path.join(self.state, 'runs', run['id'] + '.serial'), 'rb') as f:
             self.assertIn(b'login: ', f.read())
 
+    def test_boot_of_a_registered_image_records_the_image(self):
+        """The in-process boot took its own path from request to spec and dropped the image id that the
+        daemon's records (issue 16): both now go through images_boot_spec."""
+        p = cli('--state-dir', self.state, '--json', 'image', 'verify', '--iso', os.environ['MA_FIXTURE_ISO'])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        image = json.loads(p.stdout)['id']
+        p = cli('--state-dir', self.state, '--json', 'boot', '--image', image, '--profile', 'minix-3.4',
+                '--accel', 'tcg', '--timeout-s', '60')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        run = json.loads(p.stdout)
+        self.assertEqual(run['request']['image'], image)
+        p = cli('--state-dir', self.state, '--json', 'show', run['id'])
+        self.assertEqual(json.loads(p.stdout)['request']['image'], image)
+
     def test_boot_table(self):
         p = cli('--state-dir', self.state, 'boot', *FIXTURE_ARGS, '--cpus', '2', '--accel', 'tcg')
         self.assertEqual(p.returncode, 0, p.stderr)

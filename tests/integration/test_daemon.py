@@ -562,5 +562,47 @@ class LifecycleTest(unittest.TestCase):
             d.cleanup()
 
 
+
+class FlagTest(unittest.TestCase):
+    """Numeric flags were read with atoi: '--max-running x' silently became 1 and the daemon started
+    (issue 16). A value that is not a number, or out of range, is a usage error naming the flag: exit 2,
+    before anything starts. The old daemon served instead, so a timeout here is the old behaviour."""
+
+    def run_daemon(self, *flags):
+        import subprocess
+        state = tempfile.mkdtemp(prefix='ma-flags-')
+        try:
+            return subprocess.run([harness.DAEMON, '--listen', '127.0.0.1:0', '--state-dir', state, *flags],
+                                  capture_output=True, text=True, timeout=10)
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+
+    def test_bad_numbers_are_usage_errors(self):
+        for flag, value in (('--max-running', 'x'), ('--max-running', '0'), ('--max-queued', '-3'),
+                            ('--max-log-mb', '1.5'), ('--max-state-mb', ''), ('--min-free-mb', '99999999999999999999'),
+                            ('--max-connections', '12abc'), ('--max-streams', 'many'),
+                            ('--max-streams-per-client', '0'), ('--request-timeout-s', '10s'),
+                            ('--max-connections-per-address', 'x'), ('--rate-limit', 'fast'),
+                            ('--rate-limit', '0'), ('--rate-burst', 'nan')):
+            with self.subTest(flag=flag, value=value):
+                p = self.run_daemon(flag, value)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(f"{flag} wants", p.stderr)
+                self.assertIn(f"got '{value}'", p.stderr)
+
+    def test_cli_runs_limit_is_checked(self):
+        import subprocess
+        state = tempfile.mkdtemp(prefix='ma-flags-')
+        try:
+            for flag, value in (('--limit', 'x'), ('--limit', '0'), ('--limit', '1001'), ('--cursor', 'abc')):
+                with self.subTest(flag=flag, value=value):
+                    p = subprocess.run([harness.CLI, '--state-dir', state, 'runs', flag, value],
+                                       capture_output=True, text=True, timeout=30)
+                    self.assertEqual(p.returncode, 2, p.stderr)
+                    self.assertIn(f"{flag} wants an integer", p.stderr)
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+
+
 if __name__ == '__main__':
     unittest.main()

@@ -1,4 +1,6 @@
 /* Store: migration from empty, round trips, listing, crash recovery. */
+#include <errno.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -147,6 +149,73 @@ static void unfinished_runs_become_interrupted(void **state) {
   run_clear(&r);
 }
 
+/* Recovery cut short (here: a trigger refuses the matrices' UPDATE) changes nothing: the three UPDATEs ran
+ * in autocommit before (issue 16), so the runs stayed interrupted under a matrix left "running". */
+static void recovery_is_one_transaction(void **state) {
+  struct fixture *f = *state;
+  struct run r;
+  make_run(&r, "00000000000000bb", "running");
+  assert_int_equal(store_run_insert(f->s, &r), 0);
+  run_clear(&r);
+  assert_int_equal(store_matrix_insert(f->s, "00000000000000m1", "{}", "exclusive", 1, 1, 7), 0);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  const char *refuse = "CREATE TRIGGER refuse BEFORE UPDATE ON matrices BEGIN SELECT RAISE(ABORT, 'no'); END";
+  assert_int_equal(sqlite3_exec(db, refuse, NULL, NULL, NULL), SQLITE_OK);
+  assert_true(store_mark_interrupted(f->s, 42) < 0);
+  assert_int_equal(store_run_get(f->s, "00000000000000bb", &r), 0);
+  assert_string_equal(r.status, "running");
+  run_clear(&r);
+  assert_int_equal(sqlite3_exec(db, "DROP TRIGGER refuse", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(store_mark_interrupted(f->s, 43), 1);
+  assert_int_equal(store_run_get(f->s, "00000000000000bb", &r), 0);
+  assert_string_equal(r.status, "interrupted");
+  run_clear(&r);
+}
+
+/* What /metrics shows comes from the store: counts by status and the boot-time histogram. */
+static void metrics_aggregates(void **state) {
+  struct fixture *f = *state;
+  const char *ids[] = {"00000000000000a1", "00000000000000a2", "00000000000000a3", "00000000000000a4"};
+  const char *statuses[] = {"succeeded", "succeeded", "failed", "succeeded"};
+  const int64_t boot_us[] = {200000, 3000000, RUN_NULL, 700000};
+  for (int i = 0; i < 4; i++) {
+    struct run r;
+    make_run(&r, ids[i], statuses[i]);
+    r.boot_time_us = boot_us[i];
+    if (i == 3)
+      run_set_str(&r.profile, "linux");
+    assert_int_equal(store_run_insert(f->s, &r), 0);
+    assert_int_equal(store_run_update(f->s, &r), 0); /* the measurement is written when the run ends */
+    run_clear(&r);
+  }
+  json_auto_t *counts = NULL;
+  assert_int_equal(store_status_counts(f->s, "runs", &counts), 0);
+  assert_int_equal(json_integer_value(json_object_get(counts, "succeeded")), 3);
+  assert_int_equal(json_integer_value(json_object_get(counts, "failed")), 1);
+  assert_null(json_object_get(counts, "running"));
+  json_auto_t *none = NULL;
+  assert_int_equal(store_status_counts(f->s, "installs", &none), 0);
+  assert_int_equal(json_object_size(none), 0);
+  json_t *unused = NULL;
+  assert_int_equal(store_status_counts(f->s, "runs; DROP TABLE runs", &unused), -EINVAL);
+  static const double le[] = {0.25, 1, 5};
+  json_auto_t *rows = NULL;
+  assert_int_equal(store_boot_time_histogram(f->s, le, 3, &rows), 0);
+  assert_int_equal(json_array_size(rows), 2);
+  json_t *linux_row = json_array_get(rows, 0), *minix = json_array_get(rows, 1);
+  assert_string_equal(json_string_value(json_object_get(linux_row, "profile")), "linux");
+  assert_int_equal(json_integer_value(json_object_get(linux_row, "count")), 1);
+  assert_string_equal(json_string_value(json_object_get(minix, "profile")), "minix-3.4");
+  assert_int_equal(json_integer_value(json_object_get(minix, "count")), 2);
+  assert_int_equal(json_integer_value(json_object_get(minix, "sum_us")), 3200000);
+  json_t *buckets = json_object_get(minix, "buckets");
+  assert_int_equal(json_integer_value(json_array_get(buckets, 0)), 1);
+  assert_int_equal(json_integer_value(json_array_get(buckets, 1)), 1);
+  assert_int_equal(json_integer_value(json_array_get(buckets, 2)), 2);
+}
+
 static void matrix_round_trip(void **state) {
   struct fixture *f = *state;
   assert_int_equal(store_matrix_insert(f->s, "00000000000000m1", "{\"samples\":2}", "exclusive", 1, 2, 7), 0);
@@ -224,6 +293,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(list_pages_newest_first, setup, teardown),
       cmocka_unit_test_setup_teardown(unfinished_runs_become_interrupted, setup, teardown),
       cmocka_unit_test_setup_teardown(matrix_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(recovery_is_one_transaction, setup, teardown),
+      cmocka_unit_test_setup_teardown(metrics_aggregates, setup, teardown),
       cmocka_unit_test(unwritable_path_fails_cleanly),
       cmocka_unit_test(files_are_private_whatever_the_umask),
   };
