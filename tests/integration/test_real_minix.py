@@ -131,6 +131,42 @@ class RealMinixBootTest(unittest.TestCase):
         self.assertTrue(serial.endswith(b'login: '), serial[-80:])
 
 
+
+class RealMinixMatrixTest(unittest.TestCase):
+    def test_matrix_says_the_stock_kernel_brought_up_one_cpu(self):
+        """1 and 2 vCPUs, one sample each: the real kernel has no SMP code and says nothing about CPUs, so the
+        report must not call a difference between the configs scaling."""
+        d = STATE['daemon']
+        body = {'image': register()['id'], 'profile': 'minix-3.4', 'accel': 'tcg', 'timeout_s': BOOT_TIMEOUT_S,
+                'cpus': [1, 2], 'samples': 1}
+        status, reply, _ = d.json('POST', '/api/v1/matrices', body)
+        self.assertEqual(status, 202, reply)
+        deadline = time.monotonic() + 2 * (BOOT_TIMEOUT_S + 60)
+        while True:
+            status, report, _ = d.json('GET', f'/api/v1/matrices/{reply["id"]}')
+            if report['status'] != 'running' or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        self.assertEqual(report['status'], 'done', report)
+        self.assertEqual(report['progress']['succeeded'], 2, report)
+        for config in report['configs']:
+            self.assertEqual(config['guest_cpus_online'], {'min': 1, 'max': 1})
+        self.assertFalse(report['scaling']['valid'])
+        self.assertIn('brought up 1 CPU(s) when 2 were requested', report['scaling']['note'])
+        self.assertIsNone(report['configs'][1]['relative_to_1_vcpu']['efficiency'])
+        status, _, text = d.request('GET', f'/api/v1/matrices/{reply["id"]}/report?format=text')
+        self.assertEqual(status, 200)
+        print('\n' + text.decode(), file=sys.stderr)
+        self.assertIn(b'Not scaling', text)
+        for run_id in report['runs']:
+            run = d.run(run_id)
+            self.assertEqual(run['guest_cpus_online'], 1)
+            self.assertEqual(run['missing_markers'], [])
+            _, _, serial = d.request('GET', f'/api/v1/runs/{run_id}/serial')
+            self.assertNotIn(b'SMP', serial)  # no SMP line whatever -smp says
+            self.assertNotIn(b'is up', serial)
+
+
 if __name__ == '__main__':
     if not CD_XZ:
         print(f'SKIP: no real MINIX CD (*.iso.xz) in {os.path.normpath(REAL)}: '
