@@ -265,7 +265,8 @@ static int check_symbols(struct boot_spec *s, const struct bootspec_env *env, st
   if (n == 0)
     return bad(err, "no_symbol_phases", "symbols", "this profile names no kernel functions for its phases");
   uint64_t addrs[64];
-  int found = elf_symbols_find(s->kernel, names, n, addrs);
+  bool unpaged[64];
+  int found = elf_symbols_find(s->kernel, names, n, addrs, unpaged);
   if (found == -ENOEXEC || found == -ENOENT || found == 0)
     return bad(err, "no_symbols", "symbols",
                found == -ENOEXEC ? "the kernel is not an ELF file"
@@ -284,7 +285,7 @@ static int check_symbols(struct boot_spec *s, const struct bootspec_env *env, st
     if (!addrs[i])
       continue;
     s->bp_markers[s->n_breakpoints] = strdup(markers[i]);
-    s->bp_functions[s->n_breakpoints] = strdup(names[i]);
+    s->bp_functions[s->n_breakpoints] = unpaged[i] ? util_strdupf("__k_unpaged_%s", names[i]) : strdup(names[i]);
     s->bp_addrs[s->n_breakpoints++] = addrs[i];
   }
   s->bp_bits = strcmp(s->arch, "x86_64") == 0 ? 64 : 32;

@@ -132,6 +132,36 @@ class RealMinixBootTest(unittest.TestCase):
 
 
 
+# The phases MINIX prints nothing for, in the order the kernel runs them, and the function each
+# breakpoint sits on in the real kernel: the early code is linked under __k_unpaged_ (kmain too,
+# although at a paged address), the rest plainly, at paged addresses.
+SYMBOLS = [('multiboot_detected', '__k_unpaged_MINIX', 0x400000), ('pre_init_phase', '__k_unpaged_pre_init', 0x4006e0),
+           ('kmain_phase', '__k_unpaged_kmain', 0xf0426900), ('cstart_phase', 'cstart', 0xf0426fd0),
+           ('process_init', 'proc_init', 0xf0427680), ('memory_init', 'memory_init', 0xf041d2a0),
+           ('system_init', 'system_init', 0xf042a1f0), ('scheduler_ready', 'switch_to_user', 0xf0427970)]
+
+
+class RealMinixSymbolTest(unittest.TestCase):
+    def test_breakpoints_on_the_real_kernel_hit_in_phase_order(self):
+        run = boot(cpus=1, symbols=True)
+        print_markers('real MINIX CD with symbol breakpoints, 1 vCPU, TCG', run)
+        self.assertEqual(run['status'], 'succeeded', run)
+        self.assertEqual([(b['marker'], b['function'], b['address']) for b in run['request']['breakpoints']],
+                         SYMBOLS)
+        symbol = [m for m in run['markers'] if m['source'] == 'symbol']
+        # Every breakpoint hit, unpaged and paged alike, in the order the kernel runs them...
+        self.assertEqual([m['name'] for m in symbol], [name for name, _, _ in SYMBOLS])
+        for m, (_, function, address) in zip(symbol, SYMBOLS):
+            self.assertEqual(m['text'], f'breakpoint at {function} (0x{address:x})')
+        # ...all before the banner, which comes after switch_to_user has started the servers.
+        banner = next(m for m in run['markers'] if m['name'] == 'kernel_starts')
+        self.assertLess(symbol[-1]['t_ms'], banner['t_ms'])
+        self.assertEqual([m['name'] for m in run['markers'] if m['source'] == 'serial'], MARKERS)
+        self.assertEqual(run['missing_markers'], [])
+        span = symbol[-1]['t_ms'] - symbol[0]['t_ms']
+        print(f'  kernel span, entry to switch_to_user (TCG, with 8 stops): {span:.3f} ms', file=sys.stderr)
+
+
 class RealMinixMatrixTest(unittest.TestCase):
     def test_matrix_says_the_stock_kernel_brought_up_one_cpu(self):
         """1 and 2 vCPUs, one sample each: the real kernel has no SMP code and says nothing about CPUs, so the
