@@ -56,8 +56,8 @@ static void unpaged_names_are_found_and_said(void **state) {
   memcpy(f.eh.e_ident, ELFMAG, SELFMAG);
   f.eh.e_ident[EI_CLASS] = ELFCLASS32, f.eh.e_ident[EI_DATA] = ELFDATA2LSB;
   f.eh.e_shoff = offsetof(__typeof__(f), sh), f.eh.e_shnum = 3, f.eh.e_shentsize = sizeof(Elf32_Shdr);
-  f.sh[1] = (Elf32_Shdr){.sh_type = SHT_SYMTAB, .sh_offset = offsetof(__typeof__(f), sym), .sh_size = sizeof f.sym,
-                         .sh_link = 2};
+  f.sh[1] = (Elf32_Shdr){
+      .sh_type = SHT_SYMTAB, .sh_offset = offsetof(__typeof__(f), sym), .sh_size = sizeof f.sym, .sh_link = 2};
   f.sh[2] = (Elf32_Shdr){.sh_type = SHT_STRTAB, .sh_offset = offsetof(__typeof__(f), str), .sh_size = sizeof f.str};
   for (int i = 0; i < 5; i++)
     f.sym[i + 1] = (Elf32_Sym){.st_name = name_at[i], .st_value = value[i]};
