@@ -111,6 +111,7 @@ class RealMinixBootTest(unittest.TestCase):
     def test_boot_reaches_login_over_serial_under_tcg(self):
         run = boot(cpus=1)
         print_markers('real MINIX CD, 1 vCPU, TCG', run)
+        STATE['boot_s'] = (run['boot_time_ms'] or 0) / 1000
         self.assertEqual(run['status'], 'succeeded', run)
         self.assertEqual(run['accel'], 'tcg')
         self.assertEqual([m['name'] for m in run['markers']], MARKERS)
@@ -195,6 +196,79 @@ class RealMinixMatrixTest(unittest.TestCase):
             _, _, serial = d.request('GET', f'/api/v1/runs/{run_id}/serial')
             self.assertNotIn(b'SMP', serial)  # no SMP line whatever -smp says
             self.assertNotIn(b'is up', serial)
+
+
+
+def trace(command):
+    """A syscall trace of command on the real CD (MINIX's own trace(1)): the finished trace document."""
+    d = STATE['daemon']
+    body = {'image': register()['id'], 'profile': 'minix-3.4', 'accel': 'tcg', 'timeout_s': BOOT_TIMEOUT_S,
+            'command': command}
+    code, doc, _ = d.json('POST', '/api/v1/traces', body)
+    assert code == 202, doc
+    deadline = time.monotonic() + BOOT_TIMEOUT_S + 120
+    while doc['status'] == 'running' and time.monotonic() < deadline:
+        time.sleep(1)
+        code, doc, _ = d.json('GET', f"/api/v1/traces/{doc['id']}")
+    return doc
+
+
+class RealMinixTraceTest(unittest.TestCase):
+    def test_trace_of_ls_and_a_failing_command(self):
+        """The real trace(1): a shell that runs ls / and then cat of a missing file, so forks, several
+        processes (pid prefixes only while more than one lives), errors and a non-zero exit."""
+        doc = trace('sh -c "ls /; cat /nonexistent"')
+        self.assertEqual(doc['status'], 'succeeded', doc)
+        self.assertEqual(doc['tracer'], 'trace')
+        table = doc['table']
+        print(f"\nreal trace of {doc['command']}: {table['total_calls']} calls, {table['total_errors']} errors",
+              file=sys.stderr)
+        for r in table['syscalls'][:8]:
+            print(f"  {r['name']:<16} {r['calls']:>5} {r['errors']:>5}  {r['errnos']}", file=sys.stderr)
+        self.assertEqual(table['unparsed'], 0, table['unparsed_examples'])
+        calls = {r['name']: r for r in table['syscalls']}
+        self.assertEqual(calls['fork']['calls'], 2)  # the shell's two, not the children's halves
+        self.assertEqual(calls['execve']['calls'], 2)
+        self.assertEqual(calls['getdents']['calls'], 2)
+        self.assertEqual(calls['open']['errnos'].get('ENOENT'), 3)  # cat's file and two NLS catalogues
+        self.assertEqual(len(table['processes']), 3)
+        self.assertNotIn(0, [p['pid'] for p in table['processes']])
+        # trace(1) itself exits 0; the command's status is the shell's exit line.
+        self.assertEqual(table['exit']['code'], 1)
+        self.assertEqual(doc['exit_status'], 1)
+        self.assertIn('cat: /nonexistent: No such file or directory', doc['output'])
+        self.assertIn('README.TXT', doc['output'])
+
+    def test_a_command_trace_cannot_start_fails_with_the_guests_words(self):
+        doc = trace('/nonexistent')
+        self.assertEqual((doc['status'], doc['error']['code']), ('failed', 'command_not_run'), doc)
+        self.assertIn('trace: Unable to start /nonexistent: No such file or directory', doc['error']['message'])
+        self.assertEqual(doc['exit_status'], 1)
+
+
+class RealMinixGuestMemoryTest(unittest.TestCase):
+    def test_guest_meminfo_of_the_real_minix(self):
+        """MINIX's /proc/meminfo is one line of page counts; sampled once a second after login."""
+        d = STATE['daemon']
+        # The run lasts duration_s from its start whatever happens: long enough for a slow boot to login.
+        duration = min(300, max(90, int(2 * STATE.get('boot_s', 60)) + 30))
+        body = {'image': register()['id'], 'profile': 'minix-3.4', 'accel': 'tcg', 'duration_s': duration,
+                'guest_memory_ms': 1000}
+        status, reply, _ = d.json('POST', '/api/v1/memory', body)
+        self.assertEqual(status, 202, reply)
+        run = d.wait(reply['id'], timeout=duration + 60)
+        self.assertEqual(run['status'], 'succeeded', run['error'])
+        status, mem, _ = d.json('GET', f"/api/v1/runs/{run['id']}/memory")
+        samples = mem['guest']['samples']
+        self.assertGreaterEqual(len(samples), 2, samples)
+        print(f"\nreal MINIX /proc/meminfo, {len(samples)} samples, first at {samples[0]['t_ms']:.0f} ms: "
+              f"{samples[0]['meminfo_kb']}", file=sys.stderr)
+        self.assertGreater(samples[0]['t_ms'], run['boot_time_ms'])
+        for s in samples:
+            kb = s['meminfo_kb']
+            self.assertEqual(set(kb), {'MemTotal', 'MemFree', 'LargestFree', 'Cached'})
+            self.assertTrue(200 * 1024 < kb['MemTotal'] <= 256 * 1024, kb)  # 256 MiB guest, less the kernel's
+            self.assertTrue(0 < kb['LargestFree'] <= kb['MemFree'] < kb['MemTotal'], kb)
 
 
 if __name__ == '__main__':
