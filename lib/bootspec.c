@@ -227,12 +227,14 @@ static int check_machine(struct boot_spec *s, const struct bootspec_env *env, st
 static int check_profile(struct boot_spec *s, const struct bootspec_env *env, struct ma_error *err) {
   if (!s->profile)
     return bad(err, "missing_field", "profile", "profile is required (e.g. \"linux\" or \"minix-3.4\")");
-  if (!profile_set_find(env->profiles, s->profile)) {
+  const struct profile *p = profile_set_find(env->profiles, s->profile);
+  if (!p) {
     _cleanup_(util_freep) char *names = profile_set_names(env->profiles);
     ma_error_set(err, 400, "unknown_profile", "profile", "unknown profile \"%s\"; known: %s", s->profile,
                  names ? names : "");
     return -EINVAL;
   }
+  s->vga = p->vga;
   if (s->until) {
     char *rerr = NULL;
     pcre2_code *re = profile_compile(s->until, &rerr);

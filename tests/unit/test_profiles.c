@@ -102,6 +102,8 @@ static const char *const minix_real_order[] = {
 static void minix_real_serial(void **state) {
   const struct profile *p = find(*state, "minix-3.4");
   assert_int_equal(p->n_markers, N_MINIX_REAL);
+  assert_true(p->vga); /* without a VGA adapter the real MINIX prints nothing on COM1 */
+  assert_false(find(*state, "linux")->vga);
   size_t chunks[] = {0, 1, 5, 64};
   for (size_t c = 0; c < 4; c++) {
     struct seen s = {0};
