@@ -1,4 +1,4 @@
-/* /api/v1/images: verify and register ISOs, list them. */
+/* /api/v1/images: verify and register ISOs, list them, delete them and installed disks. */
 #include <stdlib.h>
 
 #include "api/deferred.h"
@@ -26,16 +26,12 @@ enum MHD_Result image_post(struct api_ctx *ctx, struct MHD_Connection *conn, str
   json_auto_t *body = route_body_json(conn, req, &result);
   if (!body)
     return result;
-  const char *iso = json_string_value(json_object_get(body, "iso"));
-  if (iso && iso[0] == '/' && !path_policy_allows(ctx->env.image_dirs, iso))
-    return reply_fail(conn, 403, "path_not_allowed", "iso",
-                      "the ISO is not inside a directory this daemon serves images from (its state dir's images/ or an --image-dir)");
   struct pending *p = calloc(1, sizeof *p);
   if (!p)
     return MHD_NO;
   struct ma_error err;
   /* A bad request is answered now; only real work suspends the connection. */
-  if (images_register_async(ctx->loop, ctx->store, body, registered, p, &err) < 0) {
+  if (images_register_async(ctx->loop, ctx->store, ctx->env.image_dirs, body, registered, p, &err) < 0) {
     free(p);
     return reply_error(conn, &err);
   }
@@ -60,4 +56,13 @@ enum MHD_Result image_get(struct api_ctx *ctx, struct MHD_Connection *conn, stru
   if (ops_image_get(ctx, req->id, &image, &err) < 0)
     return reply_error(conn, &err);
   return reply_json(conn, MHD_HTTP_OK, image);
+}
+
+enum MHD_Result image_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+  (void)run;
+  json_t *out;
+  struct ma_error err;
+  if (ops_image_delete(ctx, req->id, &out, &err) < 0)
+    return reply_error(conn, &err);
+  return reply_json(conn, MHD_HTTP_OK, out);
 }

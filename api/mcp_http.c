@@ -13,8 +13,10 @@
 
 #define SESSION_IDLE_US (3600LL * 1000000) /* a session unused this long is gone (404) */
 #define MAX_SESSIONS 1024
-/* A client (token, else address) that opens more evicts its own oldest, never
- * another client's: a read token cannot push a live session out of the table. */
+/* A client (token, else address) that opens more evicts its own oldest: a
+ * read token cannot push another's live session out while the table has
+ * free or expired slots (only a table full of live sessions of clients under
+ * this cap gives up its least recently used). */
 #define MAX_SESSIONS_PER_CLIENT 32
 #define SESSION_ID_LEN 32
 

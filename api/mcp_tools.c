@@ -9,6 +9,7 @@
 #include "api/ops.h"
 #include "api/reply.h"
 #include "api/stream.h"
+#include "api/stream_limits.h"
 #include "lib/jsonrpc.h"
 #include "lib/matrix_report.h"
 #include "lib/mcp.h"
@@ -33,6 +34,18 @@ static enum MHD_Result tool_error(struct call *c, const struct ma_error *err) {
   char msg[700];
   snprintf(msg, sizeof msg, "%s%s%s: %s", err->code, err->field[0] ? " in " : "", err->field, err->message);
   return answer(c, mcp_tool_error(msg));
+}
+
+/* A tool that streams its progress checks for a stream before it starts work:
+ * refused after the start, it would leave a run going whose id nobody got. */
+static bool stream_room(struct call *c, enum MHD_Result *result) {
+  if (stream_limits_check(c->ctx->streams, c->req->client) == 0)
+    return true;
+  struct ma_error err;
+  ma_error_set(&err, 429, "too_many_streams", NULL,
+               "this client (or the daemon) holds as many event streams as it may; nothing was started");
+  *result = tool_error(c, &err);
+  return false;
 }
 
 static enum MHD_Result bad_args(struct call *c, const char *field, const char *message) {
@@ -197,6 +210,9 @@ static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run,
 static enum MHD_Result tool_boot_measure(struct call *c) {
   char id[UTIL_ID_LEN + 1];
   struct ma_error err;
+  enum MHD_Result refused;
+  if (c->token && !stream_room(c, &refused))
+    return refused;
   if (ops_boot_start(c->ctx, c->args, id, &err) < 0)
     return tool_error(c, &err);
   if (!c->token)
@@ -216,6 +232,9 @@ static enum MHD_Result tool_memory_monitor(struct call *c) {
   json_t *d = json_object_get(c->args, "duration_s");
   if (d && (!json_is_integer(d) || json_integer_value(d) > 600))
     return bad_args(c, "duration_s", "duration_s must be an integer from 1 to 600 for a tool call");
+  enum MHD_Result refused;
+  if (!stream_room(c, &refused))
+    return refused;
   if (ops_memory_start(c->ctx, c->args, id, &err) < 0)
     return tool_error(c, &err);
   json_t *run;
@@ -232,6 +251,9 @@ static enum MHD_Result tool_syscall_trace(struct call *c) {
     return bad_args(c, "command_timeout_s", "command_timeout_s must be an integer from 1 to 3600 for a tool call");
   char id[UTIL_ID_LEN + 1];
   struct ma_error err;
+  enum MHD_Result refused;
+  if (!stream_room(c, &refused))
+    return refused;
   if (traces_start(c->ctx->traces, c->args, id, &err) < 0)
     return tool_error(c, &err);
   json_t *doc = NULL, *run = NULL;
@@ -375,13 +397,24 @@ static enum MHD_Result tool_image_verify(struct call *c) {
     return MHD_NO;
   struct ma_error err;
   /* A bad request is answered now; only real work suspends the connection. */
-  if (images_register_async(c->ctx->loop, c->ctx->store, c->args, verified, p, &err) < 0) {
+  if (images_register_async(c->ctx->loop, c->ctx->store, c->ctx->env.image_dirs, c->args, verified, p, &err) < 0) {
     free(p);
     return tool_error(c, &err);
   }
   p->id = json_deep_copy(c->id);
   p->reply = deferred_new(c->ctx, c->conn, c->req);
   return p->reply ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result tool_image_delete(struct call *c) {
+  enum MHD_Result result;
+  if (!only_args(c, (const char *const[]){"id", NULL}, &result))
+    return result;
+  json_t *out;
+  struct ma_error err;
+  if (ops_image_delete(c->ctx, str_arg(c, "id") ? str_arg(c, "id") : "", &out, &err) < 0)
+    return tool_error(c, &err);
+  return answer(c, mcp_tool_result(out));
 }
 
 static const struct {
@@ -391,7 +424,7 @@ static const struct {
     {"boot_measure", tool_boot_measure},   {"boot_status", tool_boot_status},       {"boot_wait", tool_boot_wait},
     {"matrix_start", tool_matrix_start},   {"matrix_report", tool_matrix_report},   {"claims_validate", tool_claims_validate},
     {"runs_list", tool_runs_list},    {"image_verify", tool_image_verify}, {"memory_monitor", tool_memory_monitor},
-    {"syscall_trace", tool_syscall_trace},
+    {"syscall_trace", tool_syscall_trace}, {"image_delete", tool_image_delete},
 };
 
 enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, const char *tool,

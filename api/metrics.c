@@ -8,6 +8,7 @@
 /* Read-only aggregate queries straight on the store's connection: counting is all they do. */
 #include "lib/store_private.h"
 #include "api/rate_limit.h"
+#include "api/stream_limits.h"
 #include "daemon/disk_guard.h"
 #include "lib/util.h"
 
@@ -165,6 +166,8 @@ char *metrics_render(struct api_ctx *ctx) {
   disk_gauges(&b, ctx->disk);
   by_status(&b, db, "installs", "minix_analysis_installs", "Unattended installs by status.", NULL);
   by_status(&b, db, "traces", "minix_analysis_traces", "Syscall traces by status.", NULL);
+  header(&b, "minix_analysis_event_streams", "gauge", "Event streams open now (--max-streams caps them).");
+  util_buf_printf(&b, "minix_analysis_event_streams %d\n", stream_limits_open(ctx->streams));
   header(&b, "minix_analysis_rate_limited_total", "counter", "Requests refused with 429 by --rate-limit.");
   util_buf_printf(&b, "minix_analysis_rate_limited_total %llu\n",
                   (unsigned long long)rate_limit_rejected(ctx->rate_limit));

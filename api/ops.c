@@ -66,14 +66,8 @@ int ops_matrix_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
   int r = images_matrix_spec(ctx->store, ctx->state_dir, &ctx->env, ctx->host_cores, req, &spec, err);
   if (r < 0)
     return r;
-  if ((r = jobs_admit(ctx->jobs)) < 0) {
-    matrix_spec_free(spec);
-    jobs_refusal(r, err);
-    return r;
-  }
   *total = matrix_total(spec);
-  r = matrices_start(ctx->matrices, spec, NULL, id);
-  return r < 0 ? internal(err, "cannot start the matrix", r) : 0;
+  return matrices_start(ctx->matrices, spec, NULL, id, err);
 }
 
 int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json_t **runs, struct ma_error *err) {
@@ -101,6 +95,32 @@ int ops_images_list(struct api_ctx *ctx, json_t **list, struct ma_error *err) {
     return internal(err, "cannot list images", r);
   *list = json_pack("{s:o}", "images", images);
   return 0;
+}
+
+/* Which of the image's files a queued or running boot, a matrix still to run or an install uses. */
+static bool image_in_use(struct api_ctx *ctx, json_t *image) {
+  char *files[2];
+  size_t n = images_files(ctx->state_dir, image, files);
+  bool used = false;
+  for (size_t i = 0; i < n; i++) {
+    used = used || jobs_use(ctx->jobs, files[i]) || matrices_use(ctx->matrices, files[i]) ||
+           installs_use(ctx->installs, files[i]);
+    free(files[i]);
+  }
+  return used;
+}
+
+int ops_image_delete(struct api_ctx *ctx, const char *id, json_t **out, struct ma_error *err) {
+  json_auto_t *image = NULL;
+  int r = ops_image_get(ctx, id, &image, err);
+  if (r < 0)
+    return r;
+  if (image_in_use(ctx, image)) {
+    ma_error_set(err, 409, "image_in_use", "id",
+                 "a queued or running boot, matrix or install uses this image; cancel it or wait, then retry");
+    return -EBUSY;
+  }
+  return images_delete(ctx->store, ctx->state_dir, image, out, err);
 }
 
 int ops_memory_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {

@@ -23,6 +23,9 @@ int ops_matrix_start(struct api_ctx *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
 int ops_image_get(struct api_ctx *ctx, const char *id, json_t **image, struct ma_error *err);
 /* {"images": [...]}, newest first. */
 int ops_images_list(struct api_ctx *ctx, json_t **list, struct ma_error *err);
+/* Forgets a registered image and deletes the files the daemon made for it (daemon/images.h): *out says
+ * which. 404 when unknown, 409 image_in_use while a queued or running boot, a matrix or an install uses it. */
+int ops_image_delete(struct api_ctx *ctx, const char *id, json_t **out, struct ma_error *err);
 /* A matrix report, and its runs when runs is not NULL (404 when unknown). */
 int ops_matrix_report(struct api_ctx *ctx, const char *id, json_t **report, json_t **runs, struct ma_error *err);
 /* Validates an install request and starts it (400, 503). */

@@ -59,6 +59,7 @@ const struct api_route api_routes[] = {
     {"POST", "/api/v1/images"},
     {"GET", "/api/v1/images"},
     {"GET", "/api/v1/images/{id}"},
+    {"DELETE", "/api/v1/images/{id}"},
     {"POST", "/api/v1/installs"},
     {"GET", "/api/v1/installs"},
     {"GET", "/api/v1/installs/{id}"},
@@ -78,9 +79,9 @@ const struct api_route api_routes[] = {
 /* Parallel to api_routes. */
 static const route_fn route_fns[] = {get_health, get_metrics, post_boot,  list_runs,  get_run,       delete_run,       get_serial, delete_serial,
                                      get_events, get_memory, get_traps, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
-                                     matrix_compare_route, image_post, image_list, image_get, install_post, install_list,
-                                     install_get, install_delete, trace_post, trace_list, trace_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get,
-                                     mcp_delete};
+                                     matrix_compare_route, image_post, image_list, image_get, image_delete,
+                                     install_post, install_list, install_get, install_delete, trace_post, trace_list,
+                                     trace_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get, mcp_delete};
 
 static size_t split(char *path, char **segs) {
   size_t n = 0;
@@ -187,11 +188,10 @@ static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *co
   (void)run;
   int queued, running;
   jobs_counts(ctx->jobs, &queued, &running);
-  json_t *body = json_pack("{s:s, s:s, s:{s:s}, s:{s:b, s:s}, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION,
-                           "qemu", "version", ctx->host->qemu_version ? ctx->host->qemu_version : "unknown", "kvm",
-                           "usable", ctx->host->kvm_usable, "reason",
-                           ctx->host->kvm_reason ? ctx->host->kvm_reason : "", "queue", "queued", queued, "running",
-                           running);
+  json_t *qemu = qemu_bins_json(&ctx->host->qemu);
+  json_object_set_new(qemu, "version", json_string(ctx->host->qemu_version ? ctx->host->qemu_version : "unknown"));
+  json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION, "qemu", qemu,
+                           "kvm", accel_host_json(&ctx->host->kvm), "queue", "queued", queued, "running", running);
   if (ctx->disk)
     json_object_set_new(body, "disk", disk_guard_json(ctx->disk));
   return reply_json(conn, MHD_HTTP_OK, body);

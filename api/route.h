@@ -37,6 +37,7 @@ enum MHD_Result matrix_delete(struct api_ctx *, struct MHD_Connection *, struct 
 enum MHD_Result image_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result image_list(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result image_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+enum MHD_Result image_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result mcp_post(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result mcp_get(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
 enum MHD_Result mcp_delete(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);

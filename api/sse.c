@@ -53,8 +53,9 @@ enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn,
                                const struct run *run) {
   enum MHD_Result refused = MHD_NO;
   struct follower *f = calloc(1, sizeof *f);
-  f->stream = f ? stream_new(ctx, conn, client, on_closed, f, &refused) : NULL;
-  if (!f || !f->stream) {
+  if (!f)
+    return MHD_NO;
+  if (!(f->stream = stream_new(ctx, conn, client, on_closed, f, &refused))) {
     free(f);
     return refused;
   }

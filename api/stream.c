@@ -73,15 +73,26 @@ bool stream_push(struct stream *s, const char *event, json_t *data) {
   return json ? stream_push_text(s, event, json) : true;
 }
 
+/* Drops what was sent: all of it when the client is caught up, else once the
+ * sent part is the larger half (one memmove per halving, not per event), so a
+ * client that always trails a little does not keep everything ever sent. */
+static void drop_sent(struct stream *s) {
+  if (s->off == s->buf.len) {
+    s->buf.len = s->off = 0;
+  } else if (s->off >= 64 * 1024 && s->off >= s->buf.len / 2) {
+    memmove(s->buf.data, s->buf.data + s->off, s->buf.len - s->off);
+    s->buf.len -= s->off;
+    s->off = 0;
+  }
+}
+
 bool stream_push_text(struct stream *s, const char *event, const char *json) {
   if (s->done)
     return false;
-  /* Sent bytes are dropped only once all are sent: no memmove per event. */
-  if (s->off == s->buf.len) {
-    s->buf.len = 0;
-    s->off = 0;
-  }
-  size_t lag = s->buf.len - s->off + strlen(json) + (event ? strlen(event) : 0) + 16;
+  drop_sent(s);
+  /* The cap is on what waits already: one large event (a tool's final result
+   * with every memory sample) still goes to a client that keeps up. */
+  size_t lag = s->buf.len - s->off;
   if (lag > STREAM_LAG_MAX) {
     cut(s, lag);
     return false;

@@ -36,21 +36,27 @@ void stream_limits_free(struct stream_limits *l) {
   free(l);
 }
 
-static struct holder *find(struct stream_limits *l, const char *client) {
+static struct holder *find(const struct stream_limits *l, const char *client) {
   for (int i = 0; i < l->max_total; i++)
     if (l->holders[i].client && strcmp(l->holders[i].client, client) == 0)
       return &l->holders[i];
   return NULL;
 }
 
-int stream_limits_take(struct stream_limits *l, const char *client) {
+int stream_limits_check(const struct stream_limits *l, const char *client) {
   if (!l)
     return 0;
   if (l->open >= l->max_total)
     return -EMFILE;
   struct holder *h = find(l, client);
-  if (h && h->open >= l->max_per_client)
-    return -EUSERS;
+  return h && h->open >= l->max_per_client ? -EUSERS : 0;
+}
+
+int stream_limits_take(struct stream_limits *l, const char *client) {
+  int r = stream_limits_check(l, client);
+  if (!l || r < 0)
+    return r;
+  struct holder *h = find(l, client);
   for (int i = 0; !h && i < l->max_total; i++)
     if (!l->holders[i].client) {
       h = &l->holders[i];

@@ -13,5 +13,8 @@ void stream_limits_free(struct stream_limits *l);
 /* 0, or -EMFILE (the daemon's streams are all taken) or -EUSERS (this client's are). */
 int stream_limits_take(struct stream_limits *l, const char *client);
 void stream_limits_give(struct stream_limits *l, const char *client);
+/* What stream_limits_take would answer, taking nothing: work that will stream
+ * asks first, so that it is not started for a client it cannot answer. */
+int stream_limits_check(const struct stream_limits *l, const char *client);
 /* Streams open now, for metrics and tests. */
 int stream_limits_open(const struct stream_limits *l);

@@ -21,12 +21,13 @@
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: minix-analysis [--state-dir DIR | --server URL [--token T]] [--json] COMMAND ...\n"
+          "usage: minix-analysis [--state-dir DIR [--qemu-dir DIR] | --server URL [--token T]] [--json] COMMAND ...\n"
           "commands:\n"
           "  boot --profile NAME (--kernel PATH [--initrd PATH]... [--append TEXT] | --iso PATH | --disk PATH |\n"
           "       --image ID) [--disk PATH] [--keep-overlay] [--scenario NAME] [--symbols]\n"
-          "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX] [--accel auto|kvm|tcg]\n"
-          "       [--timeout-s N] [--silence-timeout-s N] [--label TEXT] [--memory-sample-ms N] [--duration-s N]\n"
+          "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX]\n"
+          "       [--accel auto|kvm|tcg] [--accel-stall-s N] [--timeout-s N] [--silence-timeout-s N]\n"
+          "       [--label TEXT] [--memory-sample-ms N] [--duration-s N]\n"
           "                       boot once and print the markers with their times\n"
           "  matrix --cpus 1,2,4,8 --samples N [--isolation exclusive|parallel] [--parallel N] BOOT OPTIONS\n"
           "                       boot every vCPU config N times, interleaved, and report statistics\n"
@@ -37,7 +38,8 @@ static void usage(FILE *f) {
           "                       trace on MINIX), print the per-syscall table and the command's exit status\n"
           "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
           "  show ID              one run in full\n"
-          "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list\n"
+          "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list;\n"
+          "  image delete ID      forget an image, delete its extracted files or installed disk\n"
           "  install (--iso PATH | --image ID) [--disk-mb N] [--scenario NAME | --scenario-file F]\n"
           "       [--disk-boot bios|kernel] [--append TEXT] [--no-verify] [--timeout-s N] [--accel A] [--memory-mb N]\n"
           "                       install onto a new qcow2 by playing the scenario (default minix-setup) on the\n"
@@ -47,7 +49,8 @@ static void usage(FILE *f) {
           "  token create --name NAME [--read-only] | token list | token revoke ID\n"
           "                       bearer tokens for a daemon run with --auth (only their SHA-256 is kept)\n"
           "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
-          "--state-dir defaults to ./minix-analysis-data; --json prints machine-readable output;\n"
+          "--state-dir defaults to ./minix-analysis-data; --qemu-dir (where QEMU's programs are) to /usr/bin;\n"
+          "--json prints machine-readable output;\n"
           "--token (or $MINIX_ANALYSIS_TOKEN) is sent as Authorization: Bearer to --server.\n"
           "Exit status: 0 ok, 1 the boot did not succeed, 2 bad usage or request, 3 other errors.\n");
 }
@@ -157,7 +160,8 @@ static int resolve_and_validate(struct ma_context *ctx, json_t *req, struct boot
 
 static int local_boot(const struct cli *cli, json_t *req) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir, .run_jobs = true,
+  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
+                           .qemu_dir = cli->qemu_dir, .run_jobs = true,
                            .probe_kvm = !accel || strcmp(accel, "tcg") != 0, .max_running = 1, .max_queued = 1};
   struct ma_context ctx;
   char *err = NULL;
@@ -195,7 +199,8 @@ static int local_boot(const struct cli *cli, json_t *req) {
 }
 
 int cli_open_read(const struct cli *cli, struct ma_context *ctx) {
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir, .max_running = 1,
+  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
+                           .qemu_dir = cli->qemu_dir, .max_running = 1,
                            .max_queued = 1};
   char *err = NULL;
   int r = context_open(ctx, uv_default_loop(), &opt, &err);
@@ -291,52 +296,11 @@ static int cmd_show(const struct cli *cli, int argc, char **argv) {
   return r;
 }
 
-static int cmd_image(const struct cli *cli, int argc, char **argv) {
-  static const struct option opts[] = {{"iso", 1, 0, 'i'}, {"sha256", 1, 0, 's'}, {0, 0, 0, 0}};
-  json_auto_t *req = json_object();
-  int c;
-  optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    if (c == '?')
-      return EXIT_USAGE;
-    json_object_set_new(req, c == 'i' ? "iso" : "sha256", json_string(optarg));
-  }
-  bool list = optind == argc - 1 && strcmp(argv[optind], "list") == 0;
-  if (!list && (optind != argc - 1 || strcmp(argv[optind], "verify") != 0)) {
-    fprintf(stderr, "usage: minix-analysis image verify --iso PATH [--sha256 HEX] | image list\n");
-    return EXIT_USAGE;
-  }
-  json_t *out = NULL;
-  int r;
-  if (cli->server) {
-    r = list ? cli_remote(cli, "GET", "/api/v1/images", NULL, &out) : cli_remote(cli, "POST", "/api/v1/images", req, &out);
-  } else {
-    struct ma_context ctx;
-    if (cli_open_read(cli, &ctx) < 0)
-      return EXIT_ERROR;
-    struct ma_error err;
-    json_t *images = NULL;
-    r = list ? store_images_list(ctx.store, &images) : images_register(ctx.store, req, &out, &err);
-    if (list && r == 0)
-      out = json_pack("{s:o}", "images", images);
-    if (r < 0 && !list) {
-      json_t *body = ma_error_json(&err);
-      r = cli_print_error(cli, body, err.http_status);
-      json_decref(body);
-    }
-    context_close(&ctx);
-  }
-  if (out)
-    r = cli_print_json(out);
-  json_decref(out);
-  return r;
-}
-
 int main(int argc, char **argv) {
   supervisor_exec_helper(argc, argv);
   static const struct option opts[] = {{"state-dir", 1, 0, 's'}, {"server", 1, 0, 'S'}, {"json", 0, 0, 'j'},
                                        {"profile-dir", 1, 0, 'p'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
-                                       {"token", 1, 0, 't'},
+                                       {"token", 1, 0, 't'}, {"qemu-dir", 1, 0, 'q'},
                                        {0, 0, 0, 0}};
   struct cli cli = {.state_dir = "./minix-analysis-data"};
   int c;
@@ -346,6 +310,7 @@ int main(int argc, char **argv) {
     case 'S': cli.server = optarg; break;
     case 'j': cli.json = true; break;
     case 'p': cli.profile_dir = optarg; break;
+    case 'q': cli.qemu_dir = optarg; break;
     case 't': setenv("MINIX_ANALYSIS_TOKEN", optarg, 1); break; /* read by the HTTP client */
     case 'h': usage(stdout); return 0;
     case 'V': printf("minix-analysis %s\n", MA_VERSION); return 0;
@@ -373,7 +338,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "report") == 0)
     return cli_cmd_report(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "image") == 0)
-    return cmd_image(&cli, sub_argc, sub_argv);
+    return cli_cmd_image(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "install") == 0)
     return cli_cmd_install(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "trace") == 0)

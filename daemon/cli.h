@@ -11,6 +11,7 @@
 
 struct cli {
   const char *state_dir, *server, *profile_dir;
+  const char *qemu_dir; /* in-process: QEMU's programs (NULL: /usr/bin) */
   bool json;
 };
 
@@ -38,5 +39,7 @@ int cli_cmd_install(const struct cli *cli, int argc, char **argv);
 int cli_cmd_token(const struct cli *cli, int argc, char **argv);
 /* minix-analysis trace ... -- COMMAND */
 int cli_cmd_trace(const struct cli *cli, int argc, char **argv);
+/* minix-analysis image verify --iso PATH [--sha256 HEX] | image list | image delete ID */
+int cli_cmd_image(const struct cli *cli, int argc, char **argv);
 /* minix-analysis log delete ID... | log prune --older-than-days N [--dry-run] */
 int cli_cmd_log(const struct cli *cli, int argc, char **argv);

@@ -86,7 +86,8 @@ static void on_poll(uv_timer_t *t) {
 
 static int local_install(const struct cli *cli, json_t *req, const char *iso) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir, .run_jobs = true,
+  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
+                           .qemu_dir = cli->qemu_dir, .run_jobs = true,
                            .probe_kvm = !accel || strcmp(accel, "tcg") != 0, .max_running = 1, .max_queued = 2};
   struct ma_context ctx;
   char *cerr = NULL;
@@ -100,7 +101,7 @@ static int local_install(const struct cli *cli, json_t *req, const char *iso) {
   int r = 0;
   if (iso) {
     json_t *reg = json_pack("{s:s}", "iso", iso);
-    r = images_register(ctx.store, reg, &image, &err);
+    r = images_register(ctx.store, ctx.env.image_dirs, reg, &image, &err);
     json_decref(reg);
     if (r == 0)
       json_object_set(req, "image", json_object_get(image, "id"));

@@ -90,9 +90,12 @@ static int local_report(const struct cli *cli, struct ma_context *ctx, const cha
 static int local_matrix(const struct cli *cli, json_t *req) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir, .run_jobs = true,
+  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
+                           .qemu_dir = cli->qemu_dir, .run_jobs = true,
                            .probe_kvm = !accel || strcmp(accel, "tcg") != 0,
-                           .max_running = cores > 0 ? (int)cores : 1, .max_queued = MATRIX_MAX_CONFIGS};
+                           .max_running = cores > 0 ? (int)cores : 1,
+                           /* this process runs this one matrix: every run it can have may wait */
+                           .max_queued = MATRIX_MAX_CONFIGS * MATRIX_MAX_SAMPLES};
   struct ma_context ctx;
   char *err = NULL;
   uv_loop_t *loop = uv_default_loop();
@@ -108,8 +111,10 @@ static int local_matrix(const struct cli *cli, json_t *req) {
     json_t *body = ma_error_json(&merr);
     r = cli_print_error(cli, body, merr.http_status);
     json_decref(body);
-  } else if ((r = matrices_start(ctx.matrices, spec, &watch, id)) < 0) {
-    r = cli_fail("cannot start the matrix", strdup(strerror(-r)));
+  } else if (matrices_start(ctx.matrices, spec, &watch, id, &merr) < 0) {
+    json_t *body = ma_error_json(&merr);
+    r = cli_print_error(cli, body, merr.http_status);
+    json_decref(body);
   } else {
     fprintf(stderr, "matrix %s\n", id);
     while (!progress.ended)

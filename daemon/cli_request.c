@@ -46,7 +46,7 @@ static const struct option boot_opts[] = {
     {"label", 1, 0, 'l'},   {"silence-timeout-s", 1, 0, 's'}, {"samples", 1, 0, 'n'},
     {"isolation", 1, 0, 'o'}, {"parallel", 1, 0, 'P'}, {"image", 1, 0, 'g'},
     {"memory-sample-ms", 1, 0, 'M'}, {"duration-s", 1, 0, 'D'}, {"keep-overlay", 0, 0, 'K'},
-    {"scenario", 1, 0, 'S'}, {"symbols", 0, 0, 'Y'}, {0, 0, 0, 0}};
+    {"scenario", 1, 0, 'S'}, {"symbols", 0, 0, 'Y'}, {"accel-stall-s", 1, 0, 'z'}, {0, 0, 0, 0}};
 
 static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
   switch (c) {
@@ -73,6 +73,7 @@ static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
   case 'x': set_str(req, "accel", optarg); return 0;
   case 't': return set_int(req, "timeout_s", optarg);
   case 's': return set_int(req, "silence_timeout_s", optarg);
+  case 'z': return set_int(req, "accel_stall_s", optarg);
   case 'l': set_str(req, "label", optarg); return 0;
   case 'n': return matrix ? set_int(req, "samples", optarg) : -1;
   case 'o': return matrix ? (set_str(req, "isolation", optarg), 0) : -1;

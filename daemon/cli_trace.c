@@ -38,7 +38,8 @@ static int show(const struct cli *cli, json_t *doc) {
 
 static int local_trace(const struct cli *cli, json_t *req) {
   const char *accel = json_string_value(json_object_get(req, "accel"));
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir, .run_jobs = true,
+  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
+                           .qemu_dir = cli->qemu_dir, .run_jobs = true,
                            .probe_kvm = !accel || strcmp(accel, "tcg") != 0, .max_running = 1, .max_queued = 1};
   struct ma_context ctx;
   char *cerr = NULL;

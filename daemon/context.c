@@ -58,7 +58,8 @@ static int load_profiles(struct ma_context *c, const char *extra_dir, char **err
 
 static int start_jobs(struct ma_context *c, const struct ma_options *opt, char **err) {
   bool done = false;
-  int r = host_probe_start(c->loop, c->state_dir, !opt->probe_kvm, &c->host, probe_done, &done);
+  struct host_probe_opts probe = {c->state_dir, opt->kvm_device, !opt->probe_kvm};
+  int r = host_probe_start(c->loop, &probe, &c->host, probe_done, &done);
   if (r < 0)
     return r;
   while (!done)
@@ -70,7 +71,8 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
     return -ENOMEM;
   }
   struct jobs_config cfg = {c->state_dir, opt->max_running, opt->max_queued,
-                            (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20, c->disk};
+                            (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20, c->disk,
+                            (path_policy)c->image_dirs};
   c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
   c->matrices = c->jobs ? matrices_new(c->loop, c->store, c->jobs, &c->env) : NULL;
   c->installs = c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;
@@ -114,7 +116,11 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
   c->lock_fd = -1;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   c->host_cores = cores > 0 ? (int)cores : 1;
-  int r = util_mkdir_p(opt->state_dir, 0750);
+  accel_host_init(&c->host.kvm);
+  /* Once, here: every run executes what health shows, whatever $PATH says. */
+  int r = qemu_bins_resolve(&c->host.qemu, opt->qemu_dir ? opt->qemu_dir : "/usr/bin") == 0
+              ? util_mkdir_p(opt->state_dir, 0750)
+              : -ENOMEM;
   /* Absolute: the paths made under it (an image's extracted kernel, overlays) go to boot requests,
    * which accept absolute paths only; the default ./minix-analysis-data made image boots fail. */
   c->state_dir = r == 0 ? realpath(opt->state_dir, NULL) : NULL;
@@ -124,7 +130,7 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
     *err = util_strdupf("cannot create state dir %s: %s", opt->state_dir, strerror(-r));
     return r;
   }
-  if (opt->run_jobs)
+  if (opt->run_jobs || opt->lock)
     r = lock_state_dir(c, err);
   if (r == 0)
     r = open_store(c, opt->run_jobs, err);
@@ -134,8 +140,7 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
     r = resolve_image_dirs(c, opt->image_dirs, err);
   if (r == 0 && opt->run_jobs)
     r = start_jobs(c, opt, err);
-  c->env = (struct bootspec_env){c->profiles, c->host.kvm_usable, c->host.kvm_reason,
-                                 (const char *const *)c->image_dirs};
+  c->env = (struct bootspec_env){c->profiles, &c->host.kvm, &c->host.qemu, (const char *const *)c->image_dirs};
   return r;
 }
 

@@ -18,6 +18,10 @@ struct ma_options {
   const char *profile_dir; /* extra profiles, may be NULL */
   bool run_jobs;           /* lock the state dir, probe the host, run boots */
   bool probe_kvm;          /* false: do not try KVM (accel tcg asked for) */
+  const char *qemu_dir;    /* QEMU's programs; NULL: /usr/bin */
+  const char *kvm_device;  /* NULL: /dev/kvm */
+  bool lock;               /* lock the state dir as run_jobs does, without running boots (a change a daemon
+                              on the same state dir must make itself) */
   int max_running, max_queued;
   int max_log_mb; /* console kept per run; 0: the default, 64 */
   const char *const *image_dirs; /* --image-dir, NULL-terminated; NULL: open any path (the CLI) */

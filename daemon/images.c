@@ -1,9 +1,12 @@
 #include "daemon/images.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/iso_helper.h"
@@ -15,7 +18,7 @@ static int bad(struct ma_error *err, const char *code, const char *field, const 
   return -EINVAL;
 }
 
-static int check_request(json_t *req, const char **iso, const char **sha256, struct ma_error *err) {
+static int check_request(json_t *req, path_policy dirs, const char **iso, const char **sha256, struct ma_error *err) {
   if (!json_is_object(req))
     return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
   const char *key;
@@ -30,10 +33,9 @@ static int check_request(json_t *req, const char **iso, const char **sha256, str
   *sha256 = json_string_value(json_object_get(req, "sha256"));
   if (!*iso)
     return bad(err, "missing_field", "iso", "iso (an absolute path) is required");
-  if ((*iso)[0] != '/')
-    return bad(err, "path_not_absolute", "iso", "iso must be an absolute path");
-  if (access(*iso, R_OK) < 0)
-    return bad(err, "file_not_found", "iso", "the ISO cannot be read");
+  /* Judged by stat: the reader child would block opening a FIFO, and the request and a later SIGTERM with it. */
+  if (path_policy_check_file(dirs, *iso, "iso", err) < 0)
+    return -EINVAL;
   if (json_object_get(req, "sha256") &&
       (!*sha256 || strlen(*sha256) != 64 || strspn(*sha256, "0123456789abcdefABCDEF") != 64))
     return bad(err, "invalid_value", "sha256", "sha256 must be 64 hex digits");
@@ -55,9 +57,9 @@ static int store_registration(struct store *s, const char *iso, json_t *info, js
   return r;
 }
 
-int images_register(struct store *s, json_t *req, json_t **image, struct ma_error *err) {
+int images_register(struct store *s, path_policy dirs, json_t *req, json_t **image, struct ma_error *err) {
   const char *iso, *sha256;
-  int r = check_request(req, &iso, &sha256, err);
+  int r = check_request(req, dirs, &iso, &sha256, err);
   json_t *info = NULL;
   if (r == 0)
     r = iso_helper_inspect(iso, sha256, &info, err);
@@ -101,10 +103,10 @@ static void inspect_done(uv_work_t *w, int status) {
   free(g);
 }
 
-int images_register_async(uv_loop_t *loop, struct store *s, json_t *req, images_done_cb done, void *userdata,
-                          struct ma_error *err) {
+int images_register_async(uv_loop_t *loop, struct store *s, path_policy dirs, json_t *req, images_done_cb done,
+                          void *userdata, struct ma_error *err) {
   const char *iso, *sha256;
-  int r = check_request(req, &iso, &sha256, err);
+  int r = check_request(req, dirs, &iso, &sha256, err);
   if (r < 0)
     return r;
   struct registration *g = calloc(1, sizeof *g);
@@ -123,13 +125,20 @@ int images_register_async(uv_loop_t *loop, struct store *s, json_t *req, images_
   return r;
 }
 
+/* STATE/images/SHA256: where an image's kernel and modules are extracted; NULL unless the image's
+ * sha256 is 64 lowercase hex digits (a store edited by hand must not name another directory). */
+static char *cache_dir(const char *state_dir, json_t *image) {
+  const char *sha = json_string_value(json_object_get(image, "sha256"));
+  return sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 ? util_strdupf("%s/images/%s", state_dir, sha)
+                                                                          : NULL;
+}
+
 /* The kernel and modules, extracted once per image into the state dir. */
 static int cached_files(const char *state_dir, json_t *image, json_t **files, struct ma_error *err) {
-  const char *sha = json_string_value(json_object_get(image, "sha256"));
-  _cleanup_(util_freep) char *dir = util_strdupf("%s/images/%s", state_dir, sha);
+  _cleanup_(util_freep) char *dir = cache_dir(state_dir, image);
   const char *kernel = json_string_value(json_object_get(image, "kernel"));
   json_t *modules = json_object_get(image, "modules");
-  if (!kernel || !json_is_array(modules))
+  if (!dir || !kernel || !json_is_array(modules))
     return bad(err, "unknown_image", "image", "the registered image has no kernel; register it again");
   json_t *cached = json_array();
   bool all = true;
@@ -249,5 +258,82 @@ int images_matrix_spec(struct store *s, const char *state_dir, const struct boot
   (*out)->cdrom = cdrom;
   if (cdrom) /* the matrix records which image it booted */
     json_object_set((*out)->json, "image", json_object_get(req, "image"));
+  return 0;
+}
+
+size_t images_files(const char *state_dir, json_t *image, char *files[2]) {
+  size_t n = 0;
+  files[0] = files[1] = NULL;
+  char *path = realpath(json_string_value(json_object_get(image, "path")), NULL);
+  if (path)
+    files[n++] = path;
+  _cleanup_(util_freep) char *cache = cache_dir(state_dir, image);
+  char *real = cache ? realpath(cache, NULL) : NULL;
+  if (real)
+    files[n++] = real;
+  return n;
+}
+
+/* Deletes a file, or a directory and the files in it (the extraction cache is flat: a subdirectory or a
+ * symlink there is not the daemon's, and stays); returns the bytes the files took. */
+static int64_t remove_owned(const char *id, const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return 0;
+  int64_t freed = 0;
+  DIR *dir = S_ISDIR(st.st_mode) ? opendir(path) : NULL;
+  for (struct dirent *e; dir && (e = readdir(dir));) {
+    _cleanup_(util_freep) char *file = util_strdupf("%s/%s", path, e->d_name);
+    struct stat fst;
+    if (file && lstat(file, &fst) == 0 && S_ISREG(fst.st_mode) && unlink(file) == 0)
+      freed += (int64_t)fst.st_blocks * 512;
+  }
+  if (dir)
+    closedir(dir);
+  if (!S_ISDIR(st.st_mode) && unlink(path) == 0)
+    freed += (int64_t)st.st_blocks * 512;
+  else if (S_ISDIR(st.st_mode) && rmdir(path) < 0)
+    fprintf(stderr, "image %s: cannot remove %s: %s\n", id, path, strerror(errno));
+  return freed;
+}
+
+/* What of the image is the daemon's to delete: the kernel and modules it extracted, and a disk it made. */
+static json_t *owned_files(const char *state_dir, json_t *image) {
+  json_t *owned = json_array();
+  char *cache = cache_dir(state_dir, image);
+  struct stat st;
+  if (cache && lstat(cache, &st) == 0 && S_ISDIR(st.st_mode))
+    json_array_append_new(owned, json_string(cache));
+  free(cache);
+  /* A disk's file goes only when it lies in the state dir's disks/ (installs make them there): a file of
+   * the user's own is never deleted, whatever the store says. */
+  _cleanup_(util_freep) char *disks = util_strdupf("%s/disks", state_dir);
+  _cleanup_(util_freep) char *real_disks = disks ? realpath(disks, NULL) : NULL;
+  const char *path = json_string_value(json_object_get(image, "path"));
+  const char *kind = json_string_value(json_object_get(image, "kind"));
+  if (real_disks && kind && strcmp(kind, "disk") == 0 && path_policy_allows((const char *[]){real_disks, NULL}, path))
+    json_array_append_new(owned, json_string(path));
+  return owned;
+}
+
+int images_delete(struct store *s, const char *state_dir, json_t *image, json_t **out, struct ma_error *err) {
+  const char *id = json_string_value(json_object_get(image, "id"));
+  json_auto_t *owned = owned_files(state_dir, image);
+  int r = id ? store_image_delete(s, id) : -ENOENT;
+  if (r == -ENOENT) {
+    ma_error_set(err, 404, "image_not_found", "id", "no image with this id");
+    return r;
+  }
+  if (r < 0) {
+    ma_error_set(err, 500, "store_error", NULL, "cannot forget the image: %s", strerror(-r));
+    return r;
+  }
+  int64_t freed = 0;
+  size_t i;
+  json_t *v;
+  json_array_foreach(owned, i, v) {
+    freed += remove_owned(id, json_string_value(v));
+  }
+  *out = json_pack("{s:s, s:O, s:I}", "id", id, "removed", owned, "freed_bytes", (json_int_t)freed);
   return 0;
 }

@@ -28,6 +28,7 @@ struct install {
   int hash_r;
   bool cancelled, hashing_after;
   bool submitting, ended_early; /* a run that fails to start ends inside jobs_submit_opts */
+  int reserved;                 /* runs admitted with jobs_reserve (install, verify) not submitted yet */
   struct jobs_sub *sub;
   char run_id[UTIL_ID_LEN + 1];
   int64_t created_us;
@@ -86,8 +87,21 @@ static void set_phase(struct install *in, const char *status) {
   save(in);
 }
 
+/* A disk that failed to install (or whose install was cancelled) is of no use, may be 64 GiB, and no
+ * image points at it: it goes with its install. Its runs have ended by now. */
+static void remove_disk(struct install *in) {
+  if (unlink(in->disk) == 0)
+    json_object_set_new(in->doc, "disk_removed", json_true());
+  else if (errno != ENOENT)
+    fprintf(stderr, "install %s: cannot remove its disk %s: %s\n", in->id, in->disk, strerror(errno));
+}
+
 static void finish(struct install *in, const char *status, const char *code, const char *message) {
   struct installs *is = in->is;
+  jobs_release(is->jobs, in->reserved);
+  in->reserved = 0;
+  if (strcmp(status, "succeeded") != 0)
+    remove_disk(in);
   docs_end(in->doc, status, code, message);
   save(in);
   for (struct install **p = &is->active; *p; p = &(*p)->next) {
@@ -119,11 +133,13 @@ static int submit(struct install *in, json_t *req, bool direct, const char *cdro
   }
   spec->disk_direct = direct;
   spec->cdrom = cdrom ? strdup(cdrom) : NULL;
-  struct jobs_submit_opts opts = {.cb = on_run_event, .userdata = in, .sub = &in->sub};
+  struct jobs_submit_opts opts = {.cb = on_run_event, .userdata = in, .sub = &in->sub, .reserved = true};
   in->submitting = true;
   in->ended_early = false;
   r = jobs_submit_opts(in->is->jobs, spec, &opts, in->run_id);
   in->submitting = false;
+  if (r == 0)
+    in->reserved--;
   if (r < 0) {
     jobs_refusal(r, &err);
     finish(in, r == -ESHUTDOWN ? "cancelled" : "failed", r == -ESHUTDOWN ? "daemon_stopping" : err.code, err.message);
@@ -265,8 +281,8 @@ static int bad(struct ma_error *err, const char *code, const char *field, const 
 }
 
 static int check_fields(json_t *req, struct ma_error *err) {
-  static const char *const known[] = {"image", "disk_mb", "scenario", "memory_mb", "accel", "timeout_s",
-                                      "verify", "disk_boot", "append", "label", NULL};
+  static const char *const known[] = {"image",  "disk_mb",   "scenario", "memory_mb", "accel",         "timeout_s",
+                                      "verify", "disk_boot", "append",   "label",     "accel_stall_s", NULL};
   if (!json_is_object(req))
     return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
   const char *key;
@@ -310,7 +326,7 @@ static int install_request(struct install *in, json_t *req, json_t *image, struc
   json_decref(base);
   if (r < 0)
     return r;
-  static const char *const shared[] = {"memory_mb", "accel", NULL};
+  static const char *const shared[] = {"memory_mb", "accel", "accel_stall_s", NULL};
   copy_fields(in->install, req, shared);
   json_object_set_new(in->install, "disk", json_string(in->disk));
   json_t *scenario = json_object_get(req, "scenario");
@@ -328,7 +344,7 @@ static json_t *verify_request(struct install *in, json_t *req) {
   json_t *v = json_pack("{s:s, s:s, s:s, s:i, s:s}", "arch", "i386", "profile", "minix-3.4", "disk", in->disk,
                         "timeout_s", VERIFY_TIMEOUT_S, "label", "");
   json_object_set_new(v, "label", json_sprintf("verify install %s", in->id));
-  static const char *const shared[] = {"memory_mb", "accel", NULL};
+  static const char *const shared[] = {"memory_mb", "accel", "accel_stall_s", NULL};
   copy_fields(v, req, shared);
   const char *boot = json_string_value(json_object_get(req, "disk_boot"));
   if (boot && strcmp(boot, "kernel") == 0) {
@@ -385,26 +401,36 @@ static int prepare(struct install *in, json_t *req, struct ma_error *err) {
   return 0;
 }
 
+/* Its runs (the install, and the verification unless verify is false) count against --max-queued from the
+ * start, before a disk is made: an install refused later would leave its disk behind. */
 int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+  int n = 0;
   int r = check_fields(req, err);
-  if (r == 0 && (r = jobs_admit(is->jobs)) < 0) /* before a new disk is made */
-    jobs_refusal(r, err);
+  if (r == 0)
+    r = jobs_reserve(is->jobs, n = json_is_false(json_object_get(req, "verify")) ? 1 : 2, "verify", err);
   if (r < 0)
     return r;
   struct install *in = calloc(1, sizeof *in);
   if (!in || util_new_id(in->id) < 0) {
     free(in);
+    jobs_release(is->jobs, n);
     ma_error_set(err, 500, "internal", NULL, "out of memory");
     return -ENOMEM;
   }
   in->is = is;
+  in->reserved = n;
   in->created_us = util_wall_us();
   in->disk = util_strdupf("%s/disks/%s.qcow2", is->state_dir, in->id);
   r = prepare(in, req, err);
-  char **argv = r == 0 ? disk_create_argv(in->disk, (int)json_integer_value(json_object_get(in->doc, "disk_mb"))) : NULL;
+  const char *qemu_img = is->env->qemu ? is->env->qemu->path[QEMU_IMG] : NULL;
+  if (r == 0 && !qemu_img)
+    r = bad(err, "qemu_not_found", NULL, "qemu-img is not installed in the QEMU directory (--qemu-dir)");
+  char **argv =
+      r == 0 ? disk_create_argv(qemu_img, in->disk, (int)json_integer_value(json_object_get(in->doc, "disk_mb"))) : NULL;
   if (r == 0 && !argv)
     r = -ENOMEM;
   if (r < 0) {
+    jobs_release(is->jobs, in->reserved);
     disk_argv_free(argv);
     free_install(in);
     return r;
@@ -421,11 +447,21 @@ int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], s
   return 0;
 }
 
+bool installs_use(const struct installs *is, const char *real_target) {
+  for (const struct install *in = is ? is->active : NULL; in; in = in->next)
+    if (path_policy_within(in->disk, real_target) || bootspec_json_uses(in->install, in->cdrom, real_target) ||
+        (in->verify && bootspec_json_uses(in->verify, NULL, real_target)))
+      return true;
+  return false;
+}
+
 int installs_cancel(struct installs *is, const char *id) {
   for (struct install *in = is->active; in; in = in->next) {
     if (strcmp(in->id, id) != 0)
       continue;
     in->cancelled = true;
+    jobs_release(is->jobs, in->reserved); /* nothing is submitted after a cancel */
+    in->reserved = 0;
     if (in->sub)
       jobs_cancel(is->jobs, in->run_id);
     return 0;

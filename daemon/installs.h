@@ -22,5 +22,8 @@ void installs_free(struct installs *is);
 int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
 /* Cancels an active install (its current run is cancelled); -ENOENT when it is not active. */
 int installs_cancel(struct installs *is, const char *id);
+/* true when an active install's ISO, extracted files or disk is real_target (a resolved path) or lies below
+ * it (NULL is: false). */
+bool installs_use(const struct installs *is, const char *real_target);
 /* Active installs (not yet ended). */
 int installs_active(const struct installs *is);

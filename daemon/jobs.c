@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/disk_chain.h"
 #include "daemon/disk_guard.h"
 #include "daemon/int_reader.h"
 #include "daemon/supervisor.h"
@@ -14,6 +15,7 @@
 #include "lib/disk.h"
 #include "lib/guest_memory.h"
 #include "lib/qemu_cmd.h"
+#include "lib/regex_match.h"
 
 #define SCENARIO_TICK_MS 200
 
@@ -43,7 +45,7 @@ struct job {
   struct scenario_run *scn;
   uv_timer_t *scn_timer;
   struct int_reader *ints;
-  bool log_cut;
+  bool log_cut, gave_up_noted;
 };
 
 struct jobs {
@@ -53,11 +55,13 @@ struct jobs {
   const struct host_info *host;
   char *state_dir;
   int max_running, max_queued, n_running, n_queued;
+  int n_reserved; /* runs that matrices and installs were admitted with and have not queued yet */
   int64_t max_log_bytes;
+  path_policy image_dirs;
   struct disk_guard *disk;
   bool exclusive_running;
   struct job *active; /* queued and running, in submission order */
-  bool stopping;
+  bool stopping, pumping;
   jobs_idle_cb idle_cb;
   void *idle_userdata;
 };
@@ -167,6 +171,8 @@ static void on_marker(struct job *job, const struct detector_event *ev) {
     return;
   r->boot_time_us = ev->t_us;
   run_set_str(&r->terminal_marker, ev->name);
+  if (job->sup)
+    supervisor_stall_watch_stop(job->sup);
   save(job);
   if (job->spec->duration_s || job->scn)
     return; /* monitoring, or a scenario to play: the guest keeps running */
@@ -289,6 +295,18 @@ static void log_console(struct job *job, const char *buf, size_t len) {
   supervisor_quit(job->sup);
 }
 
+/* A match that the limits stopped counts as no match: said once per run, not once per line. */
+static void note_gave_up(struct job *job) {
+  uint64_t n = detector_gave_up(job->det) + (job->scn ? scenario_gave_up(job->scn) : 0);
+  if (job->gave_up_noted || n == 0)
+    return;
+  job->gave_up_noted = true;
+  fprintf(stderr,
+          "run %s: a marker or scenario pattern gave up on the console text after %d steps (the match limit); "
+          "such text counts as no match (said once per run)\n",
+          job->run.id, REGEX_MATCH_LIMIT);
+}
+
 static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stamp_us) {
   struct job *job = userdata;
   job->last_stamp_us = stamp_us;
@@ -300,6 +318,7 @@ static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stam
     scenario_feed(job->scn, buf, len, stamp_us - job->t0_us);
     check_scenario(job);
   }
+  note_gave_up(job);
 }
 
 static void sup_event(void *userdata, const char *name) {
@@ -349,6 +368,12 @@ static const char *end_status(struct job *job, const struct supervisor_end *end)
   case SUP_PROTOCOL_ERROR:
     set_error(job, "qmp_protocol_error", end->detail); /* the daemon's kill, not a crash of QEMU */
     return "failed";
+  case SUP_STALLED:
+    msg = util_strdupf("the guest printed nothing on its console for %d s under KVM (accel_stall_s) before its "
+                       "terminal marker; KVM may be hanging it (a nested KVM can): boot it with \"accel\": \"tcg\"",
+                       job->spec->accel_stall_s);
+    set_error(job, "accel_stalled", msg);
+    return "failed";
   case SUP_SPAWN_FAILED:
   case SUP_START_FAILED:
     if (end->term_signal && !end->killed)
@@ -378,6 +403,7 @@ static void sup_ended(void *userdata, const struct supervisor_end *end) {
     scenario_guest_exited(job->scn, job->last_stamp_us - job->t0_us);
     check_scenario(job);
   }
+  note_gave_up(job);
   if (end->reason != SUP_SPAWN_FAILED) {
     r->exit_code = end->term_signal ? RUN_NULL : end->exit_code;
     r->exit_signal = end->term_signal ? end->term_signal : RUN_NULL;
@@ -403,24 +429,10 @@ static void sup_ended(void *userdata, const struct supervisor_end *end) {
 
 static const char *choose_accel(struct job *job) {
   const struct boot_spec *s = job->spec;
-  const struct host_info *host = job->jobs->host;
-  bool x86 = strcmp(s->arch, "i386") == 0 || strcmp(s->arch, "x86_64") == 0;
-  if (strcmp(s->accel, "auto") != 0) {
-    run_set_str(&job->run.accel_note, "requested");
-    return s->accel;
-  }
-  if (s->trap_counts) {
-    run_set_str(&job->run.accel_note, "auto: TCG, because trap counts read QEMU's interrupt log, written only under TCG");
-    return "tcg";
-  }
-  if (x86 && host->kvm_usable) {
-    run_set_str(&job->run.accel_note, "auto: the KVM probe booted a guest");
-    return "kvm";
-  }
-  _cleanup_(util_freep) char *note = util_strdupf("auto: fell back to TCG because %s",
-                                                  !x86 ? "KVM needs a guest of the host's arch" : host->kvm_reason);
+  _cleanup_(util_freep) char *note = NULL;
+  const char *accel = accel_choose(&job->jobs->host->kvm, s->arch, s->accel, s->trap_counts, &note);
   run_set_str(&job->run.accel_note, note);
-  return "tcg";
+  return accel;
 }
 
 static int start_supervisor(struct job *job, const char *accel) {
@@ -436,6 +448,8 @@ static int start_supervisor(struct job *job, const char *accel) {
       .serial_path = job->serial_path,
       .timeout_ms = (unsigned)(s->duration_s ? s->duration_s : s->timeout_s) * 1000u,
       .silence_ms = (unsigned)s->silence_timeout_s * 1000u,
+      /* A KVM that hangs a guest leaves QEMU "running" and the console silent: say so, not boot_timeout. */
+      .stall_ms = strcmp(accel, "kvm") == 0 ? (unsigned)s->accel_stall_s * 1000u : 0,
       .sample_ms = (unsigned)s->memory_sample_ms,
       .gdb_path = s->symbols ? job->gdb_path : NULL,
       .bp_addrs = s->bp_addrs,
@@ -471,13 +485,17 @@ static void launch(struct job *job) {
   }
 }
 
+static void end_before_start(struct job *job) {
+  bool stopping = job->jobs->stopping;
+  set_error(job, stopping ? "daemon_stopping" : "cancelled",
+            stopping ? "the daemon stopped before this run's guest started" : "cancelled before the guest started");
+  finish_job(job, "cancelled");
+}
+
 static void on_overlay_ready(void *userdata, int status, const char *err) {
   struct job *job = userdata;
   if (job->cancel_requested) {
-    set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",
-              job->jobs->stopping ? "the daemon stopped before this run's guest started"
-                                  : "cancelled before the guest started");
-    finish_job(job, "cancelled");
+    end_before_start(job);
     return;
   }
   if (status != 0) {
@@ -494,11 +512,69 @@ static void on_overlay_ready(void *userdata, int status, const char *err) {
 /* Disk runs boot a fresh qcow2 overlay: the image the user gave is never written. */
 static void make_overlay(struct job *job) {
   const char *format = disk_format(job->spec->disk);
-  char **argv = format ? disk_overlay_argv(job->spec->disk, format, job->overlay_path) : NULL;
+  const char *qemu_img = job->jobs->host->qemu.path[QEMU_IMG];
+  char **argv = format && qemu_img ? disk_overlay_argv(qemu_img, job->spec->disk, format, job->overlay_path) : NULL;
   int r = argv ? tool_run(job->jobs->loop, argv, on_overlay_ready, job) : -ENOMEM;
   disk_argv_free(argv);
   if (r < 0)
-    on_overlay_ready(job, r, format ? strerror(-r) : "cannot read the disk image");
+    on_overlay_ready(job, r,
+                     !format     ? "cannot read the disk image"
+                     : !qemu_img ? "qemu-img is not installed in the QEMU directory (--qemu-dir)"
+                                 : strerror(-r));
+}
+
+static void prepare_disk(struct job *job) {
+  if (job->overlay_path && job->log)
+    make_overlay(job);
+  else
+    launch(job);
+}
+
+static void fail_check(struct job *job, const struct ma_error *err, const char *when) {
+  _cleanup_(util_freep) char *msg = util_strdupf("%s: %s", when, err->message);
+  set_error(job, err->code, msg ? msg : err->message);
+  finish_job(job, "failed");
+}
+
+static void on_chain_checked(void *userdata, int r, const struct ma_error *err) {
+  struct job *job = userdata;
+  if (job->cancel_requested)
+    end_before_start(job);
+  else if (r < 0)
+    fail_check(job, err, "the disk's backing chain, read when the run started");
+  else
+    prepare_disk(job);
+}
+
+/* The files were judged when the request came, but a queued run starts later: a file swapped for a
+ * symlink out of the image dirs (or a FIFO) since then must not be opened. They are judged again here,
+ * just before QEMU starts, which leaves as the window the backing-chain read (qemu-img, one call per
+ * file of the chain), the overlay's creation and QEMU's own start-up, instead of the whole wait in the
+ * queue. Handing QEMU descriptors (-add-fd) would close that window for drives only:
+ * -kernel and -initrd take names. A qcow2 disk's backing chain is read here too (qemu-img, off the
+ * loop), once, for boots, matrices and installs alike; the run's own overlay is the daemon's and is not
+ * judged, the user's disk below it is. */
+static void check_files(struct job *job) {
+  struct ma_error err;
+  const struct boot_spec *s = job->spec;
+  if (bootspec_check_files(s, job->jobs->image_dirs, &err) < 0) {
+    fail_check(job, &err, "checked again when the run started");
+    return;
+  }
+  const char *format = s->disk && job->jobs->image_dirs ? disk_format(s->disk) : NULL;
+  if (!format || strcmp(format, "qcow2") != 0) { /* raw: nothing below it */
+    prepare_disk(job);
+    return;
+  }
+  const char *qemu_img = job->jobs->host->qemu.path[QEMU_IMG];
+  if (!qemu_img) {
+    ma_error_set(&err, 400, "qemu_not_found", "disk", "qemu-img is not installed in the QEMU directory (--qemu-dir)");
+    fail_check(job, &err, "cannot read the disk's backing chain");
+  } else if (disk_chain_check(job->jobs->loop, qemu_img, s->disk, format, job->jobs->image_dirs, on_chain_checked,
+                              job) < 0) {
+    ma_error_set(&err, 500, "internal_error", "disk", "out of memory");
+    fail_check(job, &err, "cannot read the disk's backing chain");
+  }
 }
 
 static void start_job(struct job *job) {
@@ -513,10 +589,7 @@ static void start_job(struct job *job) {
   job->log = util_fopen_private(job->run.serial_path, "wb"); /* it may show what was typed into the guest */
   save(job);
   emit_status(job, JOBS_EV_STATUS);
-  if (job->overlay_path && job->log)
-    make_overlay(job);
-  else
-    launch(job);
+  check_files(job);
 }
 
 static struct job *first_queued(struct jobs *j) {
@@ -532,10 +605,17 @@ static bool can_start(const struct jobs *j, const struct job *job) {
 }
 
 static void pump(struct jobs *j) {
+  /* Starting a job can end it at once (its files fail their check at launch), which pumps again,
+   * and a matrix then submits its next run, which pumps again: inside a pump, another only
+   * asks this loop to look once more, so 1,600 runs that fail at start do not nest 1,600 deep. */
+  if (j->pumping)
+    return;
+  j->pumping = true;
   /* Search afresh each time: starting a job can finish it (and others) at once. */
   struct job *job;
   while (!j->stopping && (job = first_queued(j)) && can_start(j, job))
     start_job(job);
+  j->pumping = false;
   if (j->stopping && !j->active && j->idle_cb) {
     jobs_idle_cb cb = j->idle_cb;
     j->idle_cb = NULL;
@@ -550,7 +630,8 @@ struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile
     return NULL;
   *j = (struct jobs){.loop = loop, .store = store, .profiles = profiles, .host = host,
                      .state_dir = strdup(cfg->state_dir), .max_running = cfg->max_running,
-                     .max_queued = cfg->max_queued, .max_log_bytes = cfg->max_log_bytes, .disk = cfg->disk};
+                     .max_queued = cfg->max_queued, .max_log_bytes = cfg->max_log_bytes, .disk = cfg->disk,
+                     .image_dirs = cfg->image_dirs};
   _cleanup_(util_freep) char *runs = util_strdupf("%s/runs", cfg->state_dir);
   _cleanup_(util_freep) char *socks = util_strdupf("%s/sock", cfg->state_dir);
   _cleanup_(util_freep) char *overlays = util_strdupf("%s/overlays", cfg->state_dir);
@@ -615,7 +696,9 @@ int jobs_admit(struct jobs *j) {
 
 void jobs_refusal(int r, struct ma_error *err) {
   if (r == -EAGAIN)
-    ma_error_set(err, 503, "queue_full", NULL, "too many boots are waiting; retry later");
+    ma_error_set(err, 503, "queue_full", NULL, "too many runs are waiting (--max-queued); retry later");
+  else if (r == -E2BIG)
+    ma_error_set(err, 400, "too_many_runs", NULL, "this asks for more runs than --max-queued lets wait at once");
   else if (r == -ESHUTDOWN)
     ma_error_set(err, 503, "shutting_down", NULL, "the daemon is stopping");
   else if (r == -ENOSPC)
@@ -628,10 +711,30 @@ void jobs_refusal(int r, struct ma_error *err) {
     ma_error_set(err, 500, "internal_error", NULL, "cannot queue the boot: %s", strerror(-r));
 }
 
+int jobs_reserve(struct jobs *j, int n, const char *field, struct ma_error *err) {
+  int r = jobs_admit(j);
+  if (r == 0 && n > j->max_queued)
+    r = -E2BIG;
+  else if (r == 0 && j->n_queued + j->n_reserved + n > j->max_queued)
+    r = -EAGAIN;
+  if (r == 0)
+    j->n_reserved += n;
+  else if (r == -E2BIG) /* waiting would never help: the request itself must change */
+    ma_error_set(err, 400, "too_many_runs", field, "this asks for %d runs at once, more than --max-queued (%d) lets wait",
+                 n, j->max_queued);
+  else
+    jobs_refusal(r, err);
+  return r;
+}
+
+void jobs_release(struct jobs *j, int n) { j->n_reserved -= n; }
+
 int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_submit_opts *opts,
                      char id[UTIL_ID_LEN + 1]) {
+  bool reserved = opts && opts->reserved;
   int r = jobs_admit(j);
-  if (r == 0 && j->n_queued >= j->max_queued)
+  /* Reserved slots count as waiting runs: a boot does not take the place of a matrix's later runs. */
+  if (r == 0 && !reserved && j->n_queued + j->n_reserved >= j->max_queued)
     r = -EAGAIN;
   if (r < 0) {
     bootspec_free(spec);
@@ -656,6 +759,8 @@ int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_s
     return r;
   }
   memcpy(id, job->run.id, UTIL_ID_LEN + 1);
+  if (reserved) /* the slot it was admitted with is now this run's place in the queue */
+    j->n_reserved--;
   struct job **tail = &j->active;
   while (*tail)
     tail = &(*tail)->next;
@@ -681,9 +786,7 @@ static void cancel_job(struct job *job) {
       supervisor_kill(job->sup);
     return;
   }
-  set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",
-            job->jobs->stopping ? "the daemon stopped before this run started" : "cancelled before it started");
-  finish_job(job, "cancelled");
+  end_before_start(job);
 }
 
 int jobs_cancel(struct jobs *j, const char *id) {
@@ -721,6 +824,13 @@ void jobs_unsubscribe(struct jobs_sub *sub) {
     }
   }
   free(sub);
+}
+
+bool jobs_use(const struct jobs *j, const char *real_target) {
+  for (const struct job *job = j ? j->active : NULL; job; job = job->next)
+    if (bootspec_json_uses(job->spec->json, job->spec->cdrom, real_target))
+      return true;
+  return false;
 }
 
 void jobs_counts(const struct jobs *j, int *queued, int *running) {

@@ -49,7 +49,7 @@ struct server {
 
 static void usage(FILE *f) {
   fprintf(f, "usage: minix-analysisd [--listen HOST:PORT] [--state-dir DIR] [--config FILE]\n"
-             "                       [--profile-dir DIR] [--max-running N] [--max-queued N]\n"
+             "                       [--profile-dir DIR] [--max-running N] [--max-queued N] [--qemu-dir DIR]\n"
              "  --listen       address to serve on (default 127.0.0.1:8420; others need --auth)\n"
              "  --auth         require Authorization: Bearer TOKEN (minix-analysis token create)\n"
              "  --rate-limit   requests per second per client (its token, else its address); 429 past it\n"
@@ -61,7 +61,7 @@ static void usage(FILE *f) {
              "                 max_running, max_queued, max_log_mb, max_state_mb, min_free_mb, auth,\n"
              "                 rate_limit, rate_burst, max_connections, max_streams,\n"
              "                 max_streams_per_client, max_connections_per_address, request_timeout_s,\n"
-             "                 image_dirs, allow_origins, allow_hosts); flags win\n"
+             "                 qemu_dir, kvm_device, image_dirs, allow_origins, allow_hosts); flags win\n"
              "  --max-log-mb   console kept per run in its log (default 64); the rest is counted and scanned\n"
              "  --max-state-mb new work is refused (507) while the state dir uses more (default: no quota)\n"
              "  --min-free-mb  new work is refused (507) while its filesystem has less free (default 64)\n"
@@ -74,7 +74,10 @@ static void usage(FILE *f) {
              "  --max-connections-per-address  connections one address may hold (default 7/8 of --max-connections)\n"
              "  --max-streams  event streams at once (default: --max-connections less 64, kept for short requests)\n"
              "  --max-streams-per-client  event streams one client (token, else address) may hold (default 32)\n"
-             "  --request-timeout-s  a request must arrive whole within this (default 10; trickling does not extend it)\n");
+             "  --request-timeout-s  a request must arrive whole within this (default 10; trickling does not extend it)\n"
+             "  --qemu-dir     QEMU's programs (qemu-system-*, qemu-img) are taken from here, found once at\n"
+             "                 start, never through $PATH (default /usr/bin)\n"
+             "  --kvm-device   the KVM device to open before probing KVM (default /dev/kvm)\n");
 }
 
 /* Adds to a NULL-terminated list of at most 16 names (origins, hosts). */
@@ -112,7 +115,16 @@ static int add_origin(struct server_opts *o, const char *origin) {
   return add_name(o->origins, "allowed origins", origin);
 }
 
-static int add_host(struct server_opts *o, const char *host) { return add_name(o->hosts, "allowed hosts", host); }
+/* A bare DNS name: a port or a trailing dot could never equal a Host header's name part. */
+static int add_host(struct server_opts *o, const char *host) {
+  size_t n = strlen(host);
+  if (n == 0 || n > 253 || strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n ||
+      host[n - 1] == '.' || host[0] == '.') {
+    fprintf(stderr, "minix-analysisd: --allow-host wants a DNS name without port or trailing dot, got %s\n", host);
+    return -1;
+  }
+  return add_name(o->hosts, "allowed hosts", host);
+}
 
 static int add_image_dir(struct server_opts *o, const char *dir) {
   return add_name(o->image_dirs, "image directories; name a common parent instead", dir);
@@ -152,6 +164,10 @@ static int apply_config(const char *path, struct server_opts *o) {
       o->ma.max_state_mb = (int)json_integer_value(v);
     else if (strcmp(key, "min_free_mb") == 0 && json_is_integer(v))
       o->ma.min_free_mb = (int)json_integer_value(v);
+    else if (strcmp(key, "qemu_dir") == 0 && json_is_string(v))
+      o->ma.qemu_dir = strdup(json_string_value(v));
+    else if (strcmp(key, "kvm_device") == 0 && json_is_string(v))
+      o->ma.kvm_device = strdup(json_string_value(v));
     else if (strcmp(key, "max_connections") == 0 && json_is_integer(v))
       o->http.max_connections = (int)json_integer_value(v);
     else if (strcmp(key, "max_streams") == 0 && json_is_integer(v))
@@ -185,6 +201,8 @@ static void free_opts(struct server_opts *o) {
     free(o->image_dirs[i]);
   free((char *)o->ma.state_dir);
   free((char *)o->ma.profile_dir);
+  free((char *)o->ma.qemu_dir);
+  free((char *)o->ma.kvm_device);
 }
 
 static int parse_args(int argc, char **argv, struct server_opts *o) {
@@ -198,7 +216,9 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"mcp-allow-origin", required_argument, 0, 'o'}, {"allow-origin", required_argument, 0, 'o'},
       {"allow-host", required_argument, 0, 'H'},  {"max-connections", required_argument, 0, 'C'},
       {"max-streams", required_argument, 0, 'S'}, {"max-streams-per-client", required_argument, 0, 'P'},
-      {"request-timeout-s", required_argument, 0, 'T'}, {"max-connections-per-address", required_argument, 0, 'N'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+      {"request-timeout-s", required_argument, 0, 'T'}, {"max-connections-per-address", required_argument, 0, 'N'},
+      {"qemu-dir", required_argument, 0, 'D'},   {"kvm-device", required_argument, 0, 'K'},
+      {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   struct server_opts flags = {0};
   const char *config = NULL;
   int c;
@@ -221,6 +241,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     case 'L': flags.ma.max_log_mb = atoi(optarg); break;
     case 'Q': flags.ma.max_state_mb = atoi(optarg); break;
     case 'F': flags.ma.min_free_mb = atoi(optarg); break;
+    case 'D': flags.ma.qemu_dir = strdup(optarg); break;
+    case 'K': flags.ma.kvm_device = strdup(optarg); break;
     case 'o':
       if (add_origin(o, optarg) < 0)
         goto fail;
@@ -256,6 +278,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   if (flags.ma.max_log_mb) o->ma.max_log_mb = flags.ma.max_log_mb;
   if (flags.ma.max_state_mb) o->ma.max_state_mb = flags.ma.max_state_mb;
   if (flags.ma.min_free_mb) o->ma.min_free_mb = flags.ma.min_free_mb;
+  if (flags.ma.qemu_dir) free((char *)o->ma.qemu_dir), o->ma.qemu_dir = flags.ma.qemu_dir;
+  if (flags.ma.kvm_device) free((char *)o->ma.kvm_device), o->ma.kvm_device = flags.ma.kvm_device;
   if (flags.http.max_connections > 0) o->http.max_connections = flags.http.max_connections;
   if (flags.http.max_streams > 0) o->http.max_streams = flags.http.max_streams;
   if (flags.http.max_streams_per_client > 0) o->http.max_streams_per_client = flags.http.max_streams_per_client;
@@ -408,9 +432,10 @@ static int serve(struct server *s, const struct server_opts *o) {
   uv_timer_start(&s->status, on_status, STATUS_MS, STATUS_MS);
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
-  fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s; kvm: %s (%s)\n", MA_VERSION,
-          host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version,
-          s->ctx.host.kvm_usable ? "usable" : "not usable", s->ctx.host.kvm_reason);
+  json_auto_t *kvm = accel_host_json(&s->ctx.host.kvm);
+  fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s, from %s; kvm: %s\n", MA_VERSION,
+          host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version, s->ctx.host.qemu.dir,
+          json_string_value(json_object_get(kvm, "reason")));
   free(host);
   notify_ready("listening; no boot running");
   uv_run(s->loop, UV_RUN_DEFAULT);

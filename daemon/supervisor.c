@@ -30,16 +30,16 @@ struct supervisor {
   uv_loop_t *loop;
   uv_process_t proc;
   uv_pipe_t err_pipe, qmp, serial;
-  uv_timer_t tick, deadline, silence, sampler;
+  uv_timer_t tick, deadline, silence, stall, sampler;
   int open_handles;
-  bool qmp_open, serial_open, exited, ending, stop_requested, killed;
+  bool qmp_open, serial_open, exited, ending, stop_requested, killed, stall_armed;
   enum phase phase;
   enum supervisor_reason reason;
   int exit_code, term_signal;
   int64_t spawn_us, qemu_start_us;
   char self_exe[4096];
   char *qmp_path, *serial_path;
-  unsigned timeout_ms, silence_ms, sample_ms;
+  unsigned timeout_ms, silence_ms, stall_ms, sample_ms;
   struct qmp_framer framer;
   char errbuf[STDERR_MAX + 1];
   size_t errlen;
@@ -77,6 +77,7 @@ static void on_tick(uv_timer_t *t);
 static void on_deadline(uv_timer_t *t);
 static void on_sample(uv_timer_t *t);
 static void on_silence(uv_timer_t *t);
+static void on_stall(uv_timer_t *t);
 
 static void set_detail(struct supervisor *s, const char *fmt, const char *arg) {
   if (!s->detail[0])
@@ -119,7 +120,7 @@ static void finish(struct supervisor *s) {
   s->phase = s->phase >= PH_RUNNING ? PH_ENDING : s->phase;
   uv_handle_t *handles[] = {(uv_handle_t *)&s->proc,     (uv_handle_t *)&s->err_pipe, (uv_handle_t *)&s->qmp,
                             (uv_handle_t *)&s->serial,   (uv_handle_t *)&s->tick,     (uv_handle_t *)&s->deadline,
-                            (uv_handle_t *)&s->silence,  (uv_handle_t *)&s->sampler};
+                            (uv_handle_t *)&s->silence,  (uv_handle_t *)&s->stall,    (uv_handle_t *)&s->sampler};
   for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
     close_handle(s, handles[i]);
   if (s->gdb)
@@ -173,6 +174,8 @@ static void on_serial_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   if (n > 0) {
     if (s->silence_ms)
       uv_timer_again(&s->silence);
+    if (s->stall_armed)
+      uv_timer_again(&s->stall);
     s->cb.serial(s->userdata, buf->base, (size_t)n, stamp);
   } else if (n < 0) {
     s->serial_open = false;
@@ -201,6 +204,9 @@ static void start_clock(struct supervisor *s) {
     uv_timer_start(&s->deadline, on_deadline, s->timeout_ms, 0);
   if (s->silence_ms)
     uv_timer_start(&s->silence, on_silence, s->silence_ms, s->silence_ms);
+  s->stall_armed = s->stall_ms > 0;
+  if (s->stall_armed)
+    uv_timer_start(&s->stall, on_stall, s->stall_ms, s->stall_ms);
   if (s->sample_ms && s->cb.sample)
     uv_timer_start(&s->sampler, on_sample, 0, s->sample_ms);
   s->cb.started(s->userdata, t0, s->qemu_start_us);
@@ -402,6 +408,15 @@ static void on_silence(uv_timer_t *t) {
   end_with(t->data, SUP_SILENT, "the guest printed nothing for longer than silence_timeout_s");
 }
 
+static void on_stall(uv_timer_t *t) {
+  end_with(t->data, SUP_STALLED, "the guest printed nothing for longer than the stall watch allows");
+}
+
+void supervisor_stall_watch_stop(struct supervisor *s) {
+  s->stall_armed = false;
+  uv_timer_stop(&s->stall);
+}
+
 static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
   struct supervisor *s = p->data;
   s->exited = true;
@@ -415,6 +430,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
     s->reason = SUP_STOPPED;
   uv_timer_stop(&s->deadline);
   uv_timer_stop(&s->silence);
+  supervisor_stall_watch_stop(s);
   uv_timer_stop(&s->sampler);
   uv_timer_start(&s->tick, on_tick, DRAIN_MS, 0);
   maybe_finish(s);
@@ -488,6 +504,7 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
   s->exit_code = -1;
   s->timeout_ms = cfg->timeout_ms;
   s->silence_ms = cfg->silence_ms;
+  s->stall_ms = cfg->stall_ms;
   s->sample_ms = cfg->sample_ms;
   s->guest_ram_mb = -1;
   s->info_mem = cfg->info_mem;
@@ -515,6 +532,7 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
   init_timer(s, &s->tick);
   init_timer(s, &s->deadline);
   init_timer(s, &s->silence);
+  init_timer(s, &s->stall);
   init_timer(s, &s->sampler);
   uv_pipe_init(loop, &s->err_pipe, 0);
   s->err_pipe.data = s;

@@ -14,6 +14,7 @@ enum supervisor_reason {
   SUP_START_FAILED,   /* QEMU died or QMP failed before t0 */
   SUP_TIMEOUT,        /* the run's deadline passed; QEMU was killed */
   SUP_SILENT,         /* the console was silent too long; QEMU was killed */
+  SUP_STALLED,        /* the console was silent for stall_ms while the stall watch was on; QEMU was killed */
   SUP_STOPPED,        /* supervisor_quit/kill was asked for */
   SUP_PROTOCOL_ERROR, /* QMP broke the protocol (an oversized message, ...); QEMU was killed */
 };
@@ -49,6 +50,7 @@ struct supervisor_config {
   const char *serial_path;
   unsigned timeout_ms;     /* from t0; 0 = none */
   unsigned silence_ms;     /* max console silence after t0; 0 = none */
+  unsigned stall_ms;       /* the stall watch: console silence after t0 that ends as SUP_STALLED; 0 = none */
   unsigned sample_ms;      /* memory sampling period after t0; 0 = none */
   const char *gdb_path;    /* QEMU's gdbstub socket, when breakpoints are wanted; else NULL */
   const uint64_t *bp_addrs; /* set before `cont` */
@@ -63,6 +65,8 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
                      void *userdata, struct supervisor **out);
 /* Writes text to the guest's serial console (scenarios answering prompts); -EPIPE once it is closed. */
 int supervisor_send(struct supervisor *s, const char *text, size_t len);
+/* Ends the stall watch (the boot reached its terminal marker: later silence is the guest's business). */
+void supervisor_stall_watch_stop(struct supervisor *s);
 /* Asks QEMU to quit through QMP, killing it if it has not gone within a second. */
 void supervisor_quit(struct supervisor *s);
 /* Kills QEMU's process group at once. */

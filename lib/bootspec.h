@@ -5,9 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/accel.h"
 #include "lib/error.h"
 #include "lib/path_policy.h"
 #include "lib/profile.h"
+#include "lib/qemu_bins.h"
 #include "lib/scenario.h"
 
 #define BOOTSPEC_MAX_INITRD 64
@@ -21,6 +23,7 @@ struct boot_spec {
   char *profile, *until, *accel, *label;
   int timeout_s;
   int silence_timeout_s; /* 0: no limit on console silence */
+  int accel_stall_s;     /* under KVM, before the terminal marker: this long without console output is accel_stalled */
   int memory_sample_ms;  /* 0: no memory sampling */
   int duration_s;        /* monitoring: run this long, past the terminal marker; 0: until it */
   json_t *json;          /* the request as validated, defaults filled in */
@@ -38,12 +41,13 @@ struct boot_spec {
   bool trap_counts;      /* count interrupts and exceptions from QEMU's interrupt log (x86, TCG) */
   int guest_memory_ms;   /* log in and print /proc/meminfo this often (a scenario); 0: no */
   char *int_log;         /* set by the daemon: where QEMU writes that log (a FIFO) */
+  char *qemu;            /* set by validation: the system emulator's path, from env->qemu */
 };
 
 struct bootspec_env {
   const struct profile_set *profiles;
-  bool kvm_usable;
-  const char *kvm_reason;
+  const struct accel_host *kvm;  /* NULL: KVM was not looked at */
+  const struct qemu_bins *qemu;  /* the programs found in --qemu-dir; NULL: none */
   const char *const *image_dirs; /* the daemon's --image-dir policy (lib/path_policy.h); NULL: none */
 };
 
@@ -52,7 +56,11 @@ int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env,
                    struct ma_error *err);
 /* Same, from an already parsed JSON object (not stolen). */
 int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_spec **out, struct ma_error *err);
+/* The spec's files judged again as bootspec_from_json judged them, the CD-ROM of an image boot included
+ * (field "image"): a queued run's files may have changed since. 0, or -EINVAL with err. */
+int bootspec_check_files(const struct boot_spec *s, path_policy dirs, struct ma_error *err);
+/* true when the boot request req (kernel, initrd, iso, disk) or cdrom (may be NULL) names real_target (a
+ * resolved path) or a file below it. */
+bool bootspec_json_uses(json_t *req, const char *cdrom, const char *real_target);
 /* Frees a spec (NULL is fine). */
 void bootspec_free(struct boot_spec *s);
-/* The qemu-system binary name for an arch ("qemu-system-x86_64"), or NULL. */
-const char *bootspec_qemu_binary(const char *arch);

@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "lib/embedded.h"
+#include "lib/json_field.h"
 #include "lib/stats.h"
 #include "lib/util.h"
 
 #define SPAN_TERMINAL "qemu_cont_to_terminal"
 #define SPAN_MARKER "qemu_cont_to_marker"
 
-static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static const char *str(json_t *o, const char *k) { return jfield_str(o, k, NULL); }
 
 json_t *claims_builtin(const char *name) {
   for (const struct embedded_file *f = embedded_claims; f->name; f++) {
@@ -30,7 +31,7 @@ const char *claims_status(double error_pct) {
 
 static json_t *result(json_t *claim, const char *status, const char *explanation) {
   json_t *estimate = json_object_get(claim, "estimate");
-  return json_pack("{s:s, s:s, s:s, s:O, s:n, s:n, s:s}", "id", str(claim, "id"), "description",
+  return json_pack("{s:s?, s:s?, s:s, s:O, s:n, s:n, s:s}", "id", str(claim, "id"), "description",
                    str(claim, "description"), "status", status, "estimate", estimate ? estimate : json_null(),
                    "measured", "error_pct", "explanation", explanation);
 }
@@ -64,7 +65,7 @@ static bool applies(json_t *claim, json_t *report, json_t *config) {
 }
 
 static json_t *measured_stats(json_t *claim, json_t *config, const char **span) {
-  const char *metric = str(claim, "metric");
+  const char *metric = jfield_str(claim, "metric", "");
   if (strcmp(metric, "boot_time_ms") == 0) {
     *span = SPAN_TERMINAL;
     return json_object_get(config, "boot_time_ms");
@@ -72,10 +73,18 @@ static json_t *measured_stats(json_t *claim, json_t *config, const char **span) 
   *span = SPAN_MARKER;
   size_t i;
   json_t *m;
-  json_array_foreach(json_object_get(config, "markers"), i, m) if (strncmp(metric, "marker:", 7) == 0 &&
-                                                                   strcmp(str(m, "name"), metric + 7) == 0) return
-      json_object_get(m, "t_ms");
+  if (strncmp(metric, "marker:", 7) != 0)
+    return NULL;
+  json_array_foreach(json_object_get(config, "markers"), i, m) {
+    if (strcmp(jfield_str(m, "name", ""), metric + 7) == 0)
+      return json_object_get(m, "t_ms");
+  }
   return NULL;
+}
+
+static json_t *measured(json_t *config, json_t *s) {
+  return json_pack("{s:O?, s:O?, s:O?}", "cpus", json_object_get(config, "cpus"), "mean", json_object_get(s, "mean"),
+                   "ci95", json_object_get(s, "ci95"));
 }
 
 /* The marker a kernel_entry_to_* span ends at (NULL: the terminal marker), or "" for other spans. */
@@ -85,12 +94,13 @@ static const char *entry_span_end(const char *span) {
   return strcmp(span, "kernel_entry_to_userspace") == 0 ? "scheduler_ready" : NULL;
 }
 
+/* The t_ms of the run's marker name (from source, when given), or NAN. */
 static double run_marker_ms(json_t *run, const char *name, const char *source) {
   size_t i;
   json_t *m;
   json_array_foreach(json_object_get(run, "markers"), i, m) {
-    if (strcmp(str(m, "name"), name) == 0 && (!source || (str(m, "source") && strcmp(str(m, "source"), source) == 0)))
-      return json_number_value(json_object_get(m, "t_ms"));
+    if (strcmp(jfield_str(m, "name", ""), name) == 0 && (!source || strcmp(jfield_str(m, "source", ""), source) == 0))
+      return jfield_num(m, "t_ms");
   }
   return NAN;
 }
@@ -104,15 +114,15 @@ static bool symbol_span(json_t *config, json_t *runs, const char *end, struct st
   json_t *run;
   *accel = NULL;
   json_array_foreach(runs, i, run) {
-    if (!x || !str(run, "status") || strcmp(str(run, "status"), "succeeded") != 0 ||
+    if (!x || strcmp(jfield_str(run, "status", ""), "succeeded") != 0 ||
         json_integer_value(json_object_get(run, "cpus")) != json_integer_value(json_object_get(config, "cpus")))
       continue;
     double from = run_marker_ms(run, "multiboot_detected", "symbol");
-    double to = end ? run_marker_ms(run, end, NULL) : json_number_value(json_object_get(run, "boot_time_ms"));
-    if (isnan(from) || isnan(to) || (!end && !json_is_number(json_object_get(run, "boot_time_ms"))))
+    double to = end ? run_marker_ms(run, end, NULL) : jfield_num(run, "boot_time_ms");
+    if (!isfinite(from) || !isfinite(to))
       continue;
     x[n++] = to - from;
-    const char *a = str(run, "accel") ? str(run, "accel") : "unknown";
+    const char *a = jfield_str(run, "accel", "unknown");
     *accel = !*accel || strcmp(*accel, a) == 0 ? a : "mixed";
   }
   bool ok = n > 0 && stats_compute(x, n, st) == 0;
@@ -123,7 +133,9 @@ static bool symbol_span(json_t *config, json_t *runs, const char *end, struct st
 /* A claim about a span from the kernel's entry, measured from symbol markers. TCG emulates the CPU, so a
  * TCG time against an estimate for hardware is judged as asked but says so in its explanation. */
 static json_t *compare_symbol_span(json_t *claim, json_t *config, const struct stats *st, const char *accel) {
-  double estimate = json_number_value(json_object_get(claim, "estimate"));
+  double estimate = jfield_num(claim, "estimate");
+  if (!isfinite(estimate) || estimate == 0)
+    return result(claim, "NOT_COMPARABLE", "the claim states no estimate to compare with");
   double error = (st->mean - estimate) / estimate * 100;
   const char *end = entry_span_end(str(claim, "span"));
   _cleanup_(util_freep) char *why = util_strdupf(
@@ -135,12 +147,12 @@ static json_t *compare_symbol_span(json_t *claim, json_t *config, const struct s
           : "accelerator not uniform: ",
       end ? end : "the terminal marker", st->n, st->mean, estimate);
   json_t *r = result(claim, claims_status(error), why);
+  json_t *ci = json_pack("[o, o]", jfield_real_or_null(st->ci_low), jfield_real_or_null(st->ci_high));
   json_object_set_new(r, "measured",
-                      json_pack("{s:O, s:f, s:o, s:I, s:s, s:s}", "cpus", json_object_get(config, "cpus"), "mean",
-                                st->mean, "ci95",
-                                st->n > 1 ? json_pack("[f, f]", st->ci_low, st->ci_high) : json_pack("[n, n]"), "n",
-                                (json_int_t)st->n, "span", str(claim, "span"), "accel", accel));
-  json_object_set_new(r, "error_pct", json_real(error));
+                      json_pack("{s:O?, s:f, s:o, s:I, s:s?, s:s}", "cpus", json_object_get(config, "cpus"), "mean",
+                                st->mean, "ci95", ci, "n", (json_int_t)st->n, "span", str(claim, "span"), "accel",
+                                accel));
+  json_object_set_new(r, "error_pct", jfield_real_or_null(error));
   return r;
 }
 
@@ -151,7 +163,8 @@ static json_t *compare_time(json_t *claim, json_t *config, json_t *runs) {
     return compare_symbol_span(claim, config, &st, accel);
   const char *span;
   json_t *s = measured_stats(claim, config, &span);
-  if (!json_is_object(s))
+  /* A mean that is not there (too few runs yet, say) is not a measurement of 0 ms. */
+  if (!json_is_object(s) || !json_is_number(json_object_get(s, "mean")))
     return result(claim, "NOT_COMPARABLE", "this matrix has no successful measurement of the claimed metric");
   if (!str(claim, "span") || strcmp(str(claim, "span"), span) != 0) {
     _cleanup_(util_freep) char *why = util_strdupf(
@@ -159,24 +172,23 @@ static json_t *compare_time(json_t *claim, json_t *config, json_t *runs) {
         "the boot loader (symbol markers, \"symbols\": true, measure from the kernel's entry)",
         str(claim, "span") ? str(claim, "span") : "an unstated span", span);
     json_t *r = result(claim, "NOT_COMPARABLE", why);
-    json_object_set_new(r, "measured", json_pack("{s:O, s:O, s:O}", "cpus", json_object_get(config, "cpus"), "mean",
-                                                 json_object_get(s, "mean"), "ci95", json_object_get(s, "ci95")));
+    json_object_set_new(r, "measured", measured(config, s));
     return r;
   }
-  double estimate = json_number_value(json_object_get(claim, "estimate"));
-  double mean = json_number_value(json_object_get(s, "mean"));
+  double estimate = jfield_num(claim, "estimate"), mean = jfield_num(s, "mean");
+  if (!isfinite(estimate) || estimate == 0)
+    return result(claim, "NOT_COMPARABLE", "the claim states no estimate to compare with");
   double error = (mean - estimate) / estimate * 100;
   _cleanup_(util_freep) char *why = util_strdupf("measured mean %.3f ms vs estimate %.3f ms", mean, estimate);
   json_t *r = result(claim, claims_status(error), why);
-  json_object_set_new(r, "measured", json_pack("{s:O, s:O, s:O}", "cpus", json_object_get(config, "cpus"), "mean",
-                                               json_object_get(s, "mean"), "ci95", json_object_get(s, "ci95")));
-  json_object_set_new(r, "error_pct", json_real(error));
+  json_object_set_new(r, "measured", measured(config, s));
+  json_object_set_new(r, "error_pct", jfield_real_or_null(error));
   return r;
 }
 
 /* Repeatability: the largest coefficient of variation over configs with n >= 2. */
 static json_t *compare_cv(json_t *claim, json_t *report) {
-  double worst = NAN, threshold = json_number_value(json_object_get(claim, "threshold"));
+  double worst = NAN, threshold = jfield_num(claim, "threshold");
   json_int_t worst_cpus = 0;
   size_t i;
   json_t *c;
@@ -187,6 +199,8 @@ static json_t *compare_cv(json_t *claim, json_t *report) {
       worst_cpus = json_integer_value(json_object_get(c, "cpus"));
     }
   }
+  if (isnan(threshold))
+    return result(claim, "NOT_COMPARABLE", "the claim states no threshold to compare with");
   if (isnan(worst))
     return result(claim, "NOT_COMPARABLE", "no config has two successful samples to measure variation");
   _cleanup_(util_freep) char *why = util_strdupf("largest coefficient of variation %.2f%% (%lld vCPU) vs at most %.2f%%",
@@ -197,7 +211,7 @@ static json_t *compare_cv(json_t *claim, json_t *report) {
 }
 
 static json_t *compare_one(json_t *claim, json_t *report, json_t *runs) {
-  if (strcmp(str(claim, "metric"), "cv") == 0)
+  if (strcmp(jfield_str(claim, "metric", ""), "cv") == 0)
     return compare_cv(claim, report);
   size_t i;
   json_t *c;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/regex_match.h"
 #include "lib/util.h"
 
 enum esc_state { ESC_NONE, ESC_START, ESC_CSI, ESC_OSC };
@@ -16,7 +17,7 @@ struct detector {
   size_t n_markers, terminal;
   bool *seen;
   bool done, failed;
-  pcre2_match_data *md;
+  struct regex_matcher rx;
   /* Every pattern in one alternation, multiline: the lines completed during one feed are kept in
    * buf and searched in one pass; only lines where it matches are tried pattern by pattern. */
   pcre2_code *any;
@@ -112,8 +113,7 @@ struct detector *detector_new(const struct profile *p, const char *until, detect
   d->cb = cb;
   d->userdata = userdata;
   d->cpus_value = -1;
-  d->md = pcre2_match_data_create(10, NULL);
-  if (!d->md || util_buf_append(&d->buf, "", 0) < 0 || setup_markers(d, until, err) < 0) {
+  if (regex_matcher_init(&d->rx) < 0 || util_buf_append(&d->buf, "", 0) < 0 || setup_markers(d, until, err) < 0) {
     detector_free(d);
     return NULL;
   }
@@ -128,14 +128,14 @@ void detector_free(struct detector *d) {
   util_buf_clear(&d->buf);
   pcre2_code_free(d->until.re);
   free(d->until_pattern);
-  pcre2_match_data_free(d->md);
+  regex_matcher_clear(&d->rx);
   free(d->markers);
   free(d->seen);
   free(d);
 }
 
 static bool match(struct detector *d, const pcre2_code *re) {
-  return pcre2_match(re, (PCRE2_SPTR)d->text, d->text_len, 0, 0, d->md, NULL) >= 0;
+  return regex_match(&d->rx, re, d->text, d->text_len, 0) >= 0;
 }
 
 static void emit(struct detector *d, enum detector_event_kind kind, const char *name, int64_t t_us, bool terminal) {
@@ -162,8 +162,8 @@ static void match_cpus(struct detector *d) {
     d->cpus_count++;
     return;
   }
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(d->md);
-  if (pcre2_get_ovector_count(d->md) > 1 && ov[2] != PCRE2_UNSET)
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(d->rx.md);
+  if (pcre2_get_ovector_count(d->rx.md) > 1 && ov[2] != PCRE2_UNSET)
     d->cpus_value = atoi(d->text + ov[2]);
 }
 
@@ -189,21 +189,36 @@ static void judge(struct detector *d, const char *text, size_t len, int64_t t_us
 
 static size_t line_len(const struct detector *d) { return d->buf.len - d->line_start; }
 
+/* Judges the line of the block that starts at start; returns where the next line starts. */
+static size_t judge_line_at(struct detector *d, size_t start, int64_t t_us) {
+  char *b = d->buf.data;
+  size_t end = (size_t)((char *)memchr(b + start, '\n', d->line_start - start) - b);
+  b[end] = '\0'; /* a string for the events while it is judged */
+  judge(d, b + start, end - start, t_us);
+  b[end] = '\n'; /* what the next search sees before its start */
+  return end + 1;
+}
+
 /* The lines completed since the last search, in order; the search goes on past a line that only
- * looked like a match (\s spans a newline here, say). The unfinished line moves to the front. */
+ * looked like a match (\s spans a newline here, say). When a limit stops the search, it is not
+ * known which line stopped it: from there on each line is judged alone, as without the block
+ * search, so a pattern that gives up on one line does not hide the markers of the others. The
+ * unfinished line moves to the front. */
 static void judge_block(struct detector *d, int64_t t_us) {
   char *b = d->buf.data;
   size_t pos = 0, n = d->line_start;
-  while (pos < n && !d->done && !d->failed &&
-         pcre2_match(d->any, (PCRE2_SPTR)b, n, pos, 0, d->md, NULL) >= 0) {
-    size_t start = pcre2_get_ovector_pointer(d->md)[0];
+  bool alone = false;
+  while (pos < n && !d->done && !d->failed) {
+    if (!alone) {
+      int rc = regex_match(&d->rx, d->any, b, n, pos);
+      alone = rc == REGEX_GAVE_UP;
+      if (rc < 0 && !alone)
+        break;
+    }
+    size_t start = alone ? pos : pcre2_get_ovector_pointer(d->rx.md)[0];
     while (start > pos && b[start - 1] != '\n')
       start--;
-    size_t end = (size_t)((char *)memchr(b + start, '\n', n - start) - b);
-    b[end] = '\0'; /* a string for the events while it is judged */
-    judge(d, b + start, end - start, t_us);
-    b[end] = '\n'; /* what the next search sees before its start */
-    pos = end + 1;
+    pos = judge_line_at(d, start, t_us);
   }
   memmove(b, b + n, d->buf.len - n + 1);
   d->buf.len -= n;
@@ -338,6 +353,8 @@ void detector_flush(struct detector *d, int64_t t_us) {
 }
 
 bool detector_done(const struct detector *d) { return d->done; }
+
+uint64_t detector_gave_up(const struct detector *d) { return d->rx.gave_up; }
 
 int detector_cpus_online(const struct detector *d) {
   const struct profile *p = d->profile;

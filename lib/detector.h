@@ -40,6 +40,9 @@ void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us
 void detector_flush(struct detector *d, int64_t t_us);
 /* Whether the terminal marker has been seen. */
 bool detector_done(const struct detector *d);
+/* How many matches of a line gave up at the match limits (lib/regex_match.h) and so counted as
+ * no match. */
+uint64_t detector_gave_up(const struct detector *d);
 /* CPUs the guest brought up, or -1 when the profile cannot tell. */
 int detector_cpus_online(const struct detector *d);
 /* New JSON array of the required markers not seen (names). */

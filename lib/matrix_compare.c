@@ -4,22 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json_field.h"
 #include "lib/stats.h"
 #include "lib/util.h"
 
 #define ALPHA 0.05
 
-static double num(json_t *o, const char *k) {
-  json_t *v = json_object_get(o, k);
-  return json_is_number(v) ? json_number_value(v) : NAN;
-}
+static double num(json_t *o, const char *k) { return jfield_num(o, k); }
 
+/* Statistics of one side; a side without a count and a mean (no successful run yet) has none. */
 static bool stats_from_json(json_t *j, struct stats *s) {
-  if (!json_is_object(j))
+  json_int_t n = json_integer_value(json_object_get(j, "n"));
+  if (n <= 0 || !isfinite(num(j, "mean")))
     return false;
-  *s = (struct stats){.n = (size_t)json_integer_value(json_object_get(j, "n")), .mean = num(j, "mean"),
-                      .stdev = num(j, "stdev")};
-  return s->n > 0;
+  *s = (struct stats){.n = (size_t)n, .mean = num(j, "mean"), .stdev = num(j, "stdev")};
+  return true;
 }
 
 static json_t *config_of(json_t *report, json_int_t cpus) {
@@ -41,10 +40,10 @@ static json_t *compare_config(json_int_t cpus, json_t *ca, json_t *cb) {
   double diff = b.mean - a.mean;
   json_object_set_new(out, "mean_before_ms", json_real(a.mean));
   json_object_set_new(out, "mean_after_ms", json_real(b.mean));
-  json_object_set_new(out, "difference_ms", json_real(diff));
-  json_object_set_new(out, "difference_pct", json_real(diff / a.mean * 100));
+  json_object_set_new(out, "difference_ms", jfield_real_or_null(diff));
+  json_object_set_new(out, "difference_pct", jfield_real_or_null(diff / a.mean * 100));
   double t, df, p;
-  if (stats_welch(&b, &a, &t, &df, &p) < 0) {
+  if (stats_welch(&b, &a, &t, &df, &p) < 0 || !isfinite(t) || !isfinite(df) || !isfinite(p)) {
     json_object_set_new(out, "verdict", json_string("not testable: needs two samples per side and some variation"));
     return out;
   }
@@ -67,15 +66,14 @@ json_t *matrix_compare(json_t *a, json_t *b) {
     if (cb)
       json_array_append_new(configs, compare_config(cpus, ca, cb));
   }
-  return json_pack("{s:O, s:O, s:f, s:o}", "before", json_object_get(a, "id"), "after", json_object_get(b, "id"),
+  return json_pack("{s:O?, s:O?, s:f, s:o}", "before", json_object_get(a, "id"), "after", json_object_get(b, "id"),
                    "alpha", ALPHA, "configs", configs);
 }
 
 char *matrix_compare_text(json_t *cmp) {
   struct util_buf b = {0};
   util_buf_printf(&b, "Matrix %s (after) against %s (before), Welch's t test at alpha %.2f:\n",
-                  json_string_value(json_object_get(cmp, "after")), json_string_value(json_object_get(cmp, "before")),
-                  num(cmp, "alpha"));
+                  jfield_str(cmp, "after", "-"), jfield_str(cmp, "before", "-"), num(cmp, "alpha"));
   util_buf_printf(&b, "%6s %12s %12s %12s %8s %25s %9s  %s\n", "vCPUs", "before ms", "after ms", "diff ms", "diff%",
                   "95% CI of the difference", "p", "verdict");
   size_t i;
@@ -93,7 +91,7 @@ char *matrix_compare_text(json_t *cmp) {
                       json_number_value(json_array_get(ci, 1)), num(json_object_get(c, "test"), "p"));
     else
       util_buf_printf(&b, " %25s %9s", "-", "-");
-    util_buf_printf(&b, "  %s\n", json_string_value(json_object_get(c, "verdict")));
+    util_buf_printf(&b, "  %s\n", jfield_str(c, "verdict", "-"));
   }
   return b.data ? b.data : strdup("");
 }

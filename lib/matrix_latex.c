@@ -2,18 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json_field.h"
 #include "lib/matrix_render.h"
 #include "lib/util.h"
 
-static double num(json_t *o, const char *k) {
-  json_t *v = json_object_get(o, k);
-  return json_is_number(v) ? json_number_value(v) : NAN;
-}
+static double num(json_t *o, const char *k) { return jfield_num(o, k); }
 
-static const char *str(json_t *o, const char *k) {
-  const char *s = json_string_value(json_object_get(o, k));
-  return s ? s : "";
-}
+static const char *str(json_t *o, const char *k) { return jfield_str(o, k, ""); }
 
 static void tex_escaped(struct util_buf *b, const char *s) {
   for (; *s; s++) {
@@ -62,7 +57,7 @@ static void table(struct util_buf *b, json_t *report) {
   util_buf_printf(b, "}, %lld samples per configuration (matrix \\texttt{%s}). ",
                   (long long)json_integer_value(json_object_get(request, "samples")), str(report, "id"));
   util_buf_printf(b, "Scaling: ");
-  tex_escaped(b, json_string_value(json_object_get(json_object_get(report, "scaling"), "note")));
+  tex_escaped(b, str(json_object_get(report, "scaling"), "note"));
   util_buf_printf(b, ".}\n\\label{tab:matrix-%s}\n\\end{table}\n\n", str(report, "id"));
 }
 
@@ -93,5 +88,5 @@ char *matrix_report_latex(json_t *report) {
                   str(report, "id"));
   table(&b, report);
   figure(&b, report);
-  return b.data;
+  return b.data ? b.data : strdup("");
 }

@@ -7,11 +7,12 @@
 #include <string.h>
 
 #include "lib/claims.h"
+#include "lib/json_field.h"
 #include "lib/store.h"
 #include "lib/stats.h"
 #include "lib/util.h"
 
-static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static const char *str(json_t *o, const char *k) { return jfield_str(o, k, NULL); }
 
 static bool succeeded(json_t *run) {
   return str(run, "status") && strcmp(str(run, "status"), "succeeded") == 0 &&
@@ -23,22 +24,26 @@ static bool final_status(json_t *run) {
   return s && strcmp(s, "queued") && strcmp(s, "running");
 }
 
-/* Appends v to the array stored under key in obj (created on first use). */
+/* Appends v to the array stored under key in obj (created on first use); a value JSON cannot hold
+ * (a difference that overflowed) is left out, not averaged in as 0. */
 static void push_value(json_t *obj, const char *key, double v) {
   json_t *arr = json_object_get(obj, key);
-  if (!arr)
-    json_object_set_new(obj, key, arr = json_array());
+  if (!isfinite(v))
+    return;
+  /* json_object_set_new frees arr when it fails: then there is nothing to append to. */
+  if (!arr && json_object_set_new(obj, key, arr = json_array()) < 0)
+    return;
   json_array_append_new(arr, json_real(v));
 }
 
 static json_t *stats_of(json_t *values, struct stats *s) {
   size_t n = json_array_size(values);
-  double *x = malloc((n ? n : 1) * sizeof *x);
+  _cleanup_(util_freep) double *x = malloc((n ? n : 1) * sizeof *x);
+  if (!x)
+    return json_null();
   for (size_t i = 0; i < n; i++)
     x[i] = json_number_value(json_array_get(values, i));
-  int r = stats_compute(x, n, s);
-  free(x);
-  return r == 0 ? stats_to_json(s) : json_null();
+  return stats_compute(x, n, s) == 0 ? stats_to_json(s) : json_null();
 }
 
 static json_t *named_stats(json_t *by_name, const char *key) {
@@ -57,16 +62,20 @@ static json_t *named_stats(json_t *by_name, const char *key) {
   return out;
 }
 
-/* Markers and phases (each marker to the next one seen in the same run). */
+/* Markers and phases (each marker to the next one seen in the same run). A marker without a name
+ * or a time says nothing that can be averaged: it is left out rather than counted as 0 ms. */
 static void collect_markers(json_t *run, json_t *markers, json_t *phases) {
   json_t *list = json_object_get(run, "markers"), *prev = NULL, *m;
   size_t i;
   json_array_foreach(list, i, m) {
-    double t = json_number_value(json_object_get(m, "t_ms"));
+    double t = jfield_num(m, "t_ms");
+    if (!str(m, "name") || !isfinite(t))
+      continue;
     push_value(markers, str(m, "name"), t);
     if (prev) {
       _cleanup_(util_freep) char *key = util_strdupf("%s -> %s", str(prev, "name"), str(m, "name"));
-      push_value(phases, key, t - json_number_value(json_object_get(prev, "t_ms")));
+      if (key)
+        push_value(phases, key, t - jfield_num(prev, "t_ms"));
     }
     prev = m;
   }
@@ -108,7 +117,7 @@ static void build_config(struct config *c, json_t *runs) {
       continue;
     }
     n_ok++;
-    json_array_append_new(boot, json_real(json_number_value(json_object_get(run, "boot_time_ms"))));
+    json_array_append_new(boot, json_real(jfield_num(run, "boot_time_ms")));
     count_cpus(c, run);
     collect_markers(run, markers, phases);
   }
@@ -159,23 +168,24 @@ static void add_ratios(struct config *cfg, size_t n, bool valid) {
     }
     double ratio, se;
     stats_ratio(&one->boot, &cfg[i].boot, &ratio, &se);
-    json_t *rel = json_pack("{s:f, s:o}", "speedup", ratio, "speedup_se", isfinite(se) ? json_real(se) : json_null());
+    json_t *rel = json_pack("{s:o, s:o}", "speedup", jfield_real_or_null(ratio), "speedup_se", jfield_real_or_null(se));
     /* Efficiency per vCPU only means something when the vCPUs were used. */
-    json_object_set_new(rel, "efficiency", valid ? json_real(ratio / cfg[i].cpus) : json_null());
-    json_object_set_new(rel, "efficiency_se", valid && isfinite(se) ? json_real(se / cfg[i].cpus) : json_null());
+    json_object_set_new(rel, "efficiency", valid ? jfield_real_or_null(ratio / cfg[i].cpus) : json_null());
+    json_object_set_new(rel, "efficiency_se", valid ? jfield_real_or_null(se / cfg[i].cpus) : json_null());
     json_object_set_new(cfg[i].json, "relative_to_1_vcpu", rel);
   }
 }
 
+/* The accelerators the runs used; a run not started yet has none (null) and adds nothing. */
 static json_t *accels(json_t *runs) {
   json_t *out = json_array();
   size_t i, k;
   json_t *run, *a;
   json_array_foreach(runs, i, run) {
     const char *accel = str(run, "accel");
-    bool seen = !accel;
-    json_array_foreach(out, k, a) seen |= strcmp(json_string_value(a), accel) == 0;
-    if (!seen)
+    bool seen = false;
+    json_array_foreach(out, k, a) seen |= accel && strcmp(json_string_value(a), accel) == 0;
+    if (accel && !seen)
       json_array_append_new(out, json_string(accel));
   }
   return out;
@@ -202,7 +212,7 @@ json_t *matrix_report(json_t *matrix, json_t *runs) {
   for (i = 0; i < n; i++)
     json_array_append_new(configs, cfg[i].json);
   free(cfg);
-  json_t *report = json_deep_copy(matrix);
+  json_t *report = json_is_object(matrix) ? json_deep_copy(matrix) : json_object();
   json_object_set_new(report, "progress",
                       json_pack("{s:i, s:I, s:i, s:i}", "done", done, "total",
                                 json_integer_value(json_object_get(matrix, "total")), "succeeded", ok, "failed",
@@ -211,7 +221,10 @@ json_t *matrix_report(json_t *matrix, json_t *runs) {
   json_object_set_new(report, "configs", configs);
   json_object_set_new(report, "scaling", scal);
   json_t *ids = json_array();
-  json_array_foreach(runs, i, run) json_array_append(ids, json_object_get(run, "id"));
+  json_array_foreach(runs, i, run) {
+    if (json_is_string(json_object_get(run, "id")))
+      json_array_append(ids, json_object_get(run, "id"));
+  }
   json_object_set_new(report, "runs", ids);
   json_t *claims = claims_builtin("whitepaper");
   if (claims) {
@@ -241,10 +254,10 @@ int matrix_report_load(struct store *s, const char *id, json_t **report, json_t 
 
 /* --- text --- */
 
-static double num(json_t *o, const char *k) {
-  json_t *v = json_object_get(o, k);
-  return json_is_number(v) ? json_number_value(v) : NAN;
-}
+static double num(json_t *o, const char *k) { return jfield_num(o, k); }
+
+/* Text for people: a field that is not there reads "-". */
+static const char *text_str(json_t *o, const char *k) { return jfield_str(o, k, "-"); }
 
 static void text_number(struct util_buf *b, double v, int width) {
   if (isfinite(v))
@@ -318,7 +331,7 @@ static void text_ratios(struct util_buf *b, json_t *report) {
       util_buf_printf(b, ")");
     util_buf_printf(b, "\n");
   }
-  util_buf_printf(b, "%s: %s.\n", valid ? "Scaling" : "Not scaling", str(scaling, "note"));
+  util_buf_printf(b, "%s: %s.\n", valid ? "Scaling" : "Not scaling", text_str(scaling, "note"));
 }
 
 static void text_markers(struct util_buf *b, json_t *configs) {
@@ -329,13 +342,16 @@ static void text_markers(struct util_buf *b, json_t *configs) {
   util_buf_printf(b, "\n");
   json_t *first = json_object_get(json_array_get(configs, 0), "markers");
   json_array_foreach(first, k, m) {
-    util_buf_printf(b, "%-20s", str(m, "name"));
+    const char *name = str(m, "name");
+    if (!name)
+      continue;
+    util_buf_printf(b, "%-20s", name);
     json_array_foreach(configs, i, c) {
       double mean = NAN;
       size_t j;
       json_t *other;
       json_array_foreach(json_object_get(c, "markers"), j, other)
-        if (strcmp(str(other, "name"), str(m, "name")) == 0)
+        if (str(other, "name") && strcmp(str(other, "name"), name) == 0)
           mean = num(json_object_get(other, "t_ms"), "mean");
       text_number(b, mean, 14);
     }
@@ -346,12 +362,13 @@ static void text_markers(struct util_buf *b, json_t *configs) {
 static void text_claims(struct util_buf *b, json_t *claims) {
   if (!claims)
     return;
-  util_buf_printf(b, "\nClaims (%s: %s):\n", str(claims, "name"), str(claims, "source"));
+  util_buf_printf(b, "\nClaims (%s: %s):\n", text_str(claims, "name"), text_str(claims, "source"));
   size_t i;
   json_t *c;
   json_array_foreach(json_object_get(claims, "comparisons"), i, c) {
     json_t *measured = json_object_get(c, "measured");
-    util_buf_printf(b, "  %-16s %-17s %s\n", str(c, "id"), str(c, "status"), str(c, "description"));
+    util_buf_printf(b, "  %-16s %-17s %s\n", text_str(c, "id"), text_str(c, "status"),
+                    text_str(c, "description"));
     if (json_is_number(json_object_get(c, "estimate")) && json_is_number(json_object_get(measured, "mean"))) {
       json_t *ci = json_object_get(measured, "ci95");
       util_buf_printf(b, "  %16s estimate %.3f ms, measured mean %.3f ms", "", num(c, "estimate"),
@@ -363,7 +380,7 @@ static void text_claims(struct util_buf *b, json_t *claims) {
         util_buf_printf(b, ", error %+.1f%%", num(c, "error_pct"));
       util_buf_printf(b, "\n");
     }
-    util_buf_printf(b, "  %16s %s\n", "", str(c, "explanation"));
+    util_buf_printf(b, "  %16s %s\n", "", text_str(c, "explanation"));
   }
 }
 
@@ -408,14 +425,15 @@ char *matrix_report_text(json_t *report) {
   struct util_buf b = {0};
   json_t *progress = json_object_get(report, "progress"), *request = json_object_get(report, "request");
   _cleanup_(util_freep) char *accel = json_dumps(json_object_get(report, "accel"), JSON_COMPACT);
-  util_buf_printf(&b, "Matrix %s: %s, %lld of %lld runs done (%lld succeeded, %lld failed)\n", str(report, "id"),
-                  str(report, "status"), (long long)json_integer_value(json_object_get(progress, "done")),
+  util_buf_printf(&b, "Matrix %s: %s, %lld of %lld runs done (%lld succeeded, %lld failed)\n",
+                  text_str(report, "id"), text_str(report, "status"),
+                  (long long)json_integer_value(json_object_get(progress, "done")),
                   (long long)json_integer_value(json_object_get(progress, "total")),
                   (long long)json_integer_value(json_object_get(progress, "succeeded")),
                   (long long)json_integer_value(json_object_get(progress, "failed")));
   util_buf_printf(&b, "profile %s, arch %s, %lld samples per config, isolation %s (%lld at a time), accel %s\n\n",
-                  str(request, "profile"), str(request, "arch") ? str(request, "arch") : "x86_64",
-                  (long long)json_integer_value(json_object_get(request, "samples")), str(report, "isolation"),
+                  text_str(request, "profile"), jfield_str(request, "arch", "x86_64"),
+                  (long long)json_integer_value(json_object_get(request, "samples")), text_str(report, "isolation"),
                   (long long)json_integer_value(json_object_get(report, "parallel")), accel ? accel : "[]");
   json_t *configs = json_object_get(report, "configs");
   text_boot_table(&b, configs);
@@ -436,8 +454,8 @@ static void csv_number(struct util_buf *b, double v) {
     util_buf_printf(b, ",");
 }
 
-static void csv_field(struct util_buf *b, const char *s) {
-  util_buf_printf(b, ",\"");
+static void csv_quoted(struct util_buf *b, const char *s) {
+  util_buf_printf(b, "\"");
   for (; s && *s; s++) {
     if (*s == '"')
       util_buf_append(b, "\"", 1); /* quotes are doubled in CSV */
@@ -446,36 +464,69 @@ static void csv_field(struct util_buf *b, const char *s) {
   util_buf_printf(b, "\"");
 }
 
+/* An integer column, empty when the run has no integer there. */
+static void csv_integer(struct util_buf *b, json_t *v) {
+  if (json_is_integer(v))
+    util_buf_printf(b, ",%lld", (long long)json_integer_value(v));
+  else
+    util_buf_printf(b, ",");
+}
+
+static void csv_field(struct util_buf *b, const char *s) {
+  util_buf_printf(b, ",");
+  csv_quoted(b, s);
+}
+
+/* A marker's column: scenario steps name markers too, and a step's name may hold a comma or a
+ * quote, so such a name is quoted (RFC 4180); plain names stay as they were. */
+static void csv_column(struct util_buf *b, const char *name) {
+  _cleanup_(util_freep) char *column = util_strdupf("%s_ms", name);
+  util_buf_printf(b, ",");
+  if (column && strpbrk(column, ",\"\r\n"))
+    csv_quoted(b, column);
+  else
+    util_buf_printf(b, "%s", column ? column : "");
+}
+
+/* The t_ms of the last marker named name in run (a dialogue step marks each answer), or NAN. */
+static double csv_marker_ms(json_t *run, const char *name) {
+  double t = NAN;
+  size_t k;
+  json_t *m;
+  json_array_foreach(json_object_get(run, "markers"), k, m) {
+    if (str(m, "name") && strcmp(str(m, "name"), name) == 0)
+      t = num(m, "t_ms");
+  }
+  return t;
+}
+
 char *matrix_report_csv(json_t *runs) {
   json_t *names = json_object(), *run, *m;
   size_t i, k;
-  json_array_foreach(runs, i, run) json_array_foreach(json_object_get(run, "markers"), k, m)
-      json_object_set_new(names, str(m, "name"), json_true());
+  json_array_foreach(runs, i, run) {
+    json_array_foreach(json_object_get(run, "markers"), k, m) {
+      if (str(m, "name"))
+        json_object_set_new(names, str(m, "name"), json_true());
+    }
+  }
   struct util_buf b = {0};
   util_buf_printf(&b, "matrix_index,run_id,cpus,status,accel,guest_cpus_online,boot_time_ms,error_code");
   const char *name;
   json_t *v;
-  json_object_foreach(names, name, v) util_buf_printf(&b, ",%s_ms", name);
+  json_object_foreach(names, name, v) csv_column(&b, name);
   util_buf_printf(&b, "\n");
   json_array_foreach(runs, i, run) {
-    json_t *online = json_object_get(run, "guest_cpus_online");
-    util_buf_printf(&b, "%lld", (long long)json_integer_value(json_object_get(run, "matrix_index")));
+    json_t *index = json_object_get(run, "matrix_index");
+    if (json_is_integer(index))
+      util_buf_printf(&b, "%lld", (long long)json_integer_value(index));
     csv_field(&b, str(run, "id"));
-    util_buf_printf(&b, ",%lld", (long long)json_integer_value(json_object_get(run, "cpus")));
+    csv_integer(&b, json_object_get(run, "cpus"));
     csv_field(&b, str(run, "status"));
     csv_field(&b, str(run, "accel"));
-    if (json_is_integer(online))
-      util_buf_printf(&b, ",%lld", (long long)json_integer_value(online));
-    else
-      util_buf_printf(&b, ",");
+    csv_integer(&b, json_object_get(run, "guest_cpus_online"));
     csv_number(&b, num(run, "boot_time_ms"));
     csv_field(&b, str(json_object_get(run, "error"), "code"));
-    json_object_foreach(names, name, v) {
-      double t = NAN;
-      json_array_foreach(json_object_get(run, "markers"), k, m) if (strcmp(str(m, "name"), name) == 0) t =
-          num(m, "t_ms");
-      csv_number(&b, t);
-    }
+    json_object_foreach(names, name, v) csv_number(&b, csv_marker_ms(run, name));
     util_buf_printf(&b, "\n");
   }
   json_decref(names);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json_field.h"
 #include "lib/matrix_render.h"
 #include "lib/svg.h"
 #include "lib/util.h"
@@ -13,10 +14,7 @@
 #define TOP 50
 #define PLOT_H 180
 
-static double num(json_t *o, const char *k) {
-  json_t *v = json_object_get(o, k);
-  return json_is_number(v) ? json_number_value(v) : NAN;
-}
+static double num(json_t *o, const char *k) { return jfield_num(o, k); }
 
 static void y_axis(struct util_buf *b, double y0, double ymax, const char *title) {
   util_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#333\"/>\n", LEFT, y0, LEFT,
@@ -170,7 +168,7 @@ static void timeline_panel(struct util_buf *b, json_t *configs, double top) {
   /* Legend: marker names in the order of the first config. */
   double lx = LEFT, ly = y + 34;
   json_array_foreach(json_object_get(json_array_get(configs, 0), "markers"), k, m) {
-    const char *name = json_string_value(json_object_get(m, "name"));
+    const char *name = jfield_str(m, "name", "");
     util_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>\n", lx, ly - 9,
                     svg_palette[k % 10]);
     svg_label(b, lx + 14, ly, "start", 11, name);
@@ -192,5 +190,5 @@ char *matrix_report_svg(json_t *report) {
   ratio_panel(&b, report, PANEL_H);
   timeline_panel(&b, configs, 2 * PANEL_H);
   util_buf_printf(&b, "</svg>\n");
-  return b.data;
+  return b.data ? b.data : strdup("");
 }

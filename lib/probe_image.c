@@ -2,45 +2,107 @@
 
 #include <string.h>
 
-#define LOAD_ADDR 0x100000u
-#define HEADER_LEN 32u
+#include "lib/embedded.h"
+#include "lib/util.h"
 
-static void put32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
+#define MAX_STAGES 5
+
+/* Each mode's stages in the order its guest prints them, and what the guest does before printing each:
+ * the step a silent guest is stuck in. Keep in step with guests/accel-probe/MODE.S. */
+static const struct {
+  const char *name;
+  const char *stages[MAX_STAGES + 1];
+  const char *steps[MAX_STAGES];
+} modes[PROBE_N_MODES] = {
+    [PROBE_I386] = {"i386",
+                    {"pm", "paging", "irq", "ok", NULL},
+                    {"entering 32-bit protected mode", "enabling paging", "enabling timer interrupts", "finishing"}},
+    [PROBE_X86_64] = {"x86_64",
+                      {"pm", "longmode", "paging64", "irq64", "ok", NULL},
+                      {"entering 32-bit protected mode", "enabling long mode with paging",
+                       "moving to its higher-half mapping", "enabling timer interrupts in long mode", "finishing"}},
+};
+
+const char *probe_mode_name(enum probe_mode m) { return m < PROBE_N_MODES ? modes[m].name : NULL; }
+
+int probe_mode_of_arch(const char *arch) {
+  for (int m = 0; arch && m < PROBE_N_MODES; m++)
+    if (strcmp(modes[m].name, arch) == 0)
+      return m;
+  return -1;
 }
 
-size_t probe_image_build(uint8_t *buf) {
-  memset(buf, 0, PROBE_IMAGE_MAX);
-  const uint32_t magic = 0x1BADB002u, flags = 0x00010000u; /* addresses given in the header */
-  put32(buf + 0, magic);
-  put32(buf + 4, flags);
-  put32(buf + 8, (uint32_t)-(magic + flags));
-  put32(buf + 12, LOAD_ADDR);             /* header_addr */
-  put32(buf + 16, LOAD_ADDR);             /* load_addr */
-  put32(buf + 20, 0);                     /* load_end_addr: whole file */
-  put32(buf + 24, 0);                     /* bss_end_addr: none */
-  put32(buf + 28, LOAD_ADDR + HEADER_LEN); /* entry */
-  /* 32-bit code: esi = message, dx = 0x3f8; loop { lodsb; test al,al; jz done; out dx,al }
-   * done: mov dx,0xf4; xor al,al; out dx,al; hlt; jmp $ */
-  static const uint8_t code[] = {
-      0xBE, 0, 0, 0, 0,       /* mov esi, imm32 (patched) */
-      0x66, 0xBA, 0xF8, 0x03, /* mov dx, 0x3f8 */
-      0xAC,                   /* lodsb */
-      0x84, 0xC0,             /* test al, al */
-      0x74, 0x03,             /* jz +3 */
-      0xEE,                   /* out dx, al */
-      0xEB, 0xF8,             /* jmp lodsb */
-      0x66, 0xBA, 0xF4, 0x00, /* mov dx, 0xf4 */
-      0x30, 0xC0,             /* xor al, al */
-      0xEE,                   /* out dx, al */
-      0xF4,                   /* hlt */
-      0xEB, 0xFD,             /* jmp hlt */
-  };
-  uint8_t *p = buf + HEADER_LEN;
-  memcpy(p, code, sizeof code);
-  size_t msg_off = HEADER_LEN + sizeof code;
-  put32(p + 1, LOAD_ADDR + (uint32_t)msg_off);
-  memcpy(buf + msg_off, PROBE_IMAGE_TEXT "\n", sizeof PROBE_IMAGE_TEXT + 1);
-  return msg_off + sizeof PROBE_IMAGE_TEXT + 1;
+const uint8_t *probe_image(enum probe_mode m, size_t *len) {
+  _cleanup_(util_freep) char *name = util_strdupf("%s.bin", probe_mode_name(m));
+  for (const struct embedded_file *f = embedded_probes; name && f->name; f++) {
+    if (strcmp(f->name, name) == 0) {
+      *len = f->len;
+      return (const uint8_t *)f->text;
+    }
+  }
+  return NULL;
+}
+
+static size_t n_stages(enum probe_mode m) {
+  size_t n = 0;
+  while (modes[m].stages[n])
+    n++;
+  return n;
+}
+
+void probe_progress_init(struct probe_progress *p, enum probe_mode m) { *p = (struct probe_progress){.mode = m}; }
+
+static void end_line(struct probe_progress *p) {
+  p->line[p->line_len] = '\0';
+  if (p->line_len && p->line[p->line_len - 1] == '\r')
+    p->line[--p->line_len] = '\0';
+  const char *next = modes[p->mode].stages[p->stages];
+  if (next && strcmp(p->line, next) == 0)
+    p->stages++;
+  else if (p->line_len && !p->odd[0])
+    memcpy(p->odd, p->line, p->line_len + 1);
+  p->line_len = 0;
+}
+
+void probe_progress_feed(struct probe_progress *p, const char *buf, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    if (buf[i] == '\n')
+      end_line(p);
+    else if (p->line_len < sizeof p->line - 1)
+      p->line[p->line_len++] = buf[i];
+  }
+}
+
+bool probe_progress_passed(const struct probe_progress *p) { return p->stages == n_stages(p->mode); }
+
+char *probe_progress_stages(const struct probe_progress *p) {
+  struct util_buf b = {0};
+  for (size_t i = 0; i < p->stages; i++)
+    util_buf_printf(&b, "%s%s", i ? ", " : "", modes[p->mode].stages[i]);
+  return b.data ? b.data : strdup("none");
+}
+
+/* QEMU's own last words are its first line (e.g. "failed to set MSR 0x10a"). */
+static char *first_line(const char *text) {
+  const char *nl = text ? strchr(text, '\n') : NULL;
+  return text ? strndup(text, nl ? (size_t)(nl - text) : strlen(text)) : strdup("");
+}
+
+char *probe_progress_failure(const struct probe_progress *p, const struct probe_end *end) {
+  _cleanup_(util_freep) char *err = first_line(end->qemu_err);
+  if (!end->started)
+    return util_strdupf("could not start: %s", err && err[0] ? err : end->detail);
+  const char *step = modes[p->mode].steps[p->stages];
+  _cleanup_(util_freep) char *after =
+      p->stages ? util_strdupf("stopped after \"%s\": ", modes[p->mode].stages[p->stages - 1]) : strdup("");
+  if (p->odd[0])
+    return util_strdupf("%sit printed \"%s\" while %s", after, p->odd, step);
+  if (end->timed_out && !p->stages)
+    return util_strdupf("printed nothing, %u s", end->deadline_s);
+  if (end->timed_out)
+    return util_strdupf("%sno output after %s, %u s", after, step, end->deadline_s);
+  if (end->exit_code < 0)
+    return util_strdupf("%sQEMU was killed while %s", after, step);
+  return util_strdupf("%sQEMU exited with status %d while %s%s%s", after, end->exit_code, step,
+                      err && err[0] ? ": " : "", err ? err : "");
 }

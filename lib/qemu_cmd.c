@@ -170,7 +170,9 @@ static int add_media(struct qemu_cmd *cmd, const struct boot_spec *spec) {
 int qemu_cmd_build(struct qemu_cmd *cmd, const struct boot_spec *spec, const char *accel,
                    const struct qemu_sockets *socks) {
   memset(cmd, 0, sizeof *cmd);
-  int r = qemu_cmd_add(cmd, bootspec_qemu_binary(spec->arch));
+  /* The path validation resolved in --qemu-dir; a bare name only for specs made without it (unit tests). */
+  int bin = qemu_bins_for_arch(spec->arch);
+  int r = spec->qemu || bin >= 0 ? qemu_cmd_add(cmd, spec->qemu ? spec->qemu : qemu_bins_name((enum qemu_bin)bin)) : -EINVAL;
   if (r == 0)
     r = add_plumbing(cmd, socks);
   if (r == 0)

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/regex_match.h"
 #include "lib/scenario_def.h"
 #include "lib/util.h"
 
@@ -18,7 +19,7 @@ struct scenario_run {
   int64_t step_start_us, last_output_us;
   char buf[BUF_MAX + 1];
   size_t len;
-  pcre2_match_data *md;
+  struct regex_matcher rx;
   char *error_code, *error_message;
   int esc; /* 0, 1 after ESC, 2 inside a CSI sequence */
   int64_t next_poll_us;
@@ -72,8 +73,8 @@ struct scenario_run *scenario_run_new(const struct scenario *sc, const struct sc
   r->sc = sc;
   r->cb = *cb;
   r->userdata = userdata;
-  r->md = pcre2_match_data_create(10, NULL);
-  if (!r->md) {
+  if (regex_matcher_init(&r->rx) < 0) {
+    regex_matcher_clear(&r->rx);
     free(r);
     return NULL;
   }
@@ -84,16 +85,16 @@ struct scenario_run *scenario_run_new(const struct scenario *sc, const struct sc
 void scenario_run_free(struct scenario_run *r) {
   if (!r)
     return;
-  pcre2_match_data_free(r->md);
+  regex_matcher_clear(&r->rx);
   free(r->error_code);
   free(r->error_message);
   free(r);
 }
 
 static bool find(struct scenario_run *r, const struct scenario_pattern *p, int which, struct hit *best) {
-  if (!p->re || pcre2_match(p->re, (PCRE2_SPTR)r->buf, r->len, 0, 0, r->md, NULL) < 0)
+  if (!p->re || regex_match(&r->rx, p->re, r->buf, r->len, 0) < 0)
     return false;
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->rx.md);
   if (best->which != INT32_MIN && ov[0] >= best->start)
     return false;
   *best = (struct hit){ov[0], ov[1], which};
@@ -103,9 +104,9 @@ static bool find(struct scenario_run *r, const struct scenario_pattern *p, int w
 /* "$1" in a progress label becomes the answer's first group. */
 static char *label(struct scenario_run *r, const struct scenario_answer *a) {
   const char *ph = strstr(a->progress, "$1");
-  if (pcre2_match(a->match.re, (PCRE2_SPTR)r->buf, r->len, 0, 0, r->md, NULL) < 2 || !ph)
+  if (regex_match(&r->rx, a->match.re, r->buf, r->len, 0) < 2 || !ph)
     return strdup(a->progress);
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->rx.md);
   return util_strdupf("%.*s%.*s%s", (int)(ph - a->progress), a->progress, (int)(ov[3] - ov[2]), r->buf + ov[2],
                       ph + 2);
 }
@@ -123,10 +124,10 @@ static void consume(struct scenario_run *r, size_t end) {
 
 /* A poll step hands over each capture and keeps the rest of the output. */
 static bool poll_once(struct scenario_run *r, const struct scenario_step *st, int64_t t_us) {
-  int n = pcre2_match(st->expect.re, (PCRE2_SPTR)r->buf, r->len, 0, 0, r->md, NULL);
+  int n = regex_match(&r->rx, st->expect.re, r->buf, r->len, 0);
   if (n < 1)
     return false;
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->rx.md);
   size_t from = n >= 2 ? ov[2] : ov[0], to = n >= 2 ? ov[3] : ov[1], end = ov[1];
   char *text = strndup(r->buf + from, to - from);
   consume(r, end);
@@ -225,8 +226,7 @@ void scenario_tick(struct scenario_run *r, int64_t t_us) {
   if (st->stall_s <= 0 || st->kind == STEP_EXIT || t_us - r->last_output_us < (int64_t)(st->stall_s * 1e6))
     return;
   last_line(r, shown, sizeof shown);
-  if (shown[0] && r->buf[r->len - 1] != '\n' &&
-      pcre2_match(st->prompt.re, (PCRE2_SPTR)shown, strlen(shown), 0, 0, r->md, NULL) >= 0)
+  if (shown[0] && r->buf[r->len - 1] != '\n' && regex_match(&r->rx, st->prompt.re, shown, strlen(shown), 0) >= 0)
     fail(r, "unexpected_prompt",
          util_strdupf("step %s: the guest asks \"%s\" and has waited %.1f s; the scenario has no answer for it",
                       st->name, shown, secs(t_us - r->last_output_us)));
@@ -249,6 +249,7 @@ void scenario_guest_exited(struct scenario_run *r, int64_t t_us) {
 }
 
 enum scenario_state scenario_state(const struct scenario_run *r) { return r->state; }
+uint64_t scenario_gave_up(const struct scenario_run *r) { return r->rx.gave_up; }
 const char *scenario_error_code(const struct scenario_run *r) { return r->error_code; }
 const char *scenario_error_message(const struct scenario_run *r) { return r->error_message; }
 

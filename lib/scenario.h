@@ -10,6 +10,11 @@
 
 #include "lib/error.h"
 
+/* A dialogue step tries each of its answers on every console read, so the answers of a step and
+ * the steps of a scenario are capped; a definition beyond a cap is refused with the request. */
+#define SCENARIO_MAX_STEPS 64
+#define SCENARIO_MAX_ANSWERS 32
+
 struct scenario;
 struct scenario_run;
 
@@ -44,6 +49,8 @@ void scenario_tick(struct scenario_run *r, int64_t t_us);
 /* The guest is gone: completes an expect_exit step, fails any other. */
 void scenario_guest_exited(struct scenario_run *r, int64_t t_us);
 enum scenario_state scenario_state(const struct scenario_run *r);
+/* How many matches gave up at the match limits (lib/regex_match.h) and so counted as no match. */
+uint64_t scenario_gave_up(const struct scenario_run *r);
 /* On failure: a stable code (scenario_timeout, unexpected_prompt, scenario_failed, guest_exited) and a message
  * naming the step; NULL otherwise. */
 const char *scenario_error_code(const struct scenario_run *r);

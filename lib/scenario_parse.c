@@ -69,6 +69,11 @@ static bool only_keys(json_t *obj, const char *const *allowed, const char **unkn
 static int parse_answers(struct scenario_step *st, json_t *arr, struct ma_error *err) {
   if (!json_is_array(arr) || json_array_size(arr) == 0)
     return bad(err, "answers", "step %s: %s must be a non-empty array", st->name, "answers");
+  if (json_array_size(arr) > SCENARIO_MAX_ANSWERS) {
+    ma_error_set(err, 400, "invalid_scenario", "answers", "step %s: %zu answers, more than the %d allowed", st->name,
+                 json_array_size(arr), SCENARIO_MAX_ANSWERS);
+    return -EINVAL;
+  }
   st->answers = calloc(json_array_size(arr), sizeof *st->answers);
   if (!st->answers)
     return -ENOMEM;
@@ -161,6 +166,11 @@ int scenario_parse(json_t *def, struct scenario **out, struct ma_error *err) {
   if (!json_is_array(steps) || json_array_size(steps) == 0)
     return bad(err, "steps", "scenario %s: %s must be a non-empty array", json_string_value(json_object_get(def, "name")),
                "steps");
+  if (json_array_size(steps) > SCENARIO_MAX_STEPS) {
+    ma_error_set(err, 400, "invalid_scenario", "steps", "scenario %s: %zu steps, more than the %d allowed",
+                 json_string_value(json_object_get(def, "name")), json_array_size(steps), SCENARIO_MAX_STEPS);
+    return -EINVAL;
+  }
   struct scenario *sc = calloc(1, sizeof *sc);
   if (!sc)
     return -ENOMEM;

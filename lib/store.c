@@ -29,6 +29,7 @@ enum stmt_id {
   ST_IMAGE_PUT,
   ST_IMAGE_GET,
   ST_IMAGE_LIST,
+  ST_IMAGE_DELETE,
   ST_MEMORY_INSERT,
   ST_MEMORY_LIST,
   ST_COUNT
@@ -63,6 +64,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                        " guest_mapped_kb, info_mem_us"
                        " FROM memory_samples WHERE run_id=? ORDER BY t_us",
     [ST_IMAGE_LIST] = "SELECT id, path, kind, info_json, created_us FROM images ORDER BY seq DESC",
+    [ST_IMAGE_DELETE] = "DELETE FROM images WHERE id=?",
 };
 
 struct store {
@@ -504,6 +506,16 @@ int store_images_list(struct store *s, json_t **out) {
     json_array_append_new(*out, image_row(st));
   sqlite3_reset(st);
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int store_image_delete(struct store *s, const char *id) {
+  sqlite3_stmt *st = begin(s, ST_IMAGE_DELETE);
+  bind_text(st, 1, id);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE)
+    return sqlite_errno(rc);
+  return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
 int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat_sample *sample) {

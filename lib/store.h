@@ -40,6 +40,8 @@ int store_image_put(struct store *s, const char *id, const char *sha256, const c
 int store_image_get(struct store *s, const char *id, json_t **out);
 /* Every image, newest first. */
 int store_images_list(struct store *s, json_t **out);
+/* Forgets an image (its files are the caller's business); -ENOENT when there is none. */
+int store_image_delete(struct store *s, const char *id);
 /* One /proc/meminfo sample of the guest ({"MemTotal": kB, ...}) at t_us after t0. */
 int store_guest_memory_insert(struct store *s, const char *run_id, int64_t t_us, json_t *values);
 /* [{"t_ms","meminfo_kb":{...}}] in time order. */

@@ -7,10 +7,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct bootspec_env env;
+  static struct qemu_bins qemu;
+  static struct accel_host kvm;
   if (!env.profiles) {
     char *err = NULL;
     env.profiles = profile_set_new(&err);
-    env.kvm_reason = "fuzzing";
+    qemu_bins_resolve(&qemu, "/usr/bin"); /* past the installed check, into the rest of validation */
+    accel_host_init(&kvm);
+    accel_host_set_device(&kvm, false, "fuzzing");
+    env.qemu = &qemu;
+    env.kvm = &kvm;
     free(err);
   }
   struct boot_spec *spec = NULL;

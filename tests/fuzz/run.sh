@@ -11,19 +11,19 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "$1" && pwd)
 seconds=${2:-}
-declare -A ci_runs=([bootspec]=1000000 [qmp]=300000 [detector]=20000 [jsonrpc]=1000000 [traces]=5000)
+declare -A ci_runs=([bootspec]=1000000 [qmp]=300000 [detector]=20000 [jsonrpc]=1000000 [traces]=5000 [report]=20000)
 out=$build/fuzz
 mkdir -p "$out/artifacts"
 libs=$(pkg-config --libs jansson libpcre2-8 sqlite3 libarchive nettle)
 cflags=$(pkg-config --cflags jansson libpcre2-8 sqlite3 libarchive nettle)
-sources=("$root"/lib/*.c "$build"/schema/embedded_*.c)
-for h in bootspec qmp detector jsonrpc traces; do
+sources=("$root"/lib/*.c "$build"/schema/embedded_*.c "$build"/guests/accel-probe/embedded_*.c)
+for h in bootspec qmp detector jsonrpc traces report; do
   # shellcheck disable=SC2086
   clang -std=c17 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$root" -I"$build" $cflags "$root/tests/fuzz/fuzz_$h.c" "${sources[@]}" $libs -lm -o "$out/fuzz_$h"
 done
 fail=0
-for h in bootspec qmp detector jsonrpc traces; do
+for h in bootspec qmp detector jsonrpc traces report; do
   work=$(mktemp -d)
   seeds=("$root/tests/fuzz/corpus/$h")
   case $h in

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""A scripted stand-in for qemu-system-*, put first in the daemon's PATH under
-that name: QMP and the serial console on the sockets the daemon names, then
+"""A scripted stand-in for qemu-system-*, linked under that name into the
+daemon's --qemu-dir: QMP and the serial console on the sockets the daemon names, then
 what `fake=` on the -append line asks for, to provoke what a real QEMU will not
 on cue:
   fake=oversized-event  after `cont`, an event of 2 MiB (QMP never sends one)

@@ -7,7 +7,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CLI, Daemon  # noqa: E402
+from harness import CLI, Daemon, DaemonCase  # noqa: E402
 
 ARM = os.environ['MA_ARM_FIXTURE']
 
@@ -18,15 +18,7 @@ def arm_boot(**extra):
     return body
 
 
-class ArmTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.finish()
-
+class ArmTest(DaemonCase):
     def test_boot_to_login_on_virt_says_it_is_not_minix(self):
         run = self.d.wait(self.d.boot(arm_boot()))
         self.assertEqual(run['status'], 'succeeded', run)

@@ -210,6 +210,101 @@ class MatrixRestartTest(unittest.TestCase):
             d.cleanup()
 
 
+MCP_HEADERS = {'Accept': 'application/json, text/event-stream', 'MCP-Protocol-Version': '2025-06-18'}
+REPORT_FORMATS = ('json', 'text', 'csv', 'svg', 'latex')
+
+
+class MatrixUnderWayTest(unittest.TestCase):
+    """Issue 13, finding 1: a matrix with one run started and others queued (isolation parallel with
+    the default --max-running 1) crashed the daemon on a read-only GET, and again after every restart
+    (MCP matrix_report, /report, /compare, claims_validate, the CLI's report)."""
+
+    def runs_of(self, d, matrix_id):
+        runs = d.json('GET', '/api/v1/runs?limit=1000')[1]['runs']
+        return [r for r in runs if r.get('matrix_id') == matrix_id]
+
+    def mcp(self, d, session, name, arguments):
+        status, reply, _ = d.json('POST', '/mcp', {'jsonrpc': '2.0', 'id': 2, 'method': 'tools/call',
+                                                   'params': {'name': name, 'arguments': arguments}},
+                                  headers=dict(MCP_HEADERS, **{'Mcp-Session-Id': session}))
+        self.assertEqual(status, 200, reply)
+        self.assertFalse(reply['result']['isError'], reply)
+        return reply['result']['structuredContent']
+
+    def mcp_session(self, d):
+        init = {'jsonrpc': '2.0', 'id': 1, 'method': 'initialize', 'params': {
+            'protocolVersion': '2025-06-18', 'capabilities': {}, 'clientInfo': {'name': 't', 'version': '1'}}}
+        status, reply, headers = d.json('POST', '/mcp', init, headers=MCP_HEADERS)
+        self.assertEqual(status, 200, reply)
+        return headers['Mcp-Session-Id']
+
+    def assert_every_report(self, d, matrix_id):
+        for fmt in REPORT_FORMATS:
+            status, _, body = d.request('GET', f'/api/v1/matrices/{matrix_id}/report?format={fmt}')
+            self.assertEqual(status, 200, (fmt, body))
+            self.assertTrue(body, fmt)
+        for fmt in ('json', 'text'):
+            status, _, body = d.request('GET', f'/api/v1/matrices/{matrix_id}/compare/{matrix_id}?format={fmt}')
+            self.assertEqual(status, 200, (fmt, body))
+        self.assertEqual(d.json('GET', '/api/v1/health')[0], 200)
+
+    def test_reports_while_runs_are_queued_and_after_a_restart(self):
+        d = Daemon()  # the default --max-running 1: of the two runs started at once, one waits
+        d2 = None
+        try:
+            body = dict(fixture_boot('console=tty00 fixture=hang', timeout_s=30), cpus=[1, 2], samples=2,
+                        isolation='parallel', parallel=2)
+            status, reply, _ = d.json('POST', '/api/v1/matrices', body)
+            self.assertEqual(status, 202, reply)
+            matrix_id = reply['id']
+            deadline = time.monotonic() + 30
+            statuses = []
+            while sorted(statuses) != ['queued', 'running'] and time.monotonic() < deadline:
+                statuses = [r['status'] for r in self.runs_of(d, matrix_id)]
+                time.sleep(0.05)
+            self.assertEqual(sorted(statuses), ['queued', 'running'])
+            status, report, _ = d.json('GET', f'/api/v1/matrices/{matrix_id}')
+            self.assertEqual(status, 200, report)
+            self.assertEqual(report['status'], 'running')
+            self.assertEqual(len(report['accel']), 1, report['accel'])  # the queued run has none yet
+            self.assertEqual(report['progress']['done'], 0)
+            self.assertEqual(len(report['runs']), 2)
+            self.assertEqual([r['status'] for r in self.runs_of(d, matrix_id)].count('queued'), 1)
+            self.assert_every_report(d, matrix_id)
+            running = [r['id'] for r in self.runs_of(d, matrix_id) if r['status'] == 'running']
+            d.stop(signal.SIGKILL)
+
+            d2 = Daemon(state_dir=d.state_dir)
+            status, report, _ = d2.json('GET', f'/api/v1/matrices/{matrix_id}')
+            self.assertEqual((status, report['status']), (200, 'interrupted'), report)
+            self.assertEqual(d2.run(running[0])['status'], 'interrupted')
+            self.assert_every_report(d2, matrix_id)
+            session = self.mcp_session(d2)
+            out = self.mcp(d2, session, 'matrix_report', {'id': matrix_id})
+            self.assertEqual(out['report']['id'], matrix_id)
+            self.assertEqual(out['report']['accel'], report['accel'])
+            out = self.mcp(d2, session, 'matrix_report', {'id': matrix_id, 'format': 'text'})
+            self.assertIn(f'Matrix {matrix_id}: interrupted', out['text'])
+            out = self.mcp(d2, session, 'claims_validate', {'matrix_id': matrix_id})
+            self.assertTrue(out['claims']['comparisons'])
+            # In-process, report exits 1 as the README says for a matrix whose runs did not all succeed
+            # (the old code died of SIGSEGV: -11 here, 139 in a shell); through the daemon it exits 0.
+            for where, code in ((['--server', d2.base], 0), (['--state-dir', d.state_dir], 1)):
+                for fmt in REPORT_FORMATS:
+                    p = subprocess.run([CLI, *where, 'report', matrix_id, '--format', fmt], capture_output=True,
+                                       text=True, timeout=60)
+                    self.assertEqual(p.returncode, code, (where, fmt, p.stderr))
+                    self.assertTrue(p.stdout, (where, fmt))
+            p = subprocess.run([CLI, '--state-dir', d.state_dir, 'report', matrix_id], capture_output=True,
+                               text=True, timeout=60)
+            self.assertIn(f'Matrix {matrix_id}: interrupted', p.stdout)
+            self.assertEqual(d2.json('GET', '/api/v1/health')[0], 200)
+        finally:
+            if d2:
+                d2.finish()
+            d.cleanup()
+
+
 class MatrixCliTest(unittest.TestCase):
     def test_matrix_in_process(self):
         state = tempfile.mkdtemp(prefix='ma-cli-matrix-')

@@ -4,6 +4,7 @@ the OpenAPI document's schemas against a real run, install and trace."""
 import glob
 import json
 import os
+import shutil
 import sys
 import time
 import unittest
@@ -12,7 +13,7 @@ import jsonschema
 import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, fixture_boot, linux_boot  # noqa: E402
+from harness import Daemon, fixture_boot, half_kvm_host, linux_boot  # noqa: E402
 
 ROOT = os.environ['MA_SOURCE_ROOT']
 
@@ -82,6 +83,21 @@ class SchemaTest(unittest.TestCase):
         finally:
             self.assertEqual(d.stop(), 0)
             d.cleanup()
+
+    def test_health_of_this_host_and_of_a_half_working_kvm(self):
+        v = openapi_validator('Health')
+        root, qemu_dir, device = half_kvm_host()
+        for args in ([], ['--qemu-dir', qemu_dir, '--kvm-device', device]):
+            d = Daemon(extra_args=args)
+            try:
+                status, health, _ = d.json('GET', '/api/v1/health')
+                self.assertEqual(status, 200)
+                v.validate(health)
+                with self.assertRaises(jsonschema.ValidationError):
+                    v.validate(dict(health, kvm={k: x for k, x in health['kvm'].items() if k != 'modes'}))
+            finally:
+                d.finish()
+        shutil.rmtree(root, ignore_errors=True)
 
     def test_profiles(self):
         v = schema('profile.schema.json')

@@ -9,18 +9,10 @@ import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CLI, LINUX_INITRD, LINUX_KERNEL, Daemon, fixture_boot, linux_boot  # noqa: E402
+from harness import CLI, Daemon, DaemonCase, LINUX_INITRD, LINUX_KERNEL, fixture_boot, linux_boot  # noqa: E402
 
 
-class TraceTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.finish()
-
+class TraceTest(DaemonCase):
     def trace(self, command, boot=linux_boot, **extra):
         body = boot(command=command, accel='tcg', **extra)
         code, doc, headers = self.d.json('POST', '/api/v1/traces', body)

@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from harness import Daemon, fixture_boot, sanitized
+from harness import Daemon, DaemonCase, fixture_boot, sanitized
 
 
 def raw_request(port, text, timeout=10):
@@ -47,16 +47,8 @@ def health_ms(port, timeout=10):
     return status, (time.monotonic() - start) * 1000
 
 
-class CrossSiteTests(unittest.TestCase):
+class CrossSiteTests(DaemonCase):
     """Finding 2: CSRF and DNS rebinding without --auth."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.finish()
 
     def post_boot(self, headers, body=None):
         return self.d.json('POST', '/api/v1/boots', raw=json.dumps(body or fixture_boot()).encode(), headers=headers)
@@ -139,6 +131,11 @@ class AllowListTests(unittest.TestCase):
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 2)
         self.assertIn('--allow-origin wants SCHEME://HOST[:PORT]', p.stderr)
+        for host in ('lab.example:8420', 'lab.example.', 'a b'):
+            p = subprocess.run([os.environ['MA_DAEMON'], '--listen', '127.0.0.1:0', '--allow-host', host],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, host)
+            self.assertIn('--allow-host wants a DNS name', p.stderr)
 
 
 def open_stream(port, run_id, results, i):
@@ -177,6 +174,8 @@ class ConnectionTests(unittest.TestCase):
             print(f'\n500 streams on one run: {served} served, {refused} answered 429, '
                   f'{500 - served - refused} not answered; /health max {max(latencies):.1f} ms', file=sys.stderr)
             self.assertEqual(served, 32, 'one client (one address, no token) holds at most 32 streams')
+            _, _, text = d.request('GET', '/metrics')
+            self.assertIn(b'\nminix_analysis_event_streams 32\n', text)
             self.assertLess(max(latencies), 1000)
             d.request('DELETE', f'/api/v1/runs/{run_id}')
         finally:

@@ -52,8 +52,8 @@ test('lists every tool, each with input and output schemas', async () => {
   const client = await connect();
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name).sort();
-  assert.deepEqual(names, ['boot_measure', 'boot_status', 'boot_wait', 'claims_validate', 'image_verify', 'matrix_report',
-                           'matrix_start', 'memory_monitor', 'runs_list', 'syscall_trace']);
+  assert.deepEqual(names, ['boot_measure', 'boot_status', 'boot_wait', 'claims_validate', 'image_delete', 'image_verify',
+                           'matrix_report', 'matrix_start', 'memory_monitor', 'runs_list', 'syscall_trace']);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, 'object', t.name);
     assert.equal(t.outputSchema.type, 'object', t.name);

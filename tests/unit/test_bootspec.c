@@ -1,5 +1,6 @@
 /* Boot request validation: every user-facing 400 and the defaults. */
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/bootspec.h"
 #include "test_util.h"
@@ -59,8 +60,38 @@ static void rejects_bad_requests(void **state) {
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel\":\"kvm\"}", "accel_unavailable", "accel");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":\"/x\"}", "wrong_type", "initrd");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a,b\"]}", "invalid_path", "initrd");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a b\"]}", "invalid_path", "initrd");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"kernel\":\"KERNEL\"}", "invalid_json", "");
   expect_error("{\"image\":\"abc\",\"profile\":\"linux\"}", "unknown_image", "image");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":0}", "out_of_range", "accel_stall_s");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":3601}", "out_of_range", "accel_stall_s");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":\"20\"}", "wrong_type", "accel_stall_s");
+}
+
+/* QEMU comes from --qemu-dir only: an emulator missing there is refused, whatever $PATH holds. */
+static void takes_qemu_from_its_directory(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ma-qemu-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  struct qemu_bins empty;
+  assert_int_equal(qemu_bins_resolve(&empty, dir), 0);
+  const struct qemu_bins *usual = env.qemu;
+  env.qemu = &empty;
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\"}", "qemu_not_found", "arch");
+  env.qemu = usual;
+  qemu_bins_clear(&empty);
+  rmdir(dir);
+  if (!usual->path[QEMU_X86_64]) {
+    printf("skipped the rest: no qemu-system-x86_64 in /usr/bin\n");
+    skip();
+  }
+  char *body = util_strdupf("{\"kernel\":\"%s\",\"profile\":\"linux\"}", kernel);
+  struct boot_spec *spec;
+  struct ma_error err;
+  assert_int_equal(bootspec_parse(body, strlen(body), &env, &spec, &err), 0);
+  assert_string_equal(spec->qemu, "/usr/bin/qemu-system-x86_64");
+  bootspec_free(spec);
+  free(body);
 }
 
 static void applies_defaults(void **state) {
@@ -74,6 +105,8 @@ static void applies_defaults(void **state) {
   assert_int_equal(spec->memory_mb, 256);
   assert_int_equal(spec->timeout_s, 120);
   assert_string_equal(spec->accel, "auto");
+  assert_int_equal(spec->accel_stall_s, 20);
+  assert_int_equal(json_integer_value(json_object_get(spec->json, "accel_stall_s")), 20);
   assert_int_equal(spec->n_initrd, 1);
   assert_int_equal(json_integer_value(json_object_get(spec->json, "cpus")), 1);
   bootspec_free(spec);
@@ -81,6 +114,7 @@ static void applies_defaults(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(rejects_bad_requests), cmocka_unit_test(applies_defaults)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(rejects_bad_requests), cmocka_unit_test(applies_defaults),
+                                     cmocka_unit_test(takes_qemu_from_its_directory)};
   return cmocka_run_group_tests_name("bootspec", tests, setup, teardown);
 }

@@ -137,6 +137,40 @@ static void symbol_markers_measure_spans_from_the_kernel_entry(void **state) {
   json_decref(d);
 }
 
+/* A report of a matrix under way has configs without a mean yet; claims of any shape are compared
+ * without a crash, and what cannot be compared says so instead of comparing with 0 ms. */
+static void partial_reports_and_odd_claims(void **state) {
+  (void)state;
+  json_t *d = doc(), *runs = json_loads("[null, {\"markers\":[{\"text\":5}]}, {\"markers\":7}]", 0, NULL);
+  json_t *report = json_pack("{s:{s:s}, s:[{s:i, s:{s:i, s:n}, s:[{s:n}]}]}", "request", "profile", "minix-3.4",
+                             "configs", "cpus", 1, "boot_time_ms", "n", 0, "mean", "markers", "name");
+  json_t *c = claims_compare(d, report, runs);
+  assert_int_equal(json_array_size(c), 4);
+  assert_string_equal(status_of(c, 0), "NOT_COMPARABLE");
+  assert_non_null(strstr(json_string_value(json_object_get(json_array_get(c, 0), "explanation")),
+                         "no successful measurement"));
+  assert_true(json_is_null(json_object_get(json_array_get(c, 0), "error_pct")));
+  json_decref(c);
+  json_t *odd = json_loads("{\"claims\":[{}, {\"metric\":5,\"id\":[]}, {\"metric\":\"marker:\"}, 3,"
+                           " {\"metric\":\"boot_time_ms\",\"span\":\"qemu_cont_to_terminal\"},"
+                           " {\"metric\":\"cv\"}]}",
+                           0, NULL);
+  json_t *full = report_with("minix-3.4", "i386", 100, 0.01);
+  c = claims_compare(odd, full, runs);
+  assert_int_equal(json_array_size(c), 6);
+  for (size_t i = 0; i < 6; i++)
+    assert_string_equal(status_of(c, i), "NOT_COMPARABLE");
+  assert_true(json_is_null(json_object_get(json_array_get(c, 1), "id")));
+  assert_non_null(strstr(json_string_value(json_object_get(json_array_get(c, 4), "explanation")), "no estimate"));
+  assert_non_null(strstr(json_string_value(json_object_get(json_array_get(c, 5), "explanation")), "no threshold"));
+  json_decref(c);
+  json_decref(full);
+  json_decref(odd);
+  json_decref(report);
+  json_decref(runs);
+  json_decref(d);
+}
+
 static void whitepaper_is_built_in(void **state) {
   (void)state;
   json_t *w = claims_builtin("whitepaper");
@@ -153,6 +187,7 @@ int main(void) {
       cmocka_unit_test(statuses_follow_the_error), cmocka_unit_test(compares_only_matching_spans),
       cmocka_unit_test(other_guests_are_not_applicable), cmocka_unit_test(whitepaper_is_built_in),
       cmocka_unit_test(symbol_markers_measure_spans_from_the_kernel_entry),
+      cmocka_unit_test(partial_reports_and_odd_claims),
   };
   return cmocka_run_group_tests_name("claims", tests, NULL, NULL);
 }

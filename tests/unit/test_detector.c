@@ -265,6 +265,104 @@ static void lookarounds_are_judged_line_by_line(void **state) {
   close_own(d, p);
 }
 
+/* Issue 13, finding 6: a user's until that backtracks without end, on a guest's console. */
+#define PATHOLOGICAL "^(.+)+[XY]$"
+/* Far above what the limits cost per read (a few ms), far below what PCRE2's default did (about
+ * 1 s for the 50 lines of one read, 23 ms each): generous, so that a loaded machine passes. */
+#define READ_BOUND_US 250000
+
+struct marks {
+  size_t lines;
+  int n;
+  char name[8][32];
+  int64_t t_us[8];
+};
+
+static void mark(void *userdata, const struct detector_event *ev) {
+  struct marks *m = userdata;
+  if (ev->kind == DETECTOR_LINE) {
+    m->lines++;
+  } else if (m->n < 8) {
+    snprintf(m->name[m->n], sizeof m->name[m->n], "%s", ev->name);
+    m->t_us[m->n++] = ev->t_us;
+  }
+}
+
+static struct detector *pathological(struct profile **p, struct marks *m) {
+  char *err = NULL;
+  assert_int_equal(profile_parse(PROFILE, strlen(PROFILE), p, &err), 0);
+  struct detector *d = detector_new(*p, PATHOLOGICAL, mark, m, &err);
+  assert_non_null(d);
+  return d;
+}
+
+/* Lines of n 'a's, as many as fit in size bytes (NUL-terminated). */
+static size_t flood(char *buf, size_t size, size_t n) {
+  size_t len = 0;
+  while (len + n + 2 <= size) {
+    memset(buf + len, 'a', n);
+    buf[len + n] = '\n';
+    len += n + 1;
+  }
+  buf[len] = '\0';
+  return len;
+}
+
+/* A read is stamped when it arrives, before anything is matched: however long its lines take to
+ * judge, a marker found in it carries the read's stamp. The until pattern gives up on the long
+ * lines at the match limit, which counts as no match, and the markers after them in the same read
+ * (the block search gave up there) are still found, in order. */
+static void a_marker_carries_the_stamp_of_its_read(void **state) {
+  (void)state;
+  struct profile *p;
+  struct marks m = {0};
+  struct detector *d = pathological(&p, &m);
+  static char read[90000];
+  size_t len = flood(read, 20 * 4001 + 2, 4000);
+  len += (size_t)snprintf(read + len, sizeof read - len, "Kernel 5\naaaX\n");
+  int64_t stamp = util_mono_us();
+  detector_feed(d, read, len, stamp);
+  int64_t took = util_mono_us() - stamp;
+  assert_int_equal(m.n, 2);
+  assert_string_equal(m.name[0], "banner");
+  assert_string_equal(m.name[1], DETECTOR_UNTIL_NAME);
+  assert_true(m.t_us[0] == stamp && m.t_us[1] == stamp); /* not stamp + took */
+  assert_true(detector_done(d));
+  assert_true(detector_gave_up(d) >= 20);
+  assert_int_equal(m.lines, 22);
+  print_message("20 lines of 4,000 bytes with %s: %lld us, %llu matches gave up\n", PATHOLOGICAL, (long long)took,
+                (unsigned long long)detector_gave_up(d));
+  close_own(d, p);
+}
+
+/* A flooding console under that until: each read costs little, and a marker after the flood is
+ * still found with its read's stamp. */
+static void a_pathological_until_costs_little_per_read(void **state) {
+  (void)state;
+  struct profile *p;
+  struct marks m = {0};
+  struct detector *d = pathological(&p, &m);
+  static char read[4096], line[DETECTOR_LINE_MAX + 2];
+  size_t len = flood(read, sizeof read, 80), line_len = flood(line, sizeof line, DETECTOR_LINE_MAX - 1);
+  int64_t worst = 0;
+  for (int i = 0; i < 40; i++) {
+    int64_t t0 = util_mono_us();
+    detector_feed(d, i % 2 ? read : line, i % 2 ? len : line_len, i);
+    int64_t took = util_mono_us() - t0;
+    if (took > READ_BOUND_US)
+      fail_msg("read %d took %lld us", i, (long long)took);
+    worst = took > worst ? took : worst;
+  }
+  assert_true(detector_gave_up(d) >= 20 * 50 + 20);
+  assert_int_equal(m.n, 0);
+  detector_feed(d, "Kernel 7\n", 9, 1000);
+  assert_int_equal(m.n, 1);
+  assert_true(m.t_us[0] == 1000);
+  print_message("worst read under %s: %lld us (50 lines of 80 bytes, or one of %d)\n", PATHOLOGICAL, (long long)worst,
+                DETECTOR_LINE_MAX - 1);
+  close_own(d, p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(line_split_across_reads, setup, teardown),
@@ -281,6 +379,8 @@ int main(void) {
       cmocka_unit_test(backreferences_still_match),
       cmocka_unit_test(a_block_match_across_lines_is_not_a_line_match),
       cmocka_unit_test(lookarounds_are_judged_line_by_line),
+      cmocka_unit_test(a_marker_carries_the_stamp_of_its_read),
+      cmocka_unit_test(a_pathological_until_costs_little_per_read),
   };
   return cmocka_run_group_tests_name("detector", tests, NULL, NULL);
 }

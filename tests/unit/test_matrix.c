@@ -202,6 +202,148 @@ static void golden_text_and_csv(void **state) {
   json_decref(matrix);
 }
 
+/* Runs as a matrix holds them while it is under way and after a restart (issue 13, finding 1): a
+ * started run and a queued one (no accel yet), an interrupted one, a failed one without an error,
+ * and runs with fields missing or of the wrong type. */
+static json_t *runs_in_every_state(void) {
+  json_t *runs = synthetic_runs(2);
+  json_t *more = json_loads(
+      "[{\"id\":\"0000000000000009\",\"matrix_index\":9,\"cpus\":2,\"status\":\"running\",\"accel\":\"kvm\","
+      "  \"boot_time_ms\":null,\"markers\":[{\"name\":\"kernel_starts\",\"t_ms\":3.0}]},"
+      " {\"id\":\"000000000000000a\",\"matrix_index\":10,\"cpus\":1,\"status\":\"queued\",\"accel\":null,"
+      "  \"boot_time_ms\":null,\"markers\":[],\"error\":null,\"guest_cpus_online\":null},"
+      " {\"id\":\"000000000000000b\",\"matrix_index\":11,\"cpus\":2,\"status\":\"interrupted\",\"accel\":null,"
+      "  \"error\":{\"code\":\"interrupted\",\"message\":\"the daemon stopped\"}},"
+      " {\"id\":\"000000000000000c\",\"cpus\":1,\"status\":\"failed\"},"
+      " {},"
+      " {\"id\":5,\"matrix_index\":\"x\",\"cpus\":\"2\",\"status\":7,\"accel\":3,\"boot_time_ms\":\"12\","
+      "  \"markers\":\"none\",\"error\":\"boom\",\"guest_cpus_online\":\"2\"},"
+      " {\"id\":\"000000000000000d\",\"matrix_index\":13,\"cpus\":1,\"status\":\"succeeded\",\"accel\":\"tcg\","
+      "  \"boot_time_ms\":140,\"guest_cpus_online\":1,\"markers\":[null,3,{\"name\":null,\"t_ms\":1},{\"t_ms\":2},"
+      "  {\"name\":\"kernel_starts\"},{\"name\":\"kernel_starts\",\"t_ms\":\"5\"},"
+      "  {\"name\":\"shell_prompt\",\"t_ms\":140}]},"
+      " null, \"run\"]",
+      0, NULL);
+  assert_non_null(more);
+  json_array_extend(runs, more);
+  json_decref(more);
+  return runs;
+}
+
+static json_t *named(json_t *list, const char *key, const char *name) {
+  size_t i;
+  json_t *e;
+  json_array_foreach(list, i, e) if (strcmp(json_string_value(json_object_get(e, key)), name) == 0) return e;
+  return NULL;
+}
+
+static void report_takes_runs_in_every_state(void **state) {
+  (void)state;
+  json_t *matrix = synthetic_matrix(), *runs = runs_in_every_state();
+  json_t *report = matrix_report(matrix, runs);
+  assert_non_null(report);
+  /* Runs not started yet add no accelerator; the others are listed once each. */
+  json_t *accel = json_object_get(report, "accel");
+  assert_int_equal(json_array_size(accel), 2);
+  assert_string_equal(json_string_value(json_array_get(accel, 0)), "tcg");
+  assert_string_equal(json_string_value(json_array_get(accel, 1)), "kvm");
+  /* Final: the 9 synthetic runs, the interrupted, the failed and the late success. */
+  json_t *progress = json_object_get(report, "progress");
+  assert_int_equal(json_integer_value(json_object_get(progress, "done")), 12);
+  assert_int_equal(json_integer_value(json_object_get(progress, "succeeded")), 9);
+  assert_int_equal(json_integer_value(json_object_get(progress, "failed")), 3);
+  json_t *one = config(report, 0), *two = config(report, 1);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(one, "failures"), "failed")), 1);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(two, "failures"), "interrupted")), 1);
+  assert_true(stat(one, "mean") == 120.0); /* 100..140: the late success counts, nothing else does */
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(one, "boot_time_ms"), "n")), 5);
+  /* Markers without a name or a time are left out, never averaged in as 0 ms. */
+  json_t *markers = json_object_get(one, "markers");
+  assert_int_equal(json_array_size(markers), 2);
+  json_t *ks = json_object_get(named(markers, "name", "kernel_starts"), "t_ms");
+  assert_int_equal(json_integer_value(json_object_get(ks, "n")), 4);
+  assert_true(json_real_value(json_object_get(ks, "mean")) == 28.75);
+  json_t *phase = named(json_object_get(one, "phases"), "phase", "kernel_starts -> shell_prompt");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(phase, "duration_ms"), "n")), 4);
+  assert_int_equal(json_array_size(json_object_get(report, "runs")), 14); /* the runs with an id */
+
+  char *text = matrix_report_text(report);
+  assert_non_null(strstr(text, "accel [\"tcg\",\"kvm\"]"));
+  assert_non_null(strstr(text, "1 vCPU: 1 run(s) failed with failed (not averaged in)"));
+  assert_non_null(strstr(text, "2 vCPU: 1 run(s) failed with interrupted (not averaged in)"));
+  free(text);
+  char *csv = matrix_report_csv(runs);
+  assert_non_null(strstr(csv, "\n10,\"000000000000000a\",1,\"queued\",\"\",,,\"\",,\n"));
+  assert_non_null(strstr(csv, "\n,\"\",,\"\",\"\",,,\"\",,\n")); /* the run of wrong types */
+  assert_non_null(strstr(csv, "\n13,\"000000000000000d\",1,\"succeeded\",\"tcg\",1,140.000,\"\",,140.000\n"));
+  free(csv);
+  char *svg = matrix_report_svg(report), *tex = matrix_report_latex(report);
+  assert_non_null(strstr(svg, "</svg>\n"));
+  assert_non_null(strstr(tex, "\\end{figure}\n"));
+  free(svg);
+  free(tex);
+  /* The built-in claims are compared too: none applies to this guest but repeatability. */
+  json_t *claims = json_object_get(json_object_get(report, "claims"), "comparisons");
+  assert_int_equal(json_array_size(claims), 6);
+  json_decref(report);
+  json_decref(runs);
+  json_decref(matrix);
+}
+
+/* A matrix row and runs that are not even objects still give a report, and every renderer and the
+ * comparison take reports with fields missing or of the wrong type. */
+static void renderers_take_partial_reports(void **state) {
+  (void)state;
+  json_t *runs = json_loads("[null, 1, {\"markers\":[{\"name\":\"a,\\\"b\",\"t_ms\":1}]}]", 0, NULL);
+  json_t *report = matrix_report(NULL, runs);
+  assert_true(json_is_object(report));
+  assert_int_equal(json_array_size(json_object_get(report, "accel")), 0);
+  json_t *odd = json_loads(
+      "{\"id\":3,\"status\":null,\"request\":{\"profile\":7,\"cpus\":\"x\"},\"scaling\":{\"valid\":true},"
+      " \"claims\":{\"comparisons\":[{\"estimate\":1,\"measured\":{\"mean\":2,\"ci95\":[1]}},7]},"
+      " \"configs\":[{\"cpus\":1,\"boot_time_ms\":{\"n\":-3,\"mean\":\"x\",\"ci95\":[null]},"
+      "   \"markers\":[{\"t_ms\":{\"mean\":5}},{\"name\":\"k\",\"t_ms\":7}],\"failures\":{\"x\":\"y\"},"
+      "   \"relative_to_1_vcpu\":{\"speedup\":\"fast\"}},"
+      "  {\"cpus\":2,\"boot_time_ms\":{\"n\":2,\"mean\":4,\"stdev\":null,\"max\":5e300,\"ci95\":[1,2]},\"markers\":7},"
+      "  5, null]}",
+      0, NULL);
+  assert_non_null(odd);
+  json_t *sources[] = {report, odd, NULL};
+  for (json_t **r = sources; r < sources + 3; r++) {
+    char *outputs[] = {matrix_report_text(*r), matrix_report_svg(*r), matrix_report_latex(*r)};
+    for (size_t i = 0; i < 3; i++) {
+      assert_non_null(outputs[i]);
+      free(outputs[i]);
+    }
+    for (json_t **other = sources; other < sources + 3; other++) {
+      json_t *cmp = matrix_compare(*r, *other);
+      assert_non_null(cmp);
+      char *text = matrix_compare_text(cmp);
+      assert_non_null(text);
+      free(text);
+      json_decref(cmp);
+    }
+  }
+  json_t *cmp = matrix_compare(odd, odd);
+  json_t *c2 = json_array_get(json_object_get(cmp, "configs"), 1);
+  assert_string_equal(json_string_value(json_object_get(c2, "verdict")),
+                      "not testable: needs two samples per side and some variation");
+  char *text = matrix_compare_text(cmp);
+  assert_non_null(strstr(text, "Matrix - (after) against - (before)"));
+  free(text);
+  json_decref(cmp);
+  text = matrix_report_text(odd);
+  assert_non_null(strstr(text, "Matrix -: -, "));
+  free(text);
+  /* A marker named with a comma and a quote (scenario steps name markers) stays one CSV column. */
+  char *csv = matrix_report_csv(runs);
+  assert_non_null(strstr(csv, ",error_code,\"a,\"\"b_ms\"\n"));
+  free(csv);
+  json_decref(odd);
+  json_decref(report);
+  json_decref(runs);
+}
+
 static json_t *report_of(const char *id, const double *x, size_t n) {
   struct stats s;
   stats_compute(x, n, &s);
@@ -251,6 +393,7 @@ int main(void) {
       cmocka_unit_test(rejects_bad_matrices), cmocka_unit_test(interleaves_configs),
       cmocka_unit_test(report_statistics),    cmocka_unit_test(uniprocessor_guest_is_not_scaling),
       cmocka_unit_test(golden_text_and_csv),    cmocka_unit_test(compare_flags_regressions),
+      cmocka_unit_test(report_takes_runs_in_every_state), cmocka_unit_test(renderers_take_partial_reports),
   };
   return cmocka_run_group_tests_name("matrix", tests, setup, teardown);
 }

@@ -160,7 +160,7 @@ static void groups_and_tool_calls(void **state) {
   jsonrpc_msg_clear(&m);
   d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "boot-profiler", &m);
   json_t *tools = json_object_get(json_object_get(d.reply, "result"), "tools");
-  assert_int_equal(json_array_size(tools), 8);
+  assert_int_equal(json_array_size(tools), 9);
   size_t i;
   json_t *t;
   json_array_foreach(tools, i, t) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/bootspec.h"
 #include "lib/guest_memory.h"
 #include "lib/scenario.h"
 #include "test_util.h"
@@ -315,6 +316,101 @@ static void guest_memory_on_the_real_minix(void **state) {
   scenario_free(sc);
 }
 
+/* A step of n answers (each matching "x"), or a scenario of n such expect steps. */
+static json_t *many(const char *what, size_t n) {
+  json_t *list = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(list, strcmp(what, "answers") == 0 ? json_pack("{s:s}", "match", "x")
+                                                             : json_pack("{s:s, s:s}", "name", "s", "expect", "x"));
+  if (strcmp(what, "steps") == 0)
+    return json_pack("{s:s, s:o}", "name", "x", "steps", list);
+  return json_pack("{s:s, s:[{s:s, s:s, s:o}]}", "name", "x", "steps", "name", "a", "until", "y", "answers", list);
+}
+
+/* Issue 13, finding 6: a dialogue step tries every answer on every read, so answers and steps are
+ * capped, and a boot request beyond a cap is refused with a 400 naming the field. */
+static void answers_and_steps_are_capped(void **state) {
+  (void)state;
+  struct scenario *sc = NULL;
+  struct ma_error err = {0};
+  json_t *def = many("answers", SCENARIO_MAX_ANSWERS);
+  assert_int_equal(scenario_parse(def, &sc, &err), 0);
+  scenario_free(sc);
+  json_decref(def);
+  def = many("steps", SCENARIO_MAX_STEPS);
+  assert_int_equal(scenario_parse(def, &sc, &err), 0);
+  scenario_free(sc);
+  json_decref(def);
+  check_bad(many("answers", SCENARIO_MAX_ANSWERS + 1), "answers");
+  check_bad(many("steps", SCENARIO_MAX_STEPS + 1), "steps");
+  struct bootspec_env env;
+  char kernel[256];
+  assert_int_equal(test_boot_env(&env, kernel, sizeof kernel), 0);
+  const char *const what[] = {"answers", "steps"};
+  const size_t n[] = {SCENARIO_MAX_ANSWERS + 1, SCENARIO_MAX_STEPS + 1};
+  for (size_t i = 0; i < 2; i++) {
+    json_t *req = json_pack("{s:s, s:s, s:o}", "kernel", kernel, "profile", "linux", "scenario", many(what[i], n[i]));
+    char *body = json_dumps(req, 0);
+    struct boot_spec *spec = NULL;
+    assert_int_equal(bootspec_parse(body, strlen(body), &env, &spec, &err), -EINVAL);
+    assert_null(spec);
+    assert_int_equal(err.http_status, 400);
+    assert_string_equal(err.code, "invalid_scenario");
+    assert_string_equal(err.field, what[i]);
+    char want[64];
+    snprintf(want, sizeof want, "%zu %s, more than the %zu allowed", n[i], what[i], n[i] - 1);
+    assert_non_null(strstr(err.message, want));
+    free(body);
+    json_decref(req);
+  }
+  profile_set_free((struct profile_set *)env.profiles);
+}
+
+/* Every answer of a step is tried on every read: with answers that backtrack without end, each
+ * read still costs little (PCRE2's default limit took about 23 ms per answer and read), they count
+ * as no match, and the step's own end is still found. */
+static void pathological_answers_cost_little_per_read(void **state) {
+  (void)state;
+  json_t *answers = json_array();
+  for (int i = 0; i < SCENARIO_MAX_ANSWERS; i++)
+    json_array_append_new(answers, json_pack("{s:s, s:s}", "match", "^(.+)+[XY]$", "send", "no\r"));
+  json_t *def = json_pack("{s:s, s:[{s:s, s:s, s:s, s:o}]}", "name", "p", "steps", "name", "talk", "until", "done",
+                          "fail", "^(.+)+[XY]$|aborted", "answers", answers);
+  struct scenario *sc;
+  struct ma_error err = {0};
+  assert_int_equal(scenario_parse(def, &sc, &err), 0);
+  json_decref(def);
+  struct recorder rec = {0};
+  struct scenario_run *run = scenario_run_new(sc, &cbs, &rec, 0);
+  char read[4096];
+  size_t len = 0;
+  while (len + 81 < sizeof read) {
+    memset(read + len, 'a', 80);
+    read[len + 80] = '\n';
+    len += 81;
+  }
+  int64_t worst = 0;
+  for (int i = 0; i < 20; i++) {
+    int64_t t0 = util_mono_us();
+    scenario_feed(run, read, len, i);
+    int64_t took = util_mono_us() - t0;
+    if (took > 250000)
+      fail_msg("read %d took %lld us", i, (long long)took);
+    worst = took > worst ? took : worst;
+  }
+  assert_int_equal(scenario_state(run), SCENARIO_RUNNING);
+  assert_int_equal(rec.n_sends, 0);
+  /* All of them gave up on most reads: not on those after the full buffer dropped its first half
+   * mid-line, where the first line is too short to reach the limit. */
+  assert_true(scenario_gave_up(run) >= 10 * (SCENARIO_MAX_ANSWERS + 1));
+  scenario_feed(run, "done\n", 5, 100);
+  assert_int_equal(scenario_state(run), SCENARIO_DONE);
+  print_message("worst read with %d answers and a fail pattern that backtrack: %lld us\n", SCENARIO_MAX_ANSWERS,
+                (long long)worst);
+  scenario_run_free(run);
+  scenario_free(sc);
+}
+
 /* The guest-memory scenario: a poll step sends its command every interval and hands over each capture. */
 static void a_poll_step_samples_until_the_guest_stops(void **state) {
   (void)state;
@@ -363,6 +459,8 @@ int main(void) {
       cmocka_unit_test(a_poll_step_samples_until_the_guest_stops),
       cmocka_unit_test(guest_memory_on_the_real_minix),
       cmocka_unit_test(bad_definitions_name_the_field),
+      cmocka_unit_test(answers_and_steps_are_capped),
+      cmocka_unit_test(pathological_answers_cost_little_per_read),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,12 +12,19 @@
 #include "lib/bootspec.h"
 #include "lib/util.h"
 
-/* Built-in profiles, no usable KVM, and a readable file standing in for a kernel. */
+/* Built-in profiles, QEMU from /usr/bin (the daemon's default --qemu-dir), no KVM device, and a readable
+ * file standing in for a kernel. */
 static inline int test_boot_env(struct bootspec_env *env, char *kernel, size_t size) {
+  static struct qemu_bins qemu;
+  static struct accel_host kvm;
   char *err = NULL;
   env->profiles = profile_set_new(&err);
-  env->kvm_usable = false;
-  env->kvm_reason = "probe failed";
+  qemu_bins_clear(&qemu);
+  qemu_bins_resolve(&qemu, "/usr/bin");
+  accel_host_clear(&kvm);
+  accel_host_set_device(&kvm, false, "cannot open /dev/kvm: No such file or directory");
+  env->qemu = &qemu;
+  env->kvm = &kvm;
   snprintf(kernel, size, "%s/tests/data/minix-3.4-synthetic.serial", getenv("MA_SOURCE_ROOT"));
   free(err);
   return env->profiles ? 0 : -1;
