@@ -116,12 +116,16 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
   c->lock_fd = -1;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   c->host_cores = cores > 0 ? (int)cores : 1;
-  c->state_dir = strdup(opt->state_dir);
   accel_host_init(&c->host.kvm);
   /* Once, here: every run executes what health shows, whatever $PATH says. */
-  int r = c->state_dir && qemu_bins_resolve(&c->host.qemu, opt->qemu_dir ? opt->qemu_dir : "/usr/bin") == 0
-              ? util_mkdir_p(c->state_dir, 0750)
+  int r = qemu_bins_resolve(&c->host.qemu, opt->qemu_dir ? opt->qemu_dir : "/usr/bin") == 0
+              ? util_mkdir_p(opt->state_dir, 0750)
               : -ENOMEM;
+  /* Absolute: the paths made under it (an image's extracted kernel, overlays) go to boot requests,
+   * which accept absolute paths only; the default ./minix-analysis-data made image boots fail. */
+  c->state_dir = r == 0 ? realpath(opt->state_dir, NULL) : NULL;
+  if (r == 0 && !c->state_dir)
+    r = -errno;
   if (r < 0) {
     *err = util_strdupf("cannot create state dir %s: %s", opt->state_dir, strerror(-r));
     return r;

@@ -92,9 +92,14 @@ static void collect(struct trace *t, const struct run *run) {
   free(log);
   const char *tracer = json_string_value(json_object_get(t->doc, "tracer"));
   bool summary = json_is_true(json_object_get(t->doc, "summary"));
-  json_object_set_new(t->doc, "exit_status", res.exit_status >= 0 ? json_integer(res.exit_status) : json_null());
   json_object_set_new(t->doc, "output", res.output ? json_string(res.output) : json_null());
   json_t *table = res.trace ? parse(tracer, summary, res.trace) : NULL;
+  /* MINIX's trace itself exits 0 whatever the command did (seen on the real MINIX 3.4): the command's
+   * status is its "Process exited normally with code N" line. strace exits with the command's. */
+  json_t *code = json_object_get(json_object_get(table, "exit"), "code");
+  if (strcmp(tracer, "trace") == 0 && json_is_integer(code))
+    res.exit_status = (int)json_integer_value(code);
+  json_object_set_new(t->doc, "exit_status", res.exit_status >= 0 ? json_integer(res.exit_status) : json_null());
   if (res.trace)
     json_object_set_new(t->doc, "transcript", json_stringn(res.trace, strlen(res.trace) < TRANSCRIPT_MAX
                                                                           ? strlen(res.trace) : TRANSCRIPT_MAX));

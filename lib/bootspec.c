@@ -208,12 +208,14 @@ static int check_machine(struct boot_spec *s, const struct bootspec_env *env, st
 static int check_profile(struct boot_spec *s, const struct bootspec_env *env, struct ma_error *err) {
   if (!s->profile)
     return bad(err, "missing_field", "profile", "profile is required (e.g. \"linux\" or \"minix-3.4\")");
-  if (!profile_set_find(env->profiles, s->profile)) {
+  const struct profile *p = profile_set_find(env->profiles, s->profile);
+  if (!p) {
     _cleanup_(util_freep) char *names = profile_set_names(env->profiles);
     ma_error_set(err, 400, "unknown_profile", "profile", "unknown profile \"%s\"; known: %s", s->profile,
                  names ? names : "");
     return -EINVAL;
   }
+  s->vga = p->vga;
   if (s->until) {
     char *rerr = NULL;
     pcre2_code *re = profile_compile(s->until, &rerr);
@@ -246,7 +248,8 @@ static int check_symbols(struct boot_spec *s, const struct bootspec_env *env, st
   if (n == 0)
     return bad(err, "no_symbol_phases", "symbols", "this profile names no kernel functions for its phases");
   uint64_t addrs[64];
-  int found = elf_symbols_find(s->kernel, names, n, addrs);
+  bool unpaged[64];
+  int found = elf_symbols_find(s->kernel, names, n, addrs, unpaged);
   if (found == -ENOEXEC || found == -ENOENT || found == 0)
     return bad(err, "no_symbols", "symbols",
                found == -ENOEXEC ? "the kernel is not an ELF file"
@@ -265,7 +268,7 @@ static int check_symbols(struct boot_spec *s, const struct bootspec_env *env, st
     if (!addrs[i])
       continue;
     s->bp_markers[s->n_breakpoints] = strdup(markers[i]);
-    s->bp_functions[s->n_breakpoints] = strdup(names[i]);
+    s->bp_functions[s->n_breakpoints] = unpaged[i] ? util_strdupf("__k_unpaged_%s", names[i]) : strdup(names[i]);
     s->bp_addrs[s->n_breakpoints++] = addrs[i];
   }
   s->bp_bits = strcmp(s->arch, "x86_64") == 0 ? 64 : 32;

@@ -33,6 +33,7 @@ struct boot_spec {
   char *overlay;         /* set by the daemon: the overlay QEMU gets instead of disk */
   struct scenario *scenario; /* console scenario to play, or NULL */
   bool symbols;          /* breakpoints on the profile's phase functions (gdbstub) */
+  bool vga;              /* from the profile: a headless VGA adapter for x86 guests */
   size_t n_breakpoints;  /* found in the kernel's symbol table */
   char **bp_markers, **bp_functions;
   uint64_t *bp_addrs;

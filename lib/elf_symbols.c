@@ -58,7 +58,7 @@ static int find_table(const unsigned char *d, size_t size, struct table *t) {
   return -ENOENT;
 }
 
-static int lookup(const struct table *t, const char *const *names, size_t n, uint64_t *addrs) {
+static int lookup(const struct table *t, const char *const *names, size_t n, uint64_t *addrs, bool *unpaged) {
   int found = 0;
   for (size_t s = 0; s < t->n_syms; s++) {
     const unsigned char *sym = t->syms + s * t->sym_size;
@@ -76,14 +76,20 @@ static int lookup(const struct table *t, const char *const *names, size_t n, uin
       if (strcmp(names[i], name) == 0 || (!addrs[i] && strcmp(names[i], plain) == 0)) {
         found += !addrs[i];
         addrs[i] = value;
+        unpaged[i] = name != plain && strcmp(names[i], name) != 0;
       }
     }
   }
   return found;
 }
 
-int elf_symbols_find(const char *path, const char *const *names, size_t n, uint64_t *addrs) {
+int elf_symbols_find(const char *path, const char *const *names, size_t n, uint64_t *addrs, bool *unpaged) {
   memset(addrs, 0, n * sizeof *addrs);
+  _cleanup_(util_freep) bool *own = unpaged ? NULL : calloc(n ? n : 1, sizeof *own);
+  if (!unpaged && !own)
+    return -ENOMEM;
+  unpaged = unpaged ? unpaged : own;
+  memset(unpaged, 0, n * sizeof *unpaged);
   size_t size = 0;
   unsigned char *d = (unsigned char *)util_read_file(path, &size);
   if (!d)
@@ -91,7 +97,7 @@ int elf_symbols_find(const char *path, const char *const *names, size_t n, uint6
   struct table t = {0};
   int r = size <= MAX_KERNEL ? find_table(d, size, &t) : -EFBIG;
   if (r == 0)
-    r = lookup(&t, names, n, addrs);
+    r = lookup(&t, names, n, addrs, unpaged);
   free(d);
   return r;
 }

@@ -172,15 +172,21 @@ static void elf_facts(struct iso_image *img, const unsigned char *d, size_t n) {
   }
 }
 
-/* The release the kernel announces: "MINIX 3.4.0" in its data. */
-static char *find_release(const unsigned char *d, size_t n) {
-  for (const unsigned char *p = d; (p = memmem(p, n - (size_t)(p - d), "MINIX ", 6)); p++) {
+static char *find_release_after(const unsigned char *d, size_t n, const char *prefix) {
+  for (const unsigned char *p = d; (p = memmem(p, n - (size_t)(p - d), prefix, 6)); p++) {
     const char *v = (const char *)p + 6;
     size_t len = strspn(v, "0123456789.");
     if (len >= 5 && (size_t)((const unsigned char *)v + len - d) <= n && v[0] >= '0' && v[0] <= '9')
       return strndup(v, len - (v[len - 1] == '.'));
   }
   return NULL;
+}
+
+/* The release the kernel announces: "MINIX 3.4.0" in its data, or, as in the real 3.4.0 kernel
+ * (whose banner is the format "MINIX %s. Copyright ..."), its uname string "Minix 3.4.0 (GENERIC)". */
+static char *find_release(const unsigned char *d, size_t n) {
+  char *r = find_release_after(d, n, "MINIX ");
+  return r ? r : find_release_after(d, n, "Minix ");
 }
 
 static int read_kernel(const char *path, struct iso_image *img, struct ma_error *err) {

@@ -144,6 +144,7 @@ static int parse_root(json_t *root, struct profile *p, char **err) {
     r = parse_unobservable(json_object_get(root, "unobservable"), p);
   if (r == -EINVAL && !*err)
     *err = strdup("every unobservable entry needs a name");
+  p->vga = json_is_true(json_object_get(root, "vga"));
   json_t *notes = json_object_get(root, "arch_notes");
   if (r == 0 && notes) {
     const char *arch;

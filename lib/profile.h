@@ -39,6 +39,7 @@ struct profile {
   struct profile_unobservable *unobservable;
   size_t n_unobservable;
   json_t *arch_notes; /* {"arm": "what a run of this profile on arm is not", ...} or NULL */
+  bool vga;           /* x86 guests of this profile get a headless VGA adapter (MINIX needs one) */
 };
 
 /* Parses and compiles a profile; on error returns -EINVAL and sets *err (malloc'd). */

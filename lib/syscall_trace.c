@@ -20,10 +20,15 @@ struct tally {
   json_t *examples;
   long lines, unparsed;
   bool timed;
+  /* MINIX trace: the first traced process, whose lines carry no pid while it is the only one, and the
+   * children whose first call is their own half of fork (shown, but not a call they made). */
+  char main_pid[24];
+  json_t *fork_children;
 };
 
 static void tally_init(struct tally *t) {
-  *t = (struct tally){json_object(), json_object(), json_object(), json_null(), json_array(), 0, 0, false};
+  *t = (struct tally){json_object(), json_object(), json_object(), json_null(), json_array(), 0, 0, false, "",
+                      json_object()};
 }
 
 /* Counts come from guest text: they saturate instead of overflowing (found by fuzzing). */
@@ -113,6 +118,7 @@ static json_t *finish(struct tally *t, const char *tracer) {
                           "unparsed_examples", t->examples, "timed", t->timed);
   json_decref(t->calls);
   json_decref(t->procs);
+  json_decref(t->fork_children);
   return out;
 }
 
@@ -329,14 +335,45 @@ static void minix_result(struct tally *t, const char *pid, const char *name, con
   count_result(t, pid, name, err[0] ? err : NULL, -1);
 }
 
+/* "Tracing NAME (pid N)": the first names the main process; NAME*F is a child fresh from fork. */
+static void minix_tracing(struct tally *t, const char *line) {
+  const char *open = strstr(line, " (pid ");
+  if (strncmp(line, "Tracing ", 8) != 0 || !open)
+    return;
+  long pid = strtol(open + 6, NULL, 10);
+  if (!t->main_pid[0])
+    snprintf(t->main_pid, sizeof t->main_pid, "%ld", pid);
+  if (open - line >= 10 && strncmp(open - 2, "*F", 2) == 0) {
+    char key[24];
+    snprintf(key, sizeof key, "%ld", pid);
+    json_object_set_new(t->fork_children, key, json_true());
+  }
+}
+
+static void minix_info(struct tally *t, const char *pid, const char *line) {
+  minix_tracing(t, line);
+  const char *code = strstr(line, "Process exited normally with code ");
+  const char *sig = strstr(line, "Process terminated from signal ");
+  /* The command's end is its main process's (children may end after it). */
+  if ((code || sig) && (!t->main_pid[0] || strcmp(pid, t->main_pid) == 0 || json_is_null(t->exit)))
+    set_exit(t, pid, code ? code + 34 : NULL, sig ? sig + 31 : NULL);
+}
+
+/* A fork child's first line is its half of fork() (real trace: "fork() = <..>", then "*fork() = 0"). */
+static bool fork_child_half(struct tally *t, const char *pid, const char *name) {
+  if (!json_object_get(t->fork_children, pid))
+    return false;
+  json_object_del(t->fork_children, pid);
+  return strcmp(name, "fork") == 0;
+}
+
 static void minix_line(struct tally *t, char *raw) {
   char pid[24];
   char *line = minix_prefix(raw, pid);
+  if (strcmp(pid, "0") == 0 && t->main_pid[0]) /* one process traced: no prefix */
+    snprintf(pid, sizeof pid, "%s", t->main_pid);
   if (strncmp(line, "---", 3) == 0 || isupper((unsigned char)line[0])) {
-    const char *code = strstr(line, "Process exited normally with code ");
-    const char *sig = strstr(line, "Process terminated from signal ");
-    if (code || sig)
-      set_exit(t, pid, code ? code + 34 : NULL, sig ? sig + 31 : NULL);
+    minix_info(t, pid, line);
     return; /* context switches and info lines */
   }
   if (strncmp(line, "** ", 3) == 0) {
@@ -353,6 +390,8 @@ static void minix_line(struct tally *t, char *raw) {
   }
   char name[NAME_MAX_LEN];
   copy_name(name, line, n);
+  if (!resumed && fork_child_half(t, pid, name))
+    return;
   if (!resumed)
     count_call(t, pid, name);
   size_t len = strlen(line);

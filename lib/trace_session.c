@@ -37,7 +37,7 @@ json_t *trace_session_scenario(const char *tracer, const char *command, bool sum
       "name", linux_strace ? "strace-command" : "minix-trace-command", "description",
       "log in, run the command under the tracer into a file, print the file between markers, power off", "steps",
       "name", "login", "expect", "login: ?$", "send", "root\r", "timeout_s", 600,
-      "name", "run", "expect", "(^|\n)# ", "send", run,
+      "name", "run", "expect", "(^|\n)[^\n]*# $", "send", run,
       "name", "command", "expect", "(^|\n)MA-EXIT=\\d+", "send",
       "echo MA-TRACE-BEGIN; cat " TRACE_FILE "; echo MA-TRACE-\"\"END\r", "timeout_s", command_timeout_s,
       "name", "collect", "expect", "(^|\n)MA-TRACE-END\n", "send", linux_strace ? "poweroff -f\r" : "poweroff\r",
@@ -56,11 +56,13 @@ static const char *last_line_starting(const char *text, const char *marker) {
   return found;
 }
 
+/* Without CR and NUL: the real MINIX pads its console with NUL bytes (15 before its shell prompt), which
+ * cut the log short as a string and lost the whole trace. */
 static char *without_cr(const char *s, size_t n, size_t cap) {
   char *out = malloc((n < cap ? n : cap) + 1);
   size_t o = 0;
   for (size_t i = 0; out && i < n && o < cap; i++)
-    if (s[i] != '\r')
+    if (s[i] != '\r' && s[i] != '\0')
       out[o++] = s[i];
   if (out)
     out[o] = '\0';

@@ -98,7 +98,8 @@ class TraceTest(DaemonCase):
                          {'execve': 1, 'brk': 1, 'getuid': 1, 'open': 2, 'fstat': 1, 'getdents': 2, 'close': 1,
                           'write': 1, 'exit': 1})
         self.assertEqual(calls['open']['errnos'], {'ENOENT': 1})
-        self.assertEqual(doc['table']['exit'], {'pid': 0, 'code': 0})
+        # A lone traced process prints no pid on its lines: it is the one of "Tracing ls (pid 7)".
+        self.assertEqual(doc['table']['exit'], {'pid': 7, 'code': 0})
         self.assertIn('bin  boot  dev', doc['output'])
         doc = self.trace('/nonexistent', boot=fixture_boot)
         self.assertEqual((doc['status'], doc['error']['code'], doc['exit_status']), ('failed', 'command_not_run', 1))

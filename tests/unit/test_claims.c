@@ -88,6 +88,55 @@ static void other_guests_are_not_applicable(void **state) {
   json_decref(d);
 }
 
+/* A run with symbol markers: the kernel's entry at entry_ms, switch_to_user at user_ms, login at boot_ms. */
+static json_t *symbol_run(const char *accel, double entry_ms, double user_ms, double boot_ms) {
+  return json_pack("{s:s, s:i, s:s, s:f, s:[{s:s, s:s, s:s, s:f}, {s:s, s:s, s:s, s:f}, {s:s, s:s, s:s, s:f}]}",
+                   "status", "succeeded", "cpus", 1, "accel", accel, "boot_time_ms", boot_ms, "markers", "name",
+                   "multiboot_detected", "source", "symbol", "text", "breakpoint at __k_unpaged_MINIX (0x400000)",
+                   "t_ms", entry_ms, "name", "scheduler_ready", "source", "symbol", "text",
+                   "breakpoint at switch_to_user (0xf0427970)", "t_ms", user_ms, "name", "kernel_starts", "source",
+                   "serial", "text", "MINIX 3.4.0. Copyright 2016, Vrije Universiteit", "t_ms", user_ms + 100);
+}
+
+/* With symbol markers the kernel_entry_to_* spans are measured from the breakpoint on the kernel's entry;
+ * under TCG the verdict says it is emulated time against a hardware estimate. */
+static void symbol_markers_measure_spans_from_the_kernel_entry(void **state) {
+  (void)state;
+  json_t *d = doc(), *report = report_with("minix-3.4", "i386", 30000, 0.01);
+  json_t *runs = json_pack("[o, o]", symbol_run("tcg", 160, 270, 28160), symbol_run("tcg", 170, 290, 32170));
+  json_t *c = claims_compare(d, report, runs);
+  json_t *span = json_array_get(c, 1); /* kernel_entry_to_login, estimate 100 ms */
+  assert_string_equal(status_of(c, 1), "NEEDS_VALIDATION");
+  json_t *measured = json_object_get(span, "measured");
+  assert_true(json_real_value(json_object_get(measured, "mean")) == 30000.0); /* (28000 + 32000) / 2 */
+  assert_int_equal(json_integer_value(json_object_get(measured, "n")), 2);
+  assert_string_equal(json_string_value(json_object_get(measured, "accel")), "tcg");
+  assert_non_null(strstr(json_string_value(json_object_get(span, "explanation")), "under TCG"));
+  assert_string_equal(status_of(c, 0), "NEEDS_VALIDATION"); /* qemu_cont_to_terminal: as before */
+  json_decref(c);
+  json_decref(runs);
+  /* kernel_entry_to_userspace under KVM, close to its estimate: judged without the TCG words. */
+  json_t *claims = json_pack("{s:s, s:[{s:s, s:s, s:s, s:s, s:f}]}", "name", "k", "claims", "id", "kernel",
+                             "description", "d", "metric", "boot_time_ms", "span", "kernel_entry_to_userspace",
+                             "estimate", 35.0);
+  runs = json_pack("[o]", symbol_run("kvm", 100, 136, 900));
+  c = claims_compare(claims, report, runs);
+  assert_string_equal(status_of(c, 0), "VERIFIED"); /* 36 ms against 35 */
+  assert_null(strstr(json_string_value(json_object_get(json_array_get(c, 0), "explanation")), "TCG"));
+  json_decref(c);
+  json_decref(runs);
+  /* Without symbol markers the span stays not comparable, with the way to measure it. */
+  runs = runs_with_banner("MINIX 3.4.0. Copyright 2016");
+  c = claims_compare(claims, report, runs);
+  assert_string_equal(status_of(c, 0), "NOT_COMPARABLE");
+  assert_non_null(strstr(json_string_value(json_object_get(json_array_get(c, 0), "explanation")), "symbol markers"));
+  json_decref(c);
+  json_decref(runs);
+  json_decref(claims);
+  json_decref(report);
+  json_decref(d);
+}
+
 /* A report of a matrix under way has configs without a mean yet; claims of any shape are compared
  * without a crash, and what cannot be compared says so instead of comparing with 0 ms. */
 static void partial_reports_and_odd_claims(void **state) {
@@ -137,6 +186,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(statuses_follow_the_error), cmocka_unit_test(compares_only_matching_spans),
       cmocka_unit_test(other_guests_are_not_applicable), cmocka_unit_test(whitepaper_is_built_in),
+      cmocka_unit_test(symbol_markers_measure_spans_from_the_kernel_entry),
       cmocka_unit_test(partial_reports_and_odd_claims),
   };
   return cmocka_run_group_tests_name("claims", tests, NULL, NULL);

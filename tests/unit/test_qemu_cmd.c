@@ -85,10 +85,33 @@ static void kvm_disk_and_arm(void **state) {
   qemu_cmd_clear(&c);
 }
 
+/* Real MINIX 3.4 writes nothing to COM1 without a VGA adapter (-nodefaults has none): a PC guest gets a
+ * headless one when its profile asks (minix-3.4 does, linux does not); -M virt guests never. */
+static void a_headless_vga_where_the_profile_asks(void **state) {
+  (void)state;
+  struct qemu_sockets socks = {"/q", "/s", NULL};
+  const char *arches[] = {"i386", "x86_64", "arm", "i386"};
+  const bool vga[] = {true, true, true, false};
+  for (size_t i = 0; i < 4; i++) {
+    struct boot_spec s = {
+        .arch = (char *)arches[i], .cpus = 1, .memory_mb = 256, .kernel = (char *)"/k", .vga = vga[i]};
+    struct qemu_cmd c;
+    assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
+    assert_true(index_of(&c, "-nodefaults") > 0);
+    assert_string_equal(after(&c, "-display"), "none");
+    if (i < 2)
+      assert_string_equal(after(&c, "-vga"), "std");
+    else
+      assert_int_equal(index_of(&c, "-vga"), -1);
+    qemu_cmd_clear(&c);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kernel_boot_is_paused_and_plumbed),
       cmocka_unit_test(kvm_disk_and_arm),
+      cmocka_unit_test(a_headless_vga_where_the_profile_asks),
   };
   return cmocka_run_group_tests_name("qemu_cmd", tests, NULL, NULL);
 }

@@ -274,6 +274,48 @@ static void bad_definitions_name_the_field(void **state) {
   json_decref(names);
 }
 
+/* The guest-memory scenario on the real MINIX 3.4's console (tests/data/minix-3.4-real-meminfo-session.serial):
+ * its shell prompt is "minix# " after NUL bytes, and its /proc/meminfo is one line of page counts,
+ * "pagesize total free largest cached". */
+static void guest_memory_on_the_real_minix(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct ma_error err = {0};
+  json_t *def = guest_memory_scenario(1000);
+  assert_int_equal(scenario_parse(def, &sc, &err), 0);
+  json_decref(def);
+  size_t len;
+  char *log = test_read_data("minix-3.4-real-meminfo-session.serial", &len);
+  struct recorder rec = {0};
+  struct scenario_run *run = scenario_run_new(sc, &cbs, &rec, 0);
+  /* As it came: up to the login prompt, up to the shell prompt (the sampling starts there), the rest. */
+  const char *login = memmem(log, len, "login: ", 7), *prompt = memmem(log, len, "minix# ", 7);
+  assert_true(login && prompt && login < prompt);
+  scenario_feed(run, log, (size_t)(login + 7 - log), 500000);
+  assert_string_equal(rec.sent, "root\r");
+  scenario_feed(run, login + 7, (size_t)(prompt - login), 1000000);
+  scenario_tick(run, 2100000);
+  assert_non_null(strstr(rec.sent, "cat /proc/meminfo"));
+  scenario_feed(run, prompt + 7, len - (size_t)(prompt + 7 - log), 2500000);
+  const char *sample = "meminfo=4096 65391 49841 49719 118\n|";
+  assert_true(strncmp(rec.captured, sample, strlen(sample)) == 0);
+  free(log);
+  json_t *v = guest_memory_parse("4096 65391 49841 49719 118\n");
+  assert_int_equal(json_object_size(v), 4);
+  assert_int_equal(json_integer_value(json_object_get(v, "MemTotal")), 65391 * 4); /* 4096-byte pages, in kB */
+  assert_int_equal(json_integer_value(json_object_get(v, "MemFree")), 49841 * 4);
+  assert_int_equal(json_integer_value(json_object_get(v, "LargestFree")), 49719 * 4);
+  assert_int_equal(json_integer_value(json_object_get(v, "Cached")), 118 * 4);
+  json_decref(v);
+  /* Not MINIX's line: a page size that is none, a count too few or too many, a second line to complete it. */
+  const char *bad[] = {"7 65391 49841 49719 118\n", "4096 65391 49841 49719\n", "4096 65391 49841 49719 118 5\n",
+                       "4096 65391 49841\n49719 118\n", "4096 -1 49841 49719 118\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_null(guest_memory_parse(bad[i]));
+  scenario_run_free(run);
+  scenario_free(sc);
+}
+
 /* A step of n answers (each matching "x"), or a scenario of n such expect steps. */
 static json_t *many(const char *what, size_t n) {
   json_t *list = json_array();
@@ -415,6 +457,7 @@ int main(void) {
       cmocka_unit_test(an_early_exit_fails),
       cmocka_unit_test(terminal_escapes_are_not_text),
       cmocka_unit_test(a_poll_step_samples_until_the_guest_stops),
+      cmocka_unit_test(guest_memory_on_the_real_minix),
       cmocka_unit_test(bad_definitions_name_the_field),
       cmocka_unit_test(answers_and_steps_are_capped),
       cmocka_unit_test(pathological_answers_cost_little_per_read),

@@ -1,11 +1,13 @@
 /* Syscall trace parsers on real strace output captured from the Linux test
- * guest (strace -f -T and strace -c of busybox `ls /`, tests/data/strace-*.trace)
+ * guest (strace -f -T and strace -c of busybox `ls /`, tests/data/strace-*.trace),
+ * on real trace -f output of the real MINIX 3.4 (tests/data/minix-3.4-real-trace-*)
  * and on a *synthetic* MINIX trace -f transcript written from the line shapes
- * of shared/minix/console-reference.md (no real MINIX output was available). */
+ * of shared/minix/console-reference.md before a real MINIX was available. */
 #include <limits.h>
 #include <string.h>
 
 #include "lib/syscall_trace.h"
+#include "lib/trace_session.h"
 #include "test_util.h"
 
 static json_t *row(json_t *table, const char *name) {
@@ -119,6 +121,68 @@ static void minix_trace_synthetic(void **state) {
   json_decref(t);
 }
 
+static json_int_t proc_calls(json_t *table, json_int_t pid) {
+  json_t *procs = json_object_get(table, "processes");
+  for (size_t i = 0; i < json_array_size(procs); i++) {
+    json_t *p = json_array_get(procs, i);
+    if (json_integer_value(json_object_get(p, "pid")) == pid)
+      return json_integer_value(json_object_get(p, "calls"));
+  }
+  return -1;
+}
+
+/* trace -f of `ls /` on the real MINIX: one process, so no pid prefix on any line. */
+static void minix_trace_real_ls(void **state) {
+  (void)state;
+  json_t *t = parse_file("minix-3.4-real-trace-ls.trace", syscall_trace_minix);
+  assert_int_equal(json_integer_value(json_object_get(t, "unparsed")), 0);
+  assert_int_equal(json_integer_value(json_object_get(t, "total_calls")), 34);
+  assert_int_equal(calls(t, "brk"), 7);
+  assert_int_equal(calls(t, "getdents"), 2);
+  assert_int_equal(calls(t, "write"), 3);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(row(t, "readlink"), "errnos"), "ENOENT")), 1);
+  assert_int_equal(json_integer_value(json_object_get(t, "total_errors")), 1);
+  assert_int_equal(json_array_size(json_object_get(t, "processes")), 1);
+  assert_int_equal(proc_calls(t, 652), 34); /* the pid of "Tracing ls (pid 652)" */
+  json_t *exit = json_object_get(t, "exit");
+  assert_int_equal(json_integer_value(json_object_get(exit, "pid")), 652);
+  assert_int_equal(json_integer_value(json_object_get(exit, "code")), 0);
+  json_decref(t);
+}
+
+/* The whole console of a trace session on the real MINIX (sh -c "ls /; cat /nonexistent"): NUL bytes
+ * before the shell prompt, the prompt "minix# " inside the echo of the next command; then the trace with
+ * prefixes only while several processes live, fork children's own half of fork(), execve without result. */
+static void minix_trace_real_session(void **state) {
+  (void)state;
+  size_t len;
+  char *log = test_read_data("minix-3.4-real-trace-sh-session.serial", &len);
+  struct trace_result res;
+  trace_session_extract(log, len, &res);
+  free(log);
+  assert_non_null(res.trace);
+  assert_int_equal(res.exit_status, 0); /* trace's own status: 0 although cat failed */
+  assert_non_null(strstr(res.output, "cat: /nonexistent: No such file or directory"));
+  json_t *t = syscall_trace_minix(res.trace, strlen(res.trace));
+  trace_result_clear(&res);
+  assert_int_equal(json_integer_value(json_object_get(t, "unparsed")), 0);
+  assert_int_equal(json_integer_value(json_object_get(t, "total_calls")), 132);
+  assert_int_equal(json_integer_value(json_object_get(t, "total_errors")), 12);
+  assert_int_equal(calls(t, "fork"), 2); /* the shell's two, not the children's halves */
+  assert_int_equal(calls(t, "execve"), 2);
+  assert_int_equal(calls(t, "wait4"), 2); /* suspended, then resumed: one call each */
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(row(t, "open"), "errnos"), "ENOENT")), 3);
+  assert_int_equal(json_array_size(json_object_get(t, "processes")), 3);
+  assert_int_equal(proc_calls(t, 652), 67);
+  assert_int_equal(proc_calls(t, 653), 36);
+  assert_int_equal(proc_calls(t, 654), 29);
+  assert_int_equal(proc_calls(t, 0), -1);
+  json_t *exit = json_object_get(t, "exit");
+  assert_int_equal(json_integer_value(json_object_get(exit, "pid")), 652); /* the shell's, the last child's too */
+  assert_int_equal(json_integer_value(json_object_get(exit, "code")), 1);
+  json_decref(t);
+}
+
 /* Found by fuzzing (tests/fuzz/corpus/traces/regression-summary-overflow): counts near the integer limit
  * overflowed the total. They saturate now, and an impossible row (errors > calls) is not counted. */
 static void summary_counts_saturate(void **state) {
@@ -165,6 +229,7 @@ int main(void) {
       cmocka_unit_test(strace_f_of_ls),        cmocka_unit_test(strace_c_agrees_with_strace_f),
       cmocka_unit_test(strace_shapes),         cmocka_unit_test(minix_trace_synthetic),
       cmocka_unit_test(renderings),            cmocka_unit_test(summary_counts_saturate),
+      cmocka_unit_test(minix_trace_real_ls),   cmocka_unit_test(minix_trace_real_session),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
