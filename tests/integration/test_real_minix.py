@@ -8,7 +8,6 @@ directory (never into the source tree), registered through the daemon and
 booted under TCG. Without ../shared/minix/real/ the whole file is skipped
 (exit status 77, which meson counts as skipped) with the reason printed."""
 import glob
-import hashlib
 import os
 import shutil
 import subprocess

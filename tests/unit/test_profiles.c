@@ -119,6 +119,22 @@ static void minix_real_serial(void **state) {
   }
 }
 
+/* A disk installed by the real setup, booted through its own boot loader (the verification boot of an
+ * install): the same markers but the two the live CD alone prints, the root on the disk. */
+static void minix_real_disk_boot(void **state) {
+  const char *expected[] = {"kernel_starts",   "copyright",         "vfs_started",     "root_device",
+                            "root_mounted",    "multiuser_startup", "hotplug_started", "services_started",
+                            "daemons_started", "network_started",   "syslogd_started", "inetd_started",
+                            "login_banner",    "shell_prompt"};
+  struct seen s = {0};
+  struct detector *d = run(find(*state, "minix-3.4"), "minix-3.4-real-disk-bios-tcg.serial", 16, &s);
+  assert_order(&s, expected, 14);
+  json_t *missing = detector_missing(d);
+  assert_int_equal(json_array_size(missing), 0);
+  json_decref(missing);
+  detector_free(d);
+}
+
 /* Feeds a shared transcript ("%9.3f  line" per console line, seconds since QEMU started): each
  * line at its own stamp, the last ("login: ") without a newline, as it arrived. */
 static struct detector *run_stamped(const struct profile *p, const char *file, struct seen *s) {
@@ -213,6 +229,7 @@ int main(void) {
       cmocka_unit_test(minix_markers_absent_from_linux),
       cmocka_unit_test(minix_real_serial),
       cmocka_unit_test(minix_real_transcripts),
+      cmocka_unit_test(minix_real_disk_boot),
       cmocka_unit_test(broken_profiles_are_refused),
   };
   return cmocka_run_group_tests_name("profiles", tests, setup, teardown);

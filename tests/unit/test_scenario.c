@@ -1,7 +1,8 @@
 /* The scenario runner: the shipped minix-setup scenario against the installer's
  * prompts (shared/minix/console-reference.md; synthetic text, not a capture of
- * MINIX) in a fixed and a varied order, split at awkward places; failures by
- * timeout, unanswered prompt, failure text and early exit; definition errors. */
+ * MINIX) in a fixed and a varied order, split at awkward places, and against the
+ * real MINIX 3.4 setup (a captured console); failures by timeout, unanswered
+ * prompt, failure text and early exit; definition errors. */
 #include <errno.h>
 #include <string.h>
 
@@ -123,6 +124,50 @@ static void setup_in_the_reference_order(void **state) {
   assert_non_null(strstr(rec.progress, "setup:extracting base|setup:extracting comp|setup:device nodes|"));
   assert_non_null(strstr(rec.progress, "login:step started|start-setup:step started|setup:step started|"));
   finish(sc, run, &rec);
+}
+
+/* Feeds a console log as reads that end where a prompt may wait for its answer: after every line, and
+ * after ": ", "? ", "] ", "# " and a ":" or "?" that ends a line (the echo of the answer follows). */
+static void feed_as_prompts(struct scenario_run *run, const char *log, size_t len) {
+  size_t from = 0;
+  for (size_t i = 0; i < len; i++) {
+    bool gap = i + 1 < len && log[i + 1] == ' ' && strchr(":?]#", log[i]);
+    bool eol = log[i] == '\n' || ((log[i] == ':' || log[i] == '?') && i + 1 < len && log[i + 1] == '\r');
+    size_t end = gap ? i + 2 : eol ? i + 1 : 0;
+    if (end && end > from) {
+      scenario_feed(run, log + from, end - from, (int64_t)from);
+      from = end;
+    }
+  }
+  scenario_feed(run, log + from, len - from, (int64_t)len);
+}
+
+/* The real MINIX 3.4 setup, captured by an install run on the real CD (tests/data/README.md): every
+ * question answered, the console put on tty00 in the new /boot.cfg, power off. Its prompt is "minix# ",
+ * which the scenario's steps after setup once expected at the start of a line. */
+static void setup_on_the_real_minix(void **state) {
+  (void)state;
+  struct scenario *sc;
+  struct recorder rec;
+  struct scenario_run *run = start(&sc, &rec);
+  size_t len;
+  char *log = test_read_data("minix-3.4-real-setup-session.serial", &len);
+  feed_as_prompts(run, log, len);
+  free(log);
+  const char *want = "root\rsetup\r\r\r\r\r\ryes\r0\r\r\rmount /dev/c0d0p0s0 /mnt\r"
+                     "sed 's/rootdevname=/console=tty00 rootdevname=/' /mnt/boot.cfg > /tmp/boot.cfg && cp /tmp/boot.cfg "
+                     "/mnt/boot.cfg\rcat /mnt/boot.cfg\rumount /mnt\rpoweroff\r";
+  if (strcmp(rec.sent, want) != 0)
+    fail_msg("sent \"%s\"", rec.sent);
+  assert_non_null(strstr(rec.progress, "setup:keyboard|setup:automatic mode|setup:disk|setup:region|setup:confirmed|"
+                                       "setup:home size|setup:block size|setup:copying files|"
+                                       "setup:extracting minix-base|setup:extracting minix-comp|"
+                                       "setup:extracting minix-games|setup:extracting minix-kernel|"
+                                       "setup:extracting minix-man|setup:device nodes|setup:network interface|"));
+  scenario_guest_exited(run, (int64_t)len + 1);
+  assert_int_equal(scenario_state(run), SCENARIO_DONE);
+  scenario_run_free(run);
+  scenario_free(sc);
 }
 
 static void setup_in_another_order_with_conditional_prompts(void **state) {
@@ -457,6 +502,7 @@ int main(void) {
       cmocka_unit_test(an_early_exit_fails),
       cmocka_unit_test(terminal_escapes_are_not_text),
       cmocka_unit_test(a_poll_step_samples_until_the_guest_stops),
+      cmocka_unit_test(setup_on_the_real_minix),
       cmocka_unit_test(guest_memory_on_the_real_minix),
       cmocka_unit_test(bad_definitions_name_the_field),
       cmocka_unit_test(answers_and_steps_are_capped),
