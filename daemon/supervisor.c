@@ -32,6 +32,7 @@ struct supervisor {
   uv_pipe_t err_pipe, qmp, serial;
   uv_timer_t tick, deadline, silence, stall, sampler;
   int open_handles;
+  int console_checks; /* query-chardev round trips before QEMU had accepted the console (see await_console) */
   bool qmp_open, serial_open, exited, ending, stop_requested, killed, stall_armed;
   enum phase phase;
   enum supervisor_reason reason;
@@ -212,12 +213,44 @@ static void start_clock(struct supervisor *s) {
   s->cb.started(s->userdata, t0, s->qemu_start_us);
 }
 
+/* Our connect() returns once the kernel queued it; QEMU accepts the console in its main loop,
+ * which may run `cont` first: a guest that prints at once (the ARM fixture, 5 ms after t0) then
+ * lost its first line under load. So `cont` waits until QEMU itself says the console is
+ * connected: query-chardev names ser0 "disconnected:..." until it has accepted. */
+static void await_console(struct supervisor *s) {
+  if (!s->ending && qmp_send(s, "query-chardev", "chardev") < 0)
+    end_with(s, SUP_START_FAILED, "cannot write to QMP");
+}
+
+static bool console_accepted(json_t *chardevs) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(chardevs, i, c) {
+    const char *label = json_string_value(json_object_get(c, "label"));
+    const char *file = json_string_value(json_object_get(c, "filename"));
+    if (label && strcmp(label, "ser0") == 0)
+      return file && strncmp(file, "disconnected:", 13) != 0;
+  }
+  return false;
+}
+
+static void on_chardevs(struct supervisor *s, const struct qmp_msg *m) {
+  if (console_accepted(m->ret)) {
+    if (qmp_send(s, "cont", "cont") < 0)
+      end_with(s, SUP_START_FAILED, "cannot write to QMP");
+  } else if (++s->console_checks > 5000) {
+    end_with(s, SUP_START_FAILED, "QEMU did not accept the serial console connection");
+  } else {
+    await_console(s);
+  }
+}
+
 static void gdb_ready(void *userdata, int err, const char *detail) {
   struct supervisor *s = userdata;
   if (err < 0)
     end_with(s, SUP_START_FAILED, detail);
-  else if (!s->ending && qmp_send(s, "cont", "cont") < 0)
-    end_with(s, SUP_START_FAILED, "cannot write to QMP");
+  else
+    await_console(s);
 }
 
 static void gdb_hit(void *userdata, size_t index, int64_t stamp_us) {
@@ -282,8 +315,10 @@ static void on_return(struct supervisor *s, const struct qmp_msg *m) {
       end_with(s, SUP_START_FAILED, "cannot connect to QEMU's serial console socket");
     else if (s->gdb_path && start_gdb(s) < 0)
       end_with(s, SUP_START_FAILED, "cannot connect to QEMU's gdbstub socket");
-    else if (!s->gdb_path && qmp_send(s, "cont", "cont") < 0)
-      end_with(s, SUP_START_FAILED, "cannot write to QMP");
+    else if (!s->gdb_path)
+      await_console(s);
+  } else if (strcmp(m->id, "chardev") == 0) {
+    on_chardevs(s, m);
   } else if (strcmp(m->id, "cont") == 0) {
     start_clock(s);
     /* For the sampler: which threads are the vCPUs, how much RAM the guest has. */

@@ -5,6 +5,9 @@ what `fake=` on the -append line asks for, to provoke what a real QEMU will not
 on cue:
   fake=oversized-event  after `cont`, an event of 2 MiB (QMP never sends one)
   fake=refuse-cont      answers `cont` with a QMP error (the daemon then kills it)
+  fake=late-console     accepts the console only at the third query-chardev (QEMU accepts in its
+                        main loop, maybe after `cont`); what the guest prints before that is
+                        lost, as QEMU drops a chardev's output while no client is connected
   fake=long-info-mem    answers HMP "info mem" with a 3.8 MB listing (65,538 ranges,
                         the shape of Debian's generic kernel with 512 MB), twice,
                         then prints "fake done" on the console
@@ -52,7 +55,7 @@ def main(argv):
     qmp, _ = qmp_server.accept()
     send = lambda obj: qmp.sendall(json.dumps(obj).encode() + b'\r\n')
     send({'QMP': {'version': {'qemu': {'micro': 0, 'minor': 2, 'major': 7}}, 'capabilities': []}})
-    serial, answered = None, 0
+    serial, answered, queries = None, 0, 0
     for line in qmp.makefile('rb'):
         cmd = json.loads(line)
         name, cid = cmd['execute'], cmd.get('id')
@@ -69,9 +72,22 @@ def main(argv):
         if name == 'cont' and mode == 'refuse-cont':
             send({'error': {'class': 'GenericError', 'desc': 'fake refusal'}, 'id': cid})
             continue
+        if name == 'query-chardev':
+            # As QEMU says it: "disconnected:" until the console's connection is accepted.
+            queries += 1
+            if serial is None and (mode != 'late-console' or queries >= 3):
+                serial, _ = serial_server.accept()
+            state = 'unix:fake,server=on' if serial else 'disconnected:unix:fake,server=on'
+            send({'return': [{'label': 'ser0', 'filename': state, 'frontend-open': True}], 'id': cid})
+            continue
         send({'return': [] if name == 'query-cpus-fast' else {}, 'id': cid})
         if name == 'cont':
-            serial, _ = serial_server.accept()
+            if serial is None and mode == 'late-console':  # the first line goes nowhere, as in QEMU
+                serial, _ = serial_server.accept()
+                serial.sendall(b'fake QEMU accepted its console late\r\n')
+                continue
+            if serial is None:
+                serial, _ = serial_server.accept()
             serial.sendall(b'fake QEMU started\r\n')
             if mode == 'oversized-event':
                 time.sleep(0.2)

@@ -445,6 +445,13 @@ class QmpProtocolTest(unittest.TestCase):
         self.assertEqual(run['exit'], {'code': None, 'signal': signal.SIGKILL})
         self.assertEqual(qemu_pids(run['id']), [])
 
+    def test_cont_waits_until_qemu_has_accepted_the_console(self):
+        # Before, `cont` followed our connect() at once; a QEMU that accepted later lost what the guest
+        # printed first (seen: the ARM fixture's banner, under load).
+        run = self.d.wait(self.d.boot(fixture_boot('console=tty00 fake=late-console', accel='tcg', timeout_s=5)))
+        status, _, log = self.d.request('GET', f"/api/v1/runs/{run['id']}/serial")
+        self.assertIn(b'fake QEMU started', log, run)
+
     def test_the_daemons_kill_before_t0_is_a_start_failure_not_a_crash(self):
         run = self.d.wait(self.d.boot(fixture_boot('console=tty00 fake=refuse-cont', accel='tcg')))
         self.assertEqual(run['status'], 'failed')
