@@ -266,9 +266,19 @@ class RealMinixGuestMemoryTest(unittest.TestCase):
         duration = min(300, max(90, int(2 * STATE.get('boot_s', 60)) + 30))
         body = {'image': register()['id'], 'profile': 'minix-3.4', 'accel': 'tcg', 'duration_s': duration,
                 'guest_memory_ms': 1000}
-        status, reply, _ = d.json('POST', '/api/v1/memory', body)
-        self.assertEqual(status, 202, reply)
-        run = d.wait(reply['id'], timeout=duration + 60)
+        for attempt in (1, 2):
+            status, reply, _ = d.json('POST', '/api/v1/memory', body)
+            self.assertEqual(status, 202, reply)
+            run = d.wait(reply['id'], timeout=duration + 60)
+            # Seen once here: the real MINIX printed "SCHED: Warning, do_noquantum failed with -216" and
+            # reset on its own (QEMU exits at a guest reset: -no-reboot). That is the guest's failure, said
+            # as guest_exited; it gets one more boot, and a second one fails the test.
+            if attempt == 1 and (run['error'] or {}).get('code') == 'guest_exited':
+                print(f"
+the real MINIX stopped by itself ({run['error']['message']}); one more boot",
+                      file=sys.stderr)
+                continue
+            break
         self.assertEqual(run['status'], 'succeeded', run['error'])
         status, mem, _ = d.json('GET', f"/api/v1/runs/{run['id']}/memory")
         samples = mem['guest']['samples']
