@@ -274,8 +274,7 @@ class RealMinixGuestMemoryTest(unittest.TestCase):
             # reset on its own (QEMU exits at a guest reset: -no-reboot). That is the guest's failure, said
             # as guest_exited; it gets one more boot, and a second one fails the test.
             if attempt == 1 and (run['error'] or {}).get('code') == 'guest_exited':
-                print(f"
-the real MINIX stopped by itself ({run['error']['message']}); one more boot",
+                print(f"\nthe real MINIX stopped by itself ({run['error']['message']}); one more boot",
                       file=sys.stderr)
                 continue
             break
