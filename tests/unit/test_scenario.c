@@ -127,11 +127,12 @@ static void setup_in_the_reference_order(void **state) {
 }
 
 /* Feeds a console log as reads that end where a prompt may wait for its answer: after every line, and
- * after ": ", "? ", "] ", "# " and a ":" or "?" that ends a line (the echo of the answer follows). */
+ * after ": ", "? " (unless a "[default] " follows), "] ", "# " and a ":" or "?" that ends a line (the echo
+ * of the answer follows). A prompt and its default arrive in one read, as the real MINIX writes them. */
 static void feed_as_prompts(struct scenario_run *run, const char *log, size_t len) {
   size_t from = 0;
   for (size_t i = 0; i < len; i++) {
-    bool gap = i + 1 < len && log[i + 1] == ' ' && strchr(":?]#", log[i]);
+    bool gap = i + 1 < len && log[i + 1] == ' ' && strchr(":?]#", log[i]) && !(i + 2 < len && log[i + 2] == '[');
     bool eol = log[i] == '\n' || ((log[i] == ':' || log[i] == '?') && i + 1 < len && log[i + 1] == '\r');
     size_t end = gap ? i + 2 : eol ? i + 1 : 0;
     if (end && end > from) {
