@@ -79,7 +79,7 @@ bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *ur
     return within_rate(ctx, conn, req->client, result);
   const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   char scope[8] = "";
-  bool valid = h && strncasecmp(h, "Bearer ", 7) == 0 && store_token_scope(ctx->store, h + 7, scope) == 0;
+  bool valid = h && strncasecmp(h, "Bearer ", 7) == 0 && store_token_scope(ctx->core->store, h + 7, scope) == 0;
   if (!valid) {
     /* Wrong guesses count against the address: token guessing is rate-limited too. */
     if (!within_rate(ctx, conn, req->client, result))

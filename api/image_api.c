@@ -2,8 +2,8 @@
 #include <stdlib.h>
 
 #include "api/deferred.h"
-#include "api/ops.h"
-#include "daemon/images.h"
+#include "core/ops.h"
+#include "core/images.h"
 #include "api/reply.h"
 #include "api/route.h"
 
@@ -31,7 +31,7 @@ enum MHD_Result image_post(struct api_ctx *ctx, struct MHD_Connection *conn, str
     return MHD_NO;
   struct ma_error err;
   /* A bad request is answered now; only real work suspends the connection. */
-  if (images_register_async(ctx->loop, ctx->store, ctx->env.image_dirs, body, registered, p, &err) < 0) {
+  if (images_register_async(ctx->core->loop, ctx->core->store, ctx->core->env.image_dirs, body, registered, p, &err) < 0) {
     free(p);
     return reply_error(conn, &err);
   }
@@ -44,7 +44,7 @@ enum MHD_Result image_list(struct api_ctx *ctx, struct MHD_Connection *conn, str
   (void)run;
   json_t *list;
   struct ma_error err;
-  if (ops_images_list(ctx, &list, &err) < 0)
+  if (ops_images_list(ctx->core, &list, &err) < 0)
     return reply_error(conn, &err);
   return reply_json(conn, MHD_HTTP_OK, list);
 }
@@ -53,7 +53,7 @@ enum MHD_Result image_get(struct api_ctx *ctx, struct MHD_Connection *conn, stru
   (void)run;
   json_t *image;
   struct ma_error err;
-  if (ops_image_get(ctx, req->id, &image, &err) < 0)
+  if (ops_image_get(ctx->core, req->id, &image, &err) < 0)
     return reply_error(conn, &err);
   return reply_json(conn, MHD_HTTP_OK, image);
 }
@@ -62,7 +62,7 @@ enum MHD_Result image_delete(struct api_ctx *ctx, struct MHD_Connection *conn, s
   (void)run;
   json_t *out;
   struct ma_error err;
-  if (ops_image_delete(ctx, req->id, &out, &err) < 0)
+  if (ops_image_delete(ctx->core, req->id, &out, &err) < 0)
     return reply_error(conn, &err);
   return reply_json(conn, MHD_HTTP_OK, out);
 }

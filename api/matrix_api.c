@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/ops.h"
+#include "core/ops.h"
 #include "api/reply.h"
 #include "api/route.h"
 #include "lib/matrix.h"
@@ -14,7 +14,7 @@
 static int start_matrix(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
                         struct ma_error *err) {
   int total;
-  int r = ops_matrix_start(ctx, body, id, &total, err);
+  int r = ops_matrix_start(ctx->core, body, id, &total, err);
   if (r == 0)
     *doc = json_pack("{s:s, s:s, s:i}", "id", id, "status", "running", "total", total);
   return r;
@@ -30,7 +30,7 @@ static json_t *load_report_of(struct api_ctx *ctx, struct MHD_Connection *conn, 
                               enum MHD_Result *result) {
   json_t *report;
   struct ma_error err;
-  if (ops_matrix_report(ctx, id, &report, runs_out, &err) < 0) {
+  if (ops_matrix_report(ctx->core, id, &report, runs_out, &err) < 0) {
     *result = reply_error(conn, &err);
     return NULL;
   }
@@ -57,7 +57,7 @@ enum MHD_Result matrix_delete(struct api_ctx *ctx, struct MHD_Connection *conn, 
   if (!report)
     return result;
   json_decref(report);
-  if (matrices_cancel(ctx->matrices, req->id) < 0)
+  if (matrices_cancel(ctx->core->matrices, req->id) < 0)
     return reply_fail(conn, MHD_HTTP_CONFLICT, "already_finished", "id", "the matrix has already finished");
   return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", req->id, "status", "cancelling"));
 }

@@ -1,4 +1,4 @@
-/* The MCP tools: thin mappings onto the same operations as REST (api/ops.c). */
+/* The MCP tools: thin mappings onto the same operations as REST (core/ops.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,15 +6,15 @@
 
 #include "api/deferred.h"
 #include "api/mcp_http.h"
-#include "api/ops.h"
+#include "core/ops.h"
 #include "api/reply.h"
 #include "api/stream.h"
 #include "api/stream_limits.h"
 #include "lib/jsonrpc.h"
 #include "lib/matrix_report.h"
 #include "lib/mcp.h"
-#include "daemon/images.h"
-#include "daemon/traces.h"
+#include "core/images.h"
+#include "core/traces.h"
 #include "lib/store.h"
 
 #define MEASURE_GRACE_MS 30000 /* beyond the run's own timeout */
@@ -95,14 +95,14 @@ static void on_timer_closed(uv_handle_t *h) {
 
 static json_t *memory_result(struct waiter *w, json_t *run) {
   json_t *samples = NULL;
-  if (store_memory_list(w->call.ctx->store, w->run_id, &samples) < 0)
+  if (store_memory_list(w->call.ctx->core->store, w->run_id, &samples) < 0)
     samples = json_array();
   json_t *spec = json_object_get(run, "request");
   json_t *out = json_pack("{s:s, s:O, s:O, s:O, s:o}", "id", w->run_id, "status", json_object_get(run, "status"),
                           "interval_ms", json_object_get(spec, "memory_sample_ms"), "markers",
                           json_object_get(run, "markers"), "samples", samples);
   json_t *guest = NULL;
-  if (json_object_get(spec, "guest_memory_ms") && store_guest_memory_list(w->call.ctx->store, w->run_id, &guest) == 0)
+  if (json_object_get(spec, "guest_memory_ms") && store_guest_memory_list(w->call.ctx->core->store, w->run_id, &guest) == 0)
     json_object_set_new(out, "guest", guest);
   json_decref(run);
   return mcp_tool_result(out);
@@ -112,7 +112,7 @@ static json_t *memory_result(struct waiter *w, json_t *run) {
 static json_t *trace_result(struct waiter *w, json_t *run) {
   json_decref(run);
   json_t *doc = NULL;
-  if (store_doc_get(w->call.ctx->store, STORE_TRACES, w->trace_id, &doc) < 0)
+  if (store_doc_get(w->call.ctx->core->store, STORE_TRACES, w->trace_id, &doc) < 0)
     return mcp_tool_error("the trace vanished");
   json_object_del(doc, "transcript"); /* at GET /api/v1/traces/ID */
   return mcp_tool_result(doc);
@@ -127,7 +127,7 @@ static void finish(struct waiter *w, bool timed_out) {
   uv_timer_stop(&w->timer);
   json_t *run = NULL, *result;
   struct ma_error err;
-  if (ops_run_get(w->call.ctx, w->run_id, &run, &err) < 0)
+  if (ops_run_get(w->call.ctx->core, w->run_id, &run, &err) < 0)
     result = mcp_tool_error(err.message);
   else if (w->kind == W_MEASURE)
     result = mcp_tool_result(json_pack("{s:s, s:O, s:o}", "id", w->run_id, "status", json_object_get(run, "status"),
@@ -174,7 +174,7 @@ static void on_stream_closed(void *userdata) {
 }
 
 static double markers_expected(struct api_ctx *ctx, json_t *run) {
-  const struct profile *p = profile_set_find(ctx->profiles, json_string_value(json_object_get(run, "profile")));
+  const struct profile *p = profile_set_find(ctx->core->profiles, json_string_value(json_object_get(run, "profile")));
   return p ? (double)p->n_markers : 1;
 }
 
@@ -190,7 +190,7 @@ static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run,
   w->kind = kind;
   w->total = markers_expected(c->ctx, run);
   snprintf(w->run_id, sizeof w->run_id, "%s", run_id);
-  uv_timer_init(c->ctx->loop, &w->timer);
+  uv_timer_init(c->ctx->core->loop, &w->timer);
   w->timer.data = w;
   enum MHD_Result refused;
   w->stream = stream_new(c->ctx, c->conn, c->req->client, on_stream_closed, w, &refused);
@@ -199,7 +199,7 @@ static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run,
     return refused;
   }
   uv_timer_start(&w->timer, on_timeout, timeout_ms, 0);
-  w->sub = jobs_subscribe(c->ctx->jobs, run_id, on_run_event, w);
+  w->sub = jobs_subscribe(c->ctx->core->jobs, run_id, on_run_event, w);
   if (!w->sub)
     finish(w, false); /* ended between the check and now */
   return stream_respond(w->stream, NULL, NULL);
@@ -213,12 +213,12 @@ static enum MHD_Result tool_boot_measure(struct call *c) {
   enum MHD_Result refused;
   if (c->token && !stream_room(c, &refused))
     return refused;
-  if (ops_boot_start(c->ctx, c->args, id, &err) < 0)
+  if (ops_boot_start(c->ctx->core, c->args, id, &err) < 0)
     return tool_error(c, &err);
   if (!c->token)
     return answer(c, mcp_tool_result(json_pack("{s:s, s:s, s:n}", "id", id, "status", "queued", "run")));
   json_t *run;
-  if (ops_run_get(c->ctx, id, &run, &err) < 0)
+  if (ops_run_get(c->ctx->core, id, &run, &err) < 0)
     return tool_error(c, &err);
   json_int_t timeout_s = json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s"));
   enum MHD_Result r = wait_for(c, id, run, W_MEASURE, (unsigned)(timeout_s * 1000 + MEASURE_GRACE_MS), NULL);
@@ -235,10 +235,10 @@ static enum MHD_Result tool_memory_monitor(struct call *c) {
   enum MHD_Result refused;
   if (!stream_room(c, &refused))
     return refused;
-  if (ops_memory_start(c->ctx, c->args, id, &err) < 0)
+  if (ops_memory_start(c->ctx->core, c->args, id, &err) < 0)
     return tool_error(c, &err);
   json_t *run;
-  if (ops_run_get(c->ctx, id, &run, &err) < 0)
+  if (ops_run_get(c->ctx->core, id, &run, &err) < 0)
     return tool_error(c, &err);
   enum MHD_Result r = wait_for(c, id, run, W_MEMORY, (unsigned)(json_integer_value(d) * 1000 + MEASURE_GRACE_MS), NULL);
   json_decref(run);
@@ -254,13 +254,13 @@ static enum MHD_Result tool_syscall_trace(struct call *c) {
   enum MHD_Result refused;
   if (!stream_room(c, &refused))
     return refused;
-  if (traces_start(c->ctx->traces, c->args, id, &err) < 0)
+  if (traces_start(c->ctx->core->traces, c->args, id, &err) < 0)
     return tool_error(c, &err);
   json_t *doc = NULL, *run = NULL;
-  if (store_doc_get(c->ctx->store, STORE_TRACES, id, &doc) < 0)
+  if (store_doc_get(c->ctx->core->store, STORE_TRACES, id, &doc) < 0)
     return answer(c, mcp_tool_error("the trace vanished"));
   const char *run_id = json_string_value(json_object_get(doc, "run"));
-  int r = ops_run_get(c->ctx, run_id, &run, &err);
+  int r = ops_run_get(c->ctx->core, run_id, &run, &err);
   json_int_t boot_s = r == 0 ? json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s")) : 0;
   unsigned limit_ms = (unsigned)((boot_s + (t ? json_integer_value(t) : 300)) * 1000 + MEASURE_GRACE_MS);
   enum MHD_Result result;
@@ -287,7 +287,7 @@ static enum MHD_Result tool_boot_wait(struct call *c) {
   json_t *run;
   struct ma_error err;
   const char *id = str_arg(c, "id");
-  if (ops_run_get(c->ctx, id ? id : "", &run, &err) < 0)
+  if (ops_run_get(c->ctx->core, id ? id : "", &run, &err) < 0)
     return tool_error(c, &err);
   if (run_status_final(json_string_value(json_object_get(run, "status"))))
     return answer(c, mcp_tool_result(json_pack("{s:b, s:o}", "timed_out", 0, "run", run)));
@@ -302,7 +302,7 @@ static enum MHD_Result tool_boot_status(struct call *c) {
     return result;
   json_t *run;
   struct ma_error err;
-  if (ops_run_get(c->ctx, str_arg(c, "id") ? str_arg(c, "id") : "", &run, &err) < 0)
+  if (ops_run_get(c->ctx->core, str_arg(c, "id") ? str_arg(c, "id") : "", &run, &err) < 0)
     return tool_error(c, &err);
   return answer(c, mcp_tool_result(run));
 }
@@ -311,7 +311,7 @@ static enum MHD_Result tool_matrix_start(struct call *c) {
   char id[UTIL_ID_LEN + 1];
   int total;
   struct ma_error err;
-  if (ops_matrix_start(c->ctx, c->args, id, &total, &err) < 0)
+  if (ops_matrix_start(c->ctx->core, c->args, id, &total, &err) < 0)
     return tool_error(c, &err);
   return answer(c, mcp_tool_result(json_pack("{s:s, s:s, s:i}", "id", id, "status", "running", "total", total)));
 }
@@ -325,7 +325,7 @@ static enum MHD_Result tool_matrix_report(struct call *c) {
     return bad_args(c, "format", "format must be json or text");
   json_t *report;
   struct ma_error err;
-  if (ops_matrix_report(c->ctx, str_arg(c, "id") ? str_arg(c, "id") : "", &report, NULL, &err) < 0)
+  if (ops_matrix_report(c->ctx->core, str_arg(c, "id") ? str_arg(c, "id") : "", &report, NULL, &err) < 0)
     return tool_error(c, &err);
   if (strcmp(format, "json") == 0)
     return answer(c, mcp_tool_result(json_pack("{s:s, s:o}", "format", "json", "report", report)));
@@ -343,7 +343,7 @@ static enum MHD_Result tool_claims_validate(struct call *c) {
   const char *id = str_arg(c, "matrix_id") ? str_arg(c, "matrix_id") : "";
   json_t *report;
   struct ma_error err;
-  if (ops_matrix_report(c->ctx, id, &report, NULL, &err) < 0)
+  if (ops_matrix_report(c->ctx->core, id, &report, NULL, &err) < 0)
     return tool_error(c, &err);
   json_t *out = json_pack("{s:s, s:O}", "matrix_id", id, "claims", json_object_get(report, "claims"));
   json_decref(report);
@@ -366,7 +366,7 @@ static enum MHD_Result tool_runs_list(struct call *c) {
     return bad_args(c, "status", "status must be a run status such as succeeded");
   json_t *page;
   struct ma_error err;
-  if (ops_runs_list(c->ctx, limit ? (long)json_integer_value(limit) : 50, cur, status, &page, &err) < 0)
+  if (ops_runs_list(c->ctx->core, limit ? (long)json_integer_value(limit) : 50, cur, status, &page, &err) < 0)
     return tool_error(c, &err);
   return answer(c, mcp_tool_result(page));
 }
@@ -397,7 +397,7 @@ static enum MHD_Result tool_image_verify(struct call *c) {
     return MHD_NO;
   struct ma_error err;
   /* A bad request is answered now; only real work suspends the connection. */
-  if (images_register_async(c->ctx->loop, c->ctx->store, c->ctx->env.image_dirs, c->args, verified, p, &err) < 0) {
+  if (images_register_async(c->ctx->core->loop, c->ctx->core->store, c->ctx->core->env.image_dirs, c->args, verified, p, &err) < 0) {
     free(p);
     return tool_error(c, &err);
   }
@@ -412,7 +412,7 @@ static enum MHD_Result tool_image_delete(struct call *c) {
     return result;
   json_t *out;
   struct ma_error err;
-  if (ops_image_delete(c->ctx, str_arg(c, "id") ? str_arg(c, "id") : "", &out, &err) < 0)
+  if (ops_image_delete(c->ctx->core, str_arg(c, "id") ? str_arg(c, "id") : "", &out, &err) < 0)
     return tool_error(c, &err);
   return answer(c, mcp_tool_result(out));
 }

@@ -8,7 +8,7 @@
 #include "lib/store.h"
 #include "api/rate_limit.h"
 #include "api/stream_limits.h"
-#include "daemon/disk_guard.h"
+#include "core/disk_guard.h"
 #include "lib/util.h"
 
 struct count {
@@ -148,17 +148,17 @@ static void disk_gauges(struct util_buf *b, struct disk_guard *g) {
 
 char *metrics_render(struct api_ctx *ctx) {
   struct util_buf b = {0};
-  by_status(&b, ctx->store, "runs", "minix_analysis_runs", "Runs in the store by status.", run_statuses);
+  by_status(&b, ctx->core->store, "runs", "minix_analysis_runs", "Runs in the store by status.", run_statuses);
   int queued, running;
-  jobs_counts(ctx->jobs, &queued, &running);
+  jobs_counts(ctx->core->jobs, &queued, &running);
   header(&b, "minix_analysis_queue_length", "gauge", "Boots waiting to start.");
   util_buf_printf(&b, "minix_analysis_queue_length %d\n", queued);
   header(&b, "minix_analysis_qemu_running", "gauge", "QEMU processes the daemon supervises now.");
   util_buf_printf(&b, "minix_analysis_qemu_running %d\n", running);
-  boot_histogram(&b, ctx->store);
-  disk_gauges(&b, ctx->disk);
-  by_status(&b, ctx->store, "installs", "minix_analysis_installs", "Unattended installs by status.", NULL);
-  by_status(&b, ctx->store, "traces", "minix_analysis_traces", "Syscall traces by status.", NULL);
+  boot_histogram(&b, ctx->core->store);
+  disk_gauges(&b, ctx->core->disk);
+  by_status(&b, ctx->core->store, "installs", "minix_analysis_installs", "Unattended installs by status.", NULL);
+  by_status(&b, ctx->core->store, "traces", "minix_analysis_traces", "Syscall traces by status.", NULL);
   header(&b, "minix_analysis_event_streams", "gauge", "Event streams open now (--max-streams caps them).");
   util_buf_printf(&b, "minix_analysis_event_streams %d\n", stream_limits_open(ctx->streams));
   header(&b, "minix_analysis_rate_limited_total", "counter", "Requests refused with 429 by --rate-limit.");

@@ -9,7 +9,7 @@
 
 #include "api/deferred.h"
 #include "api/guard.h"
-#include "api/ops.h"
+#include "core/ops.h"
 #include "api/auth.h"
 #include "lib/json_limits.h"
 #include "api/metrics.h"
@@ -17,7 +17,7 @@
 #include "api/reply.h"
 #include "api/route.h"
 #include "api/sse.h"
-#include "daemon/disk_guard.h"
+#include "core/disk_guard.h"
 #include "config.h"
 #include "lib/memory_svg.h"
 #include "lib/util.h"
@@ -116,7 +116,7 @@ static bool path_matches(const char *pattern, const char *url, struct request *r
 static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, struct run *run,
                      enum MHD_Result *result) {
   run_init(run);
-  int r = util_is_id(id) ? store_run_get(ctx->store, id, run) : -ENOENT;
+  int r = util_is_id(id) ? store_run_get(ctx->core->store, id, run) : -ENOENT;
   if (r == 0)
     return true;
   run_clear(run);
@@ -187,13 +187,13 @@ static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *co
   (void)req;
   (void)run;
   int queued, running;
-  jobs_counts(ctx->jobs, &queued, &running);
-  json_t *qemu = qemu_bins_json(&ctx->host->qemu);
-  json_object_set_new(qemu, "version", json_string(ctx->host->qemu_version ? ctx->host->qemu_version : "unknown"));
+  jobs_counts(ctx->core->jobs, &queued, &running);
+  json_t *qemu = qemu_bins_json(&(&ctx->core->host)->qemu);
+  json_object_set_new(qemu, "version", json_string((&ctx->core->host)->qemu_version ? (&ctx->core->host)->qemu_version : "unknown"));
   json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION, "qemu", qemu,
-                           "kvm", accel_host_json(&ctx->host->kvm), "queue", "queued", queued, "running", running);
-  if (ctx->disk)
-    json_object_set_new(body, "disk", disk_guard_json(ctx->disk));
+                           "kvm", accel_host_json(&(&ctx->core->host)->kvm), "queue", "queued", queued, "running", running);
+  if (ctx->core->disk)
+    json_object_set_new(body, "disk", disk_guard_json(ctx->core->disk));
   return reply_json(conn, MHD_HTTP_OK, body);
 }
 
@@ -241,12 +241,12 @@ static int queued(int r, const char *id, json_t **doc) {
 
 static int start_boot(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
                       struct ma_error *err) {
-  return queued(ops_boot_start(ctx, body, id, err), id, doc);
+  return queued(ops_boot_start(ctx->core, body, id, err), id, doc);
 }
 
 static int start_memory(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
                         struct ma_error *err) {
-  return queued(ops_memory_start(ctx, body, id, err), id, doc);
+  return queued(ops_memory_start(ctx->core, body, id, err), id, doc);
 }
 
 static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
@@ -288,13 +288,13 @@ static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *con
                       "status must be one of queued, running, succeeded, failed, timeout, cancelled, interrupted");
   char key[96];
   snprintf(key, sizeof key, "%ld|%ld|%s", limit, cursor, status ? status : "");
-  uint64_t gen = store_runs_generation(ctx->store);
+  uint64_t gen = store_runs_generation(ctx->core->store);
   const char *cached = page_cache_get(ctx->runs_pages, key, gen);
   if (cached)
     return reply_text_copy(conn, cached, "application/json");
   json_t *page;
   struct ma_error err;
-  if (ops_runs_list(ctx, limit, cursor, status, &page, &err) < 0)
+  if (ops_runs_list(ctx->core, limit, cursor, status, &page, &err) < 0)
     return reply_error(conn, &err);
   char *text = json_dumps(page, RUN_JSON_FLAGS);
   json_decref(page);
@@ -307,7 +307,7 @@ static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *con
 static enum MHD_Result get_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                struct run *run) {
   (void)req;
-  return reply_json(conn, MHD_HTTP_OK, run_to_json(run, profile_set_find(ctx->profiles, run->profile)));
+  return reply_json(conn, MHD_HTTP_OK, run_to_json(run, profile_set_find(ctx->core->profiles, run->profile)));
 }
 
 static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
@@ -351,7 +351,7 @@ static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *co
   if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "svg"))
     return reply_fail(conn, 400, "unsupported_format", "format", "format must be json, csv or svg");
   json_t *samples;
-  if (store_memory_list(ctx->store, run->id, &samples) < 0)
+  if (store_memory_list(ctx->core->store, run->id, &samples) < 0)
     return reply_fail(conn, 500, "store_error", NULL, "cannot read the memory samples");
   if (strcmp(format, "csv") == 0) {
     char *csv = memory_csv(samples);
@@ -370,7 +370,7 @@ static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *co
                            "source", "/proc of the QEMU process", "samples", samples);
   /* What the guest itself said, when the run asked it (guest_memory_ms). */
   json_t *guest = NULL, *every = json_object_get(json_object_get(full, "request"), "guest_memory_ms");
-  if (store_guest_memory_list(ctx->store, run->id, &guest) == 0)
+  if (store_guest_memory_list(ctx->core->store, run->id, &guest) == 0)
     json_object_set_new(body, "guest", json_pack("{s:O, s:s, s:o}", "interval_ms", every ? every : json_null(),
                                                  "source", "/proc/meminfo printed by the guest on its console",
                                                  "samples", guest));
@@ -381,7 +381,7 @@ static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *co
 static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                   struct run *run) {
   (void)req;
-  if (jobs_cancel(ctx->jobs, run->id) < 0)
+  if (jobs_cancel(ctx->core->jobs, run->id) < 0)
     return reply_fail(conn, MHD_HTTP_CONFLICT, "already_finished", "id", "the run has already finished");
   if (strcmp(run->status, "running") == 0)
     return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", run->id, "status", "cancelling"));

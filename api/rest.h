@@ -2,8 +2,7 @@
 #pragma once
 #include <microhttpd.h>
 
-#include "daemon/jobs.h"
-#include "daemon/matrices.h"
+#include "core/context.h"
 #include "lib/bootspec.h"
 #include "lib/profile.h"
 #include "lib/store.h"
@@ -15,13 +14,8 @@ struct disk_guard;
 struct stream_limits;
 
 struct api_ctx {
-  uv_loop_t *loop;
+  struct ma_context *core;       /* the store, the job system and what the operations act on */
   struct mcp_state *mcp;
-  struct jobs *jobs;
-  struct matrices *matrices;
-  struct installs *installs;
-  struct traces *traces;
-  struct disk_guard *disk;       /* the state dir's disk use and free space */
   struct page_cache *runs_pages; /* may be NULL: no caching */
   struct metrics *metrics;       /* may be NULL: responses are not counted */
   bool auth;                     /* bearer tokens required (--auth) */
@@ -29,12 +23,6 @@ struct api_ctx {
   struct stream_limits *streams; /* may be NULL: no cap on event streams */
   const char *const *allowed_origins; /* browser origins served besides loopback and same-origin (NULL-terminated) */
   const char *const *allowed_hosts;   /* Host names served besides addresses and localhost (NULL-terminated) */
-  int host_cores;
-  struct store *store;
-  const struct profile_set *profiles;
-  const struct host_info *host;
-  struct bootspec_env env;
-  const char *state_dir;
   int deferred; /* suspended connections waiting for a deferred reply (MHD cannot stop with any) */
   void (*wake)(void *wake_data); /* after MHD_resume_connection */
   void *wake_data;

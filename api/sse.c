@@ -61,7 +61,7 @@ enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn,
   }
   replay(f->stream, run);
   /* Single-threaded: nothing can happen between the replay and the subscription. */
-  f->sub = run_status_final(run->status) ? NULL : jobs_subscribe(ctx->jobs, run->id, on_event, f);
+  f->sub = run_status_final(run->status) ? NULL : jobs_subscribe(ctx->core->jobs, run->id, on_event, f);
   if (!f->sub)
     stream_end(f->stream);
   return stream_respond(f->stream, NULL, NULL);

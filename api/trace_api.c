@@ -3,15 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/ops.h"
+#include "core/ops.h"
 #include "api/reply.h"
 #include "api/route.h"
-#include "daemon/traces.h"
+#include "core/traces.h"
 #include "lib/syscall_trace.h"
 
 static bool load(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, json_t **doc,
                  enum MHD_Result *result) {
-  int r = util_is_id(id) ? store_doc_get(ctx->store, STORE_TRACES, id, doc) : -ENOENT;
+  int r = util_is_id(id) ? store_doc_get(ctx->core->store, STORE_TRACES, id, doc) : -ENOENT;
   if (r == 0)
     return true;
   *result = r == -ENOENT ? reply_fail(conn, MHD_HTTP_NOT_FOUND, "trace_not_found", "id", "no trace with this id")
@@ -21,8 +21,8 @@ static bool load(struct api_ctx *ctx, struct MHD_Connection *conn, const char *i
 
 static int start_trace(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
                        struct ma_error *err) {
-  int r = traces_start(ctx->traces, body, id, err);
-  if (r == 0 && (r = store_doc_get(ctx->store, STORE_TRACES, id, doc)) < 0)
+  int r = traces_start(ctx->core->traces, body, id, err);
+  if (r == 0 && (r = store_doc_get(ctx->core->store, STORE_TRACES, id, doc)) < 0)
     ma_error_set(err, 500, "store_error", NULL, "%s", strerror(-r));
   return r;
 }
@@ -66,7 +66,7 @@ enum MHD_Result trace_list(struct api_ctx *ctx, struct MHD_Connection *conn, str
   (void)req;
   (void)run;
   json_t *list;
-  int r = store_docs_list(ctx->store, STORE_TRACES, 1000, &list);
+  int r = store_docs_list(ctx->core->store, STORE_TRACES, 1000, &list);
   if (r < 0)
     return reply_fail(conn, 500, "store_error", NULL, strerror(-r));
   return reply_json(conn, MHD_HTTP_OK, json_pack("{s:o}", "traces", list));

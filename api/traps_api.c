@@ -18,7 +18,7 @@ static const char *const notes[] = {
 enum MHD_Result get_traps(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
   (void)req;
   json_t *traps = NULL;
-  int r = store_traps_get(ctx->store, run->id, &traps);
+  int r = store_traps_get(ctx->core->store, run->id, &traps);
   if (r < 0)
     return reply_fail(conn, 500, "store_error", NULL, strerror(-r));
   json_t *spec = run->spec_json ? json_loads(run->spec_json, 0, NULL) : NULL;

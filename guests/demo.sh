@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tests/bootstrap.sh build
-exec build/daemon/minix-analysis --state-dir "${MA_STATE_DIR:-./minix-analysis-data}" boot \
+exec build/programs/minix-analysis --state-dir "${MA_STATE_DIR:-./minix-analysis-data}" boot \
   --profile minix-3.4 --arch i386 --cpus 2 \
   --kernel "$PWD/build/guests/minix-fixture.elf" --append console=tty00 --label quickstart "$@"

@@ -1,5 +1,5 @@
 /* Which accelerator a boot gets. KVM's state on this host is its device plus one
- * probe guest per x86 guest mode (lib/probe_image.h, run by daemon/host_probe.c);
+ * probe guest per x86 guest mode (lib/probe_image.h, run by core/host_probe.c);
  * `auto` uses KVM for a guest only when the probe of its mode passed:
  *
  *     arch     device  probe of its mode  auto  note

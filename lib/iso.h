@@ -33,3 +33,7 @@ json_t *iso_image_json(const struct iso_image *img);
  * names; *files gets the absolute paths, kernel first. */
 int iso_extract(const char *iso_path, const struct iso_image *img, const char *dir, json_t **files,
                 struct ma_error *err);
+
+/* How long the ISO reader (programs/iso-reader/) may take over one image (hashing a 4 GiB image from a slow
+ * disk included). */
+#define ISO_READER_MAX_S 1800

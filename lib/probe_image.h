@@ -1,6 +1,6 @@
 /* The KVM probe guests (guests/accel-probe): one small multiboot kernel per x86
  * guest mode a boot can need, compiled into the binary, and how far one got,
- * judged from the lines it printed on COM1. No I/O here: daemon/host_probe.c
+ * judged from the lines it printed on COM1. No I/O here: core/host_probe.c
  * boots the images and feeds their console in.
  *
  * The x86_64 guest prints, one line per stage:

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""The layering check (issue 16): dependencies point down only.
+"""The layering check: dependencies point down only, as meson's static libraries link them.
 
-- lib/ is pure: it includes nothing from daemon/ or api/, and neither libuv, libmicrohttpd nor libcurl.
+    lib/       pure: no loop, no network, no higher layer          (libma)
+    core/      the libuv core and the operations                    (libma-core: lib)
+    api/       libmicrohttpd, REST, MCP, SSE, auth, metrics          (libma-api: core, lib)
+    programs/  daemon/, cli/, iso-reader/: one folder per program   (executables)
+
+- A folder includes headers of its own layer and of lower ones only; programs/ include no other program's
+  files, and the CLI (programs/cli/) includes nothing from api/ and no libmicrohttpd: it links the core only.
+- lib/ includes neither libuv, libmicrohttpd nor libcurl; core/ includes neither libmicrohttpd nor libcurl.
 - SQL lives in the store: only lib/store*.c include <sqlite3.h> or lib/store_private.h.
-- daemon/ does not include api/. This does not hold yet: daemon/ holds the programs (the daemon's main,
-  the CLI) as well as the core, and issue 16 splits them. KNOWN_DAEMON_TO_API lists the includes of today;
-  any other is a failure, and an entry that has gone is reported so that the list can shrink.
 
 Usage: check_layers.py SOURCE_ROOT. Exit 0 when the rules hold, 1 with one line per violation."""
 import os
@@ -13,19 +17,13 @@ import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
-
-# daemon/ -> api/ as of issue 16; remove an entry when its include goes, never add one.
-KNOWN_DAEMON_TO_API = {
-    ('daemon/cli_image.c', 'api/ops.h'),
-    ('daemon/cli_install.c', 'api/ops.h'),
-    ('daemon/server.c', 'api/mcp_http.h'),
-    ('daemon/server.c', 'api/metrics.h'),
-    ('daemon/server.c', 'api/rate_limit.h'),
-    ('daemon/server.c', 'api/stream_limits.h'),
-    ('daemon/server.c', 'api/page_cache.h'),
-    ('daemon/server.c', 'api/rest.h'),
+RANK = {'lib': 0, 'core': 1, 'api': 2, 'programs': 3}
+SYSTEM_BANNED = {
+    'lib': {'uv.h', 'microhttpd.h', 'curl/curl.h'},
+    'core': {'microhttpd.h', 'curl/curl.h'},
+    'api': {'curl/curl.h'},
+    'programs/cli': {'microhttpd.h'},
 }
-LOOP_AND_NETWORK = {'uv.h', 'microhttpd.h', 'curl/curl.h'}
 STORE_ONLY = {'sqlite3.h', 'lib/store_private.h'}
 
 
@@ -37,31 +35,50 @@ def sources(root, folder):
                 yield os.path.relpath(path, root), open(path, encoding='utf-8', errors='replace').read()
 
 
+def program_of(rel):
+    parts = rel.split('/')
+    return '/'.join(parts[:2]) if parts[0] == 'programs' and len(parts) > 2 else None
+
+
+def check_include(rel, kind, header):
+    layer = rel.split('/')[0]
+    if header in STORE_ONLY and re.fullmatch(r'lib/store[a-z_]*\.[ch]', rel) is None:
+        return f'{rel}: includes {header}: SQL lives in lib/store*.c only'
+    for scope, banned in SYSTEM_BANNED.items():
+        if header in banned and (rel.startswith(scope + '/')):
+            return f'{rel}: includes <{header}>: not in {scope}/'
+    if kind != '"' or '/' not in header:
+        return None
+    target = header.split('/')[0]
+    if target not in RANK:
+        return None
+    if RANK[target] > RANK[layer]:
+        return f'{rel}: includes {header}: {layer}/ is below {target}/ and includes no higher layer'
+    if target == 'programs' and program_of(header) != program_of(rel):
+        return f'{rel}: includes {header}: a program includes no other program\'s files'
+    if rel.startswith('programs/iso-reader/') and target != 'lib':
+        return f'{rel}: includes {header}: the ISO reader links lib/ only'
+    if rel.startswith('programs/cli/') and target == 'api':
+        return f'{rel}: includes {header}: the CLI links the core only, never api/'
+    return None
+
+
 def violations(root):
-    found, daemon_to_api = [], set()
-    for folder in ('lib', 'daemon', 'api'):
+    found = []
+    for folder in RANK:
         for rel, text in sources(root, folder):
-            is_store = re.fullmatch(r'lib/store[a-z_]*\.[ch]', rel) is not None
             for kind, header in INCLUDE.findall(text):
-                if folder == 'lib' and kind == '"' and header.split('/')[0] in ('daemon', 'api'):
-                    found.append(f'{rel}: includes {header}: lib/ is pure and includes no higher layer')
-                if folder == 'lib' and header in LOOP_AND_NETWORK:
-                    found.append(f'{rel}: includes <{header}>: lib/ has no loop and no network')
-                if header in STORE_ONLY and not is_store:
-                    found.append(f'{rel}: includes {header}: SQL lives in lib/store*.c only')
-                if folder == 'daemon' and kind == '"' and header.startswith('api/'):
-                    daemon_to_api.add((rel, header))
-    for rel, header in sorted(daemon_to_api - KNOWN_DAEMON_TO_API):
-        found.append(f'{rel}: includes {header}: daemon/ must not include api/ (a new include; issue 16)')
-    return found, sorted(KNOWN_DAEMON_TO_API - daemon_to_api)
+                problem = check_include(rel, kind, header)
+                if problem:
+                    found.append(problem)
+    return found
 
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..')
-    found, gone = violations(root)
-    print(f'known daemon/ -> api/ includes still to remove (issue 16): {len(KNOWN_DAEMON_TO_API) - len(gone)}')
-    for rel, header in gone:
-        print(f'note: {rel} no longer includes {header}: remove it from KNOWN_DAEMON_TO_API')
+    found = violations(root)
+    counted = {f: sum(1 for _ in sources(root, f)) for f in RANK}
+    print('layers: ' + ', '.join(f'{f}/ {n} files' for f, n in counted.items()))
     for line in found:
         print(line)
     return 1 if found else 0

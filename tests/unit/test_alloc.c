@@ -6,8 +6,8 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "daemon/jobs.h"
-#include "daemon/supervisor.h"
+#include "core/jobs.h"
+#include "core/supervisor.h"
 #include "lib/store.h"
 #include "test_util.h"
 

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/images.h"
+#include "core/images.h"
 #include "lib/matrix.h"
 #include "lib/store.h"
 #include "test_util.h"
