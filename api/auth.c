@@ -4,6 +4,7 @@
  * starts work). */
 #include "api/auth.h"
 
+#include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -63,7 +64,7 @@ static bool within_rate(struct api_ctx *ctx, struct MHD_Connection *conn, const 
   if (wait == 0)
     return true;
   struct ma_error e;
-  ma_error_set(&e, 429, "rate_limited", NULL, "too many requests from this client; retry in %d s", wait);
+  ma_error_set(&e, EUSERS, "rate_limited", NULL, "too many requests from this client; retry in %d s", wait);
   char after[16];
   snprintf(after, sizeof after, "%d", wait);
   *result = reply_json_header(conn, 429, ma_error_json(&e), MHD_HTTP_HEADER_RETRY_AFTER, after);
@@ -85,7 +86,7 @@ bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *ur
     if (!within_rate(ctx, conn, req->client, result))
       return false;
     struct ma_error e;
-    ma_error_set(&e, 401, "unauthorized", NULL, "%s",
+    ma_error_set(&e, ENOKEY, "unauthorized", NULL, "%s",
                  h ? "the bearer token is unknown or revoked" : "this daemon wants Authorization: Bearer TOKEN");
     *result = reply_json_header(conn, 401, ma_error_json(&e), MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Bearer realm=\"minix-analysis\"");

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "api/deferred.h"
+#include "api/http_status.h"
 #include "core/ops.h"
 #include "core/images.h"
 #include "api/reply.h"
@@ -16,7 +17,7 @@ static void registered(void *userdata, json_t *image, const struct ma_error *err
   if (image)
     deferred_finish(p->reply, MHD_HTTP_CREATED, image);
   else
-    deferred_finish(p->reply, (unsigned)err->http_status, ma_error_json(err));
+    deferred_finish(p->reply, http_status_of(err->errnum), ma_error_json(err));
   free(p);
 }
 

@@ -42,7 +42,7 @@ static bool stream_room(struct call *c, enum MHD_Result *result) {
   if (stream_limits_check(c->ctx->streams, c->req->client) == 0)
     return true;
   struct ma_error err;
-  ma_error_set(&err, 429, "too_many_streams", NULL,
+  ma_error_set(&err, EUSERS, "too_many_streams", NULL,
                "this client (or the daemon) holds as many event streams as it may; nothing was started");
   *result = tool_error(c, &err);
   return false;
@@ -50,7 +50,7 @@ static bool stream_room(struct call *c, enum MHD_Result *result) {
 
 static enum MHD_Result bad_args(struct call *c, const char *field, const char *message) {
   struct ma_error err;
-  ma_error_set(&err, 400, "invalid_argument", field, "%s", message);
+  ma_error_set(&err, EINVAL, "invalid_argument", field, "%s", message);
   return tool_error(c, &err);
 }
 

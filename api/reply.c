@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/http_status.h"
 #include "lib/run.h"
 
 /* The status of the last response queued: the router counts it per route (api/metrics.c). */
@@ -48,18 +49,22 @@ enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t 
   return reply_json_header(conn, status, body, NULL, NULL);
 }
 
-enum MHD_Result reply_error(struct MHD_Connection *conn, const struct ma_error *e) {
+static enum MHD_Result reply_error_status(struct MHD_Connection *conn, unsigned status, const struct ma_error *e) {
   /* Every 503 (queue full, stopping) tells the client when to try again. */
-  if (e->http_status == 503)
+  if (status == 503)
     return reply_json_header(conn, 503, ma_error_json(e), MHD_HTTP_HEADER_RETRY_AFTER, "5");
-  return reply_json(conn, (unsigned)e->http_status, ma_error_json(e));
+  return reply_json(conn, status, ma_error_json(e));
+}
+
+enum MHD_Result reply_error(struct MHD_Connection *conn, const struct ma_error *e) {
+  return reply_error_status(conn, http_status_of(e->errnum), e);
 }
 
 enum MHD_Result reply_fail(struct MHD_Connection *conn, unsigned status, const char *code, const char *field,
                            const char *message) {
   struct ma_error e;
-  ma_error_set(&e, (int)status, code, field, "%s", message);
-  return reply_error(conn, &e);
+  ma_error_set(&e, 0, code, field, "%s", message);
+  return reply_error_status(conn, status, &e);
 }
 
 enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, const char *type) {

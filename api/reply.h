@@ -20,7 +20,7 @@ enum MHD_Result reply_queue(struct MHD_Connection *conn, unsigned status, struct
 unsigned reply_take_status(void);
 /* The same for text the caller keeps. */
 enum MHD_Result reply_text_copy(struct MHD_Connection *conn, const char *text, const char *type);
-/* Queues {"error":{...}} with e->http_status (a 503 with Retry-After). */
+/* Queues {"error":{...}} with the HTTP status of e->errnum (api/http_status.h; a 503 with Retry-After). */
 enum MHD_Result reply_error(struct MHD_Connection *conn, const struct ma_error *e);
 /* Builds and queues an error in one call. */
 enum MHD_Result reply_fail(struct MHD_Connection *conn, unsigned status, const char *code, const char *field,

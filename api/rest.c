@@ -170,7 +170,7 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
   }
   metrics_count(ctx->metrics, "unmatched", 405);
   struct ma_error e;
-  ma_error_set(&e, 405, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s", method, allow);
+  ma_error_set(&e, EOPNOTSUPP, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s", method, allow);
   return reply_json_header(conn, 405, ma_error_json(&e), MHD_HTTP_HEADER_ALLOW, allow);
 }
 
@@ -211,7 +211,7 @@ json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum M
   json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &jerr);
   if (!body) {
     struct ma_error err;
-    ma_error_set(&err, 400, "invalid_json", NULL, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+    ma_error_set(&err, EINVAL, "invalid_json", NULL, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
                  jerr.text);
     *result = reply_error(conn, &err);
   }

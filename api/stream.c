@@ -32,7 +32,7 @@ struct stream *stream_new(struct api_ctx *ctx, struct MHD_Connection *conn, cons
   int r = stream_limits_take(ctx->streams, client);
   if (r == -EMFILE || r == -EUSERS) {
     struct ma_error e;
-    ma_error_set(&e, 429, "too_many_streams", NULL,
+    ma_error_set(&e, EUSERS, "too_many_streams", NULL,
                  r == -EMFILE ? "the daemon holds as many event streams as it may; retry when one ends"
                               : "this client holds as many event streams as it may; close one first");
     *refused = reply_json_header(conn, 429, ma_error_json(&e), MHD_HTTP_HEADER_RETRY_AFTER, "5");

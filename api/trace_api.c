@@ -23,7 +23,7 @@ static int start_trace(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 
                        struct ma_error *err) {
   int r = traces_start(ctx->core->traces, body, id, err);
   if (r == 0 && (r = store_doc_get(ctx->core->store, STORE_TRACES, id, doc)) < 0)
-    ma_error_set(err, 500, "store_error", NULL, "%s", strerror(-r));
+    ma_error_set(err, EIO, "store_error", NULL, "%s", strerror(-r));
   return r;
 }
 

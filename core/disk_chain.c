@@ -27,9 +27,9 @@ static void finish(struct chain *c, int r, const struct ma_error *err) {
 }
 
 /* Ends the check with err filled from message (malloc'd, consumed). */
-static void refuse(struct chain *c, int status, const char *code, char *message) {
+static void refuse(struct chain *c, int errnum, const char *code, char *message) {
   struct ma_error err;
-  ma_error_set(&err, status, code, "disk", "%s", message ? message : "out of memory");
+  ma_error_set(&err, errnum, code, "disk", "%s", message ? message : "out of memory");
   free(message);
   finish(c, -EINVAL, &err);
 }
@@ -39,7 +39,7 @@ static bool allowed(struct chain *c, const char *what, const char *path) {
   struct ma_error err;
   if (path_policy_check_file(c->dirs, path, "disk", &err) == 0)
     return true;
-  refuse(c, err.http_status, err.code, util_strdupf("%s names %s %s: %s", c->current, what, path, err.message));
+  refuse(c, err.errnum, err.code, util_strdupf("%s names %s %s: %s", c->current, what, path, err.message));
   return false;
 }
 
@@ -52,18 +52,18 @@ static bool known_format(const char *format) { return strcmp(format, "qcow2") ==
 /* true when the image's links are fine; else the check has ended, saying why. */
 static bool links_allowed(struct chain *c, const struct disk_links *l) {
   if (!known_format(l->format)) {
-    refuse(c, 400, "disk_format_not_supported",
+    refuse(c, EINVAL, "disk_format_not_supported",
            util_strdupf("%s is a %s image; a disk and its backing files must be qcow2 or raw", c->current,
                         l->format));
     return false;
   }
   if (l->unresolved) {
-    refuse(c, 403, "path_not_allowed", util_strdupf("%s names a backing file qemu-img cannot resolve", c->current));
+    refuse(c, EACCES, "path_not_allowed", util_strdupf("%s names a backing file qemu-img cannot resolve", c->current));
     return false;
   }
   /* A relative data file name is refused: which directory QEMU takes it from is QEMU's business, not ours. */
   if (l->data_file && l->data_file[0] != '/') {
-    refuse(c, 403, "path_not_allowed",
+    refuse(c, EACCES, "path_not_allowed",
            util_strdupf("%s names the relative data file %s; only absolute ones can be judged", c->current,
                         l->data_file));
     return false;
@@ -73,7 +73,7 @@ static bool links_allowed(struct chain *c, const struct disk_links *l) {
   if (l->backing && !allowed(c, "the backing file", l->backing))
     return false;
   if (l->backing && ++c->depth > DISK_CHAIN_MAX) {
-    refuse(c, 400, "disk_chain_too_long", util_strdupf("%s has more than %d backing files", c->top, DISK_CHAIN_MAX));
+    refuse(c, EINVAL, "disk_chain_too_long", util_strdupf("%s has more than %d backing files", c->top, DISK_CHAIN_MAX));
     return false;
   }
   return true;
@@ -83,7 +83,7 @@ static void on_info(void *userdata, int status, const char *out, const char *err
   struct chain *c = userdata;
   struct disk_links l;
   if (status != 0 || disk_links_parse(out, &l) < 0) {
-    refuse(c, 400, "disk_unreadable",
+    refuse(c, EINVAL, "disk_unreadable",
            util_strdupf("qemu-img cannot read %s: %s", c->current,
                         status == -ETIMEDOUT ? "it took too long" : err[0] ? err : "no reason given"));
     return;

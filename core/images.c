@@ -15,7 +15,7 @@
 #include "lib/util.h"
 
 static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
-  ma_error_set(err, 400, code, field, "%s", msg);
+  ma_error_set(err, EINVAL, code, field, "%s", msg);
   return -EINVAL;
 }
 
@@ -26,7 +26,7 @@ static int check_request(json_t *req, path_policy dirs, const char **iso, const 
   json_t *v;
   json_object_foreach(req, key, v) {
     if (strcmp(key, "iso") && strcmp(key, "sha256")) {
-      ma_error_set(err, 400, "unknown_field", key, "unknown field \"%s\"", key);
+      ma_error_set(err, EINVAL, "unknown_field", key, "unknown field \"%s\"", key);
       return -EINVAL;
     }
   }
@@ -54,7 +54,7 @@ static int store_registration(struct store *s, const char *iso, json_t *info, js
   if (r == 0)
     r = store_image_get(s, stored, image);
   if (r < 0)
-    ma_error_set(err, 500, "store_error", NULL, "cannot register the image: %s", strerror(-r));
+    ma_error_set(err, EIO, "store_error", NULL, "cannot register the image: %s", strerror(-r));
   return r;
 }
 
@@ -93,7 +93,7 @@ static void inspect_done(uv_work_t *w, int status) {
   json_t *image = NULL;
   if (status < 0 && g->r == 0) {
     g->r = status;
-    ma_error_set(&g->err, 500, "internal_error", NULL, "the verification was cancelled");
+    ma_error_set(&g->err, EIO, "internal_error", NULL, "the verification was cancelled");
   }
   if (g->r == 0)
     g->r = store_registration(g->store, g->iso, g->info, &image, &g->err);
@@ -118,7 +118,7 @@ int images_register_async(uv_loop_t *loop, struct store *s, path_policy dirs, js
   g->work.data = g;
   r = uv_queue_work(loop, &g->work, inspect_work, inspect_done);
   if (r < 0) {
-    ma_error_set(err, 500, "internal_error", NULL, "cannot start the verification: %s", uv_strerror(r));
+    ma_error_set(err, EIO, "internal_error", NULL, "cannot start the verification: %s", uv_strerror(r));
     free(g->iso);
     free(g->sha256);
     free(g);
@@ -346,11 +346,11 @@ int images_delete(struct store *s, const char *state_dir, json_t *image, json_t 
   json_auto_t *owned = owned_files(state_dir, image);
   int r = id ? store_image_delete(s, id) : -ENOENT;
   if (r == -ENOENT) {
-    ma_error_set(err, 404, "image_not_found", "id", "no image with this id");
+    ma_error_set(err, ENOENT, "image_not_found", "id", "no image with this id");
     return r;
   }
   if (r < 0) {
-    ma_error_set(err, 500, "store_error", NULL, "cannot forget the image: %s", strerror(-r));
+    ma_error_set(err, EIO, "store_error", NULL, "cannot forget the image: %s", strerror(-r));
     return r;
   }
   int64_t freed = 0;

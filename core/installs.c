@@ -276,7 +276,7 @@ static void on_disk_created(void *userdata, int status, const char *err) {
 /* --- requests --- */
 
 static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
-  ma_error_set(err, 400, code, field, "%s", msg);
+  ma_error_set(err, EINVAL, code, field, "%s", msg);
   return -EINVAL;
 }
 
@@ -292,7 +292,7 @@ static int check_fields(json_t *req, struct ma_error *err) {
     while (*k && strcmp(*k, key) != 0)
       k++;
     if (!*k) {
-      ma_error_set(err, 400, "unknown_field", key, "unknown field \"%s\"", key);
+      ma_error_set(err, EINVAL, "unknown_field", key, "unknown field \"%s\"", key);
       return -EINVAL;
     }
   }
@@ -414,7 +414,7 @@ int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], s
   if (!in || util_new_id(in->id) < 0) {
     free(in);
     jobs_release(is->jobs, n);
-    ma_error_set(err, 500, "internal", NULL, "out of memory");
+    ma_error_set(err, EIO, "internal", NULL, "out of memory");
     return -ENOMEM;
   }
   in->is = is;

@@ -33,14 +33,14 @@ static int helper_path(char out[PATH_MAX]) {
 static int ask(char **argv, json_t **answer, struct ma_error *err) {
   char path[PATH_MAX];
   if (helper_path(path) < 0) {
-    ma_error_set(err, 500, "iso_reader_missing", NULL, "%s is not installed beside this program nor in %s", HELPER,
+    ma_error_set(err, EIO, "iso_reader_missing", NULL, "%s is not installed beside this program nor in %s", HELPER,
                  MA_LIBEXECDIR);
     return -ENOENT;
   }
   argv[0] = path;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) {
-    ma_error_set(err, 500, "internal_error", NULL, "pipe: %s", strerror(errno));
+    ma_error_set(err, EIO, "internal_error", NULL, "pipe: %s", strerror(errno));
     return -errno;
   }
   posix_spawn_file_actions_t fa;
@@ -53,7 +53,7 @@ static int ask(char **argv, json_t **answer, struct ma_error *err) {
   close(fds[1]);
   if (r != 0) {
     close(fds[0]);
-    ma_error_set(err, 500, "iso_reader_failed", NULL, "cannot run %s: %s", path, strerror(r));
+    ma_error_set(err, EIO, "iso_reader_failed", NULL, "cannot run %s: %s", path, strerror(r));
     return -r;
   }
   struct util_buf out = {0};
@@ -74,13 +74,13 @@ static int ask(char **argv, json_t **answer, struct ma_error *err) {
   *answer = NULL;
   /* A reader killed by the image it read: the image is at fault, and the daemon was never at risk. */
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-    ma_error_set(err, 400, "iso_reader_crashed", "iso", "the ISO reader took over %d s on this image and was stopped",
+    ma_error_set(err, EINVAL, "iso_reader_crashed", "iso", "the ISO reader took over %d s on this image and was stopped",
                  ISO_READER_MAX_S);
   else if (WIFSIGNALED(status))
-    ma_error_set(err, 400, "iso_reader_crashed", "iso", "the ISO reader died of signal %d reading this image",
+    ma_error_set(err, EINVAL, "iso_reader_crashed", "iso", "the ISO reader died of signal %d reading this image",
                  WTERMSIG(status));
   else
-    ma_error_set(err, 500, "iso_reader_failed", NULL, "the ISO reader exited %d without an answer",
+    ma_error_set(err, EIO, "iso_reader_failed", NULL, "the ISO reader exited %d without an answer",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   return -EIO;
 }
@@ -89,10 +89,10 @@ static int ask(char **argv, json_t **answer, struct ma_error *err) {
 static int take(json_t *answer, const char *key, json_t **out, struct ma_error *err) {
   json_t *e = json_object_get(answer, "error");
   if (e) {
-    json_int_t status = json_integer_value(json_object_get(e, "status"));
+    json_int_t errnum = json_integer_value(json_object_get(e, "errnum"));
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *message = json_string_value(json_object_get(e, "message"));
-    ma_error_set(err, status >= 400 && status < 600 ? (int)status : 500, code ? code : "iso_reader_failed",
+    ma_error_set(err, errnum > 0 && errnum < 4096 ? (int)errnum : EIO, code ? code : "iso_reader_failed",
                  json_string_value(json_object_get(e, "field")), "%s", message ? message : "");
     json_decref(answer);
     return -EINVAL;
@@ -101,7 +101,7 @@ static int take(json_t *answer, const char *key, json_t **out, struct ma_error *
   json_decref(answer);
   if (*out)
     return 0;
-  ma_error_set(err, 500, "iso_reader_failed", NULL, "the ISO reader's answer has no %s", key);
+  ma_error_set(err, EIO, "iso_reader_failed", NULL, "the ISO reader's answer has no %s", key);
   return -EIO;
 }
 

@@ -568,11 +568,11 @@ static void check_files(struct job *job) {
   }
   const char *qemu_img = job->jobs->host->qemu.path[QEMU_IMG];
   if (!qemu_img) {
-    ma_error_set(&err, 400, "qemu_not_found", "disk", "qemu-img is not installed in the QEMU directory (--qemu-dir)");
+    ma_error_set(&err, EINVAL, "qemu_not_found", "disk", "qemu-img is not installed in the QEMU directory (--qemu-dir)");
     fail_check(job, &err, "cannot read the disk's backing chain");
   } else if (disk_chain_check(job->jobs->loop, qemu_img, s->disk, format, job->jobs->image_dirs, on_chain_checked,
                               job) < 0) {
-    ma_error_set(&err, 500, "internal_error", "disk", "out of memory");
+    ma_error_set(&err, EIO, "internal_error", "disk", "out of memory");
     fail_check(job, &err, "cannot read the disk's backing chain");
   }
 }
@@ -708,19 +708,19 @@ int jobs_admit(struct jobs *j) {
 
 void jobs_refusal(int r, struct ma_error *err) {
   if (r == -EAGAIN)
-    ma_error_set(err, 503, "queue_full", NULL, "too many runs are waiting (--max-queued); retry later");
+    ma_error_set(err, EAGAIN, "queue_full", NULL, "too many runs are waiting (--max-queued); retry later");
   else if (r == -E2BIG)
-    ma_error_set(err, 400, "too_many_runs", NULL, "this asks for more runs than --max-queued lets wait at once");
+    ma_error_set(err, EINVAL, "too_many_runs", NULL, "this asks for more runs than --max-queued lets wait at once");
   else if (r == -ESHUTDOWN)
-    ma_error_set(err, 503, "shutting_down", NULL, "the daemon is stopping");
+    ma_error_set(err, EAGAIN, "shutting_down", NULL, "the daemon is stopping");
   else if (r == -ENOSPC)
-    ma_error_set(err, 507, "disk_full", NULL,
+    ma_error_set(err, ENOSPC, "disk_full", NULL,
                  "the state dir's filesystem is (nearly) full (--min-free-mb); free space, then retry");
   else if (r == -EDQUOT)
-    ma_error_set(err, 507, "state_dir_over_quota", NULL,
+    ma_error_set(err, ENOSPC, "state_dir_over_quota", NULL,
                  "the state dir uses more than --max-state-mb; delete old runs' logs or images, then retry");
   else
-    ma_error_set(err, 500, "internal_error", NULL, "cannot queue the boot: %s", strerror(-r));
+    ma_error_set(err, EIO, "internal_error", NULL, "cannot queue the boot: %s", strerror(-r));
 }
 
 int jobs_reserve(struct jobs *j, int n, const char *field, struct ma_error *err) {
@@ -732,7 +732,7 @@ int jobs_reserve(struct jobs *j, int n, const char *field, struct ma_error *err)
   if (r == 0)
     j->n_reserved += n;
   else if (r == -E2BIG) /* waiting would never help: the request itself must change */
-    ma_error_set(err, 400, "too_many_runs", field, "this asks for %d runs at once, more than --max-queued (%d) lets wait",
+    ma_error_set(err, EINVAL, "too_many_runs", field, "this asks for %d runs at once, more than --max-queued (%d) lets wait",
                  n, j->max_queued);
   else
     jobs_refusal(r, err);

@@ -171,7 +171,7 @@ int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct m
     if (m)
       free(m->slots);
     free(m);
-    ma_error_set(err, 500, "internal_error", NULL, "cannot start the matrix: %s", strerror(-r));
+    ma_error_set(err, EIO, "internal_error", NULL, "cannot start the matrix: %s", strerror(-r));
     return r;
   }
   m->ms = ms;

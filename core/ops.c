@@ -11,7 +11,7 @@
 #include "lib/matrix_report.h"
 
 static int internal(struct ma_error *err, const char *what, int r) {
-  ma_error_set(err, 500, "internal_error", NULL, "%s: %s", what, strerror(-r));
+  ma_error_set(err, EIO, "internal_error", NULL, "%s: %s", what, strerror(-r));
   return r;
 }
 
@@ -32,7 +32,7 @@ int ops_run_get(struct ma_context *ctx, const char *id, json_t **out, struct ma_
   if (r == 0)
     *out = run_to_json(&run, profile_set_find(ctx->profiles, run.profile));
   else if (r == -ENOENT)
-    ma_error_set(err, 404, "run_not_found", "id", "no run with this id");
+    ma_error_set(err, ENOENT, "run_not_found", "id", "no run with this id");
   else
     internal(err, "cannot read the run", r);
   run_clear(&run);
@@ -63,7 +63,7 @@ int ops_matrix_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 
 int ops_matrix_report(struct ma_context *ctx, const char *id, json_t **report, json_t **runs, struct ma_error *err) {
   int r = matrix_report_load(ctx->store, id, report, runs);
   if (r == -ENOENT)
-    ma_error_set(err, 404, "matrix_not_found", "id", "no matrix with this id");
+    ma_error_set(err, ENOENT, "matrix_not_found", "id", "no matrix with this id");
   else if (r < 0)
     internal(err, "cannot read the matrix", r);
   return r;
@@ -72,7 +72,7 @@ int ops_matrix_report(struct ma_context *ctx, const char *id, json_t **report, j
 int ops_image_get(struct ma_context *ctx, const char *id, json_t **image, struct ma_error *err) {
   int r = util_is_id(id) ? store_image_get(ctx->store, id, image) : -ENOENT;
   if (r == -ENOENT)
-    ma_error_set(err, 404, "image_not_found", "id", "no image with this id");
+    ma_error_set(err, ENOENT, "image_not_found", "id", "no image with this id");
   else if (r < 0)
     internal(err, "cannot read the image", r);
   return r;
@@ -106,7 +106,7 @@ int ops_image_delete(struct ma_context *ctx, const char *id, json_t **out, struc
   if (r < 0)
     return r;
   if (image_in_use(ctx, image)) {
-    ma_error_set(err, 409, "image_in_use", "id",
+    ma_error_set(err, EBUSY, "image_in_use", "id",
                  "a queued or running boot, matrix or install uses this image; cancel it or wait, then retry");
     return -EBUSY;
   }
@@ -115,7 +115,7 @@ int ops_image_delete(struct ma_context *ctx, const char *id, json_t **out, struc
 
 int ops_memory_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
   if (!json_is_object(req) || !json_object_get(req, "duration_s")) {
-    ma_error_set(err, 400, "missing_field", "duration_s", "duration_s (seconds to monitor the guest) is required");
+    ma_error_set(err, EINVAL, "missing_field", "duration_s", "duration_s (seconds to monitor the guest) is required");
     return -EINVAL;
   }
   json_t *boot = json_deep_copy(req);
@@ -157,7 +157,7 @@ static json_t *install_progress(struct ma_context *ctx, json_t *doc) {
 int ops_install_get(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err) {
   int r = util_is_id(id) ? store_doc_get(ctx->store, STORE_INSTALLS, id, out) : -ENOENT;
   if (r == -ENOENT)
-    ma_error_set(err, 404, "install_not_found", "id", "no install with this id");
+    ma_error_set(err, ENOENT, "install_not_found", "id", "no install with this id");
   else if (r < 0)
     internal(err, "cannot read the install", r);
   if (r == 0) {

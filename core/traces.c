@@ -146,7 +146,7 @@ static void on_run_event(void *userdata, const struct jobs_event *ev) {
 /* --- requests --- */
 
 static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
-  ma_error_set(err, 400, code, field, "%s", msg);
+  ma_error_set(err, EINVAL, code, field, "%s", msg);
   return -EINVAL;
 }
 
@@ -213,7 +213,7 @@ int traces_start(struct traces *ts, json_t *req, char id[UTIL_ID_LEN + 1], struc
   struct trace *t = calloc(1, sizeof *t);
   if (!t || util_new_id(t->id) < 0) {
     free(t);
-    ma_error_set(err, 500, "internal_error", NULL, "out of memory");
+    ma_error_set(err, EIO, "internal_error", NULL, "out of memory");
     return -ENOMEM;
   }
   t->ts = ts;

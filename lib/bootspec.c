@@ -38,7 +38,7 @@ static const struct field fields[] = {
 };
 
 static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
-  ma_error_set(err, 400, code, field, "%s", msg);
+  ma_error_set(err, EINVAL, code, field, "%s", msg);
   return -EINVAL;
 }
 
@@ -75,7 +75,7 @@ static int set_field(struct boot_spec *s, const struct field *f, json_t *v, stru
     return set_scenario(s, v, err);
   if (f->type == F_BOOL) {
     if (!json_is_boolean(v)) {
-      ma_error_set(err, 400, "wrong_type", f->name, "%s must be true or false", f->name);
+      ma_error_set(err, EINVAL, "wrong_type", f->name, "%s must be true or false", f->name);
       return -EINVAL;
     }
     *(bool *)((char *)s + f->offset) = json_is_true(v);
@@ -83,7 +83,7 @@ static int set_field(struct boot_spec *s, const struct field *f, json_t *v, stru
   }
   if (f->type == F_STR) {
     if (!json_is_string(v)) {
-      ma_error_set(err, 400, "wrong_type", f->name, "%s must be a string", f->name);
+      ma_error_set(err, EINVAL, "wrong_type", f->name, "%s must be a string", f->name);
       return -EINVAL;
     }
     if (f->offset != UNSTORED)
@@ -92,11 +92,11 @@ static int set_field(struct boot_spec *s, const struct field *f, json_t *v, stru
   }
   json_int_t n = json_integer_value(v);
   if (!json_is_integer(v)) {
-    ma_error_set(err, 400, "wrong_type", f->name, "%s must be an integer", f->name);
+    ma_error_set(err, EINVAL, "wrong_type", f->name, "%s must be an integer", f->name);
     return -EINVAL;
   }
   if (n < f->min || n > f->max) {
-    ma_error_set(err, 400, "out_of_range", f->name, "%s must be between %d and %d, got %lld", f->name, f->min,
+    ma_error_set(err, EINVAL, "out_of_range", f->name, "%s must be between %d and %d, got %lld", f->name, f->min,
                  f->max, (long long)n);
     return -EINVAL;
   }
@@ -117,7 +117,7 @@ static int read_fields(json_t *req, struct boot_spec *s, struct ma_error *err) {
   json_object_foreach(req, key, v) {
     const struct field *f = find_field(key);
     if (!f) {
-      ma_error_set(err, 400, "unknown_field", key, "unknown field \"%s\"", key);
+      ma_error_set(err, EINVAL, "unknown_field", key, "unknown field \"%s\"", key);
       return -EINVAL;
     }
     int r = set_field(s, f, v, err);
@@ -188,7 +188,7 @@ static int check_machine(struct boot_spec *s, const struct bootspec_env *env, st
     return bad(err, "invalid_value", "arch", "arch must be one of i386, x86_64, arm, aarch64");
   const char *path = env->qemu ? env->qemu->path[bin] : NULL;
   if (!path) {
-    ma_error_set(err, 400, "qemu_not_found", "arch", "%s is not installed in %s (--qemu-dir)",
+    ma_error_set(err, EINVAL, "qemu_not_found", "arch", "%s is not installed in %s (--qemu-dir)",
                  qemu_bins_name((enum qemu_bin)bin), env->qemu ? env->qemu->dir : "the QEMU directory");
     return -EINVAL;
   }
@@ -199,7 +199,7 @@ static int check_machine(struct boot_spec *s, const struct bootspec_env *env, st
                                         : env->kvm                   ? accel_refusal(env->kvm, s->arch)
                                                                      : strdup("KVM was not looked at");
   if (refusal) {
-    ma_error_set(err, 400, "accel_unavailable", "accel", "KVM is not usable for this guest: %s", refusal);
+    ma_error_set(err, EINVAL, "accel_unavailable", "accel", "KVM is not usable for this guest: %s", refusal);
     return -EINVAL;
   }
   return 0;
@@ -211,7 +211,7 @@ static int check_profile(struct boot_spec *s, const struct bootspec_env *env, st
   const struct profile *p = profile_set_find(env->profiles, s->profile);
   if (!p) {
     _cleanup_(util_freep) char *names = profile_set_names(env->profiles);
-    ma_error_set(err, 400, "unknown_profile", "profile", "unknown profile \"%s\"; known: %s", s->profile,
+    ma_error_set(err, EINVAL, "unknown_profile", "profile", "unknown profile \"%s\"; known: %s", s->profile,
                  names ? names : "");
     return -EINVAL;
   }
@@ -221,7 +221,7 @@ static int check_profile(struct boot_spec *s, const struct bootspec_env *env, st
     pcre2_code *re = profile_compile(s->until, &rerr);
     pcre2_code_free(re);
     if (!re) {
-      ma_error_set(err, 400, "invalid_regex", "until", "until: %s", rerr);
+      ma_error_set(err, EINVAL, "invalid_regex", "until", "until: %s", rerr);
       free(rerr);
       return -EINVAL;
     }
@@ -256,7 +256,7 @@ static int check_symbols(struct boot_spec *s, const struct bootspec_env *env, st
                : found == -ENOENT ? "the kernel's ELF has no symbol table (stripped)"
                                   : "none of the profile's phase functions is in the kernel's symbol table");
   if (found < 0) {
-    ma_error_set(err, 400, "file_not_found", "kernel", "cannot read the kernel: %s", strerror(-found));
+    ma_error_set(err, EINVAL, "file_not_found", "kernel", "cannot read the kernel: %s", strerror(-found));
     return -EINVAL;
   }
   s->bp_markers = calloc((size_t)found, sizeof *s->bp_markers);
@@ -373,7 +373,7 @@ int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env,
   json_error_t jerr;
   json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
   if (!req) {
-    ma_error_set(err, 400, "invalid_json", NULL, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+    ma_error_set(err, EINVAL, "invalid_json", NULL, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
                  jerr.text);
     return -EINVAL;
   }

@@ -22,7 +22,7 @@
 static int bad(struct ma_error *err, const char *code, const char *fmt, const char *arg) {
   char msg[400];
   snprintf(msg, sizeof msg, fmt, arg);
-  ma_error_set(err, 400, code, "iso", "%s", msg);
+  ma_error_set(err, EINVAL, code, "iso", "%s", msg);
   return -EINVAL;
 }
 
@@ -250,7 +250,7 @@ int iso_inspect(const char *path, const char *expected_sha256, struct iso_image 
   if (r == 0)
     r = read_kernel(path, img, err);
   if (r == 0 && expected_sha256 && strcasecmp(expected_sha256, img->sha256) != 0) {
-    ma_error_set(err, 400, "checksum_mismatch", "sha256", "the image's SHA-256 is %s, not %s", img->sha256,
+    ma_error_set(err, EINVAL, "checksum_mismatch", "sha256", "the image's SHA-256 is %s, not %s", img->sha256,
                  expected_sha256);
     r = -EINVAL;
   }

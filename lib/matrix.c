@@ -5,7 +5,7 @@
 #include <string.h>
 
 static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
-  ma_error_set(err, 400, code, field, "%s", msg);
+  ma_error_set(err, EINVAL, code, field, "%s", msg);
   return -EINVAL;
 }
 
@@ -45,7 +45,7 @@ static int read_policy(json_t *req, int host_cores, struct matrix_spec *m, struc
   if (par) {
     json_int_t n = json_integer_value(par);
     if (!json_is_integer(par) || n < 1 || n > host_cores) {
-      ma_error_set(err, 400, "out_of_range", "parallel", "parallel must be from 1 to %d (the host's cores)",
+      ma_error_set(err, EINVAL, "out_of_range", "parallel", "parallel must be from 1 to %d (the host's cores)",
                    host_cores);
       return -EINVAL;
     }

@@ -44,22 +44,22 @@ bool path_policy_allows(path_policy dirs, const char *path) {
 int path_policy_check_file(path_policy dirs, const char *path, const char *field, struct ma_error *err) {
   struct stat st;
   if (path[0] != '/') {
-    ma_error_set(err, 400, "path_not_absolute", field, "%s must be an absolute path, got \"%s\"", field, path);
+    ma_error_set(err, EINVAL, "path_not_absolute", field, "%s must be an absolute path, got \"%s\"", field, path);
     return -EINVAL;
   }
   if (!path_policy_allows(dirs, path)) {
-    ma_error_set(err, 403, "path_not_allowed", field,
+    ma_error_set(err, EACCES, "path_not_allowed", field,
                  "%s: %s is not inside a directory this daemon serves images from (its state dir's images/ or an "
                  "--image-dir)", field, path);
     return -EINVAL;
   }
   /* stat and access, never open: opening a FIFO blocks until a writer comes. */
   if (stat(path, &st) < 0 || access(path, R_OK) < 0) {
-    ma_error_set(err, 400, "file_not_found", field, "%s: cannot read %s: %s", field, path, strerror(errno));
+    ma_error_set(err, EINVAL, "file_not_found", field, "%s: cannot read %s: %s", field, path, strerror(errno));
     return -EINVAL;
   }
   if (!S_ISREG(st.st_mode)) {
-    ma_error_set(err, 400, "not_a_file", field, "%s: %s is not a regular file", field, path);
+    ma_error_set(err, EINVAL, "not_a_file", field, "%s: %s is not a regular file", field, path);
     return -EINVAL;
   }
   return 0;

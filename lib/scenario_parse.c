@@ -13,7 +13,7 @@
 #define MAX_TIMEOUT_S 86400.0
 
 static int bad(struct ma_error *err, const char *field, const char *fmt, const char *a, const char *b) {
-  ma_error_set(err, 400, "invalid_scenario", field, fmt, a, b);
+  ma_error_set(err, EINVAL, "invalid_scenario", field, fmt, a, b);
   return -EINVAL;
 }
 
@@ -24,7 +24,7 @@ static int compile(struct scenario_pattern *p, json_t *v, const char *field, con
   char *rerr = NULL;
   p->re = profile_compile(json_string_value(v), &rerr);
   if (!p->re) {
-    ma_error_set(err, 400, "invalid_scenario", field, "step %s: %s: %s", step, field, rerr);
+    ma_error_set(err, EINVAL, "invalid_scenario", field, "step %s: %s: %s", step, field, rerr);
     free(rerr);
     return -EINVAL;
   }
@@ -70,7 +70,7 @@ static int parse_answers(struct scenario_step *st, json_t *arr, struct ma_error 
   if (!json_is_array(arr) || json_array_size(arr) == 0)
     return bad(err, "answers", "step %s: %s must be a non-empty array", st->name, "answers");
   if (json_array_size(arr) > SCENARIO_MAX_ANSWERS) {
-    ma_error_set(err, 400, "invalid_scenario", "answers", "step %s: %zu answers, more than the %d allowed", st->name,
+    ma_error_set(err, EINVAL, "invalid_scenario", "answers", "step %s: %zu answers, more than the %d allowed", st->name,
                  json_array_size(arr), SCENARIO_MAX_ANSWERS);
     return -EINVAL;
   }
@@ -167,7 +167,7 @@ int scenario_parse(json_t *def, struct scenario **out, struct ma_error *err) {
     return bad(err, "steps", "scenario %s: %s must be a non-empty array", json_string_value(json_object_get(def, "name")),
                "steps");
   if (json_array_size(steps) > SCENARIO_MAX_STEPS) {
-    ma_error_set(err, 400, "invalid_scenario", "steps", "scenario %s: %zu steps, more than the %d allowed",
+    ma_error_set(err, EINVAL, "invalid_scenario", "steps", "scenario %s: %zu steps, more than the %d allowed",
                  json_string_value(json_object_get(def, "name")), json_array_size(steps), SCENARIO_MAX_STEPS);
     return -EINVAL;
   }
@@ -202,7 +202,7 @@ int scenario_builtin(const char *name, struct scenario **out, struct ma_error *e
     json_decref(def);
     return r;
   }
-  ma_error_set(err, 400, "unknown_scenario", "scenario", "no shipped scenario named \"%s\"", name);
+  ma_error_set(err, EINVAL, "unknown_scenario", "scenario", "no shipped scenario named \"%s\"", name);
   return -ENOENT;
 }
 

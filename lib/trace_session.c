@@ -12,13 +12,13 @@
 int trace_session_check_command(const char *command, struct ma_error *err) {
   size_t n = command ? strlen(command) : 0;
   if (n == 0 || n > TRACE_COMMAND_MAX) {
-    ma_error_set(err, 400, command ? "out_of_range" : "missing_field", "command",
+    ma_error_set(err, EINVAL, command ? "out_of_range" : "missing_field", "command",
                  "command must be a command line of 1 to %d characters", TRACE_COMMAND_MAX);
     return -EINVAL;
   }
   for (size_t i = 0; i < n; i++) {
     if ((unsigned char)command[i] < 0x20 || command[i] == 0x7f) {
-      ma_error_set(err, 400, "invalid_value", "command",
+      ma_error_set(err, EINVAL, "invalid_value", "command",
                    "command must be one line of printable characters (it is typed into the guest's shell)");
       return -EINVAL;
     }

@@ -66,7 +66,7 @@ int cli_print_json(json_t *j) {
   return text ? 0 : EXIT_ERROR;
 }
 
-int cli_print_error(const struct cli *cli, json_t *body, long status) {
+int cli_print_error(const struct cli *cli, json_t *body, bool request_at_fault) {
   json_t *e = json_object_get(body, "error");
   if (cli->json)
     cli_print_json(body);
@@ -74,7 +74,7 @@ int cli_print_error(const struct cli *cli, json_t *body, long status) {
     fprintf(stderr, "minix-analysis: %s%s%s: %s\n", json_string_value(json_object_get(e, "code")),
             json_object_get(e, "field") ? " in " : "", json_object_get(e, "field") ? json_string_value(json_object_get(e, "field")) : "",
             json_string_value(json_object_get(e, "message")));
-  return status >= 400 && status < 500 ? EXIT_USAGE : EXIT_ERROR;
+  return request_at_fault ? EXIT_USAGE : EXIT_ERROR;
 }
 
 static int run_exit(const struct cli *cli, json_t *run) {
@@ -101,7 +101,7 @@ int cli_remote(const struct cli *cli, const char *method, const char *path, json
   if (cli_http(method, url, body, &status, reply, &err) < 0)
     return cli_fail("cannot reach the daemon", err);
   if (status >= 400) {
-    int r = *reply ? cli_print_error(cli, *reply, status) : cli_fail("the daemon answered an error without a body", NULL);
+    int r = *reply ? cli_print_error(cli, *reply, status >= 400 && status < 500) : cli_fail("the daemon answered an error without a body", NULL);
     json_decref(*reply);
     *reply = NULL;
     return r;
@@ -163,7 +163,7 @@ static int local_boot(const struct cli *cli, json_t *req) {
     r = cli_fail("cannot open the state dir", err);
   } else if (images_boot_spec(ctx.store, ctx.state_dir, &ctx.env, req, &spec, &merr) < 0) {
     json_t *body = ma_error_json(&merr);
-    r = cli_print_error(cli, body, merr.http_status);
+    r = cli_print_error(cli, body, ma_error_is_request(&merr));
     json_decref(body);
   } else if ((r = jobs_submit(ctx.jobs, spec, id)) < 0) {
     r = cli_fail("cannot queue the boot", strdup(strerror(-r)));

@@ -17,8 +17,9 @@ struct cli {
 
 /* Prints JSON indented on stdout. */
 int cli_print_json(json_t *j);
-/* Prints an {"error":{...}} body as the user asked; returns EXIT_USAGE for 4xx, else EXIT_ERROR. */
-int cli_print_error(const struct cli *cli, json_t *body, long status);
+/* Prints an {"error":{...}} body as the user asked; returns EXIT_USAGE when the request was at fault (a
+ * 4xx from a daemon, ma_error_is_request in-process), else EXIT_ERROR. */
+int cli_print_error(const struct cli *cli, json_t *body, bool request_at_fault);
 /* Reports a failure on stderr (err is freed); returns EXIT_ERROR. */
 int cli_fail(const char *what, char *err);
 /* Calls the daemon; *reply is the JSON answer of a 2xx, else the error is printed and an exit status returned. */

@@ -15,7 +15,7 @@ static int usage_error(void) {
 
 static int print_error(const struct cli *cli, const struct ma_error *err) {
   json_t *body = ma_error_json(err);
-  int r = cli_print_error(cli, body, err->http_status);
+  int r = cli_print_error(cli, body, ma_error_is_request(err));
   json_decref(body);
   return r;
 }

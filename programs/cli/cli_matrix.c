@@ -109,11 +109,11 @@ static int local_matrix(const struct cli *cli, json_t *req) {
     r = cli_fail("cannot open the state dir", err);
   } else if (images_matrix_spec(ctx.store, ctx.state_dir, &ctx.env, ctx.host_cores, req, &spec, &merr) < 0) {
     json_t *body = ma_error_json(&merr);
-    r = cli_print_error(cli, body, merr.http_status);
+    r = cli_print_error(cli, body, ma_error_is_request(&merr));
     json_decref(body);
   } else if (matrices_start(ctx.matrices, spec, &watch, id, &merr) < 0) {
     json_t *body = ma_error_json(&merr);
-    r = cli_print_error(cli, body, merr.http_status);
+    r = cli_print_error(cli, body, ma_error_is_request(&merr));
     json_decref(body);
   } else {
     fprintf(stderr, "matrix %s\n", id);
@@ -176,7 +176,7 @@ static int remote_text(const struct cli *cli, const char *path, const char *form
   int r = 0;
   if (status >= 400) {
     json_t *body = json_loads(text, 0, NULL);
-    r = body ? cli_print_error(cli, body, status) : cli_fail("the daemon answered an error", NULL);
+    r = body ? cli_print_error(cli, body, status >= 400 && status < 500) : cli_fail("the daemon answered an error", NULL);
     json_decref(body);
   } else {
     fputs(text, stdout);

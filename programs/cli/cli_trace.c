@@ -51,7 +51,7 @@ static int local_trace(const struct cli *cli, json_t *req) {
   int r;
   if (traces_start(ctx.traces, req, id, &err) < 0) {
     json_t *body = ma_error_json(&err);
-    r = cli_print_error(cli, body, err.http_status);
+    r = cli_print_error(cli, body, ma_error_is_request(&err));
     json_decref(body);
   } else {
     fprintf(stderr, "trace %s\n", id);

@@ -20,7 +20,7 @@ static int answer(json_t *out) {
 }
 
 static int failed(const struct ma_error *err) {
-  return answer(json_pack("{s:{s:i, s:s, s:s?, s:s}}", "error", "status", err->http_status, "code", err->code,
+  return answer(json_pack("{s:{s:i, s:s, s:s?, s:s}}", "error", "errnum", err->errnum, "code", err->code,
                           "field", err->field[0] ? err->field : NULL, "message", err->message));
 }
 

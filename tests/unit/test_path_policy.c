@@ -84,8 +84,8 @@ static void judges_real_paths(void **state) {
 
 static void expect_refusal(int r, const struct ma_error *err, int status, const char *code, const char *field) {
   assert_int_equal(r, -EINVAL);
-  if (err->http_status != status || strcmp(err->code, code) != 0 || strcmp(err->field, field) != 0)
-    fail_msg("got %d %s/%s (%s), wanted %d %s/%s", err->http_status, err->code, err->field, err->message, status,
+  if (err->errnum != status || strcmp(err->code, code) != 0 || strcmp(err->field, field) != 0)
+    fail_msg("got %d %s/%s (%s), wanted %d %s/%s", err->errnum, err->code, err->field, err->message, status,
              code, field);
 }
 
@@ -98,14 +98,14 @@ static void checks_files_without_opening_them(void **state) {
   struct ma_error err;
   snprintf(p, sizeof p, "%s/fifo", t->allowed);
   assert_int_equal(mkfifo(p, 0600), 0);
-  expect_refusal(path_policy_check_file(dirs, p, "iso", &err), &err, 400, "not_a_file", "iso");
-  expect_refusal(path_policy_check_file(NULL, p, "iso", &err), &err, 400, "not_a_file", "iso");
-  expect_refusal(path_policy_check_file(NULL, t->allowed, "disk", &err), &err, 400, "not_a_file", "disk");
+  expect_refusal(path_policy_check_file(dirs, p, "iso", &err), &err, EINVAL, "not_a_file", "iso");
+  expect_refusal(path_policy_check_file(NULL, p, "iso", &err), &err, EINVAL, "not_a_file", "iso");
+  expect_refusal(path_policy_check_file(NULL, t->allowed, "disk", &err), &err, EINVAL, "not_a_file", "disk");
   snprintf(p, sizeof p, "%s/escape", t->allowed);
-  expect_refusal(path_policy_check_file(dirs, p, "kernel", &err), &err, 403, "path_not_allowed", "kernel");
+  expect_refusal(path_policy_check_file(dirs, p, "kernel", &err), &err, EACCES, "path_not_allowed", "kernel");
   snprintf(p, sizeof p, "%s/not-yet", t->allowed);
-  expect_refusal(path_policy_check_file(dirs, p, "kernel", &err), &err, 400, "file_not_found", "kernel");
-  expect_refusal(path_policy_check_file(dirs, "images/kernel", "kernel", &err), &err, 400, "path_not_absolute",
+  expect_refusal(path_policy_check_file(dirs, p, "kernel", &err), &err, EINVAL, "file_not_found", "kernel");
+  expect_refusal(path_policy_check_file(dirs, "images/kernel", "kernel", &err), &err, EINVAL, "path_not_absolute",
                  "kernel");
   snprintf(p, sizeof p, "%s/kernel", t->allowed);
   assert_int_equal(path_policy_check_file(dirs, p, "kernel", &err), 0);
@@ -141,7 +141,7 @@ static void refuses_an_initrd_that_qemu_would_split(void **state) {
   struct boot_spec *spec = parse(&env, json_pack("{s:s, s:s, s:s, s:[s]}", "arch", "i386", "profile", "minix-3.4",
                                                 "kernel", kernel, "initrd", spaced), &err, &r);
   assert_null(spec);
-  expect_refusal(r, &err, 400, "invalid_path", "initrd");
+  expect_refusal(r, &err, EINVAL, "invalid_path", "initrd");
   profile_set_free((struct profile_set *)env.profiles);
 }
 
@@ -165,14 +165,14 @@ static void judges_files_again_at_launch(void **state) {
   assert_int_equal(bootspec_check_files(spec, dirs, &err), 0);
   assert_int_equal(unlink(initrd), 0); /* swapped for a symlink out of the image dirs */
   assert_int_equal(symlink(secret, initrd), 0);
-  expect_refusal(bootspec_check_files(spec, dirs, &err), &err, 403, "path_not_allowed", "initrd");
+  expect_refusal(bootspec_check_files(spec, dirs, &err), &err, EACCES, "path_not_allowed", "initrd");
   assert_int_equal(unlink(initrd), 0); /* for a FIFO */
   assert_int_equal(mkfifo(initrd, 0600), 0);
-  expect_refusal(bootspec_check_files(spec, dirs, &err), &err, 400, "not_a_file", "initrd");
+  expect_refusal(bootspec_check_files(spec, dirs, &err), &err, EINVAL, "not_a_file", "initrd");
   unlink(initrd);
   touch(initrd);
   spec->cdrom = strdup(secret); /* an image's ISO is judged too */
-  expect_refusal(bootspec_check_files(spec, dirs, &err), &err, 403, "path_not_allowed", "image");
+  expect_refusal(bootspec_check_files(spec, dirs, &err), &err, EACCES, "path_not_allowed", "image");
   char real_kernel[PATH_MAX];
   assert_non_null(realpath(kernel, real_kernel));
   assert_true(bootspec_json_uses(spec->json, NULL, real_kernel));

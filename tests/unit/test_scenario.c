@@ -400,7 +400,7 @@ static void answers_and_steps_are_capped(void **state) {
     struct boot_spec *spec = NULL;
     assert_int_equal(bootspec_parse(body, strlen(body), &env, &spec, &err), -EINVAL);
     assert_null(spec);
-    assert_int_equal(err.http_status, 400);
+    assert_int_equal(err.errnum, EINVAL);
     assert_string_equal(err.code, "invalid_scenario");
     assert_string_equal(err.field, what[i]);
     char want[64];
