@@ -4,7 +4,6 @@
 #include "core/ops.h"
 #include "api/reply.h"
 #include "api/route.h"
-#include "core/installs.h"
 
 static int start_install(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 1], json_t **doc,
                          struct ma_error *err) {
@@ -31,21 +30,18 @@ enum MHD_Result install_list(struct api_ctx *ctx, struct MHD_Connection *conn, s
   (void)req;
   (void)run;
   json_t *list;
-  int r = store_docs_list(ctx->core->store, STORE_INSTALLS, 1000, &list);
-  if (r < 0)
-    return reply_fail(conn, 500, "store_error", NULL, strerror(-r));
-  return reply_json(conn, MHD_HTTP_OK, json_pack("{s:o}", "installs", list));
+  struct ma_error err;
+  if (ops_installs_list(ctx->core, &list, &err) < 0)
+    return reply_error(conn, &err);
+  return reply_json(conn, MHD_HTTP_OK, list);
 }
 
 enum MHD_Result install_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                struct run *run) {
   (void)run;
   struct ma_error err;
-  json_t *doc;
-  if (ops_install_get(ctx->core, req->id, &doc, &err) < 0)
+  json_t *out;
+  if (ops_install_cancel(ctx->core, req->id, &out, &err) < 0)
     return reply_error(conn, &err);
-  json_decref(doc);
-  if (installs_cancel(ctx->core->installs, req->id) < 0)
-    return reply_fail(conn, MHD_HTTP_CONFLICT, "already_finished", "id", "the install has already ended");
-  return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", req->id, "status", "cancelling"));
+  return reply_json(conn, MHD_HTTP_ACCEPTED, out);
 }

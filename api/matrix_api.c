@@ -52,14 +52,11 @@ enum MHD_Result matrix_get(struct api_ctx *ctx, struct MHD_Connection *conn, str
 enum MHD_Result matrix_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                               struct run *run) {
   (void)run;
-  enum MHD_Result result;
-  json_t *report = load_report(ctx, conn, req, NULL, &result);
-  if (!report)
-    return result;
-  json_decref(report);
-  if (matrices_cancel(ctx->core->matrices, req->id) < 0)
-    return reply_fail(conn, MHD_HTTP_CONFLICT, "already_finished", "id", "the matrix has already finished");
-  return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", req->id, "status", "cancelling"));
+  struct ma_error err;
+  json_t *out;
+  if (ops_matrix_cancel(ctx->core, req->id, &out, &err) < 0)
+    return reply_error(conn, &err);
+  return reply_json(conn, MHD_HTTP_ACCEPTED, out);
 }
 
 enum MHD_Result matrix_get_report(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
@@ -103,18 +100,10 @@ enum MHD_Result matrix_compare_route(struct api_ctx *ctx, struct MHD_Connection 
   format = format ? format : "json";
   if (strcmp(format, "json") && strcmp(format, "text"))
     return reply_fail(conn, 400, "unsupported_format", "format", "format must be json or text");
-  enum MHD_Result result;
-  json_t *before = load_report_of(ctx, conn, req->id, NULL, &result);
-  if (!before)
-    return result;
-  json_t *after = load_report_of(ctx, conn, req->other, NULL, &result);
-  if (!after) {
-    json_decref(before);
-    return result;
-  }
-  json_t *cmp = matrix_compare(before, after);
-  json_decref(before);
-  json_decref(after);
+  struct ma_error err;
+  json_t *cmp;
+  if (ops_matrix_compare(ctx->core, req->id, req->other, &cmp, &err) < 0)
+    return reply_error(conn, &err);
   if (strcmp(format, "json") == 0)
     return reply_json(conn, MHD_HTTP_OK, cmp);
   char *text = matrix_compare_text(cmp);

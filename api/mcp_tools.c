@@ -94,17 +94,11 @@ static void on_timer_closed(uv_handle_t *h) {
 }
 
 static json_t *memory_result(struct waiter *w, json_t *run) {
-  json_t *samples = NULL;
-  if (store_memory_list(w->call.ctx->core->store, w->run_id, &samples) < 0)
-    samples = json_array();
-  json_t *spec = json_object_get(run, "request");
-  json_t *out = json_pack("{s:s, s:O, s:O, s:O, s:o}", "id", w->run_id, "status", json_object_get(run, "status"),
-                          "interval_ms", json_object_get(spec, "memory_sample_ms"), "markers",
-                          json_object_get(run, "markers"), "samples", samples);
-  json_t *guest = NULL;
-  if (json_object_get(spec, "guest_memory_ms") && store_guest_memory_list(w->call.ctx->core->store, w->run_id, &guest) == 0)
-    json_object_set_new(out, "guest", guest);
   json_decref(run);
+  json_t *out;
+  struct ma_error err;
+  if (ops_run_memory(w->call.ctx->core, w->run_id, &out, &err) < 0)
+    return mcp_tool_error(err.message);
   return mcp_tool_result(out);
 }
 
@@ -354,19 +348,10 @@ static enum MHD_Result tool_runs_list(struct call *c) {
   enum MHD_Result result;
   if (!only_args(c, (const char *const[]){"limit", "cursor", "status", NULL}, &result))
     return result;
-  json_t *limit = json_object_get(c->args, "limit");
-  if (limit && (!json_is_integer(limit) || json_integer_value(limit) < 1 || json_integer_value(limit) > 1000))
-    return bad_args(c, "limit", "limit must be an integer from 1 to 1000");
-  const char *cursor = str_arg(c, "cursor"), *status = str_arg(c, "status");
-  char *end = NULL;
-  long cur = cursor ? strtol(cursor, &end, 10) : 0;
-  if (cursor && (*end || cur < 1))
-    return bad_args(c, "cursor", "cursor must be a next_cursor value");
-  if (status && !run_status_valid(status))
-    return bad_args(c, "status", "status must be a run status such as succeeded");
+  struct runs_query q;
   json_t *page;
   struct ma_error err;
-  if (ops_runs_list(c->ctx->core, limit ? (long)json_integer_value(limit) : 50, cur, status, &page, &err) < 0)
+  if (ops_runs_query(c->args, &q, &err) < 0 || ops_runs_list(c->ctx->core, &q, &page, &err) < 0)
     return tool_error(c, &err);
   return answer(c, mcp_tool_result(page));
 }

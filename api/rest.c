@@ -115,13 +115,10 @@ static bool path_matches(const char *pattern, const char *url, struct request *r
 /* Loads a run or answers 404; returns false when it answered. */
 static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, struct run *run,
                      enum MHD_Result *result) {
-  run_init(run);
-  int r = util_is_id(id) ? store_run_get(ctx->core->store, id, run) : -ENOENT;
-  if (r == 0)
+  struct ma_error err;
+  if (ops_run_load(ctx->core, id, run, &err) == 0)
     return true;
-  run_clear(run);
-  *result = r == -ENOENT ? reply_fail(conn, MHD_HTTP_NOT_FOUND, "run_not_found", "id", "no run with this id")
-                         : reply_fail(conn, 500, "store_error", NULL, strerror(-r));
+  *result = reply_error(conn, &err);
   return false;
 }
 
@@ -261,40 +258,28 @@ static enum MHD_Result post_memory(struct api_ctx *ctx, struct MHD_Connection *c
   return route_post_start(ctx, conn, req, start_memory, "runs");
 }
 
-static bool parse_int_arg(const char *s, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || *s == '\0' || *end != '\0' || v < lo || v > hi)
-    return false;
-  *out = v;
-  return true;
-}
-
 static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                  struct run *run) {
   (void)req;
   (void)run;
-  const char *limit_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
-  const char *cursor_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
-  const char *status = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "status");
-  long limit = 50, cursor = 0;
-  if (limit_s && !parse_int_arg(limit_s, 1, 1000, &limit))
-    return reply_fail(conn, 400, "out_of_range", "limit", "limit must be an integer from 1 to 1000");
-  if (cursor_s && !parse_int_arg(cursor_s, 1, LONG_MAX, &cursor))
-    return reply_fail(conn, 400, "invalid_value", "cursor", "cursor must be a value returned as next_cursor");
-  if (status && !run_status_valid(status))
-    return reply_fail(conn, 400, "invalid_value", "status",
-                      "status must be one of queued, running, succeeded, failed, timeout, cancelled, interrupted");
+  json_auto_t *args = json_object();
+  for (const char *const *name = (const char *const[]){"limit", "cursor", "status", NULL}; *name; name++) {
+    const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, *name);
+    if (v)
+      json_object_set_new(args, *name, json_string(v));
+  }
+  struct runs_query q;
+  struct ma_error err;
+  if (ops_runs_query(args, &q, &err) < 0)
+    return reply_error(conn, &err);
   char key[96];
-  snprintf(key, sizeof key, "%ld|%ld|%s", limit, cursor, status ? status : "");
+  snprintf(key, sizeof key, "%d|%ld|%s", q.limit, q.cursor, q.status ? q.status : "");
   uint64_t gen = store_runs_generation(ctx->core->store);
   const char *cached = page_cache_get(ctx->runs_pages, key, gen);
   if (cached)
     return reply_text_copy(conn, cached, "application/json");
   json_t *page;
-  struct ma_error err;
-  if (ops_runs_list(ctx->core, limit, cursor, status, &page, &err) < 0)
+  if (ops_runs_list(ctx->core, &q, &page, &err) < 0)
     return reply_error(conn, &err);
   char *text = json_dumps(page, RUN_JSON_FLAGS);
   json_decref(page);
@@ -350,49 +335,29 @@ static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *co
   format = format ? format : "json";
   if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "svg"))
     return reply_fail(conn, 400, "unsupported_format", "format", "format must be json, csv or svg");
-  json_t *samples;
-  if (store_memory_list(ctx->core->store, run->id, &samples) < 0)
-    return reply_fail(conn, 500, "store_error", NULL, "cannot read the memory samples");
-  if (strcmp(format, "csv") == 0) {
-    char *csv = memory_csv(samples);
-    json_decref(samples);
-    return reply_text(conn, csv, "text/csv");
-  }
-  json_t *full = run_to_json(run, NULL);
-  if (strcmp(format, "svg") == 0) {
-    char *svg = memory_svg(run->id, samples, json_object_get(full, "markers"));
-    json_decref(full);
-    json_decref(samples);
-    return reply_text(conn, svg, "image/svg+xml");
-  }
-  json_t *interval = json_object_get(json_object_get(full, "request"), "memory_sample_ms");
-  json_t *body = json_pack("{s:s, s:O, s:s, s:o}", "run_id", run->id, "interval_ms", interval ? interval : json_null(),
-                           "source", "/proc of the QEMU process", "samples", samples);
-  /* What the guest itself said, when the run asked it (guest_memory_ms). */
-  json_t *guest = NULL, *every = json_object_get(json_object_get(full, "request"), "guest_memory_ms");
-  if (store_guest_memory_list(ctx->core->store, run->id, &guest) == 0)
-    json_object_set_new(body, "guest", json_pack("{s:O, s:s, s:o}", "interval_ms", every ? every : json_null(),
-                                                 "source", "/proc/meminfo printed by the guest on its console",
-                                                 "samples", guest));
-  json_decref(full);
-  return reply_json(conn, MHD_HTTP_OK, body);
+  json_t *mem;
+  struct ma_error err;
+  if (ops_run_memory(ctx->core, run->id, &mem, &err) < 0)
+    return reply_error(conn, &err);
+  if (strcmp(format, "json") == 0)
+    return reply_json(conn, MHD_HTTP_OK, mem);
+  json_t *samples = json_object_get(mem, "samples");
+  char *text = strcmp(format, "csv") == 0 ? memory_csv(samples)
+                                          : memory_svg(run->id, samples, json_object_get(mem, "markers"));
+  json_decref(mem);
+  return reply_text(conn, text, strcmp(format, "csv") == 0 ? "text/csv" : "image/svg+xml");
 }
 
 static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
                                   struct run *run) {
   (void)req;
-  if (jobs_cancel(ctx->core->jobs, run->id) < 0)
-    return reply_fail(conn, MHD_HTTP_CONFLICT, "already_finished", "id", "the run has already finished");
-  if (strcmp(run->status, "running") == 0)
-    return reply_json(conn, MHD_HTTP_ACCEPTED, json_pack("{s:s, s:s}", "id", run->id, "status", "cancelling"));
-  /* A queued run is cancelled at once: answer with its final state. */
-  struct run done;
-  enum MHD_Result result;
-  if (!load_run(ctx, conn, run->id, &done, &result))
-    return result;
-  result = reply_json(conn, MHD_HTTP_OK, run_to_json(&done, NULL));
-  run_clear(&done);
-  return result;
+  json_t *out;
+  struct ma_error err;
+  if (ops_run_cancel(ctx->core, run->id, &out, &err) < 0)
+    return reply_error(conn, &err);
+  /* 202 while a running run stops; a queued one is cancelled at once: 200 with its final state. */
+  bool stopping = strcmp(json_string_value(json_object_get(out, "status")), "cancelling") == 0;
+  return reply_json(conn, stopping ? MHD_HTTP_ACCEPTED : MHD_HTTP_OK, out);
 }
 
 /* Frees disk space (--max-state-mb) and keeps the measurement: markers, timings and samples stay. */
@@ -400,15 +365,11 @@ static enum MHD_Result delete_serial(struct api_ctx *ctx, struct MHD_Connection 
                                      struct run *run) {
   (void)ctx;
   (void)req;
-  int64_t freed;
-  int r = run_delete_serial(run, &freed);
-  if (r == -EBUSY)
-    return reply_fail(conn, MHD_HTTP_CONFLICT, "run_not_finished", "id",
-                      "the run is still writing its console log; cancel it or wait for its end");
-  if (r < 0)
-    return reply_fail(conn, 500, "delete_failed", NULL, strerror(-r));
-  return reply_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:b, s:I}", "id", run->id, "serial_deleted", 1,
-                                                 "freed_bytes", (json_int_t)freed));
+  json_t *out;
+  struct ma_error err;
+  if (ops_run_serial_delete(ctx->core, run->id, &out, &err) < 0)
+    return reply_error(conn, &err);
+  return reply_json(conn, MHD_HTTP_OK, out);
 }
 
 static void append_body(struct request *req, const char *data, size_t size) {

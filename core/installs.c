@@ -145,7 +145,9 @@ static int submit(struct install *in, json_t *req, bool direct, const char *cdro
     finish(in, r == -ESHUTDOWN ? "cancelled" : "failed", r == -ESHUTDOWN ? "daemon_stopping" : err.code, err.message);
     return r;
   }
+  /* Stored at once: GET /api/v1/installs/ID (and the CLI) find the run to follow while it is going. */
   json_object_set_new(in->doc, field, json_string(in->run_id));
+  save(in);
   if (in->ended_early)
     run_ended(in, in->run_id);
   return 0;

@@ -196,6 +196,15 @@ bool matrices_use(const struct matrices *ms, const char *real_target) {
   return false;
 }
 
+int matrices_watch(struct matrices *ms, const char *id, const struct matrix_watch *watch) {
+  for (struct matrix *m = ms ? ms->active : NULL; m; m = m->next)
+    if (strcmp(m->id, id) == 0) {
+      m->watch = *watch;
+      return 0;
+    }
+  return -ENOENT;
+}
+
 int matrices_cancel(struct matrices *ms, const char *id) {
   for (struct matrix *m = ms->active; m; m = m->next) {
     if (strcmp(m->id, id) != 0)

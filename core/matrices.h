@@ -30,5 +30,7 @@ int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct m
 /* true when an active matrix has runs still to submit that name real_target (a resolved path) or a file
  * below it; its submitted runs are the jobs' (NULL ms: false). */
 bool matrices_use(const struct matrices *ms, const char *real_target);
+/* Watches an active matrix from now on (replacing its watch); -ENOENT when it is not active (over). */
+int matrices_watch(struct matrices *ms, const char *id, const struct matrix_watch *watch);
 /* Cancels the remaining runs of an active matrix; -ENOENT when it is not active. */
 int matrices_cancel(struct matrices *ms, const char *id);

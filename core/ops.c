@@ -10,7 +10,7 @@
 #include "lib/matrix.h"
 #include "lib/matrix_report.h"
 
-static int internal(struct ma_error *err, const char *what, int r) {
+int ops_internal(struct ma_error *err, const char *what, int r) {
   ma_error_set(err, EIO, "internal_error", NULL, "%s: %s", what, strerror(-r));
   return r;
 }
@@ -24,31 +24,6 @@ int ops_boot_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1]
   if (r < 0)
     jobs_refusal(r, err);
   return r;
-}
-
-int ops_run_get(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err) {
-  struct run run;
-  int r = util_is_id(id) ? store_run_get(ctx->store, id, &run) : (run_init(&run), -ENOENT);
-  if (r == 0)
-    *out = run_to_json(&run, profile_set_find(ctx->profiles, run.profile));
-  else if (r == -ENOENT)
-    ma_error_set(err, ENOENT, "run_not_found", "id", "no run with this id");
-  else
-    internal(err, "cannot read the run", r);
-  run_clear(&run);
-  return r;
-}
-
-int ops_runs_list(struct ma_context *ctx, long limit, long cursor, const char *status, json_t **page,
-                  struct ma_error *err) {
-  json_t *runs;
-  int64_t next;
-  int r = store_runs_list(ctx->store, (int)limit, cursor, status, &runs, &next);
-  if (r < 0)
-    return internal(err, "cannot list runs", r);
-  *page = json_pack("{s:o}", "runs", runs);
-  json_object_set_new(*page, "next_cursor", next ? json_sprintf("%lld", (long long)next) : json_null());
-  return 0;
 }
 
 int ops_matrix_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total, struct ma_error *err) {
@@ -65,7 +40,7 @@ int ops_matrix_report(struct ma_context *ctx, const char *id, json_t **report, j
   if (r == -ENOENT)
     ma_error_set(err, ENOENT, "matrix_not_found", "id", "no matrix with this id");
   else if (r < 0)
-    internal(err, "cannot read the matrix", r);
+    ops_internal(err, "cannot read the matrix", r);
   return r;
 }
 
@@ -74,7 +49,7 @@ int ops_image_get(struct ma_context *ctx, const char *id, json_t **image, struct
   if (r == -ENOENT)
     ma_error_set(err, ENOENT, "image_not_found", "id", "no image with this id");
   else if (r < 0)
-    internal(err, "cannot read the image", r);
+    ops_internal(err, "cannot read the image", r);
   return r;
 }
 
@@ -82,7 +57,7 @@ int ops_images_list(struct ma_context *ctx, json_t **list, struct ma_error *err)
   json_t *images;
   int r = store_images_list(ctx->store, &images);
   if (r < 0)
-    return internal(err, "cannot list images", r);
+    return ops_internal(err, "cannot list images", r);
   *list = json_pack("{s:o}", "images", images);
   return 0;
 }
@@ -155,11 +130,7 @@ static json_t *install_progress(struct ma_context *ctx, json_t *doc) {
 }
 
 int ops_install_get(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err) {
-  int r = util_is_id(id) ? store_doc_get(ctx->store, STORE_INSTALLS, id, out) : -ENOENT;
-  if (r == -ENOENT)
-    ma_error_set(err, ENOENT, "install_not_found", "id", "no install with this id");
-  else if (r < 0)
-    internal(err, "cannot read the install", r);
+  int r = ops_install_doc(ctx, id, out, err);
   if (r == 0) {
     json_t *p = install_progress(ctx, *out);
     if (p)

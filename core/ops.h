@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "core/context.h"
+#include "lib/run.h"
 #include "lib/error.h"
 #include "lib/util.h"
 
@@ -12,11 +13,57 @@ int ops_boot_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1]
 /* Starts a monitoring run: a boot request plus duration_s (required); samples every
  * memory_sample_ms (default 100) until the duration is over. */
 int ops_memory_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
-/* The run object (404 when unknown). */
-int ops_run_get(struct ma_context *ctx, const char *id, json_t **run, struct ma_error *err);
+/* Every operation answers 0, or a negative errno with err saying why: its errnum is the kind of failure
+ * (lib/error.h), which each front end maps (api/http_status.c, the CLI's exit status). */
+
+/* The error of an internal failure r (EIO, "internal_error"), said with what failed; returns r. */
+int ops_internal(struct ma_error *err, const char *what, int r);
+
+/* --- runs (core/ops_runs.c) --- */
+/* Which runs to list: parsed once, from a URL query, MCP arguments or the CLI's flags. */
+struct runs_query {
+  int limit;          /* 1..1000, default 50 */
+  long cursor;        /* a next_cursor value, 0: the newest */
+  const char *status; /* a run status, or NULL: any (borrowed from the arguments) */
+};
+/* Parses {"limit","cursor","status"}, each a string or an integer, with the bounds all front ends share. */
+int ops_runs_query(const json_t *args, struct runs_query *q, struct ma_error *err);
 /* A page of runs, newest first: {"runs","next_cursor"}. */
-int ops_runs_list(struct ma_context *ctx, long limit, long cursor, const char *status, json_t **page,
-                  struct ma_error *err);
+int ops_runs_list(struct ma_context *ctx, const struct runs_query *q, json_t **page, struct ma_error *err);
+/* Loads a run record (ENOENT run_not_found when unknown); run_clear it after. */
+int ops_run_load(struct ma_context *ctx, const char *id, struct run *run, struct ma_error *err);
+/* The run object (ENOENT when unknown). */
+int ops_run_get(struct ma_context *ctx, const char *id, json_t **run, struct ma_error *err);
+/* Cancels a queued or running run: {"id","status":"cancelling"} for a running one, the final run object
+ * for a queued one (cancelled at once). EBUSY already_finished. */
+int ops_run_cancel(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
+/* Deletes a finished run's console log, keeping its measurement: {"id","serial_deleted","freed_bytes"}.
+ * EBUSY run_not_finished while it is still written. */
+int ops_run_serial_delete(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
+/* The run's memory: {"run_id","status","interval_ms","source","samples","markers"}, plus "guest" {"interval_ms",
+ * "source","samples"} when the run read the guest's /proc/meminfo. The one shape of REST and MCP. */
+int ops_run_memory(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
+
+/* --- matrices, installs, traces (core/ops_docs.c and here) --- */
+/* Cancels a matrix still running: {"id","status":"cancelling"}; EBUSY already_finished. */
+int ops_matrix_cancel(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
+/* The Welch comparison of two matrices (lib/matrix_compare.h). */
+int ops_matrix_compare(struct ma_context *ctx, const char *before_id, const char *after_id, json_t **out,
+                       struct ma_error *err);
+/* Cancels an install still going: {"id","status":"cancelling"}; EBUSY already_finished. */
+int ops_install_cancel(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
+/* {"installs": [...]}, newest first. */
+int ops_installs_list(struct ma_context *ctx, json_t **out, struct ma_error *err);
+/* An install's stored document as it is (ENOENT install_not_found). */
+int ops_install_doc(struct ma_context *ctx, const char *id, json_t **doc, struct ma_error *err);
+/* Validates a trace request and starts it (core/traces.h). */
+int ops_trace_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
+/* A trace's document (ENOENT trace_not_found). */
+int ops_trace_get(struct ma_context *ctx, const char *id, json_t **doc, struct ma_error *err);
+/* {"traces": [...]}, newest first. */
+int ops_traces_list(struct ma_context *ctx, json_t **out, struct ma_error *err);
+
+/* --- boots, matrices, images, installs (core/ops.c) --- */
 /* Validates a matrix request and starts it. */
 int ops_matrix_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total, struct ma_error *err);
 /* One registered image (404 when unknown). */

@@ -14,6 +14,7 @@
 #include "programs/cli/cli.h"
 #include "programs/cli/cli_client.h"
 #include "programs/cli/cli_print.h"
+#include "programs/cli/client.h"
 #include "core/context.h"
 #include "lib/flags.h"
 #include "core/images.h"
@@ -91,101 +92,6 @@ int cli_fail(const char *what, char *err) {
   return EXIT_ERROR;
 }
 
-/* --- talking to a daemon --- */
-
-int cli_remote(const struct cli *cli, const char *method, const char *path, json_t *body, json_t **reply) {
-  _cleanup_(util_freep) char *url = util_strdupf("%s%s", cli->server, path);
-  long status = 0;
-  char *err = NULL;
-  *reply = NULL;
-  if (cli_http(method, url, body, &status, reply, &err) < 0)
-    return cli_fail("cannot reach the daemon", err);
-  if (status >= 400) {
-    int r = *reply ? cli_print_error(cli, *reply, status >= 400 && status < 500) : cli_fail("the daemon answered an error without a body", NULL);
-    json_decref(*reply);
-    *reply = NULL;
-    return r;
-  }
-  return *reply ? 0 : cli_fail("the daemon answered something that is not JSON", NULL);
-}
-
-static int remote_boot(const struct cli *cli, json_t *req) {
-  json_t *accepted, *run = NULL;
-  int r = cli_remote(cli, "POST", "/api/v1/boots", req, &accepted);
-  if (r)
-    return r;
-  _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs/%s", json_string_value(json_object_get(accepted, "id")));
-  json_decref(accepted);
-  if (!cli->json)
-    fprintf(stderr, "submitted; waiting for %s\n", path);
-  for (;;) {
-    r = cli_remote(cli, "GET", path, NULL, &run);
-    if (r || run_status_final(json_string_value(json_object_get(run, "status"))))
-      break;
-    json_decref(run);
-    usleep(250000);
-  }
-  if (r == 0)
-    r = run_exit(cli, run);
-  json_decref(run);
-  return r;
-}
-
-/* --- in-process --- */
-
-struct local_wait {
-  bool done, verbose;
-};
-
-static void on_local_event(void *userdata, const struct jobs_event *ev) {
-  struct local_wait *w = userdata;
-  if (ev->kind == JOBS_EV_MARKER && w->verbose)
-    fprintf(stderr, "  %10.3f ms  %s\n", json_number_value(json_object_get(ev->data, "t_ms")),
-            json_string_value(json_object_get(ev->data, "name")));
-  if (ev->kind == JOBS_EV_END)
-    w->done = true;
-}
-
-static int local_boot(const struct cli *cli, json_t *req) {
-  const char *accel = json_string_value(json_object_get(req, "accel"));
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
-                           .qemu_dir = cli->qemu_dir, .run_jobs = true,
-                           .probe_kvm = !accel || strcmp(accel, "tcg") != 0, .max_running = 1, .max_queued = 1};
-  struct ma_context ctx;
-  char *err = NULL;
-  uv_loop_t *loop = uv_default_loop();
-  int r = context_open(&ctx, loop, &opt, &err);
-  struct boot_spec *spec = NULL;
-  struct ma_error merr;
-  char id[UTIL_ID_LEN + 1];
-  struct local_wait wait = {false, !cli->json && isatty(STDERR_FILENO)};
-  if (r < 0) {
-    r = cli_fail("cannot open the state dir", err);
-  } else if (images_boot_spec(ctx.store, ctx.state_dir, &ctx.env, req, &spec, &merr) < 0) {
-    json_t *body = ma_error_json(&merr);
-    r = cli_print_error(cli, body, ma_error_is_request(&merr));
-    json_decref(body);
-  } else if ((r = jobs_submit(ctx.jobs, spec, id)) < 0) {
-    r = cli_fail("cannot queue the boot", strdup(strerror(-r)));
-  } else {
-    struct jobs_sub *sub = jobs_subscribe(ctx.jobs, id, on_local_event, &wait);
-    while (sub && !wait.done)
-      uv_run(loop, UV_RUN_ONCE);
-    jobs_unsubscribe(sub);
-    struct run run;
-    store_run_get(ctx.store, id, &run);
-    json_t *j = run_to_json(&run, profile_set_find(ctx.profiles, run.profile));
-    run_clear(&run);
-    r = run_exit(cli, j);
-    json_decref(j);
-  }
-  /* Let the closed handles' callbacks run before the loop goes. */
-  uv_run(loop, UV_RUN_NOWAIT);
-  context_close(&ctx);
-  uv_loop_close(loop);
-  return r;
-}
-
 int cli_open_read(const struct cli *cli, struct ma_context *ctx) {
   struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
                            .qemu_dir = cli->qemu_dir, .max_running = 1,
@@ -201,68 +107,73 @@ int cli_open_read(const struct cli *cli, struct ma_context *ctx) {
 
 /* --- commands --- */
 
+struct boot_watch {
+  bool verbose;
+};
+
+static void on_boot_event(void *userdata, const char *event, json_t *data) {
+  struct boot_watch *w = userdata;
+  if (w->verbose && strcmp(event, "marker") == 0)
+    fprintf(stderr, "  %10.3f ms  %s\n", json_number_value(json_object_get(data, "t_ms")),
+            json_string_value(json_object_get(data, "name")));
+}
+
+/* Starts the boot, follows its events to the end, prints the run. */
+static int boot_and_wait(struct client *c, json_t *req) {
+  json_auto_t *accepted = NULL, *run = NULL, *which = NULL;
+  struct ma_error err;
+  struct boot_watch watch = {!c->cli->json && isatty(STDERR_FILENO)};
+  if (client_call(c, CLIENT_BOOT, req, &accepted, &err) < 0)
+    return client_fail(c, &err);
+  const char *id = json_string_value(json_object_get(accepted, "id"));
+  if (!c->cli->json)
+    fprintf(stderr, "run %s\n", id);
+  which = json_pack("{s:s}", "id", id);
+  if (client_follow_run(c, id, on_boot_event, &watch, &err) < 0 || client_call(c, CLIENT_RUN_GET, which, &run, &err) < 0)
+    return client_fail(c, &err);
+  return run_exit(c->cli, run);
+}
+
 static int cmd_boot(const struct cli *cli, int argc, char **argv) {
   json_auto_t *req = json_object();
   if (cli_parse_request(argc, argv, false, req) < 0) {
     usage(stderr);
     return EXIT_USAGE;
   }
-  return cli->server ? remote_boot(cli, req) : local_boot(cli, req);
+  struct client c;
+  if (client_open(&c, cli, CLIENT_RUN, json_string_value(json_object_get(req, "accel")), 1, 1) < 0)
+    return EXIT_ERROR;
+  int r = boot_and_wait(&c, req);
+  client_close(&c);
+  return r;
 }
 
-static int show_page(const struct cli *cli, json_t *page) {
-  if (cli->json)
-    return cli_print_json(page);
-  cli_print_runs(stdout, page);
-  return 0;
+/* One call, its answer printed by show (or as JSON with --json). */
+static int call_and_show(const struct cli *cli, enum client_op op, json_t *args, void (*show)(FILE *, json_t *)) {
+  struct client c;
+  if (client_open(&c, cli, CLIENT_READ, NULL, 0, 0) < 0)
+    return EXIT_ERROR;
+  json_auto_t *out = NULL;
+  struct ma_error err;
+  int r = client_call(&c, op, args, &out, &err) < 0 ? client_fail(&c, &err)
+          : cli->json                               ? cli_print_json(out)
+                                                    : (show(stdout, out), 0);
+  client_close(&c);
+  return r;
 }
 
 static int cmd_runs(const struct cli *cli, int argc, char **argv) {
   static const struct option opts[] = {{"limit", 1, 0, 'n'}, {"status", 1, 0, 's'}, {"cursor", 1, 0, 'c'}, {0, 0, 0, 0}};
-  const char *status = NULL;
-  int c, limit = 20;
-  long cursor = 0;
+  json_auto_t *args = json_pack("{s:i}", "limit", 20);
+  int c;
   optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    /* The bounds of GET /api/v1/runs, so that both ends refuse the same values. */
-    if (c == 'n' && flag_int("minix-analysis", "limit", optarg, 1, 1000, &limit) < 0)
+    if (c == '?')
       return EXIT_USAGE;
-    else if (c == 'c' && flag_long("minix-analysis", "cursor", optarg, 1, LONG_MAX, &cursor) < 0)
-      return EXIT_USAGE;
-    else if (c == 's')
-      status = optarg;
-    else if (c != 'n' && c != 'c')
-      return EXIT_USAGE;
+    /* Checked by the operation itself (ops_runs_query), as for GET /api/v1/runs and MCP runs_list. */
+    json_object_set_new(args, c == 'n' ? "limit" : c == 's' ? "status" : "cursor", json_string(optarg));
   }
-  json_t *page = NULL;
-  int r;
-  if (cli->server) {
-    _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs?limit=%d%s%s", limit, status ? "&status=" : "",
-                                                    status ? status : "");
-    if (path && cursor) {
-      char *more = util_strdupf("%s&cursor=%ld", path, cursor);
-      free(path);
-      path = more;
-    }
-    r = cli_remote(cli, "GET", path, NULL, &page);
-  } else {
-    struct ma_context ctx;
-    if ((r = cli_open_read(cli, &ctx)) < 0)
-      return EXIT_ERROR;
-    json_t *runs;
-    int64_t next;
-    r = store_runs_list(ctx.store, limit, cursor, status, &runs, &next);
-    if (r == 0) {
-      page = json_pack("{s:o}", "runs", runs);
-      json_object_set_new(page, "next_cursor", next ? json_sprintf("%lld", (long long)next) : json_null());
-    }
-    context_close(&ctx);
-    r = r < 0 ? cli_fail("cannot list runs", NULL) : 0;
-  }
-  if (r == 0)
-    r = show_page(cli, page);
-  json_decref(page);
-  return r;
+  return call_and_show(cli, CLIENT_RUNS_LIST, args, cli_print_runs);
 }
 
 static int cmd_show(const struct cli *cli, int argc, char **argv) {
@@ -270,29 +181,8 @@ static int cmd_show(const struct cli *cli, int argc, char **argv) {
     usage(stderr);
     return EXIT_USAGE;
   }
-  json_t *run = NULL;
-  int r;
-  if (cli->server) {
-    _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs/%s", argv[1]);
-    r = cli_remote(cli, "GET", path, NULL, &run);
-  } else {
-    struct ma_context ctx;
-    if (cli_open_read(cli, &ctx) < 0)
-      return EXIT_ERROR;
-    struct run rec;
-    r = util_is_id(argv[1]) ? store_run_get(ctx.store, argv[1], &rec) : -ENOENT;
-    if (r == 0)
-      run = run_to_json(&rec, profile_set_find(ctx.profiles, rec.profile));
-    else
-      r = cli_fail("no run with this id", strdup(argv[1]));
-    run_clear(&rec);
-    context_close(&ctx);
-  }
-  if (r == 0) {
-    r = cli->json ? cli_print_json(run) : (cli_print_run(stdout, run), 0);
-  }
-  json_decref(run);
-  return r;
+  json_auto_t *args = json_pack("{s:s}", "id", argv[1]);
+  return call_and_show(cli, CLIENT_RUN_GET, args, cli_print_run);
 }
 
 /* `serve`: the daemon is its own program (the CLI links no HTTP server); run it in this process's place,

@@ -22,8 +22,6 @@ int cli_print_json(json_t *j);
 int cli_print_error(const struct cli *cli, json_t *body, bool request_at_fault);
 /* Reports a failure on stderr (err is freed); returns EXIT_ERROR. */
 int cli_fail(const char *what, char *err);
-/* Calls the daemon; *reply is the JSON answer of a 2xx, else the error is printed and an exit status returned. */
-int cli_remote(const struct cli *cli, const char *method, const char *path, json_t *body, json_t **reply);
 /* Opens the state dir read-only (no boots); prints the error itself. */
 int cli_open_read(const struct cli *cli, struct ma_context *ctx);
 /* Parses boot options (and, for a matrix, --cpus LIST --samples N --isolation --parallel) into req. */

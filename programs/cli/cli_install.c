@@ -1,18 +1,16 @@
 /* minix-analysis install: an unattended install from an ISO (registered on
  * the way) onto a new disk, in-process or through a daemon, printing each
  * scenario step as it happens. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/ops.h"
 #include "programs/cli/cli.h"
-#include "core/images.h"
+#include "programs/cli/client.h"
 #include "lib/util.h"
-
-#define POLL_MS 250
 
 static const char *const final_statuses[] = {"succeeded", "failed", "cancelled", "interrupted", NULL};
 
@@ -22,20 +20,6 @@ static bool is_final(json_t *doc) {
     if (strcmp(st, *f) == 0)
       return true;
   return false;
-}
-
-/* One line per new phase or scenario step. */
-static void show_progress(json_t *doc, char *last, size_t cap) {
-  json_t *p = json_object_get(doc, "progress");
-  const char *status = json_string_value(json_object_get(doc, "status"));
-  const char *step = json_string_value(json_object_get(p, "step"));
-  const char *text = json_string_value(json_object_get(p, "text"));
-  char now[512];
-  snprintf(now, sizeof now, "%-13s %s%s%s", status ? status : "?", step ? step : "", step ? ": " : "",
-           text ? text : "");
-  if (strcmp(now, last) != 0)
-    fprintf(stderr, "  %s\n", now);
-  snprintf(last, cap, "%s", now);
 }
 
 static int finish(const struct cli *cli, json_t *doc) {
@@ -59,106 +43,73 @@ static int finish(const struct cli *cli, json_t *doc) {
   return strcmp(json_string_value(json_object_get(doc, "status")), "succeeded") == 0 ? 0 : EXIT_RUN_FAILED;
 }
 
-static int print_error(const struct cli *cli, const struct ma_error *err) {
-  json_t *body = ma_error_json(err);
-  int r = cli_print_error(cli, body, ma_error_is_request(err));
-  json_decref(body);
-  return r;
-}
-
-struct local_poll {
-  struct ma_context *core;
-  const char *id;
-  json_t *doc;
+struct watch {
+  const char *phase;
   char last[512];
 };
 
-static void on_poll(uv_timer_t *t) {
-  struct local_poll *p = t->data;
-  struct ma_error err;
-  json_decref(p->doc);
-  p->doc = NULL;
-  if (ops_install_get(p->core, p->id, &p->doc, &err) == 0)
-    show_progress(p->doc, p->last, sizeof p->last);
-  if (!p->doc || is_final(p->doc))
-    uv_timer_stop(t);
+static void show_step(struct watch *w, const char *step, const char *text) {
+  char now[512];
+  snprintf(now, sizeof now, "%-13s %s%s%s", w->phase, step ? step : "", step ? ": " : "", text ? text : "");
+  if (strcmp(now, w->last) != 0)
+    fprintf(stderr, "  %s\n", now);
+  snprintf(w->last, sizeof w->last, "%s", now);
 }
 
-static int local_install(const struct cli *cli, json_t *req, const char *iso) {
-  const char *accel = json_string_value(json_object_get(req, "accel"));
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
-                           .qemu_dir = cli->qemu_dir, .run_jobs = true,
-                           .probe_kvm = !accel || strcmp(accel, "tcg") != 0, .max_running = 1, .max_queued = 2};
-  struct ma_context ctx;
-  char *cerr = NULL;
-  uv_loop_t *loop = uv_default_loop();
-  if (context_open(&ctx, loop, &opt, &cerr) < 0)
-    return cli_fail("cannot open the state dir", cerr);
-  struct ma_error err;
-  json_t *image = NULL;
-  char id[UTIL_ID_LEN + 1];
-  int r = 0;
-  if (iso) {
-    json_t *reg = json_pack("{s:s}", "iso", iso);
-    r = images_register(ctx.store, ctx.env.image_dirs, reg, &image, &err);
-    json_decref(reg);
-    if (r == 0)
-      json_object_set(req, "image", json_object_get(image, "id"));
-    json_decref(image);
-  }
-  if (r == 0)
-    r = installs_start(ctx.installs, req, id, &err);
-  struct local_poll poll = {&ctx, id, NULL, ""};
-  if (r < 0) {
-    r = print_error(cli, &err);
-  } else {
-    fprintf(stderr, "install %s\n", id);
-    uv_timer_t timer;
-    uv_timer_init(loop, &timer);
-    timer.data = &poll;
-    uv_timer_start(&timer, on_poll, POLL_MS, POLL_MS);
-    while (uv_is_active((uv_handle_t *)&timer))
-      uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&timer, NULL);
-    while (installs_active(ctx.installs) > 0) /* its last callbacks, after the document went final */
-      uv_run(loop, UV_RUN_ONCE);
-    r = poll.doc ? finish(cli, poll.doc) : cli_fail("the install record disappeared", NULL);
-  }
-  json_decref(poll.doc);
-  uv_run(loop, UV_RUN_NOWAIT);
-  context_close(&ctx);
-  uv_loop_close(loop);
-  return r;
+/* A scenario step of the install's current run, as it happens. */
+static void on_run_event(void *userdata, const char *event, json_t *data) {
+  const char *source = json_string_value(json_object_get(data, "source"));
+  if (strcmp(event, "marker") == 0 && source && strcmp(source, "scenario") == 0)
+    show_step(userdata, json_string_value(json_object_get(data, "name")), json_string_value(json_object_get(data, "text")));
 }
 
-static int remote_install(const struct cli *cli, json_t *req, const char *iso) {
-  json_t *reply = NULL;
-  int r;
+/* Follows each run of the install (the install, then the verification boot) through its events; between
+ * them (creating the disk, hashing it) the install has no event of its own to follow, so it is re-read
+ * after each turn of the loop (half a second from a daemon). */
+static int follow_install(struct client *c, json_t *which, json_t **doc, struct ma_error *err) {
+  char followed[UTIL_ID_LEN + 1] = "";
+  struct watch w = {"", ""};
+  bool quiet = false; /* the loop had nothing left to do: one more read must find the install over */
+  for (;;) {
+    int r = client_call(c, CLIENT_INSTALL_GET, which, doc, err);
+    if (r < 0 || is_final(*doc))
+      return r;
+    json_t *p = json_object_get(*doc, "progress");
+    const char *run = json_string_value(json_object_get(p, "run"));
+    w.phase = json_string_value(json_object_get(*doc, "status"));
+    show_step(&w, json_string_value(json_object_get(p, "step")), json_string_value(json_object_get(p, "text")));
+    if (run && strcmp(run, followed) != 0) {
+      snprintf(followed, sizeof followed, "%s", run);
+      r = client_follow_run(c, run, on_run_event, &w, err);
+    } else if (quiet) {
+      r = -EIO;
+      ma_error_set(err, EIO, "install_stalled", NULL, "the install stopped without a final status");
+    } else {
+      quiet = !client_idle(c);
+    }
+    json_decref(*doc);
+    *doc = NULL;
+    if (r < 0)
+      return r;
+  }
+}
+
+static int install_and_wait(struct client *c, json_t *req, const char *iso) {
+  json_auto_t *image = NULL, *accepted = NULL, *doc = NULL, *which = NULL;
+  struct ma_error err;
   if (iso) {
-    json_t *reg = json_pack("{s:s}", "iso", iso);
-    r = cli_remote(cli, "POST", "/api/v1/images", reg, &reply);
-    json_decref(reg);
-    if (r)
-      return r;
-    json_object_set(req, "image", json_object_get(reply, "id"));
-    json_decref(reply);
+    json_auto_t *reg = json_pack("{s:s}", "iso", iso);
+    if (client_call(c, CLIENT_IMAGE_REGISTER, reg, &image, &err) < 0)
+      return client_fail(c, &err);
+    json_object_set(req, "image", json_object_get(image, "id"));
   }
-  if ((r = cli_remote(cli, "POST", "/api/v1/installs", req, &reply)))
-    return r;
-  _cleanup_(util_freep) char *path =
-      util_strdupf("/api/v1/installs/%s", json_string_value(json_object_get(reply, "id")));
-  fprintf(stderr, "install %s\n", json_string_value(json_object_get(reply, "id")));
-  char last[512] = "";
-  while (!is_final(reply)) {
-    json_decref(reply);
-    usleep(POLL_MS * 1000);
-    if ((r = cli_remote(cli, "GET", path, NULL, &reply)))
-      return r;
-    show_progress(reply, last, sizeof last);
-  }
-  r = finish(cli, reply);
-  json_decref(reply);
-  return r;
+  if (client_call(c, CLIENT_INSTALL_START, req, &accepted, &err) < 0)
+    return client_fail(c, &err);
+  fprintf(stderr, "install %s\n", json_string_value(json_object_get(accepted, "id")));
+  which = json_pack("{s:O}", "id", json_object_get(accepted, "id"));
+  if (follow_install(c, which, &doc, &err) < 0)
+    return client_fail(c, &err);
+  return finish(c->cli, doc);
 }
 
 static int set_option(json_t *req, int c, const char **iso) {
@@ -206,5 +157,10 @@ int cli_cmd_install(const struct cli *cli, int argc, char **argv) {
                     " [--accel A] [--memory-mb N]\n");
     return EXIT_USAGE;
   }
-  return cli->server ? remote_install(cli, req, iso) : local_install(cli, req, iso);
+  struct client cl;
+  if (client_open(&cl, cli, CLIENT_RUN, json_string_value(json_object_get(req, "accel")), 1, 2) < 0)
+    return EXIT_ERROR;
+  int r = install_and_wait(&cl, req, iso);
+  client_close(&cl);
+  return r;
 }

@@ -1,7 +1,7 @@
 /* minix-analysis log delete ID... | log prune --older-than-days N [--dry-run]: frees disk space by
  * deleting finished runs' console logs; their markers, timings and samples stay. In-process on the
- * state dir (safe beside a running daemon: only finished runs' files go) or through a daemon's
- * DELETE /api/v1/runs/ID/serial. */
+ * state dir (safe beside a running daemon: only finished runs' files go) or through a daemon, with the
+ * same operation (DELETE /api/v1/runs/ID/serial). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "programs/cli/cli.h"
+#include "programs/cli/client.h"
 
 #define PAGE 1000
 
@@ -17,59 +18,35 @@ static int usage_error(void) {
   return EXIT_USAGE;
 }
 
-/* One run's log, through the daemon or here; adds what it freed to *total. */
-static int delete_one(const struct cli *cli, struct ma_context *ctx, const char *id, int64_t *total) {
-  int64_t freed = 0;
-  if (cli->server) {
-    _cleanup_(util_freep) char *path = util_strdupf("/api/v1/runs/%s/serial", id);
-    json_t *reply = NULL;
-    int r = cli_remote(cli, "DELETE", path, NULL, &reply);
-    freed = json_integer_value(json_object_get(reply, "freed_bytes"));
-    json_decref(reply);
-    if (r != 0)
-      return r;
-  } else {
-    struct run run;
-    int r = util_is_id(id) ? store_run_get(ctx->store, id, &run) : (run_init(&run), -ENOENT);
-    if (r == 0)
-      r = run_delete_serial(&run, &freed);
-    run_clear(&run);
-    if (r == -ENOENT)
-      return cli_fail("no run with this id", strdup(id));
-    if (r == -EBUSY)
-      return cli_fail("the run has not finished; its log is still being written", strdup(id));
-    if (r < 0)
-      return cli_fail("cannot delete the log", strdup(strerror(-r)));
-  }
-  if (!cli->json)
+/* One run's log; adds what it freed to *total. */
+static int delete_one(struct client *c, const char *id, int64_t *total) {
+  json_auto_t *args = json_pack("{s:s}", "id", id), *out = NULL;
+  struct ma_error err;
+  if (client_call(c, CLIENT_SERIAL_DELETE, args, &out, &err) < 0)
+    return client_fail(c, &err);
+  int64_t freed = json_integer_value(json_object_get(out, "freed_bytes"));
+  if (!c->cli->json)
     printf("%s\t%lld bytes freed\n", id, (long long)freed);
   *total += freed;
   return 0;
 }
 
-/* A page of runs, newest first, through the daemon or from the store. */
-static int list_page(const struct cli *cli, struct ma_context *ctx, const char *cursor, json_t **page) {
-  if (cli->server) {
-    _cleanup_(util_freep) char *path =
-        util_strdupf("/api/v1/runs?limit=%d%s%s", PAGE, cursor ? "&cursor=" : "", cursor ? cursor : "");
-    return cli_remote(cli, "GET", path, NULL, page);
-  }
-  json_t *runs;
-  int64_t next;
-  if (store_runs_list(ctx->store, PAGE, cursor ? atoll(cursor) : 0, NULL, &runs, &next) < 0)
-    return cli_fail("cannot list runs", NULL);
-  *page = json_pack("{s:o, s:o}", "runs", runs, "next_cursor",
-                    next ? json_sprintf("%lld", (long long)next) : json_null());
-  return 0;
+/* A page of runs, newest first. */
+static int list_page(struct client *c, const char *cursor, json_t **page) {
+  json_auto_t *args = json_pack("{s:i}", "limit", PAGE);
+  if (cursor)
+    json_object_set_new(args, "cursor", json_string(cursor));
+  struct ma_error err;
+  return client_call(c, CLIENT_RUNS_LIST, args, page, &err) < 0 ? client_fail(c, &err) : 0;
 }
 
 /* The finished runs created before the cutoff (RFC 3339 UTC, which sorts as text). */
-static int old_runs(const struct cli *cli, struct ma_context *ctx, const char *cutoff, json_t *ids) {
+static int old_runs(struct client *c, const char *cutoff, json_t *ids) {
   char *cursor = NULL;
   int r;
   do {
     json_t *page = NULL;
-    if ((r = list_page(cli, ctx, cursor, &page)) != 0)
+    if ((r = list_page(c, cursor, &page)) != 0)
       break;
     size_t i;
     json_t *run;
@@ -108,8 +85,8 @@ int cli_cmd_log(const struct cli *cli, int argc, char **argv) {
   if ((!del && !prune) || (del && (optind + 1 == argc || days || dry)) ||
       (prune && (optind + 1 != argc || !days || *end || d < 0)))
     return usage_error();
-  struct ma_context ctx;
-  if (!cli->server && cli_open_read(cli, &ctx) < 0)
+  struct client cl;
+  if (client_open(&cl, cli, CLIENT_READ, NULL, 0, 0) < 0)
     return EXIT_ERROR;
   json_auto_t *ids = json_array();
   int r = 0;
@@ -119,7 +96,7 @@ int cli_cmd_log(const struct cli *cli, int argc, char **argv) {
   } else {
     char cutoff[32];
     util_rfc3339(util_wall_us() - (int64_t)(d * 86400e6), cutoff, sizeof cutoff);
-    r = old_runs(cli, &ctx, cutoff, ids);
+    r = old_runs(&cl, cutoff, ids);
   }
   int64_t total = 0;
   size_t i, done = 0;
@@ -127,11 +104,10 @@ int cli_cmd_log(const struct cli *cli, int argc, char **argv) {
   json_array_foreach(ids, i, id) {
     if (r != 0 || dry)
       break;
-    if ((r = delete_one(cli, &ctx, json_string_value(id), &total)) == 0)
+    if ((r = delete_one(&cl, json_string_value(id), &total)) == 0)
       done++;
   }
-  if (!cli->server)
-    context_close(&ctx);
+  client_close(&cl);
   if (cli->json) {
     json_auto_t *out = json_pack("{s:O, s:b, s:I, s:I}", "runs", ids, "dry_run", dry, "deleted", (json_int_t)done,
                                  "freed_bytes", (json_int_t)total);

@@ -6,11 +6,10 @@
 #include <unistd.h>
 
 #include "programs/cli/cli.h"
+#include "programs/cli/client.h"
 #include "core/traces.h"
 #include "lib/syscall_trace.h"
 #include "lib/util.h"
-
-#define POLL_MS 250
 
 static int show(const struct cli *cli, json_t *doc) {
   bool ok = strcmp(json_string_value(json_object_get(doc, "status")), "succeeded") == 0;
@@ -36,53 +35,30 @@ static int show(const struct cli *cli, json_t *doc) {
   return ok ? 0 : EXIT_RUN_FAILED;
 }
 
-static int local_trace(const struct cli *cli, json_t *req) {
-  const char *accel = json_string_value(json_object_get(req, "accel"));
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
-                           .qemu_dir = cli->qemu_dir, .run_jobs = true,
-                           .probe_kvm = !accel || strcmp(accel, "tcg") != 0, .max_running = 1, .max_queued = 1};
-  struct ma_context ctx;
-  char *cerr = NULL;
-  uv_loop_t *loop = uv_default_loop();
-  if (context_open(&ctx, loop, &opt, &cerr) < 0)
-    return cli_fail("cannot open the state dir", cerr);
-  struct ma_error err;
-  char id[UTIL_ID_LEN + 1];
-  int r;
-  if (traces_start(ctx.traces, req, id, &err) < 0) {
-    json_t *body = ma_error_json(&err);
-    r = cli_print_error(cli, body, ma_error_is_request(&err));
-    json_decref(body);
-  } else {
-    fprintf(stderr, "trace %s\n", id);
-    while (traces_active(ctx.traces) > 0)
-      uv_run(loop, UV_RUN_ONCE);
-    json_t *doc = NULL;
-    r = store_doc_get(ctx.store, STORE_TRACES, id, &doc) == 0 ? show(cli, doc) : cli_fail("the trace vanished", NULL);
-    json_decref(doc);
-  }
-  uv_run(loop, UV_RUN_NOWAIT);
-  context_close(&ctx);
-  uv_loop_close(loop);
-  return r;
+static void ignore_event(void *userdata, const char *event, json_t *data) {
+  (void)userdata, (void)event, (void)data;
 }
 
-static int remote_trace(const struct cli *cli, json_t *req) {
-  json_t *doc = NULL;
-  int r = cli_remote(cli, "POST", "/api/v1/traces", req, &doc);
-  if (r)
-    return r;
-  _cleanup_(util_freep) char *path = util_strdupf("/api/v1/traces/%s", json_string_value(json_object_get(doc, "id")));
-  fprintf(stderr, "trace %s\n", json_string_value(json_object_get(doc, "id")));
-  while (strcmp(json_string_value(json_object_get(doc, "status")), "running") == 0) {
-    json_decref(doc);
-    usleep(POLL_MS * 1000);
-    if ((r = cli_remote(cli, "GET", path, NULL, &doc)))
-      return r;
-  }
-  r = show(cli, doc);
+static bool traces_idle(void *userdata) { return traces_active(((struct ma_context *)userdata)->traces) == 0; }
+
+/* Starts the trace, follows its run to the end, prints the trace. The trace's own subscription to the run
+ * came before ours, so by the run's end its document is final. */
+static int trace_and_wait(struct client *c, json_t *req) {
+  json_auto_t *accepted = NULL, *doc = NULL, *which = NULL;
+  struct ma_error err;
+  if (client_call(c, CLIENT_TRACE_START, req, &accepted, &err) < 0)
+    return client_fail(c, &err);
+  fprintf(stderr, "trace %s\n", json_string_value(json_object_get(accepted, "id")));
+  which = json_pack("{s:O}", "id", json_object_get(accepted, "id"));
+  if (client_call(c, CLIENT_TRACE_GET, which, &doc, &err) < 0 ||
+      client_follow_run(c, json_string_value(json_object_get(doc, "run")), ignore_event, NULL, &err) < 0)
+    return client_fail(c, &err);
+  client_wait(c, traces_idle, &c->ctx);
   json_decref(doc);
-  return r;
+  doc = NULL;
+  if (client_call(c, CLIENT_TRACE_GET, which, &doc, &err) < 0)
+    return client_fail(c, &err);
+  return show(c->cli, doc);
 }
 
 int cli_cmd_trace(const struct cli *cli, int argc, char **argv) {
@@ -111,5 +87,10 @@ int cli_cmd_trace(const struct cli *cli, int argc, char **argv) {
   }
   json_object_set_new(req, "command", json_string(command.data));
   util_buf_clear(&command);
-  return cli->server ? remote_trace(cli, req) : local_trace(cli, req);
+  struct client c;
+  if (client_open(&c, cli, CLIENT_RUN, json_string_value(json_object_get(req, "accel")), 1, 1) < 0)
+    return EXIT_ERROR;
+  int r = trace_and_wait(&c, req);
+  client_close(&c);
+  return r;
 }

@@ -607,7 +607,8 @@ class FlagTest(unittest.TestCase):
                     p = subprocess.run([harness.CLI, '--state-dir', state, 'runs', flag, value],
                                        capture_output=True, text=True, timeout=30)
                     self.assertEqual(p.returncode, 2, p.stderr)
-                    self.assertIn(f"{flag} wants an integer", p.stderr)
+                    # The same check and words as GET /api/v1/runs and MCP runs_list: one operation.
+                    self.assertRegex(p.stderr, rf"(out_of_range|invalid_value) in {flag[2:]}: {flag[2:]} must be")
         finally:
             shutil.rmtree(state, ignore_errors=True)
 
