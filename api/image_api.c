@@ -4,7 +4,6 @@
 #include "api/deferred.h"
 #include "api/http_status.h"
 #include "core/ops.h"
-#include "core/images.h"
 #include "api/reply.h"
 #include "api/route.h"
 
@@ -32,7 +31,7 @@ enum MHD_Result image_post(struct api_ctx *ctx, struct MHD_Connection *conn, str
     return MHD_NO;
   struct ma_error err;
   /* A bad request is answered now; only real work suspends the connection. */
-  if (images_register_async(ctx->core->loop, ctx->core->store, ctx->core->env.image_dirs, body, registered, p, &err) < 0) {
+  if (ops_image_register(ctx->core, body, registered, p, &err) < 0) {
     free(p);
     return reply_error(conn, &err);
   }

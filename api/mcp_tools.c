@@ -13,8 +13,6 @@
 #include "lib/jsonrpc.h"
 #include "lib/matrix_report.h"
 #include "lib/mcp.h"
-#include "core/images.h"
-#include "core/traces.h"
 #include "lib/store.h"
 
 #define MEASURE_GRACE_MS 30000 /* beyond the run's own timeout */
@@ -106,8 +104,9 @@ static json_t *memory_result(struct waiter *w, json_t *run) {
 static json_t *trace_result(struct waiter *w, json_t *run) {
   json_decref(run);
   json_t *doc = NULL;
-  if (store_doc_get(w->call.ctx->core->store, STORE_TRACES, w->trace_id, &doc) < 0)
-    return mcp_tool_error("the trace vanished");
+  struct ma_error err;
+  if (ops_trace_get(w->call.ctx->core, w->trace_id, &doc, &err) < 0)
+    return mcp_tool_error(err.message);
   json_object_del(doc, "transcript"); /* at GET /api/v1/traces/ID */
   return mcp_tool_result(doc);
 }
@@ -248,11 +247,9 @@ static enum MHD_Result tool_syscall_trace(struct call *c) {
   enum MHD_Result refused;
   if (!stream_room(c, &refused))
     return refused;
-  if (traces_start(c->ctx->core->traces, c->args, id, &err) < 0)
-    return tool_error(c, &err);
   json_t *doc = NULL, *run = NULL;
-  if (store_doc_get(c->ctx->core->store, STORE_TRACES, id, &doc) < 0)
-    return answer(c, mcp_tool_error("the trace vanished"));
+  if (ops_trace_start(c->ctx->core, c->args, id, &err) < 0 || ops_trace_get(c->ctx->core, id, &doc, &err) < 0)
+    return tool_error(c, &err);
   const char *run_id = json_string_value(json_object_get(doc, "run"));
   int r = ops_run_get(c->ctx->core, run_id, &run, &err);
   json_int_t boot_s = r == 0 ? json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s")) : 0;
@@ -382,7 +379,7 @@ static enum MHD_Result tool_image_verify(struct call *c) {
     return MHD_NO;
   struct ma_error err;
   /* A bad request is answered now; only real work suspends the connection. */
-  if (images_register_async(c->ctx->core->loop, c->ctx->core->store, c->ctx->core->env.image_dirs, c->args, verified, p, &err) < 0) {
+  if (ops_image_register(c->ctx->core, c->args, verified, p, &err) < 0) {
     free(p);
     return tool_error(c, &err);
   }

@@ -183,14 +183,7 @@ static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *co
                                   struct run *run) {
   (void)req;
   (void)run;
-  int queued, running;
-  jobs_counts(ctx->core->jobs, &queued, &running);
-  json_t *qemu = qemu_bins_json(&(&ctx->core->host)->qemu);
-  json_object_set_new(qemu, "version", json_string((&ctx->core->host)->qemu_version ? (&ctx->core->host)->qemu_version : "unknown"));
-  json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION, "qemu", qemu,
-                           "kvm", accel_host_json(&(&ctx->core->host)->kvm), "queue", "queued", queued, "running", running);
-  if (ctx->core->disk)
-    json_object_set_new(body, "disk", disk_guard_json(ctx->core->disk));
+  json_t *body = ops_health(ctx->core);
   return reply_json(conn, MHD_HTTP_OK, body);
 }
 

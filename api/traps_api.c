@@ -1,36 +1,13 @@
 /* GET /api/v1/runs/{id}/traps: interrupt and exception counts of a run made with "trap_counts". */
-#include <errno.h>
-#include <string.h>
-
 #include "api/reply.h"
 #include "api/route.h"
-
-static const char *const notes[] = {
-    "counted from QEMU's interrupt log (-d int, TCG) as the daemon read it: the log has no time stamps, so "
-    "'second' is the second after t0 of the read, and a delivery can land in the next second",
-    "system calls made with syscall or sysenter (Linux x86_64, MINIX's IPC) are not interrupts and do not appear; "
-    "INT instructions (int 0x80, int3) do, as kind software",
-    "vectors are named where the x86 architecture or Linux's i386 ABI defines them; MINIX's own vectors are not "
-    "named, as shared/minix/console-reference.md does not list them",
-    "logging every delivery slows the emulated CPU: compare boot times only with runs taken the same way",
-};
+#include "core/ops.h"
 
 enum MHD_Result get_traps(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
   (void)req;
-  json_t *traps = NULL;
-  int r = store_traps_get(ctx->core->store, run->id, &traps);
-  if (r < 0)
-    return reply_fail(conn, 500, "store_error", NULL, strerror(-r));
-  json_t *spec = run->spec_json ? json_loads(run->spec_json, 0, NULL) : NULL;
-  bool enabled = json_is_true(json_object_get(spec, "trap_counts"));
-  json_decref(spec);
-  json_object_set_new(traps, "run", json_string(run->id));
-  json_object_set_new(traps, "enabled", json_boolean(enabled));
-  json_t *n = json_array();
-  for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++)
-    json_array_append_new(n, json_string(notes[i]));
-  if (!enabled)
-    json_array_insert_new(n, 0, json_string("this run was made without \"trap_counts\": true; nothing was counted"));
-  json_object_set_new(traps, "notes", n);
+  json_t *traps;
+  struct ma_error err;
+  if (ops_run_traps(ctx->core, run->id, &traps, &err) < 0)
+    return reply_error(conn, &err);
   return reply_json(conn, MHD_HTTP_OK, traps);
 }

@@ -44,6 +44,11 @@ int ops_matrix_report(struct ma_context *ctx, const char *id, json_t **report, j
   return r;
 }
 
+int ops_image_register(struct ma_context *ctx, json_t *req, images_done_cb done, void *userdata,
+                       struct ma_error *err) {
+  return images_register_async(ctx->loop, ctx->store, ctx->env.image_dirs, req, done, userdata, err);
+}
+
 int ops_image_get(struct ma_context *ctx, const char *id, json_t **image, struct ma_error *err) {
   int r = util_is_id(id) ? store_image_get(ctx->store, id, image) : -ENOENT;
   if (r == -ENOENT)

@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "core/context.h"
+#include "core/images.h"
 #include "lib/run.h"
 #include "lib/error.h"
 #include "lib/util.h"
@@ -44,6 +45,11 @@ int ops_run_serial_delete(struct ma_context *ctx, const char *id, json_t **out, 
  * "source","samples"} when the run read the guest's /proc/meminfo. The one shape of REST and MCP. */
 int ops_run_memory(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
 
+/* A run's interrupt and exception counts ("trap_counts"), with notes on what they mean (core/ops_traps.c). */
+int ops_run_traps(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
+/* The daemon's health: QEMU, KVM per guest mode, the queue and the state dir's disk. */
+json_t *ops_health(struct ma_context *ctx);
+
 /* --- matrices, installs, traces (core/ops_docs.c and here) --- */
 /* Cancels a matrix still running: {"id","status":"cancelling"}; EBUSY already_finished. */
 int ops_matrix_cancel(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
@@ -66,6 +72,10 @@ int ops_traces_list(struct ma_context *ctx, json_t **out, struct ma_error *err);
 /* --- boots, matrices, images, installs (core/ops.c) --- */
 /* Validates a matrix request and starts it. */
 int ops_matrix_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total, struct ma_error *err);
+/* Verifies and registers an ISO ({"iso","sha256"}) in the thread pool; done runs on the loop with the
+ * image or the error. A bad request fails at once (-EINVAL, err set) and done is not called. */
+int ops_image_register(struct ma_context *ctx, json_t *req, images_done_cb done, void *userdata,
+                       struct ma_error *err);
 /* One registered image (404 when unknown). */
 int ops_image_get(struct ma_context *ctx, const char *id, json_t **image, struct ma_error *err);
 /* {"images": [...]}, newest first. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "core/context.h"
 #include "core/ops.h"
 
@@ -140,4 +141,16 @@ int ops_run_memory(struct ma_context *ctx, const char *id, json_t **out, struct 
     json_object_set_new(*out, "guest", json_pack("{s:O, s:s, s:o}", "interval_ms", every, "source",
                                                  "/proc/meminfo printed by the guest on its console", "samples", guest));
   return 0;
+}
+
+json_t *ops_health(struct ma_context *ctx) {
+  int queued, running;
+  jobs_counts(ctx->jobs, &queued, &running);
+  json_t *qemu = qemu_bins_json(&ctx->host.qemu);
+  json_object_set_new(qemu, "version", json_string(ctx->host.qemu_version ? ctx->host.qemu_version : "unknown"));
+  json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION, "qemu", qemu,
+                           "kvm", accel_host_json(&ctx->host.kvm), "queue", "queued", queued, "running", running);
+  if (ctx->disk)
+    json_object_set_new(body, "disk", disk_guard_json(ctx->disk));
+  return body;
 }

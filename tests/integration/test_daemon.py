@@ -93,10 +93,19 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(qemu_pids(run_id), [])
 
     def test_guest_meminfo_of_a_linux_guest(self):
-        status, reply, _ = self.d.json('POST', '/api/v1/memory',
-                                       linux_boot(duration_s=10, guest_memory_ms=500, accel='tcg'))
-        self.assertEqual(status, 202, reply)
-        run = self.d.wait(reply['id'])
+        for attempt in (1, 2):
+            status, reply, _ = self.d.json('POST', '/api/v1/memory',
+                                           linux_boot(duration_s=10, guest_memory_ms=500, accel='tcg'))
+            self.assertEqual(status, 202, reply)
+            run = self.d.wait(reply['id'])
+            # Seen once on a 2-core host under heavy load: the guest reset by itself 2 s into its boot, after
+            # "clocksource: Switched to clocksource tsc-early" (QEMU exits at a guest reset: -no-reboot). That
+            # is the guest's failure, reported as guest_exited; it gets one more boot, said on stderr.
+            if attempt == 1 and (run['error'] or {}).get('code') == 'guest_exited':
+                print(f"\nthe Linux guest stopped by itself ({run['error']['message']}); one more boot",
+                      file=sys.stderr)
+                continue
+            break
         self.assertEqual(run['status'], 'succeeded', run['error'])
         status, mem, _ = self.d.json('GET', f"/api/v1/runs/{run['id']}/memory")
         guest = mem['guest']
