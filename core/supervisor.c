@@ -121,19 +121,20 @@ static void finish(struct supervisor *s) {
   if (s->ending)
     return;
   s->ending = true;
-  uv_handle_t *handles[] = {
-      (uv_handle_t *)&s->proc,       (uv_handle_t *)&s->err_pipe,   (uv_handle_t *)&s->qmp,
-      (uv_handle_t *)&s->serial,     (uv_handle_t *)&s->connect_retry, (uv_handle_t *)&s->quit_grace,
-      (uv_handle_t *)&s->drain,      (uv_handle_t *)&s->deadline,   (uv_handle_t *)&s->silence,
-      (uv_handle_t *)&s->stall,      (uv_handle_t *)&s->sampler};
+  uv_handle_t *handles[] = {(uv_handle_t *)&s->proc,   (uv_handle_t *)&s->err_pipe,      (uv_handle_t *)&s->qmp,
+                            (uv_handle_t *)&s->serial, (uv_handle_t *)&s->connect_retry, (uv_handle_t *)&s->quit_grace,
+                            (uv_handle_t *)&s->drain,  (uv_handle_t *)&s->deadline,      (uv_handle_t *)&s->silence,
+                            (uv_handle_t *)&s->stall,  (uv_handle_t *)&s->sampler};
   for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
     close_handle(s, handles[i]);
   if (s->gdb)
     gdbstub_close(s->gdb);
 }
 
+/* Only once QEMU is gone and both its console and QMP drained: nothing it printed is lost, and a
+ * SHUTDOWN it sent just before exiting still reaches the caller. The drain timer bounds the wait. */
 static void maybe_finish(struct supervisor *s) {
-  if (s->exited && !s->serial_open)
+  if (s->exited && !s->serial_open && !s->qmp_open)
     finish(s);
 }
 
@@ -277,17 +278,10 @@ static void on_step(struct supervisor *s, const struct qmp_action *a) {
   case QMP_STEP_CAPABILITIES: /* the greeting came: QEMU's own start-up is over */
     s->qemu_start_us = util_mono_us() - s->spawn_us;
     break;
-  case QMP_STEP_CONNECT:
-    connect_console(s);
-    break;
-  case QMP_STEP_RUNNING:
-    start_clock(s);
-    break;
-  case QMP_STEP_FAILED:
-    end_with(s, SUP_START_FAILED, a->text);
-    break;
-  default:
-    break;
+  case QMP_STEP_CONNECT: connect_console(s); break;
+  case QMP_STEP_RUNNING: start_clock(s); break;
+  case QMP_STEP_FAILED: end_with(s, SUP_START_FAILED, a->text); break;
+  default: break;
   }
 }
 
@@ -305,20 +299,13 @@ static void on_info_text(void *userdata, const char *escaped, size_t len) {
 
 static void on_reply(struct supervisor *s, const struct qmp_action *a) {
   switch (a->cmd) {
-  case QMP_CMD_CPUS:
-    s->n_vcpus = qmp_session_vcpu_tids(a->ret, s->vcpu_tids, PROCSTAT_MAX_VCPUS);
-    break;
-  case QMP_CMD_MEMORY:
-    s->guest_ram_mb = qmp_session_ram_mb(a->ret);
-    break;
-  case QMP_CMD_INFO_MEM:
-    on_info_mem(s, a->ret);
-    break;
+  case QMP_CMD_CPUS: s->n_vcpus = qmp_session_vcpu_tids(a->ret, s->vcpu_tids, PROCSTAT_MAX_VCPUS); break;
+  case QMP_CMD_MEMORY: s->guest_ram_mb = qmp_session_ram_mb(a->ret); break;
+  case QMP_CMD_INFO_MEM: on_info_mem(s, a->ret); break;
   case QMP_CMD_QUIT: /* acknowledged: QEMU gets the whole grace from here to exit */
     uv_timer_start(&s->quit_grace, on_quit_grace, QUIT_GRACE_MS, 0);
     break;
-  default:
-    break;
+  default: break;
   }
 }
 
@@ -404,9 +391,8 @@ static void protocol_error(struct supervisor *s, int err) {
   char head[61], detail[sizeof s->detail];
   qmp_framer_peek(&s->framer, head, sizeof head);
   if (err == -E2BIG)
-    snprintf(detail, sizeof detail,
-             "QMP sent a message longer than %u bytes (it began %s); the daemon killed QEMU", QMP_MAX_MESSAGE,
-             head);
+    snprintf(detail, sizeof detail, "QMP sent a message longer than %u bytes (it began %s); the daemon killed QEMU",
+             QMP_MAX_MESSAGE, head);
   else if (err == -EPROTO)
     snprintf(detail, sizeof detail, "%s", "QMP sent a raw newline inside a string; the daemon killed QEMU");
   else
@@ -420,11 +406,13 @@ static void on_qmp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   if (r < 0) {
     protocol_error(s, r);
     uv_read_stop(st); /* nothing after a broken message can be framed */
+    s->qmp_open = false;
   }
   if (n < 0) {
     uv_read_stop(st);
     s->qmp_open = false;
     close_handle(s, (uv_handle_t *)st);
+    maybe_finish(s);
   }
 }
 
@@ -448,10 +436,10 @@ static void on_connect_retry(uv_timer_t *t) {
 
 static void on_quit_grace(uv_timer_t *t) { kill_group(t->data); }
 
-/* QEMU is gone; its console socket may linger past the drain period. */
+/* QEMU is gone; its sockets may linger past the drain period (a child it forked may hold them). */
 static void on_drain(uv_timer_t *t) {
   struct supervisor *s = t->data;
-  s->serial_open = false;
+  s->serial_open = s->qmp_open = false;
   finish(s);
 }
 
@@ -550,11 +538,16 @@ static int spawn(struct supervisor *s, char *const *qemu_argv) {
   argv[1] = (char *)HELPER_FLAG;
   argv[2] = ppid;
   memcpy(argv + 3, qemu_argv, argc * sizeof *argv);
-  uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
-                                   {.flags = UV_IGNORE},
-                                   {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&s->err_pipe}};
+  uv_stdio_container_t stdio[3] = {
+      {.flags = UV_IGNORE},
+      {.flags = UV_IGNORE},
+      {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&s->err_pipe}};
   /* DETACHED = setsid(): QEMU leads its own process group, killed as a whole. */
-  uv_process_options_t opt = {.exit_cb = on_exit_cb, .file = self, .args = argv, .stdio_count = 3, .stdio = stdio,
+  uv_process_options_t opt = {.exit_cb = on_exit_cb,
+                              .file = self,
+                              .args = argv,
+                              .stdio_count = 3,
+                              .stdio = stdio,
                               .flags = UV_PROCESS_DETACHED};
   s->spawn_us = util_mono_us();
   int r = uv_spawn(s->loop, &s->proc, &opt);

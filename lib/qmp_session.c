@@ -20,14 +20,14 @@ static const char *const cmd_names[] = {
 
 /* The id's prefix: a log line with "cont-3" in it is read without the table. */
 static const char *const id_prefixes[] = {
-    [QMP_CMD_CAPABILITIES] = "caps", [QMP_CMD_CHARDEV] = "chardev", [QMP_CMD_CONT] = "cont",
-    [QMP_CMD_CPUS] = "cpus",         [QMP_CMD_MEMORY] = "mem",      [QMP_CMD_INFO_MEM] = "infomem",
-    [QMP_CMD_QUIT] = "quit",
+    [QMP_CMD_CAPABILITIES] = "caps", [QMP_CMD_CHARDEV] = "chardev",  [QMP_CMD_CONT] = "cont", [QMP_CMD_CPUS] = "cpus",
+    [QMP_CMD_MEMORY] = "mem",        [QMP_CMD_INFO_MEM] = "infomem", [QMP_CMD_QUIT] = "quit",
 };
 
 static const char *const step_names[] = {
-    [QMP_STEP_GREETING] = "greeting", [QMP_STEP_CAPABILITIES] = "capabilities", [QMP_STEP_CONNECT] = "connect",
-    [QMP_STEP_CONSOLE] = "console",   [QMP_STEP_CONT] = "cont",                 [QMP_STEP_RUNNING] = "running",
+    [QMP_STEP_GREETING] = "greeting", [QMP_STEP_CAPABILITIES] = "capabilities",
+    [QMP_STEP_CONNECT] = "connect",   [QMP_STEP_CONSOLE] = "console",
+    [QMP_STEP_CONT] = "cont",         [QMP_STEP_RUNNING] = "running",
     [QMP_STEP_FAILED] = "failed",
 };
 
@@ -148,12 +148,9 @@ static int on_startup_return(struct qmp_session *s, enum qmp_cmd cmd, const json
   if (s->step == QMP_STEP_FAILED)
     return 0; /* the start-up is over; a late reply changes nothing */
   switch (cmd) {
-  case QMP_CMD_CAPABILITIES:
-    return set_step(s, QMP_STEP_CONNECT, NULL, out);
-  case QMP_CMD_CHARDEV:
-    return on_chardevs(s, ret, out);
-  default:
-    return set_step(s, QMP_STEP_RUNNING, NULL, out);
+  case QMP_CMD_CAPABILITIES: return set_step(s, QMP_STEP_CONNECT, NULL, out);
+  case QMP_CMD_CHARDEV: return on_chardevs(s, ret, out);
+  default: return set_step(s, QMP_STEP_RUNNING, NULL, out);
   }
 }
 
@@ -227,8 +224,8 @@ int qmp_session_command(struct qmp_session *s, enum qmp_cmd cmd, struct qmp_acti
   if (is_startup(cmd))
     return -EINVAL;
   /* Before capabilities are acknowledged QEMU refuses every command; the others need a running guest. */
-  bool ready = cmd == QMP_CMD_QUIT ? s->step >= QMP_STEP_CONNECT && s->step <= QMP_STEP_RUNNING
-                                   : s->step == QMP_STEP_RUNNING;
+  bool ready =
+      cmd == QMP_CMD_QUIT ? s->step >= QMP_STEP_CONNECT && s->step <= QMP_STEP_RUNNING : s->step == QMP_STEP_RUNNING;
   if (!ready)
     return -EAGAIN;
   int r = send_cmd(s, cmd, out);

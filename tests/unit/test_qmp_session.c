@@ -12,32 +12,37 @@ enum op { OP_FEED, OP_CONNECTED, OP_COMMAND, OP_END };
 
 struct step {
   enum op op;
-  const char *line;  /* OP_FEED */
-  enum qmp_cmd cmd;  /* OP_COMMAND */
-  int want_r;        /* what the call returns */
-  const char *want;  /* the actions, in order */
+  const char *line;   /* OP_FEED */
+  enum qmp_cmd cmd;   /* OP_COMMAND */
+  int want_r;         /* what the call returns */
+  const char *want;   /* the actions, in order */
   enum qmp_step step; /* the session's step afterwards */
 };
 
-#define FEED(line, r, want, step) {OP_FEED, line, 0, r, want, step}
-#define CONNECTED(r, want, step) {OP_CONNECTED, NULL, 0, r, want, step}
-#define COMMAND(cmd, r, want, step) {OP_COMMAND, NULL, cmd, r, want, step}
-#define END {OP_END, NULL, 0, 0, NULL, 0}
+#define FEED(line, r, want, step)                                                                                      \
+  { OP_FEED, line, 0, r, want, step }
+#define CONNECTED(r, want, step)                                                                                       \
+  { OP_CONNECTED, NULL, 0, r, want, step }
+#define COMMAND(cmd, r, want, step)                                                                                    \
+  { OP_COMMAND, NULL, cmd, r, want, step }
+#define END                                                                                                            \
+  { OP_END, NULL, 0, 0, NULL, 0 }
 
-#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, \"capabilities\": []}}"
+#define GREETING                                                                                                       \
+  "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, \"capabilities\": []}}"
 #define OK(id) "{\"return\": {}, \"id\": " id "}"
 #define CONSOLE_UP(id) "{\"return\": [{\"label\": \"ser0\", \"filename\": \"unix:/tmp/s,server=on\"}], \"id\": " id "}"
-#define CONSOLE_DOWN(id)                                                                                          \
+#define CONSOLE_DOWN(id)                                                                                               \
   "{\"return\": [{\"label\": \"ser0\", \"filename\": \"disconnected:unix:/tmp/s,server=on\"}], \"id\": " id "}"
 #define REFUSED(id) "{\"error\": {\"class\": \"GenericError\", \"desc\": \"fake refusal\"}, \"id\": " id "}"
 #define EVENT(name) "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 5}, \"event\": \"" name "\"}"
 
 /* The start-up up to t0, shared by the cases that go on from there. */
-#define TO_RUNNING                                                                                                \
-  FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),                         \
-      FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),                                                     \
-      CONNECTED(0, "write query-chardev; step console", QMP_STEP_CONSOLE),                                        \
-      FEED(CONSOLE_UP("$CHARDEV"), 0, "write cont; step cont", QMP_STEP_CONT),                                    \
+#define TO_RUNNING                                                                                                     \
+  FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),                               \
+      FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),                                                          \
+      CONNECTED(0, "write query-chardev; step console", QMP_STEP_CONSOLE),                                             \
+      FEED(CONSOLE_UP("$CHARDEV"), 0, "write cont; step cont", QMP_STEP_CONT),                                         \
       FEED(OK("$CONT"), 0, "step running", QMP_STEP_RUNNING)
 
 struct scenario {
@@ -91,13 +96,14 @@ static const struct scenario scenarios[] = {
       FEED("{\"return\": [], \"id\": $CPUS}", -EPROTO, "", QMP_STEP_RUNNING), END}},
     {"unknown ids are refused and change nothing",
      {FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),
-      FEED(OK("\"nope\""), -EPROTO, "", QMP_STEP_CAPABILITIES), FEED("{\"return\": {}}", -EPROTO, "", QMP_STEP_CAPABILITIES),
+      FEED(OK("\"nope\""), -EPROTO, "", QMP_STEP_CAPABILITIES),
+      FEED("{\"return\": {}}", -EPROTO, "", QMP_STEP_CAPABILITIES),
       FEED("{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error\"}}", -EPROTO, "",
            QMP_STEP_CAPABILITIES),
-      FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),
-      FEED(OK("$CAPS"), -EPROTO, "", QMP_STEP_CONNECT), END}},
+      FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT), FEED(OK("$CAPS"), -EPROTO, "", QMP_STEP_CONNECT), END}},
     {"a reply before the greeting",
-     {FEED(OK("\"caps-1\""), -EPROTO, "", QMP_STEP_GREETING), FEED(REFUSED("\"cont-1\""), -EPROTO, "", QMP_STEP_GREETING),
+     {FEED(OK("\"caps-1\""), -EPROTO, "", QMP_STEP_GREETING),
+      FEED(REFUSED("\"cont-1\""), -EPROTO, "", QMP_STEP_GREETING),
       FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),
       FEED(GREETING, -EPROTO, "", QMP_STEP_CAPABILITIES), END}},
     {"garbage and halves of lines",
@@ -116,8 +122,8 @@ static const struct scenario scenarios[] = {
       FEED(REFUSED("$QUIT"), 0, "error quit: QMP refused quit: fake refusal", QMP_STEP_RUNNING), END}},
     {"quit acknowledged",
      {TO_RUNNING, COMMAND(QMP_CMD_QUIT, 0, "write quit", QMP_STEP_RUNNING),
-      FEED(OK("$QUIT"), 0, "reply quit", QMP_STEP_RUNNING), FEED(EVENT("SHUTDOWN"), 0, "event SHUTDOWN", QMP_STEP_RUNNING),
-      END}},
+      FEED(OK("$QUIT"), 0, "reply quit", QMP_STEP_RUNNING),
+      FEED(EVENT("SHUTDOWN"), 0, "event SHUTDOWN", QMP_STEP_RUNNING), END}},
     {"quit during start-up stops it before cont",
      {COMMAND(QMP_CMD_QUIT, -EAGAIN, "", QMP_STEP_GREETING),
       FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),
@@ -127,8 +133,8 @@ static const struct scenario scenarios[] = {
       FEED(OK("$QUIT"), 0, "reply quit", QMP_STEP_CONSOLE), END}},
     {"calls out of turn",
      {CONNECTED(-EINVAL, "", QMP_STEP_GREETING), COMMAND(QMP_CMD_CONT, -EINVAL, "", QMP_STEP_GREETING),
-      COMMAND(QMP_CMD_CPUS, -EAGAIN, "", QMP_STEP_GREETING), TO_RUNNING,
-      CONNECTED(-EINVAL, "", QMP_STEP_RUNNING), COMMAND(QMP_CMD_CHARDEV, -EINVAL, "", QMP_STEP_RUNNING), END}},
+      COMMAND(QMP_CMD_CPUS, -EAGAIN, "", QMP_STEP_GREETING), TO_RUNNING, CONNECTED(-EINVAL, "", QMP_STEP_RUNNING),
+      COMMAND(QMP_CMD_CHARDEV, -EINVAL, "", QMP_STEP_RUNNING), END}},
 };
 
 struct harness {
@@ -148,8 +154,8 @@ static void expand(const struct harness *h, const char *line, char *out, size_t 
   while (*line && n + 1 < size) {
     size_t k = 0;
     for (; k <= QMP_CMD_QUIT; k++)
-      if (strncmp(line, placeholders[k], strlen(placeholders[k])) == 0 && !(line[strlen(placeholders[k])] >= 'A' &&
-                                                                             line[strlen(placeholders[k])] <= 'Z'))
+      if (strncmp(line, placeholders[k], strlen(placeholders[k])) == 0 &&
+          !(line[strlen(placeholders[k])] >= 'A' && line[strlen(placeholders[k])] <= 'Z'))
         break;
     if (k <= QMP_CMD_QUIT) {
       n += (size_t)snprintf(out + n, size - n, "%s", h->ids[k]);
@@ -198,13 +204,9 @@ static void describe(struct harness *h, const struct qmp_actions *acts, char *ou
 static int run_step(struct harness *h, const struct step *st, struct qmp_actions *acts) {
   char line[1024];
   switch (st->op) {
-  case OP_FEED:
-    expand(h, st->line, line, sizeof line);
-    return qmp_session_feed(&h->session, line, strlen(line), acts);
-  case OP_CONNECTED:
-    return qmp_session_console_connected(&h->session, acts);
-  default:
-    return qmp_session_command(&h->session, st->cmd, acts);
+  case OP_FEED: expand(h, st->line, line, sizeof line); return qmp_session_feed(&h->session, line, strlen(line), acts);
+  case OP_CONNECTED: return qmp_session_console_connected(&h->session, acts);
+  default: return qmp_session_command(&h->session, st->cmd, acts);
   }
 }
 
@@ -272,8 +274,8 @@ static void console_never_accepted(void **state) {
     assert_int_equal(s.step, QMP_STEP_CONSOLE);
     last_id(&acts, id, sizeof id);
     qmp_actions_clear(&acts);
-    snprintf(line, sizeof line, "{\"return\": [{\"label\": \"ser0\", \"filename\": \"disconnected:x\"}], \"id\": \"%s\"}",
-             id);
+    snprintf(line, sizeof line,
+             "{\"return\": [{\"label\": \"ser0\", \"filename\": \"disconnected:x\"}], \"id\": \"%s\"}", id);
     feed(&s, line, &acts);
   }
   assert_int_equal(s.step, QMP_STEP_FAILED);
@@ -330,8 +332,8 @@ static void split_lines_through_the_framer(void **state) {
 
 static void reply_helpers(void **state) {
   (void)state;
-  json_auto_t *cpus = json_loads("[{\"thread-id\": 11}, {\"cpu-index\": 1}, {\"thread-id\": 13}, {\"thread-id\": 14}]",
-                                 0, NULL);
+  json_auto_t *cpus =
+      json_loads("[{\"thread-id\": 11}, {\"cpu-index\": 1}, {\"thread-id\": 13}, {\"thread-id\": 14}]", 0, NULL);
   int tids[2];
   assert_int_equal(qmp_session_vcpu_tids(cpus, tids, 2), 2);
   assert_int_equal(tids[0], 11);
@@ -348,9 +350,12 @@ static void reply_helpers(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(scripted_sessions),        cmocka_unit_test(event_keeps_its_stamp),
-      cmocka_unit_test(console_never_accepted),   cmocka_unit_test(pending_table_is_bounded),
-      cmocka_unit_test(split_lines_through_the_framer), cmocka_unit_test(reply_helpers),
+      cmocka_unit_test(scripted_sessions),
+      cmocka_unit_test(event_keeps_its_stamp),
+      cmocka_unit_test(console_never_accepted),
+      cmocka_unit_test(pending_table_is_bounded),
+      cmocka_unit_test(split_lines_through_the_framer),
+      cmocka_unit_test(reply_helpers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
