@@ -38,11 +38,13 @@ const char *qmp_step_name(enum qmp_step step) { return step_names[step]; }
 void qmp_session_init(struct qmp_session *s) { *s = (struct qmp_session){.step = QMP_STEP_GREETING}; }
 
 void qmp_session_clear(struct qmp_session *s) {
-  for (size_t i = 0; i < QMP_SESSION_MAX_PENDING; i++)
+  for (size_t i = 0; s && i < QMP_SESSION_MAX_PENDING; i++)
     s->pending[i].id[0] = '\0';
 }
 
 void qmp_actions_clear(struct qmp_actions *a) {
+  if (!a)
+    return;
   for (size_t i = 0; i < a->n; i++) {
     free(a->v[i].text);
     json_decref(a->v[i].ret);

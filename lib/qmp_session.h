@@ -98,10 +98,10 @@ int qmp_session_console_connected(struct qmp_session *s, struct qmp_actions *out
 /* Sends cmd (CPUS, MEMORY, INFO_MEM once running; QUIT once capabilities are acknowledged):
  * 0, -EAGAIN when the step does not allow it yet, -EINVAL for a start-up command, -ENOBUFS, -ENOMEM. */
 int qmp_session_command(struct qmp_session *s, enum qmp_cmd cmd, struct qmp_actions *out);
-/* Forgets pending commands (the socket is gone). */
+/* Forgets pending commands (the socket is gone); accepts NULL. */
 void qmp_session_clear(struct qmp_session *s);
 
-/* Releases the actions' texts and values and empties the list (keeps nothing allocated). */
+/* Releases the actions' texts and values and empties the list (keeps nothing allocated); accepts NULL. */
 void qmp_actions_clear(struct qmp_actions *a);
 
 /* The command's QMP name ("cont", "query-chardev", ...). */
