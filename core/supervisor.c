@@ -14,6 +14,7 @@
 #include "core/uv_write.h"
 #include "lib/info_mem.h"
 #include "lib/qmp.h"
+#include "lib/qmp_session.h"
 #include "lib/util.h"
 
 #define HELPER_FLAG "--ma-exec-with-pdeathsig"
@@ -24,17 +25,15 @@
 #define STDERR_MAX 8192
 #define INFO_MEM_EVERY_US 1000000 /* it walks the guest's page tables under QEMU's big lock */
 
-enum phase { PH_CONNECTING, PH_HANDSHAKE, PH_RUNNING, PH_ENDING };
-
 struct supervisor {
   uv_loop_t *loop;
   uv_process_t proc;
   uv_pipe_t err_pipe, qmp, serial;
-  uv_timer_t tick, deadline, silence, stall, sampler;
+  /* One timer per purpose: connect_retry until QMP's socket accepts us, quit_grace between `quit` and
+   * the kill, drain between QEMU's exit and giving up on its console. */
+  uv_timer_t connect_retry, quit_grace, drain, deadline, silence, stall, sampler;
   int open_handles;
-  int console_checks; /* query-chardev round trips before QEMU had accepted the console (see await_console) */
-  bool qmp_open, serial_open, exited, ending, stop_requested, killed, stall_armed;
-  enum phase phase;
+  bool qmp_open, serial_open, exited, started, ending, stop_requested, killed, stall_armed;
   enum supervisor_reason reason;
   int exit_code, term_signal;
   int64_t spawn_us, qemu_start_us;
@@ -42,6 +41,7 @@ struct supervisor {
   char *qmp_path, *serial_path;
   unsigned timeout_ms, silence_ms, stall_ms, sample_ms;
   struct qmp_framer framer;
+  struct qmp_session session;
   char errbuf[STDERR_MAX + 1];
   size_t errlen;
   char detail[512];
@@ -74,11 +74,13 @@ int supervisor_exec_helper(int argc, char **argv) {
   _exit(127);
 }
 
-static void on_tick(uv_timer_t *t);
 static void on_deadline(uv_timer_t *t);
 static void on_sample(uv_timer_t *t);
 static void on_silence(uv_timer_t *t);
 static void on_stall(uv_timer_t *t);
+static void on_drain(uv_timer_t *t);
+static void on_quit_grace(uv_timer_t *t);
+static int run_actions(struct supervisor *s, struct qmp_actions *acts);
 
 static void set_detail(struct supervisor *s, const char *fmt, const char *arg) {
   if (!s->detail[0])
@@ -90,7 +92,7 @@ static void handle_gone(struct supervisor *s) {
     return;
   struct supervisor_end end = {
       .reason = s->reason,
-      .started = s->phase >= PH_RUNNING,
+      .started = s->started,
       .exit_code = s->exit_code,
       .term_signal = s->term_signal,
       .killed = s->killed,
@@ -99,6 +101,7 @@ static void handle_gone(struct supervisor *s) {
   };
   s->cb.ended(s->userdata, &end);
   qmp_framer_clear(&s->framer);
+  qmp_session_clear(&s->session);
   free(s->gdb_path);
   free(s->bp_addrs);
   free(s->qmp_path);
@@ -118,18 +121,20 @@ static void finish(struct supervisor *s) {
   if (s->ending)
     return;
   s->ending = true;
-  s->phase = s->phase >= PH_RUNNING ? PH_ENDING : s->phase;
-  uv_handle_t *handles[] = {(uv_handle_t *)&s->proc,     (uv_handle_t *)&s->err_pipe, (uv_handle_t *)&s->qmp,
-                            (uv_handle_t *)&s->serial,   (uv_handle_t *)&s->tick,     (uv_handle_t *)&s->deadline,
-                            (uv_handle_t *)&s->silence,  (uv_handle_t *)&s->stall,    (uv_handle_t *)&s->sampler};
+  uv_handle_t *handles[] = {(uv_handle_t *)&s->proc,   (uv_handle_t *)&s->err_pipe,      (uv_handle_t *)&s->qmp,
+                            (uv_handle_t *)&s->serial, (uv_handle_t *)&s->connect_retry, (uv_handle_t *)&s->quit_grace,
+                            (uv_handle_t *)&s->drain,  (uv_handle_t *)&s->deadline,      (uv_handle_t *)&s->silence,
+                            (uv_handle_t *)&s->stall,  (uv_handle_t *)&s->sampler};
   for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
     close_handle(s, handles[i]);
   if (s->gdb)
     gdbstub_close(s->gdb);
 }
 
+/* Only once QEMU is gone and both its console and QMP drained: nothing it printed is lost, and a
+ * SHUTDOWN it sent just before exiting still reaches the caller. The drain timer bounds the wait. */
 static void maybe_finish(struct supervisor *s) {
-  if (s->exited && !s->serial_open)
+  if (s->exited && !s->serial_open && !s->qmp_open)
     finish(s);
 }
 
@@ -149,15 +154,6 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct supervisor *s = h->data;
   (void)suggested;
   *buf = uv_buf_init(s->readbuf, sizeof s->readbuf);
-}
-
-/* Sends a command line (taken over, freed once written). */
-static int qmp_write(struct supervisor *s, char *line) {
-  return uv_write_owned((uv_stream_t *)&s->qmp, line, line ? strlen(line) : 0);
-}
-
-static int qmp_send(struct supervisor *s, const char *execute, const char *id) {
-  return qmp_write(s, qmp_command(execute, NULL, id));
 }
 
 int supervisor_send(struct supervisor *s, const char *text, size_t len) {
@@ -198,9 +194,16 @@ static int open_stream(struct supervisor *s, uv_pipe_t *pipe, const char *path, 
   return r;
 }
 
+/* Sends a command of the session after t0 (or quit); its write goes out through run_actions. */
+static int session_command(struct supervisor *s, enum qmp_cmd cmd) {
+  _cleanup_(qmp_actions_clear) struct qmp_actions acts = {0};
+  int r = qmp_session_command(&s->session, cmd, &acts);
+  return r < 0 ? r : run_actions(s, &acts);
+}
+
 static void start_clock(struct supervisor *s) {
   int64_t t0 = util_mono_us();
-  s->phase = PH_RUNNING;
+  s->started = true;
   if (s->timeout_ms)
     uv_timer_start(&s->deadline, on_deadline, s->timeout_ms, 0);
   if (s->silence_ms)
@@ -208,41 +211,25 @@ static void start_clock(struct supervisor *s) {
   s->stall_armed = s->stall_ms > 0;
   if (s->stall_armed)
     uv_timer_start(&s->stall, on_stall, s->stall_ms, s->stall_ms);
-  if (s->sample_ms && s->cb.sample)
+  if (s->sample_ms && s->cb.sample) {
     uv_timer_start(&s->sampler, on_sample, 0, s->sample_ms);
+    /* For the sampler: which threads are the vCPUs, how much RAM the guest has. */
+    session_command(s, QMP_CMD_CPUS);
+    session_command(s, QMP_CMD_MEMORY);
+  }
   s->cb.started(s->userdata, t0, s->qemu_start_us);
 }
 
-/* Our connect() returns once the kernel queued it; QEMU accepts the console in its main loop,
- * which may run `cont` first: a guest that prints at once (the ARM fixture, 5 ms after t0) then
- * lost its first line under load. So `cont` waits until QEMU itself says the console is
- * connected: query-chardev names ser0 "disconnected:..." until it has accepted. */
-static void await_console(struct supervisor *s) {
-  if (!s->ending && qmp_send(s, "query-chardev", "chardev") < 0)
-    end_with(s, SUP_START_FAILED, "cannot write to QMP");
-}
-
-static bool console_accepted(json_t *chardevs) {
-  size_t i;
-  json_t *c;
-  json_array_foreach(chardevs, i, c) {
-    const char *label = json_string_value(json_object_get(c, "label"));
-    const char *file = json_string_value(json_object_get(c, "filename"));
-    if (label && strcmp(label, "ser0") == 0)
-      return file && strncmp(file, "disconnected:", 13) != 0;
-  }
-  return false;
-}
-
-static void on_chardevs(struct supervisor *s, const struct qmp_msg *m) {
-  if (console_accepted(m->ret)) {
-    if (qmp_send(s, "cont", "cont") < 0)
-      end_with(s, SUP_START_FAILED, "cannot write to QMP");
-  } else if (++s->console_checks > 5000) {
-    end_with(s, SUP_START_FAILED, "QEMU did not accept the serial console connection");
-  } else {
-    await_console(s);
-  }
+/* The console (and gdbstub) is connected: the session checks that QEMU accepted it, then sends `cont`. */
+static void console_connected(struct supervisor *s) {
+  _cleanup_(qmp_actions_clear) struct qmp_actions acts = {0};
+  if (s->ending || s->stop_requested)
+    return;
+  int r = qmp_session_console_connected(&s->session, &acts);
+  if (r < 0)
+    end_with(s, SUP_START_FAILED, "the QMP session was not ready for the console check");
+  else
+    run_actions(s, &acts);
 }
 
 static void gdb_ready(void *userdata, int err, const char *detail) {
@@ -250,12 +237,12 @@ static void gdb_ready(void *userdata, int err, const char *detail) {
   if (err < 0)
     end_with(s, SUP_START_FAILED, detail);
   else
-    await_console(s);
+    console_connected(s);
 }
 
 static void gdb_hit(void *userdata, size_t index, int64_t stamp_us) {
   struct supervisor *s = userdata;
-  if (s->cb.symbol && s->phase == PH_RUNNING)
+  if (s->cb.symbol && s->started && !s->ending)
     s->cb.symbol(s->userdata, index, stamp_us);
 }
 
@@ -274,11 +261,35 @@ static int start_gdb(struct supervisor *s) {
   return r;
 }
 
-static void on_info_mem(struct supervisor *s, const struct qmp_msg *m) {
+/* Capabilities acknowledged: the console must be connected before `cont`, or early bytes are lost. */
+static void connect_console(struct supervisor *s) {
+  int r = open_stream(s, &s->serial, s->serial_path, on_serial_read);
+  s->serial_open = r == 0;
+  if (r < 0)
+    end_with(s, SUP_START_FAILED, "cannot connect to QEMU's serial console socket");
+  else if (s->gdb_path && start_gdb(s) < 0)
+    end_with(s, SUP_START_FAILED, "cannot connect to QEMU's gdbstub socket");
+  else if (!s->gdb_path)
+    console_connected(s);
+}
+
+static void on_step(struct supervisor *s, const struct qmp_action *a) {
+  switch (a->step) {
+  case QMP_STEP_CAPABILITIES: /* the greeting came: QEMU's own start-up is over */
+    s->qemu_start_us = util_mono_us() - s->spawn_us;
+    break;
+  case QMP_STEP_CONNECT: connect_console(s); break;
+  case QMP_STEP_RUNNING: start_clock(s); break;
+  case QMP_STEP_FAILED: end_with(s, SUP_START_FAILED, a->text); break;
+  default: break;
+  }
+}
+
+static void on_info_mem(struct supervisor *s, const json_t *ret) {
   s->info_pending = false;
   s->info_cost_us = util_mono_us() - s->info_sent_us;
   /* The framer streamed the listing into info_scan and left the string empty. */
-  s->mapped_kb = json_is_string(m->ret) ? info_mem_scan_kb(&s->info_scan) : -1;
+  s->mapped_kb = json_is_string(ret) ? info_mem_scan_kb(&s->info_scan) : -1;
 }
 
 static void on_info_text(void *userdata, const char *escaped, size_t len) {
@@ -286,80 +297,93 @@ static void on_info_text(void *userdata, const char *escaped, size_t len) {
   info_mem_scan_feed(&s->info_scan, escaped, len);
 }
 
-/* The listing of a 64-bit guest can be megabytes (QEMU-NOTES.md): it is summed as
- * it streams in rather than held, and every other reply keeps the framer's limit. */
-static void ask_info_mem(struct supervisor *s, int64_t now_us) {
-  json_t *args = json_pack("{s:s}", "command-line", "info mem");
-  char *line = qmp_command("human-monitor-command", args, "infomem");
-  if (qmp_write(s, line) < 0)
-    return;
-  /* Armed before the loop reads again, so before the reply can arrive. */
-  info_mem_scan_reset(&s->info_scan);
-  qmp_framer_stream_text(&s->framer, on_info_text, s);
-  s->info_pending = true;
-  s->info_sent_us = now_us;
-}
-
-static void on_return(struct supervisor *s, const struct qmp_msg *m) {
-  if (!m->id)
-    return;
-  if (strcmp(m->id, "infomem") == 0) {
-    on_info_mem(s, m);
-    return;
-  }
-  if (strcmp(m->id, "caps") == 0) {
-    /* The console must be connected before `cont`, or early bytes are lost. */
-    int r = open_stream(s, &s->serial, s->serial_path, on_serial_read);
-    s->serial_open = r == 0;
-    if (r < 0)
-      end_with(s, SUP_START_FAILED, "cannot connect to QEMU's serial console socket");
-    else if (s->gdb_path && start_gdb(s) < 0)
-      end_with(s, SUP_START_FAILED, "cannot connect to QEMU's gdbstub socket");
-    else if (!s->gdb_path)
-      await_console(s);
-  } else if (strcmp(m->id, "chardev") == 0) {
-    on_chardevs(s, m);
-  } else if (strcmp(m->id, "cont") == 0) {
-    start_clock(s);
-    /* For the sampler: which threads are the vCPUs, how much RAM the guest has. */
-    if (s->sample_ms && s->cb.sample) {
-      qmp_send(s, "query-cpus-fast", "cpus");
-      qmp_send(s, "query-memory-size-summary", "mem");
-    }
-  } else if (strcmp(m->id, "cpus") == 0) {
-    size_t i;
-    json_t *cpu;
-    json_array_foreach(m->ret, i, cpu) if (i < PROCSTAT_MAX_VCPUS) s->vcpu_tids[s->n_vcpus++] =
-        (int)json_integer_value(json_object_get(cpu, "thread-id"));
-  } else if (strcmp(m->id, "mem") == 0) {
-    json_t *base = json_object_get(m->ret, "base-memory");
-    if (json_is_integer(base))
-      s->guest_ram_mb = json_integer_value(base) >> 20;
-  } else if (strcmp(m->id, "quit") == 0) {
-    uv_timer_start(&s->tick, on_tick, QUIT_GRACE_MS, 0);
+static void on_reply(struct supervisor *s, const struct qmp_action *a) {
+  switch (a->cmd) {
+  case QMP_CMD_CPUS: s->n_vcpus = qmp_session_vcpu_tids(a->ret, s->vcpu_tids, PROCSTAT_MAX_VCPUS); break;
+  case QMP_CMD_MEMORY: s->guest_ram_mb = qmp_session_ram_mb(a->ret); break;
+  case QMP_CMD_INFO_MEM: on_info_mem(s, a->ret); break;
+  case QMP_CMD_QUIT: /* acknowledged: QEMU gets the whole grace from here to exit */
+    uv_timer_start(&s->quit_grace, on_quit_grace, QUIT_GRACE_MS, 0);
+    break;
+  default: break;
   }
 }
 
-static void on_qmp_message(void *userdata, const char *line, size_t len) {
-  struct supervisor *s = userdata;
-  struct qmp_msg m;
-  if (qmp_parse(line, len, &m) < 0)
-    return;
-  if (m.kind == QMP_GREETING) {
-    s->qemu_start_us = util_mono_us() - s->spawn_us;
-    s->phase = PH_HANDSHAKE;
-    if (qmp_send(s, "qmp_capabilities", "caps") < 0)
+/* After t0 a refusal ends nothing by itself: it is logged, and recorded where it changes the run. */
+static void on_command_error(struct supervisor *s, const struct qmp_action *a) {
+  fprintf(stderr, "QEMU (pid %d): %s\n", s->proc.pid, a->text);
+  if (a->cmd == QMP_CMD_INFO_MEM) {
+    s->info_pending = false; /* the samples go on without it; the next one asks again */
+  } else if (a->cmd == QMP_CMD_QUIT) {
+    /* QEMU will not go by itself: waiting out the grace would only delay the kill. */
+    set_detail(s, "%s; the daemon killed QEMU", a->text);
+    kill_group(s);
+  }
+}
+
+/* Writes an action's command line (taken over from it). */
+static int write_line(struct supervisor *s, struct qmp_action *a) {
+  char *line = a->text;
+  a->text = NULL;
+  int r = s->qmp_open ? uv_write_owned((uv_stream_t *)&s->qmp, line, strlen(line)) : (free(line), -EPIPE);
+  if (r < 0) {
+    if (!s->started)
       end_with(s, SUP_START_FAILED, "cannot write to QMP");
-  } else if (m.kind == QMP_RETURN) {
-    on_return(s, &m);
-  } else if (m.kind == QMP_ERROR && s->phase < PH_RUNNING) {
-    snprintf(s->detail, sizeof s->detail, "QMP refused %s: %s", m.id ? m.id : "a command",
-             m.error_desc ? m.error_desc : m.error_class);
-    end_with(s, SUP_START_FAILED, s->detail);
-  } else if (m.kind == QMP_EVENT && s->cb.event) {
-    s->cb.event(s->userdata, m.event);
+    return r;
   }
-  qmp_msg_clear(&m);
+  if (a->cmd == QMP_CMD_INFO_MEM) {
+    /* The listing of a 64-bit guest can be megabytes (QEMU-NOTES.md): it is summed as it streams
+     * in rather than held, and every other reply keeps the framer's limit. Armed before the loop
+     * reads again, so before the reply can arrive. */
+    info_mem_scan_reset(&s->info_scan);
+    qmp_framer_stream_text(&s->framer, on_info_text, s);
+    s->info_pending = true;
+    s->info_sent_us = util_mono_us();
+  }
+  return 0;
+}
+
+/* Performs the session's actions in order; returns the first failed write's error, or 0. */
+static int run_actions(struct supervisor *s, struct qmp_actions *acts) {
+  int err = 0;
+  for (size_t i = 0; i < acts->n; i++) {
+    struct qmp_action *a = &acts->v[i];
+    int r = 0;
+    if (a->kind == QMP_ACT_WRITE)
+      r = write_line(s, a);
+    else if (a->kind == QMP_ACT_STEP)
+      on_step(s, a);
+    else if (a->kind == QMP_ACT_EVENT && s->cb.event)
+      s->cb.event(s->userdata, a->text);
+    else if (a->kind == QMP_ACT_REPLY)
+      on_reply(s, a);
+    else if (a->kind == QMP_ACT_ERROR)
+      on_command_error(s, a);
+    if (r < 0 && err == 0)
+      err = r;
+  }
+  return err;
+}
+
+/* QEMU never sends these; they are logged and skipped rather than fatal (an oversized message is). */
+static void log_ignored(struct supervisor *s, int err, const char *line, size_t len) {
+  char head[61];
+  size_t n = 0;
+  for (; n < len && n < sizeof head - 1; n++)
+    head[n] = line[n] >= 0x20 && line[n] < 0x7f ? line[n] : '?';
+  head[n] = '\0';
+  fprintf(stderr, "QEMU (pid %d): ignored a QMP message (%s): %s\n", s->proc.pid,
+          err == -EPROTO ? "out of place" : strerror(-err), head);
+}
+
+static void on_qmp_line(void *userdata, const char *line, size_t len) {
+  struct supervisor *s = userdata;
+  _cleanup_(qmp_actions_clear) struct qmp_actions acts = {0};
+  int r = qmp_session_feed(&s->session, line, len, &acts);
+  if (r < 0)
+    log_ignored(s, r, line, len);
+  else
+    run_actions(s, &acts);
 }
 
 /* The daemon kills QEMU for this one, so the run must say so rather than look like a crash. */
@@ -367,9 +391,8 @@ static void protocol_error(struct supervisor *s, int err) {
   char head[61], detail[sizeof s->detail];
   qmp_framer_peek(&s->framer, head, sizeof head);
   if (err == -E2BIG)
-    snprintf(detail, sizeof detail,
-             "QMP sent a message longer than %u bytes (it began %s); the daemon killed QEMU", QMP_MAX_MESSAGE,
-             head);
+    snprintf(detail, sizeof detail, "QMP sent a message longer than %u bytes (it began %s); the daemon killed QEMU",
+             QMP_MAX_MESSAGE, head);
   else if (err == -EPROTO)
     snprintf(detail, sizeof detail, "%s", "QMP sent a raw newline inside a string; the daemon killed QEMU");
   else
@@ -379,30 +402,25 @@ static void protocol_error(struct supervisor *s, int err) {
 
 static void on_qmp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   struct supervisor *s = st->data;
-  int r = n > 0 ? qmp_framer_feed(&s->framer, buf->base, (size_t)n, on_qmp_message, s) : 0;
+  int r = n > 0 ? qmp_framer_feed(&s->framer, buf->base, (size_t)n, on_qmp_line, s) : 0;
   if (r < 0) {
     protocol_error(s, r);
     uv_read_stop(st); /* nothing after a broken message can be framed */
+    s->qmp_open = false;
   }
   if (n < 0) {
     uv_read_stop(st);
     s->qmp_open = false;
     close_handle(s, (uv_handle_t *)st);
+    maybe_finish(s);
   }
 }
 
-static void on_tick(uv_timer_t *t) {
+/* QEMU creates its QMP socket some milliseconds after the spawn: retried until it accepts us. */
+static void on_connect_retry(uv_timer_t *t) {
   struct supervisor *s = t->data;
-  if (s->exited) {
-    /* Drain period over: QEMU is gone, its console socket may linger. */
-    s->serial_open = false;
-    finish(s);
-    return;
-  }
-  if (s->stop_requested) {
-    kill_group(s);
-    return;
-  }
+  if (s->exited || s->stop_requested)
+    return; /* a stop before QMP was up killed QEMU already */
   int r = open_stream(s, &s->qmp, s->qmp_path, on_qmp_read);
   if (r == 0) {
     s->qmp_open = true;
@@ -413,7 +431,16 @@ static void on_tick(uv_timer_t *t) {
   else if (util_mono_us() - s->spawn_us > CONNECT_LIMIT_MS * 1000)
     end_with(s, SUP_START_FAILED, "QEMU did not open its QMP socket in time");
   else
-    uv_timer_start(&s->tick, on_tick, CONNECT_RETRY_MS, 0);
+    uv_timer_start(&s->connect_retry, on_connect_retry, CONNECT_RETRY_MS, 0);
+}
+
+static void on_quit_grace(uv_timer_t *t) { kill_group(t->data); }
+
+/* QEMU is gone; its sockets may linger past the drain period (a child it forked may hold them). */
+static void on_drain(uv_timer_t *t) {
+  struct supervisor *s = t->data;
+  s->serial_open = s->qmp_open = false;
+  finish(s);
 }
 
 static void on_deadline(uv_timer_t *t) {
@@ -429,7 +456,7 @@ static void on_sample(uv_timer_t *t) {
     return;
   s->mapped_kb = s->info_cost_us = -1; /* each answer goes with one sample */
   if (s->info_mem && !s->info_pending && stamp - s->info_sent_us >= INFO_MEM_EVERY_US && s->qmp_open)
-    ask_info_mem(s, stamp);
+    session_command(s, QMP_CMD_INFO_MEM);
   for (size_t i = 0; i < s->n_vcpus; i++)
     if (procstat_thread_ms(s->proc.pid, s->vcpu_tids[i], &sample.vcpu_ms[sample.n_vcpus]) == 0)
       sample.n_vcpus++;
@@ -457,17 +484,19 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
   s->exited = true;
   s->exit_code = sig ? -1 : (int)status;
   s->term_signal = sig;
-  if (s->phase < PH_RUNNING && s->reason == SUP_EXITED) {
+  if (!s->started && s->reason == SUP_EXITED) {
     s->reason = SUP_START_FAILED;
     set_detail(s, "%s", "QEMU exited before the guest was started");
   }
   if (s->stop_requested && s->reason == SUP_EXITED)
     s->reason = SUP_STOPPED;
+  uv_timer_stop(&s->connect_retry);
+  uv_timer_stop(&s->quit_grace);
   uv_timer_stop(&s->deadline);
   uv_timer_stop(&s->silence);
   supervisor_stall_watch_stop(s);
   uv_timer_stop(&s->sampler);
-  uv_timer_start(&s->tick, on_tick, DRAIN_MS, 0);
+  uv_timer_start(&s->drain, on_drain, DRAIN_MS, 0);
   maybe_finish(s);
 }
 
@@ -509,11 +538,16 @@ static int spawn(struct supervisor *s, char *const *qemu_argv) {
   argv[1] = (char *)HELPER_FLAG;
   argv[2] = ppid;
   memcpy(argv + 3, qemu_argv, argc * sizeof *argv);
-  uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
-                                   {.flags = UV_IGNORE},
-                                   {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&s->err_pipe}};
+  uv_stdio_container_t stdio[3] = {
+      {.flags = UV_IGNORE},
+      {.flags = UV_IGNORE},
+      {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&s->err_pipe}};
   /* DETACHED = setsid(): QEMU leads its own process group, killed as a whole. */
-  uv_process_options_t opt = {.exit_cb = on_exit_cb, .file = self, .args = argv, .stdio_count = 3, .stdio = stdio,
+  uv_process_options_t opt = {.exit_cb = on_exit_cb,
+                              .file = self,
+                              .args = argv,
+                              .stdio_count = 3,
+                              .stdio = stdio,
                               .flags = UV_PROCESS_DETACHED};
   s->spawn_us = util_mono_us();
   int r = uv_spawn(s->loop, &s->proc, &opt);
@@ -523,6 +557,54 @@ static int spawn(struct supervisor *s, char *const *qemu_argv) {
 
 static int check_path(const char *path) {
   return strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path) ? 0 : -ENAMETOOLONG;
+}
+
+static void free_config(struct supervisor *s) {
+  free(s->qmp_path);
+  free(s->serial_path);
+  free(s->gdb_path);
+  free(s->bp_addrs);
+}
+
+/* Copies what the supervisor keeps of cfg. Nothing is open yet: a failure frees and returns. */
+static int copy_config(struct supervisor *s, const struct supervisor_config *cfg) {
+  s->timeout_ms = cfg->timeout_ms;
+  s->silence_ms = cfg->silence_ms;
+  s->stall_ms = cfg->stall_ms;
+  s->sample_ms = cfg->sample_ms;
+  s->info_mem = cfg->info_mem;
+  ssize_t n = readlink("/proc/self/exe", s->self_exe, sizeof s->self_exe - 1);
+  if (n < 0)
+    return -errno;
+  s->self_exe[n] = '\0';
+  s->qmp_path = strdup(cfg->qmp_path);
+  s->serial_path = strdup(cfg->serial_path);
+  bool gdb = cfg->gdb_path && check_path(cfg->gdb_path) == 0;
+  if (gdb) {
+    s->gdb_path = strdup(cfg->gdb_path);
+    s->bp_addrs = calloc(cfg->n_bps ? cfg->n_bps : 1, sizeof *s->bp_addrs);
+  }
+  if (!s->qmp_path || !s->serial_path || (gdb && (!s->gdb_path || !s->bp_addrs))) {
+    free_config(s);
+    return -ENOMEM;
+  }
+  if (gdb) {
+    memcpy(s->bp_addrs, cfg->bp_addrs, cfg->n_bps * sizeof *s->bp_addrs);
+    s->n_bps = cfg->n_bps;
+    s->bp_bits = cfg->bp_bits;
+  }
+  return 0;
+}
+
+/* From here on every handle counts: the supervisor is freed when the last one has closed. */
+static void open_handles(struct supervisor *s) {
+  uv_timer_t *timers[] = {&s->connect_retry, &s->quit_grace, &s->drain,  &s->deadline,
+                          &s->silence,       &s->stall,      &s->sampler};
+  for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++)
+    init_timer(s, timers[i]);
+  uv_pipe_init(s->loop, &s->err_pipe, 0);
+  s->err_pipe.data = s;
+  s->open_handles++;
 }
 
 int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const struct supervisor_callbacks *cb,
@@ -537,53 +619,20 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
   s->userdata = userdata;
   s->reason = SUP_EXITED;
   s->exit_code = -1;
-  s->timeout_ms = cfg->timeout_ms;
-  s->silence_ms = cfg->silence_ms;
-  s->stall_ms = cfg->stall_ms;
-  s->sample_ms = cfg->sample_ms;
   s->guest_ram_mb = -1;
-  s->info_mem = cfg->info_mem;
   s->mapped_kb = s->info_cost_us = -1;
-  ssize_t n = readlink("/proc/self/exe", s->self_exe, sizeof s->self_exe - 1);
-  if (n < 0) {
-    int err = -errno;
+  qmp_session_init(&s->session);
+  int r = copy_config(s, cfg);
+  if (r < 0) {
     free(s);
-    return err;
+    return r;
   }
-  s->self_exe[n] = '\0';
-  s->qmp_path = strdup(cfg->qmp_path);
-  s->serial_path = strdup(cfg->serial_path);
-  bool gdb = cfg->gdb_path && check_path(cfg->gdb_path) == 0;
-  if (gdb) {
-    s->gdb_path = strdup(cfg->gdb_path);
-    s->bp_addrs = calloc(cfg->n_bps ? cfg->n_bps : 1, sizeof *s->bp_addrs);
-  }
-  /* Nothing is open yet: a failed allocation ends here, before any handle needs closing. */
-  if (!s->qmp_path || !s->serial_path || (gdb && (!s->gdb_path || !s->bp_addrs))) {
-    free(s->qmp_path);
-    free(s->serial_path);
-    free(s->gdb_path);
-    free(s->bp_addrs);
-    free(s);
-    return -ENOMEM;
-  }
-  if (gdb) {
-    memcpy(s->bp_addrs, cfg->bp_addrs, cfg->n_bps * sizeof *s->bp_addrs);
-    s->n_bps = cfg->n_bps;
-    s->bp_bits = cfg->bp_bits;
+  if (s->gdb_path)
     unlink(s->gdb_path);
-  }
   unlink(s->qmp_path);
   unlink(s->serial_path);
-  init_timer(s, &s->tick);
-  init_timer(s, &s->deadline);
-  init_timer(s, &s->silence);
-  init_timer(s, &s->stall);
-  init_timer(s, &s->sampler);
-  uv_pipe_init(loop, &s->err_pipe, 0);
-  s->err_pipe.data = s;
-  s->open_handles++;
-  int r = spawn(s, cfg->argv);
+  open_handles(s);
+  r = spawn(s, cfg->argv);
   /* A failed uv_spawn still initialises the handle; it must be closed too. */
   s->proc.data = s;
   s->open_handles++;
@@ -594,7 +643,7 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const
     finish(s);
   } else {
     uv_read_start((uv_stream_t *)&s->err_pipe, on_alloc, on_err_read);
-    uv_timer_start(&s->tick, on_tick, CONNECT_RETRY_MS, 0);
+    uv_timer_start(&s->connect_retry, on_connect_retry, CONNECT_RETRY_MS, 0);
   }
   *out = s;
   return 0;
@@ -604,8 +653,9 @@ void supervisor_quit(struct supervisor *s) {
   if (s->exited || s->stop_requested)
     return;
   s->stop_requested = true;
-  if (s->qmp_open && qmp_send(s, "quit", "quit") == 0)
-    uv_timer_start(&s->tick, on_tick, QUIT_GRACE_MS, 0);
+  /* Before capabilities are acknowledged QEMU would refuse `quit`: it is killed instead. */
+  if (s->qmp_open && session_command(s, QMP_CMD_QUIT) == 0)
+    uv_timer_start(&s->quit_grace, on_quit_grace, QUIT_GRACE_MS, 0);
   else
     kill_group(s);
 }
