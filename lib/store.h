@@ -1,4 +1,5 @@
-/* SQLite store: runs and markers, WAL mode, numbered migrations from schema/. */
+/* SQLite store: runs and markers, WAL mode, numbered migrations from schema/. Functions return 0 or -errno;
+ * a json_t **out is the caller's on success and left untouched on failure. */
 #pragma once
 #include <jansson.h>
 #include <stdint.h>
@@ -10,8 +11,12 @@ struct store;
 
 /* Opens (creating and migrating) the database at path; -errno style codes, *err malloc'd. */
 int store_open(const char *path, struct store **out, char **err);
-/* Closes the database (NULL is fine). */
-void store_close(struct store *s);
+/* Closes the database (NULL is fine): 0, or -EBUSY when a statement outside the store's registry was still
+ * alive (a bug; the connection is closed all the same). */
+int store_close(struct store *s);
+/* Statements prepared since store_open and statements alive on the connection now: both stay at the size of
+ * the store's registry however many calls are made (each statement is prepared once; the tests hold it). */
+void store_statement_counts(struct store *s, int *prepared, int *live);
 /* The schema version now in force (number of the last migration applied). */
 int store_schema_version(struct store *s);
 /* Inserts a new run (markers are inserted separately). */
