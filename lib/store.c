@@ -21,6 +21,7 @@ store_sql_table store_runs_sql = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SCHEMA_VERSION] = "PRAGMA user_version",
     [ST_RUN_INSERT] = "INSERT INTO runs (id, status, arch, cpus, memory_mb, accel_requested, profile, label,"
                       " spec_json, created_us, serial_path, matrix_id, matrix_index) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_RUN_UPDATE] = "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
@@ -63,6 +64,7 @@ struct store {
   sqlite3 *db;
   sqlite3_stmt *stmt[ST_COUNT];
   int prepared;             /* statements prepared since store_open: the registry's size, never more */
+  int compiles;             /* authorizer calls since the registry was prepared (see count_compile) */
   uint64_t runs_generation; /* bumped by every change to a run row */
 };
 
@@ -102,9 +104,9 @@ static int exec(struct store *s, const char *sql, char **err) {
   return sqlite_errno(rc);
 }
 
-/* Prepared on each call, outside the registry: migrate() reads it before the tables that the registry's
- * statements name exist. */
-int store_schema_version(struct store *s) {
+/* Prepared here, outside the registry: migrate() reads it before the tables that the registry's statements name
+ * exist. */
+static int user_version(struct store *s) {
   sqlite3_stmt *st;
   int v = -1;
   if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
@@ -116,7 +118,7 @@ int store_schema_version(struct store *s) {
 /* Migration N is the N-th file; user_version records the last one applied, each
  * in its own transaction so a crash leaves the schema at a known version. */
 static int migrate(struct store *s, char **err) {
-  int have = store_schema_version(s);
+  int have = user_version(s);
   int n = 0;
   for (const struct embedded_file *f = embedded_migrations; f->name; f++) {
     if (++n <= have)
@@ -166,6 +168,14 @@ static int prepare_all(struct store *s, char **err) {
   return 0;
 }
 
+/* SQLite calls the authorizer only while it compiles a statement: after the registry is prepared, a call means
+ * a statement prepared on the side (or re-prepared after a schema change). Counted for the tests. */
+static int count_compile(void *u, int action, const char *a, const char *b, const char *c, const char *d) {
+  (void)action, (void)a, (void)b, (void)c, (void)d;
+  ((struct store *)u)->compiles++;
+  return SQLITE_OK;
+}
+
 /* SQLite would create the database 0644 less the umask, and it gives its -wal and
  * -shm files the database's mode (fchmod, past the umask): made 0600 here first, all
  * three stay private to the daemon's user (the file holds token hashes and every run). */
@@ -200,8 +210,12 @@ int store_open(const char *path, struct store **out, char **err) {
   }
   if (r == 0)
     r = migrate(s, err);
+  /* Before the registry: setting an authorizer expires the statements prepared so far. */
+  if (r == 0)
+    r = sqlite_errno(sqlite3_set_authorizer(s->db, count_compile, s));
   if (r == 0)
     r = prepare_all(s, err);
+  s->compiles = 0;
   if (r < 0) {
     store_close(s);
     return r;
@@ -224,11 +238,12 @@ int store_close(struct store *s) {
   return rc == SQLITE_OK ? 0 : -EBUSY;
 }
 
-void store_statement_counts(struct store *s, int *prepared, int *live) {
-  *prepared = s->prepared;
-  *live = 0;
-  for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
-    ++*live;
+void store_stmt_stats(struct store *s, struct store_stmt_stats *out) {
+  *out = (struct store_stmt_stats){.prepared = s->prepared, .compiles = s->compiles};
+  for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st)) {
+    out->live++;
+    out->busy += sqlite3_stmt_busy(st) != 0;
+  }
 }
 
 sqlite3_stmt *store_stmt(struct store *s, enum store_stmt id) {
@@ -253,6 +268,11 @@ int store_step_done(sqlite3_stmt *st) {
 static int run_stmt(struct store *s, enum store_stmt id) {
   _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, id);
   return store_step_done(st);
+}
+
+int store_schema_version(struct store *s) {
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_SCHEMA_VERSION);
+  return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 }
 
 int store_begin(struct store *s) { return run_stmt(s, ST_BEGIN); }

@@ -23,10 +23,11 @@
 #include "lib/util.h"
 
 enum store_stmt {
-  /* lib/store.c: transactions, runs, markers, matrices, images, memory samples, recovery */
+  /* lib/store.c: transactions, the schema version, runs, markers, matrices, images, memory samples, recovery */
   ST_BEGIN,
   ST_COMMIT,
   ST_ROLLBACK,
+  ST_SCHEMA_VERSION,
   ST_RUN_INSERT,
   ST_RUN_UPDATE,
   ST_MARKER_INSERT,
