@@ -15,6 +15,7 @@
 #include "programs/cli/cli_client.h"
 #include "programs/cli/cli_print.h"
 #include "core/context.h"
+#include "core/loop_close.h"
 #include "lib/flags.h"
 #include "core/images.h"
 #include "lib/program_path.h"
@@ -182,7 +183,7 @@ static int local_boot(const struct cli *cli, json_t *req) {
   /* Let the closed handles' callbacks run before the loop goes. */
   uv_run(loop, UV_RUN_NOWAIT);
   context_close(&ctx);
-  uv_loop_close(loop);
+  loop_close(loop, stderr, "minix-analysis");
   return r;
 }
 

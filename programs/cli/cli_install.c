@@ -10,6 +10,7 @@
 #include "core/ops.h"
 #include "programs/cli/cli.h"
 #include "core/images.h"
+#include "core/loop_close.h"
 #include "lib/util.h"
 
 #define POLL_MS 250
@@ -127,7 +128,7 @@ static int local_install(const struct cli *cli, json_t *req, const char *iso) {
   json_decref(poll.doc);
   uv_run(loop, UV_RUN_NOWAIT);
   context_close(&ctx);
-  uv_loop_close(loop);
+  loop_close(loop, stderr, "minix-analysis");
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include "programs/cli/cli.h"
 #include "programs/cli/cli_client.h"
 #include "core/images.h"
+#include "core/loop_close.h"
 #include "lib/matrix.h"
 #include "lib/matrix_compare.h"
 #include "lib/matrix_render.h"
@@ -123,7 +124,7 @@ static int local_matrix(const struct cli *cli, json_t *req) {
   }
   uv_run(loop, UV_RUN_NOWAIT);
   context_close(&ctx);
-  uv_loop_close(loop);
+  loop_close(loop, stderr, "minix-analysis");
   return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include "programs/cli/cli.h"
 #include "core/traces.h"
+#include "core/loop_close.h"
 #include "lib/syscall_trace.h"
 #include "lib/util.h"
 
@@ -63,7 +64,7 @@ static int local_trace(const struct cli *cli, json_t *req) {
   }
   uv_run(loop, UV_RUN_NOWAIT);
   context_close(&ctx);
-  uv_loop_close(loop);
+  loop_close(loop, stderr, "minix-analysis");
   return r;
 }
 
