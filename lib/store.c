@@ -23,7 +23,8 @@ store_sql_table store_runs_sql = {
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_SCHEMA_VERSION] = "PRAGMA user_version",
     [ST_RUN_INSERT] = "INSERT INTO runs (id, status, arch, cpus, memory_mb, accel_requested, profile, label,"
-                      " spec_json, created_us, serial_path, matrix_id, matrix_index) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                      " spec_json, created_us, serial_path, matrix_id, matrix_index)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_RUN_UPDATE] = "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
                       " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
                       " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
@@ -58,7 +59,7 @@ store_sql_table store_runs_sql = {
 };
 
 static const store_sql_table *const sql_tables[] = {&store_runs_sql,    &store_docs_sql,   &store_guest_sql,
-                                                   &store_metrics_sql, &store_tokens_sql, &store_traps_sql};
+                                                    &store_metrics_sql, &store_tokens_sql, &store_traps_sql};
 
 struct store {
   sqlite3 *db;
