@@ -262,7 +262,9 @@ static void tokens_round_trip(void **state) {
   assert_string_equal(json_string_value(json_object_get(row, "name")), "ci");
   assert_string_equal(json_string_value(json_object_get(row, "id")), id);
   assert_true(json_is_null(json_object_get(row, "revoked_at")));
-  assert_null(strstr(json_dumps(list, 0) ?: "", token)); /* never the secret */
+  _cleanup_(util_freep) char *dump = json_dumps(list, 0);
+  assert_non_null(dump);
+  assert_null(strstr(dump, token)); /* never the secret */
   assert_int_equal(store_token_revoke(f->s, id), 0);
   assert_int_equal(store_token_revoke(f->s, id), -ENOENT);
   assert_int_equal(store_token_scope(f->s, token, scope), -ENOENT);
