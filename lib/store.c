@@ -2,6 +2,7 @@
 #include "lib/store.h"
 #include "lib/store_private.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -15,62 +16,56 @@
   " missing_json, error_code, error_message, exit_code, exit_signal, serial_path, serial_bytes, seq,"         \
   " matrix_id, matrix_index, serial_logged"
 
-enum stmt_id {
-  ST_INSERT,
-  ST_UPDATE,
-  ST_MARKER,
-  ST_GET,
-  ST_MARKERS,
-  ST_LIST,
-  ST_LIST_STATUS,
-  ST_MATRIX_INSERT,
-  ST_MATRIX_FINISH,
-  ST_MATRIX_GET,
-  ST_MATRIX_RUNS,
-  ST_IMAGE_PUT,
-  ST_IMAGE_GET,
-  ST_IMAGE_LIST,
-  ST_IMAGE_DELETE,
-  ST_MEMORY_INSERT,
-  ST_MEMORY_LIST,
-  ST_COUNT
-};
-
-static const char *const stmt_sql[ST_COUNT] = {
-    [ST_INSERT] = "INSERT INTO runs (id, status, arch, cpus, memory_mb, accel_requested, profile, label,"
-                  " spec_json, created_us, serial_path, matrix_id, matrix_index) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_UPDATE] = "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
-                  " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
-                  " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
-                  " serial_bytes=?16, serial_logged=?17 WHERE id=?1",
-    [ST_MARKER] = "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
-    [ST_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
+/* The SQL of the statements this file runs (lib/store_private.h: the registry). */
+store_sql_table store_runs_sql = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SCHEMA_VERSION] = "PRAGMA user_version",
+    [ST_RUN_INSERT] = "INSERT INTO runs (id, status, arch, cpus, memory_mb, accel_requested, profile, label,"
+                      " spec_json, created_us, serial_path, matrix_id, matrix_index)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_RUN_UPDATE] = "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
+                      " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
+                      " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
+                      " serial_bytes=?16, serial_logged=?17 WHERE id=?1",
+    [ST_MARKER_INSERT] = "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
+    [ST_RUN_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
     [ST_MARKERS] = "SELECT name, t_us, source, text FROM markers WHERE run_id=? ORDER BY t_us, ord",
-    [ST_LIST] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-    [ST_LIST_STATUS] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?",
+    [ST_RUNS_LIST] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+    [ST_RUNS_LIST_STATUS] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?",
+    [ST_RUNS_INTERRUPT] = "UPDATE runs SET status='interrupted', finished_us=?, error_code='interrupted',"
+                          " error_message='the daemon stopped while this run was queued or running'"
+                          " WHERE status IN ('queued','running')",
     [ST_MATRIX_INSERT] = "INSERT INTO matrices (id, status, request_json, isolation, parallel, total, created_us)"
                          " VALUES (?,'running',?,?,?,?,?)",
     [ST_MATRIX_FINISH] = "UPDATE matrices SET status=?2, finished_us=?3 WHERE id=?1",
     [ST_MATRIX_GET] = "SELECT id, status, request_json, isolation, parallel, total, created_us, finished_us"
                       " FROM matrices WHERE id=?",
     [ST_MATRIX_RUNS] = "SELECT id FROM runs WHERE matrix_id=? ORDER BY matrix_index",
+    [ST_MATRICES_INTERRUPT] = "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'",
     [ST_IMAGE_PUT] = "INSERT INTO images (id, sha256, path, kind, info_json, created_us) VALUES (?,?,?,?,?,?)"
                      " ON CONFLICT(sha256) DO UPDATE SET path=excluded.path, info_json=excluded.info_json"
                      " RETURNING id",
     [ST_IMAGE_GET] = "SELECT id, path, kind, info_json, created_us FROM images WHERE id=?",
+    [ST_IMAGE_LIST] = "SELECT id, path, kind, info_json, created_us FROM images ORDER BY seq DESC",
+    [ST_IMAGE_DELETE] = "DELETE FROM images WHERE id=?",
     [ST_MEMORY_INSERT] = "INSERT OR REPLACE INTO memory_samples (run_id, t_us, rss_kb, minflt, majflt, utime_ms,"
                          " stime_ms, vcpu_ms_json, guest_ram_mb, guest_mapped_kb, info_mem_us)"
                          " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     [ST_MEMORY_LIST] = "SELECT t_us, rss_kb, minflt, majflt, utime_ms, stime_ms, vcpu_ms_json, guest_ram_mb,"
                        " guest_mapped_kb, info_mem_us"
                        " FROM memory_samples WHERE run_id=? ORDER BY t_us",
-    [ST_IMAGE_LIST] = "SELECT id, path, kind, info_json, created_us FROM images ORDER BY seq DESC",
-    [ST_IMAGE_DELETE] = "DELETE FROM images WHERE id=?",
 };
+
+static const store_sql_table *const sql_tables[] = {&store_runs_sql,    &store_docs_sql,   &store_guest_sql,
+                                                    &store_metrics_sql, &store_tokens_sql, &store_traps_sql};
 
 struct store {
   sqlite3 *db;
   sqlite3_stmt *stmt[ST_COUNT];
+  int prepared;             /* statements prepared since store_open: the registry's size, never more */
+  int compiles;             /* authorizer calls since the registry was prepared (see count_compile) */
   uint64_t runs_generation; /* bumped by every change to a run row */
 };
 
@@ -100,6 +95,7 @@ int sqlite_errno(int rc) {
   }
 }
 
+/* Only for what runs once, at open: the pragmas and the migrations, whose text is not a single statement. */
 static int exec(struct store *s, const char *sql, char **err) {
   char *msg = NULL;
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -109,7 +105,9 @@ static int exec(struct store *s, const char *sql, char **err) {
   return sqlite_errno(rc);
 }
 
-int store_schema_version(struct store *s) {
+/* Prepared here, outside the registry: migrate() reads it before the tables that the registry's statements name
+ * exist. */
+static int user_version(struct store *s) {
   sqlite3_stmt *st;
   int v = -1;
   if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
@@ -121,7 +119,7 @@ int store_schema_version(struct store *s) {
 /* Migration N is the N-th file; user_version records the last one applied, each
  * in its own transaction so a crash leaves the schema at a known version. */
 static int migrate(struct store *s, char **err) {
-  int have = store_schema_version(s);
+  int have = user_version(s);
   int n = 0;
   for (const struct embedded_file *f = embedded_migrations; f->name; f++) {
     if (++n <= have)
@@ -141,15 +139,42 @@ static int migrate(struct store *s, char **err) {
   return 0;
 }
 
+/* The SQL of statement id from the file that owns it; NULL when no file or two files claim it. */
+static const char *sql_of(int id) {
+  const char *sql = NULL;
+  for (size_t t = 0; t < sizeof sql_tables / sizeof sql_tables[0]; t++) {
+    const char *mine = (*sql_tables[t])[id];
+    if (mine && sql)
+      return NULL;
+    sql = mine ? mine : sql;
+  }
+  return sql;
+}
+
+/* After the migrations: the statements name their tables. PERSISTENT tells SQLite they live long. */
 static int prepare_all(struct store *s, char **err) {
   for (int i = 0; i < ST_COUNT; i++) {
-    int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
+    const char *sql = sql_of(i);
+    if (!sql) {
+      *err = util_strdupf("statement %d: no SQL, or SQL in two store files", i);
+      return -EINVAL;
+    }
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
     if (rc != SQLITE_OK) {
       *err = util_strdupf("preparing statement %d: %s", i, sqlite3_errmsg(s->db));
       return sqlite_errno(rc);
     }
+    s->prepared++;
   }
   return 0;
+}
+
+/* SQLite calls the authorizer only while it compiles a statement: after the registry is prepared, a call means
+ * a statement prepared on the side (or re-prepared after a schema change). Counted for the tests. */
+static int count_compile(void *u, int action, const char *a, const char *b, const char *c, const char *d) {
+  (void)action, (void)a, (void)b, (void)c, (void)d;
+  ((struct store *)u)->compiles++;
+  return SQLITE_OK;
 }
 
 /* SQLite would create the database 0644 less the umask, and it gives its -wal and
@@ -186,8 +211,12 @@ int store_open(const char *path, struct store **out, char **err) {
   }
   if (r == 0)
     r = migrate(s, err);
+  /* Before the registry: setting an authorizer expires the statements prepared so far. */
+  if (r == 0)
+    r = sqlite_errno(sqlite3_set_authorizer(s->db, count_compile, s));
   if (r == 0)
     r = prepare_all(s, err);
+  s->compiles = 0;
   if (r < 0) {
     store_close(s);
     return r;
@@ -196,20 +225,68 @@ int store_open(const char *path, struct store **out, char **err) {
   return 0;
 }
 
-void store_close(struct store *s) {
+int store_close(struct store *s) {
   if (!s)
-    return;
+    return 0;
   for (int i = 0; i < ST_COUNT; i++)
     sqlite3_finalize(s->stmt[i]);
-  sqlite3_close(s->db);
+  /* sqlite3_close, not _v2: it refuses while a statement is alive, which would be one prepared outside the
+   * registry and never finalized. Reported, then closed anyway so that the connection is not leaked. */
+  int rc = sqlite3_close(s->db);
+  if (rc != SQLITE_OK)
+    sqlite3_close_v2(s->db);
   free(s);
+  return rc == SQLITE_OK ? 0 : -EBUSY;
 }
 
-static sqlite3_stmt *begin(struct store *s, enum stmt_id id) {
+void store_stmt_stats(struct store *s, struct store_stmt_stats *out) {
+  *out = (struct store_stmt_stats){.prepared = s->prepared, .compiles = s->compiles};
+  for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st)) {
+    out->live++;
+    out->busy += sqlite3_stmt_busy(st) != 0;
+  }
+}
+
+sqlite3_stmt *store_stmt(struct store *s, enum store_stmt id) {
   sqlite3_stmt *st = s->stmt[id];
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
+  /* One user at a time: a nested use would reset the outer loop's statement under it. */
+  assert(!sqlite3_stmt_busy(st));
   return st;
+}
+
+void store_stmt_resetp(sqlite3_stmt **st) {
+  if (!*st)
+    return;
+  sqlite3_reset(*st);
+  sqlite3_clear_bindings(*st);
+}
+
+int store_step_done(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+static int run_stmt(struct store *s, enum store_stmt id) {
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, id);
+  return store_step_done(st);
+}
+
+int store_schema_version(struct store *s) {
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_SCHEMA_VERSION);
+  return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+}
+
+int store_begin(struct store *s) { return run_stmt(s, ST_BEGIN); }
+
+int store_end(struct store *s, int r) {
+  if (r >= 0) {
+    int c = run_stmt(s, ST_COMMIT);
+    if (c == 0)
+      return r;
+    r = c;
+  }
+  run_stmt(s, ST_ROLLBACK);
+  return r;
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *v) {
@@ -226,15 +303,9 @@ static void bind_int(sqlite3_stmt *st, int i, int64_t v, int64_t null_value) {
     sqlite3_bind_int64(st, i, v);
 }
 
-static int step_done(sqlite3_stmt *st) {
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
-}
-
 int store_run_insert(struct store *s, const struct run *r) {
   s->runs_generation++;
-  sqlite3_stmt *st = begin(s, ST_INSERT);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_RUN_INSERT);
   bind_text(st, 1, r->id);
   bind_text(st, 2, r->status);
   bind_text(st, 3, r->arch);
@@ -248,12 +319,12 @@ int store_run_insert(struct store *s, const struct run *r) {
   bind_text(st, 11, r->serial_path);
   bind_text(st, 12, r->matrix_id);
   bind_int(st, 13, r->matrix_index, RUN_NULL);
-  return step_done(st);
+  return store_step_done(st);
 }
 
 int store_run_update(struct store *s, const struct run *r) {
   s->runs_generation++;
-  sqlite3_stmt *st = begin(s, ST_UPDATE);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_RUN_UPDATE);
   bind_text(st, 1, r->id);
   bind_text(st, 2, r->status);
   bind_text(st, 3, r->accel);
@@ -272,19 +343,19 @@ int store_run_update(struct store *s, const struct run *r) {
   bind_int(st, 15, r->exit_signal, RUN_NULL);
   sqlite3_bind_int64(st, 16, r->serial_bytes);
   bind_int(st, 17, r->serial_logged, RUN_NULL);
-  int rc = step_done(st);
+  int rc = store_step_done(st);
   return rc == 0 && sqlite3_changes(s->db) == 0 ? -ENOENT : rc;
 }
 
 int store_marker_insert(struct store *s, const char *run_id, size_t ord, const struct run_marker *m) {
-  sqlite3_stmt *st = begin(s, ST_MARKER);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MARKER_INSERT);
   bind_text(st, 1, run_id);
   sqlite3_bind_int64(st, 2, (int64_t)ord);
   bind_text(st, 3, m->name);
   sqlite3_bind_int64(st, 4, m->t_us);
   bind_text(st, 5, m->source);
   bind_text(st, 6, m->text);
-  return step_done(st);
+  return store_step_done(st);
 }
 
 static char *col_str(sqlite3_stmt *st, int i) {
@@ -332,44 +403,38 @@ static void read_row(sqlite3_stmt *st, struct run *r) {
 }
 
 static int read_markers(struct store *s, struct run *r) {
-  sqlite3_stmt *st = begin(s, ST_MARKERS);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MARKERS);
   bind_text(st, 1, r->id);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const unsigned char *text = sqlite3_column_text(st, 3);
     int err = run_add_marker(r, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                              (const char *)sqlite3_column_text(st, 2), (const char *)text);
-    if (err < 0) {
-      sqlite3_reset(st);
+    if (err < 0)
       return err;
-    }
   }
-  sqlite3_reset(st);
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 int store_run_get(struct store *s, const char *id, struct run *out) {
   run_init(out);
-  sqlite3_stmt *st = begin(s, ST_GET);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_RUN_GET);
   bind_text(st, 1, id);
   int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(st);
+  if (rc != SQLITE_ROW)
     return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
-  }
   read_row(st, out);
-  sqlite3_reset(st);
   return read_markers(s, out);
 }
 
 int store_runs_list(struct store *s, int limit, int64_t cursor, const char *status, json_t **out, int64_t *next) {
-  sqlite3_stmt *st = begin(s, status ? ST_LIST_STATUS : ST_LIST);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, status ? ST_RUNS_LIST_STATUS : ST_RUNS_LIST);
   sqlite3_bind_int64(st, 1, cursor > 0 ? cursor : INT64_MAX);
   if (status)
     bind_text(st, 2, status);
   /* One row more than asked tells whether another page exists. */
   sqlite3_bind_int(st, status ? 3 : 2, limit + 1);
-  json_t *arr = json_array();
+  json_auto_t *arr = json_array();
   int rc, n = 0;
   *next = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -387,33 +452,30 @@ int store_runs_list(struct store *s, int limit, int64_t cursor, const char *stat
   }
   if (n <= limit)
     *next = 0;
-  sqlite3_reset(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    json_decref(arr);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return sqlite_errno(rc);
-  }
-  *out = arr;
+  *out = json_incref(arr);
   return 0;
 }
 
 int store_matrix_insert(struct store *s, const char *id, const char *request_json, const char *isolation,
                         int parallel, int total, int64_t created_us) {
-  sqlite3_stmt *st = begin(s, ST_MATRIX_INSERT);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MATRIX_INSERT);
   bind_text(st, 1, id);
   bind_text(st, 2, request_json);
   bind_text(st, 3, isolation);
   sqlite3_bind_int(st, 4, parallel);
   sqlite3_bind_int(st, 5, total);
   sqlite3_bind_int64(st, 6, created_us);
-  return step_done(st);
+  return store_step_done(st);
 }
 
 int store_matrix_finish(struct store *s, const char *id, const char *status, int64_t finished_us) {
-  sqlite3_stmt *st = begin(s, ST_MATRIX_FINISH);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MATRIX_FINISH);
   bind_text(st, 1, id);
   bind_text(st, 2, status);
   sqlite3_bind_int64(st, 3, finished_us);
-  return step_done(st);
+  return store_step_done(st);
 }
 
 static json_t *wall_json(sqlite3_stmt *st, int i) {
@@ -425,47 +487,50 @@ static json_t *wall_json(sqlite3_stmt *st, int i) {
 }
 
 int store_matrix_get(struct store *s, const char *id, json_t **out) {
-  sqlite3_stmt *st = begin(s, ST_MATRIX_GET);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MATRIX_GET);
   bind_text(st, 1, id);
   int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(st);
+  if (rc != SQLITE_ROW)
     return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
-  }
   json_t *request = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
   *out = json_pack("{s:s, s:s, s:o, s:s, s:i, s:i, s:o, s:o}", "id", (const char *)sqlite3_column_text(st, 0),
                    "status", (const char *)sqlite3_column_text(st, 1), "request", request ? request : json_null(),
                    "isolation", (const char *)sqlite3_column_text(st, 3), "parallel", sqlite3_column_int(st, 4),
                    "total", sqlite3_column_int(st, 5), "created_at", wall_json(st, 6), "finished_at",
                    wall_json(st, 7));
-  sqlite3_reset(st);
   return *out ? 0 : -ENOMEM;
 }
 
-int store_matrix_runs(struct store *s, const char *id, json_t **out) {
-  sqlite3_stmt *st = begin(s, ST_MATRIX_RUNS);
+/* The ids first, then each run: store_run_get takes statements of its own while this one would be open. */
+static int matrix_run_ids(struct store *s, const char *id, json_t *ids) {
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MATRIX_RUNS);
   bind_text(st, 1, id);
-  json_t *ids = json_array();
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
     json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
-  sqlite3_reset(st);
-  *out = json_array();
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int store_matrix_runs(struct store *s, const char *id, json_t **out) {
+  json_auto_t *ids = json_array(), *runs = json_array();
+  int r = matrix_run_ids(s, id, ids);
+  if (r < 0)
+    return r;
   size_t i;
   json_t *v;
   json_array_foreach(ids, i, v) {
-    struct run r;
-    if (store_run_get(s, json_string_value(v), &r) == 0)
-      json_array_append_new(*out, run_to_json(&r, NULL));
-    run_clear(&r);
+    struct run run;
+    if (store_run_get(s, json_string_value(v), &run) == 0)
+      json_array_append_new(runs, run_to_json(&run, NULL));
+    run_clear(&run);
   }
-  json_decref(ids);
-  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+  *out = json_incref(runs);
+  return 0;
 }
 
 int store_image_put(struct store *s, const char *id, const char *sha256, const char *path, const char *kind,
                     const char *info_json, int64_t created_us, char out_id[UTIL_ID_LEN + 1]) {
-  sqlite3_stmt *st = begin(s, ST_IMAGE_PUT);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_IMAGE_PUT);
   bind_text(st, 1, id);
   bind_text(st, 2, sha256);
   bind_text(st, 3, path);
@@ -473,10 +538,10 @@ int store_image_put(struct store *s, const char *id, const char *sha256, const c
   bind_text(st, 5, info_json);
   sqlite3_bind_int64(st, 6, created_us);
   int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    snprintf(out_id, UTIL_ID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
+  if (rc != SQLITE_ROW)
+    return sqlite_errno(rc);
+  snprintf(out_id, UTIL_ID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+  return 0;
 }
 
 static json_t *image_row(sqlite3_stmt *st) {
@@ -490,43 +555,43 @@ static json_t *image_row(sqlite3_stmt *st) {
 }
 
 int store_image_get(struct store *s, const char *id, json_t **out) {
-  sqlite3_stmt *st = begin(s, ST_IMAGE_GET);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_IMAGE_GET);
   bind_text(st, 1, id);
   int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    *out = image_row(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+  *out = image_row(st);
+  return 0;
 }
 
 int store_images_list(struct store *s, json_t **out) {
-  sqlite3_stmt *st = begin(s, ST_IMAGE_LIST);
-  *out = json_array();
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_IMAGE_LIST);
+  json_auto_t *images = json_array();
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    json_array_append_new(*out, image_row(st));
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    json_array_append_new(images, image_row(st));
+  if (rc != SQLITE_DONE)
+    return sqlite_errno(rc);
+  *out = json_incref(images);
+  return 0;
 }
 
 int store_image_delete(struct store *s, const char *id) {
-  sqlite3_stmt *st = begin(s, ST_IMAGE_DELETE);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_IMAGE_DELETE);
   bind_text(st, 1, id);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE)
-    return sqlite_errno(rc);
+  int r = store_step_done(st);
+  if (r < 0)
+    return r;
   return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
 int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat_sample *sample) {
   const struct procstat *ps = &sample->proc;
-  json_t *vcpus = json_array();
+  json_auto_t *vcpus = json_array();
   for (size_t i = 0; i < sample->n_vcpus; i++)
     json_array_append_new(vcpus, json_integer(sample->vcpu_ms[i]));
   _cleanup_(util_freep) char *vcpu_json = sample->n_vcpus ? json_dumps(vcpus, JSON_COMPACT) : NULL;
-  json_decref(vcpus);
-  sqlite3_stmt *st = begin(s, ST_MEMORY_INSERT);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MEMORY_INSERT);
   bind_text(st, 1, run_id);
   sqlite3_bind_int64(st, 2, t_us);
   sqlite3_bind_int64(st, 3, ps->rss_kb);
@@ -538,66 +603,57 @@ int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const
   bind_int(st, 9, sample->guest_ram_mb, -1);
   bind_int(st, 10, sample->guest_mapped_kb, -1);
   bind_int(st, 11, sample->info_mem_us, -1);
-  return step_done(st);
+  return store_step_done(st);
+}
+
+static json_t *memory_row(sqlite3_stmt *st) {
+  json_t *sample = json_pack("{s:f, s:I, s:I, s:I, s:I, s:I}", "t_ms", (double)sqlite3_column_int64(st, 0) / 1000.0,
+                             "rss_kb", sqlite3_column_int64(st, 1), "minflt", sqlite3_column_int64(st, 2), "majflt",
+                             sqlite3_column_int64(st, 3), "utime_ms", sqlite3_column_int64(st, 4), "stime_ms",
+                             sqlite3_column_int64(st, 5));
+  const unsigned char *vcpus = sqlite3_column_text(st, 6);
+  json_t *v = vcpus ? json_loads((const char *)vcpus, 0, NULL) : NULL;
+  json_object_set_new(sample, "vcpu_cpu_ms", v ? v : json_null());
+  static const char *const opt[] = {"guest_ram_mb", "guest_mapped_kb", "info_mem_us"};
+  for (int k = 0; k < 3; k++)
+    json_object_set_new(sample, opt[k],
+                        sqlite3_column_type(st, 7 + k) == SQLITE_NULL ? json_null()
+                                                                      : json_integer(sqlite3_column_int64(st, 7 + k)));
+  return sample;
 }
 
 int store_memory_list(struct store *s, const char *run_id, json_t **out) {
-  sqlite3_stmt *st = begin(s, ST_MEMORY_LIST);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MEMORY_LIST);
   bind_text(st, 1, run_id);
-  *out = json_array();
+  json_auto_t *samples = json_array();
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    json_t *sample = json_pack("{s:f, s:I, s:I, s:I, s:I, s:I}", "t_ms", (double)sqlite3_column_int64(st, 0) / 1000.0,
-                               "rss_kb", sqlite3_column_int64(st, 1), "minflt", sqlite3_column_int64(st, 2),
-                               "majflt", sqlite3_column_int64(st, 3), "utime_ms", sqlite3_column_int64(st, 4),
-                               "stime_ms", sqlite3_column_int64(st, 5));
-    const unsigned char *vcpus = sqlite3_column_text(st, 6);
-    json_t *v = vcpus ? json_loads((const char *)vcpus, 0, NULL) : NULL;
-    json_object_set_new(sample, "vcpu_cpu_ms", v ? v : json_null());
-    static const char *const opt[] = {"guest_ram_mb", "guest_mapped_kb", "info_mem_us"};
-    for (int k = 0; k < 3; k++)
-      json_object_set_new(sample, opt[k], sqlite3_column_type(st, 7 + k) == SQLITE_NULL
-                                              ? json_null()
-                                              : json_integer(sqlite3_column_int64(st, 7 + k)));
-    json_array_append_new(*out, sample);
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    json_array_append_new(samples, memory_row(st));
+  if (rc != SQLITE_DONE)
+    return sqlite_errno(rc);
+  *out = json_incref(samples);
+  return 0;
 }
 
-/* One UPDATE with now_us bound as its only parameter; the rows changed or -errno. */
-static int update_at(struct store *s, const char *sql, int64_t now_us) {
-  sqlite3_stmt *st;
-  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    return sqlite_errno(rc);
+/* One recovery UPDATE with now_us as its only parameter; the rows changed or -errno. */
+static int update_at(struct store *s, enum store_stmt id, int64_t now_us) {
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, id);
   sqlite3_bind_int64(st, 1, now_us);
-  rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? sqlite3_changes(s->db) : sqlite_errno(rc);
+  int r = store_step_done(st);
+  return r < 0 ? r : sqlite3_changes(s->db);
 }
 
 /* Runs, matrices, installs and traces change together or not at all: a recovery cut short must not leave
  * runs interrupted under a matrix still "running" that nothing will ever finish. */
 int store_mark_interrupted(struct store *s, int64_t now_us) {
   s->runs_generation++;
-  int r = exec(s, "BEGIN IMMEDIATE", NULL);
+  int r = store_begin(s);
   if (r < 0)
     return r;
-  int n = update_at(s,
-                    "UPDATE runs SET status='interrupted', finished_us=?,"
-                    " error_code='interrupted', error_message='the daemon stopped while this run was "
-                    "queued or running' WHERE status IN ('queued','running')",
-                    now_us);
-  r = n < 0 ? n
-            : update_at(s, "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'", now_us);
+  int n = update_at(s, ST_RUNS_INTERRUPT, now_us);
+  r = n < 0 ? n : update_at(s, ST_MATRICES_INTERRUPT, now_us);
   if (r >= 0)
     r = store_docs_interrupt(s);
-  if (r >= 0)
-    r = exec(s, "COMMIT", NULL);
-  if (r < 0) {
-    exec(s, "ROLLBACK", NULL);
-    return r;
-  }
-  return n;
+  r = store_end(s, r);
+  return r < 0 ? r : n;
 }

@@ -1,4 +1,5 @@
-/* SQLite store: runs and markers, WAL mode, numbered migrations from schema/. */
+/* SQLite store: runs and markers, WAL mode, numbered migrations from schema/. Functions return 0 or -errno;
+ * a json_t **out is the caller's on success and left untouched on failure. */
 #pragma once
 #include <jansson.h>
 #include <stdint.h>
@@ -10,8 +11,18 @@ struct store;
 
 /* Opens (creating and migrating) the database at path; -errno style codes, *err malloc'd. */
 int store_open(const char *path, struct store **out, char **err);
-/* Closes the database (NULL is fine). */
-void store_close(struct store *s);
+/* Closes the database (NULL is fine): 0, or -EBUSY when a statement outside the store's registry was still
+ * alive (a bug; the connection is closed all the same). */
+int store_close(struct store *s);
+/* For the tests: each statement of the store is prepared once, at store_open, so prepared and live stay at the
+ * registry's size however many calls are made, compiles at 0, and busy (left mid-step) at 0 between calls. */
+struct store_stmt_stats {
+  int prepared; /* by the registry since store_open */
+  int compiles; /* SQLite authorizer calls since then: only compiling a statement makes them */
+  int live;     /* on the connection now */
+  int busy;     /* stepped and neither done nor reset */
+};
+void store_stmt_stats(struct store *s, struct store_stmt_stats *out);
 /* The schema version now in force (number of the last migration applied). */
 int store_schema_version(struct store *s);
 /* Inserts a new run (markers are inserted separately). */

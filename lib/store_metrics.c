@@ -1,72 +1,108 @@
 /* The aggregates /metrics shows, read in SQL here so that no file outside the store talks to SQLite. */
-#define STORE_PRIVATE_ALLOWED
+#define STORE_PRIVATE_ALLOWED /* a store file: see lib/store_private.h */
 #include "lib/store_private.h"
 
 #include <errno.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "lib/util.h"
+/* Table names cannot be bound as parameters: one statement per table that may be counted. */
+#define BY_STATUS(table) "SELECT status, COUNT(*) FROM " table " GROUP BY status ORDER BY status"
 
-/* Table names cannot be bound as parameters: only these are ever put into the query text. */
-static const char *const counted_tables[] = {"runs", "installs", "traces", NULL};
+store_sql_table store_metrics_sql = {
+    [ST_RUNS_BY_STATUS] = BY_STATUS("runs"),
+    [ST_INSTALLS_BY_STATUS] = BY_STATUS("installs"),
+    [ST_TRACES_BY_STATUS] = BY_STATUS("traces"),
+    /* The buckets are counted in C: their bounds are the caller's, and a statement prepared once cannot have
+     * a column per bound. */
+    [ST_BOOT_TIMES] = "SELECT profile, boot_time_us FROM runs WHERE status='succeeded' AND boot_time_us IS NOT NULL"
+                      " ORDER BY profile",
+};
+
+static const struct {
+  const char *table;
+  enum store_stmt id;
+} counted[] = {{"runs", ST_RUNS_BY_STATUS}, {"installs", ST_INSTALLS_BY_STATUS}, {"traces", ST_TRACES_BY_STATUS}};
 
 int store_status_counts(struct store *s, const char *table, json_t **out) {
-  bool known = false;
-  for (size_t i = 0; counted_tables[i]; i++)
-    known |= table && strcmp(table, counted_tables[i]) == 0;
-  if (!known)
+  size_t i = 0;
+  while (i < sizeof counted / sizeof counted[0] && !(table && strcmp(table, counted[i].table) == 0))
+    i++;
+  if (i == sizeof counted / sizeof counted[0])
     return -EINVAL;
-  char sql[96];
-  snprintf(sql, sizeof sql, "SELECT status, COUNT(*) FROM %s GROUP BY status ORDER BY status", table);
-  sqlite3_stmt *st;
-  int rc = sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    return sqlite_errno(rc);
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, counted[i].id);
   json_auto_t *counts = json_object();
+  int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
     json_object_set_new(counts, (const char *)sqlite3_column_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
-  sqlite3_finalize(st);
   if (rc != SQLITE_DONE)
     return sqlite_errno(rc);
   *out = json_incref(counts);
   return 0;
 }
 
-/* SELECT profile, COUNT(*), SUM(boot_time_us), SUM(boot_time_us <= le_0), ... over the succeeded runs. */
-static char *histogram_sql(const double *le, size_t n) {
-  struct util_buf sql = {0};
-  int r = util_buf_printf(&sql, "SELECT profile, COUNT(*), SUM(boot_time_us)");
-  for (size_t i = 0; r == 0 && i < n; i++)
-    r = util_buf_printf(&sql, ", SUM(boot_time_us <= %lld)", (long long)(le[i] * 1e6));
-  if (r == 0)
-    r = util_buf_printf(&sql, " FROM runs WHERE status='succeeded' AND boot_time_us IS NOT NULL GROUP BY profile"
-                              " ORDER BY profile");
+/* One profile's histogram while its rows are read. */
+struct histogram {
+  const double *le;
+  size_t n;
+  char *profile; /* NULL before the first row */
+  json_int_t count, sum_us, *buckets;
+};
+
+static json_t *histogram_json(const struct histogram *h) {
+  json_t *buckets = json_array();
+  for (size_t i = 0; i < h->n; i++)
+    json_array_append_new(buckets, json_integer(h->buckets[i]));
+  return json_pack("{s:s, s:I, s:I, s:o}", "profile", h->profile, "count", h->count, "sum_us", h->sum_us, "buckets",
+                   buckets);
+}
+
+/* Appends the profile read so far to rows, if any, and starts profile. */
+static int histogram_next(struct histogram *h, json_t *rows, const char *profile) {
+  if (h->profile && json_array_append_new(rows, histogram_json(h)) < 0)
+    return -ENOMEM;
+  free(h->profile);
+  h->profile = profile ? strdup(profile) : NULL;
+  h->count = h->sum_us = 0;
+  memset(h->buckets, 0, h->n * sizeof *h->buckets);
+  return profile && !h->profile ? -ENOMEM : 0;
+}
+
+static void histogram_add(struct histogram *h, int64_t boot_us) {
+  h->count++;
+  h->sum_us += boot_us;
+  for (size_t i = 0; i < h->n; i++)
+    h->buckets[i] += boot_us <= (int64_t)(h->le[i] * 1e6);
+}
+
+/* The rows come ordered by profile: a profile's histogram is complete when the next profile starts. */
+static int histogram_rows(struct store *s, struct histogram *h, json_t *rows) {
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_BOOT_TIMES);
+  int rc = SQLITE_DONE, r = 0;
+  while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *profile = (const char *)sqlite3_column_text(st, 0);
+    if (!profile)
+      continue; /* the column is NOT NULL; an old row without one has no label to show */
+    if (!h->profile || strcmp(profile, h->profile) != 0)
+      r = histogram_next(h, rows, profile);
+    if (r == 0)
+      histogram_add(h, sqlite3_column_int64(st, 1));
+  }
   if (r < 0)
-    util_buf_clear(&sql);
-  return sql.data;
+    return r;
+  return rc == SQLITE_DONE ? histogram_next(h, rows, NULL) : sqlite_errno(rc);
 }
 
 int store_boot_time_histogram(struct store *s, const double *le, size_t n, json_t **out) {
-  _cleanup_(util_freep) char *sql = histogram_sql(le, n);
-  if (!sql)
+  _cleanup_(util_freep) json_int_t *buckets = calloc(n ? n : 1, sizeof *buckets);
+  if (!buckets)
     return -ENOMEM;
-  sqlite3_stmt *st;
-  int rc = sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    return sqlite_errno(rc);
+  struct histogram h = {.le = le, .n = n, .buckets = buckets};
   json_auto_t *rows = json_array();
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    json_t *buckets = json_array();
-    for (size_t i = 0; i < n; i++)
-      json_array_append_new(buckets, json_integer(sqlite3_column_int64(st, 3 + (int)i)));
-    json_array_append_new(rows, json_pack("{s:s, s:I, s:I, s:o}", "profile", (const char *)sqlite3_column_text(st, 0),
-                                          "count", (json_int_t)sqlite3_column_int64(st, 1), "sum_us",
-                                          (json_int_t)sqlite3_column_int64(st, 2), "buckets", buckets));
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE)
-    return sqlite_errno(rc);
+  int r = histogram_rows(s, &h, rows);
+  free(h.profile);
+  if (r < 0)
+    return r;
   *out = json_incref(rows);
   return 0;
 }

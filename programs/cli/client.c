@@ -1,5 +1,7 @@
 #include "programs/cli/client.h"
 
+#include "core/loop_close.h"
+
 #include <string.h>
 #include <unistd.h>
 #include <uv.h>
@@ -33,9 +35,7 @@ void client_close(struct client *c) {
   uv_run(loop, UV_RUN_NOWAIT);
   context_close(&c->ctx);
   c->opened = false;
-  uv_run(loop, UV_RUN_NOWAIT);
-  if (uv_loop_close(loop) != 0)
-    fprintf(stderr, "minix-analysis: the event loop still had open handles at exit\n");
+  loop_close(loop, stderr, "minix-analysis");
 }
 
 int client_call(struct client *c, enum client_op op, json_t *args, json_t **out, struct ma_error *err) {

@@ -18,6 +18,7 @@
 #include "api/rest.h"
 #include "config.h"
 #include "core/context.h"
+#include "core/loop_close.h"
 #include "lib/flags.h"
 #include "api/http.h"
 #include "lib/util.h"
@@ -454,7 +455,7 @@ int server_main(int argc, char **argv) {
   metrics_free(s.metrics);
   rate_limit_free(s.limiter);
   stream_limits_free(s.streams);
-  uv_loop_close(s.loop);
+  loop_close(s.loop, stderr, "minix-analysisd");
   free_opts(&o);
   return status;
 }

@@ -1,4 +1,4 @@
-/* Store: migration from empty, round trips, listing, crash recovery. */
+/* Store: migration from empty, round trips, listing, crash recovery, the registry of prepared statements. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lib/embedded.h"
+#include "lib/int_log.h"
 #include "lib/store.h"
 #include "test_util.h"
 
@@ -246,6 +247,214 @@ static void matrix_round_trip(void **state) {
   assert_int_equal(store_matrix_get(f->s, "nope", &m), -2);
 }
 
+static void tokens_round_trip(void **state) {
+  struct fixture *f = *state;
+  char token[STORE_TOKEN_LEN + 1], id[UTIL_ID_LEN + 1], scope[8];
+  assert_int_equal(store_token_create(f->s, "ci", "read", token, id), 0);
+  assert_int_equal(strlen(token), STORE_TOKEN_LEN);
+  assert_int_equal(store_token_scope(f->s, token, scope), 0);
+  assert_string_equal(scope, "read");
+  assert_int_equal(store_token_scope(f->s, "ma_not-a-token", scope), -ENOENT);
+  json_auto_t *list = NULL;
+  assert_int_equal(store_tokens_list(f->s, &list), 0);
+  assert_int_equal(json_array_size(list), 1);
+  json_t *row = json_array_get(list, 0);
+  assert_string_equal(json_string_value(json_object_get(row, "name")), "ci");
+  assert_string_equal(json_string_value(json_object_get(row, "id")), id);
+  assert_true(json_is_null(json_object_get(row, "revoked_at")));
+  _cleanup_(util_freep) char *dump = json_dumps(list, 0);
+  assert_non_null(dump);
+  assert_null(strstr(dump, token)); /* never the secret */
+  assert_int_equal(store_token_revoke(f->s, id), 0);
+  assert_int_equal(store_token_revoke(f->s, id), -ENOENT);
+  assert_int_equal(store_token_scope(f->s, token, scope), -ENOENT);
+}
+
+static void docs_round_trip(void **state) {
+  struct fixture *f = *state;
+  json_auto_t *doc = json_pack("{s:s, s:[i]}", "phase", "boot", "runs", 1);
+  assert_int_equal(store_doc_put(f->s, STORE_INSTALLS, "00000000000000i1", "running", doc, 5), 0);
+  assert_int_equal(store_doc_put(f->s, STORE_TRACES, "00000000000000t1", "running", doc, 6), 0);
+  assert_int_equal(store_doc_put(f->s, STORE_TRACES, "00000000000000t2", "succeeded", doc, 7), 0);
+  json_object_set_new(doc, "phase", json_string("setup"));
+  assert_int_equal(store_doc_put(f->s, STORE_INSTALLS, "00000000000000i1", "running", doc, 5), 0); /* replaces */
+  json_auto_t *got = NULL;
+  assert_int_equal(store_doc_get(f->s, STORE_INSTALLS, "00000000000000i1", &got), 0);
+  assert_string_equal(json_string_value(json_object_get(got, "phase")), "setup");
+  assert_string_equal(json_string_value(json_object_get(got, "status")), "running");
+  json_t *unused = NULL;
+  assert_int_equal(store_doc_get(f->s, STORE_INSTALLS, "00000000000000t1", &unused), -ENOENT); /* a trace's id */
+  assert_null(unused);
+  json_auto_t *traces = NULL;
+  assert_int_equal(store_docs_list(f->s, STORE_TRACES, 10, &traces), 0);
+  assert_int_equal(json_array_size(traces), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(traces, 0), "status")), "succeeded");
+  /* Recovery: the unfinished install and trace, not the finished trace; their documents stay as written. */
+  assert_int_equal(store_mark_interrupted(f->s, 9), 0);
+  json_auto_t *install = NULL, *trace = NULL, *done = NULL;
+  assert_int_equal(store_doc_get(f->s, STORE_INSTALLS, "00000000000000i1", &install), 0);
+  assert_string_equal(json_string_value(json_object_get(install, "status")), "interrupted");
+  assert_string_equal(json_string_value(json_object_get(install, "phase")), "setup");
+  assert_int_equal(store_doc_get(f->s, STORE_TRACES, "00000000000000t1", &trace), 0);
+  assert_string_equal(json_string_value(json_object_get(trace, "status")), "interrupted");
+  assert_int_equal(store_doc_get(f->s, STORE_TRACES, "00000000000000t2", &done), 0);
+  assert_string_equal(json_string_value(json_object_get(done, "status")), "succeeded");
+}
+
+static const char int_log[] = "     0: v=0e e=0000 i=0 cpl=0 IP=0010:1 pc=1 SP=0000:2 CR2=3\n"
+                              "     1: v=0e e=0000 i=0 cpl=0 IP=0010:1 pc=1 SP=0000:2 CR2=3\n"
+                              "     2: v=30 e=0000 i=0 cpl=0 IP=0010:1 pc=1 SP=0000:2\n";
+
+static void insert_run(struct store *s, const char *id) {
+  struct run r;
+  make_run(&r, id, "succeeded");
+  assert_int_equal(store_run_insert(s, &r), 0);
+  run_clear(&r);
+}
+
+static void traps_round_trip(void **state) {
+  struct fixture *f = *state;
+  insert_run(f->s, "00000000000000aa");
+  struct int_counter *c = int_counter_new();
+  int_counter_feed(c, int_log, sizeof int_log - 1, 0);
+  int_counter_feed(c, int_log, sizeof int_log - 1, 1500000);
+  assert_int_equal(store_traps_put(f->s, "00000000000000aa", c), 0);
+  assert_int_equal(store_traps_put(f->s, "00000000000000aa", c), 0); /* replaces, counts not doubled */
+  int_counter_free(c);
+  json_auto_t *traps = NULL;
+  assert_int_equal(store_traps_get(f->s, "00000000000000aa", &traps), 0);
+  json_t *totals = json_object_get(traps, "totals"), *seconds = json_object_get(traps, "per_second");
+  assert_int_equal(json_array_size(totals), 2);
+  json_t *pf = json_array_get(totals, 0);
+  assert_string_equal(json_string_value(json_object_get(pf, "hex")), "0x0e");
+  assert_string_equal(json_string_value(json_object_get(pf, "kind")), "exception");
+  assert_string_equal(json_string_value(json_object_get(pf, "name")), "page fault (#PF)");
+  assert_int_equal(json_integer_value(json_object_get(pf, "count")), 4);
+  assert_int_equal(json_array_size(seconds), 2);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(seconds, 1), "second")), 1);
+  json_auto_t *none = NULL;
+  assert_int_equal(store_traps_get(f->s, "00000000000000bb", &none), 0);
+  assert_int_equal(json_array_size(json_object_get(none, "totals")), 0);
+}
+
+static void guest_memory_round_trip(void **state) {
+  struct fixture *f = *state;
+  insert_run(f->s, "00000000000000aa");
+  json_auto_t *late = json_pack("{s:i, s:i}", "MemTotal", 1000, "MemFree", 400);
+  json_auto_t *early = json_pack("{s:i, s:i}", "MemTotal", 1000, "MemFree", 900);
+  assert_int_equal(store_guest_memory_insert(f->s, "00000000000000aa", 2500, late), 0);
+  assert_int_equal(store_guest_memory_insert(f->s, "00000000000000aa", 500, early), 0);
+  json_auto_t *list = NULL;
+  assert_int_equal(store_guest_memory_list(f->s, "00000000000000aa", &list), 0);
+  assert_int_equal(json_array_size(list), 2);
+  json_t *first = json_array_get(list, 0);
+  assert_true(json_real_value(json_object_get(first, "t_ms")) == 0.5);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(first, "meminfo_kb"), "MemFree")), 900);
+}
+
+/* One call of every store function, the failing ones included (unknown ids, a page cut short). */
+static void every_operation(struct store *s, int i) {
+  char id[17], run_id[17], token[STORE_TOKEN_LEN + 1], token_id[UTIL_ID_LEN + 1], scope[8], image_id[UTIL_ID_LEN + 1];
+  snprintf(run_id, sizeof run_id, "%016d", i);
+  struct run r;
+  make_run(&r, run_id, "running");
+  run_add_marker(&r, "kernel_starts", 1234, "serial", "MINIX");
+  assert_int_equal(store_run_insert(s, &r), 0);
+  assert_int_equal(store_marker_insert(s, r.id, 0, &r.markers[0]), 0);
+  assert_int_equal(store_run_update(s, &r), 0);
+  run_clear(&r);
+  assert_int_equal(store_run_get(s, run_id, &r), 0);
+  run_clear(&r);
+  assert_int_equal(store_run_get(s, "ffffffffffffffff", &r), -ENOENT);
+  run_clear(&r);
+  json_t *j = NULL;
+  int64_t next;
+  assert_int_equal(store_runs_list(s, 1, 0, NULL, &j, &next), 0); /* stops mid-step when there are two */
+  json_decref(j);
+  assert_int_equal(store_runs_list(s, 5, 0, "running", &j, &next), 0);
+  json_decref(j);
+  snprintf(id, sizeof id, "%015dm", i);
+  assert_int_equal(store_matrix_insert(s, id, "{}", "exclusive", 1, 1, 7), 0);
+  assert_int_equal(store_matrix_get(s, id, &j), 0);
+  json_decref(j);
+  assert_int_equal(store_matrix_runs(s, id, &j), 0);
+  json_decref(j);
+  assert_int_equal(store_matrix_finish(s, id, "done", 8), 0);
+  char sha[65];
+  snprintf(sha, sizeof sha, "%064d", i);
+  assert_int_equal(store_image_put(s, id, sha, "/x.iso", "iso", "{}", 9, image_id), 0);
+  assert_int_equal(store_image_get(s, image_id, &j), 0);
+  json_decref(j);
+  assert_int_equal(store_images_list(s, &j), 0);
+  json_decref(j);
+  assert_int_equal(store_image_delete(s, image_id), 0);
+  assert_int_equal(store_image_delete(s, image_id), -ENOENT);
+  struct procstat_sample sample = {.proc = {.rss_kb = 1}, .guest_ram_mb = -1, .guest_mapped_kb = -1,
+                                   .info_mem_us = -1};
+  assert_int_equal(store_memory_insert(s, run_id, 10, &sample), 0);
+  assert_int_equal(store_memory_list(s, run_id, &j), 0);
+  json_decref(j);
+  json_auto_t *meminfo = json_pack("{s:i}", "MemFree", i);
+  assert_int_equal(store_guest_memory_insert(s, run_id, 10, meminfo), 0);
+  assert_int_equal(store_guest_memory_list(s, run_id, &j), 0);
+  json_decref(j);
+  assert_int_equal(store_token_create(s, "t", "full", token, token_id), 0);
+  assert_int_equal(store_token_scope(s, token, scope), 0);
+  assert_int_equal(store_tokens_list(s, &j), 0);
+  json_decref(j);
+  assert_int_equal(store_token_revoke(s, token_id), 0);
+  assert_int_equal(store_doc_put(s, STORE_TRACES, id, "running", meminfo, 11), 0);
+  assert_int_equal(store_doc_get(s, STORE_TRACES, id, &j), 0);
+  json_decref(j);
+  assert_int_equal(store_docs_list(s, STORE_INSTALLS, 3, &j), 0);
+  json_decref(j);
+  struct int_counter *c = int_counter_new();
+  int_counter_feed(c, int_log, sizeof int_log - 1, 0);
+  assert_int_equal(store_traps_put(s, run_id, c), 0);
+  int_counter_free(c);
+  assert_int_equal(store_traps_get(s, run_id, &j), 0);
+  json_decref(j);
+  assert_int_equal(store_status_counts(s, "traces", &j), 0);
+  json_decref(j);
+  static const double le[] = {1, 2};
+  assert_int_equal(store_boot_time_histogram(s, le, 2, &j), 0);
+  json_decref(j);
+  assert_true(store_mark_interrupted(s, 12) >= 0);
+  assert_true(store_schema_version(s) > 0);
+}
+
+/* Each statement is prepared once, at open: however many calls, the connection holds the same statements, and
+ * none is left mid-step by a call that returned (a page cut short, a lookup that found nothing). Before the
+ * registry covered every store file, tokens, documents, traps, guest memory and metrics prepared a
+ * statement on every call. */
+static void statements_are_prepared_once(void **state) {
+  struct fixture *f = *state;
+  struct store_stmt_stats before, after;
+  store_stmt_stats(f->s, &before);
+  assert_true(before.prepared > 0);
+  assert_int_equal(before.live, before.prepared);
+  assert_int_equal(before.busy, 0);
+  assert_int_equal(before.compiles, 0);
+  for (int i = 0; i < 50; i++) {
+    every_operation(f->s, i);
+    store_stmt_stats(f->s, &after);
+    assert_int_equal(after.prepared, before.prepared);
+    assert_int_equal(after.live, before.prepared);
+    assert_int_equal(after.busy, 0);
+    assert_int_equal(after.compiles, 0); /* nothing prepared on the side, nothing through sqlite3_exec */
+  }
+}
+
+/* Closing finalizes every statement: sqlite3_close (which refuses while one is alive) succeeds. */
+static void close_finalizes_every_statement(void **state) {
+  struct fixture *f = *state;
+  every_operation(f->s, 1);
+  every_operation(f->s, 2);
+  assert_int_equal(store_close(f->s), 0);
+  f->s = NULL;
+  assert_int_equal(store_close(NULL), 0);
+}
+
 static void unwritable_path_fails_cleanly(void **state) {
   (void)state;
   struct store *s = NULL;
@@ -295,6 +504,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(matrix_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(recovery_is_one_transaction, setup, teardown),
       cmocka_unit_test_setup_teardown(metrics_aggregates, setup, teardown),
+      cmocka_unit_test_setup_teardown(tokens_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(docs_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(traps_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(guest_memory_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(statements_are_prepared_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(close_finalizes_every_statement, setup, teardown),
       cmocka_unit_test(unwritable_path_fails_cleanly),
       cmocka_unit_test(files_are_private_whatever_the_umask),
   };
