@@ -107,7 +107,7 @@ static void free_job(struct job *job) {
 /* Ends the job on ev with outcome o (its strings are freed): recorded, told, unqueued, freed. */
 static void finish_job(struct job *job, enum job_event ev, struct run_outcome *o) {
   struct jobs *j = job->jobs;
-  bool was_queued = job->state == JOB_QUEUED;
+  bool held = job_state_active(job->state); /* a place among the running ones, else among the queued */
   step(job, ev);
   if (o->code)
     run_record_error(&job->rec, o->code, o->message);
@@ -116,11 +116,11 @@ static void finish_job(struct job *job, enum job_event ev, struct run_outcome *o
   run_record_finish(&job->rec, o->status);
   run_outcome_clear(o);
   unlink_job(j, job);
-  if (was_queued)
-    j->n_queued--;
-  else
+  if (held)
     j->n_running--;
-  if (!was_queued && job->exclusive)
+  else
+    j->n_queued--;
+  if (held && job->exclusive)
     j->exclusive_running = false;
   free_job(job);
   pump(j);
