@@ -25,8 +25,8 @@ int job_state_next(enum job_state from, enum job_event ev) {
 }
 
 const char *job_state_name(enum job_state s) {
-  static const char *const names[JOB_N_STATES] = {"queued", "starting", "running", "stopping", "cancelling",
-                                                  "finished"};
+  static const char *const names[JOB_N_STATES] = {"queued",   "starting",   "running",
+                                                  "stopping", "cancelling", "finished"};
   return (unsigned)s < JOB_N_STATES ? names[s] : "invalid";
 }
 

@@ -25,15 +25,15 @@ struct launch_paths {
 };
 
 struct launch_plan {
-  const char *accel;      /* "kvm" or "tcg" (static, or the spec's own string) */
-  char *accel_note;       /* which probe or rule decided (may be NULL) */
-  unsigned timeout_ms;    /* the run's deadline from t0: its duration when monitoring, else its timeout */
-  unsigned silence_ms;    /* console silence that ends the run; 0: none */
-  unsigned stall_ms;      /* console silence under KVM before the terminal marker; 0: no stall watch */
-  unsigned sample_ms;     /* memory sampling period; 0: none */
-  bool info_mem;          /* HMP "info mem" with the samples */
-  const char *gdb_path;   /* paths->gdb with breakpoints, else NULL (borrowed) */
-  struct qemu_cmd cmd;    /* empty until launch_plan_argv */
+  const char *accel;    /* "kvm" or "tcg" (static, or the spec's own string) */
+  char *accel_note;     /* which probe or rule decided (may be NULL) */
+  unsigned timeout_ms;  /* the run's deadline from t0: its duration when monitoring, else its timeout */
+  unsigned silence_ms;  /* console silence that ends the run; 0: none */
+  unsigned stall_ms;    /* console silence under KVM before the terminal marker; 0: no stall watch */
+  unsigned sample_ms;   /* memory sampling period; 0: none */
+  bool info_mem;        /* HMP "info mem" with the samples */
+  const char *gdb_path; /* paths->gdb with breakpoints, else NULL (borrowed) */
+  struct qemu_cmd cmd;  /* empty until launch_plan_argv */
 };
 
 /* Names run_id's files under state_dir for spec. 0 or -ENOMEM (p is then cleared). */

@@ -79,17 +79,16 @@ static int decide_crash(const struct run_facts *f, struct run_outcome *o) {
 static int decide_end(const struct run_facts *f, struct run_outcome *o) {
   const char *err = f->qemu_err ? f->qemu_err : "";
   switch (f->reason) {
-  case RUN_END_TIMEOUT:
-    return set(o, "timeout", "boot_timeout", dup_or_null(f->detail));
-  case RUN_END_SILENT:
-    return set(o, "timeout", "guest_silent", dup_or_null(f->detail));
+  case RUN_END_TIMEOUT: return set(o, "timeout", "boot_timeout", dup_or_null(f->detail));
+  case RUN_END_SILENT: return set(o, "timeout", "guest_silent", dup_or_null(f->detail));
   case RUN_END_PROTOCOL_ERROR: /* the daemon's kill, not a crash of QEMU */
     return set(o, "failed", "qmp_protocol_error", dup_or_null(f->detail));
   case RUN_END_STALLED:
-    return set(o, "failed", "accel_stalled",
-               util_strdupf("the guest printed nothing on its console for %d s under KVM (accel_stall_s) before its "
-                            "terminal marker; KVM may be hanging it (a nested KVM can): boot it with \"accel\": \"tcg\"",
-                            f->accel_stall_s));
+    return set(
+        o, "failed", "accel_stalled",
+        util_strdupf("the guest printed nothing on its console for %d s under KVM (accel_stall_s) before its "
+                     "terminal marker; KVM may be hanging it (a nested KVM can): boot it with \"accel\": \"tcg\"",
+                     f->accel_stall_s));
   case RUN_END_SPAWN_FAILED:
   case RUN_END_START_FAILED:
     if (f->term_signal && !f->killed)
@@ -97,8 +96,7 @@ static int decide_end(const struct run_facts *f, struct run_outcome *o) {
     return set(o, "failed", "qemu_start_failed",
                util_strdupf("%s%s%s", f->detail ? f->detail : "", err[0] ? ": " : "", err));
   case RUN_END_EXITED:
-  case RUN_END_STOPPED:
-    break;
+  case RUN_END_STOPPED: break;
   }
   return decide_crash(f, o);
 }

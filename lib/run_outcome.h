@@ -40,16 +40,16 @@ struct run_verdict {
 /* What happened, as the job saw it when QEMU's supervisor ended. */
 struct run_facts {
   const struct run_verdict *verdict; /* may be NULL */
-  bool cancelled;        /* a cancel came (on request, or the daemon stopping) */
-  bool daemon_stopping;  /* the cancel was the daemon's shutdown */
-  bool monitoring;       /* the run had a duration: its deadline is its planned end */
-  int accel_stall_s;     /* the spec's stall limit, for the accel_stalled message */
+  bool cancelled;                    /* a cancel came (on request, or the daemon stopping) */
+  bool daemon_stopping;              /* the cancel was the daemon's shutdown */
+  bool monitoring;                   /* the run had a duration: its deadline is its planned end */
+  int accel_stall_s;                 /* the spec's stall limit, for the accel_stalled message */
   enum run_end reason;
-  int exit_code;         /* QEMU's exit status; -1 when killed by a signal or never ran */
-  int term_signal;       /* 0 when it exited */
-  bool killed;           /* the supervisor sent the SIGKILL: a signal in the status is ours */
-  const char *detail;    /* the supervisor's human-readable cause */
-  const char *qemu_err;  /* the tail of QEMU's stderr ("" or NULL: none) */
+  int exit_code;        /* QEMU's exit status; -1 when killed by a signal or never ran */
+  int term_signal;      /* 0 when it exited */
+  bool killed;          /* the supervisor sent the SIGKILL: a signal in the status is ours */
+  const char *detail;   /* the supervisor's human-readable cause */
+  const char *qemu_err; /* the tail of QEMU's stderr ("" or NULL: none) */
 };
 
 /* The run's end: status (a static string) and error (malloc'd; both NULL when there is none). */
