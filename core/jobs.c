@@ -456,6 +456,7 @@ static void on_chain_checked(void *userdata, int r, const struct ma_error *err) 
   else
     prepare_disk(job);
 }
+
 /* The files were judged when the request came, but a queued run starts later: a file swapped for a
  * symlink out of the image dirs (or a FIFO) since then must not be opened. They are judged again here,
  * just before QEMU starts, which leaves as the window the backing-chain read (qemu-img, one call per
@@ -508,7 +509,8 @@ static void start_job(struct job *job) {
   run_record_open_log(&job->rec); /* a log that does not open fails the launch */
   run_record_save(&job->rec);
   run_record_tell_status(&job->rec, JOBS_EV_STATUS);
-  check_files(job);
+  if (!aborted(job)) /* a follower may cancel the run when it hears that it runs */
+    check_files(job);
 }
 
 static struct job *first_queued(struct jobs *j) {
