@@ -21,7 +21,7 @@ enum jobs_event_kind {
 struct jobs_event {
   enum jobs_event_kind kind;
   const char *run_id;
-  json_t *data; /* borrowed */
+  json_t *data;     /* borrowed */
   const char *json; /* data serialized with RUN_JSON_FLAGS, once for all subscribers (NULL if that failed) */
 };
 
