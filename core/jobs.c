@@ -1,3 +1,6 @@
+/* The job system: the queue, and one job per boot carried from its launch plan (lib/launch_plan.h) through
+ * QEMU's supervisor to its outcome (lib/run_outcome.h), its life an explicit state (lib/job_state.h). What
+ * is written down (store, followers, console log) goes through the run recorder (core/run_record.h). */
 #include "core/jobs.h"
 
 #include <errno.h>
@@ -13,39 +16,30 @@
 #include "core/tool.h"
 #include "lib/detector.h"
 #include "lib/disk.h"
-#include "lib/guest_memory.h"
-#include "lib/qemu_cmd.h"
+#include "lib/job_state.h"
+#include "lib/launch_plan.h"
 #include "lib/regex_match.h"
+#include "lib/run_outcome.h"
 
 #define SCENARIO_TICK_MS 200
-
-struct jobs_sub {
-  struct job *job; /* NULL once the run ended */
-  struct jobs_sub *next;
-  jobs_event_cb cb;
-  void *userdata;
-};
 
 struct job {
   struct jobs *jobs;
   struct job *next;
-  struct run run;
+  enum job_state state;
+  struct run_record rec;
   struct boot_spec *spec;
   const struct profile *profile;
   struct detector *det;
-  struct supervisor *sup;
-  FILE *log;
+  struct supervisor *sup;  /* the running QEMU's; NULL before the spawn and from its end on */
+  struct launch_paths paths;
+  struct launch_plan plan; /* made when the job starts */
+  struct run_verdict verdict;
   int64_t t0_us, last_stamp_us;
-  bool running, cancel_requested, exclusive;
-  const char *outcome; /* decided by the console: succeeded or failed */
-  char *outcome_code, *outcome_message;
-  struct jobs_sub *subs;
-  char *qmp_path, *serial_path, *gdb_path;
-  char *overlay_path; /* NULL when the run has no overlay */
+  bool exclusive, gave_up_noted;
   struct scenario_run *scn;
   uv_timer_t *scn_timer;
   struct int_reader *ints;
-  bool log_cut, gave_up_noted;
 };
 
 struct jobs {
@@ -68,31 +62,16 @@ struct jobs {
 
 static void pump(struct jobs *j);
 
-static void emit(struct job *job, enum jobs_event_kind kind, json_t *data) {
-  /* Serialized once here, not once per subscriber: 200 event streams on a
-   * flooding guest made 200 copies of every console line's JSON. */
-  _cleanup_(util_freep) char *json = job->subs ? json_dumps(data, RUN_JSON_FLAGS) : NULL;
-  struct jobs_event ev = {kind, job->run.id, data, json};
-  for (struct jobs_sub *s = job->subs, *next; s; s = next) {
-    next = s->next;
-    s->cb(s->userdata, &ev);
+/* Moves the job along its state machine; an illegal move is a bug here, said and ignored. */
+static bool step(struct job *job, enum job_event ev) {
+  int to = job_state_next(job->state, ev);
+  if (to < 0) {
+    fprintf(stderr, "run %s: no transition on %s from %s (a bug); ignored\n", job->rec.run.id, job_event_name(ev),
+            job_state_name(job->state));
+    return false;
   }
-  json_decref(data);
-}
-
-static void emit_status(struct job *job, enum jobs_event_kind kind) {
-  emit(job, kind, json_pack("{s:s, s:s}", "id", job->run.id, "status", job->run.status));
-}
-
-static void save(struct job *job) {
-  int r = store_run_update(job->jobs->store, &job->run);
-  if (r < 0)
-    fprintf(stderr, "run %s: cannot update the store: %s\n", job->run.id, strerror(-r));
-}
-
-static void set_error(struct job *job, const char *code, const char *message) {
-  run_set_str(&job->run.error_code, code);
-  run_set_str(&job->run.error_message, message);
+  job->state = (enum job_state)to;
+  return true;
 }
 
 static void unlink_job(struct jobs *j, struct job *job) {
@@ -107,8 +86,6 @@ static void unlink_job(struct jobs *j, struct job *job) {
 static void free_handle(uv_handle_t *h) { free(h); }
 
 static void free_job(struct job *job) {
-  for (struct jobs_sub *s = job->subs; s; s = s->next)
-    s->job = NULL;
   if (job->scn_timer) {
     job->scn_timer->data = NULL;
     uv_close((uv_handle_t *)job->scn_timer, free_handle);
@@ -116,56 +93,65 @@ static void free_job(struct job *job) {
   scenario_run_free(job->scn);
   if (job->ints)
     int_reader_close(job->ints);
-  if (job->overlay_path && job->spec && !job->spec->keep_overlay)
-    unlink(job->overlay_path);
-  free(job->overlay_path);
+  if (job->paths.overlay && job->spec && !job->spec->keep_overlay)
+    unlink(job->paths.overlay);
   detector_free(job->det);
   bootspec_free(job->spec);
-  run_clear(&job->run);
-  if (job->log)
-    fclose(job->log);
-  free(job->outcome_code);
-  free(job->outcome_message);
-  free(job->qmp_path);
-  free(job->serial_path);
-  free(job->gdb_path);
+  run_record_clear(&job->rec);
+  run_verdict_clear(&job->verdict);
+  launch_plan_clear(&job->plan);
+  launch_paths_clear(&job->paths);
   free(job);
 }
 
-static void finish_job(struct job *job, const char *status) {
+/* Ends the job on ev with outcome o (its strings are freed): recorded, told, unqueued, freed. */
+static void finish_job(struct job *job, enum job_event ev, struct run_outcome *o) {
   struct jobs *j = job->jobs;
-  run_set_str(&job->run.status, status);
-  job->run.finished_us = util_wall_us();
-  save(job);
-  emit_status(job, JOBS_EV_END);
+  bool held = job_state_active(job->state); /* a place among the running ones, else among the queued */
+  step(job, ev);
+  if (o->code)
+    run_record_error(&job->rec, o->code, o->message);
+  if (strcmp(o->status, "succeeded") != 0)
+    job->rec.run.boot_time_us = RUN_NULL; /* a boot time only belongs to a run that succeeded */
+  run_record_finish(&job->rec, o->status);
+  run_outcome_clear(o);
   unlink_job(j, job);
-  if (job->running)
+  if (held)
     j->n_running--;
   else
     j->n_queued--;
-  if (job->running && job->exclusive)
+  if (held && job->exclusive)
     j->exclusive_running = false;
   free_job(job);
   pump(j);
 }
 
-/* One marker, whatever saw it (console, breakpoint, scenario): kept in the run, stored, told to followers. */
-static bool record_marker(struct job *job, const char *name, int64_t t_us, const char *source, const char *text) {
-  struct run *r = &job->run;
-  if (run_add_marker(r, name, t_us, source, text) < 0)
+/* Cancelled while queued (ev CANCEL) or while a start step ran (ev ABORT): no QEMU ever ran. */
+static void end_before_start(struct job *job, enum job_event ev) {
+  struct run_outcome o;
+  run_outcome_not_started(job->jobs->stopping, &o);
+  finish_job(job, ev, &o);
+}
+
+/* A start step came back: true (and the job is gone) when a cancel came meanwhile. */
+static bool aborted(struct job *job) {
+  if (job->state != JOB_CANCELLING)
     return false;
-  int err = store_marker_insert(job->jobs->store, r->id, r->n_markers - 1, &r->markers[r->n_markers - 1]);
-  if (err < 0)
-    fprintf(stderr, "run %s: cannot store %s marker %s: %s\n", r->id, source, name, strerror(-err));
-  emit(job, JOBS_EV_MARKER,
-       json_pack("{s:s, s:f, s:s, s:o}", "name", name, "t_ms", (double)t_us / 1000.0, "source", source, "text",
-                 run_json_text(text, strlen(text))));
+  end_before_start(job, JOB_EV_ABORT);
   return true;
 }
 
+/* The console, a scenario or the log reached a verdict: QEMU is asked to quit. Its last console bytes are
+ * read after it ended (sup is then NULL), and a verdict reached there needs no quit. */
+static void decided(struct job *job) {
+  step(job, JOB_EV_DECIDE);
+  if (job->sup)
+    supervisor_quit(job->sup);
+}
+
 static void on_marker(struct job *job, const struct detector_event *ev) {
-  struct run *r = &job->run;
-  if (!record_marker(job, ev->name, ev->t_us, "serial", ev->text))
+  struct run *r = &job->rec.run;
+  if (!run_record_marker(&job->rec, ev->name, ev->t_us, "serial", ev->text))
     return;
   if (!ev->terminal)
     return;
@@ -173,62 +159,50 @@ static void on_marker(struct job *job, const struct detector_event *ev) {
   run_set_str(&r->terminal_marker, ev->name);
   if (job->sup)
     supervisor_stall_watch_stop(job->sup);
-  save(job);
+  run_record_save(&job->rec);
   if (job->spec->duration_s || job->scn)
     return; /* monitoring, or a scenario to play: the guest keeps running */
-  job->outcome = "succeeded";
-  supervisor_quit(job->sup);
+  if (run_verdict_succeeded(&job->verdict))
+    decided(job);
 }
 
 static void on_detector(void *userdata, const struct detector_event *ev) {
   struct job *job = userdata;
-  if (ev->kind == DETECTOR_LINE) {
-    emit(job, JOBS_EV_SERIAL,
-         json_pack("{s:f, s:o}", "t_ms", (double)ev->t_us / 1000.0, "line", run_json_text(ev->text, strlen(ev->text))));
-  } else if (ev->kind == DETECTOR_MARKER) {
+  if (ev->kind == DETECTOR_LINE)
+    run_record_tell_line(&job->rec, ev->t_us, ev->text);
+  else if (ev->kind == DETECTOR_MARKER)
     on_marker(job, ev);
-  } else if (!job->outcome) {
-    job->outcome = "failed";
-    job->outcome_code = strdup("guest_failure");
-    job->outcome_message = util_strdupf("failure pattern %s matched at %.3f ms: %s", ev->name,
-                                        (double)ev->t_us / 1000.0, ev->text);
-    supervisor_quit(job->sup);
-  }
+  else if (run_verdict_failure_pattern(&job->verdict, ev->name, ev->t_us, ev->text))
+    decided(job);
 }
 
 /* The scenario decides the run's outcome: done is success, a failure ends the guest. */
 static void check_scenario(struct job *job) {
   enum scenario_state st = scenario_state(job->scn);
-  if (st == SCENARIO_RUNNING || job->outcome)
+  if (st == SCENARIO_RUNNING || job->verdict.status)
     return;
-  job->outcome = st == SCENARIO_DONE ? "succeeded" : "failed";
-  if (st == SCENARIO_FAILED) {
-    job->outcome_code = strdup(scenario_error_code(job->scn));
-    job->outcome_message = strdup(scenario_error_message(job->scn));
-  }
-  if (job->sup)
-    supervisor_quit(job->sup);
+  bool done = st == SCENARIO_DONE;
+  if (run_verdict_scenario(&job->verdict, done, done ? NULL : scenario_error_code(job->scn),
+                           done ? NULL : scenario_error_message(job->scn)))
+    decided(job);
 }
 
 static void scn_send(void *userdata, const char *text, size_t len) {
   struct job *job = userdata;
   int r = job->sup ? supervisor_send(job->sup, text, len) : -EPIPE;
   if (r < 0)
-    fprintf(stderr, "run %s: cannot write to the console: %s\n", job->run.id, strerror(-r));
+    fprintf(stderr, "run %s: cannot write to the console: %s\n", job->rec.run.id, strerror(-r));
 }
 
-static void scn_progress(void *userdata, const char *step, const char *text, int64_t t_us) {
-  record_marker(userdata, step, t_us, "scenario", text);
-}
-
-static void scn_captured(void *userdata, const char *step, const char *text, int64_t t_us) {
+static void scn_progress(void *userdata, const char *step_name, const char *text, int64_t t_us) {
   struct job *job = userdata;
-  (void)step;
-  json_t *values = guest_memory_parse(text);
-  int r = values ? store_guest_memory_insert(job->jobs->store, job->run.id, t_us, values) : 0;
-  if (r < 0)
-    fprintf(stderr, "run %s: cannot store a guest memory sample: %s\n", job->run.id, strerror(-r));
-  json_decref(values);
+  run_record_marker(&job->rec, step_name, t_us, "scenario", text);
+}
+
+static void scn_captured(void *userdata, const char *step_name, const char *text, int64_t t_us) {
+  struct job *job = userdata;
+  (void)step_name;
+  run_record_guest_memory(&job->rec, t_us, text);
 }
 
 static void on_scenario_tick(uv_timer_t *t) {
@@ -256,43 +230,22 @@ static void start_scenario(struct job *job) {
 static void sup_started(void *userdata, int64_t t0_us, int64_t qemu_start_us) {
   struct job *job = userdata;
   job->t0_us = job->last_stamp_us = t0_us;
-  job->run.qemu_start_us = qemu_start_us;
-  save(job);
+  job->rec.run.qemu_start_us = qemu_start_us;
+  run_record_save(&job->rec);
   if (job->ints)
     int_reader_set_t0(job->ints, t0_us);
   if (job->spec->scenario)
     start_scenario(job);
 }
 
-/* Up to the cap, then one line saying so: a flooding guest cannot fill the disk, and the run goes on. */
+/* A log that cannot be written ends the run (unless its outcome is decided already: then it only ends). */
 static void log_console(struct job *job, const char *buf, size_t len) {
-  struct run *r = &job->run;
-  int64_t cap = job->jobs->max_log_bytes, logged = r->serial_logged == RUN_NULL ? 0 : r->serial_logged;
-  size_t take = cap && logged + (int64_t)len > cap ? (size_t)(cap > logged ? cap - logged : 0) : len;
-  bool cut_now = take < len && !job->log_cut;
-  job->log_cut |= cut_now;
-  _cleanup_(util_freep) char *note =
-      cut_now ? util_strdupf("\n[minix-analysis: console log cut at %lld bytes (--max-log-mb); the run goes on]\n",
-                             (long long)cap)
-              : NULL;
-  /* Flushed per read: the log on disk is complete up to the last read even if we crash. */
-  bool ok = fwrite(buf, 1, take, job->log) == take && (!note || fputs(note, job->log) >= 0) && fflush(job->log) == 0;
-  r->serial_logged = logged + (int64_t)take;
-  if (cut_now)
-    save(job);
-  if (ok || job->outcome)
+  int e = run_record_log(&job->rec, buf, len);
+  if (e == 0 || job->verdict.status)
     return;
-  int e = errno;
-  _cleanup_(util_freep) char *msg = util_strdupf("cannot write the console log: %s", strerror(e));
-  bool full = e == ENOSPC || e == EDQUOT;
-  if (full && job->jobs->disk) /* room for the store to record how this and other runs end */
-    disk_guard_ran_out(job->jobs->disk);
-  fclose(job->log);
-  job->log = NULL;
-  job->outcome = "failed";
-  job->outcome_code = strdup(full ? "disk_full" : "log_write_failed");
-  job->outcome_message = strdup(msg);
-  supervisor_quit(job->sup);
+  run_record_log_lost(&job->rec, -e);
+  if (run_verdict_log_lost(&job->verdict, -e))
+    decided(job);
 }
 
 /* A match that the limits stopped counts as no match: said once per run, not once per line. */
@@ -304,14 +257,14 @@ static void note_gave_up(struct job *job) {
   fprintf(stderr,
           "run %s: a marker or scenario pattern gave up on the console text after %d steps (the match limit); "
           "such text counts as no match (said once per run)\n",
-          job->run.id, REGEX_MATCH_LIMIT);
+          job->rec.run.id, REGEX_MATCH_LIMIT);
 }
 
 static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stamp_us) {
   struct job *job = userdata;
   job->last_stamp_us = stamp_us;
-  job->run.serial_bytes += (int64_t)len;
-  if (job->log)
+  job->rec.run.serial_bytes += (int64_t)len;
+  if (job->rec.log)
     log_console(job, buf, len);
   detector_feed(job->det, buf, len, stamp_us - job->t0_us);
   if (job->scn) {
@@ -323,7 +276,7 @@ static void sup_serial(void *userdata, const char *buf, size_t len, int64_t stam
 
 static void sup_event(void *userdata, const char *name) {
   struct job *job = userdata;
-  emit(job, JOBS_EV_STATUS, json_pack("{s:s, s:s, s:s}", "id", job->run.id, "status", job->run.status, "qmp_event", name));
+  run_record_tell_qmp(&job->rec, name);
 }
 
 static void sup_symbol(void *userdata, size_t index, int64_t stamp_us) {
@@ -334,72 +287,49 @@ static void sup_symbol(void *userdata, size_t index, int64_t stamp_us) {
   _cleanup_(util_freep) char *text =
       util_strdupf("breakpoint at %s (0x%llx)", s->bp_functions[index], (unsigned long long)s->bp_addrs[index]);
   if (text)
-    record_marker(job, s->bp_markers[index], stamp_us - job->t0_us, "symbol", text);
+    run_record_marker(&job->rec, s->bp_markers[index], stamp_us - job->t0_us, "symbol", text);
 }
 
 static void sup_sample(void *userdata, int64_t stamp_us, const struct procstat_sample *sample) {
   struct job *job = userdata;
-  int r = store_memory_insert(job->jobs->store, job->run.id, stamp_us - job->t0_us, sample);
-  if (r < 0)
-    fprintf(stderr, "run %s: cannot store a memory sample: %s\n", job->run.id, strerror(-r));
+  run_record_sample(&job->rec, stamp_us - job->t0_us, sample);
 }
 
-static const char *end_status(struct job *job, const struct supervisor_end *end) {
-  if (job->outcome) {
-    if (job->outcome_code)
-      set_error(job, job->outcome_code, job->outcome_message);
-    return job->outcome;
+static enum run_end run_end_of(enum supervisor_reason reason) {
+  switch (reason) {
+  case SUP_EXITED: return RUN_END_EXITED;
+  case SUP_SPAWN_FAILED: return RUN_END_SPAWN_FAILED;
+  case SUP_START_FAILED: return RUN_END_START_FAILED;
+  case SUP_TIMEOUT: return RUN_END_TIMEOUT;
+  case SUP_SILENT: return RUN_END_SILENT;
+  case SUP_STALLED: return RUN_END_STALLED;
+  case SUP_STOPPED: return RUN_END_STOPPED;
+  case SUP_PROTOCOL_ERROR: return RUN_END_PROTOCOL_ERROR;
   }
-  if (job->cancel_requested) {
-    set_error(job, job->jobs->stopping ? "daemon_stopping" : "cancelled",
-              job->jobs->stopping ? "the daemon stopped; QEMU was killed" : "cancelled on request; QEMU was killed");
-    return "cancelled";
-  }
-  _cleanup_(util_freep) char *msg = NULL;
-  if (job->spec->duration_s && end->reason == SUP_TIMEOUT)
-    return "succeeded"; /* monitored for the whole duration */
-  switch (end->reason) {
-  case SUP_TIMEOUT:
-    set_error(job, "boot_timeout", end->detail);
-    return "timeout";
-  case SUP_SILENT:
-    set_error(job, "guest_silent", end->detail);
-    return "timeout";
-  case SUP_PROTOCOL_ERROR:
-    set_error(job, "qmp_protocol_error", end->detail); /* the daemon's kill, not a crash of QEMU */
-    return "failed";
-  case SUP_STALLED:
-    msg = util_strdupf("the guest printed nothing on its console for %d s under KVM (accel_stall_s) before its "
-                       "terminal marker; KVM may be hanging it (a nested KVM can): boot it with \"accel\": \"tcg\"",
-                       job->spec->accel_stall_s);
-    set_error(job, "accel_stalled", msg);
-    return "failed";
-  case SUP_SPAWN_FAILED:
-  case SUP_START_FAILED:
-    if (end->term_signal && !end->killed)
-      break; /* killed from outside before t0: a crash like any other */
-    msg = util_strdupf("%s%s%s", end->detail, end->qemu_err[0] ? ": " : "", end->qemu_err);
-    set_error(job, "qemu_start_failed", msg);
-    return "failed";
-  default:
-    break;
-  }
-  if (end->term_signal)
-    msg = util_strdupf("QEMU was killed by signal %d (%s) before the terminal marker", end->term_signal,
-                       strsignal(end->term_signal));
-  else
-    msg = util_strdupf("QEMU exited with status %d before the terminal marker%s%s", end->exit_code,
-                       end->qemu_err[0] ? ": " : "", end->qemu_err);
-  set_error(job, end->term_signal ? "qemu_crashed" : "qemu_exited", msg);
-  return "failed";
+  return RUN_END_EXITED;
 }
 
-static void sup_ended(void *userdata, const struct supervisor_end *end) {
-  struct job *job = userdata;
-  struct run *r = &job->run;
-  job->sup = NULL; /* freed once this returns */
+static struct run_facts facts_of(const struct job *job, const struct supervisor_end *end) {
+  return (struct run_facts){
+      .verdict = &job->verdict,
+      .cancelled = job->state == JOB_CANCELLING,
+      .daemon_stopping = job->jobs->stopping,
+      .monitoring = job->spec->duration_s > 0,
+      .accel_stall_s = job->spec->accel_stall_s,
+      .reason = run_end_of(end->reason),
+      .exit_code = end->exit_code,
+      .term_signal = end->term_signal,
+      .killed = end->killed,
+      .detail = end->detail,
+      .qemu_err = end->qemu_err,
+  };
+}
+
+/* What the guest left behind: its last console line, the scenario's view of its exit, counts. */
+static void collect_end(struct job *job, const struct supervisor_end *end) {
+  struct run *r = &job->rec.run;
   detector_flush(job->det, job->last_stamp_us - job->t0_us);
-  if (job->scn && !job->cancel_requested) {
+  if (job->scn && job->state != JOB_CANCELLING) {
     scenario_guest_exited(job->scn, job->last_stamp_us - job->t0_us);
     check_scenario(job);
   }
@@ -410,102 +340,83 @@ static void sup_ended(void *userdata, const struct supervisor_end *end) {
   }
   int cpus = detector_cpus_online(job->det);
   r->guest_cpus_online = cpus >= 0 ? cpus : RUN_NULL;
-  if (job->ints) {
-    int e = store_traps_put(job->jobs->store, r->id, int_reader_counter(job->ints));
-    if (e < 0)
-      fprintf(stderr, "run %s: cannot store its trap counts: %s\n", r->id, strerror(-e));
-  }
+  if (job->ints)
+    run_record_traps(&job->rec, int_reader_counter(job->ints));
   json_decref(r->missing);
   r->missing = detector_missing(job->det);
-  unlink(job->qmp_path);
-  unlink(job->serial_path);
-  if (job->spec->symbols)
-    unlink(job->gdb_path);
-  const char *status = end_status(job, end);
-  if (strcmp(status, "succeeded") != 0)
-    r->boot_time_us = RUN_NULL; /* a boot time only belongs to a run that succeeded */
-  finish_job(job, status);
 }
 
-static const char *choose_accel(struct job *job) {
+static void sup_ended(void *userdata, const struct supervisor_end *end) {
+  struct job *job = userdata;
+  job->sup = NULL; /* freed once this returns */
+  collect_end(job, end);
+  unlink(job->paths.qmp);
+  unlink(job->paths.serial);
+  if (job->plan.gdb_path)
+    unlink(job->plan.gdb_path);
+  struct run_facts f = facts_of(job, end);
+  struct run_outcome o;
+  run_outcome_decide(&f, &o);
+  finish_job(job, JOB_EV_EXIT, &o);
+}
+
+static int start_supervisor(struct job *job) {
+  struct launch_plan *p = &job->plan;
   const struct boot_spec *s = job->spec;
-  _cleanup_(util_freep) char *note = NULL;
-  const char *accel = accel_choose(&job->jobs->host->kvm, s->arch, s->accel, s->trap_counts, &note);
-  run_set_str(&job->run.accel_note, note);
-  return accel;
-}
-
-static int start_supervisor(struct job *job, const char *accel) {
-  struct qemu_sockets socks = {job->qmp_path, job->serial_path, job->spec->symbols ? job->gdb_path : NULL};
-  struct qemu_cmd cmd;
-  int r = qemu_cmd_build(&cmd, job->spec, accel, &socks);
+  int r = launch_plan_argv(p, s, &job->paths);
   if (r < 0)
     return r;
-  const struct boot_spec *s = job->spec;
   struct supervisor_config cfg = {
-      .argv = cmd.argv,
-      .qmp_path = job->qmp_path,
-      .serial_path = job->serial_path,
-      .timeout_ms = (unsigned)(s->duration_s ? s->duration_s : s->timeout_s) * 1000u,
-      .silence_ms = (unsigned)s->silence_timeout_s * 1000u,
-      /* A KVM that hangs a guest leaves QEMU "running" and the console silent: say so, not boot_timeout. */
-      .stall_ms = strcmp(accel, "kvm") == 0 ? (unsigned)s->accel_stall_s * 1000u : 0,
-      .sample_ms = (unsigned)s->memory_sample_ms,
-      .gdb_path = s->symbols ? job->gdb_path : NULL,
+      .argv = p->cmd.argv,
+      .qmp_path = job->paths.qmp,
+      .serial_path = job->paths.serial,
+      .timeout_ms = p->timeout_ms,
+      .silence_ms = p->silence_ms,
+      .stall_ms = p->stall_ms,
+      .sample_ms = p->sample_ms,
+      .gdb_path = p->gdb_path,
       .bp_addrs = s->bp_addrs,
       .n_bps = s->n_breakpoints,
       .bp_bits = s->bp_bits,
-      /* "info mem" walks x86 page tables; under KVM the answer would cost a vCPU exit each time. */
-      .info_mem = s->memory_sample_ms && strcmp(accel, "tcg") == 0 &&
-                  (strcmp(s->arch, "i386") == 0 || strcmp(s->arch, "x86_64") == 0),
+      .info_mem = p->info_mem,
   };
   struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event, sup_sample, sup_symbol, sup_ended};
   r = supervisor_start(job->jobs->loop, &cfg, &cb, job, &job->sup);
-  qemu_cmd_clear(&cmd);
+  qemu_cmd_clear(&p->cmd);
   return r;
 }
 
-static void launch(struct job *job) {
-  int r = job->log ? 0 : -EIO;
-  if (r == 0 && job->spec->trap_counts) {
-    /* The FIFO is open for reading before QEMU starts, so QEMU's open of its log does not block. */
-    char *path = util_strdupf("%s/sock/%s.int", job->jobs->state_dir, job->run.id);
-    r = path ? int_reader_start(job->jobs->loop, path, &job->ints) : -ENOMEM;
-    if (r == 0)
-      job->spec->int_log = path;
-    else
-      free(path);
-  }
-  if (r == 0)
-    r = start_supervisor(job, job->run.accel);
-  if (r < 0) {
-    _cleanup_(util_freep) char *msg = util_strdupf("cannot start the boot: %s", strerror(-r));
-    set_error(job, "qemu_start_failed", msg);
-    finish_job(job, "failed");
-  }
+static void fail_start(struct job *job, int errnum) {
+  struct run_outcome o;
+  run_outcome_launch_failed(errnum, &o);
+  finish_job(job, JOB_EV_FAIL, &o);
 }
 
-static void end_before_start(struct job *job) {
-  bool stopping = job->jobs->stopping;
-  set_error(job, stopping ? "daemon_stopping" : "cancelled",
-            stopping ? "the daemon stopped before this run's guest started" : "cancelled before the guest started");
-  finish_job(job, "cancelled");
+static void launch(struct job *job) {
+  if (aborted(job))
+    return;
+  int r = job->rec.log ? 0 : -EIO;
+  /* The FIFO is open for reading before QEMU starts, so QEMU's open of its log does not block. */
+  if (r == 0 && job->paths.int_fifo)
+    r = int_reader_start(job->jobs->loop, job->paths.int_fifo, &job->ints);
+  if (r == 0)
+    r = start_supervisor(job);
+  if (r < 0)
+    fail_start(job, -r);
+  else
+    step(job, JOB_EV_SPAWN);
 }
 
 static void on_overlay_ready(void *userdata, int status, const char *err) {
   struct job *job = userdata;
-  if (job->cancel_requested) {
-    end_before_start(job);
+  if (aborted(job))
     return;
-  }
   if (status != 0) {
-    _cleanup_(util_freep) char *msg =
-        util_strdupf("qemu-img could not create an overlay of %s: %s", job->spec->disk, err[0] ? err : "no reason given");
-    set_error(job, "overlay_failed", msg);
-    finish_job(job, "failed");
+    struct run_outcome o;
+    run_outcome_overlay_failed(job->spec->disk, err, &o);
+    finish_job(job, JOB_EV_FAIL, &o);
     return;
   }
-  job->spec->overlay = strdup(job->overlay_path);
   launch(job);
 }
 
@@ -513,7 +424,7 @@ static void on_overlay_ready(void *userdata, int status, const char *err) {
 static void make_overlay(struct job *job) {
   const char *format = disk_format(job->spec->disk);
   const char *qemu_img = job->jobs->host->qemu.path[QEMU_IMG];
-  char **argv = format && qemu_img ? disk_overlay_argv(qemu_img, job->spec->disk, format, job->overlay_path) : NULL;
+  char **argv = format && qemu_img ? disk_overlay_argv(qemu_img, job->spec->disk, format, job->paths.overlay) : NULL;
   int r = argv ? tool_run(job->jobs->loop, argv, on_overlay_ready, job) : -ENOMEM;
   disk_argv_free(argv);
   if (r < 0)
@@ -524,23 +435,23 @@ static void make_overlay(struct job *job) {
 }
 
 static void prepare_disk(struct job *job) {
-  if (job->overlay_path && job->log)
+  if (job->paths.overlay && job->rec.log)
     make_overlay(job);
   else
     launch(job);
 }
 
 static void fail_check(struct job *job, const struct ma_error *err, const char *when) {
-  _cleanup_(util_freep) char *msg = util_strdupf("%s: %s", when, err->message);
-  set_error(job, err->code, msg ? msg : err->message);
-  finish_job(job, "failed");
+  struct run_outcome o;
+  run_outcome_check_failed(err->code, when, err->message, &o);
+  finish_job(job, JOB_EV_FAIL, &o);
 }
 
 static void on_chain_checked(void *userdata, int r, const struct ma_error *err) {
   struct job *job = userdata;
-  if (job->cancel_requested)
-    end_before_start(job);
-  else if (r < 0)
+  if (aborted(job))
+    return;
+  if (r < 0)
     fail_check(job, err, "the disk's backing chain, read when the run started");
   else
     prepare_disk(job);
@@ -579,27 +490,32 @@ static void check_files(struct job *job) {
 
 static void start_job(struct job *job) {
   struct jobs *j = job->jobs;
+  struct run *r = &job->rec.run;
+  step(job, JOB_EV_START);
   j->n_queued--;
   j->n_running++;
-  job->running = true;
   j->exclusive_running = job->exclusive;
-  run_set_str(&job->run.accel, choose_accel(job));
-  run_set_str(&job->run.status, "running");
-  job->run.started_us = util_wall_us();
-  if (!job->run.accel || !job->run.status) { /* nothing started yet: end it as a launch that failed */
-    set_error(job, "qemu_start_failed", "cannot start the boot: out of memory");
-    finish_job(job, "failed");
+  int e = launch_plan_init(&job->plan, job->spec, &j->host->kvm, &job->paths);
+  if (e == 0) {
+    run_set_str(&r->accel, job->plan.accel);
+    run_set_str(&r->accel_note, job->plan.accel_note);
+    run_set_str(&r->status, "running");
+  }
+  r->started_us = util_wall_us();
+  if (e < 0 || !r->accel || !r->status) { /* nothing started yet: end it as a launch that failed */
+    fail_start(job, ENOMEM);
     return;
   }
-  job->log = util_fopen_private(job->run.serial_path, "wb"); /* it may show what was typed into the guest */
-  save(job);
-  emit_status(job, JOBS_EV_STATUS);
-  check_files(job);
+  run_record_open_log(&job->rec); /* a log that does not open fails the launch */
+  run_record_save(&job->rec);
+  run_record_tell_status(&job->rec, JOBS_EV_STATUS);
+  if (!aborted(job)) /* a follower may cancel the run when it hears that it runs */
+    check_files(job);
 }
 
 static struct job *first_queued(struct jobs *j) {
   for (struct job *job = j->active; job; job = job->next)
-    if (!job->running)
+    if (job->state == JOB_QUEUED)
       return job;
   return NULL;
 }
@@ -655,15 +571,17 @@ void jobs_free(struct jobs *j) {
   free(j);
 }
 
+
 static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
   struct job *job = calloc(1, sizeof *job);
   if (!job)
     return NULL;
   job->jobs = j;
   job->spec = spec;
+  job->state = JOB_QUEUED;
   job->profile = profile_set_find(j->profiles, spec->profile);
-  struct run *r = &job->run;
-  run_init(r);
+  run_record_init(&job->rec, j->store, j->disk, j->max_log_bytes);
+  struct run *r = &job->rec.run;
   if (util_new_id(r->id) < 0) {
     free(job);
     return NULL;
@@ -675,27 +593,21 @@ static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
   r->accel_requested = strdup(spec->accel);
   r->profile = strdup(spec->profile);
   run_set_str(&r->label, spec->label);
-  if (spec->disk && !spec->disk_direct) {
-    job->overlay_path = util_strdupf("%s/overlays/%s.qcow2", j->state_dir, r->id);
-    if (spec->keep_overlay) /* the run says where its kept overlay is */
-      json_object_set_new(spec->json, "overlay", json_string(job->overlay_path));
-  }
+  bool paths_ok = launch_paths_init(&job->paths, j->state_dir, r->id, spec) == 0;
+  if (paths_ok && spec->keep_overlay && job->paths.overlay) /* the run says where its kept overlay is */
+    json_object_set_new(spec->json, "overlay", json_string(job->paths.overlay));
   r->spec_json = json_dumps(spec->json, JSON_COMPACT | JSON_SORT_KEYS);
   r->created_us = util_wall_us();
-  r->serial_path = util_strdupf("%s/runs/%s.serial", j->state_dir, r->id);
-  job->qmp_path = util_strdupf("%s/sock/%s.qmp", j->state_dir, r->id);
-  job->serial_path = util_strdupf("%s/sock/%s.ser", j->state_dir, r->id);
-  job->gdb_path = util_strdupf("%s/sock/%s.gdb", j->state_dir, r->id);
-  bool spec_ok = !spec->disk || spec->disk_direct || job->overlay_path;
-  if (!r->status || !r->arch || !r->accel_requested || !r->profile || (spec->label && !r->label) || !spec_ok ||
-      !r->spec_json || !r->serial_path || !job->qmp_path || !job->serial_path || !job->gdb_path) {
+  if (paths_ok)
+    run_set_str(&r->serial_path, job->paths.serial_log);
+  if (!r->status || !r->arch || !r->accel_requested || !r->profile || (spec->label && !r->label) || !paths_ok ||
+      !r->spec_json || !r->serial_path) {
     job->spec = NULL; /* the caller still owns spec and frees it */
     free_job(job);
     return NULL;
   }
   return job;
 }
-
 int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]) {
   return jobs_submit_opts(j, spec, NULL, id);
 }
@@ -759,18 +671,18 @@ int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_s
   }
   if (opts) {
     job->exclusive = opts->exclusive;
-    run_set_str(&job->run.matrix_id, opts->matrix_id);
-    job->run.matrix_index = opts->matrix_id ? opts->matrix_index : RUN_NULL;
+    run_set_str(&job->rec.run.matrix_id, opts->matrix_id);
+    job->rec.run.matrix_index = opts->matrix_id ? opts->matrix_index : RUN_NULL;
   }
   char *err = NULL;
   job->det = detector_new(job->profile, spec->until, on_detector, job, &err);
   free(err); /* the regex was validated with the request */
-  r = job->det ? store_run_insert(j->store, &job->run) : -EINVAL;
+  r = job->det ? store_run_insert(j->store, &job->rec.run) : -EINVAL;
   if (r < 0) {
     free_job(job);
     return r;
   }
-  memcpy(id, job->run.id, UTIL_ID_LEN + 1);
+  memcpy(id, job->rec.run.id, UTIL_ID_LEN + 1);
   if (reserved) /* the slot it was admitted with is now this run's place in the queue */
     j->n_reserved--;
   struct job **tail = &j->active;
@@ -779,26 +691,29 @@ int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_s
   *tail = job;
   j->n_queued++;
   if (opts && opts->cb)
-    *opts->sub = jobs_subscribe(j, job->run.id, opts->cb, opts->userdata);
+    *opts->sub = jobs_subscribe(j, job->rec.run.id, opts->cb, opts->userdata);
   pump(j);
   return 0;
 }
 
 static struct job *find(struct jobs *j, const char *id) {
   for (struct job *job = j->active; job; job = job->next)
-    if (strcmp(job->run.id, id) == 0)
+    if (strcmp(job->rec.run.id, id) == 0)
       return job;
   return NULL;
 }
 
 static void cancel_job(struct job *job) {
-  job->cancel_requested = true;
-  if (job->running) {
-    if (job->sup) /* else its overlay is being made: that ends the job */
-      supervisor_kill(job->sup);
+  enum job_state from = job->state;
+  if (from == JOB_CANCELLING)
+    return; /* QEMU was killed already, or a start step in flight ends the job */
+  if (from == JOB_QUEUED) {
+    end_before_start(job, JOB_EV_CANCEL);
     return;
   }
-  end_before_start(job);
+  step(job, JOB_EV_CANCEL);
+  if (job->sup) /* else a start step is in flight (the overlay, the chain): it ends the job when it returns */
+    supervisor_kill(job->sup);
 }
 
 int jobs_cancel(struct jobs *j, const char *id) {
@@ -811,32 +726,10 @@ int jobs_cancel(struct jobs *j, const char *id) {
 
 struct jobs_sub *jobs_subscribe(struct jobs *j, const char *id, jobs_event_cb cb, void *userdata) {
   struct job *job = find(j, id);
-  struct jobs_sub *sub = job ? calloc(1, sizeof *sub) : NULL;
-  if (!sub)
-    return NULL;
-  /* Appended: the first to subscribe hears first. A trace or an install subscribes when it submits, so its
-   * document is final before a later follower (an MCP call waiting on the run) hears of the end. */
-  *sub = (struct jobs_sub){.job = job, .next = NULL, .cb = cb, .userdata = userdata};
-  struct jobs_sub **tail = &job->subs;
-  while (*tail)
-    tail = &(*tail)->next;
-  *tail = sub;
-  return sub;
+  return job ? run_record_subscribe(&job->rec, cb, userdata) : NULL;
 }
 
-void jobs_unsubscribe(struct jobs_sub *sub) {
-  if (!sub)
-    return;
-  if (sub->job) {
-    for (struct jobs_sub **p = &sub->job->subs; *p; p = &(*p)->next) {
-      if (*p == sub) {
-        *p = sub->next;
-        break;
-      }
-    }
-  }
-  free(sub);
-}
+void jobs_unsubscribe(struct jobs_sub *sub) { run_record_unsubscribe(sub); }
 
 bool jobs_use(const struct jobs *j, const char *real_target) {
   for (const struct job *job = j ? j->active : NULL; job; job = job->next)
@@ -856,8 +749,7 @@ void jobs_shutdown(struct jobs *j, jobs_idle_cb done, void *userdata) {
   j->idle_userdata = userdata;
   for (struct job *job = j->active, *next; job; job = next) {
     next = job->next;
-    if (!job->cancel_requested)
-      cancel_job(job);
+    cancel_job(job);
   }
   pump(j);
 }

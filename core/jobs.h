@@ -1,10 +1,11 @@
-/* Boot jobs: the queue, one supervisor + detector per running boot, the run
- * record kept current in the store, and live events for subscribers. */
+/* Boot jobs: the queue, one supervisor + detector per running boot, each job's life an explicit state
+ * (lib/job_state.h); the run record and live events for subscribers go through core/run_record.h. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
 #include <uv.h>
 
+#include "core/run_record.h"
 #include "lib/accel.h"
 #include "lib/bootspec.h"
 #include "lib/profile.h"
@@ -26,21 +27,6 @@ struct jobs_config {
   path_policy image_dirs;  /* judged again when a run starts (lib/path_policy.h); NULL: none */
 };
 
-enum jobs_event_kind {
-  JOBS_EV_STATUS, /* data: {"id","status"} */
-  JOBS_EV_MARKER, /* data: marker object */
-  JOBS_EV_SERIAL, /* data: {"t_ms","line"} */
-  JOBS_EV_END,    /* data: {"id","status"}; the subscription is detached after this */
-};
-
-struct jobs_event {
-  enum jobs_event_kind kind;
-  const char *run_id;
-  json_t *data; /* borrowed */
-  const char *json; /* data serialized with RUN_JSON_FLAGS, once for all subscribers (NULL if that failed) */
-};
-
-typedef void (*jobs_event_cb)(void *userdata, const struct jobs_event *ev);
 typedef void (*jobs_idle_cb)(void *userdata);
 
 struct jobs;
