@@ -16,8 +16,8 @@
 #include "lib/digest.h"
 #include "lib/util.h"
 
-static const char *const read_tools[] = {"boot_status", "boot_wait", "matrix_report", "claims_validate", "runs_list",
-                                         NULL};
+static const char *const read_tools[] = {"boot_status",     "boot_wait", "matrix_report",
+                                         "claims_validate", "runs_list", NULL};
 
 /* An MCP message a read token may send: anything but tools/call of a tool that starts work. */
 static bool mcp_readonly(const struct request *req) {
@@ -35,7 +35,8 @@ static bool allowed_for_read(const char *url, const char *method, const struct r
   if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
     return true;
   bool mcp = strcmp(url, "/mcp") == 0 || strncmp(url, "/mcp/", 5) == 0;
-  return mcp && (strcmp(method, "DELETE") == 0 || (strcmp(method, "POST") == 0 && mcp_readonly(req)));
+  return mcp &&
+         (strcmp(method, "DELETE") == 0 || (strcmp(method, "POST") == 0 && mcp_readonly(req)));
 }
 
 /* Who is asking, for the rate limit, the stream caps and MCP sessions: a
@@ -48,7 +49,8 @@ static void client_key(struct MHD_Connection *conn, const char *bearer, char *ke
     snprintf(key, cap, "token %.32s", hex);
     return;
   }
-  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   const struct sockaddr *sa = ci ? ci->client_addr : NULL;
   char addr[INET6_ADDRSTRLEN] = "?";
   if (sa && sa->sa_family == AF_INET)
@@ -64,15 +66,16 @@ static bool within_rate(struct api_ctx *ctx, struct MHD_Connection *conn, const 
   if (wait == 0)
     return true;
   struct ma_error e;
-  ma_error_set(&e, EUSERS, "rate_limited", NULL, "too many requests from this client; retry in %d s", wait);
+  ma_error_set(&e, EUSERS, "rate_limited", NULL,
+               "too many requests from this client; retry in %d s", wait);
   char after[16];
   snprintf(after, sizeof after, "%d", wait);
   *result = reply_json_header(conn, 429, ma_error_json(&e), MHD_HTTP_HEADER_RETRY_AFTER, after);
   return false;
 }
 
-bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url, const char *method,
-                struct request *req, enum MHD_Result *result) {
+bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url,
+                const char *method, struct request *req, enum MHD_Result *result) {
   client_key(conn, NULL, req->client, sizeof req->client);
   if (strcmp(url, "/api/v1/health") == 0 && strcmp(method, "GET") == 0)
     return true;
@@ -80,14 +83,16 @@ bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *ur
     return within_rate(ctx, conn, req->client, result);
   const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   char scope[8] = "";
-  bool valid = h && strncasecmp(h, "Bearer ", 7) == 0 && store_token_scope(ctx->core->store, h + 7, scope) == 0;
+  bool valid = h && strncasecmp(h, "Bearer ", 7) == 0 &&
+               store_token_scope(ctx->core->store, h + 7, scope) == 0;
   if (!valid) {
     /* Wrong guesses count against the address: token guessing is rate-limited too. */
     if (!within_rate(ctx, conn, req->client, result))
       return false;
     struct ma_error e;
     ma_error_set(&e, ENOKEY, "unauthorized", NULL, "%s",
-                 h ? "the bearer token is unknown or revoked" : "this daemon wants Authorization: Bearer TOKEN");
+                 h ? "the bearer token is unknown or revoked"
+                   : "this daemon wants Authorization: Bearer TOKEN");
     *result = reply_json_header(conn, 401, ma_error_json(&e), MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Bearer realm=\"minix-analysis\"");
     return false;
@@ -97,6 +102,7 @@ bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *ur
     return false;
   if (strcmp(scope, "full") == 0 || allowed_for_read(url, method, req))
     return true;
-  *result = reply_fail(conn, 403, "forbidden", NULL, "this token is read-only: it may look, not start or change work");
+  *result = reply_fail(conn, 403, "forbidden", NULL,
+                       "this token is read-only: it may look, not start or change work");
   return false;
 }

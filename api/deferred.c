@@ -10,7 +10,8 @@ struct deferred {
   struct request *req;
 };
 
-struct deferred *deferred_new(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req) {
+struct deferred *deferred_new(struct api_ctx *ctx, struct MHD_Connection *conn,
+                              struct request *req) {
   struct deferred *d = calloc(1, sizeof *d);
   if (!d)
     return NULL;

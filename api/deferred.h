@@ -9,7 +9,8 @@
 struct deferred;
 
 /* Suspends conn and returns the handle that will answer it (NULL: out of memory). */
-struct deferred *deferred_new(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req);
+struct deferred *deferred_new(struct api_ctx *ctx, struct MHD_Connection *conn,
+                              struct request *req);
 /* Answers with status and body (stolen), resumes the connection, frees d. If the
  * connection went away meanwhile (client gone, daemon stopping), or d is NULL
  * (it could not be made), only frees. */

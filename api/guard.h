@@ -8,4 +8,5 @@
 #include "api/rest.h"
 
 /* true when the request may go on; else the refusal is queued in *result. */
-bool guard_headers(struct api_ctx *ctx, struct MHD_Connection *conn, const char *method, enum MHD_Result *result);
+bool guard_headers(struct api_ctx *ctx, struct MHD_Connection *conn, const char *method,
+                   enum MHD_Result *result);

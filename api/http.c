@@ -80,7 +80,8 @@ static void wait_for_request(struct http_server *s, struct pending *p) {
 }
 
 static struct pending *pending_of(struct MHD_Connection *conn) {
-  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   return ci ? ci->socket_context : NULL;
 }
 
@@ -100,8 +101,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 }
 
 /* The handler's last call for a request (not its first, no upload left) means it arrived whole. */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_size, void **state) {
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **state) {
   struct http_server *s = cls;
   bool first = *state == NULL;
   if (!first && *upload_size == 0)
@@ -110,7 +112,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 /* Answered: a kept-alive connection waits for its next request, under the same deadline. */
-static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
+                         enum MHD_RequestTerminationCode toe) {
   struct http_server *s = cls;
   s->completed(s->cls, conn, state, toe);
   struct pending *p = pending_of(conn);
@@ -126,7 +129,8 @@ static void on_deadlines(uv_timer_t *t) {
     next = p->next;
     if (now - p->since_us < s->request_timeout_us)
       continue;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     /* MHD sees the end of the stream on its next turn and closes the connection itself. */
     if (ci)
       shutdown(ci->connect_fd, SHUT_RDWR);
@@ -134,8 +138,9 @@ static void on_deadlines(uv_timer_t *t) {
     cut++;
   }
   if (cut) {
-    fprintf(stderr, "minix-analysisd: closed %d connection(s) that sent no whole request within %lld s\n", cut,
-            (long long)(s->request_timeout_us / 1000000));
+    fprintf(stderr,
+            "minix-analysisd: closed %d connection(s) that sent no whole request within %lld s\n",
+            cut, (long long)(s->request_timeout_us / 1000000));
     run_mhd(s);
   }
 }
@@ -163,8 +168,8 @@ static int parse_addr(const char *host, int port, struct sockaddr_in *addr) {
 }
 
 int http_server_start(uv_loop_t *loop, const char *host, int port, const struct http_limits *limits,
-                      MHD_AccessHandlerCallback handler, MHD_RequestCompletedCallback completed, void *cls,
-                      struct http_server **out, char **err) {
+                      MHD_AccessHandlerCallback handler, MHD_RequestCompletedCallback completed,
+                      void *cls, struct http_server **out, char **err) {
   struct sockaddr_in addr;
   if (parse_addr(host, port, &addr) < 0) {
     *err = util_strdupf("cannot listen on %s: an IPv4 address or localhost is needed", host);
@@ -173,17 +178,21 @@ int http_server_start(uv_loop_t *loop, const char *host, int port, const struct 
   struct http_server *s = calloc(1, sizeof *s);
   if (!s)
     return -ENOMEM;
-  *s = (struct http_server){.handler = handler, .completed = completed, .cls = cls,
+  *s = (struct http_server){.handler = handler,
+                            .completed = completed,
+                            .cls = cls,
                             .request_timeout_us = (int64_t)limits->request_timeout_s * 1000000};
   s->pending.next = s->pending.prev = &s->pending;
-  s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
-                            NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR,
-                            &addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-                            on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned)limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                            (unsigned)limits->max_connections_per_address, MHD_OPTION_END);
+  s->mhd = MHD_start_daemon(
+      MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+      on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      (unsigned)limits->max_connections_per_address, MHD_OPTION_END);
   if (!s->mhd) {
-    *err = util_strdupf("cannot listen on %s:%d: %s", host, port, strerror(errno ? errno : EADDRINUSE));
+    *err = util_strdupf("cannot listen on %s:%d: %s", host, port,
+                        strerror(errno ? errno : EADDRINUSE));
     free(s);
     return -EADDRINUSE;
   }

@@ -15,8 +15,8 @@ struct http_limits {
 
 /* Listens on host:port (IPv4 literal or "localhost") and serves with handler/completed. */
 int http_server_start(uv_loop_t *loop, const char *host, int port, const struct http_limits *limits,
-                      MHD_AccessHandlerCallback handler, MHD_RequestCompletedCallback completed, void *cls,
-                      struct http_server **out, char **err);
+                      MHD_AccessHandlerCallback handler, MHD_RequestCompletedCallback completed,
+                      void *cls, struct http_server **out, char **err);
 /* The port actually bound (useful with port 0). */
 int http_server_port(const struct http_server *s);
 /* Runs MHD on the next loop turn: resumed connections need it (MHD's epoll fd

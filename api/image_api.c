@@ -20,7 +20,8 @@ static void registered(void *userdata, json_t *image, const struct ma_error *err
   free(p);
 }
 
-enum MHD_Result image_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result image_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                           struct run *run) {
   (void)run;
   enum MHD_Result result;
   json_auto_t *body = route_body_json(conn, req, &result);
@@ -39,7 +40,8 @@ enum MHD_Result image_post(struct api_ctx *ctx, struct MHD_Connection *conn, str
   return p->reply ? MHD_YES : MHD_NO;
 }
 
-enum MHD_Result image_list(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result image_list(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                           struct run *run) {
   (void)req;
   (void)run;
   json_t *list;
@@ -49,7 +51,8 @@ enum MHD_Result image_list(struct api_ctx *ctx, struct MHD_Connection *conn, str
   return reply_json(conn, MHD_HTTP_OK, list);
 }
 
-enum MHD_Result image_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result image_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                          struct run *run) {
   (void)run;
   json_t *image;
   struct ma_error err;
@@ -58,7 +61,8 @@ enum MHD_Result image_get(struct api_ctx *ctx, struct MHD_Connection *conn, stru
   return reply_json(conn, MHD_HTTP_OK, image);
 }
 
-enum MHD_Result image_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result image_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                             struct run *run) {
   (void)run;
   json_t *out;
   struct ma_error err;

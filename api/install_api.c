@@ -11,12 +11,14 @@ static int start_install(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN 
   return r < 0 ? r : ops_install_get(ctx->core, id, doc, err);
 }
 
-enum MHD_Result install_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result install_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                             struct run *run) {
   (void)run;
   return route_post_start(ctx, conn, req, start_install, "installs");
 }
 
-enum MHD_Result install_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result install_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                            struct run *run) {
   (void)run;
   struct ma_error err;
   json_t *doc;
@@ -36,8 +38,8 @@ enum MHD_Result install_list(struct api_ctx *ctx, struct MHD_Connection *conn, s
   return reply_json(conn, MHD_HTTP_OK, list);
 }
 
-enum MHD_Result install_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                               struct run *run) {
+enum MHD_Result install_delete(struct api_ctx *ctx, struct MHD_Connection *conn,
+                               struct request *req, struct run *run) {
   (void)run;
   struct ma_error err;
   json_t *out;

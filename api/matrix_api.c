@@ -20,14 +20,15 @@ static int start_matrix(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN +
   return r;
 }
 
-enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                            struct run *run) {
   (void)run;
   return route_post_start(ctx, conn, req, start_matrix, "matrices");
 }
 
 /* The report of matrix id, or NULL after answering 404/500. */
-static json_t *load_report_of(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, json_t **runs_out,
-                              enum MHD_Result *result) {
+static json_t *load_report_of(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
+                              json_t **runs_out, enum MHD_Result *result) {
   json_t *report;
   struct ma_error err;
   if (ops_matrix_report(ctx->core, id, &report, runs_out, &err) < 0) {
@@ -42,7 +43,8 @@ static json_t *load_report(struct api_ctx *ctx, struct MHD_Connection *conn, str
   return load_report_of(ctx, conn, req->id, runs_out, result);
 }
 
-enum MHD_Result matrix_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result matrix_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                           struct run *run) {
   (void)run;
   enum MHD_Result result;
   json_t *report = load_report(ctx, conn, req, NULL, &result);
@@ -59,22 +61,23 @@ enum MHD_Result matrix_delete(struct api_ctx *ctx, struct MHD_Connection *conn, 
   return reply_json(conn, MHD_HTTP_ACCEPTED, out);
 }
 
-enum MHD_Result matrix_get_report(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                  struct run *run) {
+enum MHD_Result matrix_get_report(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                  struct request *req, struct run *run) {
   (void)run;
   const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
   format = format ? format : "json";
   static const char *const formats[][2] = {{"json", "application/json"},
-                                            {"text", "text/plain; charset=utf-8"},
-                                            {"csv", "text/csv"},
-                                            {"svg", "image/svg+xml"},
-                                            {"latex", "application/x-latex"}};
+                                           {"text", "text/plain; charset=utf-8"},
+                                           {"csv", "text/csv"},
+                                           {"svg", "image/svg+xml"},
+                                           {"latex", "application/x-latex"}};
   const char *type = NULL;
   for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
     if (strcmp(format, formats[i][0]) == 0)
       type = formats[i][1];
   if (!type)
-    return reply_fail(conn, 400, "unsupported_format", "format", "format must be json, text, csv, svg or latex");
+    return reply_fail(conn, 400, "unsupported_format", "format",
+                      "format must be json, text, csv, svg or latex");
   enum MHD_Result result;
   json_t *runs = NULL;
   json_t *report = load_report(ctx, conn, req, &runs, &result);
@@ -93,8 +96,8 @@ enum MHD_Result matrix_get_report(struct api_ctx *ctx, struct MHD_Connection *co
   return reply_text(conn, text, type);
 }
 
-enum MHD_Result matrix_compare_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                     struct run *run) {
+enum MHD_Result matrix_compare_route(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                     struct request *req, struct run *run) {
   (void)run;
   const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
   format = format ? format : "json";

@@ -24,7 +24,7 @@ struct session {
   char id[SESSION_ID_LEN + 1];
   char group[32];
   char version[16];
-  char client[sizeof ((struct request *)0)->client]; /* who initialized it: only they may use it */
+  char client[sizeof((struct request *)0)->client]; /* who initialized it: only they may use it */
   int64_t last_used_us;
 };
 
@@ -49,9 +49,12 @@ void mcp_state_free(struct mcp_state *m) {
   free(m);
 }
 
-static bool expired(const struct session *s, int64_t now) { return now - s->last_used_us > SESSION_IDLE_US; }
+static bool expired(const struct session *s, int64_t now) {
+  return now - s->last_used_us > SESSION_IDLE_US;
+}
 
-static struct session *find_session(struct mcp_state *m, const char *id, const char *group, const char *client) {
+static struct session *find_session(struct mcp_state *m, const char *id, const char *group,
+                                    const char *client) {
   int64_t now = util_mono_us();
   for (size_t i = 0; id && i < MAX_SESSIONS; i++) {
     struct session *s = &m->sessions[i];
@@ -78,7 +81,8 @@ static struct session *session_slot(struct mcp_state *m, const char *client) {
       free_slot = free_slot ? free_slot : s;
       continue;
     }
-    if (strcmp(s->client, client) == 0 && (++own, !own_lru || s->last_used_us < own_lru->last_used_us))
+    if (strcmp(s->client, client) == 0 &&
+        (++own, !own_lru || s->last_used_us < own_lru->last_used_us))
       own_lru = s;
     if (s->last_used_us < any_lru->last_used_us)
       any_lru = s;
@@ -88,7 +92,8 @@ static struct session *session_slot(struct mcp_state *m, const char *client) {
   return free_slot ? free_slot : any_lru;
 }
 
-static struct session *new_session(struct mcp_state *m, const char *group, const char *version, const char *client) {
+static struct session *new_session(struct mcp_state *m, const char *group, const char *version,
+                                   const char *client) {
   struct session *slot = session_slot(m, client);
   char half[2][UTIL_ID_LEN + 1];
   if (util_new_id(half[0]) < 0 || util_new_id(half[1]) < 0)
@@ -101,16 +106,19 @@ static struct session *new_session(struct mcp_state *m, const char *group, const
   return slot;
 }
 
-static enum MHD_Result rpc_reply(struct MHD_Connection *conn, unsigned status, json_t *body, const char *session) {
+static enum MHD_Result rpc_reply(struct MHD_Connection *conn, unsigned status, json_t *body,
+                                 const char *session) {
   return reply_json_header(conn, status, body, session ? "Mcp-Session-Id" : NULL, session);
 }
 
-static enum MHD_Result http_error(struct MHD_Connection *conn, unsigned status, int code, const char *message) {
+static enum MHD_Result http_error(struct MHD_Connection *conn, unsigned status, int code,
+                                  const char *message) {
   return rpc_reply(conn, status, jsonrpc_error(NULL, code, message), NULL);
 }
 
 static enum MHD_Result accepted(struct MHD_Connection *conn) {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
   enum MHD_Result r = reply_queue(conn, MHD_HTTP_ACCEPTED, resp);
   MHD_destroy_response(resp);
   return r;
@@ -124,26 +132,28 @@ static const char *endpoint_group(struct api_ctx *ctx, struct request *req) {
 }
 
 /* Checks what every request must carry; answers and returns false when it fails. */
-static bool checks(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, const char **group,
-                   enum MHD_Result *result) {
+static bool checks(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                   const char **group, enum MHD_Result *result) {
   /* Origin and Host were checked for every route (api/guard.c). */
   if (!(*group = endpoint_group(ctx, req))) {
     *result = http_error(conn, MHD_HTTP_NOT_FOUND, JSONRPC_INVALID_REQUEST,
-                         "Not Found: MCP servers are /mcp, /mcp/boot-profiler, /mcp/syscall-tracer, /mcp/memory-monitor");
+                         "Not Found: MCP servers are /mcp, /mcp/boot-profiler, "
+                         "/mcp/syscall-tracer, /mcp/memory-monitor");
     return false;
   }
   const char *version = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "MCP-Protocol-Version");
   if (version && !mcp_version_supported(version)) {
     *result = http_error(conn, MHD_HTTP_BAD_REQUEST, JSONRPC_INVALID_REQUEST,
-                         "Bad Request: unsupported MCP-Protocol-Version (2025-11-25, 2025-06-18 and 2025-03-26 are)");
+                         "Bad Request: unsupported MCP-Protocol-Version (2025-11-25, 2025-06-18 "
+                         "and 2025-03-26 are)");
     return false;
   }
   return true;
 }
 
 /* Everything but initialize needs a live session of this endpoint. */
-static bool session_ok(struct api_ctx *ctx, struct MHD_Connection *conn, const struct request *req, const char *group,
-                       enum MHD_Result *result) {
+static bool session_ok(struct api_ctx *ctx, struct MHD_Connection *conn, const struct request *req,
+                       const char *group, enum MHD_Result *result) {
   const char *sid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Mcp-Session-Id");
   if (!sid) {
     *result = http_error(conn, MHD_HTTP_BAD_REQUEST, JSONRPC_INVALID_REQUEST,
@@ -167,10 +177,8 @@ static enum MHD_Result handle(struct api_ctx *ctx, struct MHD_Connection *conn, 
   struct mcp_decision d;
   mcp_decide(ctx->mcp->catalog, group[0] ? group : NULL, MA_VERSION, msg, &d);
   switch (d.step) {
-  case MCP_STEP_ACCEPTED:
-    return accepted(conn);
-  case MCP_STEP_REPLY:
-    return rpc_reply(conn, MHD_HTTP_OK, d.reply, NULL);
+  case MCP_STEP_ACCEPTED: return accepted(conn);
+  case MCP_STEP_REPLY: return rpc_reply(conn, MHD_HTTP_OK, d.reply, NULL);
   case MCP_STEP_INITIALIZE: {
     struct session *s = new_session(ctx->mcp, group, d.version, req->client);
     if (!s) {
@@ -179,8 +187,7 @@ static enum MHD_Result handle(struct api_ctx *ctx, struct MHD_Connection *conn, 
     }
     return rpc_reply(conn, MHD_HTTP_OK, d.reply, s->id);
   }
-  case MCP_STEP_CALL_TOOL:
-    break;
+  case MCP_STEP_CALL_TOOL: break;
   }
   json_t *args = d.args ? d.args : json_object();
   if (!d.args)
@@ -188,14 +195,16 @@ static enum MHD_Result handle(struct api_ctx *ctx, struct MHD_Connection *conn, 
   return mcp_tools_call(ctx, conn, req, d.tool, args, msg->id, d.progress_token);
 }
 
-enum MHD_Result mcp_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result mcp_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                         struct run *run) {
   (void)run;
   enum MHD_Result result;
   const char *group;
   if (!checks(ctx, conn, req, &group, &result))
     return result;
   if (req->too_large)
-    return http_error(conn, 413, JSONRPC_INVALID_REQUEST, "Payload Too Large: the body exceeds 1 MiB");
+    return http_error(conn, 413, JSONRPC_INVALID_REQUEST,
+                      "Payload Too Large: the body exceeds 1 MiB");
   struct jsonrpc_msg msg;
   json_t *error;
   if (jsonrpc_parse(req->body.data ? req->body.data : "", req->body.len, &msg, &error) < 0)
@@ -205,19 +214,22 @@ enum MHD_Result mcp_post(struct api_ctx *ctx, struct MHD_Connection *conn, struc
   return result;
 }
 
-enum MHD_Result mcp_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result mcp_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                        struct run *run) {
   (void)run;
   enum MHD_Result result;
   const char *group;
   if (!checks(ctx, conn, req, &group, &result))
     return result;
   /* No server-initiated messages: no standalone SSE stream to offer. */
-  return reply_json_header(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-                           jsonrpc_error(NULL, JSONRPC_INVALID_REQUEST, "Method Not Allowed: use POST"),
-                           MHD_HTTP_HEADER_ALLOW, "POST, DELETE");
+  return reply_json_header(
+      conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+      jsonrpc_error(NULL, JSONRPC_INVALID_REQUEST, "Method Not Allowed: use POST"),
+      MHD_HTTP_HEADER_ALLOW, "POST, DELETE");
 }
 
-enum MHD_Result mcp_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result mcp_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                           struct run *run) {
   (void)run;
   enum MHD_Result result;
   const char *group;

@@ -15,5 +15,6 @@ void mcp_state_free(struct mcp_state *m);
 /* Runs one tool and answers: JSON at once, or an SSE stream for tools that wait
  * (or report progress) whose last event is the response. id and token are borrowed. */
 struct request;
-enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, const char *tool,
-                               json_t *args, json_t *id, json_t *progress_token);
+enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn,
+                               struct request *req, const char *tool, json_t *args, json_t *id,
+                               json_t *progress_token);

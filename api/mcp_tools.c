@@ -30,7 +30,8 @@ static enum MHD_Result answer(struct call *c, json_t *tool_result) {
 
 static enum MHD_Result tool_error(struct call *c, const struct ma_error *err) {
   char msg[700];
-  snprintf(msg, sizeof msg, "%s%s%s: %s", err->code, err->field[0] ? " in " : "", err->field, err->message);
+  snprintf(msg, sizeof msg, "%s%s%s: %s", err->code, err->field[0] ? " in " : "", err->field,
+           err->message);
   return answer(c, mcp_tool_error(msg));
 }
 
@@ -40,8 +41,9 @@ static bool stream_room(struct call *c, enum MHD_Result *result) {
   if (stream_limits_check(c->ctx->streams, c->req->client) == 0)
     return true;
   struct ma_error err;
-  ma_error_set(&err, EUSERS, "too_many_streams", NULL,
-               "this client (or the daemon) holds as many event streams as it may; nothing was started");
+  ma_error_set(
+      &err, EUSERS, "too_many_streams", NULL,
+      "this client (or the daemon) holds as many event streams as it may; nothing was started");
   *result = tool_error(c, &err);
   return false;
 }
@@ -68,7 +70,9 @@ static bool only_args(struct call *c, const char *const *allowed, enum MHD_Resul
   return true;
 }
 
-static const char *str_arg(struct call *c, const char *key) { return json_string_value(json_object_get(c->args, key)); }
+static const char *str_arg(struct call *c, const char *key) {
+  return json_string_value(json_object_get(c->args, key));
+}
 
 /* --- tools that wait: an SSE stream whose last event is the response --- */
 
@@ -123,8 +127,8 @@ static void finish(struct waiter *w, bool timed_out) {
   if (ops_run_get(w->call.ctx->core, w->run_id, &run, &err) < 0)
     result = mcp_tool_error(err.message);
   else if (w->kind == W_MEASURE)
-    result = mcp_tool_result(json_pack("{s:s, s:O, s:o}", "id", w->run_id, "status", json_object_get(run, "status"),
-                                       "run", run));
+    result = mcp_tool_result(json_pack("{s:s, s:O, s:o}", "id", w->run_id, "status",
+                                       json_object_get(run, "status"), "run", run));
   else if (w->kind == W_MEMORY)
     result = memory_result(w, run);
   else if (w->kind == W_TRACE)
@@ -146,7 +150,8 @@ static void on_run_event(void *userdata, const struct jobs_event *ev) {
   if (ev->kind != JOBS_EV_MARKER || !w->call.token)
     return;
   char message[160];
-  snprintf(message, sizeof message, "%s at %.3f ms", json_string_value(json_object_get(ev->data, "name")),
+  snprintf(message, sizeof message, "%s at %.3f ms",
+           json_string_value(json_object_get(ev->data, "name")),
            json_number_value(json_object_get(ev->data, "t_ms")));
   w->progress += 1;
   if (w->progress > w->total)
@@ -167,12 +172,13 @@ static void on_stream_closed(void *userdata) {
 }
 
 static double markers_expected(struct api_ctx *ctx, json_t *run) {
-  const struct profile *p = profile_set_find(ctx->core->profiles, json_string_value(json_object_get(run, "profile")));
+  const struct profile *p =
+      profile_set_find(ctx->core->profiles, json_string_value(json_object_get(run, "profile")));
   return p ? (double)p->n_markers : 1;
 }
 
-static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run, int kind, unsigned timeout_ms,
-                                const char *trace_id) {
+static enum MHD_Result wait_for(struct call *c, const char *run_id, json_t *run, int kind,
+                                unsigned timeout_ms, const char *trace_id) {
   struct waiter *w = calloc(1, sizeof *w);
   if (!w)
     return MHD_NO;
@@ -209,12 +215,15 @@ static enum MHD_Result tool_boot_measure(struct call *c) {
   if (ops_boot_start(c->ctx->core, c->args, id, &err) < 0)
     return tool_error(c, &err);
   if (!c->token)
-    return answer(c, mcp_tool_result(json_pack("{s:s, s:s, s:n}", "id", id, "status", "queued", "run")));
+    return answer(
+        c, mcp_tool_result(json_pack("{s:s, s:s, s:n}", "id", id, "status", "queued", "run")));
   json_t *run;
   if (ops_run_get(c->ctx->core, id, &run, &err) < 0)
     return tool_error(c, &err);
-  json_int_t timeout_s = json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s"));
-  enum MHD_Result r = wait_for(c, id, run, W_MEASURE, (unsigned)(timeout_s * 1000 + MEASURE_GRACE_MS), NULL);
+  json_int_t timeout_s =
+      json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s"));
+  enum MHD_Result r =
+      wait_for(c, id, run, W_MEASURE, (unsigned)(timeout_s * 1000 + MEASURE_GRACE_MS), NULL);
   json_decref(run);
   return r;
 }
@@ -233,7 +242,8 @@ static enum MHD_Result tool_memory_monitor(struct call *c) {
   json_t *run;
   if (ops_run_get(c->ctx->core, id, &run, &err) < 0)
     return tool_error(c, &err);
-  enum MHD_Result r = wait_for(c, id, run, W_MEMORY, (unsigned)(json_integer_value(d) * 1000 + MEASURE_GRACE_MS), NULL);
+  enum MHD_Result r = wait_for(c, id, run, W_MEMORY,
+                               (unsigned)(json_integer_value(d) * 1000 + MEASURE_GRACE_MS), NULL);
   json_decref(run);
   return r;
 }
@@ -241,19 +251,24 @@ static enum MHD_Result tool_memory_monitor(struct call *c) {
 static enum MHD_Result tool_syscall_trace(struct call *c) {
   json_t *t = json_object_get(c->args, "command_timeout_s");
   if (t && (!json_is_integer(t) || json_integer_value(t) > 3600))
-    return bad_args(c, "command_timeout_s", "command_timeout_s must be an integer from 1 to 3600 for a tool call");
+    return bad_args(c, "command_timeout_s",
+                    "command_timeout_s must be an integer from 1 to 3600 for a tool call");
   char id[UTIL_ID_LEN + 1];
   struct ma_error err;
   enum MHD_Result refused;
   if (!stream_room(c, &refused))
     return refused;
   json_t *doc = NULL, *run = NULL;
-  if (ops_trace_start(c->ctx->core, c->args, id, &err) < 0 || ops_trace_get(c->ctx->core, id, &doc, &err) < 0)
+  if (ops_trace_start(c->ctx->core, c->args, id, &err) < 0 ||
+      ops_trace_get(c->ctx->core, id, &doc, &err) < 0)
     return tool_error(c, &err);
   const char *run_id = json_string_value(json_object_get(doc, "run"));
   int r = ops_run_get(c->ctx->core, run_id, &run, &err);
-  json_int_t boot_s = r == 0 ? json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s")) : 0;
-  unsigned limit_ms = (unsigned)((boot_s + (t ? json_integer_value(t) : 300)) * 1000 + MEASURE_GRACE_MS);
+  json_int_t boot_s =
+      r == 0 ? json_integer_value(json_object_get(json_object_get(run, "request"), "timeout_s"))
+             : 0;
+  unsigned limit_ms =
+      (unsigned)((boot_s + (t ? json_integer_value(t) : 300)) * 1000 + MEASURE_GRACE_MS);
   enum MHD_Result result;
   if (r < 0) {
     result = tool_error(c, &err);
@@ -282,7 +297,8 @@ static enum MHD_Result tool_boot_wait(struct call *c) {
     return tool_error(c, &err);
   if (run_status_final(json_string_value(json_object_get(run, "status"))))
     return answer(c, mcp_tool_result(json_pack("{s:b, s:o}", "timed_out", 0, "run", run)));
-  enum MHD_Result r = wait_for(c, id, run, W_WAIT, (unsigned)(t ? json_integer_value(t) : 60) * 1000, NULL);
+  enum MHD_Result r =
+      wait_for(c, id, run, W_WAIT, (unsigned)(t ? json_integer_value(t) : 60) * 1000, NULL);
   json_decref(run);
   return r;
 }
@@ -304,7 +320,8 @@ static enum MHD_Result tool_matrix_start(struct call *c) {
   struct ma_error err;
   if (ops_matrix_start(c->ctx->core, c->args, id, &total, &err) < 0)
     return tool_error(c, &err);
-  return answer(c, mcp_tool_result(json_pack("{s:s, s:s, s:i}", "id", id, "status", "running", "total", total)));
+  return answer(c, mcp_tool_result(json_pack("{s:s, s:s, s:i}", "id", id, "status", "running",
+                                             "total", total)));
 }
 
 static enum MHD_Result tool_matrix_report(struct call *c) {
@@ -316,7 +333,8 @@ static enum MHD_Result tool_matrix_report(struct call *c) {
     return bad_args(c, "format", "format must be json or text");
   json_t *report;
   struct ma_error err;
-  if (ops_matrix_report(c->ctx->core, str_arg(c, "id") ? str_arg(c, "id") : "", &report, NULL, &err) < 0)
+  if (ops_matrix_report(c->ctx->core, str_arg(c, "id") ? str_arg(c, "id") : "", &report, NULL,
+                        &err) < 0)
     return tool_error(c, &err);
   if (strcmp(format, "json") == 0)
     return answer(c, mcp_tool_result(json_pack("{s:s, s:o}", "format", "json", "report", report)));
@@ -336,7 +354,8 @@ static enum MHD_Result tool_claims_validate(struct call *c) {
   struct ma_error err;
   if (ops_matrix_report(c->ctx->core, id, &report, NULL, &err) < 0)
     return tool_error(c, &err);
-  json_t *out = json_pack("{s:s, s:O}", "matrix_id", id, "claims", json_object_get(report, "claims"));
+  json_t *out =
+      json_pack("{s:s, s:O}", "matrix_id", id, "claims", json_object_get(report, "claims"));
   json_decref(report);
   return answer(c, mcp_tool_result(out));
 }
@@ -365,7 +384,8 @@ static void verified(void *userdata, json_t *image, const struct ma_error *err) 
     result = mcp_tool_result(image);
   } else {
     char msg[700];
-    snprintf(msg, sizeof msg, "%s%s%s: %s", err->code, err->field[0] ? " in " : "", err->field, err->message);
+    snprintf(msg, sizeof msg, "%s%s%s: %s", err->code, err->field[0] ? " in " : "", err->field,
+             err->message);
     result = mcp_tool_error(msg);
   }
   deferred_finish(p->reply, MHD_HTTP_OK, jsonrpc_result(p->id, result));
@@ -403,14 +423,17 @@ static const struct {
   const char *name;
   enum MHD_Result (*fn)(struct call *c);
 } tools[] = {
-    {"boot_measure", tool_boot_measure},   {"boot_status", tool_boot_status},       {"boot_wait", tool_boot_wait},
-    {"matrix_start", tool_matrix_start},   {"matrix_report", tool_matrix_report},   {"claims_validate", tool_claims_validate},
-    {"runs_list", tool_runs_list},    {"image_verify", tool_image_verify}, {"memory_monitor", tool_memory_monitor},
-    {"syscall_trace", tool_syscall_trace}, {"image_delete", tool_image_delete},
+    {"boot_measure", tool_boot_measure},     {"boot_status", tool_boot_status},
+    {"boot_wait", tool_boot_wait},           {"matrix_start", tool_matrix_start},
+    {"matrix_report", tool_matrix_report},   {"claims_validate", tool_claims_validate},
+    {"runs_list", tool_runs_list},           {"image_verify", tool_image_verify},
+    {"memory_monitor", tool_memory_monitor}, {"syscall_trace", tool_syscall_trace},
+    {"image_delete", tool_image_delete},
 };
 
-enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, const char *tool,
-                               json_t *args, json_t *id, json_t *progress_token) {
+enum MHD_Result mcp_tools_call(struct api_ctx *ctx, struct MHD_Connection *conn,
+                               struct request *req, const char *tool, json_t *args, json_t *id,
+                               json_t *progress_token) {
   struct call c = {ctx, conn, req, args, id, progress_token};
   for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
     if (strcmp(tools[i].name, tool) == 0)

@@ -22,7 +22,9 @@ struct metrics {
   size_t n, cap;
 };
 
-struct metrics *metrics_new(void) { return calloc(1, sizeof(struct metrics)); }
+struct metrics *metrics_new(void) {
+  return calloc(1, sizeof(struct metrics));
+}
 
 void metrics_free(struct metrics *m) {
   if (m)
@@ -72,10 +74,11 @@ static void status_gauge(struct util_buf *b, const char *name, const char *statu
   util_buf_printf(b, "\"} %lld\n", (long long)n);
 }
 
-/* Rows of a store table by status. With all (NULL-terminated) each of those is written, 0 when absent, in that
- * order; without, the statuses found. A store that cannot answer leaves the family without samples. */
-static void by_status(struct util_buf *b, struct store *store, const char *table, const char *name, const char *help,
-                      const char *const *all) {
+/* Rows of a store table by status. With all (NULL-terminated) each of those is written, 0 when
+ * absent, in that order; without, the statuses found. A store that cannot answer leaves the family
+ * without samples. */
+static void by_status(struct util_buf *b, struct store *store, const char *table, const char *name,
+                      const char *help, const char *const *all) {
   header(b, name, "gauge", help);
   json_auto_t *counts = NULL;
   if (store_status_counts(store, table, &counts) < 0)
@@ -90,7 +93,8 @@ static void by_status(struct util_buf *b, struct store *store, const char *table
   json_object_foreach(counts, status, n) status_gauge(b, name, status, json_integer_value(n));
 }
 
-static void histogram_sample(struct util_buf *b, const char *suffix, const char *profile, const char *le) {
+static void histogram_sample(struct util_buf *b, const char *suffix, const char *profile,
+                             const char *le) {
   util_buf_printf(b, "minix_analysis_boot_time_seconds_%s{profile=\"", suffix);
   label(b, profile);
   if (le)
@@ -116,7 +120,9 @@ static void boot_histogram(struct util_buf *b, struct store *store) {
       char bound[32];
       snprintf(bound, sizeof bound, "%g", le[k]);
       histogram_sample(b, "bucket", profile, bound);
-      util_buf_printf(b, "%lld\n", (long long)json_integer_value(json_array_get(json_object_get(row, "buckets"), k)));
+      util_buf_printf(
+          b, "%lld\n",
+          (long long)json_integer_value(json_array_get(json_object_get(row, "buckets"), k)));
     }
     histogram_sample(b, "bucket", profile, "+Inf");
     util_buf_printf(b, "%lld\n", count);
@@ -134,21 +140,24 @@ static void disk_gauges(struct util_buf *b, struct disk_guard *g) {
   struct disk_usage u;
   disk_guard_usage(g, &u);
   header(b, "minix_analysis_state_dir_bytes", "gauge",
-         "Bytes the state dir uses on disk, reserve excluded (last measure; renewed in the background past 10 s).");
+         "Bytes the state dir uses on disk, reserve excluded (last measure; renewed in the "
+         "background past 10 s).");
   util_buf_printf(b, "minix_analysis_state_dir_bytes %lld\n", (long long)u.state_dir_bytes);
   if (u.quota_bytes) {
     header(b, "minix_analysis_state_dir_quota_bytes", "gauge", "--max-state-mb in bytes.");
     util_buf_printf(b, "minix_analysis_state_dir_quota_bytes %lld\n", (long long)u.quota_bytes);
   }
   if (u.free_bytes >= 0) {
-    header(b, "minix_analysis_state_fs_free_bytes", "gauge", "Bytes free for the daemon on the state dir's filesystem.");
+    header(b, "minix_analysis_state_fs_free_bytes", "gauge",
+           "Bytes free for the daemon on the state dir's filesystem.");
     util_buf_printf(b, "minix_analysis_state_fs_free_bytes %lld\n", (long long)u.free_bytes);
   }
 }
 
 char *metrics_render(struct api_ctx *ctx) {
   struct util_buf b = {0};
-  by_status(&b, ctx->core->store, "runs", "minix_analysis_runs", "Runs in the store by status.", run_statuses);
+  by_status(&b, ctx->core->store, "runs", "minix_analysis_runs", "Runs in the store by status.",
+            run_statuses);
   int queued, running;
   jobs_counts(ctx->core->jobs, &queued, &running);
   header(&b, "minix_analysis_queue_length", "gauge", "Boots waiting to start.");
@@ -157,15 +166,20 @@ char *metrics_render(struct api_ctx *ctx) {
   util_buf_printf(&b, "minix_analysis_qemu_running %d\n", running);
   boot_histogram(&b, ctx->core->store);
   disk_gauges(&b, ctx->core->disk);
-  by_status(&b, ctx->core->store, "installs", "minix_analysis_installs", "Unattended installs by status.", NULL);
-  by_status(&b, ctx->core->store, "traces", "minix_analysis_traces", "Syscall traces by status.", NULL);
-  header(&b, "minix_analysis_event_streams", "gauge", "Event streams open now (--max-streams caps them).");
+  by_status(&b, ctx->core->store, "installs", "minix_analysis_installs",
+            "Unattended installs by status.", NULL);
+  by_status(&b, ctx->core->store, "traces", "minix_analysis_traces", "Syscall traces by status.",
+            NULL);
+  header(&b, "minix_analysis_event_streams", "gauge",
+         "Event streams open now (--max-streams caps them).");
   util_buf_printf(&b, "minix_analysis_event_streams %d\n", stream_limits_open(ctx->streams));
-  header(&b, "minix_analysis_rate_limited_total", "counter", "Requests refused with 429 by --rate-limit.");
+  header(&b, "minix_analysis_rate_limited_total", "counter",
+         "Requests refused with 429 by --rate-limit.");
   util_buf_printf(&b, "minix_analysis_rate_limited_total %llu\n",
                   (unsigned long long)rate_limit_rejected(ctx->rate_limit));
   header(&b, "minix_analysis_http_responses_total", "counter",
-         "HTTP responses by route pattern and status code since the daemon started (503: queue full or stopping).");
+         "HTTP responses by route pattern and status code since the daemon started (503: queue "
+         "full or stopping).");
   for (size_t i = 0; ctx->metrics && i < ctx->metrics->n; i++) {
     util_buf_printf(&b, "minix_analysis_http_responses_total{route=\"");
     label(&b, ctx->metrics->c[i].route);

@@ -16,7 +16,9 @@ struct page_cache {
   unsigned long clock;
 };
 
-struct page_cache *page_cache_new(void) { return calloc(1, sizeof(struct page_cache)); }
+struct page_cache *page_cache_new(void) {
+  return calloc(1, sizeof(struct page_cache));
+}
 
 void page_cache_free(struct page_cache *c) {
   if (!c)

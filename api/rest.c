@@ -25,18 +25,28 @@
 #define BODY_MAX (1u << 20)
 #define MAX_SEGMENTS 8
 
-
-static enum MHD_Result get_health(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result get_metrics(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result post_boot(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result list_runs(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result get_run(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result get_serial(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result delete_serial(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result get_events(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result delete_run(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result get_memory(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
-static enum MHD_Result post_memory(struct api_ctx *, struct MHD_Connection *, struct request *, struct run *);
+static enum MHD_Result get_health(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                  struct run *);
+static enum MHD_Result get_metrics(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                   struct run *);
+static enum MHD_Result post_boot(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                 struct run *);
+static enum MHD_Result list_runs(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                 struct run *);
+static enum MHD_Result get_run(struct api_ctx *, struct MHD_Connection *, struct request *,
+                               struct run *);
+static enum MHD_Result get_serial(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                  struct run *);
+static enum MHD_Result delete_serial(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                     struct run *);
+static enum MHD_Result get_events(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                  struct run *);
+static enum MHD_Result delete_run(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                  struct run *);
+static enum MHD_Result get_memory(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                  struct run *);
+static enum MHD_Result post_memory(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                   struct run *);
 
 const struct api_route api_routes[] = {
     {"GET", "/api/v1/health"},
@@ -77,11 +87,40 @@ const struct api_route api_routes[] = {
 };
 
 /* Parallel to api_routes. */
-static const route_fn route_fns[] = {get_health, get_metrics, post_boot,  list_runs,  get_run,       delete_run,       get_serial, delete_serial,
-                                     get_events, get_memory, get_traps, post_memory, matrix_post, matrix_get, matrix_delete, matrix_get_report,
-                                     matrix_compare_route, image_post, image_list, image_get, image_delete,
-                                     install_post, install_list, install_get, install_delete, trace_post, trace_list,
-                                     trace_get, mcp_post, mcp_get, mcp_delete, mcp_post, mcp_get, mcp_delete};
+static const route_fn route_fns[] = {get_health,
+                                     get_metrics,
+                                     post_boot,
+                                     list_runs,
+                                     get_run,
+                                     delete_run,
+                                     get_serial,
+                                     delete_serial,
+                                     get_events,
+                                     get_memory,
+                                     get_traps,
+                                     post_memory,
+                                     matrix_post,
+                                     matrix_get,
+                                     matrix_delete,
+                                     matrix_get_report,
+                                     matrix_compare_route,
+                                     image_post,
+                                     image_list,
+                                     image_get,
+                                     image_delete,
+                                     install_post,
+                                     install_list,
+                                     install_get,
+                                     install_delete,
+                                     trace_post,
+                                     trace_list,
+                                     trace_get,
+                                     mcp_post,
+                                     mcp_get,
+                                     mcp_delete,
+                                     mcp_post,
+                                     mcp_get,
+                                     mcp_delete};
 
 static size_t split(char *path, char **segs) {
   size_t n = 0;
@@ -113,8 +152,8 @@ static bool path_matches(const char *pattern, const char *url, struct request *r
 }
 
 /* Loads a run or answers 404; returns false when it answered. */
-static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id, struct run *run,
-                     enum MHD_Result *result) {
+static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
+                     struct run *run, enum MHD_Result *result) {
   struct ma_error err;
   if (ops_run_load(ctx->core, id, run, &err) == 0)
     return true;
@@ -122,8 +161,8 @@ static bool load_run(struct api_ctx *ctx, struct MHD_Connection *conn, const cha
   return false;
 }
 
-static enum MHD_Result call_route_counted(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                          size_t i) {
+static enum MHD_Result call_route_counted(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                          struct request *req, size_t i) {
   if (strncmp(api_routes[i].path, "/api/v1/runs/{id}", 17) != 0)
     return route_fns[i](ctx, conn, req, NULL);
   struct run run;
@@ -135,8 +174,10 @@ static enum MHD_Result call_route_counted(struct api_ctx *ctx, struct MHD_Connec
   return result;
 }
 
-/* Responses queued while the handler ran are counted; deferred ones (image verification) are not. */
-static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, size_t i) {
+/* Responses queued while the handler ran are counted; deferred ones (image verification) are not.
+ */
+static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                  struct request *req, size_t i) {
   reply_take_status();
   enum MHD_Result r = call_route_counted(ctx, conn, req, i);
   metrics_count(ctx->metrics, api_routes[i].path, reply_take_status());
@@ -167,20 +208,21 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
   }
   metrics_count(ctx->metrics, "unmatched", 405);
   struct ma_error e;
-  ma_error_set(&e, EOPNOTSUPP, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s", method, allow);
+  ma_error_set(&e, EOPNOTSUPP, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s",
+               method, allow);
   return reply_json_header(conn, 405, ma_error_json(&e), MHD_HTTP_HEADER_ALLOW, allow);
 }
 
-static enum MHD_Result get_metrics(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                   struct run *run) {
+static enum MHD_Result get_metrics(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                   struct request *req, struct run *run) {
   (void)req;
   (void)run;
   char *text = metrics_render(ctx);
   return text ? reply_text(conn, text, "text/plain; version=0.0.4; charset=utf-8") : MHD_NO;
 }
 
-static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                  struct run *run) {
+static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                  struct request *req, struct run *run) {
   (void)req;
   (void)run;
   json_t *body = ops_health(ctx->core);
@@ -198,18 +240,19 @@ json_t *route_body_json(struct MHD_Connection *conn, struct request *req, enum M
     return NULL;
   }
   json_error_t jerr;
-  json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len,
+                            JSON_REJECT_DUPLICATES, &jerr);
   if (!body) {
     struct ma_error err;
-    ma_error_set(&err, EINVAL, "invalid_json", NULL, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
-                 jerr.text);
+    ma_error_set(&err, EINVAL, "invalid_json", NULL, "malformed JSON at line %d column %d: %s",
+                 jerr.line, jerr.column, jerr.text);
     *result = reply_error(conn, &err);
   }
   return body;
 }
 
-enum MHD_Result route_post_start(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                 route_starter start, const char *collection) {
+enum MHD_Result route_post_start(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                 struct request *req, route_starter start, const char *collection) {
   enum MHD_Result result;
   json_auto_t *body = route_body_json(conn, req, &result);
   if (!body)
@@ -239,24 +282,25 @@ static int start_memory(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN +
   return queued(ops_memory_start(ctx->core, body, id, err), id, doc);
 }
 
-static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                 struct run *run) {
+static enum MHD_Result post_boot(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                 struct request *req, struct run *run) {
   (void)run;
   return route_post_start(ctx, conn, req, start_boot, "runs");
 }
 
-static enum MHD_Result post_memory(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                   struct run *run) {
+static enum MHD_Result post_memory(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                   struct request *req, struct run *run) {
   (void)run;
   return route_post_start(ctx, conn, req, start_memory, "runs");
 }
 
-static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                 struct run *run) {
+static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                 struct request *req, struct run *run) {
   (void)req;
   (void)run;
   json_auto_t *args = json_object();
-  for (const char *const *name = (const char *const[]){"limit", "cursor", "status", NULL}; *name; name++) {
+  for (const char *const *name = (const char *const[]){"limit", "cursor", "status", NULL}; *name;
+       name++) {
     const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, *name);
     if (v)
       json_object_set_new(args, *name, json_string(v));
@@ -282,21 +326,23 @@ static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *con
   return reply_text(conn, text, "application/json");
 }
 
-static enum MHD_Result get_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                               struct run *run) {
+static enum MHD_Result get_run(struct api_ctx *ctx, struct MHD_Connection *conn,
+                               struct request *req, struct run *run) {
   (void)req;
-  return reply_json(conn, MHD_HTTP_OK, run_to_json(run, profile_set_find(ctx->core->profiles, run->profile)));
+  return reply_json(conn, MHD_HTTP_OK,
+                    run_to_json(run, profile_set_find(ctx->core->profiles, run->profile)));
 }
 
-static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                  struct run *run) {
+static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                  struct request *req, struct run *run) {
   (void)ctx;
   (void)req;
   int fd = run->serial_path ? open(run->serial_path, O_RDONLY | O_CLOEXEC) : -1;
   struct stat st;
   if (fd < 0 && errno == ENOENT && run_status_final(run->status) && run->serial_bytes > 0)
-    return reply_fail(conn, 410, "serial_deleted", "id",
-                      "this run's console log was deleted (DELETE /api/v1/runs/ID/serial, or by hand)");
+    return reply_fail(
+        conn, 410, "serial_deleted", "id",
+        "this run's console log was deleted (DELETE /api/v1/runs/ID/serial, or by hand)");
   if (fd < 0 || fstat(fd, &st) < 0) {
     if (fd >= 0)
       close(fd);
@@ -315,14 +361,14 @@ static enum MHD_Result get_serial(struct api_ctx *ctx, struct MHD_Connection *co
   return r;
 }
 
-static enum MHD_Result get_events(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                  struct run *run) {
+static enum MHD_Result get_events(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                  struct request *req, struct run *run) {
   return sse_run_events(ctx, conn, req->client, run);
 }
 
 /* The QEMU process's memory and CPU samples: JSON, CSV or an SVG chart. */
-static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                  struct run *run) {
+static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                  struct request *req, struct run *run) {
   (void)req;
   const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
   format = format ? format : "json";
@@ -335,14 +381,15 @@ static enum MHD_Result get_memory(struct api_ctx *ctx, struct MHD_Connection *co
   if (strcmp(format, "json") == 0)
     return reply_json(conn, MHD_HTTP_OK, mem);
   json_t *samples = json_object_get(mem, "samples");
-  char *text = strcmp(format, "csv") == 0 ? memory_csv(samples)
-                                          : memory_svg(run->id, samples, json_object_get(mem, "markers"));
+  char *text = strcmp(format, "csv") == 0
+                   ? memory_csv(samples)
+                   : memory_svg(run->id, samples, json_object_get(mem, "markers"));
   json_decref(mem);
   return reply_text(conn, text, strcmp(format, "csv") == 0 ? "text/csv" : "image/svg+xml");
 }
 
-static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                  struct run *run) {
+static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                  struct request *req, struct run *run) {
   (void)req;
   json_t *out;
   struct ma_error err;
@@ -353,9 +400,10 @@ static enum MHD_Result delete_run(struct api_ctx *ctx, struct MHD_Connection *co
   return reply_json(conn, stopping ? MHD_HTTP_ACCEPTED : MHD_HTTP_OK, out);
 }
 
-/* Frees disk space (--max-state-mb) and keeps the measurement: markers, timings and samples stay. */
-static enum MHD_Result delete_serial(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
-                                     struct run *run) {
+/* Frees disk space (--max-state-mb) and keeps the measurement: markers, timings and samples stay.
+ */
+static enum MHD_Result delete_serial(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                     struct request *req, struct run *run) {
   (void)ctx;
   (void)req;
   json_t *out;
@@ -366,12 +414,14 @@ static enum MHD_Result delete_serial(struct api_ctx *ctx, struct MHD_Connection 
 }
 
 static void append_body(struct request *req, const char *data, size_t size) {
-  if (req->too_large || req->body.len + size > BODY_MAX || util_buf_append(&req->body, data, size) < 0)
+  if (req->too_large || req->body.len + size > BODY_MAX ||
+      util_buf_append(&req->body, data, size) < 0)
     req->too_large = true;
 }
 
-enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                           const char *version, const char *upload_data, size_t *upload_size, void **state) {
+enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *url,
+                           const char *method, const char *version, const char *upload_data,
+                           size_t *upload_size, void **state) {
   (void)version;
   struct request *req = *state;
   struct api_ctx *ctx = cls;

@@ -13,8 +13,10 @@ struct follower {
 
 static void on_event(void *userdata, const struct jobs_event *ev) {
   struct follower *f = userdata;
-  static const char *const names[] = {[JOBS_EV_STATUS] = "status", [JOBS_EV_MARKER] = "marker",
-                                      [JOBS_EV_SERIAL] = "serial", [JOBS_EV_END] = "status"};
+  static const char *const names[] = {[JOBS_EV_STATUS] = "status",
+                                      [JOBS_EV_MARKER] = "marker",
+                                      [JOBS_EV_SERIAL] = "serial",
+                                      [JOBS_EV_END] = "status"};
   bool more = ev->json ? stream_push_text(f->stream, names[ev->kind], ev->json) : true;
   if (ev->kind == JOBS_EV_END || !more) {
     jobs_unsubscribe(f->sub);
@@ -61,7 +63,8 @@ enum MHD_Result sse_run_events(struct api_ctx *ctx, struct MHD_Connection *conn,
   }
   replay(f->stream, run);
   /* Single-threaded: nothing can happen between the replay and the subscription. */
-  f->sub = run_status_final(run->status) ? NULL : jobs_subscribe(ctx->core->jobs, run->id, on_event, f);
+  f->sub =
+      run_status_final(run->status) ? NULL : jobs_subscribe(ctx->core->jobs, run->id, on_event, f);
   if (!f->sub)
     stream_end(f->stream);
   return stream_respond(f->stream, NULL, NULL);

@@ -23,7 +23,7 @@ struct stream {
   bool done, suspended;
   stream_closed_cb closed;
   void *userdata;
-  char client[sizeof ((struct request *)0)->client];
+  char client[sizeof((struct request *)0)->client];
 };
 
 struct stream *stream_new(struct api_ctx *ctx, struct MHD_Connection *conn, const char *client,
@@ -33,8 +33,9 @@ struct stream *stream_new(struct api_ctx *ctx, struct MHD_Connection *conn, cons
   if (r == -EMFILE || r == -EUSERS) {
     struct ma_error e;
     ma_error_set(&e, EUSERS, "too_many_streams", NULL,
-                 r == -EMFILE ? "the daemon holds as many event streams as it may; retry when one ends"
-                              : "this client holds as many event streams as it may; close one first");
+                 r == -EMFILE
+                     ? "the daemon holds as many event streams as it may; retry when one ends"
+                     : "this client holds as many event streams as it may; close one first");
     *refused = reply_json_header(conn, 429, ma_error_json(&e), MHD_HTTP_HEADER_RETRY_AFTER, "5");
     return NULL;
   }
@@ -57,12 +58,15 @@ static void wake(struct stream *s) {
   s->ctx->wake(s->ctx->wake_data);
 }
 
-/* The client fell too far behind: what it has not read yet stays, then a last event, then the end. */
+/* The client fell too far behind: what it has not read yet stays, then a last event, then the end.
+ */
 static void cut(struct stream *s, size_t lag) {
-  util_buf_printf(&s->buf,
-                  "event: error\ndata: {\"code\":\"slow_reader\",\"message\":\"this client fell %zu bytes behind "
-                  "(at most %u may wait): the stream ends here; reconnect to replay the markers\"}\n\n",
-                  lag, STREAM_LAG_MAX);
+  util_buf_printf(
+      &s->buf,
+      "event: error\ndata: {\"code\":\"slow_reader\",\"message\":\"this client fell %zu bytes "
+      "behind "
+      "(at most %u may wait): the stream ends here; reconnect to replay the markers\"}\n\n",
+      lag, STREAM_LAG_MAX);
   stream_end(s);
 }
 
@@ -136,7 +140,8 @@ static void free_stream(void *cls) {
 }
 
 enum MHD_Result stream_respond(struct stream *s, const char *header, const char *value) {
-  struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, free_stream);
+  struct MHD_Response *resp =
+      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, free_stream);
   if (!resp) {
     free_stream(s);
     return MHD_NO;

@@ -14,17 +14,21 @@ static int start_trace(struct api_ctx *ctx, json_t *body, char id[UTIL_ID_LEN + 
   return r < 0 ? r : ops_trace_get(ctx->core, id, doc, err);
 }
 
-enum MHD_Result trace_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result trace_post(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                           struct run *run) {
   (void)run;
   return route_post_start(ctx, conn, req, start_trace, "traces");
 }
 
-enum MHD_Result trace_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result trace_get(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                          struct run *run) {
   (void)run;
   const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
   format = format ? format : "json";
-  if (strcmp(format, "json") && strcmp(format, "text") && strcmp(format, "csv") && strcmp(format, "svg"))
-    return reply_fail(conn, 400, "unsupported_format", "format", "format must be json, text, csv or svg");
+  if (strcmp(format, "json") && strcmp(format, "text") && strcmp(format, "csv") &&
+      strcmp(format, "svg"))
+    return reply_fail(conn, 400, "unsupported_format", "format",
+                      "format must be json, text, csv or svg");
   struct ma_error err;
   json_t *doc;
   if (ops_trace_get(ctx->core, req->id, &doc, &err) < 0)
@@ -34,7 +38,8 @@ enum MHD_Result trace_get(struct api_ctx *ctx, struct MHD_Connection *conn, stru
   json_t *table = json_object_get(doc, "table");
   if (!table) {
     json_decref(doc);
-    return reply_fail(conn, MHD_HTTP_CONFLICT, "no_table", "id", "this trace has no table (still running, or failed)");
+    return reply_fail(conn, MHD_HTTP_CONFLICT, "no_table", "id",
+                      "this trace has no table (still running, or failed)");
   }
   char title[600];
   snprintf(title, sizeof title, "%s: %s", json_string_value(json_object_get(doc, "tracer")),
@@ -49,7 +54,8 @@ enum MHD_Result trace_get(struct api_ctx *ctx, struct MHD_Connection *conn, stru
                                                  : "image/svg+xml");
 }
 
-enum MHD_Result trace_list(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result trace_list(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                           struct run *run) {
   (void)req;
   (void)run;
   json_t *list;

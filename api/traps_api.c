@@ -3,7 +3,8 @@
 #include "api/route.h"
 #include "core/ops.h"
 
-enum MHD_Result get_traps(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req, struct run *run) {
+enum MHD_Result get_traps(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                          struct run *run) {
   (void)req;
   json_t *traps;
   struct ma_error err;

@@ -4,8 +4,9 @@
  * the `cont` acknowledgement to the read that completed the first match of
  * the terminal text. No libuv, no detector, no store.
  * With --lines first, it then prints every console line completed before that, after the stamp of
- * the read that completed it ("US<TAB>LINE", microseconds since `cont`): the fidelity bench's anchor.
- * usage: raw_boot [--lines] TERMINAL_TEXT QEMU_ARGV... (argv must hold -qmp unix:Q and path=S sockets) */
+ * the read that completed it ("US<TAB>LINE", microseconds since `cont`): the fidelity bench's
+ * anchor. usage: raw_boot [--lines] TERMINAL_TEXT QEMU_ARGV... (argv must hold -qmp unix:Q and
+ * path=S sockets) */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -112,8 +113,9 @@ int main(int argc, char **argv) {
     for (ssize_t i = 0; lines && i < n && n_ends < sizeof ends / sizeof ends[0]; i++)
       if (log[len + (size_t)i] == '\n')
         ends[n_ends++] = stamp - t0;
-    /* Only the new bytes and the tail the text could start in: QEMU often writes a byte at a time, and
-     * searching the whole log on every read costs CPU that the guest's own threads then lack. */
+    /* Only the new bytes and the tail the text could start in: QEMU often writes a byte at a time,
+     * and searching the whole log on every read costs CPU that the guest's own threads then lack.
+     */
     size_t from = len >= tlen ? len - tlen + 1 : 0;
     len += (size_t)n;
     if (memmem(log + from, len - from, terminal, tlen))

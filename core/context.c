@@ -39,7 +39,9 @@ static int open_store(struct ma_context *c, bool recover, char **err) {
   }
   int n = recover ? store_mark_interrupted(c->store, util_wall_us()) : 0;
   if (n > 0)
-    fprintf(stderr, "minix-analysis: %d run(s) left unfinished by a previous process marked interrupted\n", n);
+    fprintf(stderr,
+            "minix-analysis: %d run(s) left unfinished by a previous process marked interrupted\n",
+            n);
   return 0;
 }
 
@@ -64,27 +66,32 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
     return r;
   while (!done)
     uv_run(c->loop, UV_RUN_ONCE);
-  c->disk = disk_guard_new(c->loop, c->state_dir, (int64_t)(opt->max_state_mb > 0 ? opt->max_state_mb : 0) << 20,
+  c->disk = disk_guard_new(c->loop, c->state_dir,
+                           (int64_t)(opt->max_state_mb > 0 ? opt->max_state_mb : 0) << 20,
                            (int64_t)(opt->min_free_mb > 0 ? opt->min_free_mb : 64) << 20);
   if (!c->disk) {
     *err = strdup("out of memory");
     return -ENOMEM;
   }
-  struct jobs_config cfg = {c->state_dir, opt->max_running, opt->max_queued,
-                            (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20, c->disk,
-                            (path_policy)c->image_dirs};
+  struct jobs_config cfg = {
+      c->state_dir,    opt->max_running,
+      opt->max_queued, (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20,
+      c->disk,         (path_policy)c->image_dirs};
   c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
   c->matrices = c->jobs ? matrices_new(c->loop, c->store, c->jobs, &c->env) : NULL;
-  c->installs = c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;
+  c->installs =
+      c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;
   c->traces = c->installs ? traces_new(c->store, c->jobs, &c->env, c->state_dir) : NULL;
   if (!c->traces) {
-    *err = util_strdupf("cannot create the runs, sock, overlays and disks directories in %s", c->state_dir);
+    *err = util_strdupf("cannot create the runs, sock, overlays and disks directories in %s",
+                        c->state_dir);
     return -EIO;
   }
   return 0;
 }
 
-/* The --image-dir policy, resolved; the daemon's own extracted kernels and installed disks are always allowed. */
+/* The --image-dir policy, resolved; the daemon's own extracted kernels and installed disks are
+ * always allowed. */
 static int resolve_image_dirs(struct ma_context *c, const char *const *dirs, char **err) {
   if (!dirs)
     return 0;
@@ -96,7 +103,8 @@ static int resolve_image_dirs(struct ma_context *c, const char *const *dirs, cha
     return -ENOMEM;
   size_t k = 0;
   for (size_t i = 0; i < n + 2; i++) {
-    _cleanup_(util_freep) char *own = i >= n ? util_strdupf("%s/%s", c->state_dir, i == n ? "images" : "disks") : NULL;
+    _cleanup_(util_freep) char *own =
+        i >= n ? util_strdupf("%s/%s", c->state_dir, i == n ? "images" : "disks") : NULL;
     if (own)
       util_mkdir_p(own, 0750);
     char *real = realpath(own ? own : dirs[i], NULL);
@@ -140,7 +148,8 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
     r = resolve_image_dirs(c, opt->image_dirs, err);
   if (r == 0 && opt->run_jobs)
     r = start_jobs(c, opt, err);
-  c->env = (struct bootspec_env){c->profiles, &c->host.kvm, &c->host.qemu, (const char *const *)c->image_dirs};
+  c->env = (struct bootspec_env){c->profiles, &c->host.kvm, &c->host.qemu,
+                                 (const char *const *)c->image_dirs};
   return r;
 }
 

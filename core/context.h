@@ -20,13 +20,13 @@ struct ma_options {
   bool probe_kvm;          /* false: do not try KVM (accel tcg asked for) */
   const char *qemu_dir;    /* QEMU's programs; NULL: /usr/bin */
   const char *kvm_device;  /* NULL: /dev/kvm */
-  bool lock;               /* lock the state dir as run_jobs does, without running boots (a change a daemon
-                              on the same state dir must make itself) */
+  bool lock; /* lock the state dir as run_jobs does, without running boots (a change a daemon
+                on the same state dir must make itself) */
   int max_running, max_queued;
-  int max_log_mb; /* console kept per run; 0: the default, 64 */
+  int max_log_mb;                /* console kept per run; 0: the default, 64 */
   const char *const *image_dirs; /* --image-dir, NULL-terminated; NULL: open any path (the CLI) */
-  int max_state_mb; /* the state dir's quota; 0: none */
-  int min_free_mb;  /* free space new work needs on the state dir's filesystem; 0: the default, 64 */
+  int max_state_mb;              /* the state dir's quota; 0: none */
+  int min_free_mb; /* free space new work needs on the state dir's filesystem; 0: the default, 64 */
 };
 
 struct ma_context {
@@ -36,7 +36,7 @@ struct ma_context {
   struct store *store;
   struct profile_set *profiles;
   struct host_info host;
-  struct jobs *jobs; /* NULL unless run_jobs */
+  struct jobs *jobs;         /* NULL unless run_jobs */
   struct matrices *matrices; /* NULL unless run_jobs */
   struct installs *installs; /* NULL unless run_jobs */
   struct traces *traces;     /* NULL unless run_jobs */

@@ -11,7 +11,7 @@
 struct chain {
   path_policy dirs;
   uv_loop_t *loop;
-  const char *qemu_img; /* from --qemu-dir, never searched in $PATH */
+  const char *qemu_img;         /* from --qemu-dir, never searched in $PATH */
   char *top, *current, *format; /* the image being read, and its format (NULL: probed) */
   int depth;
   disk_chain_cb done;
@@ -34,12 +34,14 @@ static void refuse(struct chain *c, int errnum, const char *code, char *message)
   finish(c, -EINVAL, &err);
 }
 
-/* A file the image opens: the same test as a file named in a request, said of the image that names it. */
+/* A file the image opens: the same test as a file named in a request, said of the image that names
+ * it. */
 static bool allowed(struct chain *c, const char *what, const char *path) {
   struct ma_error err;
   if (path_policy_check_file(c->dirs, path, "disk", &err) == 0)
     return true;
-  refuse(c, err.errnum, err.code, util_strdupf("%s names %s %s: %s", c->current, what, path, err.message));
+  refuse(c, err.errnum, err.code,
+         util_strdupf("%s names %s %s: %s", c->current, what, path, err.message));
   return false;
 }
 
@@ -47,25 +49,29 @@ static void step(struct chain *c);
 
 /* The formats the daemon itself boots: any other (vmdk extents, luks, ...) could name files this
  * check does not know how to find, so it is refused rather than half judged. */
-static bool known_format(const char *format) { return strcmp(format, "qcow2") == 0 || strcmp(format, "raw") == 0; }
+static bool known_format(const char *format) {
+  return strcmp(format, "qcow2") == 0 || strcmp(format, "raw") == 0;
+}
 
 /* true when the image's links are fine; else the check has ended, saying why. */
 static bool links_allowed(struct chain *c, const struct disk_links *l) {
   if (!known_format(l->format)) {
     refuse(c, EINVAL, "disk_format_not_supported",
-           util_strdupf("%s is a %s image; a disk and its backing files must be qcow2 or raw", c->current,
-                        l->format));
+           util_strdupf("%s is a %s image; a disk and its backing files must be qcow2 or raw",
+                        c->current, l->format));
     return false;
   }
   if (l->unresolved) {
-    refuse(c, EACCES, "path_not_allowed", util_strdupf("%s names a backing file qemu-img cannot resolve", c->current));
+    refuse(c, EACCES, "path_not_allowed",
+           util_strdupf("%s names a backing file qemu-img cannot resolve", c->current));
     return false;
   }
-  /* A relative data file name is refused: which directory QEMU takes it from is QEMU's business, not ours. */
+  /* A relative data file name is refused: which directory QEMU takes it from is QEMU's business,
+   * not ours. */
   if (l->data_file && l->data_file[0] != '/') {
     refuse(c, EACCES, "path_not_allowed",
-           util_strdupf("%s names the relative data file %s; only absolute ones can be judged", c->current,
-                        l->data_file));
+           util_strdupf("%s names the relative data file %s; only absolute ones can be judged",
+                        c->current, l->data_file));
     return false;
   }
   if (l->data_file && !allowed(c, "the data file", l->data_file))
@@ -73,7 +79,8 @@ static bool links_allowed(struct chain *c, const struct disk_links *l) {
   if (l->backing && !allowed(c, "the backing file", l->backing))
     return false;
   if (l->backing && ++c->depth > DISK_CHAIN_MAX) {
-    refuse(c, EINVAL, "disk_chain_too_long", util_strdupf("%s has more than %d backing files", c->top, DISK_CHAIN_MAX));
+    refuse(c, EINVAL, "disk_chain_too_long",
+           util_strdupf("%s has more than %d backing files", c->top, DISK_CHAIN_MAX));
     return false;
   }
   return true;
@@ -85,7 +92,9 @@ static void on_info(void *userdata, int status, const char *out, const char *err
   if (status != 0 || disk_links_parse(out, &l) < 0) {
     refuse(c, EINVAL, "disk_unreadable",
            util_strdupf("qemu-img cannot read %s: %s", c->current,
-                        status == -ETIMEDOUT ? "it took too long" : err[0] ? err : "no reason given"));
+                        status == -ETIMEDOUT ? "it took too long"
+                        : err[0]             ? err
+                                             : "no reason given"));
     return;
   }
   if (!links_allowed(c, &l)) { /* c is gone */
@@ -114,13 +123,19 @@ static void step(struct chain *c) {
     on_info(c, r, "", strerror(-r));
 }
 
-int disk_chain_check(uv_loop_t *loop, const char *qemu_img, const char *disk, const char *format, path_policy dirs,
-                     disk_chain_cb done, void *userdata) {
+int disk_chain_check(uv_loop_t *loop, const char *qemu_img, const char *disk, const char *format,
+                     path_policy dirs, disk_chain_cb done, void *userdata) {
   struct chain *c = calloc(1, sizeof *c);
   if (!c)
     return -ENOMEM;
-  *c = (struct chain){.dirs = dirs, .loop = loop, .qemu_img = qemu_img, .top = strdup(disk), .current = strdup(disk),
-                      .format = format ? strdup(format) : NULL, .done = done, .userdata = userdata};
+  *c = (struct chain){.dirs = dirs,
+                      .loop = loop,
+                      .qemu_img = qemu_img,
+                      .top = strdup(disk),
+                      .current = strdup(disk),
+                      .format = format ? strdup(format) : NULL,
+                      .done = done,
+                      .userdata = userdata};
   if (!c->top || !c->current || (format && !c->format)) {
     free(c->top);
     free(c->current);

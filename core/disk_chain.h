@@ -19,6 +19,5 @@ typedef void (*disk_chain_cb)(void *userdata, int r, const struct ma_error *err)
 
 /* Judges the chain below disk, whose format ("qcow2" or "raw") the caller decided, against dirs
  * (not NULL). done is always called, later, from the loop; returns 0 or -ENOMEM. */
-int disk_chain_check(uv_loop_t *loop, const char *qemu_img, const char *disk, const char *format, path_policy dirs,
-                     disk_chain_cb done,
-                     void *userdata);
+int disk_chain_check(uv_loop_t *loop, const char *qemu_img, const char *disk, const char *format,
+                     path_policy dirs, disk_chain_cb done, void *userdata);

@@ -89,12 +89,13 @@ static void take_reserve(struct disk_guard *g) {
   g->reserve_held = r == 0;
   if (r != 0) {
     unlink(g->reserve_path);
-    fprintf(stderr, "minix-analysisd: cannot set aside %d bytes in %s: %s\n", RESERVE_BYTES, g->reserve_path,
-            strerror(r));
+    fprintf(stderr, "minix-analysisd: cannot set aside %d bytes in %s: %s\n", RESERVE_BYTES,
+            g->reserve_path, strerror(r));
   }
 }
 
-struct disk_guard *disk_guard_new(uv_loop_t *loop, const char *state_dir, int64_t quota_bytes, int64_t min_free_bytes) {
+struct disk_guard *disk_guard_new(uv_loop_t *loop, const char *state_dir, int64_t quota_bytes,
+                                  int64_t min_free_bytes) {
   struct disk_guard *g = calloc(1, sizeof *g);
   if (!g)
     return NULL;
@@ -167,9 +168,9 @@ void disk_guard_usage(struct disk_guard *g, struct disk_usage *out) {
 json_t *disk_guard_json(struct disk_guard *g) {
   struct disk_usage u;
   disk_guard_usage(g, &u);
-  return json_pack("{s:I, s:I, s:o, s:o, s:I, s:b}", "state_dir_bytes", (json_int_t)u.state_dir_bytes,
-                   "measured_ms_ago", (json_int_t)u.measured_ms_ago, "quota_bytes",
-                   u.quota_bytes ? json_integer(u.quota_bytes) : json_null(), "free_bytes",
-                   u.free_bytes >= 0 ? json_integer(u.free_bytes) : json_null(), "min_free_bytes",
-                   (json_int_t)u.min_free_bytes, "reserve_held", u.reserve_held);
+  return json_pack("{s:I, s:I, s:o, s:o, s:I, s:b}", "state_dir_bytes",
+                   (json_int_t)u.state_dir_bytes, "measured_ms_ago", (json_int_t)u.measured_ms_ago,
+                   "quota_bytes", u.quota_bytes ? json_integer(u.quota_bytes) : json_null(),
+                   "free_bytes", u.free_bytes >= 0 ? json_integer(u.free_bytes) : json_null(),
+                   "min_free_bytes", (json_int_t)u.min_free_bytes, "reserve_held", u.reserve_held);
 }

@@ -13,7 +13,8 @@ struct disk_guard;
 
 /* quota_bytes 0: no quota. Measures the state dir once now (every file, as
  * allocated on disk), later in the thread pool when a measure is stale. */
-struct disk_guard *disk_guard_new(uv_loop_t *loop, const char *state_dir, int64_t quota_bytes, int64_t min_free_bytes);
+struct disk_guard *disk_guard_new(uv_loop_t *loop, const char *state_dir, int64_t quota_bytes,
+                                  int64_t min_free_bytes);
 /* Runs the loop until a measurement in flight has ended, then frees g. */
 void disk_guard_free(struct disk_guard *g);
 
@@ -29,8 +30,8 @@ void disk_guard_ran_out(struct disk_guard *g);
 struct disk_usage {
   int64_t state_dir_bytes; /* the last measure, the reserve excluded */
   int64_t measured_ms_ago;
-  int64_t quota_bytes;     /* 0: no quota */
-  int64_t free_bytes;      /* -1: statvfs failed */
+  int64_t quota_bytes; /* 0: no quota */
+  int64_t free_bytes;  /* -1: statvfs failed */
   int64_t min_free_bytes;
   bool reserve_held;
 };

@@ -15,14 +15,18 @@ static inline json_t *docs_wall_json(int64_t wall_us) {
 }
 
 /* Stores doc under its "status"; a failure is logged here, where it is handled. */
-static inline void docs_save(struct store *s, enum store_doc kind, const char *id, json_t *doc, int64_t created_us) {
-  int r = store_doc_put(s, kind, id, json_string_value(json_object_get(doc, "status")), doc, created_us);
+static inline void docs_save(struct store *s, enum store_doc kind, const char *id, json_t *doc,
+                             int64_t created_us) {
+  int r = store_doc_put(s, kind, id, json_string_value(json_object_get(doc, "status")), doc,
+                        created_us);
   if (r < 0)
-    fprintf(stderr, "%s %s: cannot store it: %s\n", kind == STORE_INSTALLS ? "install" : "trace", id, strerror(-r));
+    fprintf(stderr, "%s %s: cannot store it: %s\n", kind == STORE_INSTALLS ? "install" : "trace",
+            id, strerror(-r));
 }
 
 /* The final status, with the error when code is set, and the time it ended. */
-static inline void docs_end(json_t *doc, const char *status, const char *code, const char *message) {
+static inline void docs_end(json_t *doc, const char *status, const char *code,
+                            const char *message) {
   if (code)
     json_object_set_new(doc, "error", json_pack("{s:s, s:s}", "code", code, "message", message));
   json_object_set_new(doc, "finished_at", docs_wall_json(util_wall_us()));

@@ -11,7 +11,8 @@
 #include "lib/rsp.h"
 #include "lib/util.h"
 
-/* Each reply answers the one request in flight; what the client is waiting for says what it means. */
+/* Each reply answers the one request in flight; what the client is waiting for says what it means.
+ */
 enum gdb_wait { W_NOACK, W_SET, W_RUNNING, W_REGS, W_CLEAR, W_CLOSED };
 
 struct gdbstub {
@@ -30,7 +31,8 @@ struct gdbstub {
   void *userdata;
 };
 
-static int send_packet(struct gdbstub *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int send_packet(struct gdbstub *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int send_packet(struct gdbstub *g, const char *fmt, ...) {
   char data[64];
@@ -99,18 +101,13 @@ static void on_packet(struct gdbstub *g, const char *reply) {
     g->armed[g->next++] = true;
     set_next(g);
     break;
-  case W_RUNNING:
-    on_stop(g, reply);
-    break;
-  case W_REGS:
-    on_regs(g, reply);
-    break;
+  case W_RUNNING: on_stop(g, reply); break;
+  case W_REGS: on_regs(g, reply); break;
   case W_CLEAR:
     g->wait = W_RUNNING;
     send_packet(g, "c");
     break;
-  case W_CLOSED:
-    break;
+  case W_CLOSED: break;
   }
 }
 
@@ -151,7 +148,8 @@ int gdbstub_start(uv_loop_t *loop, const char *path, const uint64_t *addrs, size
   if (fd < 0)
     return fd;
   struct gdbstub *g = calloc(1, sizeof *g);
-  if (!g || !(g->addrs = calloc(n ? n : 1, sizeof *g->addrs)) || !(g->armed = calloc(n ? n : 1, sizeof *g->armed))) {
+  if (!g || !(g->addrs = calloc(n ? n : 1, sizeof *g->addrs)) ||
+      !(g->armed = calloc(n ? n : 1, sizeof *g->armed))) {
     if (g)
       free(g->addrs);
     free(g);

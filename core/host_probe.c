@@ -11,7 +11,8 @@
 #include "lib/probe_image.h"
 #include "lib/qemu_cmd.h"
 
-/* A guest that works is done in well under a second even on a loaded host; one that hangs costs start-up this. */
+/* A guest that works is done in well under a second even on a loaded host; one that hangs costs
+ * start-up this. */
 #define PROBE_DEADLINE_S 5
 
 struct probe;
@@ -67,7 +68,8 @@ static void on_version_exit(uv_process_t *proc, int64_t status, int sig) {
 static void on_version_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf) {
   struct probe *p = h->data;
   (void)size;
-  *buf = uv_buf_init(p->version + p->version_len, (unsigned)(sizeof p->version - 1 - p->version_len));
+  *buf =
+      uv_buf_init(p->version + p->version_len, (unsigned)(sizeof p->version - 1 - p->version_len));
 }
 
 static void on_version_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
@@ -94,7 +96,8 @@ static void start_version(struct probe *p) {
       {.flags = UV_IGNORE},
       {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->version_out},
       {.flags = UV_IGNORE}};
-  uv_process_options_t opt = {.exit_cb = on_version_exit, .file = qemu, .args = argv, .stdio_count = 3, .stdio = stdio};
+  uv_process_options_t opt = {
+      .exit_cb = on_version_exit, .file = qemu, .args = argv, .stdio_count = 3, .stdio = stdio};
   p->pending += 2;
   if (!qemu || uv_spawn(p->loop, &p->version_proc, &opt) < 0) {
     p->info->qemu_version = util_strdupf("not installed in %s", p->info->qemu.dir);
@@ -120,7 +123,8 @@ static void mode_serial(void *ud, const char *buf, size_t len, int64_t stamp) {
   probe_progress_feed(&mp->progress, buf, len);
   if (!before && probe_progress_passed(&mp->progress)) {
     mp->passed_us = stamp;
-    supervisor_quit(mp->sup); /* it exits by itself through isa-debug-exit; this is in case it cannot */
+    supervisor_quit(
+        mp->sup); /* it exits by itself through isa-debug-exit; this is in case it cannot */
   }
 }
 
@@ -131,7 +135,8 @@ static void mode_ended(void *ud, const struct supervisor_end *end) {
   if (probe_progress_passed(&mp->progress)) {
     int64_t ms = (mp->passed_us - mp->spawn_us) / 1000;
     _cleanup_(util_freep) char *stages = probe_progress_stages(&mp->progress);
-    _cleanup_(util_freep) char *reason = util_strdupf("passed in %lld ms (%s)", (long long)ms, stages);
+    _cleanup_(util_freep) char *reason =
+        util_strdupf("passed in %lld ms (%s)", (long long)ms, stages);
     accel_host_set_probe(kvm, mp->mode, ACCEL_PROBE_PASSED, reason, ms);
   } else {
     struct probe_end pe = {.started = end->started,
@@ -141,7 +146,8 @@ static void mode_ended(void *ud, const struct supervisor_end *end) {
                            .detail = end->detail,
                            .qemu_err = end->qemu_err};
     _cleanup_(util_freep) char *reason = probe_progress_failure(&mp->progress, &pe);
-    accel_host_set_probe(kvm, mp->mode, ACCEL_PROBE_FAILED, reason, (util_mono_us() - mp->spawn_us) / 1000);
+    accel_host_set_probe(kvm, mp->mode, ACCEL_PROBE_FAILED, reason,
+                         (util_mono_us() - mp->spawn_us) / 1000);
   }
   probe_step_done(mp->p);
 }
@@ -167,7 +173,8 @@ static void start_mode(struct probe *p, enum probe_mode m, const char *state_dir
   if (!image || !qemu) {
     _cleanup_(util_freep) char *why =
         !image ? strdup("this build has no probe guest for it (built on a non-x86 host)")
-               : util_strdupf("%s is not installed in %s", qemu_bins_name((enum qemu_bin)qemu_bins_for_arch(name)),
+               : util_strdupf("%s is not installed in %s",
+                              qemu_bins_name((enum qemu_bin)qemu_bins_for_arch(name)),
                               p->info->qemu.dir);
     accel_host_set_probe(kvm, m, ACCEL_PROBE_NOT_RUN, why, -1);
     return;
@@ -175,8 +182,11 @@ static void start_mode(struct probe *p, enum probe_mode m, const char *state_dir
   mp->image_path = util_strdupf("%s/kvm-probe-%s.bin", state_dir, name);
   mp->qmp_path = util_strdupf("%s/kvm-probe-%s.qmp", state_dir, name);
   mp->serial_path = util_strdupf("%s/kvm-probe-%s.ser", state_dir, name);
-  struct boot_spec spec = {
-      .arch = (char *)name, .cpus = 1, .memory_mb = 16, .kernel = mp->image_path, .qemu = (char *)qemu};
+  struct boot_spec spec = {.arch = (char *)name,
+                           .cpus = 1,
+                           .memory_mb = 16,
+                           .kernel = mp->image_path,
+                           .qemu = (char *)qemu};
   struct qemu_sockets socks = {mp->qmp_path, mp->serial_path, NULL};
   struct qemu_cmd cmd = {0};
   int r = mp->serial_path ? write_image(mp->image_path, image, len) : -ENOMEM;
@@ -186,7 +196,8 @@ static void start_mode(struct probe *p, enum probe_mode m, const char *state_dir
                                   .qmp_path = mp->qmp_path,
                                   .serial_path = mp->serial_path,
                                   .timeout_ms = PROBE_DEADLINE_S * 1000};
-  static const struct supervisor_callbacks cb = {.started = mode_started, .serial = mode_serial, .ended = mode_ended};
+  static const struct supervisor_callbacks cb = {
+      .started = mode_started, .serial = mode_serial, .ended = mode_ended};
   mp->spawn_us = util_mono_us();
   if (r == 0 && (r = supervisor_start(p->loop, &cfg, &cb, mp, &mp->sup)) == 0)
     p->pending++;
@@ -200,15 +211,16 @@ static void start_mode(struct probe *p, enum probe_mode m, const char *state_dir
 static bool kvm_device_opens(const char *device, struct accel_host *kvm) {
   int fd = open(device, O_RDWR | O_CLOEXEC);
   _cleanup_(util_freep) char *why =
-      fd < 0 ? util_strdupf("cannot open %s: %s", device, strerror(errno)) : util_strdupf("%s opens", device);
+      fd < 0 ? util_strdupf("cannot open %s: %s", device, strerror(errno))
+             : util_strdupf("%s opens", device);
   if (fd >= 0)
     close(fd);
   accel_host_set_device(kvm, fd >= 0, why);
   return fd >= 0;
 }
 
-int host_probe_start(uv_loop_t *loop, const struct host_probe_opts *opt, struct host_info *info, host_probe_cb cb,
-                     void *userdata) {
+int host_probe_start(uv_loop_t *loop, const struct host_probe_opts *opt, struct host_info *info,
+                     host_probe_cb cb, void *userdata) {
   accel_host_init(&info->kvm);
   struct probe *p = calloc(1, sizeof *p);
   if (!p)

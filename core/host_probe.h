@@ -16,9 +16,9 @@ struct host_probe_opts {
   bool skip_kvm;          /* record "not probed": TCG was asked for */
 };
 
-/* Probes into *info (info->qemu resolved before; the rest set or malloc'd here); cb runs on loop when done.
- * 0 or -ENOMEM. */
-int host_probe_start(uv_loop_t *loop, const struct host_probe_opts *opt, struct host_info *info, host_probe_cb cb,
-                     void *userdata);
+/* Probes into *info (info->qemu resolved before; the rest set or malloc'd here); cb runs on loop
+ * when done. 0 or -ENOMEM. */
+int host_probe_start(uv_loop_t *loop, const struct host_probe_opts *opt, struct host_info *info,
+                     host_probe_cb cb, void *userdata);
 /* Frees what info holds. */
 void host_info_clear(struct host_info *info);

@@ -19,7 +19,8 @@ static int bad(struct ma_error *err, const char *code, const char *field, const 
   return -EINVAL;
 }
 
-static int check_request(json_t *req, path_policy dirs, const char **iso, const char **sha256, struct ma_error *err) {
+static int check_request(json_t *req, path_policy dirs, const char **iso, const char **sha256,
+                         struct ma_error *err) {
   if (!json_is_object(req))
     return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
   const char *key;
@@ -34,7 +35,8 @@ static int check_request(json_t *req, path_policy dirs, const char **iso, const 
   *sha256 = json_string_value(json_object_get(req, "sha256"));
   if (!*iso)
     return bad(err, "missing_field", "iso", "iso (an absolute path) is required");
-  /* Judged by stat: the reader child would block opening a FIFO, and the request and a later SIGTERM with it. */
+  /* Judged by stat: the reader child would block opening a FIFO, and the request and a later
+   * SIGTERM with it. */
   if (path_policy_check_file(dirs, *iso, "iso", err) < 0)
     return -EINVAL;
   if (json_object_get(req, "sha256") &&
@@ -44,7 +46,8 @@ static int check_request(json_t *req, path_policy dirs, const char **iso, const 
 }
 
 /* info: the reader's description of the image (lib/iso.h, iso_image_json). */
-static int store_registration(struct store *s, const char *iso, json_t *info, json_t **image, struct ma_error *err) {
+static int store_registration(struct store *s, const char *iso, json_t *info, json_t **image,
+                              struct ma_error *err) {
   char id[UTIL_ID_LEN + 1], stored[UTIL_ID_LEN + 1];
   _cleanup_(util_freep) char *text = json_dumps(info, JSON_COMPACT);
   const char *sha256 = json_string_value(json_object_get(info, "sha256"));
@@ -58,7 +61,8 @@ static int store_registration(struct store *s, const char *iso, json_t *info, js
   return r;
 }
 
-int images_register(struct store *s, path_policy dirs, json_t *req, json_t **image, struct ma_error *err) {
+int images_register(struct store *s, path_policy dirs, json_t *req, json_t **image,
+                    struct ma_error *err) {
   const char *iso, *sha256;
   int r = check_request(req, dirs, &iso, &sha256, err);
   json_t *info = NULL;
@@ -104,8 +108,8 @@ static void inspect_done(uv_work_t *w, int status) {
   free(g);
 }
 
-int images_register_async(uv_loop_t *loop, struct store *s, path_policy dirs, json_t *req, images_done_cb done,
-                          void *userdata, struct ma_error *err) {
+int images_register_async(uv_loop_t *loop, struct store *s, path_policy dirs, json_t *req,
+                          images_done_cb done, void *userdata, struct ma_error *err) {
   const char *iso, *sha256;
   int r = check_request(req, dirs, &iso, &sha256, err);
   if (r < 0)
@@ -113,12 +117,16 @@ int images_register_async(uv_loop_t *loop, struct store *s, path_policy dirs, js
   struct registration *g = calloc(1, sizeof *g);
   if (!g)
     return -ENOMEM;
-  *g = (struct registration){.store = s, .iso = strdup(iso), .sha256 = sha256 ? strdup(sha256) : NULL,
-                             .done = done, .userdata = userdata};
+  *g = (struct registration){.store = s,
+                             .iso = strdup(iso),
+                             .sha256 = sha256 ? strdup(sha256) : NULL,
+                             .done = done,
+                             .userdata = userdata};
   g->work.data = g;
   r = uv_queue_work(loop, &g->work, inspect_work, inspect_done);
   if (r < 0) {
-    ma_error_set(err, EIO, "internal_error", NULL, "cannot start the verification: %s", uv_strerror(r));
+    ma_error_set(err, EIO, "internal_error", NULL, "cannot start the verification: %s",
+                 uv_strerror(r));
     free(g->iso);
     free(g->sha256);
     free(g);
@@ -130,17 +138,20 @@ int images_register_async(uv_loop_t *loop, struct store *s, path_policy dirs, js
  * sha256 is 64 lowercase hex digits (a store edited by hand must not name another directory). */
 static char *cache_dir(const char *state_dir, json_t *image) {
   const char *sha = json_string_value(json_object_get(image, "sha256"));
-  return sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 ? util_strdupf("%s/images/%s", state_dir, sha)
-                                                                          : NULL;
+  return sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64
+             ? util_strdupf("%s/images/%s", state_dir, sha)
+             : NULL;
 }
 
 /* The kernel and modules, extracted once per image into the state dir. */
-static int cached_files(const char *state_dir, json_t *image, json_t **files, struct ma_error *err) {
+static int cached_files(const char *state_dir, json_t *image, json_t **files,
+                        struct ma_error *err) {
   _cleanup_(util_freep) char *dir = cache_dir(state_dir, image);
   const char *kernel = json_string_value(json_object_get(image, "kernel"));
   json_t *modules = json_object_get(image, "modules");
   if (!dir || !kernel || !json_is_array(modules))
-    return bad(err, "unknown_image", "image", "the registered image has no kernel; register it again");
+    return bad(err, "unknown_image", "image",
+               "the registered image has no kernel; register it again");
   json_t *cached = json_array();
   bool all = true;
   for (size_t i = 0; i <= json_array_size(modules); i++) {
@@ -155,7 +166,8 @@ static int cached_files(const char *state_dir, json_t *image, json_t **files, st
     return 0;
   }
   json_decref(cached);
-  return iso_helper_extract(json_string_value(json_object_get(image, "path")), kernel, modules, dir, files, err);
+  return iso_helper_extract(json_string_value(json_object_get(image, "path")), kernel, modules, dir,
+                            files, err);
 }
 
 static json_t *kernel_request(json_t *req, json_t *image, json_t *files) {
@@ -169,16 +181,18 @@ static json_t *kernel_request(json_t *req, json_t *image, json_t *files) {
   /* The ISO's own arguments, the serial console, then whatever the user adds. */
   const char *user = json_string_value(json_object_get(req, "append"));
   json_object_set_new(boot, "append",
-                      json_sprintf("%s console=tty00%s%s", json_string_value(json_object_get(image, "kernel_args")),
+                      json_sprintf("%s console=tty00%s%s",
+                                   json_string_value(json_object_get(image, "kernel_args")),
                                    user ? " " : "", user ? user : ""));
   if (!json_object_get(boot, "arch"))
     json_object_set_new(boot, "arch", json_string("i386"));
   return boot;
 }
 
-/* A disk made by an install: booted by the BIOS, or by the live CD's kernel and modules on the installed root. */
-static int disk_request(struct store *s, const char *state_dir, json_t *req, json_t *image, json_t **boot,
-                        struct ma_error *err) {
+/* A disk made by an install: booted by the BIOS, or by the live CD's kernel and modules on the
+ * installed root. */
+static int disk_request(struct store *s, const char *state_dir, json_t *req, json_t *image,
+                        json_t **boot, struct ma_error *err) {
   const char *how = json_string_value(json_object_get(image, "boot"));
   *boot = json_deep_copy(req);
   json_object_del(*boot, "image");
@@ -193,7 +207,8 @@ static int disk_request(struct store *s, const char *state_dir, json_t *req, jso
   if (r < 0) {
     json_decref(*boot);
     *boot = NULL; /* callers free what they were given */
-    return bad(err, "unknown_image", "image", "the ISO this disk was installed from is no longer registered");
+    return bad(err, "unknown_image", "image",
+               "the ISO this disk was installed from is no longer registered");
   }
   r = cached_files(state_dir, iso, &files, err);
   if (r == 0) {
@@ -201,8 +216,9 @@ static int disk_request(struct store *s, const char *state_dir, json_t *req, jso
     json_object_set(*boot, "kernel", json_object_get(kernel, "kernel"));
     json_object_set(*boot, "initrd", json_object_get(kernel, "initrd"));
     const char *user = json_string_value(json_object_get(req, "append"));
-    json_object_set_new(*boot, "append",
-                        json_sprintf("rootdevname=c0d0p0s0%s%s", user ? " " : "", user ? user : ""));
+    json_object_set_new(
+        *boot, "append",
+        json_sprintf("rootdevname=c0d0p0s0%s%s", user ? " " : "", user ? user : ""));
     json_decref(kernel);
   } else {
     json_decref(*boot);
@@ -213,8 +229,8 @@ static int disk_request(struct store *s, const char *state_dir, json_t *req, jso
   return r;
 }
 
-int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, json_t **boot, char **cdrom,
-                        struct ma_error *err) {
+int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, json_t **boot,
+                        char **cdrom, struct ma_error *err) {
   *cdrom = NULL;
   json_t *id = json_object_get(req, "image");
   if (!json_is_object(req) || !id) {
@@ -223,16 +239,20 @@ int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, jso
   }
   if (!json_is_string(id))
     return bad(err, "wrong_type", "image", "image must be the id of a registered image");
-  if (json_object_get(req, "kernel") || json_object_get(req, "initrd") || json_object_get(req, "iso"))
-    return bad(err, "conflicting_fields", "image", "exactly one of kernel, iso, disk or image is allowed");
+  if (json_object_get(req, "kernel") || json_object_get(req, "initrd") ||
+      json_object_get(req, "iso"))
+    return bad(err, "conflicting_fields", "image",
+               "exactly one of kernel, iso, disk or image is allowed");
   json_t *image = NULL, *files = NULL;
-  int r = util_is_id(json_string_value(id)) ? store_image_get(s, json_string_value(id), &image) : -ENOENT;
+  int r = util_is_id(json_string_value(id)) ? store_image_get(s, json_string_value(id), &image)
+                                            : -ENOENT;
   if (r < 0)
-    return bad(err, "unknown_image", "image", "no registered image with this id (POST /api/v1/images first)");
+    return bad(err, "unknown_image", "image",
+               "no registered image with this id (POST /api/v1/images first)");
   if (strcmp(json_string_value(json_object_get(image, "kind")), "disk") == 0) {
-    r = json_object_get(req, "disk")
-            ? bad(err, "conflicting_fields", "disk", "a disk image is the disk; do not give another")
-            : disk_request(s, state_dir, req, image, boot, err);
+    r = json_object_get(req, "disk") ? bad(err, "conflicting_fields", "disk",
+                                           "a disk image is the disk; do not give another")
+                                     : disk_request(s, state_dir, req, image, boot, err);
     json_decref(image);
     return r;
   }
@@ -246,16 +266,16 @@ int images_resolve_boot(struct store *s, const char *state_dir, json_t *req, jso
   return r;
 }
 
-/* The resolved request names the image's files, not the image: the stored request keeps the id, whatever
- * kind of image it is, so that a run or matrix says what it booted. */
+/* The resolved request names the image's files, not the image: the stored request keeps the id,
+ * whatever kind of image it is, so that a run or matrix says what it booted. */
 static void record_image(json_t *spec_json, json_t *req) {
   json_t *image = json_object_get(req, "image");
   if (image)
     json_object_set(spec_json, "image", image);
 }
 
-int images_boot_spec(struct store *s, const char *state_dir, const struct bootspec_env *env, json_t *req,
-                     struct boot_spec **out, struct ma_error *err) {
+int images_boot_spec(struct store *s, const char *state_dir, const struct bootspec_env *env,
+                     json_t *req, struct boot_spec **out, struct ma_error *err) {
   json_auto_t *boot = NULL;
   char *cdrom = NULL;
   int r = images_resolve_boot(s, state_dir, req, &boot, &cdrom, err);
@@ -270,8 +290,9 @@ int images_boot_spec(struct store *s, const char *state_dir, const struct bootsp
   return 0;
 }
 
-int images_matrix_spec(struct store *s, const char *state_dir, const struct bootspec_env *env, int host_cores,
-                       json_t *req, struct matrix_spec **out, struct ma_error *err) {
+int images_matrix_spec(struct store *s, const char *state_dir, const struct bootspec_env *env,
+                       int host_cores, json_t *req, struct matrix_spec **out,
+                       struct ma_error *err) {
   json_auto_t *boot = NULL;
   char *cdrom = NULL;
   int r = images_resolve_boot(s, state_dir, req, &boot, &cdrom, err);
@@ -299,8 +320,8 @@ size_t images_files(const char *state_dir, json_t *image, char *files[2]) {
   return n;
 }
 
-/* Deletes a file, or a directory and the files in it (the extraction cache is flat: a subdirectory or a
- * symlink there is not the daemon's, and stays); returns the bytes the files took. */
+/* Deletes a file, or a directory and the files in it (the extraction cache is flat: a subdirectory
+ * or a symlink there is not the daemon's, and stays); returns the bytes the files took. */
 static int64_t remove_owned(const char *id, const char *path) {
   struct stat st;
   if (lstat(path, &st) < 0)
@@ -322,7 +343,8 @@ static int64_t remove_owned(const char *id, const char *path) {
   return freed;
 }
 
-/* What of the image is the daemon's to delete: the kernel and modules it extracted, and a disk it made. */
+/* What of the image is the daemon's to delete: the kernel and modules it extracted, and a disk it
+ * made. */
 static json_t *owned_files(const char *state_dir, json_t *image) {
   json_t *owned = json_array();
   char *cache = cache_dir(state_dir, image);
@@ -330,18 +352,20 @@ static json_t *owned_files(const char *state_dir, json_t *image) {
   if (cache && lstat(cache, &st) == 0 && S_ISDIR(st.st_mode))
     json_array_append_new(owned, json_string(cache));
   free(cache);
-  /* A disk's file goes only when it lies in the state dir's disks/ (installs make them there): a file of
-   * the user's own is never deleted, whatever the store says. */
+  /* A disk's file goes only when it lies in the state dir's disks/ (installs make them there): a
+   * file of the user's own is never deleted, whatever the store says. */
   _cleanup_(util_freep) char *disks = util_strdupf("%s/disks", state_dir);
   _cleanup_(util_freep) char *real_disks = disks ? realpath(disks, NULL) : NULL;
   const char *path = json_string_value(json_object_get(image, "path"));
   const char *kind = json_string_value(json_object_get(image, "kind"));
-  if (real_disks && kind && strcmp(kind, "disk") == 0 && path_policy_allows((const char *[]){real_disks, NULL}, path))
+  if (real_disks && kind && strcmp(kind, "disk") == 0 &&
+      path_policy_allows((const char *[]){real_disks, NULL}, path))
     json_array_append_new(owned, json_string(path));
   return owned;
 }
 
-int images_delete(struct store *s, const char *state_dir, json_t *image, json_t **out, struct ma_error *err) {
+int images_delete(struct store *s, const char *state_dir, json_t *image, json_t **out,
+                  struct ma_error *err) {
   const char *id = json_string_value(json_object_get(image, "id"));
   json_auto_t *owned = owned_files(state_dir, image);
   int r = id ? store_image_delete(s, id) : -ENOENT;
@@ -356,9 +380,7 @@ int images_delete(struct store *s, const char *state_dir, json_t *image, json_t 
   int64_t freed = 0;
   size_t i;
   json_t *v;
-  json_array_foreach(owned, i, v) {
-    freed += remove_owned(id, json_string_value(v));
-  }
+  json_array_foreach(owned, i, v) { freed += remove_owned(id, json_string_value(v)); }
   *out = json_pack("{s:s, s:O, s:I}", "id", id, "removed", owned, "freed_bytes", (json_int_t)freed);
   return 0;
 }

@@ -28,7 +28,7 @@ struct install {
   int hash_r;
   bool cancelled, hashing_after;
   bool submitting, ended_early; /* a run that fails to start ends inside jobs_submit_opts */
-  int reserved;                 /* runs admitted with jobs_reserve (install, verify) not submitted yet */
+  int reserved; /* runs admitted with jobs_reserve (install, verify) not submitted yet */
   struct jobs_sub *sub;
   char run_id[UTIL_ID_LEN + 1];
   int64_t created_us;
@@ -80,20 +80,23 @@ void installs_free(struct installs *is) {
 
 int installs_active(const struct installs *is) { return is->n_active; }
 
-static void save(struct install *in) { docs_save(in->is->store, STORE_INSTALLS, in->id, in->doc, in->created_us); }
+static void save(struct install *in) {
+  docs_save(in->is->store, STORE_INSTALLS, in->id, in->doc, in->created_us);
+}
 
 static void set_phase(struct install *in, const char *status) {
   json_object_set_new(in->doc, "status", json_string(status));
   save(in);
 }
 
-/* A disk that failed to install (or whose install was cancelled) is of no use, may be 64 GiB, and no
- * image points at it: it goes with its install. Its runs have ended by now. */
+/* A disk that failed to install (or whose install was cancelled) is of no use, may be 64 GiB, and
+ * no image points at it: it goes with its install. Its runs have ended by now. */
 static void remove_disk(struct install *in) {
   if (unlink(in->disk) == 0)
     json_object_set_new(in->doc, "disk_removed", json_true());
   else if (errno != ENOENT)
-    fprintf(stderr, "install %s: cannot remove its disk %s: %s\n", in->id, in->disk, strerror(errno));
+    fprintf(stderr, "install %s: cannot remove its disk %s: %s\n", in->id, in->disk,
+            strerror(errno));
 }
 
 static void finish(struct install *in, const char *status, const char *code, const char *message) {
@@ -123,7 +126,8 @@ static void fail_cancelled(struct install *in) {
 static void on_run_event(void *userdata, const struct jobs_event *ev);
 static void run_ended(struct install *in, const char *run_id);
 
-static int submit(struct install *in, json_t *req, bool direct, const char *cdrom, const char *field) {
+static int submit(struct install *in, json_t *req, bool direct, const char *cdrom,
+                  const char *field) {
   struct boot_spec *spec = NULL;
   struct ma_error err = {0};
   int r = bootspec_from_json(req, in->is->env, &spec, &err);
@@ -133,7 +137,8 @@ static int submit(struct install *in, json_t *req, bool direct, const char *cdro
   }
   spec->disk_direct = direct;
   spec->cdrom = cdrom ? strdup(cdrom) : NULL;
-  struct jobs_submit_opts opts = {.cb = on_run_event, .userdata = in, .sub = &in->sub, .reserved = true};
+  struct jobs_submit_opts opts = {
+      .cb = on_run_event, .userdata = in, .sub = &in->sub, .reserved = true};
   in->submitting = true;
   in->ended_early = false;
   r = jobs_submit_opts(in->is->jobs, spec, &opts, in->run_id);
@@ -142,10 +147,12 @@ static int submit(struct install *in, json_t *req, bool direct, const char *cdro
     in->reserved--;
   if (r < 0) {
     jobs_refusal(r, &err);
-    finish(in, r == -ESHUTDOWN ? "cancelled" : "failed", r == -ESHUTDOWN ? "daemon_stopping" : err.code, err.message);
+    finish(in, r == -ESHUTDOWN ? "cancelled" : "failed",
+           r == -ESHUTDOWN ? "daemon_stopping" : err.code, err.message);
     return r;
   }
-  /* Stored at once: GET /api/v1/installs/ID (and the CLI) find the run to follow while it is going. */
+  /* Stored at once: GET /api/v1/installs/ID (and the CLI) find the run to follow while it is going.
+   */
   json_object_set_new(in->doc, field, json_string(in->run_id));
   save(in);
   if (in->ended_early)
@@ -159,11 +166,12 @@ static void hash_work(uv_work_t *w) {
 }
 
 static void register_disk(struct install *in) {
-  json_t *info = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:s}", "format", "qcow2", "disk_mb",
-                           json_object_get(in->doc, "disk_mb"), "installed_from",
-                           json_object_get(in->doc, "image"), "scenario", json_object_get(in->doc, "scenario"),
-                           "install_run", json_object_get(in->doc, "install_run"), "boot",
-                           json_object_get(in->doc, "disk_boot"), "install", in->id);
+  json_t *info =
+      json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:s}", "format", "qcow2", "disk_mb",
+                json_object_get(in->doc, "disk_mb"), "installed_from",
+                json_object_get(in->doc, "image"), "scenario", json_object_get(in->doc, "scenario"),
+                "install_run", json_object_get(in->doc, "install_run"), "boot",
+                json_object_get(in->doc, "disk_boot"), "install", in->id);
   if (json_object_get(in->doc, "verify_run"))
     json_object_set(info, "verify_run", json_object_get(in->doc, "verify_run"));
   _cleanup_(util_freep) char *text = json_dumps(info, JSON_COMPACT);
@@ -171,7 +179,8 @@ static void register_disk(struct install *in) {
   char image_id[UTIL_ID_LEN + 1], stored[UTIL_ID_LEN + 1];
   int r = util_new_id(image_id);
   if (r == 0)
-    r = store_image_put(in->is->store, image_id, in->sha_before, in->disk, "disk", text, util_wall_us(), stored);
+    r = store_image_put(in->is->store, image_id, in->sha_before, in->disk, "disk", text,
+                        util_wall_us(), stored);
   if (r < 0) {
     _cleanup_(util_freep) char *msg = util_strdupf("cannot register the disk: %s", strerror(-r));
     finish(in, "failed", "store_error", msg);
@@ -193,7 +202,8 @@ static void start_verify(struct install *in) {
 static void hash_done(uv_work_t *w, int status) {
   struct install *in = w->data;
   if (in->hash_r < 0 || status < 0) {
-    _cleanup_(util_freep) char *msg = util_strdupf("cannot read %s: %s", in->disk, strerror(-in->hash_r));
+    _cleanup_(util_freep) char *msg =
+        util_strdupf("cannot read %s: %s", in->disk, strerror(-in->hash_r));
     finish(in, "failed", "disk_unreadable", msg);
     return;
   }
@@ -209,7 +219,8 @@ static void hash_done(uv_work_t *w, int status) {
   bool same = strcmp(in->sha_before, in->sha_after) == 0;
   json_object_set_new(in->doc, "base_unchanged_by_verify", json_boolean(same));
   if (!same) {
-    finish(in, "failed", "base_modified", "the verification boot changed the base disk; it should only write its overlay");
+    finish(in, "failed", "base_modified",
+           "the verification boot changed the base disk; it should only write its overlay");
     return;
   }
   register_disk(in);
@@ -244,7 +255,8 @@ static void run_ended(struct install *in, const char *run_id) {
   if (!ok) {
     _cleanup_(util_freep) char *msg =
         util_strdupf("the %s run %s ended %s: %s", verifying ? "verification" : "install", run_id,
-                     run.status ? run.status : "unknown", run.error_message ? run.error_message : "no error recorded");
+                     run.status ? run.status : "unknown",
+                     run.error_message ? run.error_message : "no error recorded");
     bool cancelled = in->cancelled || (run.status && strcmp(run.status, "cancelled") == 0);
     run_clear(&run);
     if (cancelled)
@@ -267,7 +279,8 @@ static void on_disk_created(void *userdata, int status, const char *err) {
     return;
   }
   if (status != 0) {
-    _cleanup_(util_freep) char *msg = util_strdupf("qemu-img could not create %s: %s", in->disk, err);
+    _cleanup_(util_freep) char *msg =
+        util_strdupf("qemu-img could not create %s: %s", in->disk, err);
     finish(in, "failed", "disk_create_failed", msg);
     return;
   }
@@ -283,8 +296,9 @@ static int bad(struct ma_error *err, const char *code, const char *field, const 
 }
 
 static int check_fields(json_t *req, struct ma_error *err) {
-  static const char *const known[] = {"image",  "disk_mb",   "scenario", "memory_mb", "accel",         "timeout_s",
-                                      "verify", "disk_boot", "append",   "label",     "accel_stall_s", NULL};
+  static const char *const known[] = {"image",  "disk_mb",   "scenario",      "memory_mb",
+                                      "accel",  "timeout_s", "verify",        "disk_boot",
+                                      "append", "label",     "accel_stall_s", NULL};
   if (!json_is_object(req))
     return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
   const char *key;
@@ -301,12 +315,14 @@ static int check_fields(json_t *req, struct ma_error *err) {
   json_t *mb = json_object_get(req, "disk_mb"), *verify = json_object_get(req, "verify");
   const char *boot = json_string_value(json_object_get(req, "disk_boot"));
   if (!json_is_string(json_object_get(req, "image")))
-    return bad(err, "missing_field", "image", "image (the id of a registered ISO, POST /api/v1/images) is required");
+    return bad(err, "missing_field", "image",
+               "image (the id of a registered ISO, POST /api/v1/images) is required");
   if (mb && (!json_is_integer(mb) || json_integer_value(mb) < 64 || json_integer_value(mb) > 65536))
     return bad(err, "out_of_range", "disk_mb", "disk_mb must be an integer from 64 to 65536");
   if (verify && !json_is_boolean(verify))
     return bad(err, "wrong_type", "verify", "verify must be true or false");
-  if (json_object_get(req, "disk_boot") && (!boot || (strcmp(boot, "bios") && strcmp(boot, "kernel"))))
+  if (json_object_get(req, "disk_boot") &&
+      (!boot || (strcmp(boot, "bios") && strcmp(boot, "kernel"))))
     return bad(err, "invalid_value", "disk_boot", "disk_boot must be bios or kernel");
   if (json_object_get(req, "append") && !json_is_string(json_object_get(req, "append")))
     return bad(err, "wrong_type", "append", "append must be a string");
@@ -319,12 +335,15 @@ static void copy_fields(json_t *to, json_t *from, const char *const *keys) {
       json_object_set(to, *keys, json_object_get(from, *keys));
 }
 
-/* The live CD's kernel and modules (extracted from the ISO) with the new disk attached, playing the scenario. */
+/* The live CD's kernel and modules (extracted from the ISO) with the new disk attached, playing the
+ * scenario. */
 static int install_request(struct install *in, json_t *req, json_t *image, struct ma_error *err) {
-  json_t *base = json_pack("{s:O, s:s}", "image", json_object_get(image, "id"), "profile", "minix-3.4");
+  json_t *base =
+      json_pack("{s:O, s:s}", "image", json_object_get(image, "id"), "profile", "minix-3.4");
   if (json_object_get(req, "append")) /* more arguments for the live CD's kernel */
     json_object_set(base, "append", json_object_get(req, "append"));
-  int r = images_resolve_boot(in->is->store, in->is->state_dir, base, &in->install, &in->cdrom, err);
+  int r =
+      images_resolve_boot(in->is->store, in->is->state_dir, base, &in->install, &in->cdrom, err);
   json_decref(base);
   if (r < 0)
     return r;
@@ -332,25 +351,28 @@ static int install_request(struct install *in, json_t *req, json_t *image, struc
   copy_fields(in->install, req, shared);
   json_object_set_new(in->install, "disk", json_string(in->disk));
   json_t *scenario = json_object_get(req, "scenario");
-  json_object_set_new(in->install, "scenario", scenario ? json_incref(scenario) : json_string("minix-setup"));
+  json_object_set_new(in->install, "scenario",
+                      scenario ? json_incref(scenario) : json_string("minix-setup"));
   json_object_set_new(in->install, "timeout_s",
-                      json_object_get(req, "timeout_s") ? json_incref(json_object_get(req, "timeout_s"))
-                                                        : json_integer(DEFAULT_TIMEOUT_S));
+                      json_object_get(req, "timeout_s")
+                          ? json_incref(json_object_get(req, "timeout_s"))
+                          : json_integer(DEFAULT_TIMEOUT_S));
   json_object_set_new(in->install, "label", json_sprintf("install %s", in->id));
   return 0;
 }
 
-/* bios: the disk alone, through its own boot loader; kernel: the CD's kernel and modules on the installed
- * root, for guests without a boot loader on their disk (the fixture). */
+/* bios: the disk alone, through its own boot loader; kernel: the CD's kernel and modules on the
+ * installed root, for guests without a boot loader on their disk (the fixture). */
 static json_t *verify_request(struct install *in, json_t *req) {
-  json_t *v = json_pack("{s:s, s:s, s:s, s:i, s:s}", "arch", "i386", "profile", "minix-3.4", "disk", in->disk,
-                        "timeout_s", VERIFY_TIMEOUT_S, "label", "");
+  json_t *v = json_pack("{s:s, s:s, s:s, s:i, s:s}", "arch", "i386", "profile", "minix-3.4", "disk",
+                        in->disk, "timeout_s", VERIFY_TIMEOUT_S, "label", "");
   json_object_set_new(v, "label", json_sprintf("verify install %s", in->id));
   static const char *const shared[] = {"memory_mb", "accel", "accel_stall_s", NULL};
   copy_fields(v, req, shared);
   const char *boot = json_string_value(json_object_get(req, "disk_boot"));
   if (boot && strcmp(boot, "kernel") == 0) {
-    /* Nothing about the console: the installed /boot.cfg must bring it (the fixture reads it from the disk). */
+    /* Nothing about the console: the installed /boot.cfg must bring it (the fixture reads it from
+     * the disk). */
     json_object_set(v, "kernel", json_object_get(in->install, "kernel"));
     json_object_set(v, "initrd", json_object_get(in->install, "initrd"));
     json_object_set_new(v, "append", json_string("rootdevname=c0d0p0s0"));
@@ -358,8 +380,8 @@ static json_t *verify_request(struct install *in, json_t *req) {
   return v;
 }
 
-/* Both boot requests must be valid before anything is created; the disk does not exist yet, so a readable
- * stand-in takes its place for the check. */
+/* Both boot requests must be valid before anything is created; the disk does not exist yet, so a
+ * readable stand-in takes its place for the check. */
 static int validate(struct install *in, json_t *boot, const char *stand_in, struct ma_error *err) {
   json_t *copy = json_deep_copy(boot);
   json_object_set_new(copy, "disk", json_string(stand_in));
@@ -375,7 +397,8 @@ static int prepare(struct install *in, json_t *req, struct ma_error *err) {
   const char *image_id = json_string_value(json_object_get(req, "image"));
   int r = util_is_id(image_id) ? store_image_get(in->is->store, image_id, &image) : -ENOENT;
   if (r < 0)
-    return bad(err, "unknown_image", "image", "no registered image with this id (POST /api/v1/images first)");
+    return bad(err, "unknown_image", "image",
+               "no registered image with this id (POST /api/v1/images first)");
   if (strcmp(json_string_value(json_object_get(image, "kind")), "iso") != 0) {
     json_decref(image);
     return bad(err, "wrong_image_kind", "image", "installs start from an ISO image, not a disk");
@@ -392,24 +415,29 @@ static int prepare(struct install *in, json_t *req, struct ma_error *err) {
     return r;
   const char *boot = json_string_value(json_object_get(req, "disk_boot"));
   json_t *mb = json_object_get(req, "disk_mb");
-  in->doc = json_pack("{s:s, s:s, s:O, s:s, s:I, s:O, s:s, s:b, s:o}", "id", in->id, "status", "creating_disk",
-                      "image", json_object_get(req, "image"), "disk", in->disk, "disk_mb",
-                      (json_int_t)(mb ? json_integer_value(mb) : DEFAULT_DISK_MB), "scenario",
-                      json_object_get(in->install, "scenario"), "disk_boot", boot ? boot : "bios", "verify",
-                      in->verify != NULL, "created_at", docs_wall_json(in->created_us));
-  if (json_is_object(json_object_get(in->doc, "scenario"))) /* a definition: name it, do not echo it all */
-    json_object_set(in->doc, "scenario", json_object_get(json_object_get(in->doc, "scenario"), "name"));
+  in->doc =
+      json_pack("{s:s, s:s, s:O, s:s, s:I, s:O, s:s, s:b, s:o}", "id", in->id, "status",
+                "creating_disk", "image", json_object_get(req, "image"), "disk", in->disk,
+                "disk_mb", (json_int_t)(mb ? json_integer_value(mb) : DEFAULT_DISK_MB), "scenario",
+                json_object_get(in->install, "scenario"), "disk_boot", boot ? boot : "bios",
+                "verify", in->verify != NULL, "created_at", docs_wall_json(in->created_us));
+  if (json_is_object(
+          json_object_get(in->doc, "scenario"))) /* a definition: name it, do not echo it all */
+    json_object_set(in->doc, "scenario",
+                    json_object_get(json_object_get(in->doc, "scenario"), "name"));
   json_object_set(in->doc, "request", req);
   return 0;
 }
 
-/* Its runs (the install, and the verification unless verify is false) count against --max-queued from the
- * start, before a disk is made: an install refused later would leave its disk behind. */
-int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+/* Its runs (the install, and the verification unless verify is false) count against --max-queued
+ * from the start, before a disk is made: an install refused later would leave its disk behind. */
+int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1],
+                   struct ma_error *err) {
   int n = 0;
   int r = check_fields(req, err);
   if (r == 0)
-    r = jobs_reserve(is->jobs, n = json_is_false(json_object_get(req, "verify")) ? 1 : 2, "verify", err);
+    r = jobs_reserve(is->jobs, n = json_is_false(json_object_get(req, "verify")) ? 1 : 2, "verify",
+                     err);
   if (r < 0)
     return r;
   struct install *in = calloc(1, sizeof *in);
@@ -426,9 +454,12 @@ int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], s
   r = prepare(in, req, err);
   const char *qemu_img = is->env->qemu ? is->env->qemu->path[QEMU_IMG] : NULL;
   if (r == 0 && !qemu_img)
-    r = bad(err, "qemu_not_found", NULL, "qemu-img is not installed in the QEMU directory (--qemu-dir)");
-  char **argv =
-      r == 0 ? disk_create_argv(qemu_img, in->disk, (int)json_integer_value(json_object_get(in->doc, "disk_mb"))) : NULL;
+    r = bad(err, "qemu_not_found", NULL,
+            "qemu-img is not installed in the QEMU directory (--qemu-dir)");
+  char **argv = r == 0
+                    ? disk_create_argv(qemu_img, in->disk,
+                                       (int)json_integer_value(json_object_get(in->doc, "disk_mb")))
+                    : NULL;
   if (r == 0 && !argv)
     r = -ENOMEM;
   if (r < 0) {
@@ -451,7 +482,8 @@ int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], s
 
 bool installs_use(const struct installs *is, const char *real_target) {
   for (const struct install *in = is ? is->active : NULL; in; in = in->next)
-    if (path_policy_within(in->disk, real_target) || bootspec_json_uses(in->install, in->cdrom, real_target) ||
+    if (path_policy_within(in->disk, real_target) ||
+        bootspec_json_uses(in->install, in->cdrom, real_target) ||
         (in->verify && bootspec_json_uses(in->verify, NULL, real_target)))
       return true;
   return false;

@@ -19,11 +19,12 @@ struct installs *installs_new(uv_loop_t *loop, struct store *store, struct jobs 
 /* Frees the runner (installs still active are abandoned; NULL is fine). */
 void installs_free(struct installs *is);
 /* Validates an install request and starts it; id receives the install id. 400/503 in err. */
-int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
+int installs_start(struct installs *is, json_t *req, char id[UTIL_ID_LEN + 1],
+                   struct ma_error *err);
 /* Cancels an active install (its current run is cancelled); -ENOENT when it is not active. */
 int installs_cancel(struct installs *is, const char *id);
-/* true when an active install's ISO, extracted files or disk is real_target (a resolved path) or lies below
- * it (NULL is: false). */
+/* true when an active install's ISO, extracted files or disk is real_target (a resolved path) or
+ * lies below it (NULL is: false). */
 bool installs_use(const struct installs *is, const char *real_target);
 /* Active installs (not yet ended). */
 int installs_active(const struct installs *is);

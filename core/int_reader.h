@@ -10,7 +10,8 @@
 
 struct int_reader;
 
-/* Makes the FIFO at path and opens it for reading (before QEMU starts, so QEMU's open does not block). */
+/* Makes the FIFO at path and opens it for reading (before QEMU starts, so QEMU's open does not
+ * block). */
 int int_reader_start(uv_loop_t *loop, const char *path, struct int_reader **out);
 /* The time t0 of the boot (CLOCK_MONOTONIC us): reads are bucketed relative to it. */
 void int_reader_set_t0(struct int_reader *r, int64_t t0_us);

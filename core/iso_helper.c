@@ -29,12 +29,13 @@ static int helper_path(char out[PATH_MAX]) {
   return program_path(HELPER, MA_LIBEXECDIR, out);
 }
 
-/* Runs the reader with argv (argv[0] filled in here) and returns its JSON answer, or -errno with err set. */
+/* Runs the reader with argv (argv[0] filled in here) and returns its JSON answer, or -errno with
+ * err set. */
 static int ask(char **argv, json_t **answer, struct ma_error *err) {
   char path[PATH_MAX];
   if (helper_path(path) < 0) {
-    ma_error_set(err, EIO, "iso_reader_missing", NULL, "%s is not installed beside this program nor in %s", HELPER,
-                 MA_LIBEXECDIR);
+    ma_error_set(err, EIO, "iso_reader_missing", NULL,
+                 "%s is not installed beside this program nor in %s", HELPER, MA_LIBEXECDIR);
     return -ENOENT;
   }
   argv[0] = path;
@@ -72,13 +73,14 @@ static int ask(char **argv, json_t **answer, struct ma_error *err) {
     return 0;
   json_decref(*answer);
   *answer = NULL;
-  /* A reader killed by the image it read: the image is at fault, and the daemon was never at risk. */
+  /* A reader killed by the image it read: the image is at fault, and the daemon was never at risk.
+   */
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-    ma_error_set(err, EINVAL, "iso_reader_crashed", "iso", "the ISO reader took over %d s on this image and was stopped",
-                 ISO_READER_MAX_S);
+    ma_error_set(err, EINVAL, "iso_reader_crashed", "iso",
+                 "the ISO reader took over %d s on this image and was stopped", ISO_READER_MAX_S);
   else if (WIFSIGNALED(status))
-    ma_error_set(err, EINVAL, "iso_reader_crashed", "iso", "the ISO reader died of signal %d reading this image",
-                 WTERMSIG(status));
+    ma_error_set(err, EINVAL, "iso_reader_crashed", "iso",
+                 "the ISO reader died of signal %d reading this image", WTERMSIG(status));
   else
     ma_error_set(err, EIO, "iso_reader_failed", NULL, "the ISO reader exited %d without an answer",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -92,8 +94,9 @@ static int take(json_t *answer, const char *key, json_t **out, struct ma_error *
     json_int_t errnum = json_integer_value(json_object_get(e, "errnum"));
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *message = json_string_value(json_object_get(e, "message"));
-    ma_error_set(err, errnum > 0 && errnum < 4096 ? (int)errnum : EIO, code ? code : "iso_reader_failed",
-                 json_string_value(json_object_get(e, "field")), "%s", message ? message : "");
+    ma_error_set(err, errnum > 0 && errnum < 4096 ? (int)errnum : EIO,
+                 code ? code : "iso_reader_failed", json_string_value(json_object_get(e, "field")),
+                 "%s", message ? message : "");
     json_decref(answer);
     return -EINVAL;
   }
@@ -112,8 +115,8 @@ int iso_helper_inspect(const char *iso, const char *sha256, json_t **image, stru
   return r < 0 ? r : take(answer, "image", image, err);
 }
 
-int iso_helper_extract(const char *iso, const char *kernel, json_t *modules, const char *dir, json_t **files,
-                       struct ma_error *err) {
+int iso_helper_extract(const char *iso, const char *kernel, json_t *modules, const char *dir,
+                       json_t **files, struct ma_error *err) {
   size_t n = json_array_size(modules);
   char **argv = calloc(n + 6, sizeof *argv);
   if (!argv)

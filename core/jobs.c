@@ -1,6 +1,7 @@
-/* The job system: the queue, and one job per boot carried from its launch plan (lib/launch_plan.h) through
- * QEMU's supervisor to its outcome (lib/run_outcome.h), its life an explicit state (lib/job_state.h). What
- * is written down (store, followers, console log) goes through the run recorder (core/run_record.h). */
+/* The job system: the queue, and one job per boot carried from its launch plan (lib/launch_plan.h)
+ * through QEMU's supervisor to its outcome (lib/run_outcome.h), its life an explicit state
+ * (lib/job_state.h). What is written down (store, followers, console log) goes through the run
+ * recorder (core/run_record.h). */
 #include "core/jobs.h"
 
 #include <errno.h>
@@ -31,7 +32,7 @@ struct job {
   struct boot_spec *spec;
   const struct profile *profile;
   struct detector *det;
-  struct supervisor *sup;  /* the running QEMU's; NULL before the spawn and from its end on */
+  struct supervisor *sup; /* the running QEMU's; NULL before the spawn and from its end on */
   struct launch_paths paths;
   struct launch_plan plan; /* made when the job starts */
   struct run_verdict verdict;
@@ -66,8 +67,8 @@ static void pump(struct jobs *j);
 static bool step(struct job *job, enum job_event ev) {
   int to = job_state_next(job->state, ev);
   if (to < 0) {
-    fprintf(stderr, "run %s: no transition on %s from %s (a bug); ignored\n", job->rec.run.id, job_event_name(ev),
-            job_state_name(job->state));
+    fprintf(stderr, "run %s: no transition on %s from %s (a bug); ignored\n", job->rec.run.id,
+            job_event_name(ev), job_state_name(job->state));
     return false;
   }
   job->state = (enum job_state)to;
@@ -107,7 +108,8 @@ static void free_job(struct job *job) {
 /* Ends the job on ev with outcome o (its strings are freed): recorded, told, unqueued, freed. */
 static void finish_job(struct job *job, enum job_event ev, struct run_outcome *o) {
   struct jobs *j = job->jobs;
-  bool held = job_state_active(job->state); /* a place among the running ones, else among the queued */
+  bool held =
+      job_state_active(job->state); /* a place among the running ones, else among the queued */
   step(job, ev);
   if (o->code)
     run_record_error(&job->rec, o->code, o->message);
@@ -141,8 +143,8 @@ static bool aborted(struct job *job) {
   return true;
 }
 
-/* The console, a scenario or the log reached a verdict: QEMU is asked to quit. Its last console bytes are
- * read after it ended (sup is then NULL), and a verdict reached there needs no quit. */
+/* The console, a scenario or the log reached a verdict: QEMU is asked to quit. Its last console
+ * bytes are read after it ended (sup is then NULL), and a verdict reached there needs no quit. */
 static void decided(struct job *job) {
   step(job, JOB_EV_DECIDE);
   if (job->sup)
@@ -238,7 +240,8 @@ static void sup_started(void *userdata, int64_t t0_us, int64_t qemu_start_us) {
     start_scenario(job);
 }
 
-/* A log that cannot be written ends the run (unless its outcome is decided already: then it only ends). */
+/* A log that cannot be written ends the run (unless its outcome is decided already: then it only
+ * ends). */
 static void log_console(struct job *job, const char *buf, size_t len) {
   int e = run_record_log(&job->rec, buf, len);
   if (e == 0 || job->verdict.status)
@@ -255,7 +258,8 @@ static void note_gave_up(struct job *job) {
     return;
   job->gave_up_noted = true;
   fprintf(stderr,
-          "run %s: a marker or scenario pattern gave up on the console text after %d steps (the match limit); "
+          "run %s: a marker or scenario pattern gave up on the console text after %d steps (the "
+          "match limit); "
           "such text counts as no match (said once per run)\n",
           job->rec.run.id, REGEX_MATCH_LIMIT);
 }
@@ -284,8 +288,8 @@ static void sup_symbol(void *userdata, size_t index, int64_t stamp_us) {
   const struct boot_spec *s = job->spec;
   if (index >= s->n_breakpoints)
     return;
-  _cleanup_(util_freep) char *text =
-      util_strdupf("breakpoint at %s (0x%llx)", s->bp_functions[index], (unsigned long long)s->bp_addrs[index]);
+  _cleanup_(util_freep) char *text = util_strdupf(
+      "breakpoint at %s (0x%llx)", s->bp_functions[index], (unsigned long long)s->bp_addrs[index]);
   if (text)
     run_record_marker(&job->rec, s->bp_markers[index], stamp_us - job->t0_us, "symbol", text);
 }
@@ -380,7 +384,8 @@ static int start_supervisor(struct job *job) {
       .bp_bits = s->bp_bits,
       .info_mem = p->info_mem,
   };
-  struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event, sup_sample, sup_symbol, sup_ended};
+  struct supervisor_callbacks cb = {sup_started, sup_serial, sup_event,
+                                    sup_sample,  sup_symbol, sup_ended};
   r = supervisor_start(job->jobs->loop, &cfg, &cb, job, &job->sup);
   qemu_cmd_clear(&p->cmd);
   return r;
@@ -424,7 +429,9 @@ static void on_overlay_ready(void *userdata, int status, const char *err) {
 static void make_overlay(struct job *job) {
   const char *format = disk_format(job->spec->disk);
   const char *qemu_img = job->jobs->host->qemu.path[QEMU_IMG];
-  char **argv = format && qemu_img ? disk_overlay_argv(qemu_img, job->spec->disk, format, job->paths.overlay) : NULL;
+  char **argv = format && qemu_img
+                    ? disk_overlay_argv(qemu_img, job->spec->disk, format, job->paths.overlay)
+                    : NULL;
   int r = argv ? tool_run(job->jobs->loop, argv, on_overlay_ready, job) : -ENOMEM;
   disk_argv_free(argv);
   if (r < 0)
@@ -458,13 +465,13 @@ static void on_chain_checked(void *userdata, int r, const struct ma_error *err) 
 }
 
 /* The files were judged when the request came, but a queued run starts later: a file swapped for a
- * symlink out of the image dirs (or a FIFO) since then must not be opened. They are judged again here,
- * just before QEMU starts, which leaves as the window the backing-chain read (qemu-img, one call per
- * file of the chain), the overlay's creation and QEMU's own start-up, instead of the whole wait in the
- * queue. Handing QEMU descriptors (-add-fd) would close that window for drives only:
+ * symlink out of the image dirs (or a FIFO) since then must not be opened. They are judged again
+ * here, just before QEMU starts, which leaves as the window the backing-chain read (qemu-img, one
+ * call per file of the chain), the overlay's creation and QEMU's own start-up, instead of the whole
+ * wait in the queue. Handing QEMU descriptors (-add-fd) would close that window for drives only:
  * -kernel and -initrd take names. A qcow2 disk's backing chain is read here too (qemu-img, off the
- * loop), once, for boots, matrices and installs alike; the run's own overlay is the daemon's and is not
- * judged, the user's disk below it is. */
+ * loop), once, for boots, matrices and installs alike; the run's own overlay is the daemon's and is
+ * not judged, the user's disk below it is. */
 static void check_files(struct job *job) {
   struct ma_error err;
   const struct boot_spec *s = job->spec;
@@ -479,10 +486,11 @@ static void check_files(struct job *job) {
   }
   const char *qemu_img = job->jobs->host->qemu.path[QEMU_IMG];
   if (!qemu_img) {
-    ma_error_set(&err, EINVAL, "qemu_not_found", "disk", "qemu-img is not installed in the QEMU directory (--qemu-dir)");
+    ma_error_set(&err, EINVAL, "qemu_not_found", "disk",
+                 "qemu-img is not installed in the QEMU directory (--qemu-dir)");
     fail_check(job, &err, "cannot read the disk's backing chain");
-  } else if (disk_chain_check(job->jobs->loop, qemu_img, s->disk, format, job->jobs->image_dirs, on_chain_checked,
-                              job) < 0) {
+  } else if (disk_chain_check(job->jobs->loop, qemu_img, s->disk, format, job->jobs->image_dirs,
+                              on_chain_checked, job) < 0) {
     ma_error_set(&err, EIO, "internal_error", "disk", "out of memory");
     fail_check(job, &err, "cannot read the disk's backing chain");
   }
@@ -522,7 +530,8 @@ static struct job *first_queued(struct jobs *j) {
 
 /* Strict FIFO: an exclusive job waits for the machine to empty, and holds it. */
 static bool can_start(const struct jobs *j, const struct job *job) {
-  return j->n_running < j->max_running && !j->exclusive_running && !(job->exclusive && j->n_running > 0);
+  return j->n_running < j->max_running && !j->exclusive_running &&
+         !(job->exclusive && j->n_running > 0);
 }
 
 static void pump(struct jobs *j) {
@@ -549,9 +558,15 @@ struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile
   struct jobs *j = calloc(1, sizeof *j);
   if (!j)
     return NULL;
-  *j = (struct jobs){.loop = loop, .store = store, .profiles = profiles, .host = host,
-                     .state_dir = strdup(cfg->state_dir), .max_running = cfg->max_running,
-                     .max_queued = cfg->max_queued, .max_log_bytes = cfg->max_log_bytes, .disk = cfg->disk,
+  *j = (struct jobs){.loop = loop,
+                     .store = store,
+                     .profiles = profiles,
+                     .host = host,
+                     .state_dir = strdup(cfg->state_dir),
+                     .max_running = cfg->max_running,
+                     .max_queued = cfg->max_queued,
+                     .max_log_bytes = cfg->max_log_bytes,
+                     .disk = cfg->disk,
                      .image_dirs = cfg->image_dirs};
   _cleanup_(util_freep) char *runs = util_strdupf("%s/runs", cfg->state_dir);
   _cleanup_(util_freep) char *socks = util_strdupf("%s/sock", cfg->state_dir);
@@ -570,7 +585,6 @@ void jobs_free(struct jobs *j) {
   free(j->state_dir);
   free(j);
 }
-
 
 static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
   struct job *job = calloc(1, sizeof *job);
@@ -594,14 +608,15 @@ static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
   r->profile = strdup(spec->profile);
   run_set_str(&r->label, spec->label);
   bool paths_ok = launch_paths_init(&job->paths, j->state_dir, r->id, spec) == 0;
-  if (paths_ok && spec->keep_overlay && job->paths.overlay) /* the run says where its kept overlay is */
+  if (paths_ok && spec->keep_overlay &&
+      job->paths.overlay) /* the run says where its kept overlay is */
     json_object_set_new(spec->json, "overlay", json_string(job->paths.overlay));
   r->spec_json = json_dumps(spec->json, JSON_COMPACT | JSON_SORT_KEYS);
   r->created_us = util_wall_us();
   if (paths_ok)
     run_set_str(&r->serial_path, job->paths.serial_log);
-  if (!r->status || !r->arch || !r->accel_requested || !r->profile || (spec->label && !r->label) || !paths_ok ||
-      !r->spec_json || !r->serial_path) {
+  if (!r->status || !r->arch || !r->accel_requested || !r->profile || (spec->label && !r->label) ||
+      !paths_ok || !r->spec_json || !r->serial_path) {
     job->spec = NULL; /* the caller still owns spec and frees it */
     free_job(job);
     return NULL;
@@ -620,17 +635,21 @@ int jobs_admit(struct jobs *j) {
 
 void jobs_refusal(int r, struct ma_error *err) {
   if (r == -EAGAIN)
-    ma_error_set(err, EAGAIN, "queue_full", NULL, "too many runs are waiting (--max-queued); retry later");
+    ma_error_set(err, EAGAIN, "queue_full", NULL,
+                 "too many runs are waiting (--max-queued); retry later");
   else if (r == -E2BIG)
-    ma_error_set(err, EINVAL, "too_many_runs", NULL, "this asks for more runs than --max-queued lets wait at once");
+    ma_error_set(err, EINVAL, "too_many_runs", NULL,
+                 "this asks for more runs than --max-queued lets wait at once");
   else if (r == -ESHUTDOWN)
     ma_error_set(err, EAGAIN, "shutting_down", NULL, "the daemon is stopping");
   else if (r == -ENOSPC)
-    ma_error_set(err, ENOSPC, "disk_full", NULL,
-                 "the state dir's filesystem is (nearly) full (--min-free-mb); free space, then retry");
+    ma_error_set(
+        err, ENOSPC, "disk_full", NULL,
+        "the state dir's filesystem is (nearly) full (--min-free-mb); free space, then retry");
   else if (r == -EDQUOT)
-    ma_error_set(err, ENOSPC, "state_dir_over_quota", NULL,
-                 "the state dir uses more than --max-state-mb; delete old runs' logs or images, then retry");
+    ma_error_set(
+        err, ENOSPC, "state_dir_over_quota", NULL,
+        "the state dir uses more than --max-state-mb; delete old runs' logs or images, then retry");
   else
     ma_error_set(err, EIO, "internal_error", NULL, "cannot queue the boot: %s", strerror(-r));
 }
@@ -644,8 +663,9 @@ int jobs_reserve(struct jobs *j, int n, const char *field, struct ma_error *err)
   if (r == 0)
     j->n_reserved += n;
   else if (r == -E2BIG) /* waiting would never help: the request itself must change */
-    ma_error_set(err, EINVAL, "too_many_runs", field, "this asks for %d runs at once, more than --max-queued (%d) lets wait",
-                 n, j->max_queued);
+    ma_error_set(err, EINVAL, "too_many_runs", field,
+                 "this asks for %d runs at once, more than --max-queued (%d) lets wait", n,
+                 j->max_queued);
   else
     jobs_refusal(r, err);
   return r;
@@ -657,7 +677,8 @@ int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_s
                      char id[UTIL_ID_LEN + 1]) {
   bool reserved = opts && opts->reserved;
   int r = jobs_admit(j);
-  /* Reserved slots count as waiting runs: a boot does not take the place of a matrix's later runs. */
+  /* Reserved slots count as waiting runs: a boot does not take the place of a matrix's later runs.
+   */
   if (r == 0 && !reserved && j->n_queued + j->n_reserved >= j->max_queued)
     r = -EAGAIN;
   if (r < 0) {
@@ -712,7 +733,8 @@ static void cancel_job(struct job *job) {
     return;
   }
   step(job, JOB_EV_CANCEL);
-  if (job->sup) /* else a start step is in flight (the overlay, the chain): it ends the job when it returns */
+  if (job->sup) /* else a start step is in flight (the overlay, the chain): it ends the job when it
+                   returns */
     supervisor_kill(job->sup);
 }
 

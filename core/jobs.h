@@ -1,5 +1,6 @@
-/* Boot jobs: the queue, one supervisor + detector per running boot, each job's life an explicit state
- * (lib/job_state.h); the run record and live events for subscribers go through core/run_record.h. */
+/* Boot jobs: the queue, one supervisor + detector per running boot, each job's life an explicit
+ * state (lib/job_state.h); the run record and live events for subscribers go through
+ * core/run_record.h. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
@@ -13,16 +14,17 @@
 #include "lib/util.h"
 
 struct host_info {
-  struct accel_host kvm;  /* the KVM device and its probes, per guest mode */
-  struct qemu_bins qemu;  /* QEMU's programs in --qemu-dir */
+  struct accel_host kvm; /* the KVM device and its probes, per guest mode */
+  struct qemu_bins qemu; /* QEMU's programs in --qemu-dir */
   char *qemu_version;
 };
 
 struct jobs_config {
   const char *state_dir;
-  int max_running; /* boots at once */
-  int max_queued;  /* waiting runs (reserved ones included) before 503 */
-  int64_t max_log_bytes; /* console kept per run; the rest is counted, scanned, not logged (0: no cap) */
+  int max_running;         /* boots at once */
+  int max_queued;          /* waiting runs (reserved ones included) before 503 */
+  int64_t max_log_bytes;   /* console kept per run; the rest is counted, scanned, not logged (0: no
+                              cap) */
   struct disk_guard *disk; /* admits new work by the state dir's disk; may be NULL */
   path_policy image_dirs;  /* judged again when a run starts (lib/path_policy.h); NULL: none */
 };
@@ -41,27 +43,29 @@ struct jobs_submit_opts {
   bool exclusive;        /* start only when nothing else runs, and run alone */
   const char *matrix_id; /* tag the run as a sample of this matrix */
   int matrix_index;
-  jobs_event_cb cb;      /* subscribe before anything can happen (may be NULL) */
+  jobs_event_cb cb; /* subscribe before anything can happen (may be NULL) */
   void *userdata;
   struct jobs_sub **sub; /* receives the subscription when cb is set */
-  bool reserved;         /* takes a place reserved with jobs_reserve: never refused for a full queue */
+  bool reserved; /* takes a place reserved with jobs_reserve: never refused for a full queue */
 };
 
-/* 0 when new work may start now: -ESHUTDOWN (stopping), -ENOSPC (the state dir's disk is nearly full) or
- * -EDQUOT (the state dir is over its quota) otherwise. */
+/* 0 when new work may start now: -ESHUTDOWN (stopping), -ENOSPC (the state dir's disk is nearly
+ * full) or -EDQUOT (the state dir is over its quota) otherwise. */
 int jobs_admit(struct jobs *j);
-/* Says in err why jobs_submit, jobs_admit or jobs_reserve answered r (< 0): 400, 503, 507 or 500. */
+/* Says in err why jobs_submit, jobs_admit or jobs_reserve answered r (< 0): 400, 503, 507 or 500.
+ */
 void jobs_refusal(int r, struct ma_error *err);
-/* Admits work that will queue n runs over time (a matrix, an install): they count against --max-queued
- * from now on, as if waiting. 0, -EAGAIN (no room now), -E2BIG (n > --max-queued: never room; err names
- * field, the request's field that asked for so many), or as jobs_admit; err says why (as jobs_refusal).
- * Each submission with jobs_submit_opts.reserved takes one; give back the rest. */
+/* Admits work that will queue n runs over time (a matrix, an install): they count against
+ * --max-queued from now on, as if waiting. 0, -EAGAIN (no room now), -E2BIG (n > --max-queued:
+ * never room; err names field, the request's field that asked for so many), or as jobs_admit; err
+ * says why (as jobs_refusal). Each submission with jobs_submit_opts.reserved takes one; give back
+ * the rest. */
 int jobs_reserve(struct jobs *j, int n, const char *field, struct ma_error *err);
 /* Gives back n reserved runs that will not be submitted. */
 void jobs_release(struct jobs *j, int n);
 
-/* Queues a boot (spec is stolen); id receives the run id. -EAGAIN: queue full (reserved runs count);
- * -ESHUTDOWN: stopping; -ENOSPC, -EDQUOT: as jobs_admit. */
+/* Queues a boot (spec is stolen); id receives the run id. -EAGAIN: queue full (reserved runs
+ * count); -ESHUTDOWN: stopping; -ENOSPC, -EDQUOT: as jobs_admit. */
 int jobs_submit(struct jobs *j, struct boot_spec *spec, char id[UTIL_ID_LEN + 1]);
 /* Same, with options (NULL: none). */
 int jobs_submit_opts(struct jobs *j, struct boot_spec *spec, const struct jobs_submit_opts *opts,
@@ -72,7 +76,8 @@ int jobs_cancel(struct jobs *j, const char *id);
 struct jobs_sub *jobs_subscribe(struct jobs *j, const char *id, jobs_event_cb cb, void *userdata);
 /* Stops following (NULL is fine; safe after JOBS_EV_END). */
 void jobs_unsubscribe(struct jobs_sub *sub);
-/* true when a queued or running boot names real_target (a resolved path) or a file below it (NULL j: false). */
+/* true when a queued or running boot names real_target (a resolved path) or a file below it (NULL
+ * j: false). */
 bool jobs_use(const struct jobs *j, const char *real_target);
 /* Counts of queued and running boots. */
 void jobs_counts(const struct jobs *j, int *queued, int *running);

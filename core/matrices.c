@@ -25,7 +25,8 @@ struct matrix {
   int total, next_k, in_flight, done;
   int reserved; /* runs admitted with jobs_reserve and not submitted yet */
   bool cancelled, ended;
-  uv_timer_t closer; /* closed when the matrix ends: its callback frees it, after any re-entrant call returned */
+  uv_timer_t closer; /* closed when the matrix ends: its callback frees it, after any re-entrant
+                        call returned */
   struct slot *slots;
 };
 
@@ -107,19 +108,25 @@ static bool submit_next(struct matrix *m) {
   json_decref(req);
   if (r < 0) {
     /* The request was valid at start; a file may have gone since. */
-    fprintf(stderr, "matrix %s: run %d no longer valid (%s); cancelling the rest\n", m->id, m->next_k, err.message);
+    fprintf(stderr, "matrix %s: run %d no longer valid (%s); cancelling the rest\n", m->id,
+            m->next_k, err.message);
     return false;
   }
   slot->m = m;
   slot->cpus = spec->cpus;
   spec->cdrom = m->spec->cdrom ? strdup(m->spec->cdrom) : NULL;
-  /* Counted before submitting: a run that cannot start ends inside the call (and may end the matrix). */
+  /* Counted before submitting: a run that cannot start ends inside the call (and may end the
+   * matrix). */
   slot->used = true;
   m->in_flight++;
   m->reserved--;
   int k = m->next_k++;
-  struct jobs_submit_opts opts = {.exclusive = strcmp(m->spec->isolation, "exclusive") == 0, .matrix_id = m->id,
-                                  .matrix_index = k, .cb = on_run_event, .userdata = slot, .sub = &slot->sub,
+  struct jobs_submit_opts opts = {.exclusive = strcmp(m->spec->isolation, "exclusive") == 0,
+                                  .matrix_id = m->id,
+                                  .matrix_index = k,
+                                  .cb = on_run_event,
+                                  .userdata = slot,
+                                  .sub = &slot->sub,
                                   .reserved = true};
   r = jobs_submit_opts(m->ms->jobs, spec, &opts, slot->run_id);
   if (r < 0) {
@@ -148,8 +155,8 @@ struct matrices *matrices_new(uv_loop_t *loop, struct store *store, struct jobs 
 
 void matrices_free(struct matrices *ms) { free(ms); }
 
-/* Every run of the matrix counts against --max-queued from the start: 300 matrices of 1,600 runs must not
- * be accepted by a daemon that lets 64 boots wait. */
+/* Every run of the matrix counts against --max-queued from the start: 300 matrices of 1,600 runs
+ * must not be accepted by a daemon that lets 64 boots wait. */
 int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct matrix_watch *watch,
                    char id[UTIL_ID_LEN + 1], struct ma_error *err) {
   int r = jobs_reserve(ms->jobs, matrix_total(spec), "samples", err);
@@ -161,10 +168,11 @@ int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct m
   r = m ? util_new_id(m->id) : -ENOMEM;
   if (r == 0 && !(m->slots = calloc((size_t)spec->parallel, sizeof *m->slots)))
     r = -ENOMEM;
-  _cleanup_(util_freep) char *request = r == 0 ? json_dumps(spec->json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  _cleanup_(util_freep) char *request =
+      r == 0 ? json_dumps(spec->json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
   if (r == 0)
-    r = store_matrix_insert(ms->store, m->id, request, spec->isolation, spec->parallel, matrix_total(spec),
-                            util_wall_us());
+    r = store_matrix_insert(ms->store, m->id, request, spec->isolation, spec->parallel,
+                            matrix_total(spec), util_wall_us());
   if (r < 0) {
     jobs_release(ms->jobs, matrix_total(spec));
     matrix_spec_free(spec);
@@ -191,7 +199,8 @@ int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct m
 
 bool matrices_use(const struct matrices *ms, const char *real_target) {
   for (const struct matrix *m = ms ? ms->active : NULL; m; m = m->next)
-    if (!m->cancelled && m->next_k < m->total && bootspec_json_uses(m->spec->boot, m->spec->cdrom, real_target))
+    if (!m->cancelled && m->next_k < m->total &&
+        bootspec_json_uses(m->spec->boot, m->spec->cdrom, real_target))
       return true;
   return false;
 }

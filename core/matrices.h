@@ -9,7 +9,8 @@
 
 struct matrix_watch {
   /* A run of the matrix ended: done of total, that run's status and boot time (NAN if none). */
-  void (*progress)(void *userdata, int done, int total, int cpus, const char *status, double boot_ms);
+  void (*progress)(void *userdata, int done, int total, int cpus, const char *status,
+                   double boot_ms);
   /* The matrix is over (done or cancelled). */
   void (*ended)(void *userdata, const char *status);
   void *userdata;
@@ -22,15 +23,16 @@ struct matrices *matrices_new(uv_loop_t *loop, struct store *store, struct jobs 
                               const struct bootspec_env *env);
 /* Frees the runner; active matrices must have ended (NULL is fine). */
 void matrices_free(struct matrices *ms);
-/* Starts a matrix (spec is stolen); watch may be NULL. id receives the matrix id. All its runs count
- * against --max-queued from now on: refused with err as jobs_refusal says (503 queue_full), or 400
- * too_many_runs (field samples) when they could never all wait at once. */
+/* Starts a matrix (spec is stolen); watch may be NULL. id receives the matrix id. All its runs
+ * count against --max-queued from now on: refused with err as jobs_refusal says (503 queue_full),
+ * or 400 too_many_runs (field samples) when they could never all wait at once. */
 int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct matrix_watch *watch,
                    char id[UTIL_ID_LEN + 1], struct ma_error *err);
-/* true when an active matrix has runs still to submit that name real_target (a resolved path) or a file
- * below it; its submitted runs are the jobs' (NULL ms: false). */
+/* true when an active matrix has runs still to submit that name real_target (a resolved path) or a
+ * file below it; its submitted runs are the jobs' (NULL ms: false). */
 bool matrices_use(const struct matrices *ms, const char *real_target);
-/* Watches an active matrix from now on (replacing its watch); -ENOENT when it is not active (over). */
+/* Watches an active matrix from now on (replacing its watch); -ENOENT when it is not active (over).
+ */
 int matrices_watch(struct matrices *ms, const char *id, const struct matrix_watch *watch);
 /* Cancels the remaining runs of an active matrix; -ENOENT when it is not active. */
 int matrices_cancel(struct matrices *ms, const char *id);

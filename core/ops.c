@@ -15,7 +15,8 @@ int ops_internal(struct ma_error *err, const char *what, int r) {
   return r;
 }
 
-int ops_boot_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+int ops_boot_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
+                   struct ma_error *err) {
   struct boot_spec *spec;
   int r = images_boot_spec(ctx->store, ctx->state_dir, &ctx->env, req, &spec, err);
   if (r < 0)
@@ -26,16 +27,19 @@ int ops_boot_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1]
   return r;
 }
 
-int ops_matrix_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total, struct ma_error *err) {
+int ops_matrix_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], int *total,
+                     struct ma_error *err) {
   struct matrix_spec *spec;
-  int r = images_matrix_spec(ctx->store, ctx->state_dir, &ctx->env, ctx->host_cores, req, &spec, err);
+  int r =
+      images_matrix_spec(ctx->store, ctx->state_dir, &ctx->env, ctx->host_cores, req, &spec, err);
   if (r < 0)
     return r;
   *total = matrix_total(spec);
   return matrices_start(ctx->matrices, spec, NULL, id, err);
 }
 
-int ops_matrix_report(struct ma_context *ctx, const char *id, json_t **report, json_t **runs, struct ma_error *err) {
+int ops_matrix_report(struct ma_context *ctx, const char *id, json_t **report, json_t **runs,
+                      struct ma_error *err) {
   int r = matrix_report_load(ctx->store, id, report, runs);
   if (r == -ENOENT)
     ma_error_set(err, ENOENT, "matrix_not_found", "id", "no matrix with this id");
@@ -46,7 +50,8 @@ int ops_matrix_report(struct ma_context *ctx, const char *id, json_t **report, j
 
 int ops_image_register(struct ma_context *ctx, json_t *req, images_done_cb done, void *userdata,
                        struct ma_error *err) {
-  return images_register_async(ctx->loop, ctx->store, ctx->env.image_dirs, req, done, userdata, err);
+  return images_register_async(ctx->loop, ctx->store, ctx->env.image_dirs, req, done, userdata,
+                               err);
 }
 
 int ops_image_get(struct ma_context *ctx, const char *id, json_t **image, struct ma_error *err) {
@@ -87,15 +92,18 @@ int ops_image_delete(struct ma_context *ctx, const char *id, json_t **out, struc
     return r;
   if (image_in_use(ctx, image)) {
     ma_error_set(err, EBUSY, "image_in_use", "id",
-                 "a queued or running boot, matrix or install uses this image; cancel it or wait, then retry");
+                 "a queued or running boot, matrix or install uses this image; cancel it or wait, "
+                 "then retry");
     return -EBUSY;
   }
   return images_delete(ctx->store, ctx->state_dir, image, out, err);
 }
 
-int ops_memory_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+int ops_memory_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
+                     struct ma_error *err) {
   if (!json_is_object(req) || !json_object_get(req, "duration_s")) {
-    ma_error_set(err, EINVAL, "missing_field", "duration_s", "duration_s (seconds to monitor the guest) is required");
+    ma_error_set(err, EINVAL, "missing_field", "duration_s",
+                 "duration_s (seconds to monitor the guest) is required");
     return -EINVAL;
   }
   json_t *boot = json_deep_copy(req);
@@ -106,7 +114,8 @@ int ops_memory_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 
   return r;
 }
 
-int ops_install_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+int ops_install_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
+                      struct ma_error *err) {
   return installs_start(ctx->installs, req, id, err);
 }
 

@@ -7,12 +7,12 @@
 #include "lib/matrix_compare.h"
 #include "lib/matrix_report.h"
 
-static int doc_get(struct ma_context *ctx, enum store_doc kind, const char *id, const char *what, json_t **doc,
-                   struct ma_error *err) {
+static int doc_get(struct ma_context *ctx, enum store_doc kind, const char *id, const char *what,
+                   json_t **doc, struct ma_error *err) {
   int r = id && util_is_id(id) ? store_doc_get(ctx->store, kind, id, doc) : -ENOENT;
   if (r == -ENOENT)
-    ma_error_set(err, ENOENT, kind == STORE_TRACES ? "trace_not_found" : "install_not_found", "id", "no %s with this id",
-                 what);
+    ma_error_set(err, ENOENT, kind == STORE_TRACES ? "trace_not_found" : "install_not_found", "id",
+                 "no %s with this id", what);
   else if (r < 0)
     ops_internal(err, "cannot read the document", r);
   return r;
@@ -28,7 +28,9 @@ static int docs_list(struct ma_context *ctx, enum store_doc kind, const char *ke
   return 0;
 }
 
-static json_t *cancelling(const char *id) { return json_pack("{s:s, s:s}", "id", id, "status", "cancelling"); }
+static json_t *cancelling(const char *id) {
+  return json_pack("{s:s, s:s}", "id", id, "status", "cancelling");
+}
 
 int ops_matrix_cancel(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err) {
   json_auto_t *report = NULL;
@@ -43,8 +45,8 @@ int ops_matrix_cancel(struct ma_context *ctx, const char *id, json_t **out, stru
   return 0;
 }
 
-int ops_matrix_compare(struct ma_context *ctx, const char *before_id, const char *after_id, json_t **out,
-                       struct ma_error *err) {
+int ops_matrix_compare(struct ma_context *ctx, const char *before_id, const char *after_id,
+                       json_t **out, struct ma_error *err) {
   json_auto_t *before = NULL, *after = NULL;
   int r = ops_matrix_report(ctx, before_id, &before, NULL, err);
   if (r == 0)
@@ -75,7 +77,8 @@ int ops_install_doc(struct ma_context *ctx, const char *id, json_t **doc, struct
   return doc_get(ctx, STORE_INSTALLS, id, "install", doc, err);
 }
 
-int ops_trace_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err) {
+int ops_trace_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
+                    struct ma_error *err) {
   return traces_start(ctx->traces, req, id, err);
 }
 

@@ -8,7 +8,8 @@
 #include "core/context.h"
 #include "core/ops.h"
 
-/* A bound from a JSON integer or a decimal string: a URL query and argv give strings, MCP integers. */
+/* A bound from a JSON integer or a decimal string: a URL query and argv give strings, MCP integers.
+ */
 static bool bounded(const json_t *v, long lo, long hi, long *out) {
   long n;
   if (json_is_integer(v)) {
@@ -40,26 +41,30 @@ int ops_runs_query(const json_t *args, struct runs_query *q, struct ma_error *er
   }
   q->limit = limit ? (int)v : q->limit;
   if (cursor && !bounded(cursor, 1, LONG_MAX, &q->cursor)) {
-    ma_error_set(err, EINVAL, "invalid_value", "cursor", "cursor must be a value returned as next_cursor");
+    ma_error_set(err, EINVAL, "invalid_value", "cursor",
+                 "cursor must be a value returned as next_cursor");
     return -EINVAL;
   }
   q->status = json_string_value(status);
   if (status && (!q->status || !run_status_valid(q->status))) {
     ma_error_set(err, EINVAL, "invalid_value", "status",
-                 "status must be one of queued, running, succeeded, failed, timeout, cancelled, interrupted");
+                 "status must be one of queued, running, succeeded, failed, timeout, cancelled, "
+                 "interrupted");
     return -EINVAL;
   }
   return 0;
 }
 
-int ops_runs_list(struct ma_context *ctx, const struct runs_query *q, json_t **page, struct ma_error *err) {
+int ops_runs_list(struct ma_context *ctx, const struct runs_query *q, json_t **page,
+                  struct ma_error *err) {
   json_t *runs;
   int64_t next;
   int r = store_runs_list(ctx->store, q->limit, q->cursor, q->status, &runs, &next);
   if (r < 0)
     return ops_internal(err, "cannot list runs", r);
   *page = json_pack("{s:o}", "runs", runs);
-  json_object_set_new(*page, "next_cursor", next ? json_sprintf("%lld", (long long)next) : json_null());
+  json_object_set_new(*page, "next_cursor",
+                      next ? json_sprintf("%lld", (long long)next) : json_null());
   return *page ? 0 : ops_internal(err, "cannot list runs", -ENOMEM);
 }
 
@@ -103,7 +108,8 @@ int ops_run_cancel(struct ma_context *ctx, const char *id, json_t **out, struct 
   return 0;
 }
 
-int ops_run_serial_delete(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err) {
+int ops_run_serial_delete(struct ma_context *ctx, const char *id, json_t **out,
+                          struct ma_error *err) {
   struct run run;
   int r = ops_run_load(ctx, id, &run, err);
   if (r < 0)
@@ -117,7 +123,8 @@ int ops_run_serial_delete(struct ma_context *ctx, const char *id, json_t **out, 
   else if (r < 0)
     ma_error_set(err, EIO, "delete_failed", NULL, "%s", strerror(-r));
   if (r == 0)
-    *out = json_pack("{s:s, s:b, s:I}", "id", id, "serial_deleted", 1, "freed_bytes", (json_int_t)freed);
+    *out = json_pack("{s:s, s:b, s:I}", "id", id, "serial_deleted", 1, "freed_bytes",
+                     (json_int_t)freed);
   return r;
 }
 
@@ -129,17 +136,21 @@ int ops_run_memory(struct ma_context *ctx, const char *id, json_t **out, struct 
   json_t *samples, *guest = NULL;
   if ((r = store_memory_list(ctx->store, id, &samples)) < 0)
     return ops_internal(err, "cannot read the memory samples", r);
-  json_t *spec = json_object_get(run, "request"), *interval = json_object_get(spec, "memory_sample_ms");
-  *out = json_pack("{s:s, s:O, s:O, s:s, s:o, s:O}", "run_id", id, "status", json_object_get(run, "status"),
-                   "interval_ms", interval ? interval : json_null(), "source", "/proc of the QEMU process",
-                   "samples", samples, "markers", json_object_get(run, "markers"));
+  json_t *spec = json_object_get(run, "request"),
+         *interval = json_object_get(spec, "memory_sample_ms");
+  *out = json_pack("{s:s, s:O, s:O, s:s, s:o, s:O}", "run_id", id, "status",
+                   json_object_get(run, "status"), "interval_ms", interval ? interval : json_null(),
+                   "source", "/proc of the QEMU process", "samples", samples, "markers",
+                   json_object_get(run, "markers"));
   if (!*out)
     return ops_internal(err, "cannot read the memory samples", -ENOMEM);
   /* What the guest itself said, when the run asked it (guest_memory_ms). */
   json_t *every = json_object_get(spec, "guest_memory_ms");
   if (every && store_guest_memory_list(ctx->store, id, &guest) == 0)
-    json_object_set_new(*out, "guest", json_pack("{s:O, s:s, s:o}", "interval_ms", every, "source",
-                                                 "/proc/meminfo printed by the guest on its console", "samples", guest));
+    json_object_set_new(*out, "guest",
+                        json_pack("{s:O, s:s, s:o}", "interval_ms", every, "source",
+                                  "/proc/meminfo printed by the guest on its console", "samples",
+                                  guest));
   return 0;
 }
 
@@ -147,9 +158,11 @@ json_t *ops_health(struct ma_context *ctx) {
   int queued, running;
   jobs_counts(ctx->jobs, &queued, &running);
   json_t *qemu = qemu_bins_json(&ctx->host.qemu);
-  json_object_set_new(qemu, "version", json_string(ctx->host.qemu_version ? ctx->host.qemu_version : "unknown"));
-  json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:{s:i, s:i}}", "status", "ok", "version", MA_VERSION, "qemu", qemu,
-                           "kvm", accel_host_json(&ctx->host.kvm), "queue", "queued", queued, "running", running);
+  json_object_set_new(qemu, "version",
+                      json_string(ctx->host.qemu_version ? ctx->host.qemu_version : "unknown"));
+  json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:{s:i, s:i}}", "status", "ok", "version",
+                           MA_VERSION, "qemu", qemu, "kvm", accel_host_json(&ctx->host.kvm),
+                           "queue", "queued", queued, "running", running);
   if (ctx->disk)
     json_object_set_new(body, "disk", disk_guard_json(ctx->disk));
   return body;

@@ -15,7 +15,8 @@ struct jobs_sub {
   void *userdata;
 };
 
-void run_record_init(struct run_record *rec, struct store *store, struct disk_guard *disk, int64_t max_log_bytes) {
+void run_record_init(struct run_record *rec, struct store *store, struct disk_guard *disk,
+                     int64_t max_log_bytes) {
   *rec = (struct run_record){.store = store, .disk = disk, .max_log_bytes = max_log_bytes};
   run_init(&rec->run);
 }
@@ -55,15 +56,18 @@ void run_record_tell_status(struct run_record *rec, enum jobs_event_kind kind) {
 
 void run_record_tell_qmp(struct run_record *rec, const char *name) {
   emit(rec, JOBS_EV_STATUS,
-       json_pack("{s:s, s:s, s:s}", "id", rec->run.id, "status", rec->run.status, "qmp_event", name));
+       json_pack("{s:s, s:s, s:s}", "id", rec->run.id, "status", rec->run.status, "qmp_event",
+                 name));
 }
 
 void run_record_tell_line(struct run_record *rec, int64_t t_us, const char *text) {
   emit(rec, JOBS_EV_SERIAL,
-       json_pack("{s:f, s:o}", "t_ms", (double)t_us / 1000.0, "line", run_json_text(text, strlen(text))));
+       json_pack("{s:f, s:o}", "t_ms", (double)t_us / 1000.0, "line",
+                 run_json_text(text, strlen(text))));
 }
 
-bool run_record_marker(struct run_record *rec, const char *name, int64_t t_us, const char *source, const char *text) {
+bool run_record_marker(struct run_record *rec, const char *name, int64_t t_us, const char *source,
+                       const char *text) {
   struct run *r = &rec->run;
   if (run_add_marker(r, name, t_us, source, text) < 0)
     return false;
@@ -71,8 +75,8 @@ bool run_record_marker(struct run_record *rec, const char *name, int64_t t_us, c
   if (err < 0)
     fprintf(stderr, "run %s: cannot store %s marker %s: %s\n", r->id, source, name, strerror(-err));
   emit(rec, JOBS_EV_MARKER,
-       json_pack("{s:s, s:f, s:s, s:o}", "name", name, "t_ms", (double)t_us / 1000.0, "source", source, "text",
-                 run_json_text(text, strlen(text))));
+       json_pack("{s:s, s:f, s:s, s:o}", "name", name, "t_ms", (double)t_us / 1000.0, "source",
+                 source, "text", run_json_text(text, strlen(text))));
   return true;
 }
 
@@ -93,21 +97,25 @@ bool run_record_open_log(struct run_record *rec) {
   return rec->log != NULL;
 }
 
-/* Up to the cap, then one line saying so: a flooding guest cannot fill the disk, and the run goes on. */
+/* Up to the cap, then one line saying so: a flooding guest cannot fill the disk, and the run goes
+ * on. */
 int run_record_log(struct run_record *rec, const char *buf, size_t len) {
   struct run *r = &rec->run;
   if (!rec->log)
     return 0;
   int64_t cap = rec->max_log_bytes, logged = r->serial_logged == RUN_NULL ? 0 : r->serial_logged;
-  size_t take = cap && logged + (int64_t)len > cap ? (size_t)(cap > logged ? cap - logged : 0) : len;
+  size_t take =
+      cap && logged + (int64_t)len > cap ? (size_t)(cap > logged ? cap - logged : 0) : len;
   bool cut_now = take < len && !rec->log_cut;
   rec->log_cut |= cut_now;
   _cleanup_(util_freep) char *note =
-      cut_now ? util_strdupf("\n[minix-analysis: console log cut at %lld bytes (--max-log-mb); the run goes on]\n",
+      cut_now ? util_strdupf("\n[minix-analysis: console log cut at %lld bytes (--max-log-mb); the "
+                             "run goes on]\n",
                              (long long)cap)
               : NULL;
   /* Flushed per read: the log on disk is complete up to the last read even if we crash. */
-  bool ok = fwrite(buf, 1, take, rec->log) == take && (!note || fputs(note, rec->log) >= 0) && fflush(rec->log) == 0;
+  bool ok = fwrite(buf, 1, take, rec->log) == take && (!note || fputs(note, rec->log) >= 0) &&
+            fflush(rec->log) == 0;
   int e = errno;
   r->serial_logged = logged + (int64_t)take;
   if (cut_now)
@@ -116,7 +124,8 @@ int run_record_log(struct run_record *rec, const char *buf, size_t len) {
 }
 
 void run_record_log_lost(struct run_record *rec, int errnum) {
-  if ((errnum == ENOSPC || errnum == EDQUOT) && rec->disk) /* room for the store to record how runs end */
+  if ((errnum == ENOSPC || errnum == EDQUOT) &&
+      rec->disk) /* room for the store to record how runs end */
     disk_guard_ran_out(rec->disk);
   if (rec->log)
     fclose(rec->log);
@@ -146,8 +155,9 @@ struct jobs_sub *run_record_subscribe(struct run_record *rec, jobs_event_cb cb, 
   struct jobs_sub *sub = calloc(1, sizeof *sub);
   if (!sub)
     return NULL;
-  /* Appended: the first to subscribe hears first. A trace or an install subscribes when it submits, so its
-   * document is final before a later follower (an MCP call waiting on the run) hears of the end. */
+  /* Appended: the first to subscribe hears first. A trace or an install subscribes when it submits,
+   * so its document is final before a later follower (an MCP call waiting on the run) hears of the
+   * end. */
   *sub = (struct jobs_sub){.rec = rec, .next = NULL, .cb = cb, .userdata = userdata};
   struct jobs_sub **tail = &rec->subs;
   while (*tail)

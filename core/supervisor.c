@@ -29,8 +29,8 @@ struct supervisor {
   uv_loop_t *loop;
   uv_process_t proc;
   uv_pipe_t err_pipe, qmp, serial;
-  /* One timer per purpose: connect_retry until QMP's socket accepts us, quit_grace between `quit` and
-   * the kill, drain between QEMU's exit and giving up on its console. */
+  /* One timer per purpose: connect_retry until QMP's socket accepts us, quit_grace between `quit`
+   * and the kill, drain between QEMU's exit and giving up on its console. */
   uv_timer_t connect_retry, quit_grace, drain, deadline, silence, stall, sampler;
   int open_handles;
   bool qmp_open, serial_open, exited, started, ending, stop_requested, killed, stall_armed;
@@ -121,10 +121,11 @@ static void finish(struct supervisor *s) {
   if (s->ending)
     return;
   s->ending = true;
-  uv_handle_t *handles[] = {(uv_handle_t *)&s->proc,   (uv_handle_t *)&s->err_pipe,      (uv_handle_t *)&s->qmp,
-                            (uv_handle_t *)&s->serial, (uv_handle_t *)&s->connect_retry, (uv_handle_t *)&s->quit_grace,
-                            (uv_handle_t *)&s->drain,  (uv_handle_t *)&s->deadline,      (uv_handle_t *)&s->silence,
-                            (uv_handle_t *)&s->stall,  (uv_handle_t *)&s->sampler};
+  uv_handle_t *handles[] = {
+      (uv_handle_t *)&s->proc,   (uv_handle_t *)&s->err_pipe,      (uv_handle_t *)&s->qmp,
+      (uv_handle_t *)&s->serial, (uv_handle_t *)&s->connect_retry, (uv_handle_t *)&s->quit_grace,
+      (uv_handle_t *)&s->drain,  (uv_handle_t *)&s->deadline,      (uv_handle_t *)&s->silence,
+      (uv_handle_t *)&s->stall,  (uv_handle_t *)&s->sampler};
   for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++)
     close_handle(s, handles[i]);
   if (s->gdb)
@@ -132,7 +133,8 @@ static void finish(struct supervisor *s) {
 }
 
 /* Only once QEMU is gone and both its console and QMP drained: nothing it printed is lost, and a
- * SHUTDOWN it sent just before exiting still reaches the caller. The drain timer bounds the wait. */
+ * SHUTDOWN it sent just before exiting still reaches the caller. The drain timer bounds the wait.
+ */
 static void maybe_finish(struct supervisor *s) {
   if (s->exited && !s->serial_open && !s->qmp_open)
     finish(s);
@@ -181,7 +183,8 @@ static void on_serial_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   }
 }
 
-static int open_stream(struct supervisor *s, uv_pipe_t *pipe, const char *path, uv_read_cb read_cb) {
+static int open_stream(struct supervisor *s, uv_pipe_t *pipe, const char *path,
+                       uv_read_cb read_cb) {
   int fd = util_connect_unix(path);
   if (fd < 0)
     return fd;
@@ -220,7 +223,8 @@ static void start_clock(struct supervisor *s) {
   s->cb.started(s->userdata, t0, s->qemu_start_us);
 }
 
-/* The console (and gdbstub) is connected: the session checks that QEMU accepted it, then sends `cont`. */
+/* The console (and gdbstub) is connected: the session checks that QEMU accepted it, then sends
+ * `cont`. */
 static void console_connected(struct supervisor *s) {
   _cleanup_(qmp_actions_clear) struct qmp_actions acts = {0};
   if (s->ending || s->stop_requested)
@@ -261,7 +265,8 @@ static int start_gdb(struct supervisor *s) {
   return r;
 }
 
-/* Capabilities acknowledged: the console must be connected before `cont`, or early bytes are lost. */
+/* Capabilities acknowledged: the console must be connected before `cont`, or early bytes are lost.
+ */
 static void connect_console(struct supervisor *s) {
   int r = open_stream(s, &s->serial, s->serial_path, on_serial_read);
   s->serial_open = r == 0;
@@ -299,7 +304,9 @@ static void on_info_text(void *userdata, const char *escaped, size_t len) {
 
 static void on_reply(struct supervisor *s, const struct qmp_action *a) {
   switch (a->cmd) {
-  case QMP_CMD_CPUS: s->n_vcpus = qmp_session_vcpu_tids(a->ret, s->vcpu_tids, PROCSTAT_MAX_VCPUS); break;
+  case QMP_CMD_CPUS:
+    s->n_vcpus = qmp_session_vcpu_tids(a->ret, s->vcpu_tids, PROCSTAT_MAX_VCPUS);
+    break;
   case QMP_CMD_MEMORY: s->guest_ram_mb = qmp_session_ram_mb(a->ret); break;
   case QMP_CMD_INFO_MEM: on_info_mem(s, a->ret); break;
   case QMP_CMD_QUIT: /* acknowledged: QEMU gets the whole grace from here to exit */
@@ -309,7 +316,8 @@ static void on_reply(struct supervisor *s, const struct qmp_action *a) {
   }
 }
 
-/* After t0 a refusal ends nothing by itself: it is logged, and recorded where it changes the run. */
+/* After t0 a refusal ends nothing by itself: it is logged, and recorded where it changes the run.
+ */
 static void on_command_error(struct supervisor *s, const struct qmp_action *a) {
   fprintf(stderr, "QEMU (pid %d): %s\n", s->proc.pid, a->text);
   if (a->cmd == QMP_CMD_INFO_MEM) {
@@ -325,7 +333,8 @@ static void on_command_error(struct supervisor *s, const struct qmp_action *a) {
 static int write_line(struct supervisor *s, struct qmp_action *a) {
   char *line = a->text;
   a->text = NULL;
-  int r = s->qmp_open ? uv_write_owned((uv_stream_t *)&s->qmp, line, strlen(line)) : (free(line), -EPIPE);
+  int r = s->qmp_open ? uv_write_owned((uv_stream_t *)&s->qmp, line, strlen(line))
+                      : (free(line), -EPIPE);
   if (r < 0) {
     if (!s->started)
       end_with(s, SUP_START_FAILED, "cannot write to QMP");
@@ -365,7 +374,8 @@ static int run_actions(struct supervisor *s, struct qmp_actions *acts) {
   return err;
 }
 
-/* QEMU never sends these; they are logged and skipped rather than fatal (an oversized message is). */
+/* QEMU never sends these; they are logged and skipped rather than fatal (an oversized message is).
+ */
 static void log_ignored(struct supervisor *s, int err, const char *line, size_t len) {
   char head[61];
   size_t n = 0;
@@ -391,10 +401,12 @@ static void protocol_error(struct supervisor *s, int err) {
   char head[61], detail[sizeof s->detail];
   qmp_framer_peek(&s->framer, head, sizeof head);
   if (err == -E2BIG)
-    snprintf(detail, sizeof detail, "QMP sent a message longer than %u bytes (it began %s); the daemon killed QEMU",
+    snprintf(detail, sizeof detail,
+             "QMP sent a message longer than %u bytes (it began %s); the daemon killed QEMU",
              QMP_MAX_MESSAGE, head);
   else if (err == -EPROTO)
-    snprintf(detail, sizeof detail, "%s", "QMP sent a raw newline inside a string; the daemon killed QEMU");
+    snprintf(detail, sizeof detail, "%s",
+             "QMP sent a raw newline inside a string; the daemon killed QEMU");
   else
     snprintf(detail, sizeof detail, "cannot frame QMP: %s; the daemon killed QEMU", strerror(-err));
   end_with(s, SUP_PROTOCOL_ERROR, detail);
@@ -449,13 +461,15 @@ static void on_deadline(uv_timer_t *t) {
 
 static void on_sample(uv_timer_t *t) {
   struct supervisor *s = t->data;
-  struct procstat_sample sample = {
-      .guest_ram_mb = s->guest_ram_mb, .guest_mapped_kb = s->mapped_kb, .info_mem_us = s->info_cost_us};
+  struct procstat_sample sample = {.guest_ram_mb = s->guest_ram_mb,
+                                   .guest_mapped_kb = s->mapped_kb,
+                                   .info_mem_us = s->info_cost_us};
   int64_t stamp = util_mono_us();
   if (s->exited || procstat_read(s->proc.pid, &sample.proc) < 0)
     return;
   s->mapped_kb = s->info_cost_us = -1; /* each answer goes with one sample */
-  if (s->info_mem && !s->info_pending && stamp - s->info_sent_us >= INFO_MEM_EVERY_US && s->qmp_open)
+  if (s->info_mem && !s->info_pending && stamp - s->info_sent_us >= INFO_MEM_EVERY_US &&
+      s->qmp_open)
     session_command(s, QMP_CMD_INFO_MEM);
   for (size_t i = 0; i < s->n_vcpus; i++)
     if (procstat_thread_ms(s->proc.pid, s->vcpu_tids[i], &sample.vcpu_ms[sample.n_vcpus]) == 0)
@@ -471,7 +485,8 @@ static void on_silence(uv_timer_t *t) {
 }
 
 static void on_stall(uv_timer_t *t) {
-  end_with(t->data, SUP_STALLED, "the guest printed nothing for longer than the stall watch allows");
+  end_with(t->data, SUP_STALLED,
+           "the guest printed nothing for longer than the stall watch allows");
 }
 
 void supervisor_stall_watch_stop(struct supervisor *s) {
@@ -607,8 +622,9 @@ static void open_handles(struct supervisor *s) {
   s->open_handles++;
 }
 
-int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const struct supervisor_callbacks *cb,
-                     void *userdata, struct supervisor **out) {
+int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg,
+                     const struct supervisor_callbacks *cb, void *userdata,
+                     struct supervisor **out) {
   if (check_path(cfg->qmp_path) < 0 || check_path(cfg->serial_path) < 0)
     return -ENAMETOOLONG;
   struct supervisor *s = calloc(1, sizeof *s);

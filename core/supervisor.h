@@ -9,13 +9,14 @@
 #include "lib/procstat.h"
 
 enum supervisor_reason {
-  SUP_EXITED,         /* QEMU exited on its own after t0 */
-  SUP_SPAWN_FAILED,   /* the process could not be started */
-  SUP_START_FAILED,   /* QEMU died or QMP failed before t0 */
-  SUP_TIMEOUT,        /* the run's deadline passed; QEMU was killed */
-  SUP_SILENT,         /* the console was silent too long; QEMU was killed */
-  SUP_STALLED,        /* the console was silent for stall_ms while the stall watch was on; QEMU was killed */
-  SUP_STOPPED,        /* supervisor_quit/kill was asked for */
+  SUP_EXITED,       /* QEMU exited on its own after t0 */
+  SUP_SPAWN_FAILED, /* the process could not be started */
+  SUP_START_FAILED, /* QEMU died or QMP failed before t0 */
+  SUP_TIMEOUT,      /* the run's deadline passed; QEMU was killed */
+  SUP_SILENT,       /* the console was silent too long; QEMU was killed */
+  SUP_STALLED, /* the console was silent for stall_ms while the stall watch was on; QEMU was killed
+                */
+  SUP_STOPPED, /* supervisor_quit/kill was asked for */
   SUP_PROTOCOL_ERROR, /* QMP broke the protocol (an oversized message, ...); QEMU was killed */
 };
 
@@ -38,34 +39,39 @@ struct supervisor_callbacks {
   void (*event)(void *userdata, const char *name);
   /* A sample of QEMU's memory and CPU use, taken every sample_ms after t0 (may be NULL). */
   void (*sample)(void *userdata, int64_t stamp_us, const struct procstat_sample *sample);
-  /* The guest reached breakpoint cfg->bp_addrs[index] (once each), stamped when the stop reply arrived. */
+  /* The guest reached breakpoint cfg->bp_addrs[index] (once each), stamped when the stop reply
+   * arrived. */
   void (*symbol)(void *userdata, size_t index, int64_t stamp_us);
   /* Everything is closed; the supervisor is freed right after this returns. */
   void (*ended)(void *userdata, const struct supervisor_end *end);
 };
 
 struct supervisor_config {
-  char *const *argv;       /* QEMU argv; argv[0] looked up in PATH */
-  const char *qmp_path;    /* sockets named in argv */
+  char *const *argv;    /* QEMU argv; argv[0] looked up in PATH */
+  const char *qmp_path; /* sockets named in argv */
   const char *serial_path;
-  unsigned timeout_ms;     /* from t0; 0 = none */
-  unsigned silence_ms;     /* max console silence after t0; 0 = none */
-  unsigned stall_ms;       /* the stall watch: console silence after t0 that ends as SUP_STALLED; 0 = none */
-  unsigned sample_ms;      /* memory sampling period after t0; 0 = none */
-  const char *gdb_path;    /* QEMU's gdbstub socket, when breakpoints are wanted; else NULL */
+  unsigned timeout_ms; /* from t0; 0 = none */
+  unsigned silence_ms; /* max console silence after t0; 0 = none */
+  unsigned
+      stall_ms; /* the stall watch: console silence after t0 that ends as SUP_STALLED; 0 = none */
+  unsigned sample_ms;       /* memory sampling period after t0; 0 = none */
+  const char *gdb_path;     /* QEMU's gdbstub socket, when breakpoints are wanted; else NULL */
   const uint64_t *bp_addrs; /* set before `cont` */
   size_t n_bps;
-  int bp_bits;             /* 32 or 64 */
-  bool info_mem;           /* with sampling under TCG: ask HMP "info mem" at most once a second */
+  int bp_bits;   /* 32 or 64 */
+  bool info_mem; /* with sampling under TCG: ask HMP "info mem" at most once a second */
 };
 
 struct supervisor;
 /* Spawns QEMU; callbacks arrive on loop. Returns 0 (ended is always called) or -errno. */
-int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg, const struct supervisor_callbacks *cb,
-                     void *userdata, struct supervisor **out);
-/* Writes text to the guest's serial console (scenarios answering prompts); -EPIPE once it is closed. */
+int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg,
+                     const struct supervisor_callbacks *cb, void *userdata,
+                     struct supervisor **out);
+/* Writes text to the guest's serial console (scenarios answering prompts); -EPIPE once it is
+ * closed. */
 int supervisor_send(struct supervisor *s, const char *text, size_t len);
-/* Ends the stall watch (the boot reached its terminal marker: later silence is the guest's business). */
+/* Ends the stall watch (the boot reached its terminal marker: later silence is the guest's
+ * business). */
 void supervisor_stall_watch_stop(struct supervisor *s);
 /* Asks QEMU to quit through QMP, killing it if it has not gone within a second. */
 void supervisor_quit(struct supervisor *s);

@@ -67,7 +67,8 @@ static void on_read_err(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
 static void on_read_out(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   struct tool *t = st->data;
   if (n > 0 && !t->too_long) {
-    t->too_long = t->outbuf.len + (size_t)n > TOOL_OUT_MAX || util_buf_append(&t->outbuf, buf->base, (size_t)n) < 0;
+    t->too_long = t->outbuf.len + (size_t)n > TOOL_OUT_MAX ||
+                  util_buf_append(&t->outbuf, buf->base, (size_t)n) < 0;
   } else if (n < 0) {
     close_handle((uv_handle_t *)st);
   }
@@ -101,9 +102,12 @@ static int spawn(uv_loop_t *loop, char *const *argv, struct tool *t, unsigned ti
       {.flags = UV_IGNORE},
       {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&t->err}};
   if (t->capture)
-    stdio[1] =
-        (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&t->out};
-  uv_process_options_t opt = {.exit_cb = on_exit_cb, .file = argv[0], .args = (char **)argv, .stdio_count = 3,
+    stdio[1] = (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
+                                      .data.stream = (uv_stream_t *)&t->out};
+  uv_process_options_t opt = {.exit_cb = on_exit_cb,
+                              .file = argv[0],
+                              .args = (char **)argv,
+                              .stdio_count = 3,
                               .stdio = stdio};
   int r = uv_spawn(loop, &t->proc, &opt);
   t->open_handles++; /* a failed uv_spawn still needs closing */
@@ -136,7 +140,8 @@ int tool_run(uv_loop_t *loop, char *const *argv, tool_done_cb done, void *userda
   return spawn(loop, argv, t, 0);
 }
 
-int tool_run_out(uv_loop_t *loop, char *const *argv, unsigned timeout_ms, tool_out_cb done, void *userdata) {
+int tool_run_out(uv_loop_t *loop, char *const *argv, unsigned timeout_ms, tool_out_cb done,
+                 void *userdata) {
   struct tool *t = calloc(1, sizeof *t);
   if (!t)
     return -ENOMEM;

@@ -15,4 +15,5 @@ typedef void (*tool_out_cb)(void *userdata, int status, const char *out, const c
 int tool_run(uv_loop_t *loop, char *const *argv, tool_done_cb done, void *userdata);
 /* Same, keeping its stdout, and killing it (SIGKILL) after timeout_ms: a tool stuck on a FIFO in an
  * image's place must not hold a run, or the daemon's shutdown, for ever. */
-int tool_run_out(uv_loop_t *loop, char *const *argv, unsigned timeout_ms, tool_out_cb done, void *userdata);
+int tool_run_out(uv_loop_t *loop, char *const *argv, unsigned timeout_ms, tool_out_cb done,
+                 void *userdata);

@@ -60,7 +60,9 @@ void traces_free(struct traces *ts) {
 
 int traces_active(const struct traces *ts) { return ts->n_active; }
 
-static void save(struct trace *t) { docs_save(t->ts->store, STORE_TRACES, t->id, t->doc, t->created_us); }
+static void save(struct trace *t) {
+  docs_save(t->ts->store, STORE_TRACES, t->id, t->doc, t->created_us);
+}
 
 static void finish(struct trace *t, const char *status, const char *code, const char *message) {
   struct traces *ts = t->ts;
@@ -94,15 +96,19 @@ static void collect(struct trace *t, const struct run *run) {
   bool summary = json_is_true(json_object_get(t->doc, "summary"));
   json_object_set_new(t->doc, "output", res.output ? json_string(res.output) : json_null());
   json_t *table = res.trace ? parse(tracer, summary, res.trace) : NULL;
-  /* MINIX's trace itself exits 0 whatever the command did (seen on the real MINIX 3.4): the command's
-   * status is its "Process exited normally with code N" line. strace exits with the command's. */
+  /* MINIX's trace itself exits 0 whatever the command did (seen on the real MINIX 3.4): the
+   * command's status is its "Process exited normally with code N" line. strace exits with the
+   * command's. */
   json_t *code = json_object_get(json_object_get(table, "exit"), "code");
   if (strcmp(tracer, "trace") == 0 && json_is_integer(code))
     res.exit_status = (int)json_integer_value(code);
-  json_object_set_new(t->doc, "exit_status", res.exit_status >= 0 ? json_integer(res.exit_status) : json_null());
+  json_object_set_new(t->doc, "exit_status",
+                      res.exit_status >= 0 ? json_integer(res.exit_status) : json_null());
   if (res.trace)
-    json_object_set_new(t->doc, "transcript", json_stringn(res.trace, strlen(res.trace) < TRANSCRIPT_MAX
-                                                                          ? strlen(res.trace) : TRANSCRIPT_MAX));
+    json_object_set_new(t->doc, "transcript",
+                        json_stringn(res.trace, strlen(res.trace) < TRANSCRIPT_MAX
+                                                    ? strlen(res.trace)
+                                                    : TRANSCRIPT_MAX));
   json_int_t calls = table ? json_integer_value(json_object_get(table, "total_calls")) : 0;
   if (table)
     json_object_set_new(t->doc, "table", table);
@@ -114,8 +120,9 @@ static void collect(struct trace *t, const struct run *run) {
     _cleanup_(util_freep) char *msg =
         !run_ok ? util_strdupf("the run %s ended %s: %s", run->id, run->status,
                                run->error_message ? run->error_message : "no error recorded")
-                : util_strdupf("the tracer recorded no system call (exit status %d); the guest printed: %s",
-                               res.exit_status, res.output && res.output[0] ? res.output : "nothing");
+                : util_strdupf(
+                      "the tracer recorded no system call (exit status %d); the guest printed: %s",
+                      res.exit_status, res.output && res.output[0] ? res.output : "nothing");
     finish(t, "failed", !run_ok ? "trace_run_failed" : "command_not_run", msg);
   }
   trace_result_clear(&res);
@@ -157,11 +164,13 @@ struct options {
 };
 
 /* Takes the trace's own fields out of req (what is left is a boot request). */
-static int take_options(json_t *req, struct options *o, const struct bootspec_env *env, struct ma_error *err) {
+static int take_options(json_t *req, struct options *o, const struct bootspec_env *env,
+                        struct ma_error *err) {
   if (!json_is_object(req))
     return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
   json_t *cmd = json_object_get(req, "command"), *tracer = json_object_get(req, "tracer");
-  json_t *summary = json_object_get(req, "summary"), *timeout = json_object_get(req, "command_timeout_s");
+  json_t *summary = json_object_get(req, "summary"),
+         *timeout = json_object_get(req, "command_timeout_s");
   if (cmd && !json_is_string(cmd))
     return bad(err, "wrong_type", "command", "command must be a string");
   if (trace_session_check_command(json_string_value(cmd), err) < 0)
@@ -170,19 +179,25 @@ static int take_options(json_t *req, struct options *o, const struct bootspec_en
     return bad(err, "conflicting_fields", "scenario", "a trace plays its own scenario");
   if (summary && !json_is_boolean(summary))
     return bad(err, "wrong_type", "summary", "summary must be true or false");
-  if (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 1 || json_integer_value(timeout) > 86400))
-    return bad(err, "out_of_range", "command_timeout_s", "command_timeout_s must be an integer from 1 to 86400");
+  if (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 1 ||
+                  json_integer_value(timeout) > 86400))
+    return bad(err, "out_of_range", "command_timeout_s",
+               "command_timeout_s must be an integer from 1 to 86400");
   const char *profile = json_string_value(json_object_get(req, "profile"));
   if (!profile || !profile_set_find(env->profiles, profile))
     return bad(err, profile ? "unknown_profile" : "missing_field", "profile",
                "profile (linux or minix-3.4) is required: it decides the tracer");
   o->command = json_string_value(cmd);
-  o->tracer = tracer ? json_string_value(tracer) : strncmp(profile, "minix", 5) == 0 ? "trace" : "strace";
+  o->tracer = tracer                              ? json_string_value(tracer)
+              : strncmp(profile, "minix", 5) == 0 ? "trace"
+                                                  : "strace";
   if (!o->tracer || (strcmp(o->tracer, "strace") && strcmp(o->tracer, "trace")))
-    return bad(err, "invalid_value", "tracer", "tracer must be strace (Linux guests) or trace (MINIX)");
+    return bad(err, "invalid_value", "tracer",
+               "tracer must be strace (Linux guests) or trace (MINIX)");
   o->summary = json_is_true(summary);
   if (o->summary && strcmp(o->tracer, "strace") != 0)
-    return bad(err, "conflicting_fields", "summary", "MINIX's trace has no summary mode; the table is counted here");
+    return bad(err, "conflicting_fields", "summary",
+               "MINIX's trace has no summary mode; the table is counted here");
   o->command_timeout_s = timeout ? (int)json_integer_value(timeout) : DEFAULT_COMMAND_TIMEOUT_S;
   return 0;
 }
@@ -222,14 +237,15 @@ int traces_start(struct traces *ts, json_t *req, char id[UTIL_ID_LEN + 1], struc
   static const char *const own[] = {"command", "tracer", "summary", "command_timeout_s"};
   for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
     json_object_del(boot_req, own[i]);
-  json_object_set_new(boot_req, "scenario", trace_session_scenario(o.tracer, o.command, o.summary,
-                                                                   o.command_timeout_s));
+  json_object_set_new(boot_req, "scenario",
+                      trace_session_scenario(o.tracer, o.command, o.summary, o.command_timeout_s));
   if (!json_object_get(boot_req, "label"))
     json_object_set_new(boot_req, "label", json_sprintf("trace %s", t->id));
   char *cdrom = NULL;
   r = images_resolve_boot(ts->store, ts->state_dir, boot_req, &boot, &cdrom, err);
-  t->doc = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:O}", "id", t->id, "status", "running", "command", o.command,
-                     "tracer", o.tracer, "summary", o.summary, "created_at", docs_wall_json(t->created_us), "request", req);
+  t->doc = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:O}", "id", t->id, "status", "running",
+                     "command", o.command, "tracer", o.tracer, "summary", o.summary, "created_at",
+                     docs_wall_json(t->created_us), "request", req);
   if (r == 0)
     r = submit(t, boot, cdrom, err);
   free(cdrom);

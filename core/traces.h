@@ -15,7 +15,8 @@ struct traces;
 struct traces *traces_new(struct store *store, struct jobs *jobs, const struct bootspec_env *env,
                           const char *state_dir);
 void traces_free(struct traces *ts);
-/* Validates {boot request..., "command", "tracer"?, "summary"?, "command_timeout_s"?} and starts it. */
+/* Validates {boot request..., "command", "tracer"?, "summary"?, "command_timeout_s"?} and starts
+ * it. */
 int traces_start(struct traces *ts, json_t *req, char id[UTIL_ID_LEN + 1], struct ma_error *err);
 /* Active traces. */
 int traces_active(const struct traces *ts);

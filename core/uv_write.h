@@ -4,5 +4,6 @@
 #include <stddef.h>
 #include <uv.h>
 
-/* data (malloc'd, taken over; NULL reports -ENOMEM) of len bytes; 0 or a negative libuv/errno code. */
+/* data (malloc'd, taken over; NULL reports -ENOMEM) of len bytes; 0 or a negative libuv/errno code.
+ */
 int uv_write_owned(uv_stream_t *stream, char *data, size_t len);

@@ -26,8 +26,8 @@ void accel_host_set_device(struct accel_host *h, bool ok, const char *reason) {
   h->device_reason = reason ? strdup(reason) : NULL;
 }
 
-void accel_host_set_probe(struct accel_host *h, enum probe_mode m, enum accel_probe_state state, const char *reason,
-                          int64_t ms) {
+void accel_host_set_probe(struct accel_host *h, enum probe_mode m, enum accel_probe_state state,
+                          const char *reason, int64_t ms) {
   struct accel_probe *p = &h->modes[m];
   p->state = state;
   free(p->reason);
@@ -64,13 +64,14 @@ static const char *requested_kvm(const struct accel_host *h, int m, char **note)
   if (p->state == ACCEL_PROBE_PASSED)
     *note = util_strdupf("requested; %s", why);
   else
-    *note =
-        util_strdupf("requested, although %s (a console silent for accel_stall_s ends the run as accel_stalled)", why);
+    *note = util_strdupf(
+        "requested, although %s (a console silent for accel_stall_s ends the run as accel_stalled)",
+        why);
   return "kvm";
 }
 
-const char *accel_choose(const struct accel_host *h, const char *arch, const char *requested, bool trap_counts,
-                         char **note) {
+const char *accel_choose(const struct accel_host *h, const char *arch, const char *requested,
+                         bool trap_counts, char **note) {
   int m = probe_mode_of_arch(arch);
   if (strcmp(requested, "kvm") == 0 && m >= 0)
     return requested_kvm(h, m, note);
@@ -79,7 +80,8 @@ const char *accel_choose(const struct accel_host *h, const char *arch, const cha
     return requested;
   }
   if (trap_counts) {
-    *note = strdup("auto: TCG, because trap counts read QEMU's interrupt log, written only under TCG");
+    *note =
+        strdup("auto: TCG, because trap counts read QEMU's interrupt log, written only under TCG");
     return "tcg";
   }
   if (m < 0) {
@@ -104,9 +106,10 @@ static char *summary(const struct accel_host *h) {
       util_buf_printf(&failed, "%s%s", failed.len ? "; " : "", why);
     }
   }
-  char *out = !failed.len  ? util_strdupf("KVM passed the %s probes", passed.data)
-              : passed.len ? util_strdupf("KVM passed the %s probe only: %s", passed.data, failed.data)
-                           : util_strdupf("KVM passed no probe: %s", failed.data);
+  char *out = !failed.len ? util_strdupf("KVM passed the %s probes", passed.data)
+              : passed.len
+                  ? util_strdupf("KVM passed the %s probe only: %s", passed.data, failed.data)
+                  : util_strdupf("KVM passed no probe: %s", failed.data);
   util_buf_clear(&passed);
   util_buf_clear(&failed);
   return out;
@@ -119,9 +122,11 @@ json_t *accel_host_json(const struct accel_host *h) {
     _cleanup_(util_freep) char *why = mode_reason(h, (enum probe_mode)m);
     const struct accel_probe *p = &h->modes[m];
     json_object_set_new(modes_json, probe_mode_name(m),
-                        json_pack("{s:b, s:s, s:o}", "usable", h->device && p->state == ACCEL_PROBE_PASSED, "reason",
-                                  why ? why : "", "probe_ms", p->ms >= 0 ? json_integer(p->ms) : json_null()));
+                        json_pack("{s:b, s:s, s:o}", "usable",
+                                  h->device && p->state == ACCEL_PROBE_PASSED, "reason",
+                                  why ? why : "", "probe_ms",
+                                  p->ms >= 0 ? json_integer(p->ms) : json_null()));
   }
-  return json_pack("{s:b, s:s, s:o}", "usable", accel_host_usable(h), "reason", reason ? reason : "", "modes",
-                   modes_json);
+  return json_pack("{s:b, s:s, s:o}", "usable", accel_host_usable(h), "reason",
+                   reason ? reason : "", "modes", modes_json);
 }

@@ -20,16 +20,30 @@ struct field {
 };
 
 #define UNSTORED ((size_t)-1) /* validated, not kept in the spec */
-#define STR(n) {#n, F_STR, offsetof(struct boot_spec, n), 0, 0}
-#define INT(n, lo, hi) {#n, F_INT, offsetof(struct boot_spec, n), lo, hi}
+#define STR(n)                                                                                     \
+  { #n, F_STR, offsetof(struct boot_spec, n), 0, 0 }
+#define INT(n, lo, hi)                                                                             \
+  { #n, F_INT, offsetof(struct boot_spec, n), lo, hi }
 
 static const struct field fields[] = {
-    STR(arch),   INT(cpus, 1, 64),   INT(memory_mb, 16, 65536), STR(kernel),
-    {"initrd", F_STRARR, UNSTORED, 0, 0},   STR(append),               STR(iso),
-    STR(disk),   {"image", F_STR, UNSTORED, 0, 0},                     STR(profile),
-    STR(until),  STR(accel),         INT(timeout_s, 1, 86400),   INT(silence_timeout_s, 1, 3600),
+    STR(arch),
+    INT(cpus, 1, 64),
+    INT(memory_mb, 16, 65536),
+    STR(kernel),
+    {"initrd", F_STRARR, UNSTORED, 0, 0},
+    STR(append),
+    STR(iso),
+    STR(disk),
+    {"image", F_STR, UNSTORED, 0, 0},
+    STR(profile),
+    STR(until),
+    STR(accel),
+    INT(timeout_s, 1, 86400),
+    INT(silence_timeout_s, 1, 3600),
     INT(accel_stall_s, 1, 3600),
-    STR(label),  INT(memory_sample_ms, 10, 60000), INT(duration_s, 1, 3600),
+    STR(label),
+    INT(memory_sample_ms, 10, 60000),
+    INT(duration_s, 1, 3600),
     {"keep_overlay", F_BOOL, offsetof(struct boot_spec, keep_overlay), 0, 0},
     {"symbols", F_BOOL, offsetof(struct boot_spec, symbols), 0, 0},
     {"trap_counts", F_BOOL, offsetof(struct boot_spec, trap_counts), 0, 0},
@@ -64,7 +78,8 @@ static int set_scenario(struct boot_spec *s, json_t *v, struct ma_error *err) {
   if (json_is_string(v))
     return scenario_builtin(json_string_value(v), &s->scenario, err) < 0 ? -EINVAL : 0;
   if (!json_is_object(v))
-    return bad(err, "wrong_type", "scenario", "scenario must be the name of a shipped scenario or a definition");
+    return bad(err, "wrong_type", "scenario",
+               "scenario must be the name of a shipped scenario or a definition");
   return scenario_parse(v, &s->scenario, err);
 }
 
@@ -96,8 +111,8 @@ static int set_field(struct boot_spec *s, const struct field *f, json_t *v, stru
     return -EINVAL;
   }
   if (n < f->min || n > f->max) {
-    ma_error_set(err, EINVAL, "out_of_range", f->name, "%s must be between %d and %d, got %lld", f->name, f->min,
-                 f->max, (long long)n);
+    ma_error_set(err, EINVAL, "out_of_range", f->name, "%s must be between %d and %d, got %lld",
+                 f->name, f->min, f->max, (long long)n);
     return -EINVAL;
   }
   *(int *)((char *)s + f->offset) = (int)n;
@@ -127,15 +142,17 @@ static int read_fields(json_t *req, struct boot_spec *s, struct ma_error *err) {
   return 0;
 }
 
-/* QEMU's multiboot loader (hw/i386/multiboot.c) reads -initrd as a list split at commas (",," is a comma)
- * and takes a module's file name up to its first space, the rest being the module's arguments: a space
- * cannot be quoted at all, so "/dir/link x" would open /dir/link, a file the policy never judged. A comma
- * could be doubled, but the Linux loader reads the same option as one file name, and which loader QEMU
- * uses depends on the kernel's header, not on the request: both are refused, whatever the kernel. */
+/* QEMU's multiboot loader (hw/i386/multiboot.c) reads -initrd as a list split at commas (",," is a
+ * comma) and takes a module's file name up to its first space, the rest being the module's
+ * arguments: a space cannot be quoted at all, so "/dir/link x" would open /dir/link, a file the
+ * policy never judged. A comma could be doubled, but the Linux loader reads the same option as one
+ * file name, and which loader QEMU uses depends on the kernel's header, not on the request: both
+ * are refused, whatever the kernel. */
 static int check_initrd_name(const char *path, struct ma_error *err) {
   if (strpbrk(path, " ,"))
     return bad(err, "invalid_path", "initrd",
-               "initrd paths must not contain spaces or commas: QEMU splits its module list at commas and a "
+               "initrd paths must not contain spaces or commas: QEMU splits its module list at "
+               "commas and a "
                "module's file name at its first space");
   return 0;
 }
@@ -145,14 +162,17 @@ static int check_source(json_t *req, struct boot_spec *s, path_policy dirs, stru
   bool disk_boots = s->disk && !s->kernel && !s->iso;
   int n = !!s->kernel + !!s->iso + disk_boots + !!json_object_get(req, "image");
   if (n != 1)
-    return bad(err, n ? "conflicting_fields" : "missing_field", n ? "image" : "kernel",
-               "exactly one of kernel, iso, disk or image is required (disk may come with kernel or iso)");
+    return bad(
+        err, n ? "conflicting_fields" : "missing_field", n ? "image" : "kernel",
+        "exactly one of kernel, iso, disk or image is required (disk may come with kernel or iso)");
   if (s->keep_overlay && !s->disk)
     return bad(err, "conflicting_fields", "keep_overlay", "keep_overlay needs disk");
   if (json_object_get(req, "image"))
-    return bad(err, "unknown_image", "image", "image ids are resolved by the daemon or the CLI, not here");
+    return bad(err, "unknown_image", "image",
+               "image ids are resolved by the daemon or the CLI, not here");
   if ((s->initrd || s->append) && !s->kernel)
-    return bad(err, "conflicting_fields", s->initrd ? "initrd" : "append", "initrd and append need kernel");
+    return bad(err, "conflicting_fields", s->initrd ? "initrd" : "append",
+               "initrd and append need kernel");
   return bootspec_check_files(s, dirs, err);
 }
 
@@ -163,7 +183,8 @@ int bootspec_check_files(const struct boot_spec *s, path_policy dirs, struct ma_
     if (paths[i] && path_policy_check_file(dirs, paths[i], names[i], err) < 0)
       return -EINVAL;
   for (size_t i = 0; i < s->n_initrd; i++)
-    if (check_initrd_name(s->initrd[i], err) < 0 || path_policy_check_file(dirs, s->initrd[i], "initrd", err) < 0)
+    if (check_initrd_name(s->initrd[i], err) < 0 ||
+        path_policy_check_file(dirs, s->initrd[i], "initrd", err) < 0)
       return -EINVAL;
   return 0;
 }
@@ -182,37 +203,42 @@ bool bootspec_json_uses(json_t *req, const char *cdrom, const char *real_target)
   return path_policy_within(cdrom, real_target);
 }
 
-static int check_machine(struct boot_spec *s, const struct bootspec_env *env, struct ma_error *err) {
+static int check_machine(struct boot_spec *s, const struct bootspec_env *env,
+                         struct ma_error *err) {
   int bin = qemu_bins_for_arch(s->arch);
   if (bin < 0)
     return bad(err, "invalid_value", "arch", "arch must be one of i386, x86_64, arm, aarch64");
   const char *path = env->qemu ? env->qemu->path[bin] : NULL;
   if (!path) {
     ma_error_set(err, EINVAL, "qemu_not_found", "arch", "%s is not installed in %s (--qemu-dir)",
-                 qemu_bins_name((enum qemu_bin)bin), env->qemu ? env->qemu->dir : "the QEMU directory");
+                 qemu_bins_name((enum qemu_bin)bin),
+                 env->qemu ? env->qemu->dir : "the QEMU directory");
     return -EINVAL;
   }
   s->qemu = strdup(path);
   if (strcmp(s->accel, "auto") && strcmp(s->accel, "kvm") && strcmp(s->accel, "tcg"))
     return bad(err, "invalid_value", "accel", "accel must be one of auto, kvm, tcg");
   _cleanup_(util_freep) char *refusal = strcmp(s->accel, "kvm") != 0 ? NULL
-                                        : env->kvm                   ? accel_refusal(env->kvm, s->arch)
-                                                                     : strdup("KVM was not looked at");
+                                        : env->kvm ? accel_refusal(env->kvm, s->arch)
+                                                   : strdup("KVM was not looked at");
   if (refusal) {
-    ma_error_set(err, EINVAL, "accel_unavailable", "accel", "KVM is not usable for this guest: %s", refusal);
+    ma_error_set(err, EINVAL, "accel_unavailable", "accel", "KVM is not usable for this guest: %s",
+                 refusal);
     return -EINVAL;
   }
   return 0;
 }
 
-static int check_profile(struct boot_spec *s, const struct bootspec_env *env, struct ma_error *err) {
+static int check_profile(struct boot_spec *s, const struct bootspec_env *env,
+                         struct ma_error *err) {
   if (!s->profile)
-    return bad(err, "missing_field", "profile", "profile is required (e.g. \"linux\" or \"minix-3.4\")");
+    return bad(err, "missing_field", "profile",
+               "profile is required (e.g. \"linux\" or \"minix-3.4\")");
   const struct profile *p = profile_set_find(env->profiles, s->profile);
   if (!p) {
     _cleanup_(util_freep) char *names = profile_set_names(env->profiles);
-    ma_error_set(err, EINVAL, "unknown_profile", "profile", "unknown profile \"%s\"; known: %s", s->profile,
-                 names ? names : "");
+    ma_error_set(err, EINVAL, "unknown_profile", "profile", "unknown profile \"%s\"; known: %s",
+                 s->profile, names ? names : "");
     return -EINVAL;
   }
   s->vga = p->vga;
@@ -229,15 +255,19 @@ static int check_profile(struct boot_spec *s, const struct bootspec_env *env, st
   return 0;
 }
 
-/* The profile's phases that print nothing but name a kernel function, found in the kernel's symbol table. */
-static int check_symbols(struct boot_spec *s, const struct bootspec_env *env, struct ma_error *err) {
+/* The profile's phases that print nothing but name a kernel function, found in the kernel's symbol
+ * table. */
+static int check_symbols(struct boot_spec *s, const struct bootspec_env *env,
+                         struct ma_error *err) {
   if (!s->symbols)
     return 0;
   if (!s->kernel)
-    return bad(err, "conflicting_fields", "symbols", "symbols needs a kernel (or an image) whose ELF has symbols");
+    return bad(err, "conflicting_fields", "symbols",
+               "symbols needs a kernel (or an image) whose ELF has symbols");
   bool x86 = strcmp(s->arch, "i386") == 0 || strcmp(s->arch, "x86_64") == 0;
   if (!x86)
-    return bad(err, "invalid_value", "symbols", "symbol breakpoints are implemented for i386 and x86_64 guests");
+    return bad(err, "invalid_value", "symbols",
+               "symbol breakpoints are implemented for i386 and x86_64 guests");
   const struct profile *p = profile_set_find(env->profiles, s->profile);
   const char *names[64];
   const char *markers[64];
@@ -246,17 +276,20 @@ static int check_symbols(struct boot_spec *s, const struct bootspec_env *env, st
     if (p->unobservable[i].symbol)
       names[n] = p->unobservable[i].symbol, markers[n++] = p->unobservable[i].name;
   if (n == 0)
-    return bad(err, "no_symbol_phases", "symbols", "this profile names no kernel functions for its phases");
+    return bad(err, "no_symbol_phases", "symbols",
+               "this profile names no kernel functions for its phases");
   uint64_t addrs[64];
   bool unpaged[64];
   int found = elf_symbols_find(s->kernel, names, n, addrs, unpaged);
   if (found == -ENOEXEC || found == -ENOENT || found == 0)
     return bad(err, "no_symbols", "symbols",
                found == -ENOEXEC ? "the kernel is not an ELF file"
-               : found == -ENOENT ? "the kernel's ELF has no symbol table (stripped)"
-                                  : "none of the profile's phase functions is in the kernel's symbol table");
+               : found == -ENOENT
+                   ? "the kernel's ELF has no symbol table (stripped)"
+                   : "none of the profile's phase functions is in the kernel's symbol table");
   if (found < 0) {
-    ma_error_set(err, EINVAL, "file_not_found", "kernel", "cannot read the kernel: %s", strerror(-found));
+    ma_error_set(err, EINVAL, "file_not_found", "kernel", "cannot read the kernel: %s",
+                 strerror(-found));
     return -EINVAL;
   }
   s->bp_markers = calloc((size_t)found, sizeof *s->bp_markers);
@@ -268,7 +301,8 @@ static int check_symbols(struct boot_spec *s, const struct bootspec_env *env, st
     if (!addrs[i])
       continue;
     s->bp_markers[s->n_breakpoints] = strdup(markers[i]);
-    s->bp_functions[s->n_breakpoints] = unpaged[i] ? util_strdupf("__k_unpaged_%s", names[i]) : strdup(names[i]);
+    s->bp_functions[s->n_breakpoints] =
+        unpaged[i] ? util_strdupf("__k_unpaged_%s", names[i]) : strdup(names[i]);
     s->bp_addrs[s->n_breakpoints++] = addrs[i];
   }
   s->bp_bits = strcmp(s->arch, "x86_64") == 0 ? 64 : 32;
@@ -287,13 +321,14 @@ static void apply_defaults(struct boot_spec *s) {
   if (!s->timeout_s)
     s->timeout_s = 120;
   if (!s->accel_stall_s)
-    s->accel_stall_s = 20; /* a Linux or MINIX boot that works prints far more often, under KVM or TCG */
+    s->accel_stall_s =
+        20; /* a Linux or MINIX boot that works prints far more often, under KVM or TCG */
 }
 
 static json_t *spec_json(const struct boot_spec *s) {
-  json_t *j = json_pack("{s:s, s:i, s:i, s:s, s:s, s:i, s:i}", "arch", s->arch, "cpus", s->cpus, "memory_mb",
-                        s->memory_mb, "profile", s->profile, "accel", s->accel, "timeout_s", s->timeout_s,
-                        "accel_stall_s", s->accel_stall_s);
+  json_t *j = json_pack("{s:s, s:i, s:i, s:s, s:s, s:i, s:i}", "arch", s->arch, "cpus", s->cpus,
+                        "memory_mb", s->memory_mb, "profile", s->profile, "accel", s->accel,
+                        "timeout_s", s->timeout_s, "accel_stall_s", s->accel_stall_s);
   const char *opt_keys[] = {"kernel", "append", "iso", "disk", "until", "label"};
   const char *opt_vals[] = {s->kernel, s->append, s->iso, s->disk, s->until, s->label};
   for (size_t i = 0; i < 6; i++)
@@ -322,15 +357,17 @@ static json_t *spec_json(const struct boot_spec *s) {
   if (s->symbols) {
     json_t *bps = json_array();
     for (size_t i = 0; i < s->n_breakpoints; i++)
-      json_array_append_new(bps, json_pack("{s:s, s:s, s:I}", "marker", s->bp_markers[i], "function",
-                                           s->bp_functions[i], "address", (json_int_t)s->bp_addrs[i]));
+      json_array_append_new(bps,
+                            json_pack("{s:s, s:s, s:I}", "marker", s->bp_markers[i], "function",
+                                      s->bp_functions[i], "address", (json_int_t)s->bp_addrs[i]));
     json_object_set_new(j, "symbols", json_true());
     json_object_set_new(j, "breakpoints", bps);
   }
   return j;
 }
 
-int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_spec **out, struct ma_error *err) {
+int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_spec **out,
+                       struct ma_error *err) {
   if (!json_is_object(req))
     return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
   struct boot_spec *s = calloc(1, sizeof *s);
@@ -348,14 +385,16 @@ int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_
   if (r == 0)
     r = check_symbols(s, env, err);
   if (r == 0 && s->guest_memory_ms && s->scenario)
-    r = bad(err, "conflicting_fields", "guest_memory_ms", "guest_memory_ms plays its own scenario; give one or the other");
+    r = bad(err, "conflicting_fields", "guest_memory_ms",
+            "guest_memory_ms plays its own scenario; give one or the other");
   if (r == 0 && s->guest_memory_ms) {
     json_t *def = guest_memory_scenario(s->guest_memory_ms);
     r = scenario_parse(def, &s->scenario, err);
     json_decref(def);
   }
   if (r == 0 && s->trap_counts && strcmp(s->arch, "i386") != 0 && strcmp(s->arch, "x86_64") != 0)
-    r = bad(err, "invalid_value", "trap_counts", "trap counts read QEMU's x86 interrupt log: i386 and x86_64 only");
+    r = bad(err, "invalid_value", "trap_counts",
+            "trap counts read QEMU's x86 interrupt log: i386 and x86_64 only");
   if (r == 0 && s->trap_counts && strcmp(s->accel, "kvm") == 0)
     r = bad(err, "conflicting_fields", "trap_counts",
             "trap counts need TCG: QEMU logs interrupts only when it emulates the CPU");
@@ -368,13 +407,13 @@ int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_
   return 0;
 }
 
-int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env, struct boot_spec **out,
-                   struct ma_error *err) {
+int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env,
+                   struct boot_spec **out, struct ma_error *err) {
   json_error_t jerr;
   json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
   if (!req) {
-    ma_error_set(err, EINVAL, "invalid_json", NULL, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
-                 jerr.text);
+    ma_error_set(err, EINVAL, "invalid_json", NULL, "malformed JSON at line %d column %d: %s",
+                 jerr.line, jerr.column, jerr.text);
     return -EINVAL;
   }
   int r = bootspec_from_json(req, env, out, err);
@@ -385,8 +424,9 @@ int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env,
 void bootspec_free(struct boot_spec *s) {
   if (!s)
     return;
-  char **strs[] = {&s->arch,    &s->kernel, &s->append, &s->iso,   &s->disk,
-                   &s->profile, &s->until,  &s->accel,  &s->label, &s->cdrom, &s->overlay, &s->int_log, &s->qemu};
+  char **strs[] = {&s->arch,    &s->kernel,  &s->append, &s->iso,   &s->disk,
+                   &s->profile, &s->until,   &s->accel,  &s->label, &s->cdrom,
+                   &s->overlay, &s->int_log, &s->qemu};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; s->initrd && i < s->n_initrd; i++)

@@ -104,8 +104,8 @@ static void build_prefilter(struct detector *d) {
   util_buf_clear(&all);
 }
 
-struct detector *detector_new(const struct profile *p, const char *until, detector_cb cb, void *userdata,
-                              char **err) {
+struct detector *detector_new(const struct profile *p, const char *until, detector_cb cb,
+                              void *userdata, char **err) {
   struct detector *d = calloc(1, sizeof *d);
   if (!d)
     return NULL;
@@ -113,7 +113,8 @@ struct detector *detector_new(const struct profile *p, const char *until, detect
   d->cb = cb;
   d->userdata = userdata;
   d->cpus_value = -1;
-  if (regex_matcher_init(&d->rx) < 0 || util_buf_append(&d->buf, "", 0) < 0 || setup_markers(d, until, err) < 0) {
+  if (regex_matcher_init(&d->rx) < 0 || util_buf_append(&d->buf, "", 0) < 0 ||
+      setup_markers(d, until, err) < 0) {
     detector_free(d);
     return NULL;
   }
@@ -138,7 +139,8 @@ static bool match(struct detector *d, const pcre2_code *re) {
   return regex_match(&d->rx, re, d->text, d->text_len, 0) >= 0;
 }
 
-static void emit(struct detector *d, enum detector_event_kind kind, const char *name, int64_t t_us, bool terminal) {
+static void emit(struct detector *d, enum detector_event_kind kind, const char *name, int64_t t_us,
+                 bool terminal) {
   struct detector_event ev = {kind, name, t_us, d->text, terminal};
   d->cb(d->userdata, &ev);
 }
@@ -271,9 +273,7 @@ static void push_byte(struct detector *d, unsigned char c, int64_t t_us) {
     else
       push_text(d, c, t_us);
     break;
-  case ESC_START:
-    d->esc = c == '[' ? ESC_CSI : c == ']' ? ESC_OSC : ESC_NONE;
-    break;
+  case ESC_START: d->esc = c == '[' ? ESC_CSI : c == ']' ? ESC_OSC : ESC_NONE; break;
   case ESC_CSI:
     if (c >= 0x40 && c <= 0x7e)
       d->esc = ESC_NONE;
@@ -294,7 +294,8 @@ static const unsigned char *next_control(const unsigned char *p, const unsigned 
   while (end - p >= 8) {
     uint64_t x;
     memcpy(&x, p, 8);
-    uint64_t below_space = (x - 0x20 * ones) & ~x & highs; /* bytes < 0x20; UTF-8 bytes (>= 0x80) never */
+    uint64_t below_space =
+        (x - 0x20 * ones) & ~x & highs; /* bytes < 0x20; UTF-8 bytes (>= 0x80) never */
     uint64_t y = x ^ (0x7f * ones);
     uint64_t del = (y - ones) & ~y & highs; /* bytes == 0x7f */
     if (below_space | del)
@@ -307,8 +308,8 @@ static const unsigned char *next_control(const unsigned char *p, const unsigned 
 }
 
 /* Copies a run of ordinary bytes (no control character) into the line. */
-static const unsigned char *copy_text(struct detector *d, const unsigned char *p, const unsigned char *end,
-                                      int64_t t_us) {
+static const unsigned char *copy_text(struct detector *d, const unsigned char *p,
+                                      const unsigned char *end, int64_t t_us) {
   const unsigned char *q = next_control(p, end);
   while (p < q) {
     size_t take = (size_t)(q - p), room = DETECTOR_LINE_MAX - line_len(d);

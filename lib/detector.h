@@ -30,8 +30,8 @@ typedef void (*detector_cb)(void *userdata, const struct detector_event *ev);
 struct detector;
 /* Creates a detector for profile p; until (may be NULL) replaces the terminal
  * marker with a marker named "until". Returns NULL and sets *err on a bad regex. */
-struct detector *detector_new(const struct profile *p, const char *until, detector_cb cb, void *userdata,
-                              char **err);
+struct detector *detector_new(const struct profile *p, const char *until, detector_cb cb,
+                              void *userdata, char **err);
 /* Frees the detector (NULL is fine). */
 void detector_free(struct detector *d);
 /* Feeds bytes that arrived in one read stamped t_us; events are delivered synchronously. */

@@ -16,7 +16,8 @@
 const char *disk_format(const char *path) {
   unsigned char magic[4];
   struct stat st;
-  /* O_NONBLOCK: a FIFO put in the disk's place is opened without waiting for a writer, then refused. */
+  /* O_NONBLOCK: a FIFO put in the disk's place is opened without waiting for a writer, then
+   * refused. */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return NULL;
@@ -39,9 +40,11 @@ static char **argv_of(const char *const *args, size_t n) {
   return argv;
 }
 
-char **disk_overlay_argv(const char *qemu_img, const char *base, const char *base_format, const char *path) {
+char **disk_overlay_argv(const char *qemu_img, const char *base, const char *base_format,
+                         const char *path) {
   /* -F: the backing format is stated, so QEMU never probes a raw image's content. */
-  const char *args[] = {qemu_img, "create", "-q", "-f", "qcow2", "-b", base, "-F", base_format, path};
+  const char *args[] = {qemu_img, "create", "-q", "-f",        "qcow2",
+                        "-b",     base,     "-F", base_format, path};
   return argv_of(args, sizeof args / sizeof args[0]);
 }
 
@@ -52,8 +55,9 @@ char **disk_create_argv(const char *qemu_img, const char *path, int size_mb) {
 }
 
 char **disk_info_argv(const char *qemu_img, const char *path, const char *format) {
-  /* Without --backing-chain qemu-img opens the image alone, not its backing file: each file of a chain is
-   * judged before anything opens it. -U: a disk that a running guest holds locked can still be read. */
+  /* Without --backing-chain qemu-img opens the image alone, not its backing file: each file of a
+   * chain is judged before anything opens it. -U: a disk that a running guest holds locked can
+   * still be read. */
   const char *probed[] = {qemu_img, "info", "--output=json", "-U", path};
   const char *stated[] = {qemu_img, "info", "--output=json", "-U", "-f", format, path};
   return format ? argv_of(stated, 7) : argv_of(probed, 5);
@@ -72,8 +76,10 @@ int disk_links_parse(const char *info_json, struct disk_links *out) {
   out->format = dup_member(info, "format");
   out->backing = dup_member(info, "full-backing-filename");
   out->backing_format = dup_member(info, "backing-filename-format");
-  out->data_file = dup_member(json_object_get(json_object_get(info, "format-specific"), "data"), "data-file");
-  /* A backing file named but not resolved by qemu-img: nothing here can say which file QEMU would open. */
+  out->data_file =
+      dup_member(json_object_get(json_object_get(info, "format-specific"), "data"), "data-file");
+  /* A backing file named but not resolved by qemu-img: nothing here can say which file QEMU would
+   * open. */
   out->unresolved = json_object_get(info, "backing-filename") && !out->backing;
   return 0;
 }

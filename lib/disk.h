@@ -4,16 +4,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* "qcow2" when path starts with the qcow2 magic, "raw" otherwise, NULL when unreadable or not a regular file. */
+/* "qcow2" when path starts with the qcow2 magic, "raw" otherwise, NULL when unreadable or not a
+ * regular file. */
 const char *disk_format(const char *path);
-/* NULL-terminated argv (free with disk_argv_free): qemu_img (its path) makes a new qcow2 overlay at path
- * backed by base. */
-char **disk_overlay_argv(const char *qemu_img, const char *base, const char *base_format, const char *path);
+/* NULL-terminated argv (free with disk_argv_free): qemu_img (its path) makes a new qcow2 overlay at
+ * path backed by base. */
+char **disk_overlay_argv(const char *qemu_img, const char *base, const char *base_format,
+                         const char *path);
 /* NULL-terminated argv: qemu_img makes a new empty qcow2 of size_mb at path. */
 char **disk_create_argv(const char *qemu_img, const char *path, int size_mb);
 void disk_argv_free(char **argv);
 /* NULL-terminated argv: qemu-img info --output=json of path alone (its backing file is not opened);
- * format NULL lets qemu-img probe, as QEMU probes a backing file whose format its parent does not record. */
+ * format NULL lets qemu-img probe, as QEMU probes a backing file whose format its parent does not
+ * record. */
 char **disk_info_argv(const char *qemu_img, const char *path, const char *format);
 
 /* What one image opens besides itself, from its qemu-img info (all malloc'd or NULL). */

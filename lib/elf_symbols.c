@@ -16,7 +16,9 @@ struct table {
   int bits;
 };
 
-static bool in_file(size_t off, size_t len, size_t size) { return off <= size && len <= size - off; }
+static bool in_file(size_t off, size_t len, size_t size) {
+  return off <= size && len <= size - off;
+}
 
 /* The section headers, the symbol table and the string table it links to. */
 static int find_table(const unsigned char *d, size_t size, struct table *t) {
@@ -38,17 +40,23 @@ static int find_table(const unsigned char *d, size_t size, struct table *t) {
     return -ENOEXEC;
   for (size_t i = 0; i < shnum; i++) {
     const unsigned char *sh = d + shoff + i * shentsize;
-    uint32_t type = t->bits == 32 ? ((const Elf32_Shdr *)sh)->sh_type : ((const Elf64_Shdr *)sh)->sh_type;
+    uint32_t type =
+        t->bits == 32 ? ((const Elf32_Shdr *)sh)->sh_type : ((const Elf64_Shdr *)sh)->sh_type;
     if (type != SHT_SYMTAB)
       continue;
-    size_t off = t->bits == 32 ? ((const Elf32_Shdr *)sh)->sh_offset : ((const Elf64_Shdr *)sh)->sh_offset;
-    size_t len = t->bits == 32 ? ((const Elf32_Shdr *)sh)->sh_size : ((const Elf64_Shdr *)sh)->sh_size;
-    size_t link = t->bits == 32 ? ((const Elf32_Shdr *)sh)->sh_link : ((const Elf64_Shdr *)sh)->sh_link;
+    size_t off =
+        t->bits == 32 ? ((const Elf32_Shdr *)sh)->sh_offset : ((const Elf64_Shdr *)sh)->sh_offset;
+    size_t len =
+        t->bits == 32 ? ((const Elf32_Shdr *)sh)->sh_size : ((const Elf64_Shdr *)sh)->sh_size;
+    size_t link =
+        t->bits == 32 ? ((const Elf32_Shdr *)sh)->sh_link : ((const Elf64_Shdr *)sh)->sh_link;
     if (link >= shnum || !in_file(off, len, size))
       return -ENOEXEC;
     const unsigned char *sl = d + shoff + link * shentsize;
-    size_t soff = t->bits == 32 ? ((const Elf32_Shdr *)sl)->sh_offset : ((const Elf64_Shdr *)sl)->sh_offset;
-    size_t slen = t->bits == 32 ? ((const Elf32_Shdr *)sl)->sh_size : ((const Elf64_Shdr *)sl)->sh_size;
+    size_t soff =
+        t->bits == 32 ? ((const Elf32_Shdr *)sl)->sh_offset : ((const Elf64_Shdr *)sl)->sh_offset;
+    size_t slen =
+        t->bits == 32 ? ((const Elf32_Shdr *)sl)->sh_size : ((const Elf64_Shdr *)sl)->sh_size;
     if (!in_file(soff, slen, size))
       return -ENOEXEC;
     t->sym_size = t->bits == 32 ? sizeof(Elf32_Sym) : sizeof(Elf64_Sym);
@@ -58,19 +66,24 @@ static int find_table(const unsigned char *d, size_t size, struct table *t) {
   return -ENOENT;
 }
 
-static int lookup(const struct table *t, const char *const *names, size_t n, uint64_t *addrs, bool *unpaged) {
+static int lookup(const struct table *t, const char *const *names, size_t n, uint64_t *addrs,
+                  bool *unpaged) {
   int found = 0;
   for (size_t s = 0; s < t->n_syms; s++) {
     const unsigned char *sym = t->syms + s * t->sym_size;
-    size_t name_off = t->bits == 32 ? ((const Elf32_Sym *)sym)->st_name : ((const Elf64_Sym *)sym)->st_name;
-    uint64_t value = t->bits == 32 ? ((const Elf32_Sym *)sym)->st_value : ((const Elf64_Sym *)sym)->st_value;
+    size_t name_off =
+        t->bits == 32 ? ((const Elf32_Sym *)sym)->st_name : ((const Elf64_Sym *)sym)->st_name;
+    uint64_t value =
+        t->bits == 32 ? ((const Elf32_Sym *)sym)->st_value : ((const Elf64_Sym *)sym)->st_value;
     if (name_off >= t->str_len || !value)
       continue;
     const char *name = (const char *)t->strs + name_off;
     size_t max = t->str_len - name_off;
     if (strnlen(name, max) == max)
       continue;
-    const char *plain = strncmp(name, UNPAGED_PREFIX, strlen(UNPAGED_PREFIX)) == 0 ? name + strlen(UNPAGED_PREFIX) : name;
+    const char *plain = strncmp(name, UNPAGED_PREFIX, strlen(UNPAGED_PREFIX)) == 0
+                            ? name + strlen(UNPAGED_PREFIX)
+                            : name;
     for (size_t i = 0; i < n; i++) {
       /* The exact name wins over its unpaged twin. */
       if (strcmp(names[i], name) == 0 || (!addrs[i] && strcmp(names[i], plain) == 0)) {
@@ -83,7 +96,8 @@ static int lookup(const struct table *t, const char *const *names, size_t n, uin
   return found;
 }
 
-int elf_symbols_find(const char *path, const char *const *names, size_t n, uint64_t *addrs, bool *unpaged) {
+int elf_symbols_find(const char *path, const char *const *names, size_t n, uint64_t *addrs,
+                     bool *unpaged) {
   memset(addrs, 0, n * sizeof *addrs);
   _cleanup_(util_freep) bool *own = unpaged ? NULL : calloc(n ? n : 1, sizeof *own);
   if (!unpaged && !own)

@@ -9,4 +9,5 @@
  * code under "__k_unpaged_NAME" (the real 3.4 kernel: MINIX, pre_init, kmain), which is tried too;
  * unpaged[i] (when unpaged is not NULL) says whether that name was the one found. Returns how many
  * were found, -ENOEXEC when path is no ELF file, -ENOENT when it has no symbol table, or -errno. */
-int elf_symbols_find(const char *path, const char *const *names, size_t n, uint64_t *addrs, bool *unpaged);
+int elf_symbols_find(const char *path, const char *const *names, size_t n, uint64_t *addrs,
+                     bool *unpaged);

@@ -18,6 +18,6 @@ extern const struct embedded_file embedded_claims[];
 extern const struct embedded_file embedded_mcp[];
 /* Console scenarios (schema/scenarios); terminated by a NULL name. */
 extern const struct embedded_file embedded_scenarios[];
-/* The KVM probe guests (guests/accel-probe), flat multiboot images named MODE.bin; terminated by a NULL name.
- * Empty in a build on a non-x86 host. */
+/* The KVM probe guests (guests/accel-probe), flat multiboot images named MODE.bin; terminated by a
+ * NULL name. Empty in a build on a non-x86 host. */
 extern const struct embedded_file embedded_probes[];

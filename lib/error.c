@@ -4,7 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void ma_error_set(struct ma_error *e, int errnum, const char *code, const char *field, const char *fmt, ...) {
+void ma_error_set(struct ma_error *e, int errnum, const char *code, const char *field,
+                  const char *fmt, ...) {
   if (!e)
     return;
   e->errnum = errnum;
@@ -18,7 +19,13 @@ void ma_error_set(struct ma_error *e, int errnum, const char *code, const char *
 
 bool ma_error_is_request(const struct ma_error *e) {
   switch (e->errnum) {
-  case EINVAL: case ENOENT: case EACCES: case EBUSY: case ENOKEY: case EOPNOTSUPP: case E2BIG: return true;
+  case EINVAL:
+  case ENOENT:
+  case EACCES:
+  case EBUSY:
+  case ENOKEY:
+  case EOPNOTSUPP:
+  case E2BIG: return true;
   default: return false;
   }
 }

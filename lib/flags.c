@@ -21,13 +21,15 @@ int flag_int(const char *prog, const char *flag, const char *v, long lo, long hi
   return r;
 }
 
-int flag_double(const char *prog, const char *flag, const char *v, double lo, double hi, double *out) {
+int flag_double(const char *prog, const char *flag, const char *v, double lo, double hi,
+                double *out) {
   double d;
   /* lo itself is refused: these are rates and durations, where 0 means nothing. */
   if (util_parse_double(v, lo, hi, &d) == 0 && d > lo) {
     *out = d;
     return 0;
   }
-  fprintf(stderr, "%s: --%s wants a number above %g and at most %g, got '%s'\n", prog, flag, lo, hi, v);
+  fprintf(stderr, "%s: --%s wants a number above %g and at most %g, got '%s'\n", prog, flag, lo, hi,
+          v);
   return -EINVAL;
 }

@@ -5,8 +5,10 @@
 #pragma once
 #include <jansson.h>
 
-/* The scenario definition: log in, then every interval_ms print /proc/meminfo until the guest stops. */
+/* The scenario definition: log in, then every interval_ms print /proc/meminfo until the guest
+ * stops. */
 json_t *guest_memory_scenario(int interval_ms);
-/* {"MemTotal": kB, ...} from the text of /proc/meminfo; values without kB are kept as they are; NULL if none.
- * MINIX's "pagesize total free largest cached" gives MemTotal, MemFree, LargestFree and Cached in kB. */
+/* {"MemTotal": kB, ...} from the text of /proc/meminfo; values without kB are kept as they are;
+ * NULL if none. MINIX's "pagesize total free largest cached" gives MemTotal, MemFree, LargestFree
+ * and Cached in kB. */
 json_t *guest_memory_parse(const char *text);

@@ -27,7 +27,8 @@ static void put(struct info_mem_scan *s, char c) {
   }
 }
 
-/* The character a JSON escape stands for; \uXXXX never occurs in a range line, so it stands for '?'. */
+/* The character a JSON escape stands for; \uXXXX never occurs in a range line, so it stands for
+ * '?'. */
 static char unescape(char c) {
   switch (c) {
   case 'n': return '\n';

@@ -27,5 +27,6 @@ struct info_mem_scan {
 void info_mem_scan_reset(struct info_mem_scan *s);
 /* Feeds the next piece of the escaped string (without its quotes). */
 void info_mem_scan_feed(struct info_mem_scan *s, const char *escaped, size_t len);
-/* Ends the reply: the total size of the listed ranges in kB, or -1 when it listed none ("PG disabled"). */
+/* Ends the reply: the total size of the listed ranges in kB, or -1 when it listed none ("PG
+ * disabled"). */
 int64_t info_mem_scan_kb(struct info_mem_scan *s);

@@ -20,7 +20,9 @@ struct int_counter {
   bool overlong;
 };
 
-struct int_counter *int_counter_new(void) { return calloc(1, sizeof(struct int_counter)); }
+struct int_counter *int_counter_new(void) {
+  return calloc(1, sizeof(struct int_counter));
+}
 
 void int_counter_free(struct int_counter *c) {
   if (!c)
@@ -71,7 +73,9 @@ static void parse(struct int_counter *c, const char *l, int second) {
     return;
   int vector = hi << 4 | lo;
   const char *is_int = strstr(p, " i=");
-  enum int_kind kind = is_int && is_int[3] == '1' ? INT_SOFTWARE : vector < 32 ? INT_EXCEPTION : INT_HARDWARE;
+  enum int_kind kind = is_int && is_int[3] == '1' ? INT_SOFTWARE
+                       : vector < 32              ? INT_EXCEPTION
+                                                  : INT_HARDWARE;
   add(c, second, vector, kind);
 }
 
@@ -93,19 +97,36 @@ void int_counter_feed(struct int_counter *c, const char *buf, size_t len, int64_
 }
 
 void int_counter_each(const struct int_counter *c,
-                      void (*fn)(void *userdata, int second, int vector, enum int_kind kind, int64_t count),
+                      void (*fn)(void *userdata, int second, int vector, enum int_kind kind,
+                                 int64_t count),
                       void *userdata) {
   for (size_t i = 0; i < c->n; i++)
     fn(userdata, c->b[i].second, c->b[i].vector, c->b[i].kind, c->b[i].count);
 }
 
 const char *int_vector_name(int vector, enum int_kind kind) {
-  static const char *const exceptions[32] = {
-      "divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)", "overflow (#OF)", "bound range (#BR)",
-      "invalid opcode (#UD)", "device not available (#NM)", "double fault (#DF)", NULL, "invalid TSS (#TS)",
-      "segment not present (#NP)", "stack fault (#SS)", "general protection (#GP)", "page fault (#PF)", NULL,
-      "x87 floating point (#MF)", "alignment check (#AC)", "machine check (#MC)", "SIMD floating point (#XM)",
-      "virtualization (#VE)", "control protection (#CP)"};
+  static const char *const exceptions[32] = {"divide error (#DE)",
+                                             "debug (#DB)",
+                                             "NMI",
+                                             "breakpoint (#BP)",
+                                             "overflow (#OF)",
+                                             "bound range (#BR)",
+                                             "invalid opcode (#UD)",
+                                             "device not available (#NM)",
+                                             "double fault (#DF)",
+                                             NULL,
+                                             "invalid TSS (#TS)",
+                                             "segment not present (#NP)",
+                                             "stack fault (#SS)",
+                                             "general protection (#GP)",
+                                             "page fault (#PF)",
+                                             NULL,
+                                             "x87 floating point (#MF)",
+                                             "alignment check (#AC)",
+                                             "machine check (#MC)",
+                                             "SIMD floating point (#XM)",
+                                             "virtualization (#VE)",
+                                             "control protection (#CP)"};
   if (vector < 32 && kind != INT_HARDWARE)
     return exceptions[vector];
   if (vector == 0x80 && kind == INT_SOFTWARE)

@@ -18,8 +18,10 @@ void int_counter_free(struct int_counter *c);
 void int_counter_feed(struct int_counter *c, const char *buf, size_t len, int64_t t_us);
 /* Calls fn for each (second, vector, kind, count) gathered so far. */
 void int_counter_each(const struct int_counter *c,
-                      void (*fn)(void *userdata, int second, int vector, enum int_kind kind, int64_t count),
+                      void (*fn)(void *userdata, int second, int vector, enum int_kind kind,
+                                 int64_t count),
                       void *userdata);
-/* "page fault (#PF)" and the like for architectural vectors, "int 0x80 (Linux i386 system call)", else NULL. */
+/* "page fault (#PF)" and the like for architectural vectors, "int 0x80 (Linux i386 system call)",
+ * else NULL. */
 const char *int_vector_name(int vector, enum int_kind kind);
 const char *int_kind_name(enum int_kind kind);

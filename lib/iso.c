@@ -66,7 +66,8 @@ static int read_data(struct archive *a, struct util_buf *out, size_t max) {
 }
 
 /* First pass: every path, and boot.cfg's text. */
-static int list_iso(const char *path, json_t *paths, struct util_buf *boot_cfg, struct ma_error *err) {
+static int list_iso(const char *path, json_t *paths, struct util_buf *boot_cfg,
+                    struct ma_error *err) {
   struct archive *a = open_iso(path);
   if (!a)
     return bad(err, "not_an_iso", "%s is not an ISO 9660 image", path);
@@ -83,7 +84,8 @@ static int list_iso(const char *path, json_t *paths, struct util_buf *boot_cfg, 
   }
   archive_read_free(a);
   if (r != ARCHIVE_EOF)
-    return bad(err, "corrupt_iso", "%s is truncated or corrupt: its directory could not be read to the end", path);
+    return bad(err, "corrupt_iso",
+               "%s is truncated or corrupt: its directory could not be read to the end", path);
   if (n == 0)
     return bad(err, "not_an_iso", "%s holds no files", path);
   return 0;
@@ -106,8 +108,8 @@ static void add_glob(struct iso_image *img, json_t *paths, const char *pattern) 
   json_t *matches = json_array();
   size_t i;
   json_t *v;
-  json_array_foreach(paths, i, v) if (fnmatch(norm(pattern), json_string_value(v), FNM_PATHNAME) == 0)
-      json_array_append(matches, v);
+  json_array_foreach(paths, i, v) if (fnmatch(norm(pattern), json_string_value(v), FNM_PATHNAME) ==
+                                      0) json_array_append(matches, v);
   json_array_foreach(matches, i, v) add_module(img, json_string_value(v));
   json_decref(matches);
 }
@@ -183,7 +185,8 @@ static char *find_release_after(const unsigned char *d, size_t n, const char *pr
 }
 
 /* The release the kernel announces: "MINIX 3.4.0" in its data, or, as in the real 3.4.0 kernel
- * (whose banner is the format "MINIX %s. Copyright ..."), its uname string "Minix 3.4.0 (GENERIC)". */
+ * (whose banner is the format "MINIX %s. Copyright ..."), its uname string "Minix 3.4.0 (GENERIC)".
+ */
 static char *find_release(const unsigned char *d, size_t n) {
   char *r = find_release_after(d, n, "MINIX ");
   return r ? r : find_release_after(d, n, "Minix ");
@@ -213,28 +216,33 @@ static int read_kernel(const char *path, struct iso_image *img, struct ma_error 
   return 0;
 }
 
-static int check_layout(struct iso_image *img, json_t *paths, struct util_buf *boot_cfg, struct ma_error *err) {
+static int check_layout(struct iso_image *img, json_t *paths, struct util_buf *boot_cfg,
+                        struct ma_error *err) {
   if (!boot_cfg->data)
     return bad(err, "not_minix", "%s", "no /boot.cfg: this is not a MINIX installation image");
   parse_boot_cfg(img, paths, boot_cfg->data);
   if (!img->kernel)
     return bad(err, "not_minix", "%s", "/boot.cfg names no multiboot kernel");
   if (!listed(paths, img->kernel))
-    return bad(err, "missing_kernel", "/boot.cfg loads /%s, which the image does not hold", img->kernel);
+    return bad(err, "missing_kernel", "/boot.cfg loads /%s, which the image does not hold",
+               img->kernel);
   size_t i;
   json_t *m;
   json_array_foreach(img->modules, i, m) if (!listed(paths, json_string_value(m))) return bad(
-      err, "missing_module", "/boot.cfg loads /%s, which the image does not hold", json_string_value(m));
+      err, "missing_module", "/boot.cfg loads /%s, which the image does not hold",
+      json_string_value(m));
   if (json_array_size(img->modules) != MINIX_MODULES) {
     char w[160];
-    snprintf(w, sizeof w, "boot.cfg loads %zu modules; MINIX 3.4 expects exactly %d and panics otherwise",
+    snprintf(w, sizeof w,
+             "boot.cfg loads %zu modules; MINIX 3.4 expects exactly %d and panics otherwise",
              json_array_size(img->modules), MINIX_MODULES);
     json_array_append_new(img->warnings, json_string(w));
   }
   return 0;
 }
 
-int iso_inspect(const char *path, const char *expected_sha256, struct iso_image **out, struct ma_error *err) {
+int iso_inspect(const char *path, const char *expected_sha256, struct iso_image **out,
+                struct ma_error *err) {
   struct iso_image *img = calloc(1, sizeof *img);
   if (!img)
     return -ENOMEM;
@@ -250,8 +258,8 @@ int iso_inspect(const char *path, const char *expected_sha256, struct iso_image 
   if (r == 0)
     r = read_kernel(path, img, err);
   if (r == 0 && expected_sha256 && strcasecmp(expected_sha256, img->sha256) != 0) {
-    ma_error_set(err, EINVAL, "checksum_mismatch", "sha256", "the image's SHA-256 is %s, not %s", img->sha256,
-                 expected_sha256);
+    ma_error_set(err, EINVAL, "checksum_mismatch", "sha256", "the image's SHA-256 is %s, not %s",
+                 img->sha256, expected_sha256);
     r = -EINVAL;
   }
   json_decref(paths);
@@ -276,13 +284,15 @@ void iso_image_free(struct iso_image *img) {
 }
 
 json_t *iso_image_json(const struct iso_image *img) {
-  return json_pack("{s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:O, s:{s:i, s:i, s:I, s:b}, s:O, s:s}", "kind", "iso",
-                   "sha256", img->sha256, "sha1", img->sha1, "size", (json_int_t)img->size, "release",
-                   img->release ? json_string(img->release) : json_null(), "kernel", img->kernel, "kernel_args",
-                   img->kernel_args, "modules", img->modules, "kernel_elf", "bits", img->elf_bits, "machine",
-                   img->elf_machine, "entry", (json_int_t)img->elf_entry, "symbols", img->elf_symbols, "warnings",
-                   img->warnings, "note",
-                   "in minix_R3.4.0rc6-d5e4fc0.iso, d5e4fc0 is the MINIX git revision, not a checksum of the image; "
+  return json_pack("{s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:O, s:{s:i, s:i, s:I, s:b}, s:O, s:s}",
+                   "kind", "iso", "sha256", img->sha256, "sha1", img->sha1, "size",
+                   (json_int_t)img->size, "release",
+                   img->release ? json_string(img->release) : json_null(), "kernel", img->kernel,
+                   "kernel_args", img->kernel_args, "modules", img->modules, "kernel_elf", "bits",
+                   img->elf_bits, "machine", img->elf_machine, "entry", (json_int_t)img->elf_entry,
+                   "symbols", img->elf_symbols, "warnings", img->warnings, "note",
+                   "in minix_R3.4.0rc6-d5e4fc0.iso, d5e4fc0 is the MINIX git revision, not a "
+                   "checksum of the image; "
                    "compare the SHA-256 with one you trust");
 }
 
@@ -309,7 +319,8 @@ int iso_extract(const char *iso_path, const struct iso_image *img, const char *d
     const char *name = norm(archive_entry_pathname(e));
     size_t slot = strcmp(name, img->kernel) == 0 ? 0 : SIZE_MAX, i;
     json_t *m;
-    json_array_foreach(img->modules, i, m) if (strcmp(json_string_value(m), name) == 0) slot = i + 1;
+    json_array_foreach(img->modules, i, m) if (strcmp(json_string_value(m), name) == 0) slot =
+        i + 1;
     if (slot == SIZE_MAX)
       continue;
     const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;

@@ -18,13 +18,14 @@ struct iso_image {
   int elf_bits;      /* 32 or 64 */
   unsigned elf_machine;
   uint64_t elf_entry;
-  bool elf_symbols;  /* the kernel keeps a symbol table */
-  json_t *warnings;  /* strings */
+  bool elf_symbols; /* the kernel keeps a symbol table */
+  json_t *warnings; /* strings */
 };
 
 /* Verifies the ISO at path; expected_sha256 (64 hex digits) may be NULL. On a
  * bad image returns -EINVAL with err (400) naming the problem. */
-int iso_inspect(const char *path, const char *expected_sha256, struct iso_image **out, struct ma_error *err);
+int iso_inspect(const char *path, const char *expected_sha256, struct iso_image **out,
+                struct ma_error *err);
 /* Frees an image (NULL is fine). */
 void iso_image_free(struct iso_image *img);
 /* New JSON description of img (with the note on MINIX file names). */
@@ -34,6 +35,6 @@ json_t *iso_image_json(const struct iso_image *img);
 int iso_extract(const char *iso_path, const struct iso_image *img, const char *dir, json_t **files,
                 struct ma_error *err);
 
-/* How long the ISO reader (programs/iso-reader/) may take over one image (hashing a 4 GiB image from a slow
- * disk included). */
+/* How long the ISO reader (programs/iso-reader/) may take over one image (hashing a 4 GiB image
+ * from a slow disk included). */
 #define ISO_READER_MAX_S 1800

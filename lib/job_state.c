@@ -4,10 +4,11 @@
 
 #define NO (-1)
 
-/* One row per state, one column per event. A cancel in STOPPING or CANCELLING is legal: the daemon's
- * shutdown cancels a job the console already decided (QEMU is then killed, not waited for), and a
- * second DELETE kills again. DECIDE in CANCELLING is legal too: a terminal marker that arrives before
- * the kill lands still counts (the outcome decision lets the console's verdict win). */
+/* One row per state, one column per event. A cancel in STOPPING or CANCELLING is legal: the
+ * daemon's shutdown cancels a job the console already decided (QEMU is then killed, not waited
+ * for), and a second DELETE kills again. DECIDE in CANCELLING is legal too: a terminal marker that
+ * arrives before the kill lands still counts (the outcome decision lets the console's verdict win).
+ */
 static const signed char next[JOB_N_STATES][JOB_N_EVENTS] = {
     /* columns: START, SPAWN, FAIL, DECIDE, CANCEL, ABORT, EXIT */
     [JOB_QUEUED] = {JOB_STARTING, NO, NO, NO, JOB_FINISHED, NO, NO},
@@ -31,8 +32,11 @@ const char *job_state_name(enum job_state s) {
 }
 
 const char *job_event_name(enum job_event ev) {
-  static const char *const names[JOB_N_EVENTS] = {"start", "spawn", "fail", "decide", "cancel", "abort", "exit"};
+  static const char *const names[JOB_N_EVENTS] = {"start",  "spawn", "fail", "decide",
+                                                  "cancel", "abort", "exit"};
   return (unsigned)ev < JOB_N_EVENTS ? names[ev] : "invalid";
 }
 
-bool job_state_active(enum job_state s) { return s != JOB_QUEUED && s != JOB_FINISHED && s < JOB_N_STATES; }
+bool job_state_active(enum job_state s) {
+  return s != JOB_QUEUED && s != JOB_FINISHED && s < JOB_N_STATES;
+}

@@ -5,11 +5,13 @@
  *       |                 |  +--fail--> FINISHED                   +--cancel--> CANCELLING
  *       |                 +--cancel--> CANCELLING --abort--> FINISHED (a start step came back)
  *       +--cancel--> FINISHED                 RUNNING --cancel--> CANCELLING --exit--> FINISHED
- *                                             RUNNING --exit--> FINISHED (QEMU ended: exit, timeout, silence...)
+ *                                             RUNNING --exit--> FINISHED (QEMU ended: exit,
+ * timeout, silence...)
  *
- * A timeout is not a state of its own: the supervisor's deadline kills QEMU, and that end (exit) says why;
- * lib/run_outcome.h turns it into the run's status. The state says only where the job is; what the
- * console decided and why QEMU ended are the outcome decision's inputs. Pure: no I/O, no loop. */
+ * A timeout is not a state of its own: the supervisor's deadline kills QEMU, and that end (exit)
+ * says why; lib/run_outcome.h turns it into the run's status. The state says only where the job is;
+ * what the console decided and why QEMU ended are the outcome decision's inputs. Pure: no I/O, no
+ * loop. */
 #pragma once
 #include <stdbool.h>
 
@@ -18,7 +20,8 @@ enum job_state {
   JOB_STARTING,   /* its files are checked, its overlay made, its FIFO opened; no QEMU yet */
   JOB_RUNNING,    /* QEMU is spawned and supervised */
   JOB_STOPPING,   /* the console decided the outcome; QEMU was asked to quit */
-  JOB_CANCELLING, /* cancelled: QEMU was killed, or a start step in flight ends the job when it returns */
+  JOB_CANCELLING, /* cancelled: QEMU was killed, or a start step in flight ends the job when it
+                     returns */
   JOB_FINISHED,   /* recorded, told, about to be freed */
   JOB_N_STATES
 };

@@ -19,4 +19,6 @@ static inline double jfield_num(json_t *o, const char *k) {
 }
 
 /* A JSON real for v, or null where JSON has no number for it (NaN, infinities). */
-static inline json_t *jfield_real_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+static inline json_t *jfield_real_or_null(double v) {
+  return isfinite(v) ? json_real(v) : json_null();
+}

@@ -34,7 +34,8 @@ int json_limits_check(const char *text, size_t len, const char **what) {
       elements[depth] = c == '[' ? 0 : -1;
     } else if (c == ']' || c == '}') {
       depth -= depth > 0;
-    } else if (c == ',' && depth > 0 && elements[depth] >= 0 && ++elements[depth] >= JSON_MAX_ARRAY) {
+    } else if (c == ',' && depth > 0 && elements[depth] >= 0 &&
+               ++elements[depth] >= JSON_MAX_ARRAY) {
       *what = "array";
       return -E2BIG;
     }
@@ -43,7 +44,9 @@ int json_limits_check(const char *text, size_t len, const char **what) {
 }
 
 const char *json_limits_code(const char *what) {
-  return strcmp(what, "depth") == 0 ? "too_deep" : strcmp(what, "array") == 0 ? "array_too_long" : "string_too_long";
+  return strcmp(what, "depth") == 0   ? "too_deep"
+         : strcmp(what, "array") == 0 ? "array_too_long"
+                                      : "string_too_long";
 }
 
 const char *json_limits_message(const char *what) {

@@ -9,7 +9,8 @@
 #define JSON_MAX_STRING 65536
 #define JSON_MAX_ARRAY 1024
 
-/* 0, or -E2BIG with *what = "depth", "string" or "array" when text (JSON or not) goes past a limit. */
+/* 0, or -E2BIG with *what = "depth", "string" or "array" when text (JSON or not) goes past a limit.
+ */
 int json_limits_check(const char *text, size_t len, const char **what);
 
 /* For a *what of json_limits_check: the error code (too_deep, string_too_long,

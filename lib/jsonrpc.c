@@ -7,8 +7,8 @@
 #include "lib/json_limits.h"
 
 json_t *jsonrpc_error(json_t *id, int code, const char *message) {
-  return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error", "code", code,
-                   "message", message);
+  return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(),
+                   "error", "code", code, "message", message);
 }
 
 json_t *jsonrpc_result(json_t *id, json_t *result) {
@@ -42,9 +42,11 @@ int jsonrpc_parse(const char *body, size_t len, struct jsonrpc_msg *out, json_t 
     return fail(out, error, NULL, JSONRPC_PARSE_ERROR, "Parse error: the body is not valid JSON");
   out->root = root;
   if (json_is_array(root))
-    return fail(out, error, NULL, JSONRPC_INVALID_REQUEST, "Invalid Request: batch arrays are not supported");
+    return fail(out, error, NULL, JSONRPC_INVALID_REQUEST,
+                "Invalid Request: batch arrays are not supported");
   if (!json_is_object(root))
-    return fail(out, error, NULL, JSONRPC_INVALID_REQUEST, "Invalid Request: a JSON-RPC message is an object");
+    return fail(out, error, NULL, JSONRPC_INVALID_REQUEST,
+                "Invalid Request: a JSON-RPC message is an object");
   json_t *id = json_object_get(root, "id");
   bool id_ok = !id || json_is_string(id) || json_is_integer(id);
   if (!json_is_string(json_object_get(root, "jsonrpc")) ||
@@ -60,7 +62,8 @@ int jsonrpc_parse(const char *body, size_t len, struct jsonrpc_msg *out, json_t 
     return 0;
   }
   if (!json_is_string(method))
-    return fail(out, error, id, JSONRPC_INVALID_REQUEST, "Invalid Request: method must be a string");
+    return fail(out, error, id, JSONRPC_INVALID_REQUEST,
+                "Invalid Request: method must be a string");
   out->method = json_string_value(method);
   out->kind = id ? JSONRPC_REQUEST : JSONRPC_NOTIFICATION;
   out->params = json_object_get(root, "params");

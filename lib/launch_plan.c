@@ -6,7 +6,8 @@
 
 #include "lib/util.h"
 
-int launch_paths_init(struct launch_paths *p, const char *state_dir, const char *run_id, const struct boot_spec *spec) {
+int launch_paths_init(struct launch_paths *p, const char *state_dir, const char *run_id,
+                      const struct boot_spec *spec) {
   *p = (struct launch_paths){0};
   p->serial_log = util_strdupf("%s/runs/%s.serial", state_dir, run_id);
   p->qmp = util_strdupf("%s/sock/%s.qmp", state_dir, run_id);
@@ -38,7 +39,9 @@ void launch_paths_clear(struct launch_paths *p) {
   *p = (struct launch_paths){0};
 }
 
-static bool is_x86(const char *arch) { return strcmp(arch, "i386") == 0 || strcmp(arch, "x86_64") == 0; }
+static bool is_x86(const char *arch) {
+  return strcmp(arch, "i386") == 0 || strcmp(arch, "x86_64") == 0;
+}
 
 int launch_plan_init(struct launch_plan *p, const struct boot_spec *s, const struct accel_host *kvm,
                      const struct launch_paths *paths) {
@@ -49,7 +52,8 @@ int launch_plan_init(struct launch_plan *p, const struct boot_spec *s, const str
   bool on_kvm = strcmp(p->accel, "kvm") == 0;
   p->timeout_ms = (unsigned)(s->duration_s ? s->duration_s : s->timeout_s) * 1000u;
   p->silence_ms = (unsigned)s->silence_timeout_s * 1000u;
-  /* A KVM that hangs a guest leaves QEMU "running" and the console silent: say so, not boot_timeout. */
+  /* A KVM that hangs a guest leaves QEMU "running" and the console silent: say so, not
+   * boot_timeout. */
   p->stall_ms = on_kvm ? (unsigned)s->accel_stall_s * 1000u : 0;
   p->sample_ms = (unsigned)s->memory_sample_ms;
   /* "info mem" walks x86 page tables; under KVM the answer would cost a vCPU exit each time. */
@@ -58,7 +62,8 @@ int launch_plan_init(struct launch_plan *p, const struct boot_spec *s, const str
   return 0;
 }
 
-int launch_plan_argv(struct launch_plan *p, const struct boot_spec *spec, const struct launch_paths *paths) {
+int launch_plan_argv(struct launch_plan *p, const struct boot_spec *spec,
+                     const struct launch_paths *paths) {
   /* A shallow copy that names the run's overlay and FIFO: the spec stays as the request made it. */
   struct boot_spec s = *spec;
   s.overlay = paths->overlay;

@@ -11,7 +11,8 @@ static int bad(struct ma_error *err, const char *code, const char *field, const 
 
 static int read_cpus(json_t *v, struct matrix_spec *m, struct ma_error *err) {
   if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MATRIX_MAX_CONFIGS)
-    return bad(err, "wrong_type", "cpus", "cpus must be a list of 1 to 16 vCPU counts, e.g. [1,2,4,8]");
+    return bad(err, "wrong_type", "cpus",
+               "cpus must be a list of 1 to 16 vCPU counts, e.g. [1,2,4,8]");
   size_t i;
   json_t *c;
   json_array_foreach(v, i, c) {
@@ -37,16 +38,18 @@ static int read_policy(json_t *req, int host_cores, struct matrix_spec *m, struc
   m->samples = (int)json_integer_value(samples);
   const char *isolation = iso ? json_string_value(iso) : "exclusive";
   if (!isolation || (strcmp(isolation, "exclusive") && strcmp(isolation, "parallel")))
-    return bad(err, "invalid_value", "isolation", "isolation must be \"exclusive\" or \"parallel\"");
+    return bad(err, "invalid_value", "isolation",
+               "isolation must be \"exclusive\" or \"parallel\"");
   m->isolation = strcmp(isolation, "exclusive") == 0 ? "exclusive" : "parallel";
   if (par && m->isolation[0] == 'e')
-    return bad(err, "conflicting_fields", "parallel", "parallel applies only to isolation \"parallel\"");
+    return bad(err, "conflicting_fields", "parallel",
+               "parallel applies only to isolation \"parallel\"");
   m->parallel = m->isolation[0] == 'e' ? 1 : host_cores;
   if (par) {
     json_int_t n = json_integer_value(par);
     if (!json_is_integer(par) || n < 1 || n > host_cores) {
-      ma_error_set(err, EINVAL, "out_of_range", "parallel", "parallel must be from 1 to %d (the host's cores)",
-                   host_cores);
+      ma_error_set(err, EINVAL, "out_of_range", "parallel",
+                   "parallel must be from 1 to %d (the host's cores)", host_cores);
       return -EINVAL;
     }
     m->parallel = (int)n;
@@ -80,8 +83,8 @@ static json_t *spec_json(const struct matrix_spec *m) {
   return j;
 }
 
-int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_cores, struct matrix_spec **out,
-                          struct ma_error *err) {
+int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_cores,
+                          struct matrix_spec **out, struct ma_error *err) {
   if (!json_is_object(req))
     return bad(err, "invalid_body", NULL, "the request body must be a JSON object");
   struct matrix_spec *m = calloc(1, sizeof *m);
@@ -92,8 +95,9 @@ int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_
   json_object_del(m->boot, "samples");
   json_object_del(m->boot, "isolation");
   json_object_del(m->boot, "parallel");
-  int r = json_object_get(req, "cpus") ? read_cpus(json_object_get(req, "cpus"), m, err)
-                                       : bad(err, "missing_field", "cpus", "cpus (a list such as [1,2,4,8]) is required");
+  int r = json_object_get(req, "cpus")
+              ? read_cpus(json_object_get(req, "cpus"), m, err)
+              : bad(err, "missing_field", "cpus", "cpus (a list such as [1,2,4,8]) is required");
   if (r == 0)
     r = read_policy(req, host_cores, m, err);
   if (r == 0)

@@ -9,7 +9,7 @@
 #define MATRIX_MAX_SAMPLES 100
 
 struct matrix_spec {
-  json_t *boot;  /* the boot request, without the matrix keys and without cpus */
+  json_t *boot; /* the boot request, without the matrix keys and without cpus */
   int cpus[MATRIX_MAX_CONFIGS];
   size_t n_cpus;
   int samples;
@@ -21,8 +21,8 @@ struct matrix_spec {
 
 /* Validates a matrix request (a boot request whose cpus is a list, plus samples,
  * isolation, parallel); host_cores caps parallel. -EINVAL with err on a bad request. */
-int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_cores, struct matrix_spec **out,
-                          struct ma_error *err);
+int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_cores,
+                          struct matrix_spec **out, struct ma_error *err);
 /* Frees a spec (NULL is fine). */
 void matrix_spec_free(struct matrix_spec *m);
 /* Number of runs in the plan. */

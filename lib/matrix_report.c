@@ -101,7 +101,8 @@ static void count_cpus(struct config *c, json_t *run) {
 }
 
 static void build_config(struct config *c, json_t *runs) {
-  json_t *boot = json_array(), *failures = json_object(), *markers = json_object(), *phases = json_object();
+  json_t *boot = json_array(), *failures = json_object(), *markers = json_object(),
+         *phases = json_object();
   int n_runs = 0, n_ok = 0;
   c->cpus_min = -1;
   size_t i;
@@ -113,7 +114,8 @@ static void build_config(struct config *c, json_t *runs) {
     if (!succeeded(run)) {
       json_t *err = json_object_get(run, "error");
       const char *code = str(err, "code") ? str(err, "code") : str(run, "status");
-      json_object_set_new(failures, code, json_integer(json_integer_value(json_object_get(failures, code)) + 1));
+      json_object_set_new(failures, code,
+                          json_integer(json_integer_value(json_object_get(failures, code)) + 1));
       continue;
     }
     n_ok++;
@@ -123,11 +125,13 @@ static void build_config(struct config *c, json_t *runs) {
   }
   c->has_boot = n_ok > 0;
   json_t *boot_stats = c->has_boot ? stats_of(boot, &c->boot) : json_null();
-  json_t *online = c->cpus_min < 0 ? json_null() : json_pack("{s:i, s:i}", "min", c->cpus_min, "max", c->cpus_max);
-  c->json = json_pack("{s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "cpus", c->cpus, "runs", n_runs, "succeeded",
-                      n_ok, "failed", n_runs - n_ok, "failures", failures, "boot_time_ms", boot_stats,
-                      "guest_cpus_online", online, "markers", named_stats(markers, "name"), "phases",
-                      named_stats(phases, "phase"));
+  json_t *online = c->cpus_min < 0
+                       ? json_null()
+                       : json_pack("{s:i, s:i}", "min", c->cpus_min, "max", c->cpus_max);
+  c->json = json_pack("{s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "cpus", c->cpus, "runs",
+                      n_runs, "succeeded", n_ok, "failed", n_runs - n_ok, "failures", failures,
+                      "boot_time_ms", boot_stats, "guest_cpus_online", online, "markers",
+                      named_stats(markers, "name"), "phases", named_stats(phases, "phase"));
   json_decref(boot);
   json_decref(markers);
   json_decref(phases);
@@ -139,21 +143,23 @@ static json_t *scaling(struct config *cfg, size_t n) {
     if (!cfg[i].has_boot)
       continue;
     if (cfg[i].cpus_unknown) {
-      _cleanup_(util_freep) char *note = util_strdupf(
-          "the profile cannot tell how many CPUs the guest used with %d vCPUs: differences between configs are "
-          "not called scaling",
-          cfg[i].cpus);
+      _cleanup_(util_freep) char *note =
+          util_strdupf("the profile cannot tell how many CPUs the guest used with %d vCPUs: "
+                       "differences between configs are "
+                       "not called scaling",
+                       cfg[i].cpus);
       return json_pack("{s:b, s:s}", "valid", 0, "note", note);
     }
     if (cfg[i].cpus_min < cfg[i].cpus) {
-      _cleanup_(util_freep) char *note =
-          util_strdupf("the guest brought up %d CPU(s) when %d were requested: it ignored the extra vCPUs, so "
-                       "differences between configs are not multiprocessor scaling",
-                       cfg[i].cpus_min, cfg[i].cpus);
+      _cleanup_(util_freep) char *note = util_strdupf(
+          "the guest brought up %d CPU(s) when %d were requested: it ignored the extra vCPUs, so "
+          "differences between configs are not multiprocessor scaling",
+          cfg[i].cpus_min, cfg[i].cpus);
       return json_pack("{s:b, s:s}", "valid", 0, "note", note);
     }
   }
-  return json_pack("{s:b, s:s}", "valid", 1, "note", "every config ran with all its requested vCPUs online");
+  return json_pack("{s:b, s:s}", "valid", 1, "note",
+                   "every config ran with all its requested vCPUs online");
 }
 
 static void add_ratios(struct config *cfg, size_t n, bool valid) {
@@ -168,10 +174,13 @@ static void add_ratios(struct config *cfg, size_t n, bool valid) {
     }
     double ratio, se;
     stats_ratio(&one->boot, &cfg[i].boot, &ratio, &se);
-    json_t *rel = json_pack("{s:o, s:o}", "speedup", jfield_real_or_null(ratio), "speedup_se", jfield_real_or_null(se));
+    json_t *rel = json_pack("{s:o, s:o}", "speedup", jfield_real_or_null(ratio), "speedup_se",
+                            jfield_real_or_null(se));
     /* Efficiency per vCPU only means something when the vCPUs were used. */
-    json_object_set_new(rel, "efficiency", valid ? jfield_real_or_null(ratio / cfg[i].cpus) : json_null());
-    json_object_set_new(rel, "efficiency_se", valid ? jfield_real_or_null(se / cfg[i].cpus) : json_null());
+    json_object_set_new(rel, "efficiency",
+                        valid ? jfield_real_or_null(ratio / cfg[i].cpus) : json_null());
+    json_object_set_new(rel, "efficiency_se",
+                        valid ? jfield_real_or_null(se / cfg[i].cpus) : json_null());
     json_object_set_new(cfg[i].json, "relative_to_1_vcpu", rel);
   }
 }
@@ -215,8 +224,8 @@ json_t *matrix_report(json_t *matrix, json_t *runs) {
   json_t *report = json_is_object(matrix) ? json_deep_copy(matrix) : json_object();
   json_object_set_new(report, "progress",
                       json_pack("{s:i, s:I, s:i, s:i}", "done", done, "total",
-                                json_integer_value(json_object_get(matrix, "total")), "succeeded", ok, "failed",
-                                done - ok));
+                                json_integer_value(json_object_get(matrix, "total")), "succeeded",
+                                ok, "failed", done - ok));
   json_object_set_new(report, "accel", accels(runs));
   json_object_set_new(report, "configs", configs);
   json_object_set_new(report, "scaling", scal);
@@ -229,8 +238,8 @@ json_t *matrix_report(json_t *matrix, json_t *runs) {
   json_t *claims = claims_builtin("whitepaper");
   if (claims) {
     json_object_set_new(report, "claims",
-                        json_pack("{s:O, s:O, s:o}", "name", json_object_get(claims, "name"), "source",
-                                  json_object_get(claims, "source"), "comparisons",
+                        json_pack("{s:O, s:O, s:o}", "name", json_object_get(claims, "name"),
+                                  "source", json_object_get(claims, "source"), "comparisons",
                                   claims_compare(claims, report, runs)));
     json_decref(claims);
   }
@@ -268,13 +277,15 @@ static void text_number(struct util_buf *b, double v, int width) {
 
 static void text_boot_table(struct util_buf *b, json_t *configs) {
   util_buf_printf(b, "Boot time in ms, from QMP cont (t0) to the terminal marker:\n");
-  util_buf_printf(b, "%6s %4s %5s %10s %10s %10s %10s %9s %6s %23s %11s\n", "vCPUs", "n", "fail", "mean", "median",
-                  "min", "max", "stdev", "cv%", "95% CI of the mean", "guest CPUs");
+  util_buf_printf(b, "%6s %4s %5s %10s %10s %10s %10s %9s %6s %23s %11s\n", "vCPUs", "n", "fail",
+                  "mean", "median", "min", "max", "stdev", "cv%", "95% CI of the mean",
+                  "guest CPUs");
   size_t i;
   json_t *c;
   json_array_foreach(configs, i, c) {
     json_t *s = json_object_get(c, "boot_time_ms"), *ci = json_object_get(s, "ci95");
-    util_buf_printf(b, "%6lld %4lld %5lld", (long long)json_integer_value(json_object_get(c, "cpus")),
+    util_buf_printf(b, "%6lld %4lld %5lld",
+                    (long long)json_integer_value(json_object_get(c, "cpus")),
                     (long long)json_integer_value(json_object_get(c, "succeeded")),
                     (long long)json_integer_value(json_object_get(c, "failed")));
     text_number(b, num(s, "mean"), 10);
@@ -290,7 +301,8 @@ static void text_boot_table(struct util_buf *b, json_t *configs) {
       util_buf_printf(b, " %23s", "-");
     json_t *online = json_object_get(c, "guest_cpus_online");
     if (json_is_object(online))
-      util_buf_printf(b, " %11lld\n", (long long)json_integer_value(json_object_get(online, "min")));
+      util_buf_printf(b, " %11lld\n",
+                      (long long)json_integer_value(json_object_get(online, "min")));
     else
       util_buf_printf(b, " %11s\n", "unknown");
   }
@@ -303,14 +315,15 @@ static void text_failures(struct util_buf *b, json_t *configs) {
     const char *code;
     json_t *n;
     json_object_foreach(json_object_get(c, "failures"), code, n)
-      util_buf_printf(b, "  %lld vCPU: %lld run(s) failed with %s (not averaged in)\n",
-                      (long long)json_integer_value(json_object_get(c, "cpus")), (long long)json_integer_value(n),
-                      code);
+        util_buf_printf(b, "  %lld vCPU: %lld run(s) failed with %s (not averaged in)\n",
+                        (long long)json_integer_value(json_object_get(c, "cpus")),
+                        (long long)json_integer_value(n), code);
   }
 }
 
 static void text_ratios(struct util_buf *b, json_t *report) {
-  json_t *configs = json_object_get(report, "configs"), *scaling = json_object_get(report, "scaling");
+  json_t *configs = json_object_get(report, "configs"),
+         *scaling = json_object_get(report, "scaling");
   bool valid = json_is_true(json_object_get(scaling, "valid"));
   util_buf_printf(b, "\n%s relative to 1 vCPU (ratio of mean boot times, +- standard error):\n",
                   valid ? "Speedup" : "Boot time ratio");
@@ -320,7 +333,8 @@ static void text_ratios(struct util_buf *b, json_t *report) {
     json_t *rel = json_object_get(c, "relative_to_1_vcpu");
     if (!json_is_object(rel))
       continue;
-    util_buf_printf(b, "%6lld  %.3f", (long long)json_integer_value(json_object_get(c, "cpus")), num(rel, "speedup"));
+    util_buf_printf(b, "%6lld  %.3f", (long long)json_integer_value(json_object_get(c, "cpus")),
+                    num(rel, "speedup"));
     if (isfinite(num(rel, "speedup_se")))
       util_buf_printf(b, " +- %.3f", num(rel, "speedup_se"));
     if (isfinite(num(rel, "efficiency")))
@@ -338,7 +352,8 @@ static void text_markers(struct util_buf *b, json_t *configs) {
   util_buf_printf(b, "\nMarkers, mean t_ms per config (successful runs):\n%-20s", "marker");
   size_t i, k;
   json_t *c, *m;
-  json_array_foreach(configs, i, c) util_buf_printf(b, " %9lld vCPU", (long long)json_integer_value(json_object_get(c, "cpus")));
+  json_array_foreach(configs, i, c)
+      util_buf_printf(b, " %9lld vCPU", (long long)json_integer_value(json_object_get(c, "cpus")));
   util_buf_printf(b, "\n");
   json_t *first = json_object_get(json_array_get(configs, 0), "markers");
   json_array_foreach(first, k, m) {
@@ -350,8 +365,8 @@ static void text_markers(struct util_buf *b, json_t *configs) {
       double mean = NAN;
       size_t j;
       json_t *other;
-      json_array_foreach(json_object_get(c, "markers"), j, other)
-        if (str(other, "name") && strcmp(str(other, "name"), name) == 0)
+      json_array_foreach(json_object_get(c, "markers"), j,
+                         other) if (str(other, "name") && strcmp(str(other, "name"), name) == 0)
           mean = num(json_object_get(other, "t_ms"), "mean");
       text_number(b, mean, 14);
     }
@@ -369,7 +384,8 @@ static void text_claims(struct util_buf *b, json_t *claims) {
     json_t *measured = json_object_get(c, "measured");
     util_buf_printf(b, "  %-16s %-17s %s\n", text_str(c, "id"), text_str(c, "status"),
                     text_str(c, "description"));
-    if (json_is_number(json_object_get(c, "estimate")) && json_is_number(json_object_get(measured, "mean"))) {
+    if (json_is_number(json_object_get(c, "estimate")) &&
+        json_is_number(json_object_get(measured, "mean"))) {
       json_t *ci = json_object_get(measured, "ci95");
       util_buf_printf(b, "  %16s estimate %.3f ms, measured mean %.3f ms", "", num(c, "estimate"),
                       num(measured, "mean"));
@@ -408,9 +424,10 @@ static void text_findings(struct util_buf *b, json_t *report) {
                   (long long)json_integer_value(json_object_get(best, "cpus")),
                   num(json_object_get(best, "boot_time_ms"), "mean"));
   json_t *scaling = json_object_get(report, "scaling");
-  util_buf_printf(b, "  - %s\n", json_is_true(json_object_get(scaling, "valid"))
-                                      ? "every vCPU was brought up by the guest: the ratios above are speedups"
-                                      : "the ratios above are not speedups: see the scaling note");
+  util_buf_printf(b, "  - %s\n",
+                  json_is_true(json_object_get(scaling, "valid"))
+                      ? "every vCPU was brought up by the guest: the ratios above are speedups"
+                      : "the ratios above are not speedups: see the scaling note");
   json_t *progress = json_object_get(report, "progress");
   if (json_integer_value(json_object_get(progress, "failed")) > 0)
     util_buf_printf(b, "  - %lld run(s) failed and are excluded from the statistics\n",
@@ -423,7 +440,8 @@ static void text_findings(struct util_buf *b, json_t *report) {
 
 char *matrix_report_text(json_t *report) {
   struct util_buf b = {0};
-  json_t *progress = json_object_get(report, "progress"), *request = json_object_get(report, "request");
+  json_t *progress = json_object_get(report, "progress"),
+         *request = json_object_get(report, "request");
   _cleanup_(util_freep) char *accel = json_dumps(json_object_get(report, "accel"), JSON_COMPACT);
   util_buf_printf(&b, "Matrix %s: %s, %lld of %lld runs done (%lld succeeded, %lld failed)\n",
                   text_str(report, "id"), text_str(report, "status"),
@@ -431,10 +449,13 @@ char *matrix_report_text(json_t *report) {
                   (long long)json_integer_value(json_object_get(progress, "total")),
                   (long long)json_integer_value(json_object_get(progress, "succeeded")),
                   (long long)json_integer_value(json_object_get(progress, "failed")));
-  util_buf_printf(&b, "profile %s, arch %s, %lld samples per config, isolation %s (%lld at a time), accel %s\n\n",
-                  text_str(request, "profile"), jfield_str(request, "arch", "x86_64"),
-                  (long long)json_integer_value(json_object_get(request, "samples")), text_str(report, "isolation"),
-                  (long long)json_integer_value(json_object_get(report, "parallel")), accel ? accel : "[]");
+  util_buf_printf(
+      &b,
+      "profile %s, arch %s, %lld samples per config, isolation %s (%lld at a time), accel %s\n\n",
+      text_str(request, "profile"), jfield_str(request, "arch", "x86_64"),
+      (long long)json_integer_value(json_object_get(request, "samples")),
+      text_str(report, "isolation"),
+      (long long)json_integer_value(json_object_get(report, "parallel")), accel ? accel : "[]");
   json_t *configs = json_object_get(report, "configs");
   text_boot_table(&b, configs);
   text_failures(&b, configs);
@@ -510,7 +531,8 @@ char *matrix_report_csv(json_t *runs) {
     }
   }
   struct util_buf b = {0};
-  util_buf_printf(&b, "matrix_index,run_id,cpus,status,accel,guest_cpus_online,boot_time_ms,error_code");
+  util_buf_printf(
+      &b, "matrix_index,run_id,cpus,status,accel,guest_cpus_online,boot_time_ms,error_code");
   const char *name;
   json_t *v;
   json_object_foreach(names, name, v) csv_column(&b, name);

@@ -70,13 +70,15 @@ static json_t *tools_list(const struct mcp_catalog *c, const char *group) {
   return json_pack("{s:o}", "tools", list);
 }
 
-static json_t *initialize_result(const char *version, const char *group, const char *server_version) {
+static json_t *initialize_result(const char *version, const char *group,
+                                 const char *server_version) {
   char name[64];
   snprintf(name, sizeof name, "minix-analysis%s%s", group ? "-" : "", group ? group : "");
-  return json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s}, s:s}", "protocolVersion", version, "capabilities", "tools",
-                   "listChanged", 0, "serverInfo", "name", name, "version", server_version, "instructions",
-                   "Boot measurements of MINIX 3 and other kernels under QEMU: times are ms after QMP cont, "
-                   "stamped on the host; markers not observed are listed, never estimated.");
+  return json_pack(
+      "{s:s, s:{s:{s:b}}, s:{s:s, s:s}, s:s}", "protocolVersion", version, "capabilities", "tools",
+      "listChanged", 0, "serverInfo", "name", name, "version", server_version, "instructions",
+      "Boot measurements of MINIX 3 and other kernels under QEMU: times are ms after QMP cont, "
+      "stamped on the host; markers not observed are listed, never estimated.");
 }
 
 static void reply(struct mcp_decision *d, json_t *r) {
@@ -86,10 +88,12 @@ static void reply(struct mcp_decision *d, json_t *r) {
 
 static void decide_call(const struct mcp_catalog *c, const char *group, const struct jsonrpc_msg *m,
                         struct mcp_decision *d) {
-  json_t *name = json_object_get(m->params, "name"), *args = json_object_get(m->params, "arguments");
+  json_t *name = json_object_get(m->params, "name"),
+         *args = json_object_get(m->params, "arguments");
   json_t *tool = json_is_string(name) ? json_object_get(c->tools, json_string_value(name)) : NULL;
   if (!json_is_string(name) || (args && !json_is_object(args))) {
-    reply(d, jsonrpc_error(m->id, JSONRPC_INVALID_PARAMS, "Invalid params: tools/call needs a name and object arguments"));
+    reply(d, jsonrpc_error(m->id, JSONRPC_INVALID_PARAMS,
+                           "Invalid params: tools/call needs a name and object arguments"));
     return;
   }
   if (!tool || !in_group(tool, group)) {
@@ -115,7 +119,8 @@ void mcp_decide(const struct mcp_catalog *c, const char *group, const char *serv
   if (strcmp(m->method, "initialize") == 0) {
     const char *asked = json_string_value(json_object_get(m->params, "protocolVersion"));
     if (!asked) {
-      reply(d, jsonrpc_error(m->id, JSONRPC_INVALID_PARAMS, "Invalid params: initialize needs protocolVersion"));
+      reply(d, jsonrpc_error(m->id, JSONRPC_INVALID_PARAMS,
+                             "Invalid params: initialize needs protocolVersion"));
       return;
     }
     d->version = mcp_version_supported(asked) ? asked : MCP_LATEST_VERSION;
@@ -136,18 +141,20 @@ void mcp_decide(const struct mcp_catalog *c, const char *group, const char *serv
 
 json_t *mcp_tool_result(json_t *structured) {
   char *text = json_dumps(structured, JSON_COMPACT | JSON_REAL_PRECISION(12));
-  json_t *r = json_pack("{s:[{s:s, s:s}], s:o, s:b}", "content", "type", "text", "text", text ? text : "{}",
-                        "structuredContent", structured, "isError", 0);
+  json_t *r = json_pack("{s:[{s:s, s:s}], s:o, s:b}", "content", "type", "text", "text",
+                        text ? text : "{}", "structuredContent", structured, "isError", 0);
   free(text);
   return r;
 }
 
 json_t *mcp_tool_error(const char *message) {
-  return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text", message, "isError", 1);
+  return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text", message, "isError",
+                   1);
 }
 
 json_t *mcp_progress(json_t *token, double progress, double total, const char *message) {
-  json_t *params = json_pack("{s:O, s:f, s:f}", "progressToken", token, "progress", progress, "total", total);
+  json_t *params =
+      json_pack("{s:O, s:f, s:f}", "progressToken", token, "progress", progress, "total", total);
   if (message)
     json_object_set_new(params, "message", json_string(message));
   return jsonrpc_notification("notifications/progress", params);

@@ -39,7 +39,8 @@ struct mcp_decision {
 /* Decides what one parsed message calls for, for the server of group (NULL: all tools). */
 void mcp_decide(const struct mcp_catalog *c, const char *group, const char *server_version,
                 const struct jsonrpc_msg *m, struct mcp_decision *out);
-/* A successful tool result: structuredContent plus the same JSON as a text block (structured is stolen). */
+/* A successful tool result: structuredContent plus the same JSON as a text block (structured is
+ * stolen). */
 json_t *mcp_tool_result(json_t *structured);
 /* A tool-level failure: isError with a message the model can act on. */
 json_t *mcp_tool_error(const char *message);

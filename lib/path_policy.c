@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The real path of path, or for a file that does not exist, its real directory plus its name: a missing
- * kernel inside an allowed directory is then told "not found", not "not allowed". */
+/* The real path of path, or for a file that does not exist, its real directory plus its name: a
+ * missing kernel inside an allowed directory is then told "not found", not "not allowed". */
 static bool resolve(const char *path, char real[PATH_MAX]) {
   if (realpath(path, real)) /* also resolves ".." and every symlink on the way */
     return true;
@@ -41,21 +41,26 @@ bool path_policy_allows(path_policy dirs, const char *path) {
   return false;
 }
 
-int path_policy_check_file(path_policy dirs, const char *path, const char *field, struct ma_error *err) {
+int path_policy_check_file(path_policy dirs, const char *path, const char *field,
+                           struct ma_error *err) {
   struct stat st;
   if (path[0] != '/') {
-    ma_error_set(err, EINVAL, "path_not_absolute", field, "%s must be an absolute path, got \"%s\"", field, path);
+    ma_error_set(err, EINVAL, "path_not_absolute", field, "%s must be an absolute path, got \"%s\"",
+                 field, path);
     return -EINVAL;
   }
   if (!path_policy_allows(dirs, path)) {
     ma_error_set(err, EACCES, "path_not_allowed", field,
-                 "%s: %s is not inside a directory this daemon serves images from (its state dir's images/ or an "
-                 "--image-dir)", field, path);
+                 "%s: %s is not inside a directory this daemon serves images from (its state dir's "
+                 "images/ or an "
+                 "--image-dir)",
+                 field, path);
     return -EINVAL;
   }
   /* stat and access, never open: opening a FIFO blocks until a writer comes. */
   if (stat(path, &st) < 0 || access(path, R_OK) < 0) {
-    ma_error_set(err, EINVAL, "file_not_found", field, "%s: cannot read %s: %s", field, path, strerror(errno));
+    ma_error_set(err, EINVAL, "file_not_found", field, "%s: cannot read %s: %s", field, path,
+                 strerror(errno));
     return -EINVAL;
   }
   if (!S_ISREG(st.st_mode)) {

@@ -7,8 +7,8 @@
 
 #define MAX_STAGES 5
 
-/* Each mode's stages in the order its guest prints them, and what the guest does before printing each:
- * the step a silent guest is stuck in. Keep in step with guests/accel-probe/MODE.S. */
+/* Each mode's stages in the order its guest prints them, and what the guest does before printing
+ * each: the step a silent guest is stuck in. Keep in step with guests/accel-probe/MODE.S. */
 static const struct {
   const char *name;
   const char *stages[MAX_STAGES + 1];
@@ -16,11 +16,13 @@ static const struct {
 } modes[PROBE_N_MODES] = {
     [PROBE_I386] = {"i386",
                     {"pm", "paging", "irq", "ok", NULL},
-                    {"entering 32-bit protected mode", "enabling paging", "enabling timer interrupts", "finishing"}},
+                    {"entering 32-bit protected mode", "enabling paging",
+                     "enabling timer interrupts", "finishing"}},
     [PROBE_X86_64] = {"x86_64",
                       {"pm", "longmode", "paging64", "irq64", "ok", NULL},
                       {"entering 32-bit protected mode", "enabling long mode with paging",
-                       "moving to its higher-half mapping", "enabling timer interrupts in long mode", "finishing"}},
+                       "moving to its higher-half mapping",
+                       "enabling timer interrupts in long mode", "finishing"}},
 };
 
 const char *probe_mode_name(enum probe_mode m) { return m < PROBE_N_MODES ? modes[m].name : NULL; }
@@ -50,7 +52,9 @@ static size_t n_stages(enum probe_mode m) {
   return n;
 }
 
-void probe_progress_init(struct probe_progress *p, enum probe_mode m) { *p = (struct probe_progress){.mode = m}; }
+void probe_progress_init(struct probe_progress *p, enum probe_mode m) {
+  *p = (struct probe_progress){.mode = m};
+}
 
 static void end_line(struct probe_progress *p) {
   p->line[p->line_len] = '\0';
@@ -73,7 +77,9 @@ void probe_progress_feed(struct probe_progress *p, const char *buf, size_t len) 
   }
 }
 
-bool probe_progress_passed(const struct probe_progress *p) { return p->stages == n_stages(p->mode); }
+bool probe_progress_passed(const struct probe_progress *p) {
+  return p->stages == n_stages(p->mode);
+}
 
 char *probe_progress_stages(const struct probe_progress *p) {
   struct util_buf b = {0};
@@ -94,7 +100,8 @@ char *probe_progress_failure(const struct probe_progress *p, const struct probe_
     return util_strdupf("could not start: %s", err && err[0] ? err : end->detail);
   const char *step = modes[p->mode].steps[p->stages];
   _cleanup_(util_freep) char *after =
-      p->stages ? util_strdupf("stopped after \"%s\": ", modes[p->mode].stages[p->stages - 1]) : strdup("");
+      p->stages ? util_strdupf("stopped after \"%s\": ", modes[p->mode].stages[p->stages - 1])
+                : strdup("");
   if (p->odd[0])
     return util_strdupf("%sit printed \"%s\" while %s", after, p->odd, step);
   if (end->timed_out && !p->stages)

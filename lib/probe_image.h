@@ -22,7 +22,8 @@ enum probe_mode { PROBE_I386, PROBE_X86_64, PROBE_N_MODES };
 const char *probe_mode_name(enum probe_mode m);
 /* The mode a guest of arch needs; -1 when KVM cannot run it (not x86). */
 int probe_mode_of_arch(const char *arch);
-/* The mode's image (a flat multiboot kernel); NULL when this build has none (built on a non-x86 host). */
+/* The mode's image (a flat multiboot kernel); NULL when this build has none (built on a non-x86
+ * host). */
 const uint8_t *probe_image(enum probe_mode m, size_t *len);
 
 /* How far one probe guest got. */

@@ -13,8 +13,8 @@ int procstat_parse_stat(const char *text, struct procstat *out, long ticks_per_s
     return -EINVAL;
   char state;
   long long minflt, cminflt, majflt, cmajflt, utime, stime;
-  int n = sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %lld %lld %lld %lld %lld %lld", &state, &minflt, &cminflt,
-                 &majflt, &cmajflt, &utime, &stime);
+  int n = sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %lld %lld %lld %lld %lld %lld", &state,
+                 &minflt, &cminflt, &majflt, &cmajflt, &utime, &stime);
   if (n != 7)
     return -EINVAL;
   out->minflt = minflt;
@@ -63,4 +63,3 @@ int procstat_thread_ms(pid_t pid, int tid, int64_t *ms) {
     *ms = ps.utime_ms + ps.stime_ms;
   return r;
 }
-

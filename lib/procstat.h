@@ -17,8 +17,8 @@ struct procstat_sample {
   int64_t vcpu_ms[PROCSTAT_MAX_VCPUS]; /* user + system time of each vCPU thread */
   size_t n_vcpus;                      /* 0 when the thread ids are not known */
   int64_t guest_ram_mb;                /* -1 when unknown */
-  int64_t guest_mapped_kb;             /* "info mem" (TCG, rate-limited): -1 when not measured in this sample */
-  int64_t info_mem_us;                 /* what that query took, QMP round trip; -1 likewise */
+  int64_t guest_mapped_kb; /* "info mem" (TCG, rate-limited): -1 when not measured in this sample */
+  int64_t info_mem_us;     /* what that query took, QMP round trip; -1 likewise */
 };
 
 /* Reads /proc/PID/stat and /proc/PID/status; -errno when the process is gone. */

@@ -9,13 +9,16 @@
 #include "lib/embedded.h"
 #include "lib/util.h"
 
-pcre2_code *profile_compile(const char *pattern, char **err) { return profile_compile_flags(pattern, 0, err); }
+pcre2_code *profile_compile(const char *pattern, char **err) {
+  return profile_compile_flags(pattern, 0, err);
+}
 
 pcre2_code *profile_compile_flags(const char *pattern, uint32_t options, char **err) {
   int code;
   PCRE2_SIZE offset;
-  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                                 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | options, &code, &offset, NULL);
+  pcre2_code *re =
+      pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | options, &code, &offset, NULL);
   if (re) {
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
     return re;
@@ -52,7 +55,8 @@ static int parse_marker(json_t *j, struct profile_marker *m, const char *what, c
   return 0;
 }
 
-static int parse_marker_list(json_t *arr, struct profile_marker **out, size_t *n, const char *what, char **err) {
+static int parse_marker_list(json_t *arr, struct profile_marker **out, size_t *n, const char *what,
+                             char **err) {
   if (arr && !json_is_array(arr)) {
     *err = util_strdupf("%ss must be an array", what);
     return -EINVAL;
@@ -129,7 +133,8 @@ static int parse_root(json_t *root, struct profile *p, char **err) {
     *err = strdup("profile needs a string field name");
     return -EINVAL;
   }
-  int r = parse_marker_list(json_object_get(root, "markers"), &p->markers, &p->n_markers, "marker", err);
+  int r = parse_marker_list(json_object_get(root, "markers"), &p->markers, &p->n_markers, "marker",
+                            err);
   if (r == 0 && p->n_markers == 0) {
     *err = strdup("profile needs at least one marker");
     r = -EINVAL;
@@ -137,7 +142,8 @@ static int parse_root(json_t *root, struct profile *p, char **err) {
   if (r == 0)
     r = find_terminal(p, json_string_value(json_object_get(root, "terminal")), err);
   if (r == 0)
-    r = parse_marker_list(json_object_get(root, "failures"), &p->failures, &p->n_failures, "failure", err);
+    r = parse_marker_list(json_object_get(root, "failures"), &p->failures, &p->n_failures,
+                          "failure", err);
   if (r == 0)
     r = parse_cpus(json_object_get(root, "cpus_online"), p, err);
   if (r == 0)
@@ -164,7 +170,8 @@ int profile_parse(const char *text, size_t len, struct profile **out, char **err
   json_error_t jerr;
   json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
   if (!root || !json_is_object(root)) {
-    *err = util_strdupf("invalid JSON at line %d: %s", jerr.line, root ? "not an object" : jerr.text);
+    *err =
+        util_strdupf("invalid JSON at line %d: %s", jerr.line, root ? "not an object" : jerr.text);
     json_decref(root);
     return -EINVAL;
   }

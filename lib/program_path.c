@@ -5,8 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* dir_len bytes of dir, a slash and name into out; false when that does not fit. One snprintf for both
- * paths: GCC 12 with -fsanitize=address,undefined -O2 saw a null destination in the second of two
+/* dir_len bytes of dir, a slash and name into out; false when that does not fit. One snprintf for
+ * both paths: GCC 12 with -fsanitize=address,undefined -O2 saw a null destination in the second of
+ * two
  * (-Wformat-truncation, a false positive that broke the -Werror sanitizer build). */
 static int join(char out[PATH_MAX], const char *dir, int dir_len, const char *name) {
   int n = snprintf(out, PATH_MAX, "%.*s/%s", dir_len, dir, name);

@@ -11,7 +11,8 @@ struct qemu_bins {
   char *path[QEMU_N_BINS]; /* NULL: not an executable file in dir */
 };
 
-/* Looks the programs up in dir; 0 or -ENOMEM (missing programs are not an error: their arches are refused). */
+/* Looks the programs up in dir; 0 or -ENOMEM (missing programs are not an error: their arches are
+ * refused). */
 int qemu_bins_resolve(struct qemu_bins *q, const char *dir);
 /* Frees the paths (NULL is fine). */
 void qemu_bins_clear(struct qemu_bins *q);
@@ -19,5 +20,6 @@ void qemu_bins_clear(struct qemu_bins *q);
 const char *qemu_bins_name(enum qemu_bin b);
 /* The system emulator for a boot request's arch, or -1 for an unknown arch. */
 int qemu_bins_for_arch(const char *arch);
-/* health's "qemu" paths: {"dir", "binaries": {"qemu-system-x86_64": "/usr/bin/qemu-system-x86_64" | null, ...}}. */
+/* health's "qemu" paths: {"dir", "binaries": {"qemu-system-x86_64": "/usr/bin/qemu-system-x86_64" |
+ * null, ...}}. */
 json_t *qemu_bins_json(const struct qemu_bins *q);

@@ -60,8 +60,9 @@ static int add_plumbing(struct qemu_cmd *cmd, const struct qemu_sockets *socks) 
   if (!qmp || !ser)
     return -ENOMEM;
   /* -S: nothing runs until QMP `cont`, so no console byte is lost before we listen. */
-  static const char *const fixed[] = {"-S", "-nodefaults", "-no-user-config", "-display", "none", "-monitor",
-                                      "none", "-no-reboot", NULL};
+  static const char *const fixed[] = {"-S",       "-nodefaults", "-no-user-config",
+                                      "-display", "none",        "-monitor",
+                                      "none",     "-no-reboot",  NULL};
   int r = add_list(cmd, fixed);
   if (r == 0)
     r = qemu_cmd_add(cmd, "-qmp");
@@ -103,7 +104,8 @@ static int add_machine(struct qemu_cmd *cmd, const struct boot_spec *spec, const
     r = add_list(cmd, (const char *const[]){"-vga", "std", NULL});
   /* Lets test guests end QEMU with a status of their choice. */
   if (r == 0 && x86)
-    r = add_list(cmd, (const char *const[]){"-device", "isa-debug-exit,iobase=0xf4,iosize=4", NULL});
+    r = add_list(cmd,
+                 (const char *const[]){"-device", "isa-debug-exit,iobase=0xf4,iosize=4", NULL});
   if (r == 0)
     r = add_list(cmd, (const char *const[]){"-smp", NULL});
   if (r == 0)
@@ -170,9 +172,12 @@ static int add_media(struct qemu_cmd *cmd, const struct boot_spec *spec) {
 int qemu_cmd_build(struct qemu_cmd *cmd, const struct boot_spec *spec, const char *accel,
                    const struct qemu_sockets *socks) {
   memset(cmd, 0, sizeof *cmd);
-  /* The path validation resolved in --qemu-dir; a bare name only for specs made without it (unit tests). */
+  /* The path validation resolved in --qemu-dir; a bare name only for specs made without it (unit
+   * tests). */
   int bin = qemu_bins_for_arch(spec->arch);
-  int r = spec->qemu || bin >= 0 ? qemu_cmd_add(cmd, spec->qemu ? spec->qemu : qemu_bins_name((enum qemu_bin)bin)) : -EINVAL;
+  int r = spec->qemu || bin >= 0
+              ? qemu_cmd_add(cmd, spec->qemu ? spec->qemu : qemu_bins_name((enum qemu_bin)bin))
+              : -EINVAL;
   if (r == 0)
     r = add_plumbing(cmd, socks);
   if (r == 0)

@@ -9,9 +9,11 @@ static int parse_event(json_t *root, struct qmp_msg *m) {
   m->event = json_string_value(json_object_get(root, "event"));
   json_t *ts = json_object_get(root, "timestamp");
   json_t *secs = json_object_get(ts, "seconds"), *usecs = json_object_get(ts, "microseconds");
-  /* Only plausible stamps: a hostile or broken peer must not overflow the arithmetic (found by fuzzing). */
+  /* Only plausible stamps: a hostile or broken peer must not overflow the arithmetic (found by
+   * fuzzing). */
   json_int_t s = json_integer_value(secs), us = json_integer_value(usecs);
-  if (json_is_integer(secs) && json_is_integer(usecs) && s >= 0 && s < 1LL << 40 && us >= 0 && us < 1000000)
+  if (json_is_integer(secs) && json_is_integer(usecs) && s >= 0 && s < 1LL << 40 && us >= 0 &&
+      us < 1000000)
     m->event_wall_us = s * 1000000 + us;
   return m->event ? 0 : -EINVAL;
 }
@@ -111,7 +113,8 @@ static int feed_head(struct qmp_framer *f, const char *data, size_t len, size_t 
   return 0;
 }
 
-/* Streams the string up to its closing quote, which ends the streaming and joins the buffered message. */
+/* Streams the string up to its closing quote, which ends the streaming and joins the buffered
+ * message. */
 static int feed_text(struct qmp_framer *f, const char *data, size_t len, size_t *used) {
   size_t i = 0;
   for (; i < len; i++) {
@@ -136,8 +139,8 @@ static int feed_text(struct qmp_framer *f, const char *data, size_t len, size_t 
   return append(f, "\"", 1);
 }
 
-static int feed_line(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb, void *userdata,
-                     size_t *used) {
+static int feed_line(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb,
+                     void *userdata, size_t *used) {
   const char *nl = memchr(data, '\n', len);
   size_t n = nl ? (size_t)(nl - data) : len;
   int r = append(f, data, n);
@@ -154,7 +157,8 @@ static int feed_line(struct qmp_framer *f, const char *data, size_t len, qmp_lin
   return 0;
 }
 
-int qmp_framer_feed(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb, void *userdata) {
+int qmp_framer_feed(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb,
+                    void *userdata) {
   size_t i = 0;
   while (i < len) {
     size_t used = 0;

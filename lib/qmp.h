@@ -51,10 +51,12 @@ typedef void (*qmp_line_cb)(void *userdata, const char *line, size_t len);
 /* Appends bytes and calls cb once per complete line; returns -E2BIG once a message
  * outgrows QMP_MAX_MESSAGE (a streamed string does not count), -EPROTO for a raw
  * newline inside a streamed string (JSON escapes it). */
-int qmp_framer_feed(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb, void *userdata);
+int qmp_framer_feed(struct qmp_framer *f, const char *data, size_t len, qmp_line_cb cb,
+                    void *userdata);
 /* Arms the framer: the next message that is a string reply streams its string to cb (once). */
 void qmp_framer_stream_text(struct qmp_framer *f, qmp_text_cb cb, void *userdata);
-/* Copies the start of the message being buffered, printable ASCII only, into out; returns its length. */
+/* Copies the start of the message being buffered, printable ASCII only, into out; returns its
+ * length. */
 size_t qmp_framer_peek(const struct qmp_framer *f, char *out, size_t size);
 /* Frees the framer's buffer. */
 void qmp_framer_clear(struct qmp_framer *f);

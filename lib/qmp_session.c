@@ -20,8 +20,9 @@ static const char *const cmd_names[] = {
 
 /* The id's prefix: a log line with "cont-3" in it is read without the table. */
 static const char *const id_prefixes[] = {
-    [QMP_CMD_CAPABILITIES] = "caps", [QMP_CMD_CHARDEV] = "chardev",  [QMP_CMD_CONT] = "cont", [QMP_CMD_CPUS] = "cpus",
-    [QMP_CMD_MEMORY] = "mem",        [QMP_CMD_INFO_MEM] = "infomem", [QMP_CMD_QUIT] = "quit",
+    [QMP_CMD_CAPABILITIES] = "caps", [QMP_CMD_CHARDEV] = "chardev", [QMP_CMD_CONT] = "cont",
+    [QMP_CMD_CPUS] = "cpus",         [QMP_CMD_MEMORY] = "mem",      [QMP_CMD_INFO_MEM] = "infomem",
+    [QMP_CMD_QUIT] = "quit",
 };
 
 static const char *const step_names[] = {
@@ -35,7 +36,9 @@ const char *qmp_cmd_name(enum qmp_cmd cmd) { return cmd_names[cmd]; }
 
 const char *qmp_step_name(enum qmp_step step) { return step_names[step]; }
 
-void qmp_session_init(struct qmp_session *s) { *s = (struct qmp_session){.step = QMP_STEP_GREETING}; }
+void qmp_session_init(struct qmp_session *s) {
+  *s = (struct qmp_session){.step = QMP_STEP_GREETING};
+}
 
 void qmp_session_clear(struct qmp_session *s) {
   for (size_t i = 0; s && i < QMP_SESSION_MAX_PENDING; i++)
@@ -132,8 +135,8 @@ static int on_greeting(struct qmp_session *s, struct qmp_actions *out) {
   return r < 0 ? r : set_step(s, QMP_STEP_CAPABILITIES, NULL, out);
 }
 
-/* QEMU accepts the console in its main loop, maybe after running `cont`: asking until it says it has
- * accepted keeps the guest's first bytes (see core/supervisor.c). */
+/* QEMU accepts the console in its main loop, maybe after running `cont`: asking until it says it
+ * has accepted keeps the guest's first bytes (see core/supervisor.c). */
 static int on_chardevs(struct qmp_session *s, const json_t *ret, struct qmp_actions *out) {
   if (s->quitting)
     return 0;
@@ -142,11 +145,13 @@ static int on_chardevs(struct qmp_session *s, const json_t *ret, struct qmp_acti
     return r < 0 ? r : set_step(s, QMP_STEP_CONT, NULL, out);
   }
   if (++s->console_checks >= QMP_SESSION_CONSOLE_CHECKS)
-    return set_step(s, QMP_STEP_FAILED, strdup("QEMU did not accept the serial console connection"), out);
+    return set_step(s, QMP_STEP_FAILED, strdup("QEMU did not accept the serial console connection"),
+                    out);
   return send_cmd(s, QMP_CMD_CHARDEV, out);
 }
 
-static int on_startup_return(struct qmp_session *s, enum qmp_cmd cmd, const json_t *ret, struct qmp_actions *out) {
+static int on_startup_return(struct qmp_session *s, enum qmp_cmd cmd, const json_t *ret,
+                             struct qmp_actions *out) {
   if (s->step == QMP_STEP_FAILED)
     return 0; /* the start-up is over; a late reply changes nothing */
   switch (cmd) {
@@ -162,7 +167,8 @@ static int on_return(struct qmp_session *s, const struct qmp_msg *m, struct qmp_
     return -EPROTO;
   if (is_startup(cmd))
     return on_startup_return(s, cmd, m->ret, out);
-  return push(out, (struct qmp_action){.kind = QMP_ACT_REPLY, .cmd = cmd, .ret = json_incref(m->ret)});
+  return push(out,
+              (struct qmp_action){.kind = QMP_ACT_REPLY, .cmd = cmd, .ret = json_incref(m->ret)});
 }
 
 /* A refusal during the start-up ends it; after t0 (and for quit) it is the caller's to judge. */
@@ -170,7 +176,8 @@ static int on_error(struct qmp_session *s, const struct qmp_msg *m, struct qmp_a
   enum qmp_cmd cmd;
   if (take_pending(s, m->id, &cmd) < 0)
     return -EPROTO;
-  char *text = util_strdupf("QMP refused %s: %s", cmd_names[cmd], m->error_desc ? m->error_desc : m->error_class);
+  char *text = util_strdupf("QMP refused %s: %s", cmd_names[cmd],
+                            m->error_desc ? m->error_desc : m->error_class);
   if (!text)
     return -ENOMEM;
   if (!is_startup(cmd))
@@ -186,7 +193,8 @@ static int on_event(const struct qmp_msg *m, struct qmp_actions *out) {
   char *name = strdup(m->event);
   if (!name)
     return -ENOMEM;
-  return push(out, (struct qmp_action){.kind = QMP_ACT_EVENT, .text = name, .wall_us = m->event_wall_us});
+  return push(
+      out, (struct qmp_action){.kind = QMP_ACT_EVENT, .text = name, .wall_us = m->event_wall_us});
 }
 
 static int dispatch(struct qmp_session *s, const struct qmp_msg *m, struct qmp_actions *out) {
@@ -225,9 +233,10 @@ int qmp_session_console_connected(struct qmp_session *s, struct qmp_actions *out
 int qmp_session_command(struct qmp_session *s, enum qmp_cmd cmd, struct qmp_actions *out) {
   if (is_startup(cmd))
     return -EINVAL;
-  /* Before capabilities are acknowledged QEMU refuses every command; the others need a running guest. */
-  bool ready =
-      cmd == QMP_CMD_QUIT ? s->step >= QMP_STEP_CONNECT && s->step <= QMP_STEP_RUNNING : s->step == QMP_STEP_RUNNING;
+  /* Before capabilities are acknowledged QEMU refuses every command; the others need a running
+   * guest. */
+  bool ready = cmd == QMP_CMD_QUIT ? s->step >= QMP_STEP_CONNECT && s->step <= QMP_STEP_RUNNING
+                                   : s->step == QMP_STEP_RUNNING;
   if (!ready)
     return -EAGAIN;
   int r = send_cmd(s, cmd, out);
@@ -261,5 +270,7 @@ size_t qmp_session_vcpu_tids(const json_t *cpus, int *tids, size_t max) {
 
 int64_t qmp_session_ram_mb(const json_t *summary) {
   json_t *base = json_object_get(summary, "base-memory");
-  return json_is_integer(base) && json_integer_value(base) >= 0 ? (int64_t)(json_integer_value(base) >> 20) : -1;
+  return json_is_integer(base) && json_integer_value(base) >= 0
+             ? (int64_t)(json_integer_value(base) >> 20)
+             : -1;
 }

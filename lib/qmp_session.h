@@ -10,8 +10,8 @@
  *
  *   QEMU                                       session                      caller
  *   {"QMP": {...}}                     ->  WRITE qmp_capabilities    STEP CAPABILITIES
- *   {"return": {}, "id": "caps-1"}     ->  STEP CONNECT                connects the console (and gdbstub),
- *                                                                      then qmp_session_console_connected
+ *   {"return": {}, "id": "caps-1"}     ->  STEP CONNECT                connects the console (and
+ * gdbstub), then qmp_session_console_connected
  *                                      <-  WRITE query-chardev       STEP CONSOLE
  *   {"return": [{"label": "ser0", "filename": "unix:..."}], ...}
  *                                      ->  WRITE cont                STEP CONT
@@ -70,7 +70,8 @@ struct qmp_actions {
 };
 
 #define QMP_SESSION_MAX_PENDING 16
-/* query-chardev round trips before the start-up gives up on the console (about 5 s of QEMU's loop). */
+/* query-chardev round trips before the start-up gives up on the console (about 5 s of QEMU's loop).
+ */
 #define QMP_SESSION_CONSOLE_CHECKS 5000
 
 struct qmp_pending {
@@ -88,20 +89,22 @@ struct qmp_session {
 
 /* Prepares a session waiting for the greeting. */
 void qmp_session_init(struct qmp_session *s);
-/* Feeds one line QEMU sent. 0, or (with no action added and the session unchanged) -EINVAL for a line
- * that is no QMP message, -EPROTO for one out of place (a reply before the greeting or to no pending
- * command, a second greeting), -ENOMEM. */
+/* Feeds one line QEMU sent. 0, or (with no action added and the session unchanged) -EINVAL for a
+ * line that is no QMP message, -EPROTO for one out of place (a reply before the greeting or to no
+ * pending command, a second greeting), -ENOMEM. */
 int qmp_session_feed(struct qmp_session *s, const char *line, size_t len, struct qmp_actions *out);
 /* The caller connected the console (and gdbstub) at QMP_STEP_CONNECT: the console check starts.
  * -EINVAL at any other step or after quit. */
 int qmp_session_console_connected(struct qmp_session *s, struct qmp_actions *out);
 /* Sends cmd (CPUS, MEMORY, INFO_MEM once running; QUIT once capabilities are acknowledged):
- * 0, -EAGAIN when the step does not allow it yet, -EINVAL for a start-up command, -ENOBUFS, -ENOMEM. */
+ * 0, -EAGAIN when the step does not allow it yet, -EINVAL for a start-up command, -ENOBUFS,
+ * -ENOMEM. */
 int qmp_session_command(struct qmp_session *s, enum qmp_cmd cmd, struct qmp_actions *out);
 /* Forgets pending commands (the socket is gone); accepts NULL. */
 void qmp_session_clear(struct qmp_session *s);
 
-/* Releases the actions' texts and values and empties the list (keeps nothing allocated); accepts NULL. */
+/* Releases the actions' texts and values and empties the list (keeps nothing allocated); accepts
+ * NULL. */
 void qmp_actions_clear(struct qmp_actions *a);
 
 /* The command's QMP name ("cont", "query-chardev", ...). */
@@ -110,7 +113,8 @@ const char *qmp_cmd_name(enum qmp_cmd cmd);
 const char *qmp_step_name(enum qmp_step step);
 /* Whether query-chardev's reply says QEMU accepted the connection of the console labelled ser0. */
 bool qmp_session_console_accepted(const json_t *chardevs);
-/* Copies the vCPU thread ids of a query-cpus-fast reply into tids; returns how many (at most max). */
+/* Copies the vCPU thread ids of a query-cpus-fast reply into tids; returns how many (at most max).
+ */
 size_t qmp_session_vcpu_tids(const json_t *cpus, int *tids, size_t max);
 /* The guest's base RAM in MiB from a query-memory-size-summary reply, or -1. */
 int64_t qmp_session_ram_mb(const json_t *summary);

@@ -20,7 +20,8 @@ void regex_matcher_clear(struct regex_matcher *m) {
   m->ctx = NULL;
 }
 
-int regex_match(struct regex_matcher *m, const pcre2_code *re, const char *text, size_t len, size_t start) {
+int regex_match(struct regex_matcher *m, const pcre2_code *re, const char *text, size_t len,
+                size_t start) {
   int rc = pcre2_match(re, (PCRE2_SPTR)text, len, start, 0, m->md, m->ctx);
   switch (rc) {
   case PCRE2_ERROR_MATCHLIMIT:

@@ -35,4 +35,5 @@ int regex_matcher_init(struct regex_matcher *m);
 void regex_matcher_clear(struct regex_matcher *m);
 /* Searches text[0, len) from start: pcre2_match's result (>= 0 a match, its groups in m->md),
  * PCRE2_ERROR_NOMATCH, or REGEX_GAVE_UP when a limit stopped it (counted in m->gave_up). */
-int regex_match(struct regex_matcher *m, const pcre2_code *re, const char *text, size_t len, size_t start);
+int regex_match(struct regex_matcher *m, const pcre2_code *re, const char *text, size_t len,
+                size_t start);

@@ -12,7 +12,9 @@ static unsigned checksum(const char *d, size_t n) {
   return sum & 0xff;
 }
 
-char *rsp_packet(const char *data) { return util_strdupf("$%s#%02x", data, checksum(data, strlen(data))); }
+char *rsp_packet(const char *data) {
+  return util_strdupf("$%s#%02x", data, checksum(data, strlen(data)));
+}
 
 static int hexval(char c) {
   if (c >= '0' && c <= '9')

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const run_statuses[] = {"queued", "running", "succeeded", "failed", "timeout", "cancelled", "interrupted",
-                                    NULL};
+const char *const run_statuses[] = {"queued",  "running",   "succeeded",   "failed",
+                                    "timeout", "cancelled", "interrupted", NULL};
 
 void run_init(struct run *r) {
   memset(r, 0, sizeof *r);
@@ -15,8 +15,10 @@ void run_init(struct run *r) {
 }
 
 void run_clear(struct run *r) {
-  char **strs[] = {&r->status, &r->arch, &r->accel, &r->accel_requested, &r->accel_note, &r->profile, &r->label,
-                   &r->spec_json, &r->terminal_marker, &r->error_code, &r->error_message, &r->serial_path, &r->matrix_id};
+  char **strs[] = {&r->status,          &r->arch,       &r->accel,         &r->accel_requested,
+                   &r->accel_note,      &r->profile,    &r->label,         &r->spec_json,
+                   &r->terminal_marker, &r->error_code, &r->error_message, &r->serial_path,
+                   &r->matrix_id};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; i < r->n_markers; i++) {
@@ -35,7 +37,8 @@ void run_set_str(char **field, const char *value) {
   *field = copy;
 }
 
-int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *source, const char *text) {
+int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *source,
+                   const char *text) {
   struct run_marker *m = realloc(r->markers, (r->n_markers + 1) * sizeof *m);
   if (!m)
     return -ENOMEM;
@@ -102,7 +105,9 @@ static json_t *time_or_null(int64_t wall_us) {
   return json_string(buf);
 }
 
-static json_t *ms_or_null(int64_t us) { return us == RUN_NULL ? json_null() : json_real((double)us / 1000.0); }
+static json_t *ms_or_null(int64_t us) {
+  return us == RUN_NULL ? json_null() : json_real((double)us / 1000.0);
+}
 
 static json_t *int_or_null(int v) { return v == RUN_NULL ? json_null() : json_integer(v); }
 
@@ -112,9 +117,10 @@ static json_t *markers_json(const struct run *r) {
   json_t *arr = json_array();
   for (size_t i = 0; i < r->n_markers; i++) {
     const struct run_marker *m = &r->markers[i];
-    json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o}", "name", m->name, "t_ms", ms_or_null(m->t_us),
-                                         "source", m->source, "text",
-                                         m->text ? run_json_text(m->text, strlen(m->text)) : json_null()));
+    json_array_append_new(
+        arr, json_pack("{s:s, s:o, s:s, s:o}", "name", m->name, "t_ms", ms_or_null(m->t_us),
+                       "source", m->source, "text",
+                       m->text ? run_json_text(m->text, strlen(m->text)) : json_null()));
   }
   return arr;
 }
@@ -123,8 +129,8 @@ static json_t *unobservable_json(const struct profile *p) {
   json_t *arr = json_array();
   for (size_t i = 0; i < p->n_unobservable; i++) {
     const struct profile_unobservable *u = &p->unobservable[i];
-    json_array_append_new(arr, json_pack("{s:s, s:o, s:o}", "name", u->name, "symbol", str_or_null(u->symbol),
-                                         "reason", str_or_null(u->reason)));
+    json_array_append_new(arr, json_pack("{s:s, s:o, s:o}", "name", u->name, "symbol",
+                                         str_or_null(u->symbol), "reason", str_or_null(u->reason)));
   }
   return arr;
 }
@@ -138,14 +144,16 @@ static json_t *error_json(const struct run *r) {
 static json_t *exit_json(const struct run *r) {
   if (r->exit_code == RUN_NULL && r->exit_signal == RUN_NULL)
     return json_null();
-  return json_pack("{s:o, s:o}", "code", int_or_null(r->exit_code), "signal", int_or_null(r->exit_signal));
+  return json_pack("{s:o, s:o}", "code", int_or_null(r->exit_code), "signal",
+                   int_or_null(r->exit_signal));
 }
 
 json_t *run_to_json(const struct run *r, const struct profile *profile) {
-  json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:s, s:o, s:s, s:o}", "id", r->id, "status", r->status,
-                        "arch", r->arch, "cpus", r->cpus, "memory_mb", r->memory_mb, "accel", str_or_null(r->accel),
-                        "accel_requested", r->accel_requested, "accel_note", str_or_null(r->accel_note), "profile",
-                        r->profile, "label", str_or_null(r->label));
+  json_t *j =
+      json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:s, s:o, s:s, s:o}", "id", r->id, "status",
+                r->status, "arch", r->arch, "cpus", r->cpus, "memory_mb", r->memory_mb, "accel",
+                str_or_null(r->accel), "accel_requested", r->accel_requested, "accel_note",
+                str_or_null(r->accel_note), "profile", r->profile, "label", str_or_null(r->label));
   json_object_set_new(j, "created_at", time_or_null(r->created_us));
   json_object_set_new(j, "started_at", time_or_null(r->started_us));
   json_object_set_new(j, "finished_at", time_or_null(r->finished_us));
@@ -156,7 +164,8 @@ json_t *run_to_json(const struct run *r, const struct profile *profile) {
   json_object_set_new(j, "missing_markers", r->missing ? json_incref(r->missing) : json_array());
   if (profile)
     json_object_set_new(j, "unobservable_markers", unobservable_json(profile));
-  json_t *note = profile && profile->arch_notes ? json_object_get(profile->arch_notes, r->arch) : NULL;
+  json_t *note =
+      profile && profile->arch_notes ? json_object_get(profile->arch_notes, r->arch) : NULL;
   json_object_set_new(j, "notes", note ? json_pack("[O]", note) : json_array());
   json_object_set_new(j, "guest_cpus_online", int_or_null(r->guest_cpus_online));
   json_object_set_new(j, "error", error_json(r));

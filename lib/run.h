@@ -39,9 +39,9 @@ struct run {
   char *serial_path;
   int64_t serial_bytes;  /* console bytes received */
   int64_t serial_logged; /* of which kept in the log (the cap may cut it); RUN_NULL: all */
-  char *matrix_id;   /* the matrix this run samples, or NULL */
-  int matrix_index;  /* its position in the matrix's interleaved order, or RUN_NULL */
-  int64_t seq; /* store order, for cursors */
+  char *matrix_id;       /* the matrix this run samples, or NULL */
+  int matrix_index;      /* its position in the matrix's interleaved order, or RUN_NULL */
+  int64_t seq;           /* store order, for cursors */
   struct run_marker *markers;
   size_t n_markers;
 };
@@ -53,11 +53,13 @@ void run_clear(struct run *r);
 /* Replaces a string field with a copy of value (NULL allowed). */
 void run_set_str(char **field, const char *value);
 /* Appends a marker (copied). */
-int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *source, const char *text);
+int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *source,
+                   const char *text);
 /* True for succeeded, failed, timeout, cancelled and interrupted. */
 bool run_status_final(const char *status);
-/* Deletes the console log of a finished run (its measurement stays in the store); *freed gets what it took
- * on disk, 0 when it was already gone. -EBUSY while the run is queued or running, else 0 or -errno. */
+/* Deletes the console log of a finished run (its measurement stays in the store); *freed gets what
+ * it took on disk, 0 when it was already gone. -EBUSY while the run is queued or running, else 0 or
+ * -errno. */
 int run_delete_serial(const struct run *r, int64_t *freed);
 /* The seven run statuses, NULL-terminated. */
 extern const char *const run_statuses[];

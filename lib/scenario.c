@@ -65,7 +65,8 @@ static void enter_step(struct scenario_run *r, size_t i, int64_t t_us) {
   r->next_poll_us = t_us; /* a poll step sends at once */
 }
 
-struct scenario_run *scenario_run_new(const struct scenario *sc, const struct scenario_callbacks *cb, void *userdata,
+struct scenario_run *scenario_run_new(const struct scenario *sc,
+                                      const struct scenario_callbacks *cb, void *userdata,
                                       int64_t t_us) {
   struct scenario_run *r = calloc(1, sizeof *r);
   if (!r)
@@ -91,7 +92,8 @@ void scenario_run_free(struct scenario_run *r) {
   free(r);
 }
 
-static bool find(struct scenario_run *r, const struct scenario_pattern *p, int which, struct hit *best) {
+static bool find(struct scenario_run *r, const struct scenario_pattern *p, int which,
+                 struct hit *best) {
   if (!p->re || regex_match(&r->rx, p->re, r->buf, r->len, 0) < 0)
     return false;
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->rx.md);
@@ -107,8 +109,8 @@ static char *label(struct scenario_run *r, const struct scenario_answer *a) {
   if (regex_match(&r->rx, a->match.re, r->buf, r->len, 0) < 2 || !ph)
     return strdup(a->progress);
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->rx.md);
-  return util_strdupf("%.*s%.*s%s", (int)(ph - a->progress), a->progress, (int)(ov[3] - ov[2]), r->buf + ov[2],
-                      ph + 2);
+  return util_strdupf("%.*s%.*s%s", (int)(ph - a->progress), a->progress, (int)(ov[3] - ov[2]),
+                      r->buf + ov[2], ph + 2);
 }
 
 static void send(struct scenario_run *r, const char *text) {
@@ -137,7 +139,8 @@ static bool poll_once(struct scenario_run *r, const struct scenario_step *st, in
   return true;
 }
 
-/* One match at a time, earliest first: a dialogue answers its prompts in the order the guest asks them. */
+/* One match at a time, earliest first: a dialogue answers its prompts in the order the guest asks
+ * them. */
 static bool step_once(struct scenario_run *r, int64_t t_us) {
   const struct scenario_step *st = &r->sc->steps[r->step];
   if (st->kind == STEP_EXIT)
@@ -153,9 +156,10 @@ static bool step_once(struct scenario_run *r, int64_t t_us) {
     return false;
   if (best.which == -2) {
     fail(r, "scenario_failed",
-         util_strdupf("step %s: the guest printed \"%.*s\", which the scenario treats as a failure (/%s/)", st->name,
-                      (int)(best.end - best.start > SHOWN_MAX ? SHOWN_MAX : best.end - best.start),
-                      r->buf + best.start, st->fail.source));
+         util_strdupf(
+             "step %s: the guest printed \"%.*s\", which the scenario treats as a failure (/%s/)",
+             st->name, (int)(best.end - best.start > SHOWN_MAX ? SHOWN_MAX : best.end - best.start),
+             r->buf + best.start, st->fail.source));
     return false;
   }
   if (best.which >= 0) {
@@ -178,7 +182,8 @@ void scenario_feed(struct scenario_run *r, const char *buf, size_t len, int64_t 
   if (r->state != SCENARIO_RUNNING)
     return;
   for (size_t i = 0; i < len; i++) {
-    /* Terminal control (a shell asking for the cursor position after its prompt) is not text to match. */
+    /* Terminal control (a shell asking for the cursor position after its prompt) is not text to
+     * match. */
     unsigned char c = (unsigned char)buf[i];
     if (r->esc == 1) {
       r->esc = c == '[' ? 2 : 0;
@@ -218,17 +223,21 @@ void scenario_tick(struct scenario_run *r, int64_t t_us) {
   char shown[SHOWN_MAX + 1];
   if (t_us - r->step_start_us > (int64_t)(st->timeout_s * 1e6)) {
     fail(r, "scenario_timeout",
-         util_strdupf("step %s: waited %.1f s for %s; the last output was \"%s\"", st->name, st->timeout_s,
+         util_strdupf("step %s: waited %.1f s for %s; the last output was \"%s\"", st->name,
+                      st->timeout_s,
                       st->kind == STEP_EXIT ? "the guest to power off" : st->expect.source,
                       last_line(r, shown, sizeof shown)));
     return;
   }
-  if (st->stall_s <= 0 || st->kind == STEP_EXIT || t_us - r->last_output_us < (int64_t)(st->stall_s * 1e6))
+  if (st->stall_s <= 0 || st->kind == STEP_EXIT ||
+      t_us - r->last_output_us < (int64_t)(st->stall_s * 1e6))
     return;
   last_line(r, shown, sizeof shown);
-  if (shown[0] && r->buf[r->len - 1] != '\n' && regex_match(&r->rx, st->prompt.re, shown, strlen(shown), 0) >= 0)
+  if (shown[0] && r->buf[r->len - 1] != '\n' &&
+      regex_match(&r->rx, st->prompt.re, shown, strlen(shown), 0) >= 0)
     fail(r, "unexpected_prompt",
-         util_strdupf("step %s: the guest asks \"%s\" and has waited %.1f s; the scenario has no answer for it",
+         util_strdupf("step %s: the guest asks \"%s\" and has waited %.1f s; the scenario has no "
+                      "answer for it",
                       st->name, shown, secs(t_us - r->last_output_us)));
 }
 
@@ -243,9 +252,10 @@ void scenario_guest_exited(struct scenario_run *r, int64_t t_us) {
   }
   char shown[SHOWN_MAX + 1];
   fail(r, "guest_exited",
-       util_strdupf("step %s: the guest stopped before the scenario ended; the last output was \"%s\"",
-                    r->sc->steps[r->step < r->sc->n_steps ? r->step : r->sc->n_steps - 1].name,
-                    last_line(r, shown, sizeof shown)));
+       util_strdupf(
+           "step %s: the guest stopped before the scenario ended; the last output was \"%s\"",
+           r->sc->steps[r->step < r->sc->n_steps ? r->step : r->sc->n_steps - 1].name,
+           last_line(r, shown, sizeof shown)));
 }
 
 enum scenario_state scenario_state(const struct scenario_run *r) { return r->state; }
@@ -256,6 +266,7 @@ const char *scenario_error_message(const struct scenario_run *r) { return r->err
 json_t *scenario_status(const struct scenario_run *r) {
   static const char *const states[] = {"running", "done", "failed"};
   const char *step = r->step < r->sc->n_steps ? r->sc->steps[r->step].name : NULL;
-  return json_pack("{s:s, s:s?, s:i, s:i, s:s}", "scenario", r->sc->name, "step", step, "step_index", (int)r->step,
-                   "steps", (int)r->sc->n_steps, "state", states[r->state]);
+  return json_pack("{s:s, s:s?, s:i, s:i, s:s}", "scenario", r->sc->name, "step", step,
+                   "step_index", (int)r->step, "steps", (int)r->sc->n_steps, "state",
+                   states[r->state]);
 }

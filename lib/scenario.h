@@ -29,7 +29,8 @@ struct scenario_callbacks {
   void (*captured)(void *userdata, const char *step, const char *text, int64_t t_us);
 };
 
-/* Parses and validates a scenario definition (not stolen); -EINVAL with err naming the bad field. */
+/* Parses and validates a scenario definition (not stolen); -EINVAL with err naming the bad field.
+ */
 int scenario_parse(json_t *def, struct scenario **out, struct ma_error *err);
 /* A shipped scenario by name (schema/scenarios/NAME.json), or -ENOENT. */
 int scenario_builtin(const char *name, struct scenario **out, struct ma_error *err);
@@ -39,7 +40,8 @@ const char *scenario_name(const struct scenario *sc);
 void scenario_free(struct scenario *sc);
 
 /* Starts at the first step at time t_us; sc must outlive the run. */
-struct scenario_run *scenario_run_new(const struct scenario *sc, const struct scenario_callbacks *cb, void *userdata,
+struct scenario_run *scenario_run_new(const struct scenario *sc,
+                                      const struct scenario_callbacks *cb, void *userdata,
                                       int64_t t_us);
 void scenario_run_free(struct scenario_run *r);
 /* Console bytes received at t_us. */
@@ -51,8 +53,8 @@ void scenario_guest_exited(struct scenario_run *r, int64_t t_us);
 enum scenario_state scenario_state(const struct scenario_run *r);
 /* How many matches gave up at the match limits (lib/regex_match.h) and so counted as no match. */
 uint64_t scenario_gave_up(const struct scenario_run *r);
-/* On failure: a stable code (scenario_timeout, unexpected_prompt, scenario_failed, guest_exited) and a message
- * naming the step; NULL otherwise. */
+/* On failure: a stable code (scenario_timeout, unexpected_prompt, scenario_failed, guest_exited)
+ * and a message naming the step; NULL otherwise. */
 const char *scenario_error_code(const struct scenario_run *r);
 const char *scenario_error_message(const struct scenario_run *r);
 /* {"scenario","step","step_index","steps","state"} for status replies. */

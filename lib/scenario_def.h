@@ -18,15 +18,16 @@ struct scenario_answer {
   char *progress; /* NULL: not reported; "$1" is replaced by the first group */
 };
 
-/* A poll step sends its text every every_s seconds and hands each capture's first group over, until the
- * guest stops (it never ends on its own; its timeout_s does not apply). */
+/* A poll step sends its text every every_s seconds and hands each capture's first group over, until
+ * the guest stops (it never ends on its own; its timeout_s does not apply). */
 enum scenario_step_kind { STEP_EXPECT, STEP_DIALOGUE, STEP_EXIT, STEP_POLL };
 
 struct scenario_step {
   char *name;
   enum scenario_step_kind kind;
-  struct scenario_pattern expect; /* expect: the text to wait for; dialogue: "until", the end of it */
-  struct scenario_pattern fail;   /* optional: ends the scenario as failed */
+  struct scenario_pattern
+      expect;                   /* expect: the text to wait for; dialogue: "until", the end of it */
+  struct scenario_pattern fail; /* optional: ends the scenario as failed */
   struct scenario_pattern prompt; /* what a question looks like, for stall detection */
   char *send;                     /* expect: sent after the match */
   struct scenario_answer *answers;

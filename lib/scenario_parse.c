@@ -12,7 +12,8 @@
 #define DEFAULT_TIMEOUT_S 60.0
 #define MAX_TIMEOUT_S 86400.0
 
-static int bad(struct ma_error *err, const char *field, const char *fmt, const char *a, const char *b) {
+static int bad(struct ma_error *err, const char *field, const char *fmt, const char *a,
+               const char *b) {
   ma_error_set(err, EINVAL, "invalid_scenario", field, fmt, a, b);
   return -EINVAL;
 }
@@ -32,7 +33,8 @@ static int compile(struct scenario_pattern *p, json_t *v, const char *field, con
   return 0;
 }
 
-static int opt_string(char **out, json_t *v, const char *field, const char *step, struct ma_error *err) {
+static int opt_string(char **out, json_t *v, const char *field, const char *step,
+                      struct ma_error *err) {
   if (!v)
     return 0;
   if (!json_is_string(v))
@@ -41,7 +43,8 @@ static int opt_string(char **out, json_t *v, const char *field, const char *step
   return 0;
 }
 
-static int seconds(double *out, json_t *v, double dflt, const char *field, const char *step, struct ma_error *err) {
+static int seconds(double *out, json_t *v, double dflt, const char *field, const char *step,
+                   struct ma_error *err) {
   *out = dflt;
   if (!v)
     return 0;
@@ -70,8 +73,9 @@ static int parse_answers(struct scenario_step *st, json_t *arr, struct ma_error 
   if (!json_is_array(arr) || json_array_size(arr) == 0)
     return bad(err, "answers", "step %s: %s must be a non-empty array", st->name, "answers");
   if (json_array_size(arr) > SCENARIO_MAX_ANSWERS) {
-    ma_error_set(err, EINVAL, "invalid_scenario", "answers", "step %s: %zu answers, more than the %d allowed", st->name,
-                 json_array_size(arr), SCENARIO_MAX_ANSWERS);
+    ma_error_set(err, EINVAL, "invalid_scenario", "answers",
+                 "step %s: %zu answers, more than the %d allowed", st->name, json_array_size(arr),
+                 SCENARIO_MAX_ANSWERS);
     return -EINVAL;
   }
   st->answers = calloc(json_array_size(arr), sizeof *st->answers);
@@ -84,7 +88,8 @@ static int parse_answers(struct scenario_step *st, json_t *arr, struct ma_error 
     const char *unknown = NULL;
     struct scenario_answer *ans = &st->answers[st->n_answers++];
     if (!json_is_object(a) || !only_keys(a, keys, &unknown))
-      return bad(err, "answers", "step %s: every answer is an object of match, send, progress, note (got %s)",
+      return bad(err, "answers",
+                 "step %s: every answer is an object of match, send, progress, note (got %s)",
                  st->name, unknown ? unknown : "something else");
     int r = compile(&ans->match, json_object_get(a, "match"), "match", st->name, err);
     if (r == 0)
@@ -101,7 +106,8 @@ static int parse_poll(struct scenario_step *st, json_t *j, struct ma_error *err)
   st->kind = STEP_POLL;
   json_t *every = json_object_get(j, "every_s");
   if (!json_is_number(every) || json_number_value(every) < 0.1 || json_number_value(every) > 3600)
-    return bad(err, "every_s", "step %s: %s must be a number of seconds from 0.1 to 3600", st->name, "every_s");
+    return bad(err, "every_s", "step %s: %s must be a number of seconds from 0.1 to 3600", st->name,
+               "every_s");
   st->every_s = json_number_value(every);
   if (!json_is_string(json_object_get(j, "send")))
     return bad(err, "send", "step %s: a poll step needs %s", st->name, "send");
@@ -112,14 +118,17 @@ static int parse_kind(struct scenario_step *st, json_t *j, struct ma_error *err)
   json_t *expect = json_object_get(j, "expect"), *until = json_object_get(j, "until");
   json_t *exit = json_object_get(j, "expect_exit"), *poll = json_object_get(j, "capture");
   if (!!expect + !!until + !!exit + !!poll != 1)
-    return bad(err, "steps", "step %s: needs exactly one of %s", st->name, "expect, until, expect_exit or capture");
+    return bad(err, "steps", "step %s: needs exactly one of %s", st->name,
+               "expect, until, expect_exit or capture");
   if (poll) {
     int r = parse_poll(st, j, err);
     return r < 0 ? r : opt_string(&st->send, json_object_get(j, "send"), "send", st->name, err);
   }
   if (exit) {
     st->kind = STEP_EXIT;
-    return json_is_true(exit) ? 0 : bad(err, "expect_exit", "step %s: %s must be true", st->name, "expect_exit");
+    return json_is_true(exit)
+               ? 0
+               : bad(err, "expect_exit", "step %s: %s must be true", st->name, "expect_exit");
   }
   st->kind = expect ? STEP_EXPECT : STEP_DIALOGUE;
   int r = compile(&st->expect, expect ? expect : until, expect ? "expect" : "until", st->name, err);
@@ -133,8 +142,9 @@ static int parse_kind(struct scenario_step *st, json_t *j, struct ma_error *err)
 }
 
 static int parse_step(struct scenario_step *st, json_t *j, struct ma_error *err) {
-  static const char *const keys[] = {"name", "expect", "until", "expect_exit", "send", "answers", "fail",
-                                     "prompt", "timeout_s", "stall_s", "note", "capture", "every_s", NULL};
+  static const char *const keys[] = {"name",    "expect",  "until",   "expect_exit", "send",
+                                     "answers", "fail",    "prompt",  "timeout_s",   "stall_s",
+                                     "note",    "capture", "every_s", NULL};
   const char *unknown = NULL;
   if (!json_is_object(j) || !json_is_string(json_object_get(j, "name")))
     return bad(err, "steps", "every step is an object with a string %s%s", "name", "");
@@ -151,7 +161,8 @@ static int parse_step(struct scenario_step *st, json_t *j, struct ma_error *err)
     json_decref(dflt);
   }
   if (r == 0)
-    r = seconds(&st->timeout_s, json_object_get(j, "timeout_s"), DEFAULT_TIMEOUT_S, "timeout_s", st->name, err);
+    r = seconds(&st->timeout_s, json_object_get(j, "timeout_s"), DEFAULT_TIMEOUT_S, "timeout_s",
+                st->name, err);
   if (r == 0)
     r = seconds(&st->stall_s, json_object_get(j, "stall_s"), 0, "stall_s", st->name, err);
   if (r == 0 && st->timeout_s <= 0)
@@ -164,11 +175,13 @@ int scenario_parse(json_t *def, struct scenario **out, struct ma_error *err) {
     return bad(err, "name", "a scenario is an object with a string %s%s", "name", "");
   json_t *steps = json_object_get(def, "steps");
   if (!json_is_array(steps) || json_array_size(steps) == 0)
-    return bad(err, "steps", "scenario %s: %s must be a non-empty array", json_string_value(json_object_get(def, "name")),
-               "steps");
+    return bad(err, "steps", "scenario %s: %s must be a non-empty array",
+               json_string_value(json_object_get(def, "name")), "steps");
   if (json_array_size(steps) > SCENARIO_MAX_STEPS) {
-    ma_error_set(err, EINVAL, "invalid_scenario", "steps", "scenario %s: %zu steps, more than the %d allowed",
-                 json_string_value(json_object_get(def, "name")), json_array_size(steps), SCENARIO_MAX_STEPS);
+    ma_error_set(err, EINVAL, "invalid_scenario", "steps",
+                 "scenario %s: %zu steps, more than the %d allowed",
+                 json_string_value(json_object_get(def, "name")), json_array_size(steps),
+                 SCENARIO_MAX_STEPS);
     return -EINVAL;
   }
   struct scenario *sc = calloc(1, sizeof *sc);
@@ -202,7 +215,8 @@ int scenario_builtin(const char *name, struct scenario **out, struct ma_error *e
     json_decref(def);
     return r;
   }
-  ma_error_set(err, EINVAL, "unknown_scenario", "scenario", "no shipped scenario named \"%s\"", name);
+  ma_error_set(err, EINVAL, "unknown_scenario", "scenario", "no shipped scenario named \"%s\"",
+               name);
   return -ENOENT;
 }
 
@@ -210,7 +224,8 @@ json_t *scenario_builtin_names(void) {
   json_t *names = json_array();
   for (const struct embedded_file *f = embedded_scenarios; f->name; f++) {
     const char *dot = strrchr(f->name, '.');
-    json_array_append_new(names, json_stringn(f->name, dot ? (size_t)(dot - f->name) : strlen(f->name)));
+    json_array_append_new(names,
+                          json_stringn(f->name, dot ? (size_t)(dot - f->name) : strlen(f->name)));
   }
   return names;
 }

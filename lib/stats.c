@@ -12,10 +12,10 @@ static int cmp_double(const void *a, const void *b) {
 
 /* Exact two-sided 95% quantiles for small df; beyond, a Cornish-Fisher
  * expansion around the normal quantile is accurate to better than 1e-4. */
-static const double t95_table[] = {0,      12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622,
-                                   2.2281, 2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930,
-                                   2.0860, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452,
-                                   2.0423};
+static const double t95_table[] = {0,      12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646,
+                                   2.3060, 2.2622,  2.2281, 2.2010, 2.1788, 2.1604, 2.1448, 2.1314,
+                                   2.1199, 2.1098,  2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687,
+                                   2.0639, 2.0595,  2.0555, 2.0518, 2.0484, 2.0452, 2.0423};
 
 double stats_t95(double df) {
   if (df < 1)
@@ -54,7 +54,9 @@ int stats_compute(const double *x, size_t n, struct stats *out) {
   return 0;
 }
 
-static double se2(const struct stats *s) { return s->n > 1 ? s->stdev * s->stdev / (double)s->n : NAN; }
+static double se2(const struct stats *s) {
+  return s->n > 1 ? s->stdev * s->stdev / (double)s->n : NAN;
+}
 
 void stats_ratio(const struct stats *num, const struct stats *den, double *ratio, double *se) {
   *ratio = num->mean / den->mean;

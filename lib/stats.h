@@ -7,8 +7,8 @@
 struct stats {
   size_t n;
   double mean, median, min, max;
-  double stdev;         /* sample standard deviation (n - 1); NAN when n < 2 */
-  double cv;            /* stdev / mean; NAN when undefined */
+  double stdev;           /* sample standard deviation (n - 1); NAN when n < 2 */
+  double cv;              /* stdev / mean; NAN when undefined */
   double ci_low, ci_high; /* 95% confidence interval of the mean (Student t); NAN when n < 2 */
 };
 

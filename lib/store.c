@@ -10,10 +10,13 @@
 
 #include "lib/embedded.h"
 
-#define RUN_COLUMNS                                                                                             \
-  "id, status, arch, cpus, memory_mb, accel, accel_requested, accel_note, profile, label, spec_json,"           \
-  " created_us, started_us, finished_us, qemu_start_us, boot_time_us, terminal_marker, guest_cpus_online,"      \
-  " missing_json, error_code, error_message, exit_code, exit_signal, serial_path, serial_bytes, seq,"         \
+#define RUN_COLUMNS                                                                                \
+  "id, status, arch, cpus, memory_mb, accel, accel_requested, accel_note, profile, label, "        \
+  "spec_json,"                                                                                     \
+  " created_us, started_us, finished_us, qemu_start_us, boot_time_us, terminal_marker, "           \
+  "guest_cpus_online,"                                                                             \
+  " missing_json, error_code, error_message, exit_code, exit_signal, serial_path, serial_bytes, "  \
+  "seq,"                                                                                           \
   " matrix_id, matrix_index, serial_logged"
 
 /* The SQL of the statements this file runs (lib/store_private.h: the registry). */
@@ -22,50 +25,62 @@ store_sql_table store_runs_sql = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_SCHEMA_VERSION] = "PRAGMA user_version",
-    [ST_RUN_INSERT] = "INSERT INTO runs (id, status, arch, cpus, memory_mb, accel_requested, profile, label,"
-                      " spec_json, created_us, serial_path, matrix_id, matrix_index)"
-                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_RUN_UPDATE] = "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
-                      " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
-                      " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
-                      " serial_bytes=?16, serial_logged=?17 WHERE id=?1",
-    [ST_MARKER_INSERT] = "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
+    [ST_RUN_INSERT] =
+        "INSERT INTO runs (id, status, arch, cpus, memory_mb, accel_requested, profile, label,"
+        " spec_json, created_us, serial_path, matrix_id, matrix_index)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_RUN_UPDATE] =
+        "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
+        " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
+        " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
+        " serial_bytes=?16, serial_logged=?17 WHERE id=?1",
+    [ST_MARKER_INSERT] =
+        "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
     [ST_RUN_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
     [ST_MARKERS] = "SELECT name, t_us, source, text FROM markers WHERE run_id=? ORDER BY t_us, ord",
     [ST_RUNS_LIST] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-    [ST_RUNS_LIST_STATUS] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?",
-    [ST_RUNS_INTERRUPT] = "UPDATE runs SET status='interrupted', finished_us=?, error_code='interrupted',"
-                          " error_message='the daemon stopped while this run was queued or running'"
-                          " WHERE status IN ('queued','running')",
-    [ST_MATRIX_INSERT] = "INSERT INTO matrices (id, status, request_json, isolation, parallel, total, created_us)"
-                         " VALUES (?,'running',?,?,?,?,?)",
+    [ST_RUNS_LIST_STATUS] =
+        "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?",
+    [ST_RUNS_INTERRUPT] =
+        "UPDATE runs SET status='interrupted', finished_us=?, error_code='interrupted',"
+        " error_message='the daemon stopped while this run was queued or running'"
+        " WHERE status IN ('queued','running')",
+    [ST_MATRIX_INSERT] =
+        "INSERT INTO matrices (id, status, request_json, isolation, parallel, total, created_us)"
+        " VALUES (?,'running',?,?,?,?,?)",
     [ST_MATRIX_FINISH] = "UPDATE matrices SET status=?2, finished_us=?3 WHERE id=?1",
-    [ST_MATRIX_GET] = "SELECT id, status, request_json, isolation, parallel, total, created_us, finished_us"
-                      " FROM matrices WHERE id=?",
+    [ST_MATRIX_GET] =
+        "SELECT id, status, request_json, isolation, parallel, total, created_us, finished_us"
+        " FROM matrices WHERE id=?",
     [ST_MATRIX_RUNS] = "SELECT id FROM runs WHERE matrix_id=? ORDER BY matrix_index",
-    [ST_MATRICES_INTERRUPT] = "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'",
-    [ST_IMAGE_PUT] = "INSERT INTO images (id, sha256, path, kind, info_json, created_us) VALUES (?,?,?,?,?,?)"
-                     " ON CONFLICT(sha256) DO UPDATE SET path=excluded.path, info_json=excluded.info_json"
-                     " RETURNING id",
+    [ST_MATRICES_INTERRUPT] =
+        "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'",
+    [ST_IMAGE_PUT] =
+        "INSERT INTO images (id, sha256, path, kind, info_json, created_us) VALUES (?,?,?,?,?,?)"
+        " ON CONFLICT(sha256) DO UPDATE SET path=excluded.path, info_json=excluded.info_json"
+        " RETURNING id",
     [ST_IMAGE_GET] = "SELECT id, path, kind, info_json, created_us FROM images WHERE id=?",
     [ST_IMAGE_LIST] = "SELECT id, path, kind, info_json, created_us FROM images ORDER BY seq DESC",
     [ST_IMAGE_DELETE] = "DELETE FROM images WHERE id=?",
-    [ST_MEMORY_INSERT] = "INSERT OR REPLACE INTO memory_samples (run_id, t_us, rss_kb, minflt, majflt, utime_ms,"
-                         " stime_ms, vcpu_ms_json, guest_ram_mb, guest_mapped_kb, info_mem_us)"
-                         " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_MEMORY_LIST] = "SELECT t_us, rss_kb, minflt, majflt, utime_ms, stime_ms, vcpu_ms_json, guest_ram_mb,"
-                       " guest_mapped_kb, info_mem_us"
-                       " FROM memory_samples WHERE run_id=? ORDER BY t_us",
+    [ST_MEMORY_INSERT] =
+        "INSERT OR REPLACE INTO memory_samples (run_id, t_us, rss_kb, minflt, majflt, utime_ms,"
+        " stime_ms, vcpu_ms_json, guest_ram_mb, guest_mapped_kb, info_mem_us)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_MEMORY_LIST] =
+        "SELECT t_us, rss_kb, minflt, majflt, utime_ms, stime_ms, vcpu_ms_json, guest_ram_mb,"
+        " guest_mapped_kb, info_mem_us"
+        " FROM memory_samples WHERE run_id=? ORDER BY t_us",
 };
 
-static const store_sql_table *const sql_tables[] = {&store_runs_sql,    &store_docs_sql,   &store_guest_sql,
-                                                    &store_metrics_sql, &store_tokens_sql, &store_traps_sql};
+static const store_sql_table *const sql_tables[] = {&store_runs_sql,   &store_docs_sql,
+                                                    &store_guest_sql,  &store_metrics_sql,
+                                                    &store_tokens_sql, &store_traps_sql};
 
 struct store {
   sqlite3 *db;
   sqlite3_stmt *stmt[ST_COUNT];
-  int prepared;             /* statements prepared since store_open: the registry's size, never more */
-  int compiles;             /* authorizer calls since the registry was prepared (see count_compile) */
+  int prepared; /* statements prepared since store_open: the registry's size, never more */
+  int compiles; /* authorizer calls since the registry was prepared (see count_compile) */
   uint64_t runs_generation; /* bumped by every change to a run row */
 };
 
@@ -77,25 +92,20 @@ int sqlite_errno(int rc) {
   switch (rc & 0xff) {
   case SQLITE_OK:
   case SQLITE_DONE:
-  case SQLITE_ROW:
-    return 0;
-  case SQLITE_NOMEM:
-    return -ENOMEM;
+  case SQLITE_ROW: return 0;
+  case SQLITE_NOMEM: return -ENOMEM;
   case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return -EBUSY;
+  case SQLITE_LOCKED: return -EBUSY;
   case SQLITE_CANTOPEN:
   case SQLITE_PERM:
-  case SQLITE_READONLY:
-    return -EACCES;
-  case SQLITE_CONSTRAINT:
-    return -EEXIST;
-  default:
-    return -EIO;
+  case SQLITE_READONLY: return -EACCES;
+  case SQLITE_CONSTRAINT: return -EEXIST;
+  default: return -EIO;
   }
 }
 
-/* Only for what runs once, at open: the pragmas and the migrations, whose text is not a single statement. */
+/* Only for what runs once, at open: the pragmas and the migrations, whose text is not a single
+ * statement. */
 static int exec(struct store *s, const char *sql, char **err) {
   char *msg = NULL;
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -105,12 +115,13 @@ static int exec(struct store *s, const char *sql, char **err) {
   return sqlite_errno(rc);
 }
 
-/* Prepared here, outside the registry: migrate() reads it before the tables that the registry's statements name
- * exist. */
+/* Prepared here, outside the registry: migrate() reads it before the tables that the registry's
+ * statements name exist. */
 static int user_version(struct store *s) {
   sqlite3_stmt *st;
   int v = -1;
-  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
     v = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
   return v;
@@ -151,7 +162,8 @@ static const char *sql_of(int id) {
   return sql;
 }
 
-/* After the migrations: the statements name their tables. PERSISTENT tells SQLite they live long. */
+/* After the migrations: the statements name their tables. PERSISTENT tells SQLite they live long.
+ */
 static int prepare_all(struct store *s, char **err) {
   for (int i = 0; i < ST_COUNT; i++) {
     const char *sql = sql_of(i);
@@ -169,9 +181,11 @@ static int prepare_all(struct store *s, char **err) {
   return 0;
 }
 
-/* SQLite calls the authorizer only while it compiles a statement: after the registry is prepared, a call means
- * a statement prepared on the side (or re-prepared after a schema change). Counted for the tests. */
-static int count_compile(void *u, int action, const char *a, const char *b, const char *c, const char *d) {
+/* SQLite calls the authorizer only while it compiles a statement: after the registry is prepared, a
+ * call means a statement prepared on the side (or re-prepared after a schema change). Counted for
+ * the tests. */
+static int count_compile(void *u, int action, const char *a, const char *b, const char *c,
+                         const char *d) {
   (void)action, (void)a, (void)b, (void)c, (void)d;
   ((struct store *)u)->compiles++;
   return SQLITE_OK;
@@ -199,7 +213,8 @@ int store_open(const char *path, struct store **out, char **err) {
   struct store *s = calloc(1, sizeof *s);
   if (!s)
     return -ENOMEM;
-  int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  int rc = sqlite3_open_v2(path, &s->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   r = sqlite_errno(rc);
   if (r < 0)
     *err = util_strdupf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -230,8 +245,9 @@ int store_close(struct store *s) {
     return 0;
   for (int i = 0; i < ST_COUNT; i++)
     sqlite3_finalize(s->stmt[i]);
-  /* sqlite3_close, not _v2: it refuses while a statement is alive, which would be one prepared outside the
-   * registry and never finalized. Reported, then closed anyway so that the connection is not leaked. */
+  /* sqlite3_close, not _v2: it refuses while a statement is alive, which would be one prepared
+   * outside the registry and never finalized. Reported, then closed anyway so that the connection
+   * is not leaked. */
   int rc = sqlite3_close(s->db);
   if (rc != SQLITE_OK)
     sqlite3_close_v2(s->db);
@@ -347,7 +363,8 @@ int store_run_update(struct store *s, const struct run *r) {
   return rc == 0 && sqlite3_changes(s->db) == 0 ? -ENOENT : rc;
 }
 
-int store_marker_insert(struct store *s, const char *run_id, size_t ord, const struct run_marker *m) {
+int store_marker_insert(struct store *s, const char *run_id, size_t ord,
+                        const struct run_marker *m) {
   _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MARKER_INSERT);
   bind_text(st, 1, run_id);
   sqlite3_bind_int64(st, 2, (int64_t)ord);
@@ -408,8 +425,9 @@ static int read_markers(struct store *s, struct run *r) {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const unsigned char *text = sqlite3_column_text(st, 3);
-    int err = run_add_marker(r, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
-                             (const char *)sqlite3_column_text(st, 2), (const char *)text);
+    int err =
+        run_add_marker(r, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                       (const char *)sqlite3_column_text(st, 2), (const char *)text);
     if (err < 0)
       return err;
   }
@@ -427,7 +445,8 @@ int store_run_get(struct store *s, const char *id, struct run *out) {
   return read_markers(s, out);
 }
 
-int store_runs_list(struct store *s, int limit, int64_t cursor, const char *status, json_t **out, int64_t *next) {
+int store_runs_list(struct store *s, int limit, int64_t cursor, const char *status, json_t **out,
+                    int64_t *next) {
   _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, status ? ST_RUNS_LIST_STATUS : ST_RUNS_LIST);
   sqlite3_bind_int64(st, 1, cursor > 0 ? cursor : INT64_MAX);
   if (status)
@@ -458,8 +477,8 @@ int store_runs_list(struct store *s, int limit, int64_t cursor, const char *stat
   return 0;
 }
 
-int store_matrix_insert(struct store *s, const char *id, const char *request_json, const char *isolation,
-                        int parallel, int total, int64_t created_us) {
+int store_matrix_insert(struct store *s, const char *id, const char *request_json,
+                        const char *isolation, int parallel, int total, int64_t created_us) {
   _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MATRIX_INSERT);
   bind_text(st, 1, id);
   bind_text(st, 2, request_json);
@@ -493,15 +512,17 @@ int store_matrix_get(struct store *s, const char *id, json_t **out) {
   if (rc != SQLITE_ROW)
     return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
   json_t *request = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-  *out = json_pack("{s:s, s:s, s:o, s:s, s:i, s:i, s:o, s:o}", "id", (const char *)sqlite3_column_text(st, 0),
-                   "status", (const char *)sqlite3_column_text(st, 1), "request", request ? request : json_null(),
-                   "isolation", (const char *)sqlite3_column_text(st, 3), "parallel", sqlite3_column_int(st, 4),
-                   "total", sqlite3_column_int(st, 5), "created_at", wall_json(st, 6), "finished_at",
-                   wall_json(st, 7));
+  *out = json_pack(
+      "{s:s, s:s, s:o, s:s, s:i, s:i, s:o, s:o}", "id", (const char *)sqlite3_column_text(st, 0),
+      "status", (const char *)sqlite3_column_text(st, 1), "request",
+      request ? request : json_null(), "isolation", (const char *)sqlite3_column_text(st, 3),
+      "parallel", sqlite3_column_int(st, 4), "total", sqlite3_column_int(st, 5), "created_at",
+      wall_json(st, 6), "finished_at", wall_json(st, 7));
   return *out ? 0 : -ENOMEM;
 }
 
-/* The ids first, then each run: store_run_get takes statements of its own while this one would be open. */
+/* The ids first, then each run: store_run_get takes statements of its own while this one would be
+ * open. */
 static int matrix_run_ids(struct store *s, const char *id, json_t *ids) {
   _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MATRIX_RUNS);
   bind_text(st, 1, id);
@@ -528,8 +549,9 @@ int store_matrix_runs(struct store *s, const char *id, json_t **out) {
   return 0;
 }
 
-int store_image_put(struct store *s, const char *id, const char *sha256, const char *path, const char *kind,
-                    const char *info_json, int64_t created_us, char out_id[UTIL_ID_LEN + 1]) {
+int store_image_put(struct store *s, const char *id, const char *sha256, const char *path,
+                    const char *kind, const char *info_json, int64_t created_us,
+                    char out_id[UTIL_ID_LEN + 1]) {
   _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_IMAGE_PUT);
   bind_text(st, 1, id);
   bind_text(st, 2, sha256);
@@ -585,7 +607,8 @@ int store_image_delete(struct store *s, const char *id) {
   return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
-int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const struct procstat_sample *sample) {
+int store_memory_insert(struct store *s, const char *run_id, int64_t t_us,
+                        const struct procstat_sample *sample) {
   const struct procstat *ps = &sample->proc;
   json_auto_t *vcpus = json_array();
   for (size_t i = 0; i < sample->n_vcpus; i++)
@@ -607,18 +630,20 @@ int store_memory_insert(struct store *s, const char *run_id, int64_t t_us, const
 }
 
 static json_t *memory_row(sqlite3_stmt *st) {
-  json_t *sample = json_pack("{s:f, s:I, s:I, s:I, s:I, s:I}", "t_ms", (double)sqlite3_column_int64(st, 0) / 1000.0,
-                             "rss_kb", sqlite3_column_int64(st, 1), "minflt", sqlite3_column_int64(st, 2), "majflt",
-                             sqlite3_column_int64(st, 3), "utime_ms", sqlite3_column_int64(st, 4), "stime_ms",
-                             sqlite3_column_int64(st, 5));
+  json_t *sample =
+      json_pack("{s:f, s:I, s:I, s:I, s:I, s:I}", "t_ms",
+                (double)sqlite3_column_int64(st, 0) / 1000.0, "rss_kb", sqlite3_column_int64(st, 1),
+                "minflt", sqlite3_column_int64(st, 2), "majflt", sqlite3_column_int64(st, 3),
+                "utime_ms", sqlite3_column_int64(st, 4), "stime_ms", sqlite3_column_int64(st, 5));
   const unsigned char *vcpus = sqlite3_column_text(st, 6);
   json_t *v = vcpus ? json_loads((const char *)vcpus, 0, NULL) : NULL;
   json_object_set_new(sample, "vcpu_cpu_ms", v ? v : json_null());
   static const char *const opt[] = {"guest_ram_mb", "guest_mapped_kb", "info_mem_us"};
   for (int k = 0; k < 3; k++)
     json_object_set_new(sample, opt[k],
-                        sqlite3_column_type(st, 7 + k) == SQLITE_NULL ? json_null()
-                                                                      : json_integer(sqlite3_column_int64(st, 7 + k)));
+                        sqlite3_column_type(st, 7 + k) == SQLITE_NULL
+                            ? json_null()
+                            : json_integer(sqlite3_column_int64(st, 7 + k)));
   return sample;
 }
 
@@ -643,8 +668,8 @@ static int update_at(struct store *s, enum store_stmt id, int64_t now_us) {
   return r < 0 ? r : sqlite3_changes(s->db);
 }
 
-/* Runs, matrices, installs and traces change together or not at all: a recovery cut short must not leave
- * runs interrupted under a matrix still "running" that nothing will ever finish. */
+/* Runs, matrices, installs and traces change together or not at all: a recovery cut short must not
+ * leave runs interrupted under a matrix still "running" that nothing will ever finish. */
 int store_mark_interrupted(struct store *s, int64_t now_us) {
   s->runs_generation++;
   int r = store_begin(s);

@@ -7,13 +7,14 @@
 #include "lib/store_private.h"
 
 /* Table names cannot be bound as parameters: each statement exists once per table. */
-#define DOC_PUT(table)                                                                                         \
-  "INSERT INTO " table " (id, status, doc_json, created_us) VALUES (?,?,?,?)"                                   \
+#define DOC_PUT(table)                                                                             \
+  "INSERT INTO " table " (id, status, doc_json, created_us) VALUES (?,?,?,?)"                      \
   " ON CONFLICT(id) DO UPDATE SET status=excluded.status, doc_json=excluded.doc_json"
 #define DOC_GET(table) "SELECT status, doc_json FROM " table " WHERE id=?"
 #define DOC_LIST(table) "SELECT status, doc_json FROM " table " ORDER BY seq DESC LIMIT ?"
-#define DOC_INTERRUPT(table)                                                                                   \
-  "UPDATE " table " SET status='interrupted' WHERE status NOT IN ('succeeded','failed','cancelled','interrupted')"
+#define DOC_INTERRUPT(table)                                                                       \
+  "UPDATE " table                                                                                  \
+  " SET status='interrupted' WHERE status NOT IN ('succeeded','failed','cancelled','interrupted')"
 
 store_sql_table store_docs_sql = {
     [ST_INSTALL_PUT] = DOC_PUT("installs"),
@@ -26,18 +27,21 @@ store_sql_table store_docs_sql = {
     [ST_TRACES_INTERRUPT] = DOC_INTERRUPT("traces"),
 };
 
-/* The ids come in pairs, installs then traces (lib/store_private.h), so that kind picks one of the pair. */
-_Static_assert(STORE_INSTALLS == 0 && STORE_TRACES == 1, "enum store_doc indexes the pairs of statements");
+/* The ids come in pairs, installs then traces (lib/store_private.h), so that kind picks one of the
+ * pair. */
+_Static_assert(STORE_INSTALLS == 0 && STORE_TRACES == 1,
+               "enum store_doc indexes the pairs of statements");
 _Static_assert(ST_TRACE_PUT == ST_INSTALL_PUT + 1 && ST_TRACE_GET == ST_INSTALL_GET + 1 &&
-                   ST_TRACES_LIST == ST_INSTALLS_LIST + 1 && ST_TRACES_INTERRUPT == ST_INSTALLS_INTERRUPT + 1,
+                   ST_TRACES_LIST == ST_INSTALLS_LIST + 1 &&
+                   ST_TRACES_INTERRUPT == ST_INSTALLS_INTERRUPT + 1,
                "a trace's statement follows the install's");
 
 static sqlite3_stmt *doc_stmt(struct store *s, enum store_stmt install_id, enum store_doc kind) {
   return store_stmt(s, install_id + (kind == STORE_TRACES));
 }
 
-int store_doc_put(struct store *s, enum store_doc kind, const char *id, const char *status, json_t *doc,
-                  int64_t created_us) {
+int store_doc_put(struct store *s, enum store_doc kind, const char *id, const char *status,
+                  json_t *doc, int64_t created_us) {
   char *text = json_dumps(doc, JSON_COMPACT);
   if (!text)
     return -ENOMEM;

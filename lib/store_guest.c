@@ -6,8 +6,10 @@
 #include "lib/store_private.h"
 
 store_sql_table store_guest_sql = {
-    [ST_GUEST_MEMORY_INSERT] = "INSERT OR REPLACE INTO guest_memory (run_id, t_us, values_json) VALUES (?,?,?)",
-    [ST_GUEST_MEMORY_LIST] = "SELECT t_us, values_json FROM guest_memory WHERE run_id=? ORDER BY t_us",
+    [ST_GUEST_MEMORY_INSERT] =
+        "INSERT OR REPLACE INTO guest_memory (run_id, t_us, values_json) VALUES (?,?,?)",
+    [ST_GUEST_MEMORY_LIST] =
+        "SELECT t_us, values_json FROM guest_memory WHERE run_id=? ORDER BY t_us",
 };
 
 int store_guest_memory_insert(struct store *s, const char *run_id, int64_t t_us, json_t *values) {
@@ -28,7 +30,8 @@ int store_guest_memory_list(struct store *s, const char *run_id, json_t **out) {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     json_t *v = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-    json_array_append_new(samples, json_pack("{s:f, s:o}", "t_ms", (double)sqlite3_column_int64(st, 0) / 1000.0,
+    json_array_append_new(samples, json_pack("{s:f, s:o}", "t_ms",
+                                             (double)sqlite3_column_int64(st, 0) / 1000.0,
                                              "meminfo_kb", v ? v : json_object()));
   }
   if (rc != SQLITE_DONE)

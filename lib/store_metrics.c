@@ -1,4 +1,5 @@
-/* The aggregates /metrics shows, read in SQL here so that no file outside the store talks to SQLite. */
+/* The aggregates /metrics shows, read in SQL here so that no file outside the store talks to
+ * SQLite. */
 #define STORE_PRIVATE_ALLOWED /* a store file: see lib/store_private.h */
 #include "lib/store_private.h"
 
@@ -13,16 +14,19 @@ store_sql_table store_metrics_sql = {
     [ST_RUNS_BY_STATUS] = BY_STATUS("runs"),
     [ST_INSTALLS_BY_STATUS] = BY_STATUS("installs"),
     [ST_TRACES_BY_STATUS] = BY_STATUS("traces"),
-    /* The buckets are counted in C: their bounds are the caller's, and a statement prepared once cannot have
-     * a column per bound. */
-    [ST_BOOT_TIMES] = "SELECT profile, boot_time_us FROM runs WHERE status='succeeded' AND boot_time_us IS NOT NULL"
+    /* The buckets are counted in C: their bounds are the caller's, and a statement prepared once
+     * cannot have a column per bound. */
+    [ST_BOOT_TIMES] = "SELECT profile, boot_time_us FROM runs WHERE status='succeeded' AND "
+                      "boot_time_us IS NOT NULL"
                       " ORDER BY profile",
 };
 
 static const struct {
   const char *table;
   enum store_stmt id;
-} counted[] = {{"runs", ST_RUNS_BY_STATUS}, {"installs", ST_INSTALLS_BY_STATUS}, {"traces", ST_TRACES_BY_STATUS}};
+} counted[] = {{"runs", ST_RUNS_BY_STATUS},
+               {"installs", ST_INSTALLS_BY_STATUS},
+               {"traces", ST_TRACES_BY_STATUS}};
 
 int store_status_counts(struct store *s, const char *table, json_t **out) {
   size_t i = 0;
@@ -34,7 +38,8 @@ int store_status_counts(struct store *s, const char *table, json_t **out) {
   json_auto_t *counts = json_object();
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    json_object_set_new(counts, (const char *)sqlite3_column_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
+    json_object_set_new(counts, (const char *)sqlite3_column_text(st, 0),
+                        json_integer(sqlite3_column_int64(st, 1)));
   if (rc != SQLITE_DONE)
     return sqlite_errno(rc);
   *out = json_incref(counts);
@@ -53,8 +58,8 @@ static json_t *histogram_json(const struct histogram *h) {
   json_t *buckets = json_array();
   for (size_t i = 0; i < h->n; i++)
     json_array_append_new(buckets, json_integer(h->buckets[i]));
-  return json_pack("{s:s, s:I, s:I, s:o}", "profile", h->profile, "count", h->count, "sum_us", h->sum_us, "buckets",
-                   buckets);
+  return json_pack("{s:s, s:I, s:I, s:o}", "profile", h->profile, "count", h->count, "sum_us",
+                   h->sum_us, "buckets", buckets);
 }
 
 /* Appends the profile read so far to rows, if any, and starts profile. */
@@ -75,7 +80,8 @@ static void histogram_add(struct histogram *h, int64_t boot_us) {
     h->buckets[i] += boot_us <= (int64_t)(h->le[i] * 1e6);
 }
 
-/* The rows come ordered by profile: a profile's histogram is complete when the next profile starts. */
+/* The rows come ordered by profile: a profile's histogram is complete when the next profile starts.
+ */
 static int histogram_rows(struct store *s, struct histogram *h, json_t *rows) {
   _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_BOOT_TIMES);
   int rc = SQLITE_DONE, r = 0;

@@ -11,14 +11,16 @@
 #define TOKEN_BYTES 24
 
 store_sql_table store_tokens_sql = {
-    [ST_TOKEN_INSERT] = "INSERT INTO tokens (id, name, scope, sha256, created_us) VALUES (?,?,?,?,?)",
+    [ST_TOKEN_INSERT] =
+        "INSERT INTO tokens (id, name, scope, sha256, created_us) VALUES (?,?,?,?,?)",
     [ST_TOKEN_SCOPE] = "SELECT scope FROM tokens WHERE sha256=? AND revoked_us IS NULL",
-    [ST_TOKENS_LIST] = "SELECT id, name, scope, created_us, revoked_us FROM tokens ORDER BY created_us",
+    [ST_TOKENS_LIST] =
+        "SELECT id, name, scope, created_us, revoked_us FROM tokens ORDER BY created_us",
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_us=? WHERE id=? AND revoked_us IS NULL",
 };
 
-int store_token_create(struct store *s, const char *name, const char *scope, char token[STORE_TOKEN_LEN + 1],
-                       char id[UTIL_ID_LEN + 1]) {
+int store_token_create(struct store *s, const char *name, const char *scope,
+                       char token[STORE_TOKEN_LEN + 1], char id[UTIL_ID_LEN + 1]) {
   unsigned char raw[TOKEN_BYTES];
   if (util_random(raw, sizeof raw) < 0 || util_new_id(id) < 0)
     return -EIO;
@@ -52,9 +54,9 @@ static json_t *token_row(sqlite3_stmt *st) {
   util_rfc3339(sqlite3_column_int64(st, 3), created, sizeof created);
   if (sqlite3_column_type(st, 4) != SQLITE_NULL)
     util_rfc3339(sqlite3_column_int64(st, 4), revoked, sizeof revoked);
-  return json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", sqlite3_column_text(st, 0), "name", sqlite3_column_text(st, 1),
-                   "scope", sqlite3_column_text(st, 2), "created_at", created, "revoked_at",
-                   revoked[0] ? json_string(revoked) : json_null());
+  return json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", sqlite3_column_text(st, 0), "name",
+                   sqlite3_column_text(st, 1), "scope", sqlite3_column_text(st, 2), "created_at",
+                   created, "revoked_at", revoked[0] ? json_string(revoked) : json_null());
 }
 
 int store_tokens_list(struct store *s, json_t **out) {

@@ -9,7 +9,8 @@
 #include "lib/store_private.h"
 
 store_sql_table store_traps_sql = {
-    [ST_TRAP_PUT] = "INSERT OR REPLACE INTO trap_counts (run_id, second, vector, kind, count) VALUES (?,?,?,?,?)",
+    [ST_TRAP_PUT] = "INSERT OR REPLACE INTO trap_counts (run_id, second, vector, kind, count) "
+                    "VALUES (?,?,?,?,?)",
     [ST_TRAPS_PER_SECOND] = "SELECT second, vector, kind, count FROM trap_counts WHERE run_id=?"
                             " ORDER BY second, vector, kind",
     [ST_TRAP_TOTALS] = "SELECT vector, kind, SUM(count) AS n FROM trap_counts WHERE run_id=?"
@@ -73,7 +74,8 @@ static int per_second(struct store *s, const char *run_id, json_t *out) {
       json_array_append_new(out, json_pack("{s:i, s:o}", "second", second, "counts", cur));
       cur_second = second;
     }
-    json_array_append_new(cur, vector_json(sqlite3_column_int(st, 1), (const char *)sqlite3_column_text(st, 2),
+    json_array_append_new(cur, vector_json(sqlite3_column_int(st, 1),
+                                           (const char *)sqlite3_column_text(st, 2),
                                            sqlite3_column_int64(st, 3)));
   }
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
@@ -84,7 +86,8 @@ static int totals(struct store *s, const char *run_id, json_t *out) {
   sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    json_array_append_new(out, vector_json(sqlite3_column_int(st, 0), (const char *)sqlite3_column_text(st, 1),
+    json_array_append_new(out, vector_json(sqlite3_column_int(st, 0),
+                                           (const char *)sqlite3_column_text(st, 1),
                                            sqlite3_column_int64(st, 2)));
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }

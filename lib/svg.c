@@ -17,8 +17,10 @@ void svg_escaped(struct util_buf *b, const char *s) {
   }
 }
 
-void svg_label(struct util_buf *b, double x, double y, const char *anchor, int size, const char *text) {
-  util_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\">", x, y, anchor, size);
+void svg_label(struct util_buf *b, double x, double y, const char *anchor, int size,
+               const char *text) {
+  util_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\">", x, y,
+                  anchor, size);
   svg_escaped(b, text);
   util_buf_printf(b, "</text>\n");
 }
@@ -35,9 +37,11 @@ double svg_nice_max(double v) {
 }
 
 void svg_begin(struct util_buf *b, int width, double height, const char *title) {
-  util_buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
-                     "font-family=\"sans-serif\">\n",
+  util_buf_printf(b,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
+                  "viewBox=\"0 0 %d %.0f\" "
+                  "font-family=\"sans-serif\">\n",
                   width, height, width, height);
   util_buf_printf(b, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<title>");
   svg_escaped(b, title);

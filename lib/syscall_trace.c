@@ -13,22 +13,23 @@
 
 /* Counts as they are gathered; turned into the JSON table at the end. */
 struct tally {
-  json_t *calls;  /* name -> {"calls","errors","errnos":{},"time_s"} */
-  json_t *procs;  /* pid -> {"calls","errors"} */
+  json_t *calls; /* name -> {"calls","errors","errnos":{},"time_s"} */
+  json_t *procs; /* pid -> {"calls","errors"} */
   json_t *signals;
   json_t *exit;
   json_t *examples;
   long lines, unparsed;
   bool timed;
-  /* MINIX trace: the first traced process, whose lines carry no pid while it is the only one, and the
-   * children whose first call is their own half of fork (shown, but not a call they made). */
+  /* MINIX trace: the first traced process, whose lines carry no pid while it is the only one, and
+   * the children whose first call is their own half of fork (shown, but not a call they made). */
   char main_pid[24];
   json_t *fork_children;
 };
 
 static void tally_init(struct tally *t) {
-  *t = (struct tally){json_object(), json_object(), json_object(), json_null(), json_array(), 0, 0, false, "",
-                      json_object()};
+  *t = (struct tally){
+      json_object(), json_object(), json_object(), json_null(), json_array(), 0, 0, false, "",
+      json_object()};
 }
 
 /* Counts come from guest text: they saturate instead of overflowing (found by fuzzing). */
@@ -57,7 +58,8 @@ static void count_call(struct tally *t, const char *pid, const char *name) {
   bump(entry(t->procs, pid), "calls", 1);
 }
 
-static void count_result(struct tally *t, const char *pid, const char *name, const char *err, double secs) {
+static void count_result(struct tally *t, const char *pid, const char *name, const char *err,
+                         double secs) {
   json_t *e = entry(t->calls, name);
   if (err) {
     bump(e, "errors", 1);
@@ -79,10 +81,12 @@ static void unparsed(struct tally *t, const char *line) {
 
 static int by_calls(const void *a, const void *b) {
   json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-  json_int_t cx = json_integer_value(json_object_get(x, "calls")), cy = json_integer_value(json_object_get(y, "calls"));
+  json_int_t cx = json_integer_value(json_object_get(x, "calls")),
+             cy = json_integer_value(json_object_get(y, "calls"));
   if (cx != cy)
     return cx > cy ? -1 : 1;
-  return strcmp(json_string_value(json_object_get(x, "name")), json_string_value(json_object_get(y, "name")));
+  return strcmp(json_string_value(json_object_get(x, "name")),
+                json_string_value(json_object_get(y, "name")));
 }
 
 static json_t *finish(struct tally *t, const char *tracer) {
@@ -109,13 +113,15 @@ static json_t *finish(struct tally *t, const char *tracer) {
     json_array_append_new(arr, rows[i]);
   free(rows);
   json_object_foreach(t->procs, key, v) {
-    json_array_append_new(procs, json_pack("{s:I, s:O, s:O}", "pid", (json_int_t)strtoll(key, NULL, 10), "calls",
-                                           json_object_get(v, "calls"), "errors", json_object_get(v, "errors")));
+    json_array_append_new(
+        procs, json_pack("{s:I, s:O, s:O}", "pid", (json_int_t)strtoll(key, NULL, 10), "calls",
+                         json_object_get(v, "calls"), "errors", json_object_get(v, "errors")));
   }
-  json_t *out = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:o, s:b}", "tracer", tracer, "total_calls",
-                          total, "total_errors", errors, "syscalls", arr, "processes", procs, "signals", t->signals,
-                          "exit", t->exit, "lines", (json_int_t)t->lines, "unparsed", (json_int_t)t->unparsed,
-                          "unparsed_examples", t->examples, "timed", t->timed);
+  json_t *out =
+      json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:o, s:b}", "tracer", tracer,
+                "total_calls", total, "total_errors", errors, "syscalls", arr, "processes", procs,
+                "signals", t->signals, "exit", t->exit, "lines", (json_int_t)t->lines, "unparsed",
+                (json_int_t)t->unparsed, "unparsed_examples", t->examples, "timed", t->timed);
   json_decref(t->calls);
   json_decref(t->procs);
   json_decref(t->fork_children);
@@ -123,7 +129,8 @@ static json_t *finish(struct tally *t, const char *tracer) {
 }
 
 /* Calls each line of text (no \r, no \n, at most LINE_MAX_LEN - 1 bytes). */
-static void each_line(const char *text, size_t len, struct tally *t, void (*fn)(struct tally *, char *)) {
+static void each_line(const char *text, size_t len, struct tally *t,
+                      void (*fn)(struct tally *, char *)) {
   char line[LINE_MAX_LEN];
   size_t n = 0;
   for (size_t i = 0; i <= len; i++) {
@@ -241,7 +248,8 @@ static void strace_line(struct tally *t, char *raw) {
     set_exit(t, pid, NULL, sig);
     return;
   }
-  if (strncmp(line, "<... ", 5) == 0) { /* "<... read resumed>...) = 5": the result of an unfinished call */
+  if (strncmp(line, "<... ", 5) ==
+      0) { /* "<... read resumed>...) = 5": the result of an unfinished call */
     size_t n = call_name(line + 5) ? 0 : strcspn(line + 5, " ");
     char name[NAME_MAX_LEN];
     copy_name(name, line + 5, n);
@@ -359,7 +367,8 @@ static void minix_info(struct tally *t, const char *pid, const char *line) {
     set_exit(t, pid, code ? code + 34 : NULL, sig ? sig + 31 : NULL);
 }
 
-/* A fork child's first line is its half of fork() (real trace: "fork() = <..>", then "*fork() = 0"). */
+/* A fork child's first line is its half of fork() (real trace: "fork() = <..>", then "*fork() =
+ * 0"). */
 static bool fork_child_half(struct tally *t, const char *pid, const char *name) {
   if (!json_object_get(t->fork_children, pid))
     return false;

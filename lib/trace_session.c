@@ -18,30 +18,36 @@ int trace_session_check_command(const char *command, struct ma_error *err) {
   }
   for (size_t i = 0; i < n; i++) {
     if ((unsigned char)command[i] < 0x20 || command[i] == 0x7f) {
-      ma_error_set(err, EINVAL, "invalid_value", "command",
-                   "command must be one line of printable characters (it is typed into the guest's shell)");
+      ma_error_set(
+          err, EINVAL, "invalid_value", "command",
+          "command must be one line of printable characters (it is typed into the guest's shell)");
       return -EINVAL;
     }
   }
   return 0;
 }
 
-json_t *trace_session_scenario(const char *tracer, const char *command, bool summary, int command_timeout_s) {
+json_t *trace_session_scenario(const char *tracer, const char *command, bool summary,
+                               int command_timeout_s) {
   bool linux_strace = strcmp(tracer, "strace") == 0;
-  /* The markers are printed by echo; the shell echoes the command line too, so the END marker is spelled apart
-   * there ("MA-TRACE-""END") and only the printed one matches. */
+  /* The markers are printed by echo; the shell echoes the command line too, so the END marker is
+   * spelled apart there ("MA-TRACE-""END") and only the printed one matches. */
   char *run = util_strdupf("%s -o " TRACE_FILE " %s; echo MA-EXIT=$?\r",
-                           linux_strace ? (summary ? "strace -f -c" : "strace -f -T") : "trace -f", command);
-  json_t *sc = json_pack(
-      "{s:s, s:s, s:[{s:s, s:s, s:s, s:i}, {s:s, s:s, s:s}, {s:s, s:s, s:s, s:i}, {s:s, s:s, s:s}, {s:s, s:b, s:i}]}",
-      "name", linux_strace ? "strace-command" : "minix-trace-command", "description",
-      "log in, run the command under the tracer into a file, print the file between markers, power off", "steps",
-      "name", "login", "expect", "login: ?$", "send", "root\r", "timeout_s", 600,
-      "name", "run", "expect", "(^|\n)[^\n]*# $", "send", run,
-      "name", "command", "expect", "(^|\n)MA-EXIT=\\d+", "send",
-      "echo MA-TRACE-BEGIN; cat " TRACE_FILE "; echo MA-TRACE-\"\"END\r", "timeout_s", command_timeout_s,
-      "name", "collect", "expect", "(^|\n)MA-TRACE-END\n", "send", linux_strace ? "poweroff -f\r" : "poweroff\r",
-      "name", "power-off", "expect_exit", 1, "timeout_s", 120);
+                           linux_strace ? (summary ? "strace -f -c" : "strace -f -T") : "trace -f",
+                           command);
+  json_t *sc =
+      json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:i}, {s:s, s:s, s:s}, {s:s, s:s, s:s, s:i}, {s:s, "
+                "s:s, s:s}, {s:s, s:b, s:i}]}",
+                "name", linux_strace ? "strace-command" : "minix-trace-command", "description",
+                "log in, run the command under the tracer into a file, print the file between "
+                "markers, power off",
+                "steps", "name", "login", "expect", "login: ?$", "send", "root\r", "timeout_s", 600,
+                "name", "run", "expect", "(^|\n)[^\n]*# $", "send", run, "name", "command",
+                "expect", "(^|\n)MA-EXIT=\\d+", "send",
+                "echo MA-TRACE-BEGIN; cat " TRACE_FILE "; echo MA-TRACE-\"\"END\r", "timeout_s",
+                command_timeout_s, "name", "collect", "expect", "(^|\n)MA-TRACE-END\n", "send",
+                linux_strace ? "poweroff -f\r" : "poweroff\r", "name", "power-off", "expect_exit",
+                1, "timeout_s", 120);
   free(run);
   return sc;
 }
@@ -56,8 +62,8 @@ static const char *last_line_starting(const char *text, const char *marker) {
   return found;
 }
 
-/* Without CR and NUL: the real MINIX pads its console with NUL bytes (15 before its shell prompt), which
- * cut the log short as a string and lost the whole trace. */
+/* Without CR and NUL: the real MINIX pads its console with NUL bytes (15 before its shell prompt),
+ * which cut the log short as a string and lost the whole trace. */
 static char *without_cr(const char *s, size_t n, size_t cap) {
   char *out = malloc((n < cap ? n : cap) + 1);
   size_t o = 0;

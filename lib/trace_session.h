@@ -21,7 +21,8 @@ struct trace_result {
 /* Checks a command line typed into the guest's shell: 1..512 printable characters. */
 int trace_session_check_command(const char *command, struct ma_error *err);
 /* The scenario definition for tracer "strace" or "trace". */
-json_t *trace_session_scenario(const char *tracer, const char *command, bool summary, int command_timeout_s);
+json_t *trace_session_scenario(const char *tracer, const char *command, bool summary,
+                               int command_timeout_s);
 /* Fills out from a console log; free with trace_result_clear. */
 void trace_session_extract(const char *log, size_t len, struct trace_result *out);
 void trace_result_clear(struct trace_result *r);

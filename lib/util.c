@@ -198,9 +198,7 @@ int util_connect_unix(const char *path) {
   return fd;
 }
 
-int util_random(void *buf, size_t n) {
-  return getrandom(buf, n, 0) == (ssize_t)n ? 0 : -EIO;
-}
+int util_random(void *buf, size_t n) { return getrandom(buf, n, 0) == (ssize_t)n ? 0 : -EIO; }
 
 int util_parse_long(const char *s, long lo, long hi, long *out) {
   char *end;

@@ -27,7 +27,8 @@ int util_new_id(char out[UTIL_ID_LEN + 1]);
 bool util_is_id(const char *s);
 /* Reads a whole file; returns NULL and sets errno on failure. */
 char *util_read_file(const char *path, size_t *len);
-/* fopen(path, "wb" or "ab") that creates the file 0600 whatever the umask; NULL and errno on failure. */
+/* fopen(path, "wb" or "ab") that creates the file 0600 whatever the umask; NULL and errno on
+ * failure. */
 FILE *util_fopen_private(const char *path, const char *mode);
 /* mkdir -p; returns 0 or -errno. */
 int util_mkdir_p(const char *path, unsigned mode);
@@ -50,8 +51,8 @@ void util_buf_clear(struct util_buf *b);
 void util_freep(void *p);
 /* Returns a newly allocated printf-formatted string, or NULL. */
 char *util_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A whole decimal integer in [lo, hi]: 0, -EINVAL for anything that is not one (empty, trailing text), or
- * -ERANGE outside the bounds; *out is set only on success. */
+/* A whole decimal integer in [lo, hi]: 0, -EINVAL for anything that is not one (empty, trailing
+ * text), or -ERANGE outside the bounds; *out is set only on success. */
 int util_parse_long(const char *s, long lo, long hi, long *out);
 /* A whole finite decimal number in [lo, hi]; the same returns as util_parse_long. */
 int util_parse_double(const char *s, double lo, double hi, double *out);

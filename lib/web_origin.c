@@ -109,8 +109,8 @@ bool web_origin_allowed(const char *origin, const char *host_header, const char 
   /* Same origin: the page was served by this daemon under the name it asks by. */
   char host[256];
   int port;
-  if (host_header && split_host_port(host_header, host, sizeof host, &port) == 0 && strcasecmp(host, o.host) == 0 &&
-      port == o.port)
+  if (host_header && split_host_port(host_header, host, sizeof host, &port) == 0 &&
+      strcasecmp(host, o.host) == 0 && port == o.port)
     return true;
   for (size_t i = 0; origins && origins[i]; i++) {
     struct web_origin want;

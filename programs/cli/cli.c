@@ -22,41 +22,51 @@
 #include "core/supervisor.h"
 #include "lib/run.h"
 
-
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: minix-analysis [--state-dir DIR [--qemu-dir DIR] | --server URL [--token T]] [--json] COMMAND ...\n"
-          "commands:\n"
-          "  boot --profile NAME (--kernel PATH [--initrd PATH]... [--append TEXT] | --iso PATH | --disk PATH |\n"
-          "       --image ID) [--disk PATH] [--keep-overlay] [--scenario NAME] [--symbols]\n"
-          "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX]\n"
-          "       [--accel auto|kvm|tcg] [--accel-stall-s N] [--timeout-s N] [--silence-timeout-s N]\n"
-          "       [--label TEXT] [--memory-sample-ms N] [--duration-s N]\n"
-          "                       boot once and print the markers with their times\n"
-          "  matrix --cpus 1,2,4,8 --samples N [--isolation exclusive|parallel] [--parallel N] BOOT OPTIONS\n"
-          "                       boot every vCPU config N times, interleaved, and report statistics\n"
-          "  report ID [--format text|json|csv|svg|latex]   the report of a matrix\n"
-          "  compare BEFORE AFTER  difference of two matrices per config, with Welch's t test\n"
-          "  trace BOOT OPTIONS [--tracer strace|trace] [--summary] -- COMMAND...\n"
-          "                       boot, log in, run COMMAND under the guest's syscall tracer (strace on Linux,\n"
-          "                       trace on MINIX), print the per-syscall table and the command's exit status\n"
-          "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
-          "  show ID              one run in full\n"
-          "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list;\n"
-          "  image delete ID      forget an image, delete its extracted files or installed disk\n"
-          "  install (--iso PATH | --image ID) [--disk-mb N] [--scenario NAME | --scenario-file F]\n"
-          "       [--disk-boot bios|kernel] [--append TEXT] [--no-verify] [--timeout-s N] [--accel A] [--memory-mb N]\n"
-          "                       install onto a new qcow2 by playing the scenario (default minix-setup) on the\n"
-          "                       serial console, check the disk boots, register it as a disk image\n"
-          "  log delete ID... | log prune --older-than-days N [--dry-run]\n"
-          "                       free disk space: delete finished runs' console logs (their measurements stay)\n"
-          "  token create --name NAME [--read-only] | token list | token revoke ID\n"
-          "                       bearer tokens for a daemon run with --auth (only their SHA-256 is kept)\n"
-          "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
-          "--state-dir defaults to ./minix-analysis-data; --qemu-dir (where QEMU's programs are) to /usr/bin;\n"
-          "--json prints machine-readable output;\n"
-          "--token (or $MINIX_ANALYSIS_TOKEN) is sent as Authorization: Bearer to --server.\n"
-          "Exit status: 0 ok, 1 the boot did not succeed, 2 bad usage or request, 3 other errors.\n");
+  fprintf(
+      f,
+      "usage: minix-analysis [--state-dir DIR [--qemu-dir DIR] | --server URL [--token T]] "
+      "[--json] COMMAND ...\n"
+      "commands:\n"
+      "  boot --profile NAME (--kernel PATH [--initrd PATH]... [--append TEXT] | --iso PATH | "
+      "--disk PATH |\n"
+      "       --image ID) [--disk PATH] [--keep-overlay] [--scenario NAME] [--symbols]\n"
+      "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX]\n"
+      "       [--accel auto|kvm|tcg] [--accel-stall-s N] [--timeout-s N] [--silence-timeout-s N]\n"
+      "       [--label TEXT] [--memory-sample-ms N] [--duration-s N]\n"
+      "                       boot once and print the markers with their times\n"
+      "  matrix --cpus 1,2,4,8 --samples N [--isolation exclusive|parallel] [--parallel N] BOOT "
+      "OPTIONS\n"
+      "                       boot every vCPU config N times, interleaved, and report statistics\n"
+      "  report ID [--format text|json|csv|svg|latex]   the report of a matrix\n"
+      "  compare BEFORE AFTER  difference of two matrices per config, with Welch's t test\n"
+      "  trace BOOT OPTIONS [--tracer strace|trace] [--summary] -- COMMAND...\n"
+      "                       boot, log in, run COMMAND under the guest's syscall tracer (strace "
+      "on Linux,\n"
+      "                       trace on MINIX), print the per-syscall table and the command's exit "
+      "status\n"
+      "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
+      "  show ID              one run in full\n"
+      "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list;\n"
+      "  image delete ID      forget an image, delete its extracted files or installed disk\n"
+      "  install (--iso PATH | --image ID) [--disk-mb N] [--scenario NAME | --scenario-file F]\n"
+      "       [--disk-boot bios|kernel] [--append TEXT] [--no-verify] [--timeout-s N] [--accel A] "
+      "[--memory-mb N]\n"
+      "                       install onto a new qcow2 by playing the scenario (default "
+      "minix-setup) on the\n"
+      "                       serial console, check the disk boots, register it as a disk image\n"
+      "  log delete ID... | log prune --older-than-days N [--dry-run]\n"
+      "                       free disk space: delete finished runs' console logs (their "
+      "measurements stay)\n"
+      "  token create --name NAME [--read-only] | token list | token revoke ID\n"
+      "                       bearer tokens for a daemon run with --auth (only their SHA-256 is "
+      "kept)\n"
+      "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
+      "--state-dir defaults to ./minix-analysis-data; --qemu-dir (where QEMU's programs are) to "
+      "/usr/bin;\n"
+      "--json prints machine-readable output;\n"
+      "--token (or $MINIX_ANALYSIS_TOKEN) is sent as Authorization: Bearer to --server.\n"
+      "Exit status: 0 ok, 1 the boot did not succeed, 2 bad usage or request, 3 other errors.\n");
 }
 
 int cli_print_json(json_t *j) {
@@ -73,7 +83,8 @@ int cli_print_error(const struct cli *cli, json_t *body, bool request_at_fault) 
     cli_print_json(body);
   else
     fprintf(stderr, "minix-analysis: %s%s%s: %s\n", json_string_value(json_object_get(e, "code")),
-            json_object_get(e, "field") ? " in " : "", json_object_get(e, "field") ? json_string_value(json_object_get(e, "field")) : "",
+            json_object_get(e, "field") ? " in " : "",
+            json_object_get(e, "field") ? json_string_value(json_object_get(e, "field")) : "",
             json_string_value(json_object_get(e, "message")));
   return request_at_fault ? EXIT_USAGE : EXIT_ERROR;
 }
@@ -83,7 +94,9 @@ static int run_exit(const struct cli *cli, json_t *run) {
     cli_print_json(run);
   else
     cli_print_run(stdout, run);
-  return strcmp(json_string_value(json_object_get(run, "status")), "succeeded") == 0 ? 0 : EXIT_RUN_FAILED;
+  return strcmp(json_string_value(json_object_get(run, "status")), "succeeded") == 0
+             ? 0
+             : EXIT_RUN_FAILED;
 }
 
 int cli_fail(const char *what, char *err) {
@@ -93,8 +106,10 @@ int cli_fail(const char *what, char *err) {
 }
 
 int cli_open_read(const struct cli *cli, struct ma_context *ctx) {
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir,
-                           .qemu_dir = cli->qemu_dir, .max_running = 1,
+  struct ma_options opt = {.state_dir = cli->state_dir,
+                           .profile_dir = cli->profile_dir,
+                           .qemu_dir = cli->qemu_dir,
+                           .max_running = 1,
                            .max_queued = 1};
   char *err = NULL;
   int r = context_open(ctx, uv_default_loop(), &opt, &err);
@@ -129,7 +144,8 @@ static int boot_and_wait(struct client *c, json_t *req) {
   if (!c->cli->json)
     fprintf(stderr, "run %s\n", id);
   which = json_pack("{s:s}", "id", id);
-  if (client_follow_run(c, id, on_boot_event, &watch, &err) < 0 || client_call(c, CLIENT_RUN_GET, which, &run, &err) < 0)
+  if (client_follow_run(c, id, on_boot_event, &watch, &err) < 0 ||
+      client_call(c, CLIENT_RUN_GET, which, &run, &err) < 0)
     return client_fail(c, &err);
   return run_exit(c->cli, run);
 }
@@ -149,7 +165,8 @@ static int cmd_boot(const struct cli *cli, int argc, char **argv) {
 }
 
 /* One call, its answer printed by show (or as JSON with --json). */
-static int call_and_show(const struct cli *cli, enum client_op op, json_t *args, void (*show)(FILE *, json_t *)) {
+static int call_and_show(const struct cli *cli, enum client_op op, json_t *args,
+                         void (*show)(FILE *, json_t *)) {
   struct client c;
   if (client_open(&c, cli, CLIENT_READ, NULL, 0, 0) < 0)
     return EXIT_ERROR;
@@ -163,15 +180,21 @@ static int call_and_show(const struct cli *cli, enum client_op op, json_t *args,
 }
 
 static int cmd_runs(const struct cli *cli, int argc, char **argv) {
-  static const struct option opts[] = {{"limit", 1, 0, 'n'}, {"status", 1, 0, 's'}, {"cursor", 1, 0, 'c'}, {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"limit", 1, 0, 'n'}, {"status", 1, 0, 's'}, {"cursor", 1, 0, 'c'}, {0, 0, 0, 0}};
   json_auto_t *args = json_pack("{s:i}", "limit", 20);
   int c;
   optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     if (c == '?')
       return EXIT_USAGE;
-    /* Checked by the operation itself (ops_runs_query), as for GET /api/v1/runs and MCP runs_list. */
-    json_object_set_new(args, c == 'n' ? "limit" : c == 's' ? "status" : "cursor", json_string(optarg));
+    /* Checked by the operation itself (ops_runs_query), as for GET /api/v1/runs and MCP runs_list.
+     */
+    json_object_set_new(args,
+                        c == 'n'   ? "limit"
+                        : c == 's' ? "status"
+                                   : "cursor",
+                        json_string(optarg));
   }
   return call_and_show(cli, CLIENT_RUNS_LIST, args, cli_print_runs);
 }
@@ -185,8 +208,8 @@ static int cmd_show(const struct cli *cli, int argc, char **argv) {
   return call_and_show(cli, CLIENT_RUN_GET, args, cli_print_run);
 }
 
-/* `serve`: the daemon is its own program (the CLI links no HTTP server); run it in this process's place,
- * with the options that follow. */
+/* `serve`: the daemon is its own program (the CLI links no HTTP server); run it in this process's
+ * place, with the options that follow. */
 static int serve(char **argv) {
   char path[PATH_MAX];
   if (program_path("minix-analysisd", MA_SBINDIR, path) < 0) {
@@ -201,10 +224,10 @@ static int serve(char **argv) {
 
 int main(int argc, char **argv) {
   supervisor_exec_helper(argc, argv);
-  static const struct option opts[] = {{"state-dir", 1, 0, 's'}, {"server", 1, 0, 'S'}, {"json", 0, 0, 'j'},
-                                       {"profile-dir", 1, 0, 'p'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
-                                       {"token", 1, 0, 't'}, {"qemu-dir", 1, 0, 'q'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"state-dir", 1, 0, 's'},   {"server", 1, 0, 'S'},   {"json", 0, 0, 'j'},
+      {"profile-dir", 1, 0, 'p'}, {"help", 0, 0, 'h'},     {"version", 0, 0, 'V'},
+      {"token", 1, 0, 't'},       {"qemu-dir", 1, 0, 'q'}, {0, 0, 0, 0}};
   struct cli cli = {.state_dir = "./minix-analysis-data"};
   int c;
   while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {

@@ -17,14 +17,15 @@ struct cli {
 
 /* Prints JSON indented on stdout. */
 int cli_print_json(json_t *j);
-/* Prints an {"error":{...}} body as the user asked; returns EXIT_USAGE when the request was at fault (a
- * 4xx from a daemon, ma_error_is_request in-process), else EXIT_ERROR. */
+/* Prints an {"error":{...}} body as the user asked; returns EXIT_USAGE when the request was at
+ * fault (a 4xx from a daemon, ma_error_is_request in-process), else EXIT_ERROR. */
 int cli_print_error(const struct cli *cli, json_t *body, bool request_at_fault);
 /* Reports a failure on stderr (err is freed); returns EXIT_ERROR. */
 int cli_fail(const char *what, char *err);
 /* Opens the state dir read-only (no boots); prints the error itself. */
 int cli_open_read(const struct cli *cli, struct ma_context *ctx);
-/* Parses boot options (and, for a matrix, --cpus LIST --samples N --isolation --parallel) into req. */
+/* Parses boot options (and, for a matrix, --cpus LIST --samples N --isolation --parallel) into req.
+ */
 int cli_parse_request(int argc, char **argv, bool matrix, json_t *req);
 /* minix-analysis matrix ... */
 int cli_cmd_matrix(const struct cli *cli, int argc, char **argv);

@@ -12,7 +12,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
   return util_buf_append(userdata, ptr, n) == 0 ? n : 0;
 }
 
-int cli_http_raw(const char *method, const char *url, json_t *body, long *status, char **text, char **err) {
+int cli_http_raw(const char *method, const char *url, json_t *body, long *status, char **text,
+                 char **err) {
   CURL *curl = curl_easy_init();
   if (!curl)
     return -ENOMEM;
@@ -20,7 +21,8 @@ int cli_http_raw(const char *method, const char *url, json_t *body, long *status
   _cleanup_(util_freep) char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
   struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
   const char *token = getenv("MINIX_ANALYSIS_TOKEN");
-  _cleanup_(util_freep) char *auth = token && *token ? util_strdupf("Authorization: Bearer %s", token) : NULL;
+  _cleanup_(util_freep) char *auth =
+      token && *token ? util_strdupf("Authorization: Bearer %s", token) : NULL;
   if (auth)
     headers = curl_slist_append(headers, auth);
   curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -46,7 +48,8 @@ int cli_http_raw(const char *method, const char *url, json_t *body, long *status
   return r;
 }
 
-int cli_http(const char *method, const char *url, json_t *body, long *status, json_t **reply, char **err) {
+int cli_http(const char *method, const char *url, json_t *body, long *status, json_t **reply,
+             char **err) {
   char *text = NULL;
   int r = cli_http_raw(method, url, body, status, &text, err);
   *reply = r == 0 ? json_loads(text, 0, NULL) : NULL;

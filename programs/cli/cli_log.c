@@ -1,7 +1,7 @@
 /* minix-analysis log delete ID... | log prune --older-than-days N [--dry-run]: frees disk space by
  * deleting finished runs' console logs; their markers, timings and samples stay. In-process on the
- * state dir (safe beside a running daemon: only finished runs' files go) or through a daemon, with the
- * same operation (DELETE /api/v1/runs/ID/serial). */
+ * state dir (safe beside a running daemon: only finished runs' files go) or through a daemon, with
+ * the same operation (DELETE /api/v1/runs/ID/serial). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,7 +14,8 @@
 #define PAGE 1000
 
 static int usage_error(void) {
-  fprintf(stderr, "usage: minix-analysis log delete ID... | log prune --older-than-days N [--dry-run]\n");
+  fprintf(stderr,
+          "usage: minix-analysis log delete ID... | log prune --older-than-days N [--dry-run]\n");
   return EXIT_USAGE;
 }
 
@@ -52,7 +53,8 @@ static int old_runs(struct client *c, const char *cutoff, json_t *ids) {
     json_t *run;
     json_array_foreach(json_object_get(page, "runs"), i, run) {
       const char *created = json_string_value(json_object_get(run, "created_at"));
-      if (created && strcmp(created, cutoff) < 0 && run_status_final(json_string_value(json_object_get(run, "status"))))
+      if (created && strcmp(created, cutoff) < 0 &&
+          run_status_final(json_string_value(json_object_get(run, "status"))))
         json_array_append(ids, json_object_get(run, "id"));
     }
     free(cursor);
@@ -65,7 +67,8 @@ static int old_runs(struct client *c, const char *cutoff, json_t *ids) {
 }
 
 int cli_cmd_log(const struct cli *cli, int argc, char **argv) {
-  static const struct option opts[] = {{"older-than-days", 1, 0, 'o'}, {"dry-run", 0, 0, 'n'}, {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"older-than-days", 1, 0, 'o'}, {"dry-run", 0, 0, 'n'}, {0, 0, 0, 0}};
   const char *days = NULL;
   bool dry = false;
   int c;
@@ -109,8 +112,8 @@ int cli_cmd_log(const struct cli *cli, int argc, char **argv) {
   }
   client_close(&cl);
   if (cli->json) {
-    json_auto_t *out = json_pack("{s:O, s:b, s:I, s:I}", "runs", ids, "dry_run", dry, "deleted", (json_int_t)done,
-                                 "freed_bytes", (json_int_t)total);
+    json_auto_t *out = json_pack("{s:O, s:b, s:I, s:I}", "runs", ids, "dry_run", dry, "deleted",
+                                 (json_int_t)done, "freed_bytes", (json_int_t)total);
     cli_print_json(out);
   } else if (prune) {
     printf("%s%zu finished run(s) older than %s days: %zu log(s) deleted, %lld bytes freed\n",

@@ -29,8 +29,8 @@ static void show_progress(void *userdata, int done, int total, const char *statu
     return;
   }
   int fill = total ? done * BAR_WIDTH / total : 0;
-  fprintf(stderr, "\r[%.*s%*s] %d/%d runs  %-12.12s", fill, "##############################", BAR_WIDTH - fill, "",
-          done, total, status);
+  fprintf(stderr, "\r[%.*s%*s] %d/%d runs  %-12.12s", fill, "##############################",
+          BAR_WIDTH - fill, "", done, total, status);
   if (done == total || strcmp(status, "running") != 0)
     fputc('\n', stderr);
   fflush(stderr);
@@ -38,7 +38,8 @@ static void show_progress(void *userdata, int done, int total, const char *statu
 
 /* The text report of a finished matrix; exit 0 only when every run succeeded. */
 static int print_outcome(struct client *c, const char *id) {
-  json_auto_t *args = json_pack("{s:s, s:s}", "id", id, "format", "text"), *report = NULL, *text = NULL;
+  json_auto_t *args = json_pack("{s:s, s:s}", "id", id, "format", "text"), *report = NULL,
+              *text = NULL;
   struct ma_error err;
   if (client_call(c, CLIENT_MATRIX_GET, args, &report, &err) < 0 ||
       (!c->cli->json && client_call(c, CLIENT_MATRIX_RENDER, args, &text, &err) < 0))
@@ -75,15 +76,16 @@ int cli_cmd_matrix(const struct cli *cli, int argc, char **argv) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   struct client c;
   /* In-process, this process runs this one matrix: every run it can have may wait. */
-  if (client_open(&c, cli, CLIENT_RUN, json_string_value(json_object_get(req, "accel")), cores > 0 ? (int)cores : 1,
-                  MATRIX_MAX_CONFIGS * MATRIX_MAX_SAMPLES) < 0)
+  if (client_open(&c, cli, CLIENT_RUN, json_string_value(json_object_get(req, "accel")),
+                  cores > 0 ? (int)cores : 1, MATRIX_MAX_CONFIGS * MATRIX_MAX_SAMPLES) < 0)
     return EXIT_ERROR;
   int r = matrix_and_wait(&c, req);
   client_close(&c);
   return r;
 }
 
-/* The report as asked: JSON as stored, other formats rendered by the core's renderers (here or in the daemon). */
+/* The report as asked: JSON as stored, other formats rendered by the core's renderers (here or in
+ * the daemon). */
 static int show_report(struct client *c, const char *id, const char *format) {
   json_auto_t *args = json_pack("{s:s, s:s}", "id", id, "format", format), *out = NULL;
   struct ma_error err;

@@ -13,7 +13,8 @@ static void print_names(FILE *f, const char *title, json_t *arr, const char *key
   fprintf(f, "  %s: ", title);
   size_t i;
   json_t *v;
-  json_array_foreach(arr, i, v) fprintf(f, "%s%s", i ? ", " : "", key ? str(v, key) : json_string_value(v));
+  json_array_foreach(arr, i, v)
+      fprintf(f, "%s%s", i ? ", " : "", key ? str(v, key) : json_string_value(v));
   fputc('\n', f);
 }
 
@@ -26,8 +27,8 @@ static void print_markers(FILE *f, json_t *markers) {
   size_t i;
   json_t *m;
   json_array_foreach(markers, i, m) {
-    fprintf(f, "  %12.3f  %-20s %-7s %.60s\n", json_number_value(json_object_get(m, "t_ms")), str(m, "name"),
-            str(m, "source"), str(m, "text"));
+    fprintf(f, "  %12.3f  %-20s %-7s %.60s\n", json_number_value(json_object_get(m, "t_ms")),
+            str(m, "name"), str(m, "source"), str(m, "text"));
   }
 }
 
@@ -35,7 +36,8 @@ static void print_cpus(FILE *f, json_t *run) {
   json_t *online = json_object_get(run, "guest_cpus_online");
   json_int_t asked = json_integer_value(json_object_get(run, "cpus"));
   if (!json_is_integer(online)) {
-    fprintf(f, "  guest CPUs online: not reported by this guest (%lld requested)\n", (long long)asked);
+    fprintf(f, "  guest CPUs online: not reported by this guest (%lld requested)\n",
+            (long long)asked);
     return;
   }
   json_int_t n = json_integer_value(online);
@@ -44,26 +46,31 @@ static void print_cpus(FILE *f, json_t *run) {
 }
 
 void cli_print_run(FILE *f, json_t *run) {
-  fprintf(f, "run %s: %s (profile %s, %s, %lld vCPU, %lld MiB, accel %s)\n", str(run, "id"), str(run, "status"),
-          str(run, "profile"), str(run, "arch"), (long long)json_integer_value(json_object_get(run, "cpus")),
+  fprintf(f, "run %s: %s (profile %s, %s, %lld vCPU, %lld MiB, accel %s)\n", str(run, "id"),
+          str(run, "status"), str(run, "profile"), str(run, "arch"),
+          (long long)json_integer_value(json_object_get(run, "cpus")),
           (long long)json_integer_value(json_object_get(run, "memory_mb")), str(run, "accel"));
   if (json_is_string(json_object_get(run, "accel_note")))
     fprintf(f, "  accelerator: %s\n", str(run, "accel_note"));
   json_t *qs = json_object_get(run, "qemu_start_ms");
   if (json_is_number(qs))
-    fprintf(f, "  QEMU start-up: %.3f ms (before t0, not part of the boot time)\n", json_number_value(qs));
+    fprintf(f, "  QEMU start-up: %.3f ms (before t0, not part of the boot time)\n",
+            json_number_value(qs));
   print_markers(f, json_object_get(run, "markers"));
   json_t *bt = json_object_get(run, "boot_time_ms");
   if (json_is_number(bt))
-    fprintf(f, "  boot time: %.3f ms from QMP cont to %s\n", json_number_value(bt), str(run, "terminal_marker"));
+    fprintf(f, "  boot time: %.3f ms from QMP cont to %s\n", json_number_value(bt),
+            str(run, "terminal_marker"));
   else
     fprintf(f, "  boot time: not measured (the terminal marker was not observed)\n");
   print_cpus(f, run);
   print_names(f, "not observed", json_object_get(run, "missing_markers"), NULL);
-  print_names(f, "not observable over serial", json_object_get(run, "unobservable_markers"), "name");
+  print_names(f, "not observable over serial", json_object_get(run, "unobservable_markers"),
+              "name");
   size_t i;
   json_t *note;
-  json_array_foreach(json_object_get(run, "notes"), i, note) fprintf(f, "  note: %s\n", json_string_value(note));
+  json_array_foreach(json_object_get(run, "notes"), i, note)
+      fprintf(f, "  note: %s\n", json_string_value(note));
   json_t *err = json_object_get(run, "error");
   if (json_is_object(err))
     fprintf(f, "  error: %s: %s\n", str(err, "code"), str(err, "message"));
@@ -75,8 +82,8 @@ void cli_print_runs(FILE *f, json_t *page) {
     fprintf(f, "no runs\n");
     return;
   }
-  fprintf(f, "%-16s  %-11s  %-10s  %-6s %4s  %12s  %s\n", "id", "status", "profile", "arch", "cpus", "boot_ms",
-          "created_at");
+  fprintf(f, "%-16s  %-11s  %-10s  %-6s %4s  %12s  %s\n", "id", "status", "profile", "arch", "cpus",
+          "boot_ms", "created_at");
   size_t i;
   json_t *r;
   json_array_foreach(runs, i, r) {
@@ -84,8 +91,9 @@ void cli_print_runs(FILE *f, json_t *page) {
     char boot[32] = "-";
     if (json_is_number(bt))
       snprintf(boot, sizeof boot, "%.3f", json_number_value(bt));
-    fprintf(f, "%-16s  %-11s  %-10s  %-6s %4lld  %12s  %s\n", str(r, "id"), str(r, "status"), str(r, "profile"),
-            str(r, "arch"), (long long)json_integer_value(json_object_get(r, "cpus")), boot, str(r, "created_at"));
+    fprintf(f, "%-16s  %-11s  %-10s  %-6s %4lld  %12s  %s\n", str(r, "id"), str(r, "status"),
+            str(r, "profile"), str(r, "arch"),
+            (long long)json_integer_value(json_object_get(r, "cpus")), boot, str(r, "created_at"));
   }
   json_t *next = json_object_get(page, "next_cursor");
   if (json_is_string(next))

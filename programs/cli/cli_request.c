@@ -7,7 +7,9 @@
 
 #include "programs/cli/cli.h"
 
-static void set_str(json_t *req, const char *key, const char *v) { json_object_set_new(req, key, json_string(v)); }
+static void set_str(json_t *req, const char *key, const char *v) {
+  json_object_set_new(req, key, json_string(v));
+}
 
 static int set_int(json_t *req, const char *key, const char *v) {
   char *end;
@@ -39,14 +41,31 @@ static int set_list(json_t *req, const char *key, const char *v) {
   return 0;
 }
 
-static const struct option boot_opts[] = {
-    {"arch", 1, 0, 'a'},    {"cpus", 1, 0, 'c'},    {"memory-mb", 1, 0, 'm'}, {"kernel", 1, 0, 'k'},
-    {"initrd", 1, 0, 'i'},  {"append", 1, 0, 'A'},  {"iso", 1, 0, 'I'},       {"disk", 1, 0, 'd'},
-    {"profile", 1, 0, 'p'}, {"until", 1, 0, 'u'},   {"accel", 1, 0, 'x'},     {"timeout-s", 1, 0, 't'},
-    {"label", 1, 0, 'l'},   {"silence-timeout-s", 1, 0, 's'}, {"samples", 1, 0, 'n'},
-    {"isolation", 1, 0, 'o'}, {"parallel", 1, 0, 'P'}, {"image", 1, 0, 'g'},
-    {"memory-sample-ms", 1, 0, 'M'}, {"duration-s", 1, 0, 'D'}, {"keep-overlay", 0, 0, 'K'},
-    {"scenario", 1, 0, 'S'}, {"symbols", 0, 0, 'Y'}, {"accel-stall-s", 1, 0, 'z'}, {0, 0, 0, 0}};
+static const struct option boot_opts[] = {{"arch", 1, 0, 'a'},
+                                          {"cpus", 1, 0, 'c'},
+                                          {"memory-mb", 1, 0, 'm'},
+                                          {"kernel", 1, 0, 'k'},
+                                          {"initrd", 1, 0, 'i'},
+                                          {"append", 1, 0, 'A'},
+                                          {"iso", 1, 0, 'I'},
+                                          {"disk", 1, 0, 'd'},
+                                          {"profile", 1, 0, 'p'},
+                                          {"until", 1, 0, 'u'},
+                                          {"accel", 1, 0, 'x'},
+                                          {"timeout-s", 1, 0, 't'},
+                                          {"label", 1, 0, 'l'},
+                                          {"silence-timeout-s", 1, 0, 's'},
+                                          {"samples", 1, 0, 'n'},
+                                          {"isolation", 1, 0, 'o'},
+                                          {"parallel", 1, 0, 'P'},
+                                          {"image", 1, 0, 'g'},
+                                          {"memory-sample-ms", 1, 0, 'M'},
+                                          {"duration-s", 1, 0, 'D'},
+                                          {"keep-overlay", 0, 0, 'K'},
+                                          {"scenario", 1, 0, 'S'},
+                                          {"symbols", 0, 0, 'Y'},
+                                          {"accel-stall-s", 1, 0, 'z'},
+                                          {0, 0, 0, 0}};
 
 static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
   switch (c) {

@@ -9,7 +9,8 @@
 #include "programs/cli/cli.h"
 
 static int usage_error(void) {
-  fprintf(stderr, "usage: minix-analysis token create --name NAME [--read-only] | token list | token revoke ID\n");
+  fprintf(stderr, "usage: minix-analysis token create --name NAME [--read-only] | token list | "
+                  "token revoke ID\n");
   return EXIT_USAGE;
 }
 
@@ -28,9 +29,10 @@ int cli_cmd_token(const struct cli *cli, int argc, char **argv) {
       return usage_error();
   }
   const char *verb = optind < argc ? argv[optind] : "";
-  bool create = strcmp(verb, "create") == 0, list = strcmp(verb, "list") == 0, revoke = strcmp(verb, "revoke") == 0;
-  if ((!create && !list && !revoke) || (create && (!name || !*name)) || (revoke != (optind + 2 == argc)) ||
-      (!revoke && optind + 1 != argc) || cli->server)
+  bool create = strcmp(verb, "create") == 0, list = strcmp(verb, "list") == 0,
+       revoke = strcmp(verb, "revoke") == 0;
+  if ((!create && !list && !revoke) || (create && (!name || !*name)) ||
+      (revoke != (optind + 2 == argc)) || (!revoke && optind + 1 != argc) || cli->server)
     return usage_error();
   struct ma_context ctx;
   if (cli_open_read(cli, &ctx) < 0)

@@ -18,11 +18,13 @@ static int show(const struct cli *cli, json_t *doc) {
   } else {
     json_t *table = json_object_get(doc, "table"), *err = json_object_get(doc, "error");
     printf("trace %s: %s (run %s)\n", json_string_value(json_object_get(doc, "id")),
-           json_string_value(json_object_get(doc, "status")), json_string_value(json_object_get(doc, "run")));
+           json_string_value(json_object_get(doc, "status")),
+           json_string_value(json_object_get(doc, "run")));
     printf("  %s: %s\n", json_string_value(json_object_get(doc, "tracer")),
            json_string_value(json_object_get(doc, "command")));
     if (json_is_integer(json_object_get(doc, "exit_status")))
-      printf("  exit status: %lld\n", (long long)json_integer_value(json_object_get(doc, "exit_status")));
+      printf("  exit status: %lld\n",
+             (long long)json_integer_value(json_object_get(doc, "exit_status")));
     if (err)
       printf("  error %s: %s\n", json_string_value(json_object_get(err, "code")),
              json_string_value(json_object_get(err, "message")));
@@ -39,10 +41,12 @@ static void ignore_event(void *userdata, const char *event, json_t *data) {
   (void)userdata, (void)event, (void)data;
 }
 
-static bool traces_idle(void *userdata) { return traces_active(((struct ma_context *)userdata)->traces) == 0; }
+static bool traces_idle(void *userdata) {
+  return traces_active(((struct ma_context *)userdata)->traces) == 0;
+}
 
-/* Starts the trace, follows its run to the end, prints the trace. The trace's own subscription to the run
- * came before ours, so by the run's end its document is final. */
+/* Starts the trace, follows its run to the end, prints the trace. The trace's own subscription to
+ * the run came before ours, so by the run's end its document is final. */
 static int trace_and_wait(struct client *c, json_t *req) {
   json_auto_t *accepted = NULL, *doc = NULL, *which = NULL;
   struct ma_error err;
@@ -51,7 +55,8 @@ static int trace_and_wait(struct client *c, json_t *req) {
   fprintf(stderr, "trace %s\n", json_string_value(json_object_get(accepted, "id")));
   which = json_pack("{s:O}", "id", json_object_get(accepted, "id"));
   if (client_call(c, CLIENT_TRACE_GET, which, &doc, &err) < 0 ||
-      client_follow_run(c, json_string_value(json_object_get(doc, "run")), ignore_event, NULL, &err) < 0)
+      client_follow_run(c, json_string_value(json_object_get(doc, "run")), ignore_event, NULL,
+                        &err) < 0)
     return client_fail(c, &err);
   client_wait(c, traces_idle, &c->ctx);
   json_decref(doc);
@@ -82,7 +87,8 @@ int cli_cmd_trace(const struct cli *cli, int argc, char **argv) {
     util_buf_printf(&command, "%s%s", i > dash + 1 ? " " : "", argv[i]);
   if (dash >= argc - 1 || cli_parse_request(kept, argv, false, req) < 0) {
     util_buf_clear(&command);
-    fprintf(stderr, "usage: minix-analysis trace BOOT OPTIONS [--tracer strace|trace] [--summary] -- COMMAND...\n");
+    fprintf(stderr, "usage: minix-analysis trace BOOT OPTIONS [--tracer strace|trace] [--summary] "
+                    "-- COMMAND...\n");
     return EXIT_USAGE;
   }
   json_object_set_new(req, "command", json_string(command.data));

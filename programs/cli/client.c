@@ -6,13 +6,16 @@
 #include <unistd.h>
 #include <uv.h>
 
-int client_open(struct client *c, const struct cli *cli, enum client_need need, const char *accel, int max_running,
-                int max_queued) {
+int client_open(struct client *c, const struct cli *cli, enum client_need need, const char *accel,
+                int max_running, int max_queued) {
   *c = (struct client){.cli = cli, .remote = cli->server != NULL};
   if (c->remote)
     return 0;
-  struct ma_options opt = {.state_dir = cli->state_dir, .profile_dir = cli->profile_dir, .qemu_dir = cli->qemu_dir,
-                           .run_jobs = need == CLIENT_RUN, .lock = need == CLIENT_LOCK,
+  struct ma_options opt = {.state_dir = cli->state_dir,
+                           .profile_dir = cli->profile_dir,
+                           .qemu_dir = cli->qemu_dir,
+                           .run_jobs = need == CLIENT_RUN,
+                           .lock = need == CLIENT_LOCK,
                            .probe_kvm = need == CLIENT_RUN && (!accel || strcmp(accel, "tcg") != 0),
                            .max_running = max_running > 0 ? max_running : 1,
                            .max_queued = max_queued > 0 ? max_queued : 1};
@@ -38,9 +41,11 @@ void client_close(struct client *c) {
   loop_close(loop, stderr, "minix-analysis");
 }
 
-int client_call(struct client *c, enum client_op op, json_t *args, json_t **out, struct ma_error *err) {
+int client_call(struct client *c, enum client_op op, json_t *args, json_t **out,
+                struct ma_error *err) {
   *out = NULL;
-  return c->remote ? client_remote_call(c, op, args, out, err) : client_local_call(c, op, args, out, err);
+  return c->remote ? client_remote_call(c, op, args, out, err)
+                   : client_local_call(c, op, args, out, err);
 }
 
 int client_fail(const struct client *c, const struct ma_error *err) {
@@ -55,7 +60,8 @@ int client_follow_run(struct client *c, const char *run_id, client_event_cb cb, 
 }
 
 /* From a daemon: its report, every half second, until it is no longer running. */
-static int poll_matrix(struct client *c, const char *id, client_matrix_cb cb, void *userdata, struct ma_error *err) {
+static int poll_matrix(struct client *c, const char *id, client_matrix_cb cb, void *userdata,
+                       struct ma_error *err) {
   json_auto_t *args = json_pack("{s:s}", "id", id);
   json_int_t shown = -1;
   for (;;) {
@@ -68,7 +74,8 @@ static int poll_matrix(struct client *c, const char *id, client_matrix_cb cb, vo
     json_int_t done = json_integer_value(json_object_get(p, "done"));
     bool over = !status || strcmp(status, "running") != 0;
     if (done != shown || over)
-      cb(userdata, (int)done, (int)json_integer_value(json_object_get(p, "total")), status ? status : "unknown");
+      cb(userdata, (int)done, (int)json_integer_value(json_object_get(p, "total")),
+         status ? status : "unknown");
     shown = done;
     if (over)
       return 0;
@@ -78,7 +85,8 @@ static int poll_matrix(struct client *c, const char *id, client_matrix_cb cb, vo
 
 int client_follow_matrix(struct client *c, const char *id, client_matrix_cb cb, void *userdata,
                          struct ma_error *err) {
-  return c->remote ? poll_matrix(c, id, cb, userdata, err) : client_local_follow_matrix(c, id, cb, userdata);
+  return c->remote ? poll_matrix(c, id, cb, userdata, err)
+                   : client_local_follow_matrix(c, id, cb, userdata);
 }
 
 bool client_idle(struct client *c) {

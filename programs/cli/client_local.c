@@ -53,7 +53,8 @@ static int matrix_render(struct ma_context *ctx, json_t *args, json_t **out, str
   return *out ? 0 : ops_internal(err, "cannot render the report", -ENOMEM);
 }
 
-int client_local_call(struct client *c, enum client_op op, json_t *args, json_t **out, struct ma_error *err) {
+int client_local_call(struct client *c, enum client_op op, json_t *args, json_t **out,
+                      struct ma_error *err) {
   struct ma_context *ctx = &c->ctx;
   char id[UTIL_ID_LEN + 1];
   switch (op) {
@@ -64,13 +65,15 @@ int client_local_call(struct client *c, enum client_op op, json_t *args, json_t 
   case CLIENT_SERIAL_DELETE: return ops_run_serial_delete(ctx, id_of(args, "id"), out, err);
   case CLIENT_MATRIX_START: return matrix_start(ctx, args, out, err);
   case CLIENT_MATRIX_GET: return ops_matrix_report(ctx, id_of(args, "id"), out, NULL, err);
-  case CLIENT_MATRIX_COMPARE: return ops_matrix_compare(ctx, id_of(args, "id"), id_of(args, "other"), out, err);
+  case CLIENT_MATRIX_COMPARE:
+    return ops_matrix_compare(ctx, id_of(args, "id"), id_of(args, "other"), out, err);
   case CLIENT_MATRIX_RENDER: return matrix_render(ctx, args, out, err);
   case CLIENT_TRACE_START: return started(ops_trace_start(ctx, args, id, err), id, out);
   case CLIENT_TRACE_GET: return ops_trace_get(ctx, id_of(args, "id"), out, err);
   case CLIENT_INSTALL_START: return started(ops_install_start(ctx, args, id, err), id, out);
   case CLIENT_INSTALL_GET: return ops_install_get(ctx, id_of(args, "id"), out, err);
-  case CLIENT_IMAGE_REGISTER: return images_register(ctx->store, ctx->env.image_dirs, args, out, err);
+  case CLIENT_IMAGE_REGISTER:
+    return images_register(ctx->store, ctx->env.image_dirs, args, out, err);
   case CLIENT_IMAGES_LIST: return ops_images_list(ctx, out, err);
   case CLIENT_IMAGE_DELETE: return ops_image_delete(ctx, id_of(args, "id"), out, err);
   }
@@ -86,8 +89,10 @@ struct follow {
 
 static void on_event(void *userdata, const struct jobs_event *ev) {
   struct follow *f = userdata;
-  static const char *const names[] = {[JOBS_EV_STATUS] = "status", [JOBS_EV_MARKER] = "marker",
-                                      [JOBS_EV_SERIAL] = "serial", [JOBS_EV_END] = "status"};
+  static const char *const names[] = {[JOBS_EV_STATUS] = "status",
+                                      [JOBS_EV_MARKER] = "marker",
+                                      [JOBS_EV_SERIAL] = "serial",
+                                      [JOBS_EV_END] = "status"};
   f->cb(f->userdata, names[ev->kind], ev->data);
   f->ended |= ev->kind == JOBS_EV_END;
 }
@@ -119,7 +124,8 @@ struct matrix_follow {
   bool ended;
 };
 
-static void on_matrix_progress(void *userdata, int done, int total, int cpus, const char *status, double boot_ms) {
+static void on_matrix_progress(void *userdata, int done, int total, int cpus, const char *status,
+                               double boot_ms) {
   struct matrix_follow *f = userdata;
   (void)cpus, (void)status, (void)boot_ms;
   f->total = total;
@@ -132,7 +138,8 @@ static void on_matrix_ended(void *userdata, const char *status) {
   (void)status;
 }
 
-int client_local_follow_matrix(struct client *c, const char *id, client_matrix_cb cb, void *userdata) {
+int client_local_follow_matrix(struct client *c, const char *id, client_matrix_cb cb,
+                               void *userdata) {
   struct matrix_follow f = {cb, userdata, 0, false};
   struct matrix_watch watch = {on_matrix_progress, on_matrix_ended, &f};
   if (matrices_watch(c->ctx.matrices, id, &watch) == 0)

@@ -1,5 +1,5 @@
-/* The CLI's calls against a daemon: each is the REST route of the same operation; live events come from
- * the run's SSE stream. */
+/* The CLI's calls against a daemon: each is the REST route of the same operation; live events come
+ * from the run's SSE stream. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -41,8 +41,9 @@ static int errnum_of(long status) {
   static const struct {
     long status;
     int errnum;
-  } table[] = {{400, EINVAL}, {401, ENOKEY}, {403, EACCES}, {404, ENOENT}, {405, EOPNOTSUPP}, {409, EBUSY},
-               {410, ENOENT}, {413, E2BIG},  {429, EUSERS}, {503, EAGAIN}, {507, ENOSPC}};
+  } table[] = {{400, EINVAL},     {401, ENOKEY}, {403, EACCES}, {404, ENOENT},
+               {405, EOPNOTSUPP}, {409, EBUSY},  {410, ENOENT}, {413, E2BIG},
+               {429, EUSERS},     {503, EAGAIN}, {507, ENOSPC}};
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
     if (table[i].status == status)
       return table[i].errnum;
@@ -57,7 +58,9 @@ static char *escape(const char *v) {
   return copy;
 }
 
-static char *escaped(json_t *args, const char *key) { return escape(json_string_value(json_object_get(args, key))); }
+static char *escaped(json_t *args, const char *key) {
+  return escape(json_string_value(json_object_get(args, key)));
+}
 
 static char *url_of(const struct client *c, const struct route *rt, json_t *args) {
   _cleanup_(util_freep) char *id = escaped(args, "id");
@@ -71,7 +74,8 @@ static char *url_of(const struct client *c, const struct route *rt, json_t *args
   json_object_foreach(args, key, v) {
     if (!rt->query || !strstr(rt->query, key))
       continue;
-    _cleanup_(util_freep) char *text = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
+    _cleanup_(util_freep) char *text =
+        json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
     char *e = curl_easy_escape(NULL, text ? text : "", 0);
     util_buf_printf(&url, "%c%s=%s", sep, key, e ? e : "");
     curl_free(e);
@@ -85,23 +89,27 @@ static int daemon_error(long status, json_t *reply, struct ma_error *err) {
   json_t *e = json_object_get(reply, "error");
   const char *code = json_string_value(json_object_get(e, "code"));
   const char *message = json_string_value(json_object_get(e, "message"));
-  ma_error_set(err, errnum_of(status), code ? code : "http_error", json_string_value(json_object_get(e, "field")), "%s",
+  ma_error_set(err, errnum_of(status), code ? code : "http_error",
+               json_string_value(json_object_get(e, "field")), "%s",
                message ? message : "the daemon answered an error without a body");
   return -errnum_of(status);
 }
 
-int client_remote_call(struct client *c, enum client_op op, json_t *args, json_t **out, struct ma_error *err) {
+int client_remote_call(struct client *c, enum client_op op, json_t *args, json_t **out,
+                       struct ma_error *err) {
   const struct route *rt = &routes[op];
   _cleanup_(util_freep) char *url = url_of(c, rt, args);
   long status = 0;
   char *transport = NULL, *text = NULL;
-  if (!url || cli_http_raw(rt->method, url, rt->body ? args : NULL, &status, &text, &transport) < 0) {
+  if (!url ||
+      cli_http_raw(rt->method, url, rt->body ? args : NULL, &status, &text, &transport) < 0) {
     ma_error_set(err, EIO, "daemon_unreachable", NULL, "cannot reach the daemon: %s",
                  transport ? transport : "out of memory");
     free(transport);
     return -EIO;
   }
-  json_t *reply = rt->text && status < 400 ? json_pack("{s:s}", "text", text) : json_loads(text, 0, NULL);
+  json_t *reply =
+      rt->text && status < 400 ? json_pack("{s:s}", "text", text) : json_loads(text, 0, NULL);
   free(text);
   if (status >= 400) {
     int r = daemon_error(status, reply, err);
@@ -161,7 +169,8 @@ static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *userdata) {
 int client_remote_follow(struct client *c, const char *run_id, client_event_cb cb, void *userdata,
                          struct ma_error *err) {
   _cleanup_(util_freep) char *id = escape(run_id);
-  _cleanup_(util_freep) char *url = id ? util_strdupf("%s/api/v1/runs/%s/events", c->cli->server, id) : NULL;
+  _cleanup_(util_freep) char *url =
+      id ? util_strdupf("%s/api/v1/runs/%s/events", c->cli->server, id) : NULL;
   CURL *curl = url ? curl_easy_init() : NULL;
   if (!curl) {
     ma_error_set(err, ENOMEM, "internal_error", NULL, "out of memory");
@@ -169,7 +178,8 @@ int client_remote_follow(struct client *c, const char *run_id, client_event_cb c
   }
   struct sse s = {.cb = cb, .userdata = userdata};
   const char *token = getenv("MINIX_ANALYSIS_TOKEN");
-  _cleanup_(util_freep) char *auth = token && *token ? util_strdupf("Authorization: Bearer %s", token) : NULL;
+  _cleanup_(util_freep) char *auth =
+      token && *token ? util_strdupf("Authorization: Bearer %s", token) : NULL;
   struct curl_slist *headers = curl_slist_append(NULL, "Accept: text/event-stream");
   if (auth)
     headers = curl_slist_append(headers, auth);
@@ -184,8 +194,9 @@ int client_remote_follow(struct client *c, const char *run_id, client_event_cb c
   int r = 0;
   if (rc != CURLE_OK) {
     r = status >= 400 ? -errnum_of(status) : -EIO;
-    ma_error_set(err, -r, status == 404 ? "run_not_found" : "stream_failed", status == 404 ? "id" : NULL,
-                 "following run %s: %s", run_id, curl_easy_strerror(rc));
+    ma_error_set(err, -r, status == 404 ? "run_not_found" : "stream_failed",
+                 status == 404 ? "id" : NULL, "following run %s: %s", run_id,
+                 curl_easy_strerror(rc));
   }
   json_decref(s.data);
   util_buf_clear(&s.line);

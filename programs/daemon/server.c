@@ -53,36 +53,47 @@ struct server {
 };
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: minix-analysisd [--listen HOST:PORT] [--state-dir DIR] [--config FILE]\n"
-             "                       [--profile-dir DIR] [--max-running N] [--max-queued N] [--qemu-dir DIR]\n"
-             "  --listen       address to serve on (default 127.0.0.1:8420; others need --auth)\n"
-             "  --auth         require Authorization: Bearer TOKEN (minix-analysis token create)\n"
-             "  --rate-limit   requests per second per client (its token, else its address); 429 past it\n"
-             "  --image-dir    open kernels, ISOs and disks only from here (repeatable, up to 16;\n"
-             "                 default: STATE-DIR/images only; --image-dir / allows any path)\n"
-             "  --rate-burst   requests a client may make at once (default 2 x --rate-limit)\n"
-             "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
-             "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
-             "                 max_running, max_queued, max_log_mb, max_state_mb, min_free_mb, auth,\n"
-             "                 rate_limit, rate_burst, max_connections, max_streams,\n"
-             "                 max_streams_per_client, max_connections_per_address, request_timeout_s,\n"
-             "                 qemu_dir, kvm_device, image_dirs, allow_origins, allow_hosts); flags win\n"
-             "  --max-log-mb   console kept per run in its log (default 64); the rest is counted and scanned\n"
-             "  --max-state-mb new work is refused (507) while the state dir uses more (default: no quota)\n"
-             "  --min-free-mb  new work is refused (507) while its filesystem has less free (default 64)\n"
-             "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
-             "  --max-queued   boots waiting before POST answers 503 (default 64)\n"
-             "  --allow-origin ORIGIN  a browser Origin served besides loopback and same-origin ones\n"
-             "                 (repeatable, up to 16; --mcp-allow-origin is the old name)\n"
-             "  --allow-host NAME  a Host name served besides IP addresses and localhost (repeatable, up to 16)\n"
-             "  --max-connections  connections at once (default 256)\n"
-             "  --max-connections-per-address  connections one address may hold (default 7/8 of --max-connections)\n"
-             "  --max-streams  event streams at once (default: --max-connections less 64, kept for short requests)\n"
-             "  --max-streams-per-client  event streams one client (token, else address) may hold (default 32)\n"
-             "  --request-timeout-s  a request must arrive whole within this (default 10; trickling does not extend it)\n"
-             "  --qemu-dir     QEMU's programs (qemu-system-*, qemu-img) are taken from here, found once at\n"
-             "                 start, never through $PATH (default /usr/bin)\n"
-             "  --kvm-device   the KVM device to open before probing KVM (default /dev/kvm)\n");
+  fprintf(
+      f,
+      "usage: minix-analysisd [--listen HOST:PORT] [--state-dir DIR] [--config FILE]\n"
+      "                       [--profile-dir DIR] [--max-running N] [--max-queued N] [--qemu-dir "
+      "DIR]\n"
+      "  --listen       address to serve on (default 127.0.0.1:8420; others need --auth)\n"
+      "  --auth         require Authorization: Bearer TOKEN (minix-analysis token create)\n"
+      "  --rate-limit   requests per second per client (its token, else its address); 429 past it\n"
+      "  --image-dir    open kernels, ISOs and disks only from here (repeatable, up to 16;\n"
+      "                 default: STATE-DIR/images only; --image-dir / allows any path)\n"
+      "  --rate-burst   requests a client may make at once (default 2 x --rate-limit)\n"
+      "  --state-dir    database, serial logs and sockets (default ./minix-analysis-data)\n"
+      "  --config       JSON file with the same keys (listen, state_dir, profile_dir,\n"
+      "                 max_running, max_queued, max_log_mb, max_state_mb, min_free_mb, auth,\n"
+      "                 rate_limit, rate_burst, max_connections, max_streams,\n"
+      "                 max_streams_per_client, max_connections_per_address, request_timeout_s,\n"
+      "                 qemu_dir, kvm_device, image_dirs, allow_origins, allow_hosts); flags win\n"
+      "  --max-log-mb   console kept per run in its log (default 64); the rest is counted and "
+      "scanned\n"
+      "  --max-state-mb new work is refused (507) while the state dir uses more (default: no "
+      "quota)\n"
+      "  --min-free-mb  new work is refused (507) while its filesystem has less free (default 64)\n"
+      "  --max-running  boots at once (default 1: timings undisturbed by other boots)\n"
+      "  --max-queued   boots waiting before POST answers 503 (default 64)\n"
+      "  --allow-origin ORIGIN  a browser Origin served besides loopback and same-origin ones\n"
+      "                 (repeatable, up to 16; --mcp-allow-origin is the old name)\n"
+      "  --allow-host NAME  a Host name served besides IP addresses and localhost (repeatable, up "
+      "to 16)\n"
+      "  --max-connections  connections at once (default 256)\n"
+      "  --max-connections-per-address  connections one address may hold (default 7/8 of "
+      "--max-connections)\n"
+      "  --max-streams  event streams at once (default: --max-connections less 64, kept for short "
+      "requests)\n"
+      "  --max-streams-per-client  event streams one client (token, else address) may hold "
+      "(default 32)\n"
+      "  --request-timeout-s  a request must arrive whole within this (default 10; trickling does "
+      "not extend it)\n"
+      "  --qemu-dir     QEMU's programs (qemu-system-*, qemu-img) are taken from here, found once "
+      "at\n"
+      "                 start, never through $PATH (default /usr/bin)\n"
+      "  --kvm-device   the KVM device to open before probing KVM (default /dev/kvm)\n");
 }
 
 /* Adds to a NULL-terminated list of at most 16 names (origins, hosts). */
@@ -99,7 +110,8 @@ static int add_name(char **list, const char *what, const char *name) {
 }
 
 /* A config key holding an array of strings, each passed to add. */
-static int add_config_strings(struct server_opts *o, json_t *v, int (*add)(struct server_opts *, const char *)) {
+static int add_config_strings(struct server_opts *o, json_t *v,
+                              int (*add)(struct server_opts *, const char *)) {
   size_t i;
   json_t *item;
   if (!json_is_array(v))
@@ -123,9 +135,12 @@ static int add_origin(struct server_opts *o, const char *origin) {
 /* A bare DNS name: a port or a trailing dot could never equal a Host header's name part. */
 static int add_host(struct server_opts *o, const char *host) {
   size_t n = strlen(host);
-  if (n == 0 || n > 253 || strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n ||
+  if (n == 0 || n > 253 ||
+      strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n ||
       host[n - 1] == '.' || host[0] == '.') {
-    fprintf(stderr, "minix-analysisd: --allow-host wants a DNS name without port or trailing dot, got %s\n", host);
+    fprintf(stderr,
+            "minix-analysisd: --allow-host wants a DNS name without port or trailing dot, got %s\n",
+            host);
     return -1;
   }
   return add_name(o->hosts, "allowed hosts", host);
@@ -212,18 +227,31 @@ static void free_opts(struct server_opts *o) {
 
 static int parse_args(int argc, char **argv, struct server_opts *o) {
   static const struct option longopts[] = {
-      {"listen", required_argument, 0, 'l'},      {"auth", no_argument, 0, 'A'},      {"state-dir", required_argument, 0, 's'},
-      {"config", required_argument, 0, 'c'},      {"profile-dir", required_argument, 0, 'p'},
-      {"max-running", required_argument, 0, 'r'}, {"max-queued", required_argument, 0, 'q'},
-      {"max-log-mb", required_argument, 0, 'L'},  {"rate-limit", required_argument, 0, 'R'},
-      {"rate-burst", required_argument, 0, 'B'},  {"image-dir", required_argument, 0, 'I'},
-      {"max-state-mb", required_argument, 0, 'Q'},  {"min-free-mb", required_argument, 0, 'F'},
-      {"mcp-allow-origin", required_argument, 0, 'o'}, {"allow-origin", required_argument, 0, 'o'},
-      {"allow-host", required_argument, 0, 'H'},  {"max-connections", required_argument, 0, 'C'},
-      {"max-streams", required_argument, 0, 'S'}, {"max-streams-per-client", required_argument, 0, 'P'},
-      {"request-timeout-s", required_argument, 0, 'T'}, {"max-connections-per-address", required_argument, 0, 'N'},
-      {"qemu-dir", required_argument, 0, 'D'},   {"kvm-device", required_argument, 0, 'K'},
-      {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+      {"listen", required_argument, 0, 'l'},
+      {"auth", no_argument, 0, 'A'},
+      {"state-dir", required_argument, 0, 's'},
+      {"config", required_argument, 0, 'c'},
+      {"profile-dir", required_argument, 0, 'p'},
+      {"max-running", required_argument, 0, 'r'},
+      {"max-queued", required_argument, 0, 'q'},
+      {"max-log-mb", required_argument, 0, 'L'},
+      {"rate-limit", required_argument, 0, 'R'},
+      {"rate-burst", required_argument, 0, 'B'},
+      {"image-dir", required_argument, 0, 'I'},
+      {"max-state-mb", required_argument, 0, 'Q'},
+      {"min-free-mb", required_argument, 0, 'F'},
+      {"mcp-allow-origin", required_argument, 0, 'o'},
+      {"allow-origin", required_argument, 0, 'o'},
+      {"allow-host", required_argument, 0, 'H'},
+      {"max-connections", required_argument, 0, 'C'},
+      {"max-streams", required_argument, 0, 'S'},
+      {"max-streams-per-client", required_argument, 0, 'P'},
+      {"request-timeout-s", required_argument, 0, 'T'},
+      {"max-connections-per-address", required_argument, 0, 'N'},
+      {"qemu-dir", required_argument, 0, 'D'},
+      {"kvm-device", required_argument, 0, 'K'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   struct server_opts flags = {0};
   const char *config = NULL;
   int c, at = 0, bad = 0;
@@ -259,9 +287,13 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       break;
     case 'C': bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_connections); break;
     case 'S': bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_streams); break;
-    case 'P': bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_streams_per_client); break;
+    case 'P':
+      bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_streams_per_client);
+      break;
     case 'T': bad = flag_int(PROG, name, optarg, 1, 86400, &flags.http.request_timeout_s); break;
-    case 'N': bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_connections_per_address); break;
+    case 'N':
+      bad = flag_int(PROG, name, optarg, 1, 65536, &flags.http.max_connections_per_address);
+      break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); goto fail;
     }
@@ -275,40 +307,67 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
   if (config && apply_config(config, o) < 0)
     goto fail;
   /* Flags win over the config file. */
-  if (flags.listen) free(o->listen), o->listen = flags.listen;
-  if (flags.auth) o->auth = true;
-  if (flags.rate_limit > 0) o->rate_limit = flags.rate_limit;
-  if (flags.rate_burst > 0) o->rate_burst = flags.rate_burst;
-  if (flags.ma.state_dir) free((char *)o->ma.state_dir), o->ma.state_dir = flags.ma.state_dir;
-  if (flags.ma.profile_dir) free((char *)o->ma.profile_dir), o->ma.profile_dir = flags.ma.profile_dir;
-  if (flags.ma.max_running) o->ma.max_running = flags.ma.max_running;
-  if (flags.ma.max_queued) o->ma.max_queued = flags.ma.max_queued;
-  if (flags.ma.max_log_mb) o->ma.max_log_mb = flags.ma.max_log_mb;
-  if (flags.ma.max_state_mb) o->ma.max_state_mb = flags.ma.max_state_mb;
-  if (flags.ma.min_free_mb) o->ma.min_free_mb = flags.ma.min_free_mb;
-  if (flags.ma.qemu_dir) free((char *)o->ma.qemu_dir), o->ma.qemu_dir = flags.ma.qemu_dir;
-  if (flags.ma.kvm_device) free((char *)o->ma.kvm_device), o->ma.kvm_device = flags.ma.kvm_device;
-  if (flags.http.max_connections > 0) o->http.max_connections = flags.http.max_connections;
-  if (flags.http.max_streams > 0) o->http.max_streams = flags.http.max_streams;
-  if (flags.http.max_streams_per_client > 0) o->http.max_streams_per_client = flags.http.max_streams_per_client;
-  if (flags.http.request_timeout_s > 0) o->http.request_timeout_s = flags.http.request_timeout_s;
+  if (flags.listen)
+    free(o->listen), o->listen = flags.listen;
+  if (flags.auth)
+    o->auth = true;
+  if (flags.rate_limit > 0)
+    o->rate_limit = flags.rate_limit;
+  if (flags.rate_burst > 0)
+    o->rate_burst = flags.rate_burst;
+  if (flags.ma.state_dir)
+    free((char *)o->ma.state_dir), o->ma.state_dir = flags.ma.state_dir;
+  if (flags.ma.profile_dir)
+    free((char *)o->ma.profile_dir), o->ma.profile_dir = flags.ma.profile_dir;
+  if (flags.ma.max_running)
+    o->ma.max_running = flags.ma.max_running;
+  if (flags.ma.max_queued)
+    o->ma.max_queued = flags.ma.max_queued;
+  if (flags.ma.max_log_mb)
+    o->ma.max_log_mb = flags.ma.max_log_mb;
+  if (flags.ma.max_state_mb)
+    o->ma.max_state_mb = flags.ma.max_state_mb;
+  if (flags.ma.min_free_mb)
+    o->ma.min_free_mb = flags.ma.min_free_mb;
+  if (flags.ma.qemu_dir)
+    free((char *)o->ma.qemu_dir), o->ma.qemu_dir = flags.ma.qemu_dir;
+  if (flags.ma.kvm_device)
+    free((char *)o->ma.kvm_device), o->ma.kvm_device = flags.ma.kvm_device;
+  if (flags.http.max_connections > 0)
+    o->http.max_connections = flags.http.max_connections;
+  if (flags.http.max_streams > 0)
+    o->http.max_streams = flags.http.max_streams;
+  if (flags.http.max_streams_per_client > 0)
+    o->http.max_streams_per_client = flags.http.max_streams_per_client;
+  if (flags.http.request_timeout_s > 0)
+    o->http.request_timeout_s = flags.http.request_timeout_s;
   if (flags.http.max_connections_per_address > 0)
     o->http.max_connections_per_address = flags.http.max_connections_per_address;
-  if (o->http.max_connections <= 0) o->http.max_connections = 256;
-  if (o->http.max_streams <= 0) o->http.max_streams = o->http.max_connections > 128 ? o->http.max_connections - 64
-                                                                                    : o->http.max_connections / 2;
+  if (o->http.max_connections <= 0)
+    o->http.max_connections = 256;
+  if (o->http.max_streams <= 0)
+    o->http.max_streams =
+        o->http.max_connections > 128 ? o->http.max_connections - 64 : o->http.max_connections / 2;
   if (o->http.max_streams >= o->http.max_connections) {
-    fprintf(stderr, "minix-analysisd: --max-streams must stay below --max-connections (a reserve for short requests)\n");
+    fprintf(stderr, "minix-analysisd: --max-streams must stay below --max-connections (a reserve "
+                    "for short requests)\n");
     goto fail;
   }
-  if (o->http.max_streams_per_client <= 0) o->http.max_streams_per_client = 32;
-  if (o->http.max_connections_per_address <= 0 || o->http.max_connections_per_address > o->http.max_connections)
+  if (o->http.max_streams_per_client <= 0)
+    o->http.max_streams_per_client = 32;
+  if (o->http.max_connections_per_address <= 0 ||
+      o->http.max_connections_per_address > o->http.max_connections)
     o->http.max_connections_per_address = o->http.max_connections - o->http.max_connections / 8;
-  if (o->http.request_timeout_s <= 0) o->http.request_timeout_s = 10;
-  if (!o->listen) o->listen = strdup("127.0.0.1:8420");
-  if (!o->ma.state_dir) o->ma.state_dir = strdup("./minix-analysis-data");
-  if (o->ma.max_running <= 0) o->ma.max_running = 1;
-  if (o->ma.max_queued <= 0) o->ma.max_queued = 64;
+  if (o->http.request_timeout_s <= 0)
+    o->http.request_timeout_s = 10;
+  if (!o->listen)
+    o->listen = strdup("127.0.0.1:8420");
+  if (!o->ma.state_dir)
+    o->ma.state_dir = strdup("./minix-analysis-data");
+  if (o->ma.max_running <= 0)
+    o->ma.max_running = 1;
+  if (o->ma.max_queued <= 0)
+    o->ma.max_queued = 64;
   return 0;
 fail:
   free_opts(&flags);
@@ -328,8 +387,10 @@ static int split_listen(const char *listen, bool auth, char **host, int *port) {
   /* Anyone who reaches the API can make this host boot files it names: without
    * tokens, only this machine may. */
   if (!auth && strcmp(*host, "localhost") != 0 && strncmp(*host, "127.", 4) != 0) {
-    fprintf(stderr, "minix-analysisd: refusing to listen on %s without --auth: only loopback addresses "
-                    "(127.x.x.x, localhost) are served without bearer tokens\n", *host);
+    fprintf(stderr,
+            "minix-analysisd: refusing to listen on %s without --auth: only loopback addresses "
+            "(127.x.x.x, localhost) are served without bearer tokens\n",
+            *host);
     free(*host);
     *host = NULL;
     return -1;
@@ -392,27 +453,28 @@ static int serve(struct server *s, const struct server_opts *o) {
   struct ma_options ma = o->ma;
   ma.image_dirs = (const char *const *)o->image_dirs; /* empty: the state dir's images/ only */
   int r = context_open(&s->ctx, s->loop, &ma, &err);
-  s->api = (struct api_ctx){.core = &s->ctx,
-                            .mcp = s->mcp = mcp_state_new(),
-                            .runs_pages = s->pages = page_cache_new(),
-                            .metrics = s->metrics = metrics_new(),
-                            .auth = o->auth,
-                            .rate_limit = s->limiter = o->rate_limit > 0
-                                                           ? rate_limit_new(o->rate_limit, o->rate_burst > 0
-                                                                                               ? o->rate_burst
-                                                                                               : 2 * o->rate_limit)
-                                                           : NULL,
-                            .streams = s->streams = stream_limits_new(o->http.max_streams,
-                                                                      o->http.max_streams_per_client),
-                            .allowed_origins = (const char *const *)o->origins,
-                            .allowed_hosts = (const char *const *)o->hosts,
-                            .wake = http_server_wake};
+  s->api = (struct api_ctx){
+      .core = &s->ctx,
+      .mcp = s->mcp = mcp_state_new(),
+      .runs_pages = s->pages = page_cache_new(),
+      .metrics = s->metrics = metrics_new(),
+      .auth = o->auth,
+      .rate_limit = s->limiter =
+          o->rate_limit > 0
+              ? rate_limit_new(o->rate_limit, o->rate_burst > 0 ? o->rate_burst : 2 * o->rate_limit)
+              : NULL,
+      .streams = s->streams =
+          stream_limits_new(o->http.max_streams, o->http.max_streams_per_client),
+      .allowed_origins = (const char *const *)o->origins,
+      .allowed_hosts = (const char *const *)o->hosts,
+      .wake = http_server_wake};
   if (r == 0 && (!s->mcp || !s->streams)) {
     err = strdup(s->mcp ? "out of memory" : "cannot load the MCP tool catalog");
     r = -EINVAL;
   }
   if (r == 0)
-    r = http_server_start(s->loop, host, port, &o->http, api_handle, api_request_completed, &s->api, &s->http, &err);
+    r = http_server_start(s->loop, host, port, &o->http, api_handle, api_request_completed, &s->api,
+                          &s->http, &err);
   s->api.wake_data = s->http;
   if (r < 0) {
     fprintf(stderr, "minix-analysisd: %s\n", err ? err : strerror(-r));
@@ -430,9 +492,11 @@ static int serve(struct server *s, const struct server_opts *o) {
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
   uv_signal_start(&s->sigint, on_signal, SIGINT);
   json_auto_t *kvm = accel_host_json(&s->ctx.host.kvm);
-  fprintf(stderr, "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s, from %s; kvm: %s\n", MA_VERSION,
-          host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version, s->ctx.host.qemu.dir,
-          json_string_value(json_object_get(kvm, "reason")));
+  fprintf(
+      stderr,
+      "minix-analysisd %s: listening on http://%s:%d, state in %s; qemu: %s, from %s; kvm: %s\n",
+      MA_VERSION, host, http_server_port(s->http), s->ctx.state_dir, s->ctx.host.qemu_version,
+      s->ctx.host.qemu.dir, json_string_value(json_object_get(kvm, "reason")));
   free(host);
   notify_ready("listening; no boot running");
   uv_run(s->loop, UV_RUN_DEFAULT);

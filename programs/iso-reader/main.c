@@ -3,8 +3,8 @@
  * (and the daemon does not carry libarchive and its libraries while idle).
  * usage: minix-analysis-iso inspect ISO [SHA256]
  *        minix-analysis-iso extract ISO DIR KERNEL [MODULE...]
- * Prints one JSON object: {"image": ...} or {"files": [...]}, or {"error": {status, code, field, message}};
- * exits 0 unless it could not say either. */
+ * Prints one JSON object: {"image": ...} or {"files": [...]}, or {"error": {status, code, field,
+ * message}}; exits 0 unless it could not say either. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,14 +14,18 @@
 #include "lib/iso.h"
 
 static int answer(json_t *out) {
-  int r = json_dumpf(out, stdout, JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF && fflush(stdout) == 0 ? 0 : 1;
+  int r = json_dumpf(out, stdout, JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF &&
+                  fflush(stdout) == 0
+              ? 0
+              : 1;
   json_decref(out);
   return r;
 }
 
 static int failed(const struct ma_error *err) {
-  return answer(json_pack("{s:{s:i, s:s, s:s?, s:s}}", "error", "errnum", err->errnum, "code", err->code,
-                          "field", err->field[0] ? err->field : NULL, "message", err->message));
+  return answer(json_pack("{s:{s:i, s:s, s:s?, s:s}}", "error", "errnum", err->errnum, "code",
+                          err->code, "field", err->field[0] ? err->field : NULL, "message",
+                          err->message));
 }
 
 int main(int argc, char **argv) {
@@ -29,7 +33,8 @@ int main(int argc, char **argv) {
   pid_t parent = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
     return 1;
-  /* An image that makes the reader loop must not hold the asking thread for ever: SIGALRM ends it. */
+  /* An image that makes the reader loop must not hold the asking thread for ever: SIGALRM ends it.
+   */
   alarm(ISO_READER_MAX_S);
   struct ma_error err = {0};
   if (argc >= 3 && argc <= 4 && strcmp(argv[1], "inspect") == 0) {
@@ -48,6 +53,7 @@ int main(int argc, char **argv) {
     json_decref(img.modules);
     return r < 0 ? failed(&err) : answer(json_pack("{s:o}", "files", files));
   }
-  fprintf(stderr, "usage: minix-analysis-iso inspect ISO [SHA256] | extract ISO DIR KERNEL [MODULE...]\n");
+  fprintf(stderr,
+          "usage: minix-analysis-iso inspect ISO [SHA256] | extract ISO DIR KERNEL [MODULE...]\n");
   return 2;
 }

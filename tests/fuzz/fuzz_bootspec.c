@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!env.profiles) {
     char *err = NULL;
     env.profiles = profile_set_new(&err);
-    qemu_bins_resolve(&qemu, "/usr/bin"); /* past the installed check, into the rest of validation */
+    qemu_bins_resolve(&qemu,
+                      "/usr/bin"); /* past the installed check, into the rest of validation */
     accel_host_init(&kvm);
     accel_host_set_device(&kvm, false, "fuzzing");
     env.qemu = &qemu;

@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const char *const names[] = {"linux", "minix-3.4"};
   for (size_t p = 0; p < 2; p++) {
     char *err = NULL;
-    struct detector *d = detector_new(profile_set_find(set, names[p]), p ? NULL : "\\$ $", on_event, NULL, &err);
+    struct detector *d =
+        detector_new(profile_set_find(set, names[p]), p ? NULL : "\\$ $", on_event, NULL, &err);
     free(err);
     if (!d)
       continue;

@@ -12,13 +12,16 @@ static void on_line(void *userdata, const char *line, size_t len) {
     qmp_msg_clear(&m);
 }
 
-static void on_text(void *userdata, const char *escaped, size_t len) { info_mem_scan_feed(userdata, escaped, len); }
+static void on_text(void *userdata, const char *escaped, size_t len) {
+  info_mem_scan_feed(userdata, escaped, len);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct qmp_framer f = {0};
   struct info_mem_scan scan;
   info_mem_scan_reset(&scan);
-  /* In two reads, split where the first byte says; its low bit arms string streaming (an "info mem" reply). */
+  /* In two reads, split where the first byte says; its low bit arms string streaming (an "info mem"
+   * reply). */
   size_t cut = size ? data[0] % (size + 1) : 0;
   if (size && data[0] & 1)
     qmp_framer_stream_text(&f, on_text, &scan);

@@ -19,20 +19,40 @@ struct input {
 
 static unsigned byte(struct input *in) { return in->p < in->end ? *in->p++ : 0; }
 
-static const char *pick(struct input *in, const char *const *list, size_t n) { return list[byte(in) % n]; }
+static const char *pick(struct input *in, const char *const *list, size_t n) {
+  return list[byte(in) % n];
+}
 
 static double number(struct input *in) {
-  static const double interesting[] = {0, -0.0, 1, -1, 0.5, 1e-300, 1e300, 1.7e308, -1.7e308, 123.456, 65, 35};
+  static const double interesting[] = {0,     -0.0,    1,        -1,      0.5, 1e-300,
+                                       1e300, 1.7e308, -1.7e308, 123.456, 65,  35};
   unsigned b = byte(in);
   return b < 128 ? interesting[b % 12] : (double)(b - 128) * 7.25;
 }
 
 static json_t *string(struct input *in) {
-  static const char *const s[] = {"succeeded", "queued",      "running",       "failed", "timeout",
-                                  "cancelled", "interrupted", "kernel_starts", "shell_prompt", "tcg",
-                                  "kvm",       "",            "a,\"b\n",       "minix-3.4", "linux",
-                                  "i386",      "x86_64",      "boot_time_ms",  "cv",     "marker:kernel_starts",
-                                  "qemu_cont_to_terminal", "fixture of minix-analysis"};
+  static const char *const s[] = {"succeeded",
+                                  "queued",
+                                  "running",
+                                  "failed",
+                                  "timeout",
+                                  "cancelled",
+                                  "interrupted",
+                                  "kernel_starts",
+                                  "shell_prompt",
+                                  "tcg",
+                                  "kvm",
+                                  "",
+                                  "a,\"b\n",
+                                  "minix-3.4",
+                                  "linux",
+                                  "i386",
+                                  "x86_64",
+                                  "boot_time_ms",
+                                  "cv",
+                                  "marker:kernel_starts",
+                                  "qemu_cont_to_terminal",
+                                  "fixture of minix-analysis"};
   return json_string(pick(in, s, sizeof s / sizeof s[0]));
 }
 
@@ -44,17 +64,25 @@ static json_t *any(struct input *in, int depth) {
   case 2: return json_integer((json_int_t)byte(in) - 8);
   case 3: return json_real(number(in));
   case 4: return string(in);
-  case 5: return depth > 2 ? json_array() : json_pack("[o, o]", any(in, depth + 1), any(in, depth + 1));
+  case 5:
+    return depth > 2 ? json_array() : json_pack("[o, o]", any(in, depth + 1), any(in, depth + 1));
   default: return depth > 2 ? json_object() : json_pack("{s:o}", "t_ms", any(in, depth + 1));
   }
 }
 
-/* Sets key in o from the next byte: missing, null, a value of the wanted type, or any other value. */
+/* Sets key in o from the next byte: missing, null, a value of the wanted type, or any other value.
+ */
 static void field(struct input *in, json_t *o, const char *key, json_t *wanted) {
   switch (byte(in) % 4) {
   case 0: json_decref(wanted); return;
-  case 1: json_decref(wanted); json_object_set_new(o, key, json_null()); return;
-  case 2: json_decref(wanted); json_object_set_new(o, key, any(in, 0)); return;
+  case 1:
+    json_decref(wanted);
+    json_object_set_new(o, key, json_null());
+    return;
+  case 2:
+    json_decref(wanted);
+    json_object_set_new(o, key, any(in, 0));
+    return;
   default: json_object_set_new(o, key, wanted);
   }
 }
@@ -119,7 +147,8 @@ static json_t *claims_doc(struct input *in) {
     field(in, c, "estimate", json_real(number(in)));
     field(in, c, "threshold", json_real(number(in)));
     field(in, c, "any_guest", json_boolean(byte(in) & 1));
-    field(in, c, "applies", json_pack("{s:o, s:o}", "arch", string(in), "cpus", json_integer(byte(in) % 4)));
+    field(in, c, "applies",
+          json_pack("{s:o, s:o}", "arch", string(in), "cpus", json_integer(byte(in) % 4)));
     json_array_append_new(claims, c);
   }
   json_t *doc = json_object();

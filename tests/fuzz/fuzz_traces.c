@@ -1,5 +1,6 @@
-/* libFuzzer: what reads guest output as text: the syscall trace parsers (strace -f, strace -c, MINIX trace),
- * the trace session's extraction, /proc/meminfo, QEMU's interrupt log, and a scenario run. */
+/* libFuzzer: what reads guest output as text: the syscall trace parsers (strace -f, strace -c,
+ * MINIX trace), the trace session's extraction, /proc/meminfo, QEMU's interrupt log, and a scenario
+ * run. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,8 +13,12 @@
 #include "lib/trace_session.h"
 
 static void on_send(void *u, const char *t, size_t n) { (void)u, (void)t, (void)n; }
-static void on_progress(void *u, const char *s, const char *t, int64_t us) { (void)u, (void)s, (void)t, (void)us; }
-static void on_captured(void *u, const char *s, const char *t, int64_t us) { (void)u, (void)s, (void)t, (void)us; }
+static void on_progress(void *u, const char *s, const char *t, int64_t us) {
+  (void)u, (void)s, (void)t, (void)us;
+}
+static void on_captured(void *u, const char *s, const char *t, int64_t us) {
+  (void)u, (void)s, (void)t, (void)us;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = malloc(size + 1);

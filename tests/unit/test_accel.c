@@ -7,9 +7,12 @@
 #include "lib/probe_image.h"
 #include "test_util.h"
 
-static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t get32(const uint8_t *p) {
+  return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
-/* QEMU loads a.out-kludge multiboot images by the addresses in their header: those must describe the file. */
+/* QEMU loads a.out-kludge multiboot images by the addresses in their header: those must describe
+ * the file. */
 static void probe_images_are_flat_multiboot_kernels(void **state) {
   (void)state;
   for (int m = 0; m < PROBE_N_MODES; m++) {
@@ -21,12 +24,13 @@ static void probe_images_are_flat_multiboot_kernels(void **state) {
     }
     assert_int_equal(get32(img), 0x1BADB002u);
     assert_int_equal((uint32_t)(get32(img) + get32(img + 4) + get32(img + 8)), 0);
-    assert_true(get32(img + 4) & 0x10000u);                   /* addresses in the header */
-    assert_int_equal(get32(img + 12), 0x100000u);             /* header_addr: the file's start, at 1 MiB */
-    assert_int_equal(get32(img + 16), 0x100000u);             /* load_addr */
+    assert_true(get32(img + 4) & 0x10000u);       /* addresses in the header */
+    assert_int_equal(get32(img + 12), 0x100000u); /* header_addr: the file's start, at 1 MiB */
+    assert_int_equal(get32(img + 16), 0x100000u); /* load_addr */
     assert_int_equal(get32(img + 20) - get32(img + 16), len); /* load_end_addr: the whole file */
-    assert_true(get32(img + 24) > get32(img + 20));           /* bss_end_addr: tables and stack after it */
-    assert_true(get32(img + 28) > 0x100000u && get32(img + 28) < get32(img + 20)); /* entry inside */
+    assert_true(get32(img + 24) > get32(img + 20)); /* bss_end_addr: tables and stack after it */
+    assert_true(get32(img + 28) > 0x100000u &&
+                get32(img + 28) < get32(img + 20)); /* entry inside */
   }
 }
 
@@ -53,15 +57,20 @@ static void probe_progress_says_where_a_guest_stopped(void **state) {
   assert_string_equal(stages, "pm, longmode, paging64, irq64, ok");
   free(stages);
 
-  struct probe_end timeout = {
-      .started = true, .timed_out = true, .deadline_s = 5, .exit_code = -1, .detail = "", .qemu_err = ""};
+  struct probe_end timeout = {.started = true,
+                              .timed_out = true,
+                              .deadline_s = 5,
+                              .exit_code = -1,
+                              .detail = "",
+                              .qemu_err = ""};
   struct {
     enum probe_mode mode;
     const char *console;
     struct probe_end end;
     const char *want;
   } cases[] = {
-      {PROBE_X86_64, "pm\n", timeout, "stopped after \"pm\": no output after enabling long mode with paging, 5 s"},
+      {PROBE_X86_64, "pm\n", timeout,
+       "stopped after \"pm\": no output after enabling long mode with paging, 5 s"},
       {PROBE_I386, "pm\n", timeout, "stopped after \"pm\": no output after enabling paging, 5 s"},
       {PROBE_I386, "", timeout, "printed nothing, 5 s"},
       {PROBE_X86_64, "pm\nlongmode\npaging64\n", timeout,
@@ -72,7 +81,10 @@ static void probe_progress_says_where_a_guest_stopped(void **state) {
        "stopped after \"paging\": it printed \"fault 0d\" while enabling timer interrupts"},
       {PROBE_X86_64,
        "pm\n",
-       {.started = true, .exit_code = 1, .detail = "", .qemu_err = "KVM internal error. Suberror: 1\nmore\n"},
+       {.started = true,
+        .exit_code = 1,
+        .detail = "",
+        .qemu_err = "KVM internal error. Suberror: 1\nmore\n"},
        "stopped after \"pm\": QEMU exited with status 1 while enabling long mode with paging: "
        "KVM internal error. Suberror: 1"},
       {PROBE_X86_64,
@@ -102,23 +114,25 @@ static void make_host(struct accel_host *h, enum host_kind kind) {
     return;
   }
   accel_host_set_device(h, true, "/dev/kvm opens");
-  accel_host_set_probe(h, PROBE_I386, ACCEL_PROBE_PASSED, "passed in 96 ms (pm, paging, irq, ok)", 96);
+  accel_host_set_probe(h, PROBE_I386, ACCEL_PROBE_PASSED, "passed in 96 ms (pm, paging, irq, ok)",
+                       96);
   if (kind == GOOD_KVM)
-    accel_host_set_probe(h, PROBE_X86_64, ACCEL_PROBE_PASSED, "passed in 101 ms (pm, longmode, paging64, irq64, ok)",
-                         101);
+    accel_host_set_probe(h, PROBE_X86_64, ACCEL_PROBE_PASSED,
+                         "passed in 101 ms (pm, longmode, paging64, irq64, ok)", 101);
   else
     accel_host_set_probe(h, PROBE_X86_64, ACCEL_PROBE_FAILED, X64_STOPPED, 5090);
 }
 
 /* One row of the decision table: host kind, arch, requested, trap_counts -> accel and note. */
-static void expect(enum host_kind kind, const char *arch, const char *requested, bool traps, const char *accel,
-                   const char *note) {
+static void expect(enum host_kind kind, const char *arch, const char *requested, bool traps,
+                   const char *accel, const char *note) {
   struct accel_host h;
   make_host(&h, kind);
   char *got_note = NULL;
   const char *got = accel_choose(&h, arch, requested, traps, &got_note);
   if (strcmp(got, accel) != 0 || strcmp(got_note, note) != 0)
-    fail_msg("host %d, %s, %s: got %s '%s', wanted %s '%s'", kind, arch, requested, got, got_note, accel, note);
+    fail_msg("host %d, %s, %s: got %s '%s', wanted %s '%s'", kind, arch, requested, got, got_note,
+             accel, note);
   free(got_note);
   accel_host_clear(&h);
 }
@@ -131,14 +145,17 @@ static void auto_uses_kvm_only_for_modes_whose_probe_passed(void **state) {
   expect(GOOD_KVM, "i386", "auto", false, "kvm",
          "auto: KVM because the KVM i386 probe passed in 96 ms (pm, paging, irq, ok)");
   expect(GOOD_KVM, "x86_64", "auto", false, "kvm",
-         "auto: KVM because the KVM x86_64 probe passed in 101 ms (pm, longmode, paging64, irq64, ok)");
+         "auto: KVM because the KVM x86_64 probe passed in 101 ms (pm, longmode, paging64, irq64, "
+         "ok)");
   expect(HALF_KVM, "i386", "auto", false, "kvm",
          "auto: KVM because the KVM i386 probe passed in 96 ms (pm, paging, irq, ok)");
-  expect(HALF_KVM, "x86_64", "auto", false, "tcg", "auto: TCG because the KVM x86_64 probe " X64_STOPPED);
+  expect(HALF_KVM, "x86_64", "auto", false, "tcg",
+         "auto: TCG because the KVM x86_64 probe " X64_STOPPED);
   /* Rules before probes: trap counts need TCG, KVM needs an x86 guest. */
   expect(GOOD_KVM, "x86_64", "auto", true, "tcg",
          "auto: TCG, because trap counts read QEMU's interrupt log, written only under TCG");
-  expect(GOOD_KVM, "arm", "auto", false, "tcg", "auto: TCG because KVM needs a guest of the host's arch");
+  expect(GOOD_KVM, "arm", "auto", false, "tcg",
+         "auto: TCG because KVM needs a guest of the host's arch");
   /* Asked for: honoured, the probe named; a failed one warned about. */
   expect(HALF_KVM, "i386", "tcg", false, "tcg", "requested");
   expect(GOOD_KVM, "x86_64", "kvm", false, "kvm",
@@ -173,7 +190,8 @@ static void health_reports_each_mode(void **state) {
   } rows[] = {
       {NO_DEVICE, false, false, false, "cannot open /dev/kvm: No such file or directory"},
       {GOOD_KVM, true, true, true, "KVM passed the i386 and x86_64 probes"},
-      {HALF_KVM, false, true, false, "KVM passed the i386 probe only: the KVM x86_64 probe " X64_STOPPED},
+      {HALF_KVM, false, true, false,
+       "KVM passed the i386 probe only: the KVM x86_64 probe " X64_STOPPED},
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     struct accel_host h;
@@ -182,11 +200,14 @@ static void health_reports_each_mode(void **state) {
     assert_int_equal(json_is_true(json_object_get(j, "usable")), rows[i].usable);
     assert_string_equal(json_string_value(json_object_get(j, "reason")), rows[i].reason);
     json_t *modes = json_object_get(j, "modes");
-    assert_int_equal(json_is_true(json_object_get(json_object_get(modes, "i386"), "usable")), rows[i].i386);
-    assert_int_equal(json_is_true(json_object_get(json_object_get(modes, "x86_64"), "usable")), rows[i].x86_64);
+    assert_int_equal(json_is_true(json_object_get(json_object_get(modes, "i386"), "usable")),
+                     rows[i].i386);
+    assert_int_equal(json_is_true(json_object_get(json_object_get(modes, "x86_64"), "usable")),
+                     rows[i].x86_64);
     json_t *x64 = json_object_get(modes, "x86_64");
     if (rows[i].kind == HALF_KVM) {
-      assert_string_equal(json_string_value(json_object_get(x64, "reason")), "the KVM x86_64 probe " X64_STOPPED);
+      assert_string_equal(json_string_value(json_object_get(x64, "reason")),
+                          "the KVM x86_64 probe " X64_STOPPED);
       assert_int_equal(json_integer_value(json_object_get(x64, "probe_ms")), 5090);
     }
     if (rows[i].kind == NO_DEVICE)

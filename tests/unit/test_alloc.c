@@ -1,6 +1,6 @@
-/* Allocation failures in the job queue and the supervisor (issue 16): a strdup that fails is refused with
- * -ENOMEM before anything is queued or spawned. strdup is wrapped at link time (-Wl,--wrap=strdup) so that
- * the N-th call from now fails. */
+/* Allocation failures in the job queue and the supervisor (issue 16): a strdup that fails is
+ * refused with -ENOMEM before anything is queued or spawned. strdup is wrapped at link time
+ * (-Wl,--wrap=strdup) so that the N-th call from now fails. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,14 +20,15 @@ char *__wrap_strdup(const char *s) {
   return __real_strdup(s);
 }
 
-/* Every copy supervisor_start makes of its paths is checked: the old code went on with NULL paths and
- * spawned QEMU anyway. Nothing is left open on the loop. */
+/* Every copy supervisor_start makes of its paths is checked: the old code went on with NULL paths
+ * and spawned QEMU anyway. Nothing is left open on the loop. */
 static void supervisor_refuses_when_a_copy_fails(void **state) {
   (void)state;
   uv_loop_t loop;
   assert_int_equal(uv_loop_init(&loop), 0);
   char *const argv[] = {"/bin/false", NULL};
-  struct supervisor_config cfg = {.argv = argv, .qmp_path = "/tmp/ma-alloc.qmp", .serial_path = "/tmp/ma-alloc.ser"};
+  struct supervisor_config cfg = {
+      .argv = argv, .qmp_path = "/tmp/ma-alloc.qmp", .serial_path = "/tmp/ma-alloc.ser"};
   struct supervisor_callbacks cb = {0};
   for (int n = 0; n < 2; n++) {
     struct supervisor *s = NULL;

@@ -30,8 +30,8 @@ static void expect_error(const char *body, const char *code, const char *field) 
   }
   int r = bootspec_parse(full, strlen(full), &env, &spec, &err);
   if (r != -22 || strcmp(err.code, code) != 0 || strcmp(err.field, field) != 0)
-    fail_msg("%s: got %d %s/%s (%s), wanted %s/%s", full, r, r ? err.code : "-", r ? err.field : "-",
-             r ? err.message : "", code, field);
+    fail_msg("%s: got %d %s/%s (%s), wanted %s/%s", full, r, r ? err.code : "-",
+             r ? err.field : "-", r ? err.message : "", code, field);
   assert_int_equal(err.errnum, EINVAL);
   assert_null(spec);
   free(full);
@@ -41,32 +41,51 @@ static void rejects_bad_requests(void **state) {
   (void)state;
   expect_error("{bad", "invalid_json", "");
   expect_error("[1]", "invalid_body", "");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"colour\":1}", "unknown_field", "colour");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"colour\":1}", "unknown_field",
+               "colour");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"cpus\":0}", "out_of_range", "cpus");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"cpus\":65}", "out_of_range", "cpus");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"cpus\":\"2\"}", "wrong_type", "cpus");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"memory_mb\":8}", "out_of_range", "memory_mb");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"timeout_s\":86401}", "out_of_range", "timeout_s");
-  expect_error("{\"kernel\":\"/nonexistent/vmlinuz\",\"profile\":\"linux\"}", "file_not_found", "kernel");
-  expect_error("{\"kernel\":\"relative/vmlinuz\",\"profile\":\"linux\"}", "path_not_absolute", "kernel");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"cpus\":\"2\"}", "wrong_type",
+               "cpus");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"memory_mb\":8}", "out_of_range",
+               "memory_mb");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"timeout_s\":86401}", "out_of_range",
+               "timeout_s");
+  expect_error("{\"kernel\":\"/nonexistent/vmlinuz\",\"profile\":\"linux\"}", "file_not_found",
+               "kernel");
+  expect_error("{\"kernel\":\"relative/vmlinuz\",\"profile\":\"linux\"}", "path_not_absolute",
+               "kernel");
   expect_error("{\"kernel\":\"/tmp\",\"profile\":\"linux\"}", "not_a_file", "kernel");
   expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"beos\"}", "unknown_profile", "profile");
   expect_error("{\"kernel\":\"KERNEL\"}", "missing_field", "profile");
   expect_error("{\"profile\":\"linux\"}", "missing_field", "kernel");
-  expect_error("{\"kernel\":\"KERNEL\",\"iso\":\"KERNEL\",\"profile\":\"linux\"}", "conflicting_fields", "image");
-  expect_error("{\"iso\":\"KERNEL\",\"append\":\"x\",\"profile\":\"linux\"}", "conflicting_fields", "append");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"until\":\"([\"}", "invalid_regex", "until");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"arch\":\"sparc\"}", "invalid_value", "arch");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel\":\"hvf\"}", "invalid_value", "accel");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel\":\"kvm\"}", "accel_unavailable", "accel");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":\"/x\"}", "wrong_type", "initrd");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a,b\"]}", "invalid_path", "initrd");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a b\"]}", "invalid_path", "initrd");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"kernel\":\"KERNEL\"}", "invalid_json", "");
+  expect_error("{\"kernel\":\"KERNEL\",\"iso\":\"KERNEL\",\"profile\":\"linux\"}",
+               "conflicting_fields", "image");
+  expect_error("{\"iso\":\"KERNEL\",\"append\":\"x\",\"profile\":\"linux\"}", "conflicting_fields",
+               "append");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"until\":\"([\"}", "invalid_regex",
+               "until");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"arch\":\"sparc\"}", "invalid_value",
+               "arch");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel\":\"hvf\"}", "invalid_value",
+               "accel");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel\":\"kvm\"}",
+               "accel_unavailable", "accel");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":\"/x\"}", "wrong_type",
+               "initrd");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a,b\"]}",
+               "invalid_path", "initrd");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"initrd\":[\"/a b\"]}",
+               "invalid_path", "initrd");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"kernel\":\"KERNEL\"}",
+               "invalid_json", "");
   expect_error("{\"image\":\"abc\",\"profile\":\"linux\"}", "unknown_image", "image");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":0}", "out_of_range", "accel_stall_s");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":3601}", "out_of_range", "accel_stall_s");
-  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":\"20\"}", "wrong_type", "accel_stall_s");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":0}", "out_of_range",
+               "accel_stall_s");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":3601}",
+               "out_of_range", "accel_stall_s");
+  expect_error("{\"kernel\":\"KERNEL\",\"profile\":\"linux\",\"accel_stall_s\":\"20\"}",
+               "wrong_type", "accel_stall_s");
 }
 
 /* QEMU comes from --qemu-dir only: an emulator missing there is refused, whatever $PATH holds. */
@@ -97,7 +116,8 @@ static void takes_qemu_from_its_directory(void **state) {
 
 static void applies_defaults(void **state) {
   (void)state;
-  char *body = util_strdupf("{\"kernel\":\"%s\",\"profile\":\"minix-3.4\",\"initrd\":[\"%s\"]}", kernel, kernel);
+  char *body = util_strdupf("{\"kernel\":\"%s\",\"profile\":\"minix-3.4\",\"initrd\":[\"%s\"]}",
+                            kernel, kernel);
   struct boot_spec *spec;
   struct ma_error err;
   assert_int_equal(bootspec_parse(body, strlen(body), &env, &spec, &err), 0);
@@ -115,7 +135,8 @@ static void applies_defaults(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(rejects_bad_requests), cmocka_unit_test(applies_defaults),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(rejects_bad_requests),
+                                     cmocka_unit_test(applies_defaults),
                                      cmocka_unit_test(takes_qemu_from_its_directory)};
   return cmocka_run_group_tests_name("bootspec", tests, setup, teardown);
 }

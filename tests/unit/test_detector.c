@@ -180,7 +180,8 @@ static void until_replaces_terminal(void **state) {
 }
 
 /* A detector on a profile of the test's own (JSON text); close_own frees both. */
-static struct detector *open_own(const char *profile_json, struct profile **p, struct recorder *rec) {
+static struct detector *open_own(const char *profile_json, struct profile **p,
+                                 struct recorder *rec) {
   char *err = NULL;
   assert_int_equal(profile_parse(profile_json, strlen(profile_json), p, &err), 0);
   struct detector *d = detector_new(*p, NULL, record, rec, &err);
@@ -195,12 +196,14 @@ static void close_own(struct detector *d, struct profile *p) {
 
 static void count_mode_and_when_absent(void **state) {
   (void)state;
-  const char *text = "{\"name\":\"c\",\"markers\":[{\"name\":\"end\",\"pattern\":\"end\"}],\"terminal\":\"end\","
-                     "\"cpus_online\":{\"pattern\":\"CPU \\\\d+ is up\",\"mode\":\"count\",\"when_absent\":1}}";
+  const char *text =
+      "{\"name\":\"c\",\"markers\":[{\"name\":\"end\",\"pattern\":\"end\"}],\"terminal\":\"end\","
+      "\"cpus_online\":{\"pattern\":\"CPU \\\\d+ is up\",\"mode\":\"count\",\"when_absent\":1}}";
   struct profile *p;
   struct recorder rec = {0};
   struct detector *d = open_own(text, &p, &rec);
-  assert_int_equal(detector_cpus_online(d), -1); /* absent means nothing before the boot completes */
+  assert_int_equal(detector_cpus_online(d),
+                   -1); /* absent means nothing before the boot completes */
   detector_feed(d, "end\n", 4, 1);
   assert_int_equal(detector_cpus_online(d), 1);
   detector_free(d);
@@ -230,9 +233,10 @@ static void backreferences_still_match(void **state) {
  * is not a match of either line, and the lines after it are still judged, in order. */
 static void a_block_match_across_lines_is_not_a_line_match(void **state) {
   (void)state;
-  const char *text = "{\"name\":\"s\",\"markers\":[{\"name\":\"up\",\"pattern\":\"CPU\\\\s+\\\\d+ is up\"},"
-                     "{\"name\":\"end\",\"pattern\":\"^end$\"}],\"terminal\":\"end\","
-                     "\"failures\":[{\"name\":\"late\",\"pattern\":\"panic\"}]}";
+  const char *text =
+      "{\"name\":\"s\",\"markers\":[{\"name\":\"up\",\"pattern\":\"CPU\\\\s+\\\\d+ is up\"},"
+      "{\"name\":\"end\",\"pattern\":\"^end$\"}],\"terminal\":\"end\","
+      "\"failures\":[{\"name\":\"late\",\"pattern\":\"panic\"}]}";
   struct profile *p;
   struct recorder rec = {0};
   struct detector *d = open_own(text, &p, &rec);
@@ -254,8 +258,9 @@ static void a_block_match_across_lines_is_not_a_line_match(void **state) {
  * line by line, with the same result as alone. */
 static void lookarounds_are_judged_line_by_line(void **state) {
   (void)state;
-  const char *text = "{\"name\":\"l\",\"markers\":[{\"name\":\"bare\",\"pattern\":\"ready(?!\\\\s)\"},"
-                     "{\"name\":\"end\",\"pattern\":\"end\"}],\"terminal\":\"end\"}";
+  const char *text =
+      "{\"name\":\"l\",\"markers\":[{\"name\":\"bare\",\"pattern\":\"ready(?!\\\\s)\"},"
+      "{\"name\":\"end\",\"pattern\":\"end\"}],\"terminal\":\"end\"}";
   struct profile *p;
   struct recorder rec = {0};
   struct detector *d = open_own(text, &p, &rec);
@@ -330,8 +335,8 @@ static void a_marker_carries_the_stamp_of_its_read(void **state) {
   assert_true(detector_done(d));
   assert_true(detector_gave_up(d) >= 20);
   assert_int_equal(m.lines, 22);
-  print_message("20 lines of 4,000 bytes with %s: %lld us, %llu matches gave up\n", PATHOLOGICAL, (long long)took,
-                (unsigned long long)detector_gave_up(d));
+  print_message("20 lines of 4,000 bytes with %s: %lld us, %llu matches gave up\n", PATHOLOGICAL,
+                (long long)took, (unsigned long long)detector_gave_up(d));
   close_own(d, p);
 }
 
@@ -343,7 +348,8 @@ static void a_pathological_until_costs_little_per_read(void **state) {
   struct marks m = {0};
   struct detector *d = pathological(&p, &m);
   static char read[4096], line[DETECTOR_LINE_MAX + 2];
-  size_t len = flood(read, sizeof read, 80), line_len = flood(line, sizeof line, DETECTOR_LINE_MAX - 1);
+  size_t len = flood(read, sizeof read, 80),
+         line_len = flood(line, sizeof line, DETECTOR_LINE_MAX - 1);
   int64_t worst = 0;
   for (int i = 0; i < 40; i++) {
     int64_t t0 = util_mono_us();
@@ -358,8 +364,8 @@ static void a_pathological_until_costs_little_per_read(void **state) {
   detector_feed(d, "Kernel 7\n", 9, 1000);
   assert_int_equal(m.n, 1);
   assert_true(m.t_us[0] == 1000);
-  print_message("worst read under %s: %lld us (50 lines of 80 bytes, or one of %d)\n", PATHOLOGICAL, (long long)worst,
-                DETECTOR_LINE_MAX - 1);
+  print_message("worst read under %s: %lld us (50 lines of 80 bytes, or one of %d)\n", PATHOLOGICAL,
+                (long long)worst, DETECTOR_LINE_MAX - 1);
   close_own(d, p);
 }
 

@@ -44,9 +44,11 @@ static void not_elf_and_missing_files(void **state) {
  * __k_unpaged_NAME, cstart plainly; a plain name beats its unpaged twin. */
 static void unpaged_names_are_found_and_said(void **state) {
   (void)state;
-  static const char strtab[] = "\0__k_unpaged_MINIX\0__k_unpaged_pre_init\0__k_unpaged_kmain\0cstart\0"
-                               "__k_unpaged_cstart\0";
-  const uint32_t name_at[] = {1, 19, 40, 58, 65}, value[] = {0x400000, 0x4006e0, 0xf0426900, 0xf0426fd0, 0x400100};
+  static const char strtab[] =
+      "\0__k_unpaged_MINIX\0__k_unpaged_pre_init\0__k_unpaged_kmain\0cstart\0"
+      "__k_unpaged_cstart\0";
+  const uint32_t name_at[] = {1, 19, 40, 58, 65},
+                 value[] = {0x400000, 0x4006e0, 0xf0426900, 0xf0426fd0, 0x400100};
   struct {
     Elf32_Ehdr eh;
     Elf32_Shdr sh[3];
@@ -55,10 +57,14 @@ static void unpaged_names_are_found_and_said(void **state) {
   } f = {0};
   memcpy(f.eh.e_ident, ELFMAG, SELFMAG);
   f.eh.e_ident[EI_CLASS] = ELFCLASS32, f.eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  f.eh.e_shoff = offsetof(__typeof__(f), sh), f.eh.e_shnum = 3, f.eh.e_shentsize = sizeof(Elf32_Shdr);
-  f.sh[1] = (Elf32_Shdr){
-      .sh_type = SHT_SYMTAB, .sh_offset = offsetof(__typeof__(f), sym), .sh_size = sizeof f.sym, .sh_link = 2};
-  f.sh[2] = (Elf32_Shdr){.sh_type = SHT_STRTAB, .sh_offset = offsetof(__typeof__(f), str), .sh_size = sizeof f.str};
+  f.eh.e_shoff = offsetof(__typeof__(f), sh), f.eh.e_shnum = 3,
+  f.eh.e_shentsize = sizeof(Elf32_Shdr);
+  f.sh[1] = (Elf32_Shdr){.sh_type = SHT_SYMTAB,
+                         .sh_offset = offsetof(__typeof__(f), sym),
+                         .sh_size = sizeof f.sym,
+                         .sh_link = 2};
+  f.sh[2] = (Elf32_Shdr){
+      .sh_type = SHT_STRTAB, .sh_offset = offsetof(__typeof__(f), str), .sh_size = sizeof f.str};
   for (int i = 0; i < 5; i++)
     f.sym[i + 1] = (Elf32_Sym){.st_name = name_at[i], .st_value = value[i]};
   memcpy(f.str, strtab, sizeof strtab);
@@ -106,7 +112,9 @@ static void packets_are_framed_and_checked(void **state) {
 static void the_pc_comes_from_a_g_reply(void **state) {
   (void)state;
   /* eax..edi (8 x 4 bytes), then eip = 0x0010000c little endian. */
-  const char *i386 = "02b0ad2b0c0010001105010000950000086f0000000000000000000000100000" "0c001000" "06000000";
+  const char *i386 = "02b0ad2b0c0010001105010000950000086f0000000000000000000000100000"
+                     "0c001000"
+                     "06000000";
   uint64_t pc = 0;
   assert_int_equal(rsp_pc(i386, 32, &pc), 0);
   assert_int_equal(pc, 0x10000c);
@@ -116,8 +124,9 @@ static void the_pc_comes_from_a_g_reply(void **state) {
   assert_int_equal(rsp_pc(x86_64, 64, &pc), 0);
   assert_int_equal(pc, 0xffffffff00100350ull);
   assert_int_equal(rsp_pc("0011", 32, &pc), -EINVAL);
-  assert_int_equal(rsp_pc("zz00000000000000000000000000000000000000000000000000000000000000zz000000", 32, &pc),
-                   -EINVAL);
+  assert_int_equal(
+      rsp_pc("zz00000000000000000000000000000000000000000000000000000000000000zz000000", 32, &pc),
+      -EINVAL);
 }
 
 int main(void) {

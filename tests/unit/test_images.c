@@ -1,5 +1,5 @@
-/* A request naming a registered image becomes a spec that still says which image it boots, for one boot
- * and for a matrix, whatever the image's kind (a matrix of a disk image lost it: issue 16). */
+/* A request naming a registered image becomes a spec that still says which image it boots, for one
+ * boot and for a matrix, whatever the image's kind (a matrix of a disk image lost it: issue 16). */
 #include <string.h>
 #include <unistd.h>
 
@@ -30,8 +30,9 @@ static int setup(void **state) {
   assert_int_equal(ftruncate(fileno(fp), 1 << 20), 0);
   fclose(fp);
   assert_int_equal(test_boot_env(&f.env, kernel, sizeof kernel), 0);
-  assert_int_equal(store_image_put(f.store, "0123456789abcdef", "00", disk, "disk", "{\"boot\":\"bios\"}",
-                                   util_wall_us(), f.image), 0);
+  assert_int_equal(store_image_put(f.store, "0123456789abcdef", "00", disk, "disk",
+                                   "{\"boot\":\"bios\"}", util_wall_us(), f.image),
+                   0);
   *state = &f;
   return 0;
 }
@@ -46,7 +47,8 @@ static int teardown(void **state) {
 
 static void boot_of_a_disk_image_records_the_image(void **state) {
   struct fixture *f = *state;
-  json_auto_t *req = json_pack("{s:s, s:s, s:s}", "image", f->image, "profile", "minix-3.4", "accel", "tcg");
+  json_auto_t *req =
+      json_pack("{s:s, s:s, s:s}", "image", f->image, "profile", "minix-3.4", "accel", "tcg");
   struct boot_spec *spec = NULL;
   struct ma_error err;
   assert_int_equal(images_boot_spec(f->store, f->dir, &f->env, req, &spec, &err), 0);
@@ -57,8 +59,8 @@ static void boot_of_a_disk_image_records_the_image(void **state) {
 
 static void matrix_of_a_disk_image_records_the_image(void **state) {
   struct fixture *f = *state;
-  json_auto_t *req = json_pack("{s:s, s:s, s:s, s:[i,i], s:i}", "image", f->image, "profile", "minix-3.4", "accel",
-                               "tcg", "cpus", 1, 2, "samples", 1);
+  json_auto_t *req = json_pack("{s:s, s:s, s:s, s:[i,i], s:i}", "image", f->image, "profile",
+                               "minix-3.4", "accel", "tcg", "cpus", 1, 2, "samples", 1);
   struct matrix_spec *spec = NULL;
   struct ma_error err;
   assert_int_equal(images_matrix_spec(f->store, f->dir, &f->env, 4, req, &spec, &err), 0);

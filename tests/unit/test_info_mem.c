@@ -44,8 +44,8 @@ static void odd_escapes_and_long_lines_count_nothing(void **state) {
   (void)state;
   struct info_mem_scan s;
   info_mem_scan_reset(&s);
-  /* \uXXXX stands for one character (no hex digit); \" and \\ are characters; a line too long to be a
-   * range is skipped whole, even when it starts like one. */
+  /* \uXXXX stands for one character (no hex digit); \" and \\ are characters; a line too long to be
+   * a range is skipped whole, even when it starts like one. */
   const char *odd = "\\u0030000000000400000-0000000000401000 0000000000001000 ur-\\r\\n"
                     "\\\"\\\\\\/\\t\\b\\f\\n";
   info_mem_scan_feed(&s, odd, strlen(odd));

@@ -27,7 +27,8 @@ static void real_log_counts(void **state) {
   struct int_counter *c = int_counter_new();
   /* In 1000-byte reads, a second apart: lines split across reads still count once. */
   for (size_t off = 0, k = 0; off < len; off += 1000, k++)
-    int_counter_feed(c, text + off, len - off < 1000 ? len - off : 1000, (int64_t)(k / 50) * 1000000);
+    int_counter_feed(c, text + off, len - off < 1000 ? len - off : 1000,
+                     (int64_t)(k / 50) * 1000000);
   struct sum s = {0};
   int_counter_each(c, add, &s);
   /* grep -oE '^ *[0-9]+: v=[0-9a-f]+ e=[0-9a-f]+ i=[01]' | sort | uniq -c on the same file */

@@ -1,4 +1,5 @@
-/* A job's state machine: every (state, event) pair, legal or not, and the walks the job system makes. */
+/* A job's state machine: every (state, event) pair, legal or not, and the walks the job system
+ * makes. */
 #include "lib/job_state.h"
 #include "test_util.h"
 
@@ -67,7 +68,8 @@ static void every_pair(void **state) {
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     int got = job_state_next(rows[i].from, rows[i].ev);
     if (got != rows[i].to)
-      fail_msg("%s on %s: got %d, want %d", job_state_name(rows[i].from), job_event_name(rows[i].ev), got, rows[i].to);
+      fail_msg("%s on %s: got %d, want %d", job_state_name(rows[i].from),
+               job_event_name(rows[i].ev), got, rows[i].to);
   }
 }
 
@@ -84,13 +86,15 @@ static void out_of_range_is_illegal(void **state) {
 static void walks(void **state) {
   (void)state;
   static const enum job_event paths[][5] = {
-      {JOB_EV_START, JOB_EV_SPAWN, JOB_EV_DECIDE, JOB_EV_EXIT, JOB_N_EVENTS},  /* terminal marker */
-      {JOB_EV_START, JOB_EV_SPAWN, JOB_EV_EXIT, JOB_N_EVENTS},                 /* timeout, crash, exit */
-      {JOB_EV_START, JOB_EV_SPAWN, JOB_EV_CANCEL, JOB_EV_EXIT, JOB_N_EVENTS},  /* DELETE while running */
-      {JOB_EV_START, JOB_EV_CANCEL, JOB_EV_ABORT, JOB_N_EVENTS},               /* DELETE during the overlay */
-      {JOB_EV_START, JOB_EV_FAIL, JOB_N_EVENTS},                               /* a file fails its check */
-      {JOB_EV_CANCEL, JOB_N_EVENTS},                                           /* DELETE while queued */
-      {JOB_EV_START, JOB_EV_SPAWN, JOB_EV_DECIDE, JOB_EV_CANCEL, JOB_EV_EXIT}, /* shutdown while quitting */
+      {JOB_EV_START, JOB_EV_SPAWN, JOB_EV_DECIDE, JOB_EV_EXIT, JOB_N_EVENTS}, /* terminal marker */
+      {JOB_EV_START, JOB_EV_SPAWN, JOB_EV_EXIT, JOB_N_EVENTS}, /* timeout, crash, exit */
+      {JOB_EV_START, JOB_EV_SPAWN, JOB_EV_CANCEL, JOB_EV_EXIT,
+       JOB_N_EVENTS},                                            /* DELETE while running */
+      {JOB_EV_START, JOB_EV_CANCEL, JOB_EV_ABORT, JOB_N_EVENTS}, /* DELETE during the overlay */
+      {JOB_EV_START, JOB_EV_FAIL, JOB_N_EVENTS},                 /* a file fails its check */
+      {JOB_EV_CANCEL, JOB_N_EVENTS},                             /* DELETE while queued */
+      {JOB_EV_START, JOB_EV_SPAWN, JOB_EV_DECIDE, JOB_EV_CANCEL,
+       JOB_EV_EXIT}, /* shutdown while quitting */
   };
   for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
     int s = JOB_QUEUED;

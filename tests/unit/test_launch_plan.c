@@ -1,4 +1,5 @@
-/* The launch plan: file names, accelerator, supervisor limits and QEMU's argv, from the spec and the host. */
+/* The launch plan: file names, accelerator, supervisor limits and QEMU's argv, from the spec and
+ * the host. */
 #include <string.h>
 
 #include "lib/launch_plan.h"
@@ -33,7 +34,9 @@ static void paths_by_spec(void **state) {
   } rows[] = {
       {{.arch = (char *)"i386", .kernel = (char *)"/k"}, false, false},
       {{.arch = (char *)"i386", .kernel = (char *)"/k", .disk = (char *)"/d.qcow2"}, true, false},
-      {{.arch = (char *)"x86_64", .disk = (char *)"/d.qcow2", .disk_direct = true}, false, false}, /* an install */
+      {{.arch = (char *)"x86_64", .disk = (char *)"/d.qcow2", .disk_direct = true},
+       false,
+       false}, /* an install */
       {{.arch = (char *)"i386", .kernel = (char *)"/k", .trap_counts = true}, false, true},
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -127,7 +130,11 @@ static const struct plan_row plan_rows[] = {
      false,
      false},
     {"monitoring: the duration is the deadline",
-     {.arch = (char *)"i386", .accel = (char *)"tcg", .timeout_s = 120, .duration_s = 15, .silence_timeout_s = 5},
+     {.arch = (char *)"i386",
+      .accel = (char *)"tcg",
+      .timeout_s = 120,
+      .duration_s = 15,
+      .silence_timeout_s = 5},
      "tcg",
      "requested",
      15000,
@@ -190,10 +197,12 @@ static void plans(void **state) {
     assert_int_equal(launch_plan_init(&p, &w->spec, &host, &paths), 0);
     if (strcmp(p.accel, w->accel) != 0 || !p.accel_note ||
         strncmp(p.accel_note, w->note_prefix, strlen(w->note_prefix)) != 0)
-      fail_msg("%s: accel %s (%s), want %s (%s...)", w->name, p.accel, p.accel_note, w->accel, w->note_prefix);
-    if (p.timeout_ms != w->timeout_ms || p.silence_ms != w->silence_ms || p.stall_ms != w->stall_ms ||
-        p.sample_ms != w->sample_ms || p.info_mem != w->info_mem)
-      fail_msg("%s: limits %u %u %u %u %d", w->name, p.timeout_ms, p.silence_ms, p.stall_ms, p.sample_ms, p.info_mem);
+      fail_msg("%s: accel %s (%s), want %s (%s...)", w->name, p.accel, p.accel_note, w->accel,
+               w->note_prefix);
+    if (p.timeout_ms != w->timeout_ms || p.silence_ms != w->silence_ms ||
+        p.stall_ms != w->stall_ms || p.sample_ms != w->sample_ms || p.info_mem != w->info_mem)
+      fail_msg("%s: limits %u %u %u %u %d", w->name, p.timeout_ms, p.silence_ms, p.stall_ms,
+               p.sample_ms, p.info_mem);
     if (w->gdb)
       assert_string_equal(p.gdb_path, "/s/sock/r2.gdb");
     else
@@ -227,7 +236,8 @@ static void argv_carries_the_plan(void **state) {
   assert_int_equal(index_of(&p.cmd, "-S") > 0, 1);
   assert_string_equal(after(&p.cmd, "-accel"), "tcg");
   assert_string_equal(after(&p.cmd, "-qmp"), "unix:/s/sock/r3.qmp,server=on,wait=off");
-  assert_string_equal(after(&p.cmd, "-drive"), "file=/s/overlays/r3.qcow2,format=qcow2,if=ide,index=0,media=disk");
+  assert_string_equal(after(&p.cmd, "-drive"),
+                      "file=/s/overlays/r3.qcow2,format=qcow2,if=ide,index=0,media=disk");
   assert_string_equal(after(&p.cmd, "-D"), "/s/sock/r3.int");
   assert_string_equal(after(&p.cmd, "-gdb"), "chardev:gdb0");
   assert_null(s.overlay);

@@ -38,7 +38,8 @@ static void expect_error(const char *extra, const char *code, const char *field)
   int r = matrix_spec_from_json(req, &env, 2, &m, &err);
   json_decref(req);
   if (r != -22 || strcmp(err.code, code) || strcmp(err.field, field))
-    fail_msg("%s: got %d %s/%s, wanted %s/%s", extra, r, r ? err.code : "-", r ? err.field : "-", code, field);
+    fail_msg("%s: got %d %s/%s, wanted %s/%s", extra, r, r ? err.code : "-", r ? err.field : "-",
+             code, field);
 }
 
 static void rejects_bad_matrices(void **state) {
@@ -53,7 +54,8 @@ static void rejects_bad_matrices(void **state) {
   expect_error(",\"cpus\":[1],\"samples\":101", "out_of_range", "samples");
   expect_error(",\"cpus\":[1],\"samples\":1,\"isolation\":\"loose\"", "invalid_value", "isolation");
   expect_error(",\"cpus\":[1],\"samples\":1,\"parallel\":2", "conflicting_fields", "parallel");
-  expect_error(",\"cpus\":[1],\"samples\":1,\"isolation\":\"parallel\",\"parallel\":3", "out_of_range", "parallel");
+  expect_error(",\"cpus\":[1],\"samples\":1,\"isolation\":\"parallel\",\"parallel\":3",
+               "out_of_range", "parallel");
   expect_error(",\"cpus\":[1],\"samples\":1,\"colour\":1", "unknown_field", "colour");
   expect_error(",\"cpus\":[1],\"samples\":1,\"memory_mb\":1", "out_of_range", "memory_mb");
 }
@@ -94,7 +96,8 @@ static json_t *synthetic_runs(int online_with_2) {
     int cpus = i % 2 ? 2 : 1;
     char id[17];
     snprintf(id, sizeof id, "%016d", i);
-    json_t *run = json_pack("{s:s, s:i, s:i, s:s}", "id", id, "matrix_index", i, "cpus", cpus, "accel", "tcg");
+    json_t *run = json_pack("{s:s, s:i, s:i, s:s}", "id", id, "matrix_index", i, "cpus", cpus,
+                            "accel", "tcg");
     if (i == 8) { /* the fifth 1-vCPU run timed out */
       json_object_set_new(run, "status", json_string("timeout"));
       json_object_set_new(run, "error", json_pack("{s:s}", "code", "boot_timeout"));
@@ -108,21 +111,25 @@ static json_t *synthetic_runs(int online_with_2) {
     json_object_set_new(run, "error", json_null());
     json_object_set_new(run, "boot_time_ms", json_real(t));
     json_object_set_new(run, "guest_cpus_online", json_integer(cpus == 1 ? 1 : online_with_2));
-    json_object_set_new(run, "markers", json_pack("[{s:s, s:f}, {s:s, s:f}]", "name", "kernel_starts", "t_ms",
-                                                  t / 4, "name", "shell_prompt", "t_ms", t));
+    json_object_set_new(run, "markers",
+                        json_pack("[{s:s, s:f}, {s:s, s:f}]", "name", "kernel_starts", "t_ms",
+                                  t / 4, "name", "shell_prompt", "t_ms", t));
     json_array_append_new(runs, run);
   }
   return runs;
 }
 
 static json_t *synthetic_matrix(void) {
-  return json_pack("{s:s, s:s, s:{s:[i,i], s:i, s:s}, s:s, s:i, s:i, s:s, s:s}", "id", "00000000000000aa", "status",
-                   "done", "request", "cpus", 1, 2, "samples", 4, "profile", "linux", "isolation", "exclusive",
-                   "parallel", 1, "total", 9, "created_at", "2026-11-24T00:00:00.000000Z", "finished_at",
+  return json_pack("{s:s, s:s, s:{s:[i,i], s:i, s:s}, s:s, s:i, s:i, s:s, s:s}", "id",
+                   "00000000000000aa", "status", "done", "request", "cpus", 1, 2, "samples", 4,
+                   "profile", "linux", "isolation", "exclusive", "parallel", 1, "total", 9,
+                   "created_at", "2026-11-24T00:00:00.000000Z", "finished_at",
                    "2026-11-24T00:01:00.000000Z");
 }
 
-static json_t *config(json_t *report, int i) { return json_array_get(json_object_get(report, "configs"), (size_t)i); }
+static json_t *config(json_t *report, int i) {
+  return json_array_get(json_object_get(report, "configs"), (size_t)i);
+}
 
 static double stat(json_t *cfg, const char *key) {
   return json_number_value(json_object_get(json_object_get(cfg, "boot_time_ms"), key));
@@ -135,7 +142,8 @@ static void report_statistics(void **state) {
   json_t *one = config(report, 0), *two = config(report, 1);
   assert_int_equal(json_integer_value(json_object_get(one, "succeeded")), 4);
   assert_int_equal(json_integer_value(json_object_get(one, "failed")), 1);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(one, "failures"), "boot_timeout")), 1);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(one, "failures"), "boot_timeout")), 1);
   assert_true(stat(one, "mean") == 115.0); /* the timeout is not averaged in */
   assert_true(stat(two, "mean") == 57.5);
   assert_true(stat(two, "median") == 57.5);
@@ -145,8 +153,10 @@ static void report_statistics(void **state) {
   assert_true(json_is_null(json_object_get(one, "relative_to_1_vcpu")));
   assert_true(json_is_true(json_object_get(json_object_get(report, "scaling"), "valid")));
   json_t *phase = json_array_get(json_object_get(two, "phases"), 0);
-  assert_string_equal(json_string_value(json_object_get(phase, "phase")), "kernel_starts -> shell_prompt");
-  assert_true(json_number_value(json_object_get(json_object_get(phase, "duration_ms"), "mean")) == 57.5 * 0.75);
+  assert_string_equal(json_string_value(json_object_get(phase, "phase")),
+                      "kernel_starts -> shell_prompt");
+  assert_true(json_number_value(json_object_get(json_object_get(phase, "duration_ms"), "mean")) ==
+              57.5 * 0.75);
   json_t *progress = json_object_get(report, "progress");
   assert_int_equal(json_integer_value(json_object_get(progress, "done")), 9);
   assert_int_equal(json_integer_value(json_object_get(progress, "failed")), 1);
@@ -161,7 +171,8 @@ static void uniprocessor_guest_is_not_scaling(void **state) {
   json_t *report = matrix_report(matrix, runs);
   json_t *scaling = json_object_get(report, "scaling");
   assert_false(json_is_true(json_object_get(scaling, "valid")));
-  assert_non_null(strstr(json_string_value(json_object_get(scaling, "note")), "not multiprocessor scaling"));
+  assert_non_null(
+      strstr(json_string_value(json_object_get(scaling, "note")), "not multiprocessor scaling"));
   json_t *rel = json_object_get(config(report, 1), "relative_to_1_vcpu");
   assert_true(json_is_null(json_object_get(rel, "efficiency")));
   char *text = matrix_report_text(report);
@@ -185,7 +196,8 @@ static void golden_text_and_csv(void **state) {
   (void)state;
   json_t *matrix = synthetic_matrix(), *runs = synthetic_runs(2);
   json_t *report = matrix_report(matrix, runs);
-  char *text = matrix_report_text(report), *csv = matrix_report_csv(runs), *tex = matrix_report_latex(report);
+  char *text = matrix_report_text(report), *csv = matrix_report_csv(runs),
+       *tex = matrix_report_latex(report);
   compare_golden("matrix-report.txt", text);
   compare_golden("matrix-report.csv", csv);
   compare_golden("matrix-report.tex", tex);
@@ -208,18 +220,25 @@ static void golden_text_and_csv(void **state) {
 static json_t *runs_in_every_state(void) {
   json_t *runs = synthetic_runs(2);
   json_t *more = json_loads(
-      "[{\"id\":\"0000000000000009\",\"matrix_index\":9,\"cpus\":2,\"status\":\"running\",\"accel\":\"kvm\","
+      "[{\"id\":\"0000000000000009\",\"matrix_index\":9,\"cpus\":2,\"status\":\"running\","
+      "\"accel\":\"kvm\","
       "  \"boot_time_ms\":null,\"markers\":[{\"name\":\"kernel_starts\",\"t_ms\":3.0}]},"
-      " {\"id\":\"000000000000000a\",\"matrix_index\":10,\"cpus\":1,\"status\":\"queued\",\"accel\":null,"
+      " {\"id\":\"000000000000000a\",\"matrix_index\":10,\"cpus\":1,\"status\":\"queued\","
+      "\"accel\":null,"
       "  \"boot_time_ms\":null,\"markers\":[],\"error\":null,\"guest_cpus_online\":null},"
-      " {\"id\":\"000000000000000b\",\"matrix_index\":11,\"cpus\":2,\"status\":\"interrupted\",\"accel\":null,"
+      " {\"id\":\"000000000000000b\",\"matrix_index\":11,\"cpus\":2,\"status\":\"interrupted\","
+      "\"accel\":null,"
       "  \"error\":{\"code\":\"interrupted\",\"message\":\"the daemon stopped\"}},"
       " {\"id\":\"000000000000000c\",\"cpus\":1,\"status\":\"failed\"},"
       " {},"
-      " {\"id\":5,\"matrix_index\":\"x\",\"cpus\":\"2\",\"status\":7,\"accel\":3,\"boot_time_ms\":\"12\","
+      " {\"id\":5,\"matrix_index\":\"x\",\"cpus\":\"2\",\"status\":7,\"accel\":3,\"boot_time_ms\":"
+      "\"12\","
       "  \"markers\":\"none\",\"error\":\"boom\",\"guest_cpus_online\":\"2\"},"
-      " {\"id\":\"000000000000000d\",\"matrix_index\":13,\"cpus\":1,\"status\":\"succeeded\",\"accel\":\"tcg\","
-      "  \"boot_time_ms\":140,\"guest_cpus_online\":1,\"markers\":[null,3,{\"name\":null,\"t_ms\":1},{\"t_ms\":2},"
+      " {\"id\":\"000000000000000d\",\"matrix_index\":13,\"cpus\":1,\"status\":\"succeeded\","
+      "\"accel\":\"tcg\","
+      "  "
+      "\"boot_time_ms\":140,\"guest_cpus_online\":1,\"markers\":[null,3,{\"name\":null,\"t_ms\":1},"
+      "{\"t_ms\":2},"
       "  {\"name\":\"kernel_starts\"},{\"name\":\"kernel_starts\",\"t_ms\":\"5\"},"
       "  {\"name\":\"shell_prompt\",\"t_ms\":140}]},"
       " null, \"run\"]",
@@ -233,7 +252,8 @@ static json_t *runs_in_every_state(void) {
 static json_t *named(json_t *list, const char *key, const char *name) {
   size_t i;
   json_t *e;
-  json_array_foreach(list, i, e) if (strcmp(json_string_value(json_object_get(e, key)), name) == 0) return e;
+  json_array_foreach(list, i,
+                     e) if (strcmp(json_string_value(json_object_get(e, key)), name) == 0) return e;
   return NULL;
 }
 
@@ -253,10 +273,14 @@ static void report_takes_runs_in_every_state(void **state) {
   assert_int_equal(json_integer_value(json_object_get(progress, "succeeded")), 9);
   assert_int_equal(json_integer_value(json_object_get(progress, "failed")), 3);
   json_t *one = config(report, 0), *two = config(report, 1);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(one, "failures"), "failed")), 1);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(two, "failures"), "interrupted")), 1);
-  assert_true(stat(one, "mean") == 120.0); /* 100..140: the late success counts, nothing else does */
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(one, "boot_time_ms"), "n")), 5);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(one, "failures"), "failed")),
+                   1);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(two, "failures"), "interrupted")), 1);
+  assert_true(stat(one, "mean") ==
+              120.0); /* 100..140: the late success counts, nothing else does */
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(one, "boot_time_ms"), "n")),
+                   5);
   /* Markers without a name or a time are left out, never averaged in as 0 ms. */
   json_t *markers = json_object_get(one, "markers");
   assert_int_equal(json_array_size(markers), 2);
@@ -264,7 +288,8 @@ static void report_takes_runs_in_every_state(void **state) {
   assert_int_equal(json_integer_value(json_object_get(ks, "n")), 4);
   assert_true(json_real_value(json_object_get(ks, "mean")) == 28.75);
   json_t *phase = named(json_object_get(one, "phases"), "phase", "kernel_starts -> shell_prompt");
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(phase, "duration_ms"), "n")), 4);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(phase, "duration_ms"), "n")),
+                   4);
   assert_int_equal(json_array_size(json_object_get(report, "runs")), 14); /* the runs with an id */
 
   char *text = matrix_report_text(report);
@@ -275,7 +300,8 @@ static void report_takes_runs_in_every_state(void **state) {
   char *csv = matrix_report_csv(runs);
   assert_non_null(strstr(csv, "\n10,\"000000000000000a\",1,\"queued\",\"\",,,\"\",,\n"));
   assert_non_null(strstr(csv, "\n,\"\",,\"\",\"\",,,\"\",,\n")); /* the run of wrong types */
-  assert_non_null(strstr(csv, "\n13,\"000000000000000d\",1,\"succeeded\",\"tcg\",1,140.000,\"\",,140.000\n"));
+  assert_non_null(
+      strstr(csv, "\n13,\"000000000000000d\",1,\"succeeded\",\"tcg\",1,140.000,\"\",,140.000\n"));
   free(csv);
   char *svg = matrix_report_svg(report), *tex = matrix_report_latex(report);
   assert_non_null(strstr(svg, "</svg>\n"));
@@ -294,17 +320,23 @@ static void report_takes_runs_in_every_state(void **state) {
  * comparison take reports with fields missing or of the wrong type. */
 static void renderers_take_partial_reports(void **state) {
   (void)state;
-  json_t *runs = json_loads("[null, 1, {\"markers\":[{\"name\":\"a,\\\"b\",\"t_ms\":1}]}]", 0, NULL);
+  json_t *runs =
+      json_loads("[null, 1, {\"markers\":[{\"name\":\"a,\\\"b\",\"t_ms\":1}]}]", 0, NULL);
   json_t *report = matrix_report(NULL, runs);
   assert_true(json_is_object(report));
   assert_int_equal(json_array_size(json_object_get(report, "accel")), 0);
   json_t *odd = json_loads(
-      "{\"id\":3,\"status\":null,\"request\":{\"profile\":7,\"cpus\":\"x\"},\"scaling\":{\"valid\":true},"
+      "{\"id\":3,\"status\":null,\"request\":{\"profile\":7,\"cpus\":\"x\"},\"scaling\":{\"valid\":"
+      "true},"
       " \"claims\":{\"comparisons\":[{\"estimate\":1,\"measured\":{\"mean\":2,\"ci95\":[1]}},7]},"
       " \"configs\":[{\"cpus\":1,\"boot_time_ms\":{\"n\":-3,\"mean\":\"x\",\"ci95\":[null]},"
-      "   \"markers\":[{\"t_ms\":{\"mean\":5}},{\"name\":\"k\",\"t_ms\":7}],\"failures\":{\"x\":\"y\"},"
+      "   "
+      "\"markers\":[{\"t_ms\":{\"mean\":5}},{\"name\":\"k\",\"t_ms\":7}],\"failures\":{\"x\":\"y\"}"
+      ","
       "   \"relative_to_1_vcpu\":{\"speedup\":\"fast\"}},"
-      "  {\"cpus\":2,\"boot_time_ms\":{\"n\":2,\"mean\":4,\"stdev\":null,\"max\":5e300,\"ci95\":[1,2]},\"markers\":7},"
+      "  "
+      "{\"cpus\":2,\"boot_time_ms\":{\"n\":2,\"mean\":4,\"stdev\":null,\"max\":5e300,\"ci95\":[1,2]"
+      "},\"markers\":7},"
       "  5, null]}",
       0, NULL);
   assert_non_null(odd);
@@ -347,15 +379,17 @@ static void renderers_take_partial_reports(void **state) {
 static json_t *report_of(const char *id, const double *x, size_t n) {
   struct stats s;
   stats_compute(x, n, &s);
-  return json_pack("{s:s, s:[{s:i, s:o}, {s:i, s:n}]}", "id", id, "configs", "cpus", 1, "boot_time_ms",
-                   stats_to_json(&s), "cpus", 2, "boot_time_ms");
+  return json_pack("{s:s, s:[{s:i, s:o}, {s:i, s:n}]}", "id", id, "configs", "cpus", 1,
+                   "boot_time_ms", stats_to_json(&s), "cpus", 2, "boot_time_ms");
 }
 
 static void compare_flags_regressions(void **state) {
   (void)state;
   /* Welch's worked example: the second sample is slower, t = -2.46, p = 0.021. */
-  const double a[] = {27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4};
-  const double b[] = {27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4};
+  const double a[] = {27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1,
+                      21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4};
+  const double b[] = {27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0,
+                      24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4};
   json_t *before = report_of("before", a, 15), *after = report_of("after", b, 15);
   json_t *cmp = matrix_compare(before, after);
   json_t *c1 = json_array_get(json_object_get(cmp, "configs"), 0);
@@ -366,7 +400,8 @@ static void compare_flags_regressions(void **state) {
   json_t *ci = json_object_get(c1, "difference_ci95");
   assert_true(json_real_value(json_array_get(ci, 0)) > 0); /* the whole interval is a slowdown */
   json_t *c2 = json_array_get(json_object_get(cmp, "configs"), 1);
-  assert_string_equal(json_string_value(json_object_get(c2, "verdict")), "no successful runs on one side");
+  assert_string_equal(json_string_value(json_object_get(c2, "verdict")),
+                      "no successful runs on one side");
   char *text = matrix_compare_text(cmp);
   assert_non_null(strstr(text, "regression"));
   free(text);
@@ -390,10 +425,14 @@ static void compare_flags_regressions(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(rejects_bad_matrices), cmocka_unit_test(interleaves_configs),
-      cmocka_unit_test(report_statistics),    cmocka_unit_test(uniprocessor_guest_is_not_scaling),
-      cmocka_unit_test(golden_text_and_csv),    cmocka_unit_test(compare_flags_regressions),
-      cmocka_unit_test(report_takes_runs_in_every_state), cmocka_unit_test(renderers_take_partial_reports),
+      cmocka_unit_test(rejects_bad_matrices),
+      cmocka_unit_test(interleaves_configs),
+      cmocka_unit_test(report_statistics),
+      cmocka_unit_test(uniprocessor_guest_is_not_scaling),
+      cmocka_unit_test(golden_text_and_csv),
+      cmocka_unit_test(compare_flags_regressions),
+      cmocka_unit_test(report_takes_runs_in_every_state),
+      cmocka_unit_test(renderers_take_partial_reports),
   };
   return cmocka_run_group_tests_name("matrix", tests, setup, teardown);
 }

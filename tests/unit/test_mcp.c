@@ -25,7 +25,8 @@ static json_t *parse_error(const char *body, int code) {
   json_t *err;
   assert_int_equal(jsonrpc_parse(body, strlen(body), &m, &err), code);
   assert_non_null(err);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(err, "error"), "code")), code);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(err, "error"), "code")),
+                   code);
   assert_string_equal(json_string_value(json_object_get(err, "jsonrpc")), "2.0");
   return err;
 }
@@ -33,17 +34,24 @@ static json_t *parse_error(const char *body, int code) {
 static void parse_errors(void **state) {
   (void)state;
   json_decref(parse_error("{not json", JSONRPC_PARSE_ERROR));
-  json_t *e = parse_error("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]", JSONRPC_INVALID_REQUEST);
-  assert_non_null(strstr(json_string_value(json_object_get(json_object_get(e, "error"), "message")), "batch"));
+  json_t *e =
+      parse_error("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]", JSONRPC_INVALID_REQUEST);
+  assert_non_null(
+      strstr(json_string_value(json_object_get(json_object_get(e, "error"), "message")), "batch"));
   assert_true(json_is_null(json_object_get(e, "id")));
   json_decref(e);
-  json_decref(parse_error("{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}", JSONRPC_INVALID_REQUEST));
-  json_decref(parse_error("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}", JSONRPC_INVALID_REQUEST));
-  json_decref(parse_error("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}", JSONRPC_INVALID_REQUEST));
+  json_decref(
+      parse_error("{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}", JSONRPC_INVALID_REQUEST));
+  json_decref(
+      parse_error("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}", JSONRPC_INVALID_REQUEST));
+  json_decref(
+      parse_error("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}", JSONRPC_INVALID_REQUEST));
   json_decref(parse_error("{\"jsonrpc\":\"2.0\",\"id\":1}", JSONRPC_INVALID_REQUEST));
   json_decref(parse_error("42", JSONRPC_INVALID_REQUEST));
-  e = parse_error("{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"ping\",\"params\":[1]}", JSONRPC_INVALID_PARAMS);
-  assert_string_equal(json_string_value(json_object_get(e, "id")), "x"); /* the id is kept when it was readable */
+  e = parse_error("{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"ping\",\"params\":[1]}",
+                  JSONRPC_INVALID_PARAMS);
+  assert_string_equal(json_string_value(json_object_get(e, "id")),
+                      "x"); /* the id is kept when it was readable */
   json_decref(e);
 }
 
@@ -76,10 +84,11 @@ static void ids_are_echoed_exactly(void **state) {
 
 static void notifications_get_no_body(void **state) {
   (void)state;
-  const char *bodies[] = {"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
-                          "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{}}",
-                          "{\"jsonrpc\":\"2.0\",\"method\":\"no/such/thing\"}",
-                          "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}"};
+  const char *bodies[] = {
+      "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+      "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{}}",
+      "{\"jsonrpc\":\"2.0\",\"method\":\"no/such/thing\"}",
+      "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}"};
   for (size_t i = 0; i < 4; i++) {
     struct jsonrpc_msg m;
     struct mcp_decision d = decide(bodies[i], NULL, &m);
@@ -96,15 +105,18 @@ static int error_code(struct mcp_decision *d) {
 static void unknown_methods_and_bad_params(void **state) {
   (void)state;
   struct jsonrpc_msg m;
-  struct mcp_decision d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\"}", NULL, &m);
+  struct mcp_decision d =
+      decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\"}", NULL, &m);
   assert_int_equal(error_code(&d), JSONRPC_METHOD_NOT_FOUND);
   json_decref(d.reply);
   jsonrpc_msg_clear(&m);
-  const char *bad[] = {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{}}",
-                       "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"nope\"}}",
-                       "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"boot_status\","
-                       "\"arguments\":[1]}}",
-                       "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}"};
+  const char *bad[] = {
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"nope\"}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/"
+      "call\",\"params\":{\"name\":\"boot_status\","
+      "\"arguments\":[1]}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}"};
   for (size_t i = 0; i < 4; i++) {
     d = decide(bad[i], NULL, &m);
     assert_int_equal(d.step, MCP_STEP_REPLY);
@@ -116,9 +128,10 @@ static void unknown_methods_and_bad_params(void **state) {
 
 static const char *negotiated(const char *asked) {
   static char out[32];
-  char *body = util_strdupf("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-                            "\"%s\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}",
-                            asked);
+  char *body = util_strdupf(
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+      "\"%s\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}",
+      asked);
   struct jsonrpc_msg m;
   struct mcp_decision d = decide(body, NULL, &m);
   assert_int_equal(d.step, MCP_STEP_INITIALIZE);
@@ -126,8 +139,9 @@ static const char *negotiated(const char *asked) {
   snprintf(out, sizeof out, "%s", json_string_value(json_object_get(result, "protocolVersion")));
   assert_string_equal(out, d.version);
   assert_non_null(json_object_get(json_object_get(result, "capabilities"), "tools"));
-  assert_string_equal(json_string_value(json_object_get(json_object_get(result, "serverInfo"), "name")),
-                      "minix-analysis");
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(result, "serverInfo"), "name")),
+      "minix-analysis");
   json_decref(d.reply);
   jsonrpc_msg_clear(&m);
   free(body);
@@ -146,16 +160,19 @@ static void version_negotiation(void **state) {
 static void groups_and_tool_calls(void **state) {
   (void)state;
   struct jsonrpc_msg m;
-  struct mcp_decision d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "syscall-tracer", &m);
+  struct mcp_decision d =
+      decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "syscall-tracer", &m);
   json_t *tracer = json_object_get(json_object_get(d.reply, "result"), "tools");
   assert_int_equal(json_array_size(tracer), 1);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(tracer, 0), "name")), "syscall_trace");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(tracer, 0), "name")),
+                      "syscall_trace");
   json_decref(d.reply);
   jsonrpc_msg_clear(&m);
   d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "memory-monitor", &m);
   json_t *mem = json_object_get(json_object_get(d.reply, "result"), "tools");
   assert_int_equal(json_array_size(mem), 1);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(mem, 0), "name")), "memory_monitor");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(mem, 0), "name")),
+                      "memory_monitor");
   json_decref(d.reply);
   jsonrpc_msg_clear(&m);
   d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "boot-profiler", &m);
@@ -169,14 +186,16 @@ static void groups_and_tool_calls(void **state) {
   }
   json_decref(d.reply);
   jsonrpc_msg_clear(&m);
-  d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"boot_status\","
+  d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/"
+             "call\",\"params\":{\"name\":\"boot_status\","
              "\"arguments\":{\"id\":\"x\"},\"_meta\":{\"progressToken\":7}}}",
              NULL, &m);
   assert_int_equal(d.step, MCP_STEP_CALL_TOOL);
   assert_string_equal(d.tool, "boot_status");
   assert_int_equal(json_integer_value(d.progress_token), 7);
   jsonrpc_msg_clear(&m);
-  d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"boot_status\"}}",
+  d = decide("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/"
+             "call\",\"params\":{\"name\":\"boot_status\"}}",
              "syscall-tracer", &m);
   assert_int_equal(error_code(&d), JSONRPC_INVALID_PARAMS); /* not served by that group */
   json_decref(d.reply);
@@ -186,7 +205,8 @@ static void groups_and_tool_calls(void **state) {
 static void results_carry_structured_and_text(void **state) {
   (void)state;
   json_t *r = mcp_tool_result(json_pack("{s:i}", "a", 1));
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "structuredContent"), "a")), 1);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(r, "structuredContent"), "a")), 1);
   json_t *text = json_object_get(json_array_get(json_object_get(r, "content"), 0), "text");
   assert_string_equal(json_string_value(text), "{\"a\":1}");
   assert_false(json_is_true(json_object_get(r, "isError")));
@@ -198,9 +218,12 @@ static void results_carry_structured_and_text(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(parse_errors),          cmocka_unit_test(ids_are_echoed_exactly),
-      cmocka_unit_test(notifications_get_no_body), cmocka_unit_test(unknown_methods_and_bad_params),
-      cmocka_unit_test(version_negotiation),   cmocka_unit_test(groups_and_tool_calls),
+      cmocka_unit_test(parse_errors),
+      cmocka_unit_test(ids_are_echoed_exactly),
+      cmocka_unit_test(notifications_get_no_body),
+      cmocka_unit_test(unknown_methods_and_bad_params),
+      cmocka_unit_test(version_negotiation),
+      cmocka_unit_test(groups_and_tool_calls),
       cmocka_unit_test(results_carry_structured_and_text),
   };
   return cmocka_run_group_tests_name("mcp", tests, setup, teardown);

@@ -31,7 +31,8 @@ static void router_routes_are_documented(void **state) {
   (void)state;
   for (size_t i = 0; api_routes[i].method; i++)
     if (!documented(api_routes[i].path, api_routes[i].method))
-      fail_msg("%s %s is served but missing from api/openapi.yaml", api_routes[i].method, api_routes[i].path);
+      fail_msg("%s %s is served but missing from api/openapi.yaml", api_routes[i].method,
+               api_routes[i].path);
 }
 
 static void documented_routes_exist(void **state) {

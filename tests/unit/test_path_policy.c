@@ -1,5 +1,6 @@
-/* The daemon's --image-dir policy on a real directory tree: symlinks, "..", missing files, FIFOs, and
- * the names QEMU reads differently from the policy (a space in an initrd), judged again at launch. */
+/* The daemon's --image-dir policy on a real directory tree: symlinks, "..", missing files, FIFOs,
+ * and the names QEMU reads differently from the policy (a space in an initrd), judged again at
+ * launch. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -66,7 +67,8 @@ static void judges_real_paths(void **state) {
   assert_false(path_policy_allows(dirs, p));
   snprintf(p, sizeof p, "%s/secret", t->outside);
   assert_false(path_policy_allows(dirs, p));
-  snprintf(p, sizeof p, "%s/not-yet", t->allowed); /* missing, inside: the caller says "not found" */
+  snprintf(p, sizeof p, "%s/not-yet",
+           t->allowed); /* missing, inside: the caller says "not found" */
   assert_true(path_policy_allows(dirs, p));
   snprintf(p, sizeof p, "%s/not-yet", t->outside); /* missing, outside */
   assert_false(path_policy_allows(dirs, p));
@@ -82,11 +84,12 @@ static void judges_real_paths(void **state) {
   assert_true(path_policy_allows(root, p));
 }
 
-static void expect_refusal(int r, const struct ma_error *err, int status, const char *code, const char *field) {
+static void expect_refusal(int r, const struct ma_error *err, int status, const char *code,
+                           const char *field) {
   assert_int_equal(r, -EINVAL);
   if (err->errnum != status || strcmp(err->code, code) != 0 || strcmp(err->field, field) != 0)
-    fail_msg("got %d %s/%s (%s), wanted %d %s/%s", err->errnum, err->code, err->field, err->message, status,
-             code, field);
+    fail_msg("got %d %s/%s (%s), wanted %d %s/%s", err->errnum, err->code, err->field, err->message,
+             status, code, field);
 }
 
 /* A FIFO, a directory, a missing file: each refused from its stat, never opened (opening the FIFO
@@ -100,13 +103,16 @@ static void checks_files_without_opening_them(void **state) {
   assert_int_equal(mkfifo(p, 0600), 0);
   expect_refusal(path_policy_check_file(dirs, p, "iso", &err), &err, EINVAL, "not_a_file", "iso");
   expect_refusal(path_policy_check_file(NULL, p, "iso", &err), &err, EINVAL, "not_a_file", "iso");
-  expect_refusal(path_policy_check_file(NULL, t->allowed, "disk", &err), &err, EINVAL, "not_a_file", "disk");
+  expect_refusal(path_policy_check_file(NULL, t->allowed, "disk", &err), &err, EINVAL, "not_a_file",
+                 "disk");
   snprintf(p, sizeof p, "%s/escape", t->allowed);
-  expect_refusal(path_policy_check_file(dirs, p, "kernel", &err), &err, EACCES, "path_not_allowed", "kernel");
-  snprintf(p, sizeof p, "%s/not-yet", t->allowed);
-  expect_refusal(path_policy_check_file(dirs, p, "kernel", &err), &err, EINVAL, "file_not_found", "kernel");
-  expect_refusal(path_policy_check_file(dirs, "images/kernel", "kernel", &err), &err, EINVAL, "path_not_absolute",
+  expect_refusal(path_policy_check_file(dirs, p, "kernel", &err), &err, EACCES, "path_not_allowed",
                  "kernel");
+  snprintf(p, sizeof p, "%s/not-yet", t->allowed);
+  expect_refusal(path_policy_check_file(dirs, p, "kernel", &err), &err, EINVAL, "file_not_found",
+                 "kernel");
+  expect_refusal(path_policy_check_file(dirs, "images/kernel", "kernel", &err), &err, EINVAL,
+                 "path_not_absolute", "kernel");
   snprintf(p, sizeof p, "%s/kernel", t->allowed);
   assert_int_equal(path_policy_check_file(dirs, p, "kernel", &err), 0);
   assert_true(path_policy_within(p, t->allowed));
@@ -114,19 +120,22 @@ static void checks_files_without_opening_them(void **state) {
   assert_false(path_policy_within(p, t->outside));
 }
 
-static struct boot_spec *parse(const struct bootspec_env *env, json_t *req, struct ma_error *err, int *r) {
+static struct boot_spec *parse(const struct bootspec_env *env, json_t *req, struct ma_error *err,
+                               int *r) {
   struct boot_spec *spec = NULL;
   *r = bootspec_from_json(req, env, &spec, err);
   json_decref(req);
   return spec;
 }
 
-/* "/dir/secretlink x" is a regular file inside the dir, but QEMU's multiboot loader opens /dir/secretlink
- * (a symlink out) and passes "x" as the module's arguments: the name is refused before any file is judged. */
+/* "/dir/secretlink x" is a regular file inside the dir, but QEMU's multiboot loader opens
+ * /dir/secretlink (a symlink out) and passes "x" as the module's arguments: the name is refused
+ * before any file is judged. */
 static void refuses_an_initrd_that_qemu_would_split(void **state) {
   struct tree *t = *state;
   struct bootspec_env env;
-  char stand_in[128], kernel[PATH_MAX + 32], spaced[PATH_MAX + 32], link[PATH_MAX + 32], secret[PATH_MAX + 32];
+  char stand_in[128], kernel[PATH_MAX + 32], spaced[PATH_MAX + 32], link[PATH_MAX + 32],
+      secret[PATH_MAX + 32];
   assert_int_equal(test_boot_env(&env, stand_in, sizeof stand_in), 0);
   const char *dirs[] = {t->allowed, NULL};
   env.image_dirs = dirs;
@@ -138,8 +147,10 @@ static void refuses_an_initrd_that_qemu_would_split(void **state) {
   assert_int_equal(symlink(secret, link), 0);
   struct ma_error err;
   int r;
-  struct boot_spec *spec = parse(&env, json_pack("{s:s, s:s, s:s, s:[s]}", "arch", "i386", "profile", "minix-3.4",
-                                                "kernel", kernel, "initrd", spaced), &err, &r);
+  struct boot_spec *spec = parse(&env,
+                                 json_pack("{s:s, s:s, s:s, s:[s]}", "arch", "i386", "profile",
+                                           "minix-3.4", "kernel", kernel, "initrd", spaced),
+                                 &err, &r);
   assert_null(spec);
   expect_refusal(r, &err, EINVAL, "invalid_path", "initrd");
   profile_set_free((struct profile_set *)env.profiles);
@@ -159,13 +170,16 @@ static void judges_files_again_at_launch(void **state) {
   touch(initrd);
   struct ma_error err;
   int r;
-  struct boot_spec *spec = parse(&env, json_pack("{s:s, s:s, s:s, s:[s]}", "arch", "i386", "profile", "minix-3.4",
-                                                "kernel", kernel, "initrd", initrd), &err, &r);
+  struct boot_spec *spec = parse(&env,
+                                 json_pack("{s:s, s:s, s:s, s:[s]}", "arch", "i386", "profile",
+                                           "minix-3.4", "kernel", kernel, "initrd", initrd),
+                                 &err, &r);
   assert_int_equal(r, 0);
   assert_int_equal(bootspec_check_files(spec, dirs, &err), 0);
   assert_int_equal(unlink(initrd), 0); /* swapped for a symlink out of the image dirs */
   assert_int_equal(symlink(secret, initrd), 0);
-  expect_refusal(bootspec_check_files(spec, dirs, &err), &err, EACCES, "path_not_allowed", "initrd");
+  expect_refusal(bootspec_check_files(spec, dirs, &err), &err, EACCES, "path_not_allowed",
+                 "initrd");
   assert_int_equal(unlink(initrd), 0); /* for a FIFO */
   assert_int_equal(mkfifo(initrd, 0600), 0);
   expect_refusal(bootspec_check_files(spec, dirs, &err), &err, EINVAL, "not_a_file", "initrd");
@@ -186,7 +200,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(judges_real_paths, make_tree, remove_tree),
       cmocka_unit_test_setup_teardown(checks_files_without_opening_them, make_tree, remove_tree),
-      cmocka_unit_test_setup_teardown(refuses_an_initrd_that_qemu_would_split, make_tree, remove_tree),
+      cmocka_unit_test_setup_teardown(refuses_an_initrd_that_qemu_would_split, make_tree,
+                                      remove_tree),
       cmocka_unit_test_setup_teardown(judges_files_again_at_launch, make_tree, remove_tree),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,8 @@
 static void parses_a_real_line(void **state) {
   (void)state;
   /* Fields 1-17 of a real line; the name holds ") (" to trip naive parsers. */
-  const char *line = "4242 (qemu-system) (x86) S 1 4242 4242 0 -1 4194624 1234 56 7 8 250 40 0 0 20 0 3";
+  const char *line =
+      "4242 (qemu-system) (x86) S 1 4242 4242 0 -1 4194624 1234 56 7 8 250 40 0 0 20 0 3";
   struct procstat ps = {0};
   assert_int_equal(procstat_parse_stat(line, &ps, 100), 0);
   assert_int_equal(ps.minflt, 1234);
@@ -29,6 +30,7 @@ static void reads_this_process(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(parses_a_real_line), cmocka_unit_test(reads_this_process)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(parses_a_real_line),
+                                     cmocka_unit_test(reads_this_process)};
   return cmocka_run_group_tests_name("procstat", tests, NULL, NULL);
 }

@@ -25,7 +25,8 @@ static void on_event(void *userdata, const struct detector_event *ev) {
 }
 
 /* Feeds a transcript in reads of `chunk` bytes (0: all at once). */
-static struct detector *run(const struct profile *p, const char *file, size_t chunk, struct seen *s) {
+static struct detector *run(const struct profile *p, const char *file, size_t chunk,
+                            struct seen *s) {
   size_t len;
   char *text = test_read_data(file, &len);
   char *err = NULL;
@@ -76,9 +77,10 @@ static void linux_real_panic(void **state) {
 }
 
 static void minix_synthetic_boot(void **state) {
-  const char *expected[] = {"kernel_starts",    "copyright",        "vfs_started",       "boot_cd_search",
-                            "root_device",      "ramdisks_created", "multiuser_startup", "hotplug_started",
-                            "services_started", "daemons_started",  "login_banner",      "shell_prompt"};
+  const char *expected[] = {"kernel_starts",     "copyright",       "vfs_started",
+                            "boot_cd_search",    "root_device",     "ramdisks_created",
+                            "multiuser_startup", "hotplug_started", "services_started",
+                            "daemons_started",   "login_banner",    "shell_prompt"};
   struct seen s = {0};
   const struct profile *p = find(*state, "minix-3.4");
   struct detector *d = run(p, "minix-3.4-synthetic.serial", 3, &s);
@@ -90,7 +92,8 @@ static void minix_synthetic_boot(void **state) {
   detector_free(d);
 }
 
-/* Every marker of the profile, in the profile's order: real MINIX prints each of them on a CD boot. */
+/* Every marker of the profile, in the profile's order: real MINIX prints each of them on a CD boot.
+ */
 static const char *const minix_real_order[] = {
     "kernel_starts",   "copyright",        "vfs_started",      "boot_cd_search",
     "root_device",     "root_mounted",     "ramdisks_created", "multiuser_startup",
@@ -98,7 +101,8 @@ static const char *const minix_real_order[] = {
     "syslogd_started", "inetd_started",    "login_banner",     "shell_prompt"};
 #define N_MINIX_REAL (sizeof minix_real_order / sizeof minix_real_order[0])
 
-/* The raw console of a real MINIX CD boot as the daemon stored it (CR LF, "\r\r\n" before login). */
+/* The raw console of a real MINIX CD boot as the daemon stored it (CR LF, "\r\r\n" before login).
+ */
 static void minix_real_serial(void **state) {
   const struct profile *p = find(*state, "minix-3.4");
   assert_int_equal(p->n_markers, N_MINIX_REAL);
@@ -119,15 +123,17 @@ static void minix_real_serial(void **state) {
   }
 }
 
-/* A disk installed by the real setup, booted through its own boot loader (the verification boot of an
- * install): the same markers but the two the live CD alone prints, the root on the disk. */
+/* A disk installed by the real setup, booted through its own boot loader (the verification boot of
+ * an install): the same markers but the two the live CD alone prints, the root on the disk. */
 static void minix_real_disk_boot(void **state) {
-  const char *expected[] = {"kernel_starts",   "copyright",         "vfs_started",     "root_device",
-                            "root_mounted",    "multiuser_startup", "hotplug_started", "services_started",
-                            "daemons_started", "network_started",   "syslogd_started", "inetd_started",
+  const char *expected[] = {"kernel_starts",   "copyright",        "vfs_started",
+                            "root_device",     "root_mounted",     "multiuser_startup",
+                            "hotplug_started", "services_started", "daemons_started",
+                            "network_started", "syslogd_started",  "inetd_started",
                             "login_banner",    "shell_prompt"};
   struct seen s = {0};
-  struct detector *d = run(find(*state, "minix-3.4"), "minix-3.4-real-disk-bios-tcg.serial", 16, &s);
+  struct detector *d =
+      run(find(*state, "minix-3.4"), "minix-3.4-real-disk-bios-tcg.serial", 16, &s);
   assert_order(&s, expected, 14);
   json_t *missing = detector_missing(d);
   assert_int_equal(json_array_size(missing), 0);
@@ -223,14 +229,10 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(linux_real_boot),
-      cmocka_unit_test(linux_real_panic),
-      cmocka_unit_test(minix_synthetic_boot),
-      cmocka_unit_test(minix_markers_absent_from_linux),
-      cmocka_unit_test(minix_real_serial),
-      cmocka_unit_test(minix_real_transcripts),
-      cmocka_unit_test(minix_real_disk_boot),
-      cmocka_unit_test(broken_profiles_are_refused),
+      cmocka_unit_test(linux_real_boot),      cmocka_unit_test(linux_real_panic),
+      cmocka_unit_test(minix_synthetic_boot), cmocka_unit_test(minix_markers_absent_from_linux),
+      cmocka_unit_test(minix_real_serial),    cmocka_unit_test(minix_real_transcripts),
+      cmocka_unit_test(minix_real_disk_boot), cmocka_unit_test(broken_profiles_are_refused),
   };
   return cmocka_run_group_tests_name("profiles", tests, setup, teardown);
 }

@@ -11,10 +11,11 @@ static int parse(const char *s, struct qmp_msg *m) { return qmp_parse(s, strlen(
 static void greeting(void **state) {
   (void)state;
   struct qmp_msg m;
-  assert_int_equal(parse("{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, "
-                         "\"capabilities\": [\"oob\"]}}",
-                         &m),
-                   0);
+  assert_int_equal(
+      parse("{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, "
+            "\"capabilities\": [\"oob\"]}}",
+            &m),
+      0);
   assert_int_equal(m.kind, QMP_GREETING);
   qmp_msg_clear(&m);
 }
@@ -32,10 +33,11 @@ static void return_with_id(void **state) {
 static void error_reply(void **state) {
   (void)state;
   struct qmp_msg m;
-  assert_int_equal(parse("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command foo has not been "
-                         "found\"}, \"id\": \"x\"}",
-                         &m),
-                   0);
+  assert_int_equal(
+      parse("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command foo has not been "
+            "found\"}, \"id\": \"x\"}",
+            &m),
+      0);
   assert_int_equal(m.kind, QMP_ERROR);
   assert_string_equal(m.error_class, "CommandNotFound");
   assert_string_equal(m.id, "x");
@@ -45,19 +47,22 @@ static void error_reply(void **state) {
 static void event_with_timestamp(void **state) {
   (void)state;
   struct qmp_msg m;
-  assert_int_equal(parse("{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 123456}, \"event\": "
-                         "\"SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": \"guest-shutdown\"}}",
-                         &m),
-                   0);
+  assert_int_equal(
+      parse("{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 123456}, \"event\": "
+            "\"SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": \"guest-shutdown\"}}",
+            &m),
+      0);
   assert_int_equal(m.kind, QMP_EVENT);
   assert_string_equal(m.event, "SHUTDOWN");
   assert_int_equal(m.event_wall_us, 1700000000123456LL);
   qmp_msg_clear(&m);
-  /* Found by fuzzing (tests/fuzz/corpus/qmp/regression-timestamp-overflow): absurd stamps overflowed. */
-  assert_int_equal(parse("{\"timestamp\": {\"seconds\": 27777777777777777, \"microseconds\": 2}, \"event\": "
-                         "\"STOP\"}",
-                         &m),
-                   0);
+  /* Found by fuzzing (tests/fuzz/corpus/qmp/regression-timestamp-overflow): absurd stamps
+   * overflowed. */
+  assert_int_equal(
+      parse("{\"timestamp\": {\"seconds\": 27777777777777777, \"microseconds\": 2}, \"event\": "
+            "\"STOP\"}",
+            &m),
+      0);
   assert_int_equal(m.event_wall_us, 0);
   qmp_msg_clear(&m);
 }
@@ -65,7 +70,8 @@ static void event_with_timestamp(void **state) {
 static void garbage_is_refused(void **state) {
   (void)state;
   struct qmp_msg m;
-  const char *bad[] = {"", "{", "[]", "42", "{\"something\": 1}", "{\"error\": \"str\"}", "{\"event\": 3}"};
+  const char *bad[] = {
+      "", "{", "[]", "42", "{\"something\": 1}", "{\"error\": \"str\"}", "{\"event\": 3}"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(parse(bad[i], &m), -22);
     assert_null(m.root);
@@ -117,7 +123,9 @@ static void framer_refuses_endless_message(void **state) {
   qmp_framer_clear(&f);
 }
 
-static void on_text(void *userdata, const char *escaped, size_t len) { info_mem_scan_feed(userdata, escaped, len); }
+static void on_text(void *userdata, const char *escaped, size_t len) {
+  info_mem_scan_feed(userdata, escaped, len);
+}
 
 /* A reply as QEMU 7.2 sends "info mem" of Debian's generic kernel with 512 MB
  * (QEMU-NOTES.md): a few ordinary ranges, then 65,536 single pages one every
@@ -140,7 +148,8 @@ static char *long_info_mem_reply(size_t *len, int64_t *kb) {
 }
 
 /* Fed in reads of `step` bytes, the way libuv hands them over. */
-static int feed_in_steps(struct qmp_framer *f, const char *data, size_t len, size_t step, struct lines *l) {
+static int feed_in_steps(struct qmp_framer *f, const char *data, size_t len, size_t step,
+                         struct lines *l) {
   for (size_t i = 0; i < len; i += step) {
     int r = qmp_framer_feed(f, data + i, len - i < step ? len - i : step, on_line, l);
     if (r < 0)
@@ -163,7 +172,8 @@ static void framer_streams_a_long_info_mem_reply(void **state) {
     info_mem_scan_reset(&scan);
     qmp_framer_stream_text(&f, on_text, &scan);
     /* An event may come first: framed as usual, and the framer stays armed for the reply. */
-    const char *event = "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"RTC_CHANGE\"}\r\n";
+    const char *event =
+        "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"RTC_CHANGE\"}\r\n";
     assert_int_equal(feed_in_steps(&f, event, strlen(event), steps[k], &l), 0);
     assert_int_equal(feed_in_steps(&f, reply, len, steps[k], &l), 0);
     assert_int_equal(l.n, 2);
@@ -245,10 +255,14 @@ static void framer_refuses_a_raw_newline_in_a_streamed_string(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(greeting),           cmocka_unit_test(return_with_id),
-      cmocka_unit_test(error_reply),        cmocka_unit_test(event_with_timestamp),
-      cmocka_unit_test(garbage_is_refused), cmocka_unit_test(command_line),
-      cmocka_unit_test(framer_splits_and_joins), cmocka_unit_test(framer_refuses_endless_message),
+      cmocka_unit_test(greeting),
+      cmocka_unit_test(return_with_id),
+      cmocka_unit_test(error_reply),
+      cmocka_unit_test(event_with_timestamp),
+      cmocka_unit_test(garbage_is_refused),
+      cmocka_unit_test(command_line),
+      cmocka_unit_test(framer_splits_and_joins),
+      cmocka_unit_test(framer_refuses_endless_message),
       cmocka_unit_test(framer_streams_a_long_info_mem_reply),
       cmocka_unit_test(framer_keeps_its_limit_for_other_long_messages),
       cmocka_unit_test(framer_streams_with_any_json_spacing),

@@ -1,6 +1,7 @@
-/* The QMP session (lib/qmp_session.h), table-driven: each case is a script of lines fed, calls made and
- * the actions expected, written as text ("write cont; step cont"). In a line, $CAPS, $CHARDEV, $CONT,
- * $CPUS, $MEM, $INFOMEM and $QUIT stand for the quoted id of the last such command the session wrote. */
+/* The QMP session (lib/qmp_session.h), table-driven: each case is a script of lines fed, calls made
+ * and the actions expected, written as text ("write cont; step cont"). In a line, $CAPS, $CHARDEV,
+ * $CONT, $CPUS, $MEM, $INFOMEM and $QUIT stand for the quoted id of the last such command the
+ * session wrote. */
 #include <errno.h>
 #include <string.h>
 
@@ -19,30 +20,35 @@ struct step {
   enum qmp_step step; /* the session's step afterwards */
 };
 
-#define FEED(line, r, want, step)                                                                                      \
+#define FEED(line, r, want, step)                                                                  \
   { OP_FEED, line, 0, r, want, step }
-#define CONNECTED(r, want, step)                                                                                       \
+#define CONNECTED(r, want, step)                                                                   \
   { OP_CONNECTED, NULL, 0, r, want, step }
-#define COMMAND(cmd, r, want, step)                                                                                    \
+#define COMMAND(cmd, r, want, step)                                                                \
   { OP_COMMAND, NULL, cmd, r, want, step }
-#define END                                                                                                            \
+#define END                                                                                        \
   { OP_END, NULL, 0, 0, NULL, 0 }
 
-#define GREETING                                                                                                       \
-  "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, \"capabilities\": []}}"
+#define GREETING                                                                                   \
+  "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, "               \
+  "\"capabilities\": []}}"
 #define OK(id) "{\"return\": {}, \"id\": " id "}"
-#define CONSOLE_UP(id) "{\"return\": [{\"label\": \"ser0\", \"filename\": \"unix:/tmp/s,server=on\"}], \"id\": " id "}"
-#define CONSOLE_DOWN(id)                                                                                               \
-  "{\"return\": [{\"label\": \"ser0\", \"filename\": \"disconnected:unix:/tmp/s,server=on\"}], \"id\": " id "}"
-#define REFUSED(id) "{\"error\": {\"class\": \"GenericError\", \"desc\": \"fake refusal\"}, \"id\": " id "}"
-#define EVENT(name) "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 5}, \"event\": \"" name "\"}"
+#define CONSOLE_UP(id)                                                                             \
+  "{\"return\": [{\"label\": \"ser0\", \"filename\": \"unix:/tmp/s,server=on\"}], \"id\": " id "}"
+#define CONSOLE_DOWN(id)                                                                           \
+  "{\"return\": [{\"label\": \"ser0\", \"filename\": \"disconnected:unix:/tmp/s,server=on\"}], "   \
+  "\"id\": " id "}"
+#define REFUSED(id)                                                                                \
+  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"fake refusal\"}, \"id\": " id "}"
+#define EVENT(name)                                                                                \
+  "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 5}, \"event\": \"" name "\"}"
 
 /* The start-up up to t0, shared by the cases that go on from there. */
-#define TO_RUNNING                                                                                                     \
-  FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),                               \
-      FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),                                                          \
-      CONNECTED(0, "write query-chardev; step console", QMP_STEP_CONSOLE),                                             \
-      FEED(CONSOLE_UP("$CHARDEV"), 0, "write cont; step cont", QMP_STEP_CONT),                                         \
+#define TO_RUNNING                                                                                 \
+  FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),           \
+      FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),                                      \
+      CONNECTED(0, "write query-chardev; step console", QMP_STEP_CONSOLE),                         \
+      FEED(CONSOLE_UP("$CHARDEV"), 0, "write cont; step cont", QMP_STEP_CONT),                     \
       FEED(OK("$CONT"), 0, "step running", QMP_STEP_RUNNING)
 
 struct scenario {
@@ -51,7 +57,8 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-    {"greeting", {FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES), END}},
+    {"greeting",
+     {FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES), END}},
     {"start-up to t0", {TO_RUNNING, END}},
     {"console accepted late: query-chardev again",
      {FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),
@@ -67,12 +74,14 @@ static const struct scenario scenarios[] = {
       FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),
       CONNECTED(0, "write query-chardev; step console", QMP_STEP_CONSOLE),
       FEED(CONSOLE_UP("$CHARDEV"), 0, "write cont; step cont", QMP_STEP_CONT),
-      FEED(EVENT("RESUME"), 0, "event RESUME", QMP_STEP_CONT), FEED(OK("$CONT"), 0, "step running", QMP_STEP_RUNNING),
-      END}},
+      FEED(EVENT("RESUME"), 0, "event RESUME", QMP_STEP_CONT),
+      FEED(OK("$CONT"), 0, "step running", QMP_STEP_RUNNING), END}},
     {"capabilities refused",
      {FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),
-      FEED(REFUSED("$CAPS"), 0, "step failed: QMP refused qmp_capabilities: fake refusal", QMP_STEP_FAILED),
-      CONNECTED(-EINVAL, "", QMP_STEP_FAILED), COMMAND(QMP_CMD_QUIT, -EAGAIN, "", QMP_STEP_FAILED), END}},
+      FEED(REFUSED("$CAPS"), 0, "step failed: QMP refused qmp_capabilities: fake refusal",
+           QMP_STEP_FAILED),
+      CONNECTED(-EINVAL, "", QMP_STEP_FAILED), COMMAND(QMP_CMD_QUIT, -EAGAIN, "", QMP_STEP_FAILED),
+      END}},
     {"cont refused: the start-up fails, nothing runs",
      {FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),
       FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),
@@ -89,37 +98,46 @@ static const struct scenario scenarios[] = {
      {TO_RUNNING, COMMAND(QMP_CMD_CPUS, 0, "write query-cpus-fast", QMP_STEP_RUNNING),
       COMMAND(QMP_CMD_MEMORY, 0, "write query-memory-size-summary", QMP_STEP_RUNNING),
       COMMAND(QMP_CMD_INFO_MEM, 0, "write human-monitor-command", QMP_STEP_RUNNING),
-      FEED("{\"return\": {\"base-memory\": 268435456}, \"id\": $MEM}", 0, "reply query-memory-size-summary",
+      FEED("{\"return\": {\"base-memory\": 268435456}, \"id\": $MEM}", 0,
+           "reply query-memory-size-summary", QMP_STEP_RUNNING),
+      FEED("{\"return\": \"\", \"id\": $INFOMEM}", 0, "reply human-monitor-command",
            QMP_STEP_RUNNING),
-      FEED("{\"return\": \"\", \"id\": $INFOMEM}", 0, "reply human-monitor-command", QMP_STEP_RUNNING),
-      FEED("{\"return\": [{\"thread-id\": 42}], \"id\": $CPUS}", 0, "reply query-cpus-fast", QMP_STEP_RUNNING),
+      FEED("{\"return\": [{\"thread-id\": 42}], \"id\": $CPUS}", 0, "reply query-cpus-fast",
+           QMP_STEP_RUNNING),
       FEED("{\"return\": [], \"id\": $CPUS}", -EPROTO, "", QMP_STEP_RUNNING), END}},
     {"unknown ids are refused and change nothing",
      {FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),
       FEED(OK("\"nope\""), -EPROTO, "", QMP_STEP_CAPABILITIES),
       FEED("{\"return\": {}}", -EPROTO, "", QMP_STEP_CAPABILITIES),
-      FEED("{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error\"}}", -EPROTO, "",
-           QMP_STEP_CAPABILITIES),
-      FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT), FEED(OK("$CAPS"), -EPROTO, "", QMP_STEP_CONNECT), END}},
+      FEED("{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error\"}}", -EPROTO,
+           "", QMP_STEP_CAPABILITIES),
+      FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),
+      FEED(OK("$CAPS"), -EPROTO, "", QMP_STEP_CONNECT), END}},
     {"a reply before the greeting",
      {FEED(OK("\"caps-1\""), -EPROTO, "", QMP_STEP_GREETING),
       FEED(REFUSED("\"cont-1\""), -EPROTO, "", QMP_STEP_GREETING),
       FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),
       FEED(GREETING, -EPROTO, "", QMP_STEP_CAPABILITIES), END}},
     {"garbage and halves of lines",
-     {FEED("", -EINVAL, "", QMP_STEP_GREETING), FEED("{\"QMP\": {\"version\"", -EINVAL, "", QMP_STEP_GREETING),
-      FEED("\"capabilities\": []}}", -EINVAL, "", QMP_STEP_GREETING), FEED("[1, 2]", -EINVAL, "", QMP_STEP_GREETING),
+     {FEED("", -EINVAL, "", QMP_STEP_GREETING),
+      FEED("{\"QMP\": {\"version\"", -EINVAL, "", QMP_STEP_GREETING),
+      FEED("\"capabilities\": []}}", -EINVAL, "", QMP_STEP_GREETING),
+      FEED("[1, 2]", -EINVAL, "", QMP_STEP_GREETING),
       FEED("{\"something\": 1}", -EINVAL, "", QMP_STEP_GREETING),
       FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES), END}},
     {"SHUTDOWN and RESET after t0",
      {TO_RUNNING, FEED(EVENT("RESET"), 0, "event RESET", QMP_STEP_RUNNING),
       FEED(EVENT("SHUTDOWN"), 0, "event SHUTDOWN", QMP_STEP_RUNNING),
-      FEED("{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true}}", 0, "event SHUTDOWN", QMP_STEP_RUNNING), END}},
+      FEED("{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true}}", 0, "event SHUTDOWN",
+           QMP_STEP_RUNNING),
+      END}},
     {"refusals after t0 go to the caller",
      {TO_RUNNING, COMMAND(QMP_CMD_CPUS, 0, "write query-cpus-fast", QMP_STEP_RUNNING),
-      FEED(REFUSED("$CPUS"), 0, "error query-cpus-fast: QMP refused query-cpus-fast: fake refusal", QMP_STEP_RUNNING),
+      FEED(REFUSED("$CPUS"), 0, "error query-cpus-fast: QMP refused query-cpus-fast: fake refusal",
+           QMP_STEP_RUNNING),
       COMMAND(QMP_CMD_QUIT, 0, "write quit", QMP_STEP_RUNNING),
-      FEED(REFUSED("$QUIT"), 0, "error quit: QMP refused quit: fake refusal", QMP_STEP_RUNNING), END}},
+      FEED(REFUSED("$QUIT"), 0, "error quit: QMP refused quit: fake refusal", QMP_STEP_RUNNING),
+      END}},
     {"quit acknowledged",
      {TO_RUNNING, COMMAND(QMP_CMD_QUIT, 0, "write quit", QMP_STEP_RUNNING),
       FEED(OK("$QUIT"), 0, "reply quit", QMP_STEP_RUNNING),
@@ -127,13 +145,17 @@ static const struct scenario scenarios[] = {
     {"quit during start-up stops it before cont",
      {COMMAND(QMP_CMD_QUIT, -EAGAIN, "", QMP_STEP_GREETING),
       FEED(GREETING, 0, "write qmp_capabilities; step capabilities", QMP_STEP_CAPABILITIES),
-      COMMAND(QMP_CMD_QUIT, -EAGAIN, "", QMP_STEP_CAPABILITIES), FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),
+      COMMAND(QMP_CMD_QUIT, -EAGAIN, "", QMP_STEP_CAPABILITIES),
+      FEED(OK("$CAPS"), 0, "step connect", QMP_STEP_CONNECT),
       CONNECTED(0, "write query-chardev; step console", QMP_STEP_CONSOLE),
-      COMMAND(QMP_CMD_QUIT, 0, "write quit", QMP_STEP_CONSOLE), FEED(CONSOLE_UP("$CHARDEV"), 0, "", QMP_STEP_CONSOLE),
+      COMMAND(QMP_CMD_QUIT, 0, "write quit", QMP_STEP_CONSOLE),
+      FEED(CONSOLE_UP("$CHARDEV"), 0, "", QMP_STEP_CONSOLE),
       FEED(OK("$QUIT"), 0, "reply quit", QMP_STEP_CONSOLE), END}},
     {"calls out of turn",
-     {CONNECTED(-EINVAL, "", QMP_STEP_GREETING), COMMAND(QMP_CMD_CONT, -EINVAL, "", QMP_STEP_GREETING),
-      COMMAND(QMP_CMD_CPUS, -EAGAIN, "", QMP_STEP_GREETING), TO_RUNNING, CONNECTED(-EINVAL, "", QMP_STEP_RUNNING),
+     {CONNECTED(-EINVAL, "", QMP_STEP_GREETING),
+      COMMAND(QMP_CMD_CONT, -EINVAL, "", QMP_STEP_GREETING),
+      COMMAND(QMP_CMD_CPUS, -EAGAIN, "", QMP_STEP_GREETING), TO_RUNNING,
+      CONNECTED(-EINVAL, "", QMP_STEP_RUNNING),
       COMMAND(QMP_CMD_CHARDEV, -EINVAL, "", QMP_STEP_RUNNING), END}},
 };
 
@@ -143,8 +165,9 @@ struct harness {
 };
 
 static const char *const placeholders[] = {
-    [QMP_CMD_CAPABILITIES] = "$CAPS", [QMP_CMD_CHARDEV] = "$CHARDEV", [QMP_CMD_CONT] = "$CONT",
-    [QMP_CMD_CPUS] = "$CPUS",         [QMP_CMD_MEMORY] = "$MEM",      [QMP_CMD_INFO_MEM] = "$INFOMEM",
+    [QMP_CMD_CAPABILITIES] = "$CAPS", [QMP_CMD_CHARDEV] = "$CHARDEV",
+    [QMP_CMD_CONT] = "$CONT",         [QMP_CMD_CPUS] = "$CPUS",
+    [QMP_CMD_MEMORY] = "$MEM",        [QMP_CMD_INFO_MEM] = "$INFOMEM",
     [QMP_CMD_QUIT] = "$QUIT",
 };
 
@@ -167,7 +190,8 @@ static void expand(const struct harness *h, const char *line, char *out, size_t 
   out[n < size ? n : size - 1] = '\0';
 }
 
-/* A WRITE must be one compact JSON command ending in a newline; its id is remembered for the script. */
+/* A WRITE must be one compact JSON command ending in a newline; its id is remembered for the
+ * script. */
 static const char *check_write(struct harness *h, const struct qmp_action *a) {
   size_t len = strlen(a->text);
   assert_true(len > 1 && a->text[len - 1] == '\n');
@@ -190,21 +214,24 @@ static void describe(struct harness *h, const struct qmp_actions *acts, char *ou
     if (a->kind == QMP_ACT_WRITE)
       n += (size_t)snprintf(out + n, size - n, "%swrite %s", sep, check_write(h, a));
     else if (a->kind == QMP_ACT_STEP)
-      n += (size_t)snprintf(out + n, size - n, "%sstep %s%s%s", sep, qmp_step_name(a->step), a->text ? ": " : "",
-                            a->text ? a->text : "");
+      n += (size_t)snprintf(out + n, size - n, "%sstep %s%s%s", sep, qmp_step_name(a->step),
+                            a->text ? ": " : "", a->text ? a->text : "");
     else if (a->kind == QMP_ACT_EVENT)
       n += (size_t)snprintf(out + n, size - n, "%sevent %s", sep, a->text);
     else if (a->kind == QMP_ACT_REPLY)
       n += (size_t)snprintf(out + n, size - n, "%sreply %s", sep, qmp_cmd_name(a->cmd));
     else
-      n += (size_t)snprintf(out + n, size - n, "%serror %s: %s", sep, qmp_cmd_name(a->cmd), a->text);
+      n +=
+          (size_t)snprintf(out + n, size - n, "%serror %s: %s", sep, qmp_cmd_name(a->cmd), a->text);
   }
 }
 
 static int run_step(struct harness *h, const struct step *st, struct qmp_actions *acts) {
   char line[1024];
   switch (st->op) {
-  case OP_FEED: expand(h, st->line, line, sizeof line); return qmp_session_feed(&h->session, line, strlen(line), acts);
+  case OP_FEED:
+    expand(h, st->line, line, sizeof line);
+    return qmp_session_feed(&h->session, line, strlen(line), acts);
   case OP_CONNECTED: return qmp_session_console_connected(&h->session, acts);
   default: return qmp_session_command(&h->session, st->cmd, acts);
   }
@@ -258,7 +285,8 @@ static void last_id(const struct qmp_actions *acts, char *out, size_t size) {
   snprintf(out, size, "%s", json_string_value(json_object_get(cmd, "id")));
 }
 
-/* A QEMU that never accepts the console ends the start-up after QMP_SESSION_CONSOLE_CHECKS answers. */
+/* A QEMU that never accepts the console ends the start-up after QMP_SESSION_CONSOLE_CHECKS answers.
+ */
 static void console_never_accepted(void **state) {
   (void)state;
   struct qmp_session s;
@@ -274,8 +302,10 @@ static void console_never_accepted(void **state) {
     assert_int_equal(s.step, QMP_STEP_CONSOLE);
     last_id(&acts, id, sizeof id);
     qmp_actions_clear(&acts);
-    snprintf(line, sizeof line,
-             "{\"return\": [{\"label\": \"ser0\", \"filename\": \"disconnected:x\"}], \"id\": \"%s\"}", id);
+    snprintf(
+        line, sizeof line,
+        "{\"return\": [{\"label\": \"ser0\", \"filename\": \"disconnected:x\"}], \"id\": \"%s\"}",
+        id);
     feed(&s, line, &acts);
   }
   assert_int_equal(s.step, QMP_STEP_FAILED);
@@ -332,8 +362,9 @@ static void split_lines_through_the_framer(void **state) {
 
 static void reply_helpers(void **state) {
   (void)state;
-  json_auto_t *cpus =
-      json_loads("[{\"thread-id\": 11}, {\"cpu-index\": 1}, {\"thread-id\": 13}, {\"thread-id\": 14}]", 0, NULL);
+  json_auto_t *cpus = json_loads(
+      "[{\"thread-id\": 11}, {\"cpu-index\": 1}, {\"thread-id\": 13}, {\"thread-id\": 14}]", 0,
+      NULL);
   int tids[2];
   assert_int_equal(qmp_session_vcpu_tids(cpus, tids, 2), 2);
   assert_int_equal(tids[0], 11);
@@ -343,8 +374,10 @@ static void reply_helpers(void **state) {
   assert_int_equal(qmp_session_ram_mb(mem), 512);
   json_auto_t *none = json_loads("{\"base-memory\": \"x\"}", 0, NULL);
   assert_int_equal(qmp_session_ram_mb(none), -1);
-  json_auto_t *devs = json_loads("[{\"label\": \"gdb0\", \"filename\": \"unix:g\"}, {\"label\": \"ser0\"}]", 0, NULL);
-  assert_false(qmp_session_console_accepted(devs)); /* ser0 without a filename: not known to be connected */
+  json_auto_t *devs = json_loads(
+      "[{\"label\": \"gdb0\", \"filename\": \"unix:g\"}, {\"label\": \"ser0\"}]", 0, NULL);
+  assert_false(
+      qmp_session_console_accepted(devs)); /* ser0 without a filename: not known to be connected */
   assert_false(qmp_session_console_accepted(NULL));
 }
 

@@ -1,5 +1,5 @@
-/* The outcome decision: every row of lib/run_outcome.h's table, the verdicts, and the runs that end before
- * QEMU starts; the codes are the ones tests/integration asserts. */
+/* The outcome decision: every row of lib/run_outcome.h's table, the verdicts, and the runs that end
+ * before QEMU starts; the codes are the ones tests/integration asserts. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -14,15 +14,22 @@ struct row {
 };
 
 static const struct run_verdict won = {"succeeded", NULL, NULL};
-static const struct run_verdict panicked = {"failed", (char *)"guest_failure", (char *)"failure pattern panic matched"};
-static const struct run_verdict no_copy = {"failed", NULL, NULL}; /* a failure whose code could not be copied */
+static const struct run_verdict panicked = {"failed", (char *)"guest_failure",
+                                            (char *)"failure pattern panic matched"};
+static const struct run_verdict no_copy = {"failed", NULL,
+                                           NULL}; /* a failure whose code could not be copied */
 static const struct run_verdict undecided = {NULL, NULL, NULL};
 
-#define END(r, code, sig, k, d, e)                                                                                     \
-  .reason = (r), .exit_code = (code), .term_signal = (sig), .killed = (k), .detail = (d), .qemu_err = (e)
+#define END(r, code, sig, k, d, e)                                                                 \
+  .reason = (r), .exit_code = (code), .term_signal = (sig), .killed = (k), .detail = (d),          \
+  .qemu_err = (e)
 
 static const struct row rows[] = {
-    {"terminal marker", {.verdict = &won, END(RUN_END_STOPPED, 0, 0, false, "", "")}, "succeeded", NULL, NULL},
+    {"terminal marker",
+     {.verdict = &won, END(RUN_END_STOPPED, 0, 0, false, "", "")},
+     "succeeded",
+     NULL,
+     NULL},
     {"failure pattern",
      {.verdict = &panicked, END(RUN_END_STOPPED, 0, 0, false, "", "")},
      "failed",
@@ -33,7 +40,11 @@ static const struct row rows[] = {
      "succeeded",
      NULL,
      NULL},
-    {"verdict without its code", {.verdict = &no_copy, END(RUN_END_EXITED, 0, 0, false, "", "")}, "failed", NULL, NULL},
+    {"verdict without its code",
+     {.verdict = &no_copy, END(RUN_END_EXITED, 0, 0, false, "", "")},
+     "failed",
+     NULL,
+     NULL},
     {"cancel",
      {.verdict = &undecided, .cancelled = true, END(RUN_END_STOPPED, -1, SIGKILL, true, "", "")},
      "cancelled",
@@ -78,7 +89,8 @@ static const struct row rows[] = {
      {.accel_stall_s = 30, END(RUN_END_STALLED, -1, SIGKILL, true, "", "")},
      "failed",
      "accel_stalled",
-     "the guest printed nothing on its console for 30 s under KVM (accel_stall_s) before its terminal marker; KVM "
+     "the guest printed nothing on its console for 30 s under KVM (accel_stall_s) before its "
+     "terminal marker; KVM "
      "may be hanging it (a nested KVM can): boot it with \"accel\": \"tcg\""},
     {"spawn failed",
      {END(RUN_END_SPAWN_FAILED, -1, 0, false, "cannot start /q: no such file or directory", "")},
@@ -86,7 +98,8 @@ static const struct row rows[] = {
      "qemu_start_failed",
      "cannot start /q: no such file or directory"},
     {"start failed, QEMU said why",
-     {END(RUN_END_START_FAILED, 1, 0, false, "QEMU exited before t0", "qemu: could not load kernel")},
+     {END(RUN_END_START_FAILED, 1, 0, false, "QEMU exited before t0",
+          "qemu: could not load kernel")},
      "failed",
      "qemu_start_failed",
      "QEMU exited before t0: qemu: could not load kernel"},
@@ -115,7 +128,8 @@ static const struct row rows[] = {
      "failed",
      "qemu_exited",
      "QEMU exited with status 1 before the terminal marker: qemu: fatal: bad ram"},
-    /* -no-reboot: a guest that resets or powers off makes QEMU exit 0 before the terminal marker. */
+    /* -no-reboot: a guest that resets or powers off makes QEMU exit 0 before the terminal marker.
+     */
     {"guest reset or power-off",
      {END(RUN_END_EXITED, 0, 0, false, "", "")},
      "failed",
@@ -138,7 +152,8 @@ static void every_row(void **state) {
         (w->code && strcmp(o.code, w->code) != 0) || (w->message == NULL) != (o.message == NULL) ||
         (w->message && strcmp(o.message, w->message) != 0))
       fail_msg("%s: got %s %s \"%s\", want %s %s \"%s\"", w->name, o.status, o.code ? o.code : "-",
-               o.message ? o.message : "-", w->status, w->code ? w->code : "-", w->message ? w->message : "-");
+               o.message ? o.message : "-", w->status, w->code ? w->code : "-",
+               w->message ? w->message : "-");
     run_outcome_clear(&o);
   }
 }
@@ -150,7 +165,8 @@ static void verdicts(void **state) {
   assert_true(run_verdict_failure_pattern(&v, "panic", 1234567, "panic: out of memory"));
   assert_string_equal(v.status, "failed");
   assert_string_equal(v.code, "guest_failure");
-  assert_string_equal(v.message, "failure pattern panic matched at 1234.567 ms: panic: out of memory");
+  assert_string_equal(v.message,
+                      "failure pattern panic matched at 1234.567 ms: panic: out of memory");
   assert_false(run_verdict_succeeded(&v));
   assert_false(run_verdict_log_lost(&v, ENOSPC));
   assert_false(run_verdict_scenario(&v, true, NULL, NULL));
@@ -167,12 +183,16 @@ static void verdicts(void **state) {
   static const struct {
     int errnum;
     const char *code;
-  } logs[] = {{ENOSPC, "disk_full"}, {EDQUOT, "disk_full"}, {EIO, "log_write_failed"}, {EBADF, "log_write_failed"}};
+  } logs[] = {{ENOSPC, "disk_full"},
+              {EDQUOT, "disk_full"},
+              {EIO, "log_write_failed"},
+              {EBADF, "log_write_failed"}};
   for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
     assert_true(run_verdict_log_lost(&v, logs[i].errnum));
     assert_string_equal(v.status, "failed");
     assert_string_equal(v.code, logs[i].code);
-    _cleanup_(util_freep) char *want = util_strdupf("cannot write the console log: %s", strerror(logs[i].errnum));
+    _cleanup_(util_freep) char *want =
+        util_strdupf("cannot write the console log: %s", strerror(logs[i].errnum));
     assert_string_equal(v.message, want);
     run_verdict_clear(&v);
   }
@@ -189,7 +209,8 @@ static void verdicts(void **state) {
   run_verdict_clear(NULL);
 }
 
-static void expect(struct run_outcome *o, const char *status, const char *code, const char *message) {
+static void expect(struct run_outcome *o, const char *status, const char *code,
+                   const char *message) {
   assert_string_equal(o->status, status);
   assert_string_equal(o->code, code);
   assert_string_equal(o->message, message);
@@ -204,15 +225,18 @@ static void before_the_start(void **state) {
   expect(&o, "cancelled", "cancelled", "cancelled before the guest started");
   assert_int_equal(run_outcome_not_started(true, &o), 0);
   expect(&o, "cancelled", "daemon_stopping", "the daemon stopped before this run's guest started");
-  assert_int_equal(run_outcome_check_failed("outside_image_dirs", "checked again when the run started",
+  assert_int_equal(run_outcome_check_failed("outside_image_dirs",
+                                            "checked again when the run started",
                                             "kernel: /tmp/k is outside --image-dir", &o),
                    0);
   expect(&o, "failed", "outside_image_dirs",
          "checked again when the run started: kernel: /tmp/k is outside --image-dir");
   assert_int_equal(run_outcome_overlay_failed("/d/a.qcow2", "qemu-img: no space", &o), 0);
-  expect(&o, "failed", "overlay_failed", "qemu-img could not create an overlay of /d/a.qcow2: qemu-img: no space");
+  expect(&o, "failed", "overlay_failed",
+         "qemu-img could not create an overlay of /d/a.qcow2: qemu-img: no space");
   assert_int_equal(run_outcome_overlay_failed("/d/a.qcow2", "", &o), 0);
-  expect(&o, "failed", "overlay_failed", "qemu-img could not create an overlay of /d/a.qcow2: no reason given");
+  expect(&o, "failed", "overlay_failed",
+         "qemu-img could not create an overlay of /d/a.qcow2: no reason given");
   assert_int_equal(run_outcome_launch_failed(EIO, &o), 0);
   expect(&o, "failed", "qemu_start_failed", "cannot start the boot: Input/output error");
   assert_int_equal(run_outcome_launch_failed(ENAMETOOLONG, &o), 0);

@@ -54,13 +54,15 @@ struct exchange {
   const char *out, *answer;
 };
 
-static void play(struct scenario_run *run, struct recorder *rec, const struct exchange *ex, size_t n) {
+static void play(struct scenario_run *run, struct recorder *rec, const struct exchange *ex,
+                 size_t n) {
   for (size_t i = 0; i < n; i++) {
     rec->sent[0] = '\0';
     feed_split(run, ex[i].out, (int64_t)i * 1000000);
     assert_int_equal(scenario_state(run), SCENARIO_RUNNING);
     if (strcmp(rec->sent, ex[i].answer) != 0)
-      fail_msg("after \"%s\" expected to send \"%s\", sent \"%s\"", ex[i].out, ex[i].answer, rec->sent);
+      fail_msg("after \"%s\" expected to send \"%s\", sent \"%s\"", ex[i].out, ex[i].answer,
+               rec->sent);
   }
 }
 
@@ -74,7 +76,8 @@ static const struct exchange after_setup[] = {
     {"\r\nPlease type 'shutdown -r now' to exit MINIX 3 and enter the boot monitor.\r\n# ",
      "mount /dev/c0d0p0s0 /mnt\r"},
     {"mount /dev/c0d0p0s0 /mnt\r\n/dev/c0d0p0s0 is read-write mounted on /mnt\r\n# ",
-     "sed 's/rootdevname=/console=tty00 rootdevname=/' /mnt/boot.cfg > /tmp/boot.cfg && cp /tmp/boot.cfg "
+     "sed 's/rootdevname=/console=tty00 rootdevname=/' /mnt/boot.cfg > /tmp/boot.cfg && cp "
+     "/tmp/boot.cfg "
      "/mnt/boot.cfg\r"},
     {"sed ...\r\n# ", "cat /mnt/boot.cfg\r"},
     {"cat /mnt/boot.cfg\r\nmenu=Start MINIX 3:multiboot /boot/minix_default/kernel console=tty00 "
@@ -109,31 +112,39 @@ static void setup_in_the_reference_order(void **state) {
   static const struct exchange dialogue[] = {
       {"\r\nKeyboard type? [us-std] ", "\r"},
       {"\r\nPress ENTER for automatic mode, or type 'expert': ", "\r"},
-      {"\r\n Found the following disk(s):\r\n  0. c0d0 512 MB\r\nEnter the disk number to use: [0] ", "\r"},
+      {"\r\n Found the following disk(s):\r\n  0. c0d0 512 MB\r\nEnter the disk number to use: "
+       "[0] ",
+       "\r"},
       {"\r\nEnter the region number to use or type 'delete':  [0] ", "\r"},
       {"\r\nAre you sure you want to continue?  Please enter 'yes' or 'no': ", "yes\r"},
       {"yes\r\nHow big do you want your /home to be in MB (0-384) ? [76] ", "0\r"},
       {"0\r\nBlock size in kilobytes? [4] ", "\r"},
-      {"\r\nAll files will now be copied to your hard disk.\r\nExtracting base.tgz...\r\nExtracting comp.tgz...\r\n"
+      {"\r\nAll files will now be copied to your hard disk.\r\nExtracting "
+       "base.tgz...\r\nExtracting comp.tgz...\r\n"
        "Creating device nodes...\r\nInterface choice? ",
        "\r"},
       {"\r\nConfiguration choice? ", "\r"},
       {"\r\nMenu choice? ", "\r"},
   };
   play(run, &rec, dialogue, sizeof dialogue / sizeof dialogue[0]);
-  assert_non_null(strstr(rec.progress, "setup:extracting base|setup:extracting comp|setup:device nodes|"));
-  assert_non_null(strstr(rec.progress, "login:step started|start-setup:step started|setup:step started|"));
+  assert_non_null(
+      strstr(rec.progress, "setup:extracting base|setup:extracting comp|setup:device nodes|"));
+  assert_non_null(
+      strstr(rec.progress, "login:step started|start-setup:step started|setup:step started|"));
   finish(sc, run, &rec);
 }
 
-/* Feeds a console log as reads that end where a prompt may wait for its answer: after every line, and
- * after ": ", "? " (unless a "[default] " follows), "] ", "# " and a ":" or "?" that ends a line (the echo
- * of the answer follows). A prompt and its default arrive in one read, as the real MINIX writes them. */
+/* Feeds a console log as reads that end where a prompt may wait for its answer: after every line,
+ * and after ": ", "? " (unless a "[default] " follows), "] ", "# " and a ":" or "?" that ends a
+ * line (the echo of the answer follows). A prompt and its default arrive in one read, as the real
+ * MINIX writes them. */
 static void feed_as_prompts(struct scenario_run *run, const char *log, size_t len) {
   size_t from = 0;
   for (size_t i = 0; i < len; i++) {
-    bool gap = i + 1 < len && log[i + 1] == ' ' && strchr(":?]#", log[i]) && !(i + 2 < len && log[i + 2] == '[');
-    bool eol = log[i] == '\n' || ((log[i] == ':' || log[i] == '?') && i + 1 < len && log[i + 1] == '\r');
+    bool gap = i + 1 < len && log[i + 1] == ' ' && strchr(":?]#", log[i]) &&
+               !(i + 2 < len && log[i + 2] == '[');
+    bool eol =
+        log[i] == '\n' || ((log[i] == ':' || log[i] == '?') && i + 1 < len && log[i + 1] == '\r');
     size_t end = gap ? i + 2 : eol ? i + 1 : 0;
     if (end && end > from) {
       scenario_feed(run, log + from, end - from, (int64_t)from);
@@ -144,8 +155,8 @@ static void feed_as_prompts(struct scenario_run *run, const char *log, size_t le
 }
 
 /* The real MINIX 3.4 setup, captured by an install run on the real CD (tests/data/README.md): every
- * question answered, the console put on tty00 in the new /boot.cfg, power off. Its prompt is "minix# ",
- * which the scenario's steps after setup once expected at the start of a line. */
+ * question answered, the console put on tty00 in the new /boot.cfg, power off. Its prompt is
+ * "minix# ", which the scenario's steps after setup once expected at the start of a line. */
 static void setup_on_the_real_minix(void **state) {
   (void)state;
   struct scenario *sc;
@@ -156,15 +167,17 @@ static void setup_on_the_real_minix(void **state) {
   feed_as_prompts(run, log, len);
   free(log);
   const char *want = "root\rsetup\r\r\r\r\r\ryes\r0\r\r\rmount /dev/c0d0p0s0 /mnt\r"
-                     "sed 's/rootdevname=/console=tty00 rootdevname=/' /mnt/boot.cfg > /tmp/boot.cfg && cp /tmp/boot.cfg "
+                     "sed 's/rootdevname=/console=tty00 rootdevname=/' /mnt/boot.cfg > "
+                     "/tmp/boot.cfg && cp /tmp/boot.cfg "
                      "/mnt/boot.cfg\rcat /mnt/boot.cfg\rumount /mnt\rpoweroff\r";
   if (strcmp(rec.sent, want) != 0)
     fail_msg("sent \"%s\"", rec.sent);
-  assert_non_null(strstr(rec.progress, "setup:keyboard|setup:automatic mode|setup:disk|setup:region|setup:confirmed|"
-                                       "setup:home size|setup:block size|setup:copying files|"
-                                       "setup:extracting minix-base|setup:extracting minix-comp|"
-                                       "setup:extracting minix-games|setup:extracting minix-kernel|"
-                                       "setup:extracting minix-man|setup:device nodes|setup:network interface|"));
+  assert_non_null(strstr(
+      rec.progress, "setup:keyboard|setup:automatic mode|setup:disk|setup:region|setup:confirmed|"
+                    "setup:home size|setup:block size|setup:copying files|"
+                    "setup:extracting minix-base|setup:extracting minix-comp|"
+                    "setup:extracting minix-games|setup:extracting minix-kernel|"
+                    "setup:extracting minix-man|setup:device nodes|setup:network interface|"));
   scenario_guest_exited(run, (int64_t)len + 1);
   assert_int_equal(scenario_state(run), SCENARIO_DONE);
   scenario_run_free(run);
@@ -198,12 +211,14 @@ static void setup_in_another_order_with_conditional_prompts(void **state) {
 }
 
 static json_t *small(double stall_s) {
-  return json_pack("{s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s, s:f, s:f, s:[{s:s, s:s}]}]}", "name", "small", "steps",
-                   "name", "hello", "expect", "hello$", "send", "hi\r", "name", "talk", "until", "bye", "fail",
-                   "PANIC", "timeout_s", 10.0, "stall_s", stall_s, "answers", "match", "Name\\? $", "send", "x\r");
+  return json_pack("{s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s, s:f, s:f, s:[{s:s, s:s}]}]}", "name",
+                   "small", "steps", "name", "hello", "expect", "hello$", "send", "hi\r", "name",
+                   "talk", "until", "bye", "fail", "PANIC", "timeout_s", 10.0, "stall_s", stall_s,
+                   "answers", "match", "Name\\? $", "send", "x\r");
 }
 
-static struct scenario_run *start_small(double stall_s, struct scenario **sc, struct recorder *rec) {
+static struct scenario_run *start_small(double stall_s, struct scenario **sc,
+                                        struct recorder *rec) {
   json_t *def = small(stall_s);
   struct ma_error err = {0};
   assert_int_equal(scenario_parse(def, sc, &err), 0);
@@ -215,7 +230,8 @@ static struct scenario_run *start_small(double stall_s, struct scenario **sc, st
   return run;
 }
 
-static void end_small(struct scenario *sc, struct scenario_run *run, const char *code, const char *in_message) {
+static void end_small(struct scenario *sc, struct scenario_run *run, const char *code,
+                      const char *in_message) {
   assert_int_equal(scenario_state(run), SCENARIO_FAILED);
   assert_string_equal(scenario_error_code(run), code);
   if (!strstr(scenario_error_message(run), in_message))
@@ -301,16 +317,22 @@ static void bad_definitions_name_the_field(void **state) {
   (void)state;
   check_bad(json_pack("{s:[]}", "steps"), "name");
   check_bad(json_pack("{s:s, s:[]}", "name", "x", "steps"), "steps");
-  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "x", "steps", "name", "a", "expect", "(", "send", "y"),
+  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "x", "steps", "name", "a", "expect",
+                      "(", "send", "y"),
             "expect");
-  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "x", "steps", "name", "a", "expect", "x", "sned", "y"),
+  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "x", "steps", "name", "a", "expect",
+                      "x", "sned", "y"),
             "sned");
-  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "x", "steps", "name", "a", "expect", "x", "until", "y"),
+  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "name", "x", "steps", "name", "a", "expect",
+                      "x", "until", "y"),
             "steps");
-  check_bad(json_pack("{s:s, s:[{s:s, s:s}]}", "name", "x", "steps", "name", "a", "until", "y"), "answers");
-  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:i}]}", "name", "x", "steps", "name", "a", "expect", "x", "timeout_s", -1),
+  check_bad(json_pack("{s:s, s:[{s:s, s:s}]}", "name", "x", "steps", "name", "a", "until", "y"),
+            "answers");
+  check_bad(json_pack("{s:s, s:[{s:s, s:s, s:i}]}", "name", "x", "steps", "name", "a", "expect",
+                      "x", "timeout_s", -1),
             "timeout_s");
-  check_bad(json_pack("{s:s, s:[{s:s, s:b}]}", "name", "x", "steps", "name", "a", "expect_exit", 0), "expect_exit");
+  check_bad(json_pack("{s:s, s:[{s:s, s:b}]}", "name", "x", "steps", "name", "a", "expect_exit", 0),
+            "expect_exit");
   struct scenario *sc = NULL;
   struct ma_error err = {0};
   assert_int_equal(scenario_builtin("no-such", &sc, &err), -ENOENT);
@@ -320,9 +342,9 @@ static void bad_definitions_name_the_field(void **state) {
   json_decref(names);
 }
 
-/* The guest-memory scenario on the real MINIX 3.4's console (tests/data/minix-3.4-real-meminfo-session.serial):
- * its shell prompt is "minix# " after NUL bytes, and its /proc/meminfo is one line of page counts,
- * "pagesize total free largest cached". */
+/* The guest-memory scenario on the real MINIX 3.4's console
+ * (tests/data/minix-3.4-real-meminfo-session.serial): its shell prompt is "minix# " after NUL
+ * bytes, and its /proc/meminfo is one line of page counts, "pagesize total free largest cached". */
 static void guest_memory_on_the_real_minix(void **state) {
   (void)state;
   struct scenario *sc;
@@ -334,7 +356,8 @@ static void guest_memory_on_the_real_minix(void **state) {
   char *log = test_read_data("minix-3.4-real-meminfo-session.serial", &len);
   struct recorder rec = {0};
   struct scenario_run *run = scenario_run_new(sc, &cbs, &rec, 0);
-  /* As it came: up to the login prompt, up to the shell prompt (the sampling starts there), the rest. */
+  /* As it came: up to the login prompt, up to the shell prompt (the sampling starts there), the
+   * rest. */
   const char *login = memmem(log, len, "login: ", 7), *prompt = memmem(log, len, "minix# ", 7);
   assert_true(login && prompt && login < prompt);
   scenario_feed(run, log, (size_t)(login + 7 - log), 500000);
@@ -348,14 +371,17 @@ static void guest_memory_on_the_real_minix(void **state) {
   free(log);
   json_t *v = guest_memory_parse("4096 65391 49841 49719 118\n");
   assert_int_equal(json_object_size(v), 4);
-  assert_int_equal(json_integer_value(json_object_get(v, "MemTotal")), 65391 * 4); /* 4096-byte pages, in kB */
+  assert_int_equal(json_integer_value(json_object_get(v, "MemTotal")),
+                   65391 * 4); /* 4096-byte pages, in kB */
   assert_int_equal(json_integer_value(json_object_get(v, "MemFree")), 49841 * 4);
   assert_int_equal(json_integer_value(json_object_get(v, "LargestFree")), 49719 * 4);
   assert_int_equal(json_integer_value(json_object_get(v, "Cached")), 118 * 4);
   json_decref(v);
-  /* Not MINIX's line: a page size that is none, a count too few or too many, a second line to complete it. */
-  const char *bad[] = {"7 65391 49841 49719 118\n", "4096 65391 49841 49719\n", "4096 65391 49841 49719 118 5\n",
-                       "4096 65391 49841\n49719 118\n", "4096 -1 49841 49719 118\n"};
+  /* Not MINIX's line: a page size that is none, a count too few or too many, a second line to
+   * complete it. */
+  const char *bad[] = {"7 65391 49841 49719 118\n", "4096 65391 49841 49719\n",
+                       "4096 65391 49841 49719 118 5\n", "4096 65391 49841\n49719 118\n",
+                       "4096 -1 49841 49719 118\n"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_null(guest_memory_parse(bad[i]));
   scenario_run_free(run);
@@ -366,11 +392,13 @@ static void guest_memory_on_the_real_minix(void **state) {
 static json_t *many(const char *what, size_t n) {
   json_t *list = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(list, strcmp(what, "answers") == 0 ? json_pack("{s:s}", "match", "x")
-                                                             : json_pack("{s:s, s:s}", "name", "s", "expect", "x"));
+    json_array_append_new(list, strcmp(what, "answers") == 0
+                                    ? json_pack("{s:s}", "match", "x")
+                                    : json_pack("{s:s, s:s}", "name", "s", "expect", "x"));
   if (strcmp(what, "steps") == 0)
     return json_pack("{s:s, s:o}", "name", "x", "steps", list);
-  return json_pack("{s:s, s:[{s:s, s:s, s:o}]}", "name", "x", "steps", "name", "a", "until", "y", "answers", list);
+  return json_pack("{s:s, s:[{s:s, s:s, s:o}]}", "name", "x", "steps", "name", "a", "until", "y",
+                   "answers", list);
 }
 
 /* Issue 13, finding 6: a dialogue step tries every answer on every read, so answers and steps are
@@ -395,7 +423,8 @@ static void answers_and_steps_are_capped(void **state) {
   const char *const what[] = {"answers", "steps"};
   const size_t n[] = {SCENARIO_MAX_ANSWERS + 1, SCENARIO_MAX_STEPS + 1};
   for (size_t i = 0; i < 2; i++) {
-    json_t *req = json_pack("{s:s, s:s, s:o}", "kernel", kernel, "profile", "linux", "scenario", many(what[i], n[i]));
+    json_t *req = json_pack("{s:s, s:s, s:o}", "kernel", kernel, "profile", "linux", "scenario",
+                            many(what[i], n[i]));
     char *body = json_dumps(req, 0);
     struct boot_spec *spec = NULL;
     assert_int_equal(bootspec_parse(body, strlen(body), &env, &spec, &err), -EINVAL);
@@ -420,8 +449,8 @@ static void pathological_answers_cost_little_per_read(void **state) {
   json_t *answers = json_array();
   for (int i = 0; i < SCENARIO_MAX_ANSWERS; i++)
     json_array_append_new(answers, json_pack("{s:s, s:s}", "match", "^(.+)+[XY]$", "send", "no\r"));
-  json_t *def = json_pack("{s:s, s:[{s:s, s:s, s:s, s:o}]}", "name", "p", "steps", "name", "talk", "until", "done",
-                          "fail", "^(.+)+[XY]$|aborted", "answers", answers);
+  json_t *def = json_pack("{s:s, s:[{s:s, s:s, s:s, s:o}]}", "name", "p", "steps", "name", "talk",
+                          "until", "done", "fail", "^(.+)+[XY]$|aborted", "answers", answers);
   struct scenario *sc;
   struct ma_error err = {0};
   assert_int_equal(scenario_parse(def, &sc, &err), 0);
@@ -451,13 +480,14 @@ static void pathological_answers_cost_little_per_read(void **state) {
   assert_true(scenario_gave_up(run) >= 10 * (SCENARIO_MAX_ANSWERS + 1));
   scenario_feed(run, "done\n", 5, 100);
   assert_int_equal(scenario_state(run), SCENARIO_DONE);
-  print_message("worst read with %d answers and a fail pattern that backtrack: %lld us\n", SCENARIO_MAX_ANSWERS,
-                (long long)worst);
+  print_message("worst read with %d answers and a fail pattern that backtrack: %lld us\n",
+                SCENARIO_MAX_ANSWERS, (long long)worst);
   scenario_run_free(run);
   scenario_free(sc);
 }
 
-/* The guest-memory scenario: a poll step sends its command every interval and hands over each capture. */
+/* The guest-memory scenario: a poll step sends its command every interval and hands over each
+ * capture. */
 static void a_poll_step_samples_until_the_guest_stops(void **state) {
   (void)state;
   struct scenario *sc;
@@ -475,12 +505,16 @@ static void a_poll_step_samples_until_the_guest_stops(void **state) {
   scenario_tick(run, 2300000); /* not yet: every 0.5 s */
   assert_int_equal(rec.n_sends, 2);
   /* The echo of the command line holds MA-MEM-""END, which must not close the capture. */
-  feed_split(run, "echo MA-MEM-BEGIN; cat /proc/meminfo; echo MA-MEM-\"\"END\r\nMA-MEM-BEGIN\r\n"
-                  "MemTotal:         222552 kB\r\nMemFree:          190000 kB\r\nMA-MEM-END\r\n# ", 2400000);
-  assert_string_equal(rec.captured, "meminfo=MemTotal:         222552 kB\nMemFree:          190000 kB\n|");
+  feed_split(run,
+             "echo MA-MEM-BEGIN; cat /proc/meminfo; echo MA-MEM-\"\"END\r\nMA-MEM-BEGIN\r\n"
+             "MemTotal:         222552 kB\r\nMemFree:          190000 kB\r\nMA-MEM-END\r\n# ",
+             2400000);
+  assert_string_equal(rec.captured,
+                      "meminfo=MemTotal:         222552 kB\nMemFree:          190000 kB\n|");
   scenario_tick(run, 2700000);
   assert_int_equal(rec.n_sends, 3);
-  json_t *v = guest_memory_parse("MemTotal:         222552 kB\nMemFree:          190000 kB\nHugePages_Total:       0\n");
+  json_t *v = guest_memory_parse(
+      "MemTotal:         222552 kB\nMemFree:          190000 kB\nHugePages_Total:       0\n");
   assert_int_equal(json_integer_value(json_object_get(v, "MemTotal")), 222552);
   assert_int_equal(json_integer_value(json_object_get(v, "HugePages_Total")), 0);
   assert_int_equal(json_object_size(v), 3);

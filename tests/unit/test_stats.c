@@ -78,8 +78,10 @@ static void t_table(void **state) {
 
 static void welch_worked_example(void **state) {
   (void)state;
-  const double a[] = {27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4};
-  const double b[] = {27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4};
+  const double a[] = {27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1,
+                      21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4};
+  const double b[] = {27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0,
+                      24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4};
   struct stats sa, sb;
   stats_compute(a, 15, &sa);
   stats_compute(b, 15, &sb);
@@ -110,9 +112,12 @@ static void ratio_with_error_propagation(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(textbook_sample),      cmocka_unit_test(odd_count_median),
-      cmocka_unit_test(single_sample_has_no_spread), cmocka_unit_test(zero_variance),
-      cmocka_unit_test(t_table),              cmocka_unit_test(welch_worked_example),
+      cmocka_unit_test(textbook_sample),
+      cmocka_unit_test(odd_count_median),
+      cmocka_unit_test(single_sample_has_no_spread),
+      cmocka_unit_test(zero_variance),
+      cmocka_unit_test(t_table),
+      cmocka_unit_test(welch_worked_example),
       cmocka_unit_test(ratio_with_error_propagation),
   };
   return cmocka_run_group_tests_name("stats", tests, NULL, NULL);

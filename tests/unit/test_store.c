@@ -1,4 +1,5 @@
-/* Store: migration from empty, round trips, listing, crash recovery, the registry of prepared statements. */
+/* Store: migration from empty, round trips, listing, crash recovery, the registry of prepared
+ * statements. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -121,7 +122,8 @@ static void list_pages_newest_first(void **state) {
   int64_t next;
   assert_int_equal(store_runs_list(f->s, 2, 0, NULL, &page, &next), 0);
   assert_int_equal(json_array_size(page), 2);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(page, 0), "id")), "0000000000000004");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(page, 0), "id")),
+                      "0000000000000004");
   assert_null(json_object_get(json_array_get(page, 0), "markers"));
   assert_true(next > 0);
   json_decref(page);
@@ -150,8 +152,9 @@ static void unfinished_runs_become_interrupted(void **state) {
   run_clear(&r);
 }
 
-/* Recovery cut short (here: a trigger refuses the matrices' UPDATE) changes nothing: the three UPDATEs ran
- * in autocommit before (issue 16), so the runs stayed interrupted under a matrix left "running". */
+/* Recovery cut short (here: a trigger refuses the matrices' UPDATE) changes nothing: the three
+ * UPDATEs ran in autocommit before (issue 16), so the runs stayed interrupted under a matrix left
+ * "running". */
 static void recovery_is_one_transaction(void **state) {
   struct fixture *f = *state;
   struct run r;
@@ -161,7 +164,8 @@ static void recovery_is_one_transaction(void **state) {
   assert_int_equal(store_matrix_insert(f->s, "00000000000000m1", "{}", "exclusive", 1, 1, 7), 0);
   sqlite3 *db;
   assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-  const char *refuse = "CREATE TRIGGER refuse BEFORE UPDATE ON matrices BEGIN SELECT RAISE(ABORT, 'no'); END";
+  const char *refuse =
+      "CREATE TRIGGER refuse BEFORE UPDATE ON matrices BEGIN SELECT RAISE(ABORT, 'no'); END";
   assert_int_equal(sqlite3_exec(db, refuse, NULL, NULL, NULL), SQLITE_OK);
   assert_true(store_mark_interrupted(f->s, 42) < 0);
   assert_int_equal(store_run_get(f->s, "00000000000000bb", &r), 0);
@@ -178,7 +182,8 @@ static void recovery_is_one_transaction(void **state) {
 /* What /metrics shows comes from the store: counts by status and the boot-time histogram. */
 static void metrics_aggregates(void **state) {
   struct fixture *f = *state;
-  const char *ids[] = {"00000000000000a1", "00000000000000a2", "00000000000000a3", "00000000000000a4"};
+  const char *ids[] = {"00000000000000a1", "00000000000000a2", "00000000000000a3",
+                       "00000000000000a4"};
   const char *statuses[] = {"succeeded", "succeeded", "failed", "succeeded"};
   const int64_t boot_us[] = {200000, 3000000, RUN_NULL, 700000};
   for (int i = 0; i < 4; i++) {
@@ -188,7 +193,8 @@ static void metrics_aggregates(void **state) {
     if (i == 3)
       run_set_str(&r.profile, "linux");
     assert_int_equal(store_run_insert(f->s, &r), 0);
-    assert_int_equal(store_run_update(f->s, &r), 0); /* the measurement is written when the run ends */
+    assert_int_equal(store_run_update(f->s, &r),
+                     0); /* the measurement is written when the run ends */
     run_clear(&r);
   }
   json_auto_t *counts = NULL;
@@ -219,7 +225,8 @@ static void metrics_aggregates(void **state) {
 
 static void matrix_round_trip(void **state) {
   struct fixture *f = *state;
-  assert_int_equal(store_matrix_insert(f->s, "00000000000000m1", "{\"samples\":2}", "exclusive", 1, 2, 7), 0);
+  assert_int_equal(
+      store_matrix_insert(f->s, "00000000000000m1", "{\"samples\":2}", "exclusive", 1, 2, 7), 0);
   const char *ids[] = {"00000000000000r1", "00000000000000r0"};
   for (int i = 0; i < 2; i++) {
     struct run r;
@@ -232,11 +239,13 @@ static void matrix_round_trip(void **state) {
   json_t *m, *runs;
   assert_int_equal(store_matrix_get(f->s, "00000000000000m1", &m), 0);
   assert_string_equal(json_string_value(json_object_get(m, "status")), "running");
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "request"), "samples")), 2);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "request"), "samples")),
+                   2);
   json_decref(m);
   assert_int_equal(store_matrix_runs(f->s, "00000000000000m1", &runs), 0);
   assert_int_equal(json_array_size(runs), 2);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "id")), "00000000000000r0");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "id")),
+                      "00000000000000r0");
   assert_int_equal(json_integer_value(json_object_get(json_array_get(runs, 1), "matrix_index")), 1);
   json_decref(runs);
   assert_int_equal(store_mark_interrupted(f->s, 9), 0);
@@ -277,19 +286,23 @@ static void docs_round_trip(void **state) {
   assert_int_equal(store_doc_put(f->s, STORE_TRACES, "00000000000000t1", "running", doc, 6), 0);
   assert_int_equal(store_doc_put(f->s, STORE_TRACES, "00000000000000t2", "succeeded", doc, 7), 0);
   json_object_set_new(doc, "phase", json_string("setup"));
-  assert_int_equal(store_doc_put(f->s, STORE_INSTALLS, "00000000000000i1", "running", doc, 5), 0); /* replaces */
+  assert_int_equal(store_doc_put(f->s, STORE_INSTALLS, "00000000000000i1", "running", doc, 5),
+                   0); /* replaces */
   json_auto_t *got = NULL;
   assert_int_equal(store_doc_get(f->s, STORE_INSTALLS, "00000000000000i1", &got), 0);
   assert_string_equal(json_string_value(json_object_get(got, "phase")), "setup");
   assert_string_equal(json_string_value(json_object_get(got, "status")), "running");
   json_t *unused = NULL;
-  assert_int_equal(store_doc_get(f->s, STORE_INSTALLS, "00000000000000t1", &unused), -ENOENT); /* a trace's id */
+  assert_int_equal(store_doc_get(f->s, STORE_INSTALLS, "00000000000000t1", &unused),
+                   -ENOENT); /* a trace's id */
   assert_null(unused);
   json_auto_t *traces = NULL;
   assert_int_equal(store_docs_list(f->s, STORE_TRACES, 10, &traces), 0);
   assert_int_equal(json_array_size(traces), 2);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(traces, 0), "status")), "succeeded");
-  /* Recovery: the unfinished install and trace, not the finished trace; their documents stay as written. */
+  assert_string_equal(json_string_value(json_object_get(json_array_get(traces, 0), "status")),
+                      "succeeded");
+  /* Recovery: the unfinished install and trace, not the finished trace; their documents stay as
+   * written. */
   assert_int_equal(store_mark_interrupted(f->s, 9), 0);
   json_auto_t *install = NULL, *trace = NULL, *done = NULL;
   assert_int_equal(store_doc_get(f->s, STORE_INSTALLS, "00000000000000i1", &install), 0);
@@ -319,11 +332,13 @@ static void traps_round_trip(void **state) {
   int_counter_feed(c, int_log, sizeof int_log - 1, 0);
   int_counter_feed(c, int_log, sizeof int_log - 1, 1500000);
   assert_int_equal(store_traps_put(f->s, "00000000000000aa", c), 0);
-  assert_int_equal(store_traps_put(f->s, "00000000000000aa", c), 0); /* replaces, counts not doubled */
+  assert_int_equal(store_traps_put(f->s, "00000000000000aa", c),
+                   0); /* replaces, counts not doubled */
   int_counter_free(c);
   json_auto_t *traps = NULL;
   assert_int_equal(store_traps_get(f->s, "00000000000000aa", &traps), 0);
-  json_t *totals = json_object_get(traps, "totals"), *seconds = json_object_get(traps, "per_second");
+  json_t *totals = json_object_get(traps, "totals"),
+         *seconds = json_object_get(traps, "per_second");
   assert_int_equal(json_array_size(totals), 2);
   json_t *pf = json_array_get(totals, 0);
   assert_string_equal(json_string_value(json_object_get(pf, "hex")), "0x0e");
@@ -349,12 +364,14 @@ static void guest_memory_round_trip(void **state) {
   assert_int_equal(json_array_size(list), 2);
   json_t *first = json_array_get(list, 0);
   assert_true(json_real_value(json_object_get(first, "t_ms")) == 0.5);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(first, "meminfo_kb"), "MemFree")), 900);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(first, "meminfo_kb"), "MemFree")), 900);
 }
 
 /* One call of every store function, the failing ones included (unknown ids, a page cut short). */
 static void every_operation(struct store *s, int i) {
-  char id[17], run_id[17], token[STORE_TOKEN_LEN + 1], token_id[UTIL_ID_LEN + 1], scope[8], image_id[UTIL_ID_LEN + 1];
+  char id[17], run_id[17], token[STORE_TOKEN_LEN + 1], token_id[UTIL_ID_LEN + 1], scope[8],
+      image_id[UTIL_ID_LEN + 1];
   snprintf(run_id, sizeof run_id, "%016d", i);
   struct run r;
   make_run(&r, run_id, "running");
@@ -369,7 +386,8 @@ static void every_operation(struct store *s, int i) {
   run_clear(&r);
   json_t *j = NULL;
   int64_t next;
-  assert_int_equal(store_runs_list(s, 1, 0, NULL, &j, &next), 0); /* stops mid-step when there are two */
+  assert_int_equal(store_runs_list(s, 1, 0, NULL, &j, &next),
+                   0); /* stops mid-step when there are two */
   json_decref(j);
   assert_int_equal(store_runs_list(s, 5, 0, "running", &j, &next), 0);
   json_decref(j);
@@ -389,8 +407,8 @@ static void every_operation(struct store *s, int i) {
   json_decref(j);
   assert_int_equal(store_image_delete(s, image_id), 0);
   assert_int_equal(store_image_delete(s, image_id), -ENOENT);
-  struct procstat_sample sample = {.proc = {.rss_kb = 1}, .guest_ram_mb = -1, .guest_mapped_kb = -1,
-                                   .info_mem_us = -1};
+  struct procstat_sample sample = {
+      .proc = {.rss_kb = 1}, .guest_ram_mb = -1, .guest_mapped_kb = -1, .info_mem_us = -1};
   assert_int_equal(store_memory_insert(s, run_id, 10, &sample), 0);
   assert_int_equal(store_memory_list(s, run_id, &j), 0);
   json_decref(j);
@@ -423,10 +441,10 @@ static void every_operation(struct store *s, int i) {
   assert_true(store_schema_version(s) > 0);
 }
 
-/* Each statement is prepared once, at open: however many calls, the connection holds the same statements, and
- * none is left mid-step by a call that returned (a page cut short, a lookup that found nothing). Before the
- * registry covered every store file, tokens, documents, traps, guest memory and metrics prepared a
- * statement on every call. */
+/* Each statement is prepared once, at open: however many calls, the connection holds the same
+ * statements, and none is left mid-step by a call that returned (a page cut short, a lookup that
+ * found nothing). Before the registry covered every store file, tokens, documents, traps, guest
+ * memory and metrics prepared a statement on every call. */
 static void statements_are_prepared_once(void **state) {
   struct fixture *f = *state;
   struct store_stmt_stats before, after;
@@ -441,7 +459,8 @@ static void statements_are_prepared_once(void **state) {
     assert_int_equal(after.prepared, before.prepared);
     assert_int_equal(after.live, before.prepared);
     assert_int_equal(after.busy, 0);
-    assert_int_equal(after.compiles, 0); /* nothing prepared on the side, nothing through sqlite3_exec */
+    assert_int_equal(after.compiles,
+                     0); /* nothing prepared on the side, nothing through sqlite3_exec */
   }
 }
 

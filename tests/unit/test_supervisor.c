@@ -1,8 +1,9 @@
-/* The supervisor (core/supervisor.c) against a fake QEMU, no QEMU installed: the test re-runs its own
- * binary as the child ("fake-qemu MODE ..." in argv[1..2], the way libuv's test runner re-runs itself
- * as a helper). The fake listens on the sockets the supervisor names on its command line, as QEMU does
- * for -qmp unix:PATH,server=on and -chardev socket,path=PATH,server=on, speaks scripted QMP and writes
- * scripted console bytes. Every test ends by closing its loop with no handle left open. */
+/* The supervisor (core/supervisor.c) against a fake QEMU, no QEMU installed: the test re-runs its
+ * own binary as the child ("fake-qemu MODE ..." in argv[1..2], the way libuv's test runner re-runs
+ * itself as a helper). The fake listens on the sockets the supervisor names on its command line, as
+ * QEMU does for -qmp unix:PATH,server=on and -chardev socket,path=PATH,server=on, speaks scripted
+ * QMP and writes scripted console bytes. Every test ends by closing its loop with no handle left
+ * open. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -25,8 +26,10 @@ struct fake {
   int qmp, serial_server, serial;
 };
 
-/* The path in QEMU's "unix:PATH,server=on" or "socket,id=ser0,path=PATH,server=on" (no commas in ours). */
-static const char *socket_path(int argc, char **argv, const char *flag, const char *key, char *out, size_t size) {
+/* The path in QEMU's "unix:PATH,server=on" or "socket,id=ser0,path=PATH,server=on" (no commas in
+ * ours). */
+static const char *socket_path(int argc, char **argv, const char *flag, const char *key, char *out,
+                               size_t size) {
   for (int i = 0; i + 1 < argc; i++) {
     const char *at = strcmp(argv[i], flag) == 0 ? strstr(argv[i + 1], key) : NULL;
     if (at) {
@@ -62,8 +65,10 @@ static void fake_reply(struct fake *f, const char *id, const char *ret) {
 
 static void fake_refuse(struct fake *f, const char *id) {
   char line[512];
-  snprintf(line, sizeof line,
-           "{\"error\": {\"class\": \"GenericError\", \"desc\": \"fake refusal\"}, \"id\": \"%s\"}\r\n", id);
+  snprintf(
+      line, sizeof line,
+      "{\"error\": {\"class\": \"GenericError\", \"desc\": \"fake refusal\"}, \"id\": \"%s\"}\r\n",
+      id);
   fake_send(f->qmp, line);
 }
 
@@ -71,7 +76,9 @@ static void fake_refuse(struct fake *f, const char *id) {
 static void fake_chardevs(struct fake *f, const char *id) {
   if (f->serial < 0)
     f->serial = accept(f->serial_server, NULL, NULL);
-  fake_reply(f, id, "[{\"label\": \"ser0\", \"filename\": \"unix:fake,server=on\", \"frontend-open\": true}]");
+  fake_reply(
+      f, id,
+      "[{\"label\": \"ser0\", \"filename\": \"unix:fake,server=on\", \"frontend-open\": true}]");
 }
 
 static void fake_cont(struct fake *f, const char *id) {
@@ -82,10 +89,13 @@ static void fake_cont(struct fake *f, const char *id) {
   fake_reply(f, id, "{}");
   fake_send(f->serial, CONSOLE_TEXT);
   if (strcmp(f->mode, "shutdown") == 0) {
-    fake_send(f->qmp, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"SHUTDOWN\"}\r\n");
+    fake_send(
+        f->qmp,
+        "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"SHUTDOWN\"}\r\n");
     _exit(0); /* as QEMU with -no-reboot when the guest powers off */
   }
-  fake_send(f->qmp, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"RESET\"}\r\n");
+  fake_send(f->qmp,
+            "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"RESET\"}\r\n");
 }
 
 /* Answers one command; returns false when the fake is to exit. */
@@ -122,9 +132,8 @@ static int fake_qemu(int argc, char **argv) {
     fprintf(stderr, "fake: exits before its greeting\n");
     return 3;
   }
-  fake_send(
-      f.qmp,
-      "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, \"capabilities\": []}}\r\n");
+  fake_send(f.qmp, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": "
+                   "7}}, \"capabilities\": []}}\r\n");
   FILE *in = fdopen(dup(f.qmp), "r");
   char *line = NULL;
   size_t cap = 0;
@@ -200,7 +209,8 @@ static void on_ended(void *ud, const struct supervisor_end *end) {
   o->sup = NULL;
 }
 
-/* Supervises the fake in mode until the supervisor ends; the loop must then close with nothing open. */
+/* Supervises the fake in mode until the supervisor ends; the loop must then close with nothing
+ * open. */
 static void run_fake(const char *mode, struct observed *o) {
   *o = (struct observed){.mode = mode};
   char dir[] = "/tmp/ma-sup-XXXXXX";
@@ -210,10 +220,13 @@ static void run_fake(const char *mode, struct observed *o) {
   snprintf(ser, sizeof ser, "%s/ser", dir);
   snprintf(qmp_arg, sizeof qmp_arg, "unix:%s,server=on,wait=off", qmp);
   snprintf(ser_arg, sizeof ser_arg, "socket,id=ser0,path=%s,server=on,wait=off", ser);
-  char *argv[] = {self_exe, FAKE_FLAG, (char *)mode, "-S", "-qmp", qmp_arg, "-chardev", ser_arg, NULL};
+  char *argv[] = {self_exe, FAKE_FLAG,  (char *)mode, "-S", "-qmp",
+                  qmp_arg,  "-chardev", ser_arg,      NULL};
   /* The deadline only keeps a broken test from hanging. */
-  struct supervisor_config cfg = {.argv = argv, .qmp_path = qmp, .serial_path = ser, .timeout_ms = 20000};
-  struct supervisor_callbacks cb = {.started = on_started, .serial = on_serial, .event = on_event, .ended = on_ended};
+  struct supervisor_config cfg = {
+      .argv = argv, .qmp_path = qmp, .serial_path = ser, .timeout_ms = 20000};
+  struct supervisor_callbacks cb = {
+      .started = on_started, .serial = on_serial, .event = on_event, .ended = on_ended};
   uv_loop_t loop;
   assert_int_equal(uv_loop_init(&loop), 0);
   assert_int_equal(supervisor_start(&loop, &cfg, &cb, o, &o->sup), 0);

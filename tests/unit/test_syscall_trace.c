@@ -13,8 +13,9 @@
 static json_t *row(json_t *table, const char *name) {
   size_t i;
   json_t *r;
-  json_array_foreach(json_object_get(table, "syscalls"), i, r) if (strcmp(json_string_value(json_object_get(r, "name")),
-                                                                          name) == 0) return r;
+  json_array_foreach(json_object_get(table, "syscalls"), i,
+                     r) if (strcmp(json_string_value(json_object_get(r, "name")), name) ==
+                            0) return r;
   return NULL;
 }
 
@@ -47,7 +48,9 @@ static void strace_f_of_ls(void **state) {
   assert_int_equal(calls(t, "newfstatat"), 15);
   assert_int_equal(calls(t, "exit_group"), 1);
   assert_int_equal(errors(t, "getrandom"), 1);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(row(t, "getrandom"), "errnos"), "EAGAIN")), 1);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(row(t, "getrandom"), "errnos"), "EAGAIN")),
+      1);
   assert_int_equal(json_integer_value(json_object_get(t, "total_calls")), 43);
   assert_int_equal(json_integer_value(json_object_get(t, "total_errors")), 1);
   assert_true(json_is_true(json_object_get(t, "timed")));
@@ -56,8 +59,9 @@ static void strace_f_of_ls(void **state) {
   assert_int_equal(json_integer_value(json_object_get(exit, "code")), 0);
   assert_int_equal(json_integer_value(json_object_get(exit, "pid")), 87);
   /* Sorted by calls: newfstatat (15) first. */
-  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(t, "syscalls"), 0), "name")),
-                      "newfstatat");
+  assert_string_equal(
+      json_string_value(json_object_get(json_array_get(json_object_get(t, "syscalls"), 0), "name")),
+      "newfstatat");
   json_decref(t);
 }
 
@@ -73,7 +77,8 @@ static void strace_c_agrees_with_strace_f(void **state) {
     const char *name = json_string_value(json_object_get(r, "name"));
     assert_int_equal(json_integer_value(json_object_get(r, "calls")), calls(f, name));
   }
-  assert_int_equal(json_integer_value(json_object_get(c, "total_calls")), 42); /* -c leaves exit_group out */
+  assert_int_equal(json_integer_value(json_object_get(c, "total_calls")),
+                   42); /* -c leaves exit_group out */
   assert_int_equal(errors(c, "getrandom"), 1);
   assert_true(json_real_value(json_object_get(row(c, "execve"), "time_s")) > 0.001);
   json_decref(f);
@@ -82,18 +87,21 @@ static void strace_c_agrees_with_strace_f(void **state) {
 
 static void strace_shapes(void **state) {
   (void)state;
-  const char *text = "[pid  12] read(3, <unfinished ...>\n"
-                     "openat(AT_FDCWD, \"/x = y\", O_RDONLY) = -1 ENOENT (No such file or directory) <0.000010>\n"
-                     "[pid  12] <... read resumed>\"abc\", 3) = 3\n"
-                     "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED} ---\n"
-                     "strace: Process 12 attached\n"
-                     "+++ killed by SIGSEGV (core dumped) +++\n";
+  const char *text =
+      "[pid  12] read(3, <unfinished ...>\n"
+      "openat(AT_FDCWD, \"/x = y\", O_RDONLY) = -1 ENOENT (No such file or directory) <0.000010>\n"
+      "[pid  12] <... read resumed>\"abc\", 3) = 3\n"
+      "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED} ---\n"
+      "strace: Process 12 attached\n"
+      "+++ killed by SIGSEGV (core dumped) +++\n";
   json_t *t = syscall_trace_strace(text, strlen(text));
   assert_int_equal(calls(t, "read"), 1); /* counted once, though it spans two lines */
   assert_int_equal(errors(t, "read"), 0);
   assert_int_equal(errors(t, "openat"), 1);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "signals"), "SIGCHLD")), 1);
-  assert_string_equal(json_string_value(json_object_get(json_object_get(t, "exit"), "signal")), "SIGSEGV");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "signals"), "SIGCHLD")),
+                   1);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(t, "exit"), "signal")),
+                      "SIGSEGV");
   assert_int_equal(json_integer_value(json_object_get(t, "unparsed")), 1);
   assert_string_equal(json_string_value(json_array_get(json_object_get(t, "unparsed_examples"), 0)),
                       "strace: Process 12 attached");
@@ -111,9 +119,11 @@ static void minix_trace_synthetic(void **state) {
   assert_int_equal(errors(t, "read"), 1);
   assert_int_equal(calls(t, "exit"), 3);
   assert_int_equal(errors(t, "setuid"), 1);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(row(t, "open"), "errnos"), "ENOENT")), 1);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(row(t, "open"), "errnos"), "ENOENT")), 1);
   assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "signals"), "SIGINT")), 1);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "signals"), "SIGCHLD")), 1);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "signals"), "SIGCHLD")),
+                   1);
   assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "exit"), "code")), 130);
   assert_int_equal(json_array_size(json_object_get(t, "processes")), 3);
   assert_true(json_is_false(json_object_get(t, "timed")));
@@ -140,7 +150,9 @@ static void minix_trace_real_ls(void **state) {
   assert_int_equal(calls(t, "brk"), 7);
   assert_int_equal(calls(t, "getdents"), 2);
   assert_int_equal(calls(t, "write"), 3);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(row(t, "readlink"), "errnos"), "ENOENT")), 1);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(row(t, "readlink"), "errnos"), "ENOENT")),
+      1);
   assert_int_equal(json_integer_value(json_object_get(t, "total_errors")), 1);
   assert_int_equal(json_array_size(json_object_get(t, "processes")), 1);
   assert_int_equal(proc_calls(t, 652), 34); /* the pid of "Tracing ls (pid 652)" */
@@ -150,9 +162,10 @@ static void minix_trace_real_ls(void **state) {
   json_decref(t);
 }
 
-/* The whole console of a trace session on the real MINIX (sh -c "ls /; cat /nonexistent"): NUL bytes
- * before the shell prompt, the prompt "minix# " inside the echo of the next command; then the trace with
- * prefixes only while several processes live, fork children's own half of fork(), execve without result. */
+/* The whole console of a trace session on the real MINIX (sh -c "ls /; cat /nonexistent"): NUL
+ * bytes before the shell prompt, the prompt "minix# " inside the echo of the next command; then the
+ * trace with prefixes only while several processes live, fork children's own half of fork(), execve
+ * without result. */
 static void minix_trace_real_session(void **state) {
   (void)state;
   size_t len;
@@ -171,24 +184,28 @@ static void minix_trace_real_session(void **state) {
   assert_int_equal(calls(t, "fork"), 2); /* the shell's two, not the children's halves */
   assert_int_equal(calls(t, "execve"), 2);
   assert_int_equal(calls(t, "wait4"), 2); /* suspended, then resumed: one call each */
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(row(t, "open"), "errnos"), "ENOENT")), 3);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(row(t, "open"), "errnos"), "ENOENT")), 3);
   assert_int_equal(json_array_size(json_object_get(t, "processes")), 3);
   assert_int_equal(proc_calls(t, 652), 67);
   assert_int_equal(proc_calls(t, 653), 36);
   assert_int_equal(proc_calls(t, 654), 29);
   assert_int_equal(proc_calls(t, 0), -1);
   json_t *exit = json_object_get(t, "exit");
-  assert_int_equal(json_integer_value(json_object_get(exit, "pid")), 652); /* the shell's, the last child's too */
+  assert_int_equal(json_integer_value(json_object_get(exit, "pid")),
+                   652); /* the shell's, the last child's too */
   assert_int_equal(json_integer_value(json_object_get(exit, "code")), 1);
   json_decref(t);
 }
 
-/* Found by fuzzing (tests/fuzz/corpus/traces/regression-summary-overflow): counts near the integer limit
- * overflowed the total. They saturate now, and an impossible row (errors > calls) is not counted. */
+/* Found by fuzzing (tests/fuzz/corpus/traces/regression-summary-overflow): counts near the integer
+ * limit overflowed the total. They saturate now, and an impossible row (errors > calls) is not
+ * counted. */
 static void summary_counts_saturate(void **state) {
   (void)state;
-  const char *text = " 1.0 0.1 1 9223372036854775807 0 read\n 1.0 0.1 1 9223372036854775807 0 write\n"
-                     " 1.0 0.1 1 5 9 close\n";
+  const char *text =
+      " 1.0 0.1 1 9223372036854775807 0 read\n 1.0 0.1 1 9223372036854775807 0 write\n"
+      " 1.0 0.1 1 5 9 close\n";
   json_t *t = syscall_trace_strace_summary(text, strlen(text));
   assert_int_equal(json_integer_value(json_object_get(t, "total_calls")), LLONG_MAX);
   assert_int_equal(calls(t, "close"), -1);
@@ -197,7 +214,8 @@ static void summary_counts_saturate(void **state) {
   size_t len;
   char *crash = NULL;
   char path[4096];
-  snprintf(path, sizeof path, "%s/tests/fuzz/corpus/traces/regression-summary-overflow", getenv("MA_SOURCE_ROOT"));
+  snprintf(path, sizeof path, "%s/tests/fuzz/corpus/traces/regression-summary-overflow",
+           getenv("MA_SOURCE_ROOT"));
   crash = util_read_file(path, &len);
   assert_non_null(crash);
   json_decref(syscall_trace_strace_summary(crash, len));
@@ -208,7 +226,8 @@ static void summary_counts_saturate(void **state) {
 static void renderings(void **state) {
   (void)state;
   json_t *t = parse_file("strace-linux-ls.trace", syscall_trace_strace);
-  char *text = syscall_trace_text(t), *csv = syscall_trace_csv(t), *svg = syscall_trace_svg(t, "ls <&> trace");
+  char *text = syscall_trace_text(t), *csv = syscall_trace_csv(t),
+       *svg = syscall_trace_svg(t, "ls <&> trace");
   assert_non_null(strstr(text, "getrandom"));
   assert_non_null(strstr(text, "EAGAIN x1"));
   assert_non_null(strstr(csv, "syscall,calls,errors,share,time_s\nnewfstatat,15,0,"));
@@ -226,10 +245,10 @@ static void renderings(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(strace_f_of_ls),        cmocka_unit_test(strace_c_agrees_with_strace_f),
-      cmocka_unit_test(strace_shapes),         cmocka_unit_test(minix_trace_synthetic),
-      cmocka_unit_test(renderings),            cmocka_unit_test(summary_counts_saturate),
-      cmocka_unit_test(minix_trace_real_ls),   cmocka_unit_test(minix_trace_real_session),
+      cmocka_unit_test(strace_f_of_ls),      cmocka_unit_test(strace_c_agrees_with_strace_f),
+      cmocka_unit_test(strace_shapes),       cmocka_unit_test(minix_trace_synthetic),
+      cmocka_unit_test(renderings),          cmocka_unit_test(summary_counts_saturate),
+      cmocka_unit_test(minix_trace_real_ls), cmocka_unit_test(minix_trace_real_session),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,8 +12,8 @@
 #include "lib/bootspec.h"
 #include "lib/util.h"
 
-/* Built-in profiles, QEMU from /usr/bin (the daemon's default --qemu-dir), no KVM device, and a readable
- * file standing in for a kernel. */
+/* Built-in profiles, QEMU from /usr/bin (the daemon's default --qemu-dir), no KVM device, and a
+ * readable file standing in for a kernel. */
 static inline int test_boot_env(struct bootspec_env *env, char *kernel, size_t size) {
   static struct qemu_bins qemu;
   static struct accel_host kvm;
