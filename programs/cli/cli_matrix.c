@@ -36,15 +36,18 @@ static void show_progress(void *userdata, int done, int total, const char *statu
   fflush(stderr);
 }
 
-/* The text report of a finished matrix; exit 0 only when every run succeeded. */
-static int print_outcome(struct client *c, const char *id) {
-  json_auto_t *args = json_pack("{s:s, s:s}", "id", id, "format", "text"), *report = NULL,
+/* A matrix's report as asked: JSON as stored, other formats rendered by the core's renderers (here
+ * or in the daemon). Exit 0 only when every run succeeded, for `matrix` and `report` alike,
+ * in-process or through a daemon. */
+static int print_outcome(struct client *c, const char *id, const char *format) {
+  json_auto_t *args = json_pack("{s:s, s:s}", "id", id, "format", format), *report = NULL,
               *text = NULL;
   struct ma_error err;
+  bool json = c->cli->json || strcmp(format, "json") == 0;
   if (client_call(c, CLIENT_MATRIX_GET, args, &report, &err) < 0 ||
-      (!c->cli->json && client_call(c, CLIENT_MATRIX_RENDER, args, &text, &err) < 0))
+      (!json && client_call(c, CLIENT_MATRIX_RENDER, args, &text, &err) < 0))
     return client_fail(c, &err);
-  if (c->cli->json)
+  if (json)
     cli_print_json(report);
   else
     fputs(json_string_value(json_object_get(text, "text")), stdout);
@@ -64,7 +67,7 @@ static int matrix_and_wait(struct client *c, json_t *req) {
   struct progress progress = {isatty(STDERR_FILENO)};
   if (client_follow_matrix(c, id, show_progress, &progress, &err) < 0)
     return client_fail(c, &err);
-  return print_outcome(c, id);
+  return print_outcome(c, id, "text");
 }
 
 int cli_cmd_matrix(const struct cli *cli, int argc, char **argv) {
@@ -82,20 +85,6 @@ int cli_cmd_matrix(const struct cli *cli, int argc, char **argv) {
   int r = matrix_and_wait(&c, req);
   client_close(&c);
   return r;
-}
-
-/* The report as asked: JSON as stored, other formats rendered by the core's renderers (here or in
- * the daemon). */
-static int show_report(struct client *c, const char *id, const char *format) {
-  json_auto_t *args = json_pack("{s:s, s:s}", "id", id, "format", format), *out = NULL;
-  struct ma_error err;
-  bool json = c->cli->json || strcmp(format, "json") == 0;
-  if (client_call(c, json ? CLIENT_MATRIX_GET : CLIENT_MATRIX_RENDER, args, &out, &err) < 0)
-    return client_fail(c, &err);
-  if (json)
-    return cli_print_json(out);
-  fputs(json_string_value(json_object_get(out, "text")), stdout);
-  return 0;
 }
 
 int cli_cmd_report(const struct cli *cli, int argc, char **argv) {
@@ -117,7 +106,7 @@ int cli_cmd_report(const struct cli *cli, int argc, char **argv) {
   struct client cl;
   if (client_open(&cl, cli, CLIENT_READ, NULL, 0, 0) < 0)
     return EXIT_ERROR;
-  int r = show_report(&cl, argv[optind], format);
+  int r = print_outcome(&cl, argv[optind], format);
   client_close(&cl);
   return r;
 }
