@@ -6,6 +6,7 @@
 #include "core/ops.h"
 #include "api/reply.h"
 #include "api/route.h"
+#include "api/sse.h"
 #include "lib/matrix.h"
 #include "lib/matrix_compare.h"
 #include "lib/matrix_render.h"
@@ -49,6 +50,14 @@ enum MHD_Result matrix_get(struct api_ctx *ctx, struct MHD_Connection *conn, str
   enum MHD_Result result;
   json_t *report = load_report(ctx, conn, req, NULL, &result);
   return report ? reply_json(conn, MHD_HTTP_OK, report) : result;
+}
+
+enum MHD_Result matrix_events(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                              struct run *run) {
+  (void)run;
+  enum MHD_Result result;
+  json_auto_t *report = load_report(ctx, conn, req, NULL, &result);
+  return report ? sse_matrix_events(ctx, conn, req->client, report) : result;
 }
 
 enum MHD_Result matrix_delete(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,

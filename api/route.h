@@ -36,6 +36,8 @@ enum MHD_Result matrix_post(struct api_ctx *, struct MHD_Connection *, struct re
                             struct run *);
 enum MHD_Result matrix_get(struct api_ctx *, struct MHD_Connection *, struct request *,
                            struct run *);
+enum MHD_Result matrix_events(struct api_ctx *, struct MHD_Connection *, struct request *,
+                              struct run *);
 enum MHD_Result matrix_delete(struct api_ctx *, struct MHD_Connection *, struct request *,
                               struct run *);
 enum MHD_Result image_post(struct api_ctx *, struct MHD_Connection *, struct request *,

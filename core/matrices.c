@@ -16,12 +16,19 @@ struct slot {
   bool used;
 };
 
+struct matrices_sub {
+  struct matrix *m; /* NULL once the matrix has ended: the subscriber still frees it */
+  struct matrices_sub *next;
+  struct matrix_watch watch;
+};
+
 struct matrix {
   struct matrices *ms;
   struct matrix *next;
   char id[UTIL_ID_LEN + 1];
   struct matrix_spec *spec;
-  struct matrix_watch watch;
+  struct matrix_watch watch; /* the starter's, may be empty */
+  struct matrices_sub *subs; /* followers since (an SSE stream, the CLI) */
   int total, next_k, in_flight, done;
   int reserved; /* runs admitted with jobs_reserve and not submitted yet */
   bool cancelled, ended;
@@ -65,7 +72,35 @@ static void end_matrix(struct matrix *m) {
   }
   if (m->watch.ended)
     m->watch.ended(m->watch.userdata, status);
+  /* Detached before each hears the end, so that it may unsubscribe from its callback. */
+  for (struct matrices_sub *sub = m->subs, *next; sub; sub = next) {
+    next = sub->next;
+    sub->m = NULL;
+    sub->next = NULL;
+    if (sub->watch.ended)
+      sub->watch.ended(sub->watch.userdata, status);
+  }
+  m->subs = NULL;
   uv_close((uv_handle_t *)&m->closer, on_closed);
+}
+
+/* A run of the matrix ended: its starter and every follower hear done of total. */
+static void notify_progress(struct matrix *m, int cpus, const struct jobs_event *ev) {
+  if (!m->watch.progress && !m->subs)
+    return;
+  struct run run;
+  double boot = NAN;
+  if (store_run_get(m->ms->store, ev->run_id, &run) == 0 && run.boot_time_us != RUN_NULL)
+    boot = (double)run.boot_time_us / 1000.0;
+  run_clear(&run);
+  const char *status = json_string_value(json_object_get(ev->data, "status"));
+  if (m->watch.progress)
+    m->watch.progress(m->watch.userdata, m->done, m->total, cpus, status, boot);
+  for (struct matrices_sub *sub = m->subs, *next; sub; sub = next) {
+    next = sub->next; /* a follower may unsubscribe from its callback */
+    if (sub->watch.progress)
+      sub->watch.progress(sub->watch.userdata, m->done, m->total, cpus, status, boot);
+  }
 }
 
 static void on_run_event(void *userdata, const struct jobs_event *ev) {
@@ -78,15 +113,7 @@ static void on_run_event(void *userdata, const struct jobs_event *ev) {
   slot->sub = NULL;
   m->in_flight--;
   m->done++;
-  if (m->watch.progress) {
-    struct run run;
-    double boot = NAN;
-    if (store_run_get(m->ms->store, ev->run_id, &run) == 0 && run.boot_time_us != RUN_NULL)
-      boot = (double)run.boot_time_us / 1000.0;
-    const char *status = json_string_value(json_object_get(ev->data, "status"));
-    m->watch.progress(m->watch.userdata, m->done, m->total, slot->cpus, status, boot);
-    run_clear(&run);
-  }
+  notify_progress(m, slot->cpus, ev);
   fill(m);
   end_matrix(m);
 }
@@ -205,13 +232,34 @@ bool matrices_use(const struct matrices *ms, const char *real_target) {
   return false;
 }
 
-int matrices_watch(struct matrices *ms, const char *id, const struct matrix_watch *watch) {
-  for (struct matrix *m = ms ? ms->active : NULL; m; m = m->next)
-    if (strcmp(m->id, id) == 0) {
-      m->watch = *watch;
-      return 0;
+struct matrices_sub *matrices_subscribe(struct matrices *ms, const char *id,
+                                        const struct matrix_watch *watch) {
+  for (struct matrix *m = ms ? ms->active : NULL; m; m = m->next) {
+    if (strcmp(m->id, id) != 0 || m->ended)
+      continue;
+    struct matrices_sub *sub = calloc(1, sizeof *sub);
+    if (!sub)
+      return NULL;
+    *sub = (struct matrices_sub){.m = m, .next = NULL, .watch = *watch};
+    struct matrices_sub **tail = &m->subs;
+    while (*tail)
+      tail = &(*tail)->next;
+    *tail = sub;
+    return sub;
+  }
+  return NULL;
+}
+
+void matrices_unsubscribe(struct matrices_sub *sub) {
+  if (!sub)
+    return;
+  for (struct matrices_sub **p = sub->m ? &sub->m->subs : NULL; p && *p; p = &(*p)->next) {
+    if (*p == sub) {
+      *p = sub->next;
+      break;
     }
-  return -ENOENT;
+  }
+  free(sub);
 }
 
 int matrices_cancel(struct matrices *ms, const char *id) {

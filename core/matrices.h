@@ -31,8 +31,14 @@ int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct m
 /* true when an active matrix has runs still to submit that name real_target (a resolved path) or a
  * file below it; its submitted runs are the jobs' (NULL ms: false). */
 bool matrices_use(const struct matrices *ms, const char *real_target);
-/* Watches an active matrix from now on (replacing its watch); -ENOENT when it is not active (over).
- */
-int matrices_watch(struct matrices *ms, const char *id, const struct matrix_watch *watch);
+struct matrices_sub;
+/* Follows an active matrix from now on: watch's progress after each of its runs, ended once at its
+ * end (the subscription is detached then, and must still be given to matrices_unsubscribe). NULL
+ * when the matrix is not active (over, or unknown) or out of memory. */
+struct matrices_sub *matrices_subscribe(struct matrices *ms, const char *id,
+                                        const struct matrix_watch *watch);
+/* Stops following and frees sub (NULL is fine; safe from the watch's own callbacks and after the
+ * end). */
+void matrices_unsubscribe(struct matrices_sub *sub);
 /* Cancels the remaining runs of an active matrix; -ENOENT when it is not active. */
 int matrices_cancel(struct matrices *ms, const char *id);

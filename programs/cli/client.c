@@ -59,33 +59,9 @@ int client_follow_run(struct client *c, const char *run_id, client_event_cb cb, 
                    : client_local_follow(c, run_id, cb, userdata, err);
 }
 
-/* From a daemon: its report, every half second, until it is no longer running. */
-static int poll_matrix(struct client *c, const char *id, client_matrix_cb cb, void *userdata,
-                       struct ma_error *err) {
-  json_auto_t *args = json_pack("{s:s}", "id", id);
-  json_int_t shown = -1;
-  for (;;) {
-    json_auto_t *report = NULL;
-    int r = client_call(c, CLIENT_MATRIX_GET, args, &report, err);
-    if (r < 0)
-      return r;
-    json_t *p = json_object_get(report, "progress");
-    const char *status = json_string_value(json_object_get(report, "status"));
-    json_int_t done = json_integer_value(json_object_get(p, "done"));
-    bool over = !status || strcmp(status, "running") != 0;
-    if (done != shown || over)
-      cb(userdata, (int)done, (int)json_integer_value(json_object_get(p, "total")),
-         status ? status : "unknown");
-    shown = done;
-    if (over)
-      return 0;
-    usleep(500000);
-  }
-}
-
 int client_follow_matrix(struct client *c, const char *id, client_matrix_cb cb, void *userdata,
                          struct ma_error *err) {
-  return c->remote ? poll_matrix(c, id, cb, userdata, err)
+  return c->remote ? client_remote_follow_matrix(c, id, cb, userdata, err)
                    : client_local_follow_matrix(c, id, cb, userdata);
 }
 

@@ -86,3 +86,5 @@ int client_remote_call(struct client *c, enum client_op op, json_t *args, json_t
                        struct ma_error *err);
 int client_remote_follow(struct client *c, const char *run_id, client_event_cb cb, void *userdata,
                          struct ma_error *err);
+int client_remote_follow_matrix(struct client *c, const char *id, client_matrix_cb cb,
+                                void *userdata, struct ma_error *err);

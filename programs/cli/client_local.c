@@ -142,8 +142,9 @@ int client_local_follow_matrix(struct client *c, const char *id, client_matrix_c
                                void *userdata) {
   struct matrix_follow f = {cb, userdata, 0, false};
   struct matrix_watch watch = {on_matrix_progress, on_matrix_ended, &f};
-  if (matrices_watch(c->ctx.matrices, id, &watch) == 0)
-    while (!f.ended && uv_run(c->ctx.loop, UV_RUN_ONCE))
-      ;
+  struct matrices_sub *sub = matrices_subscribe(c->ctx.matrices, id, &watch);
+  while (sub && !f.ended && uv_run(c->ctx.loop, UV_RUN_ONCE))
+    ;
+  matrices_unsubscribe(sub);
   return 0;
 }

@@ -166,11 +166,13 @@ static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *userdata) {
   return n;
 }
 
-int client_remote_follow(struct client *c, const char *run_id, client_event_cb cb, void *userdata,
-                         struct ma_error *err) {
-  _cleanup_(util_freep) char *id = escape(run_id);
+/* Follows the event stream at /api/v1/COLLECTION/ID/events until the daemon ends it. */
+static int follow_stream(struct client *c, const char *collection, const char *what, const char *id,
+                         client_event_cb cb, void *userdata, struct ma_error *err) {
+  _cleanup_(util_freep) char *escaped_id = escape(id);
   _cleanup_(util_freep) char *url =
-      id ? util_strdupf("%s/api/v1/runs/%s/events", c->cli->server, id) : NULL;
+      escaped_id ? util_strdupf("%s/api/v1/%s/%s/events", c->cli->server, collection, escaped_id)
+                 : NULL;
   CURL *curl = url ? curl_easy_init() : NULL;
   if (!curl) {
     ma_error_set(err, ENOMEM, "internal_error", NULL, "out of memory");
@@ -188,14 +190,15 @@ int client_remote_follow(struct client *c, const char *run_id, client_event_cb c
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_stream);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
   curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-  CURLcode rc = curl_easy_perform(curl); /* the daemon ends the stream when the run has ended */
+  CURLcode rc = curl_easy_perform(curl); /* the daemon ends the stream at the end */
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   int r = 0;
   if (rc != CURLE_OK) {
     r = status >= 400 ? -errnum_of(status) : -EIO;
-    ma_error_set(err, -r, status == 404 ? "run_not_found" : "stream_failed",
-                 status == 404 ? "id" : NULL, "following run %s: %s", run_id,
+    _cleanup_(util_freep) char *code = util_strdupf("%s_not_found", what);
+    ma_error_set(err, -r, status == 404 && code ? code : "stream_failed",
+                 status == 404 ? "id" : NULL, "following %s %s: %s", what, id,
                  curl_easy_strerror(rc));
   }
   json_decref(s.data);
@@ -203,4 +206,34 @@ int client_remote_follow(struct client *c, const char *run_id, client_event_cb c
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   return r;
+}
+
+int client_remote_follow(struct client *c, const char *run_id, client_event_cb cb, void *userdata,
+                         struct ma_error *err) {
+  return follow_stream(c, "runs", "run", run_id, cb, userdata, err);
+}
+
+struct matrix_stream {
+  client_matrix_cb cb;
+  void *userdata;
+  int total;
+};
+
+/* The matrix's events: where it stands, a progress event per run, its final status. */
+static void on_matrix_event(void *userdata, const char *event, json_t *data) {
+  struct matrix_stream *m = userdata;
+  int done = (int)json_integer_value(json_object_get(data, "done"));
+  if (json_object_get(data, "total"))
+    m->total = (int)json_integer_value(json_object_get(data, "total"));
+  const char *status = json_string_value(json_object_get(data, "status"));
+  if (strcmp(event, "progress") == 0)
+    m->cb(m->userdata, done, m->total, "running");
+  else if (strcmp(event, "status") == 0 && status && strcmp(status, "running") != 0)
+    m->cb(m->userdata, json_object_get(data, "done") ? done : m->total, m->total, status);
+}
+
+int client_remote_follow_matrix(struct client *c, const char *id, client_matrix_cb cb,
+                                void *userdata, struct ma_error *err) {
+  struct matrix_stream m = {cb, userdata, 0};
+  return follow_stream(c, "matrices", "matrix", id, on_matrix_event, &m, err);
 }

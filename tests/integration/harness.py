@@ -191,9 +191,10 @@ class Daemon:
             time.sleep(0.05)
         raise AssertionError(f'run {run_id} never showed {name}')
 
-    def events(self, run_id, timeout=180):
-        """Reads the SSE stream to its end: a list of (event, data) pairs."""
-        req = urllib.request.Request(f'{self.base}/api/v1/runs/{run_id}/events')
+    def events(self, run_id, timeout=180, collection='runs'):
+        """Reads the SSE stream of a run (or of a matrix: collection='matrices') to its end: a list
+        of (event, data) pairs."""
+        req = urllib.request.Request(f'{self.base}/api/v1/{collection}/{run_id}/events')
         out, event = [], None
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             assert resp.headers['Content-Type'] == 'text/event-stream'

@@ -124,6 +124,25 @@ class MatrixApiTest(unittest.TestCase):
         self.assertIn('not multiprocessor scaling', report['scaling']['note'])
         self.assertIsNone(report['configs'][1]['relative_to_1_vcpu']['efficiency'])
 
+    def test_events_follow_the_matrix_to_its_end(self):
+        """GET /api/v1/matrices/ID/events: where it stands, a progress event per run, the end; a
+        finished matrix's stream says only where it stands; an unknown id is 404."""
+        matrix_id, total = self.start(dict(fixture_boot(), cpus=[1, 2], samples=2))
+        events = self.d.events(matrix_id, timeout=300, collection='matrices')
+        self.assertEqual(events[0], ('status', {'id': matrix_id, 'status': 'running', 'done': 0,
+                                                'total': total}))
+        progress = [data for event, data in events if event == 'progress']
+        self.assertEqual([p['done'] for p in progress], list(range(1, total + 1)))
+        self.assertEqual(sorted(p['cpus'] for p in progress), [1, 1, 2, 2])
+        self.assertTrue(all(p['run_status'] == 'succeeded' and p['boot_time_ms'] > 0
+                            for p in progress), progress)
+        self.assertEqual(events[-1], ('status', {'id': matrix_id, 'status': 'done'}))
+        self.assertEqual(self.d.events(matrix_id, collection='matrices'),
+                         [('status', {'id': matrix_id, 'status': 'done', 'done': total,
+                                      'total': total})])
+        status, reply, _ = self.d.json('GET', '/api/v1/matrices/0123456789abcdef/events')
+        self.assertEqual((status, reply['error']['code']), (404, 'matrix_not_found'))
+
     def test_cancel_kills_the_running_sample(self):
         matrix_id, _ = self.start(dict(fixture_boot('console=tty00 fixture=hang'), cpus=[1, 2], samples=3))
         deadline = time.monotonic() + 30
