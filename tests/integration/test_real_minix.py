@@ -295,17 +295,6 @@ class RealMinixGuestMemoryTest(unittest.TestCase):
             self.assertTrue(0 < kb['LargestFree'] <= kb['MemFree'] < kb['MemTotal'], kb)
 
 
-if __name__ == '__main__':
-    if not CD_XZ:
-        print(f'SKIP: no real MINIX CD (*.iso.xz) in {os.path.normpath(REAL)}: '
-              'the real-MINIX tests need ../shared/minix/real/ beside the repository')
-        sys.exit(77)
-    if not shutil.which('xz'):
-        print('SKIP: xz is not installed: the real MINIX CD cannot be unpacked')
-        sys.exit(77)
-    unittest.main()
-
-
 class RealMinixInstallTest(unittest.TestCase):
     def test_unattended_install_with_the_real_setup_then_boot_the_disk_through_its_loader(self):
         """The minix-setup scenario against the real setup(8) onto a new 2 GB disk, then the install's own
@@ -369,3 +358,14 @@ class RealMinixInstallTest(unittest.TestCase):
         code, _, _ = d.json('DELETE', f"/api/v1/images/{doc['disk_image']}")
         self.assertEqual(code, 200)
         self.assertFalse(os.path.exists(doc['disk']))
+
+
+if __name__ == '__main__':
+    if not CD_XZ:
+        print(f'SKIP: no real MINIX CD (*.iso.xz) in {os.path.normpath(REAL)}: '
+              'the real-MINIX tests need ../shared/minix/real/ beside the repository')
+        sys.exit(77)
+    if not shutil.which('xz'):
+        print('SKIP: xz is not installed: the real MINIX CD cannot be unpacked')
+        sys.exit(77)
+    unittest.main()
