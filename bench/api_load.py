@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 class Daemon:
     def __init__(self, build, state, *args):
-        self.p = subprocess.Popen([os.path.join(build, 'daemon', 'minix-analysisd'), '--listen', '127.0.0.1:0',
+        self.p = subprocess.Popen([os.path.join(build, 'programs', 'minix-analysisd'), '--listen', '127.0.0.1:0',
                                    '--state-dir', state, '--image-dir', os.path.join(build, 'guests'), *args],
                                   stderr=subprocess.PIPE, text=True)
         line = self.p.stderr.readline()

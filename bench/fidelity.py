@@ -29,7 +29,7 @@ def fit(pts):
 
 
 def product_points(build, guest, state):
-    argv = [os.path.join(build, 'daemon', 'minix-analysis'), '--state-dir', state, '--json', 'boot',
+    argv = [os.path.join(build, 'programs', 'minix-analysis'), '--state-dir', state, '--json', 'boot',
             '--profile', guest['profile'], '--arch', guest['arch'], '--kernel', guest['kernel'],
             '--append', guest['append'] + ' fixture=timestamps', '--accel', 'tcg']
     run = json.loads(subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True).stdout)
