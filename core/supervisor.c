@@ -167,9 +167,13 @@ int supervisor_send(struct supervisor *s, const char *text, size_t len) {
   return uv_write_owned((uv_stream_t *)&s->serial, copy, len);
 }
 
+static void start_clock(struct supervisor *s, int64_t t0);
+
 static void on_serial_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   int64_t stamp = util_mono_us();
   struct supervisor *s = st->data;
+  if (n > 0 && !s->started && s->session.step == QMP_STEP_CONT)
+    start_clock(s, stamp);
   if (n > 0) {
     if (s->silence_ms)
       uv_timer_again(&s->silence);
@@ -204,8 +208,14 @@ static int session_command(struct supervisor *s, enum qmp_cmd cmd) {
   return r < 0 ? r : run_actions(s, &acts);
 }
 
-static void start_clock(struct supervisor *s) {
-  int64_t t0 = util_mono_us();
+/* t0 is QEMU's acknowledgement of `cont`, or the first console byte read after `cont` went out when
+ * that is read first: both sockets are read in the same loop turn, the acknowledgement is then
+ * already on its way, and a byte read before t0 was known would be stamped from nothing (seen with
+ * the ARM fixture, which prints 5 ms after t0, under the sanitizers: its first markers got the
+ * monotonic clock's raw value as their time). Once only. */
+static void start_clock(struct supervisor *s, int64_t t0) {
+  if (s->started)
+    return;
   s->started = true;
   if (s->timeout_ms)
     uv_timer_start(&s->deadline, on_deadline, s->timeout_ms, 0);
@@ -214,13 +224,19 @@ static void start_clock(struct supervisor *s) {
   s->stall_armed = s->stall_ms > 0;
   if (s->stall_armed)
     uv_timer_start(&s->stall, on_stall, s->stall_ms, s->stall_ms);
-  if (s->sample_ms && s->cb.sample) {
+  if (s->sample_ms && s->cb.sample)
     uv_timer_start(&s->sampler, on_sample, 0, s->sample_ms);
-    /* For the sampler: which threads are the vCPUs, how much RAM the guest has. */
+  s->cb.started(s->userdata, t0, s->qemu_start_us);
+}
+
+/* `cont` acknowledged: the clock runs (if a console byte did not start it), and the sampler learns
+ * which threads are the vCPUs and how much RAM the guest has. */
+static void guest_running(struct supervisor *s) {
+  start_clock(s, util_mono_us());
+  if (s->sample_ms && s->cb.sample) {
     session_command(s, QMP_CMD_CPUS);
     session_command(s, QMP_CMD_MEMORY);
   }
-  s->cb.started(s->userdata, t0, s->qemu_start_us);
 }
 
 /* The console (and gdbstub) is connected: the session checks that QEMU accepted it, then sends
@@ -284,7 +300,7 @@ static void on_step(struct supervisor *s, const struct qmp_action *a) {
     s->qemu_start_us = util_mono_us() - s->spawn_us;
     break;
   case QMP_STEP_CONNECT: connect_console(s); break;
-  case QMP_STEP_RUNNING: start_clock(s); break;
+  case QMP_STEP_RUNNING: guest_running(s); break;
   case QMP_STEP_FAILED: end_with(s, SUP_START_FAILED, a->text); break;
   default: break;
   }
