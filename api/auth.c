@@ -79,6 +79,7 @@ bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *ur
   client_key(conn, NULL, req->client, sizeof req->client);
   if (strcmp(url, "/api/v1/health") == 0 && strcmp(method, "GET") == 0)
     return true;
+  snprintf(req->scope, sizeof req->scope, "full");
   if (!ctx->auth)
     return within_rate(ctx, conn, req->client, result);
   const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -98,6 +99,7 @@ bool auth_check(struct api_ctx *ctx, struct MHD_Connection *conn, const char *ur
     return false;
   }
   client_key(conn, h + 7, req->client, sizeof req->client);
+  snprintf(req->scope, sizeof req->scope, "%s", scope);
   if (!within_rate(ctx, conn, req->client, result))
     return false;
   if (strcmp(scope, "full") == 0 || allowed_for_read(url, method, req))

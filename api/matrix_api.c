@@ -27,6 +27,19 @@ enum MHD_Result matrix_post(struct api_ctx *ctx, struct MHD_Connection *conn, st
   return route_post_start(ctx, conn, req, start_matrix, "matrices");
 }
 
+enum MHD_Result matrix_list(struct api_ctx *ctx, struct MHD_Connection *conn, struct request *req,
+                            struct run *run) {
+  (void)req;
+  (void)run;
+  const char *limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+  json_auto_t *l = limit ? json_string(limit) : NULL;
+  json_t *out;
+  struct ma_error err;
+  if (ops_matrices_list(ctx->core, l, &out, &err) < 0)
+    return reply_error(conn, &err);
+  return reply_json(conn, MHD_HTTP_OK, out);
+}
+
 /* The report of matrix id, or NULL after answering 404/500. */
 static json_t *load_report_of(struct api_ctx *ctx, struct MHD_Connection *conn, const char *id,
                               json_t **runs_out, enum MHD_Result *result) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/dashboard.h"
 #include "api/deferred.h"
 #include "api/guard.h"
 #include "core/ops.h"
@@ -29,6 +30,10 @@ static enum MHD_Result get_health(struct api_ctx *, struct MHD_Connection *, str
                                   struct run *);
 static enum MHD_Result get_metrics(struct api_ctx *, struct MHD_Connection *, struct request *,
                                    struct run *);
+static enum MHD_Result get_session(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                   struct run *);
+static enum MHD_Result get_profiles(struct api_ctx *, struct MHD_Connection *, struct request *,
+                                    struct run *);
 static enum MHD_Result post_boot(struct api_ctx *, struct MHD_Connection *, struct request *,
                                  struct run *);
 static enum MHD_Result list_runs(struct api_ctx *, struct MHD_Connection *, struct request *,
@@ -51,6 +56,8 @@ static enum MHD_Result post_memory(struct api_ctx *, struct MHD_Connection *, st
 const struct api_route api_routes[] = {
     {"GET", "/api/v1/health"},
     {"GET", "/metrics"},
+    {"GET", "/api/v1/session"},
+    {"GET", "/api/v1/profiles"},
     {"POST", "/api/v1/boots"},
     {"GET", "/api/v1/runs"},
     {"GET", "/api/v1/runs/{id}"},
@@ -62,6 +69,7 @@ const struct api_route api_routes[] = {
     {"GET", "/api/v1/runs/{id}/traps"},
     {"POST", "/api/v1/memory"},
     {"POST", "/api/v1/matrices"},
+    {"GET", "/api/v1/matrices"},
     {"GET", "/api/v1/matrices/{id}"},
     {"DELETE", "/api/v1/matrices/{id}"},
     {"GET", "/api/v1/matrices/{id}/report"},
@@ -88,11 +96,12 @@ const struct api_route api_routes[] = {
 };
 
 /* Parallel to api_routes. */
-static const route_fn route_fns[] = {get_health,        get_metrics,    post_boot,
-                                     list_runs,         get_run,        delete_run,
-                                     get_serial,        delete_serial,  get_events,
-                                     get_memory,        get_traps,      post_memory,
-                                     matrix_post,       matrix_get,     matrix_delete,
+static const route_fn route_fns[] = {get_health,        get_metrics,    get_session,
+                                     get_profiles,      post_boot,      list_runs,
+                                     get_run,           delete_run,     get_serial,
+                                     delete_serial,     get_events,     get_memory,
+                                     get_traps,         post_memory,    matrix_post,
+                                     matrix_list,       matrix_get,     matrix_delete,
                                      matrix_get_report, matrix_events,  matrix_compare_route,
                                      image_post,        image_list,     image_get,
                                      image_delete,      install_post,   install_list,
@@ -166,6 +175,8 @@ static enum MHD_Result call_route(struct api_ctx *ctx, struct MHD_Connection *co
 static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url,
                                 const char *method, struct request *req) {
   enum MHD_Result denied;
+  if (dashboard_path(url)) /* pages without data: the token is asked for by the page itself */
+    return dashboard_serve(conn, url, method);
   if (!auth_check(ctx, conn, url, method, req, &denied)) {
     metrics_count(ctx->metrics, "refused", reply_take_status()); /* 401, 403, 429 before routing */
     return denied;
@@ -198,6 +209,21 @@ static enum MHD_Result get_metrics(struct api_ctx *ctx, struct MHD_Connection *c
   (void)run;
   char *text = metrics_render(ctx);
   return text ? reply_text(conn, text, "text/plain; version=0.0.4; charset=utf-8") : MHD_NO;
+}
+
+/* What the dashboard needs to know of its client: whether a token is wanted, and what it may do. */
+static enum MHD_Result get_session(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                   struct request *req, struct run *run) {
+  (void)run;
+  return reply_json(conn, MHD_HTTP_OK,
+                    json_pack("{s:b, s:s}", "auth_required", ctx->auth, "scope", req->scope));
+}
+
+static enum MHD_Result get_profiles(struct api_ctx *ctx, struct MHD_Connection *conn,
+                                    struct request *req, struct run *run) {
+  (void)req;
+  (void)run;
+  return reply_json(conn, MHD_HTTP_OK, ops_profiles(ctx->core));
 }
 
 static enum MHD_Result get_health(struct api_ctx *ctx, struct MHD_Connection *conn,
@@ -273,13 +299,44 @@ static enum MHD_Result post_memory(struct api_ctx *ctx, struct MHD_Connection *c
   return route_post_start(ctx, conn, req, start_memory, "runs");
 }
 
+/* 304 when the client's copy is of this generation of the runs table: a page polling the list
+ * costs one header compare while nothing changes. */
+static bool unchanged(struct MHD_Connection *conn, const char *etag, enum MHD_Result *result) {
+  const char *match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+  if (!match || strcmp(match, etag) != 0)
+    return false;
+  struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  if (!resp) {
+    *result = MHD_NO;
+    return true;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+  *result = reply_queue(conn, MHD_HTTP_NOT_MODIFIED, resp);
+  MHD_destroy_response(resp);
+  return true;
+}
+
+static enum MHD_Result reply_runs_page(struct MHD_Connection *conn, const char *text,
+                                       const char *etag) {
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+  if (!resp)
+    return MHD_NO;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+  enum MHD_Result r = reply_queue(conn, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
 static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *conn,
                                  struct request *req, struct run *run) {
   (void)req;
   (void)run;
   json_auto_t *args = json_object();
-  for (const char *const *name = (const char *const[]){"limit", "cursor", "status", NULL}; *name;
-       name++) {
+  for (const char *const *name =
+           (const char *const[]){"limit", "cursor", "status", "profile", "label", NULL};
+       *name; name++) {
     const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, *name);
     if (v)
       json_object_set_new(args, *name, json_string(v));
@@ -288,21 +345,28 @@ static enum MHD_Result list_runs(struct api_ctx *ctx, struct MHD_Connection *con
   struct ma_error err;
   if (ops_runs_query(args, &q, &err) < 0)
     return reply_error(conn, &err);
-  char key[96];
-  snprintf(key, sizeof key, "%d|%ld|%s", q.limit, q.cursor, q.status ? q.status : "");
   uint64_t gen = store_runs_generation(ctx->core->store);
+  char etag[32];
+  snprintf(etag, sizeof etag, "\"runs-%llu\"", (unsigned long long)gen);
+  enum MHD_Result result;
+  if (unchanged(conn, etag, &result))
+    return result;
+  const struct store_runs_filter *f = &q.filter;
+  char key[400];
+  snprintf(key, sizeof key, "%d|%ld|%s|%s|%s", q.limit, q.cursor, f->status ? f->status : "",
+           f->profile ? f->profile : "", f->label ? f->label : "");
   const char *cached = page_cache_get(ctx->runs_pages, key, gen);
   if (cached)
-    return reply_text_copy(conn, cached, "application/json");
+    return reply_runs_page(conn, cached, etag);
   json_t *page;
   if (ops_runs_list(ctx->core, &q, &page, &err) < 0)
     return reply_error(conn, &err);
-  char *text = json_dumps(page, RUN_JSON_FLAGS);
+  _cleanup_(util_freep) char *text = json_dumps(page, RUN_JSON_FLAGS);
   json_decref(page);
   if (!text)
     return MHD_NO;
   page_cache_put(ctx->runs_pages, key, gen, text);
-  return reply_text(conn, text, "application/json");
+  return reply_runs_page(conn, text, etag);
 }
 
 static enum MHD_Result get_run(struct api_ctx *ctx, struct MHD_Connection *conn,

@@ -11,6 +11,7 @@ struct request {
   bool too_large;
   bool refused;              /* answered from its headers (api/guard.c) */
   char client[80];           /* who asks (api/auth.c): "token SHA256-PREFIX" or "addr ADDRESS" */
+  char scope[8];             /* what the client may do (api/auth.c): "full" or "read" */
   char id[128];              /* the {id} segment of the path, if any */
   char other[128];           /* the {other} segment */
   struct deferred *deferred; /* a reply still being worked out (api/deferred.c) */
@@ -33,6 +34,8 @@ enum MHD_Result route_post_start(struct api_ctx *ctx, struct MHD_Connection *con
                                  struct request *req, route_starter start, const char *collection);
 
 enum MHD_Result matrix_post(struct api_ctx *, struct MHD_Connection *, struct request *,
+                            struct run *);
+enum MHD_Result matrix_list(struct api_ctx *, struct MHD_Connection *, struct request *,
                             struct run *);
 enum MHD_Result matrix_get(struct api_ctx *, struct MHD_Connection *, struct request *,
                            struct run *);

@@ -48,6 +48,22 @@ int ops_matrix_report(struct ma_context *ctx, const char *id, json_t **report, j
   return r;
 }
 
+int ops_matrices_list(struct ma_context *ctx, const json_t *limit, json_t **out,
+                      struct ma_error *err) {
+  json_auto_t *args = json_object();
+  if (limit)
+    json_object_set(args, "limit", (json_t *)limit);
+  struct runs_query q;
+  if (ops_runs_query(args, &q, err) < 0)
+    return -EINVAL;
+  json_t *list;
+  int r = store_matrices_list(ctx->store, q.limit, &list);
+  if (r < 0)
+    return ops_internal(err, "cannot list matrices", r);
+  *out = json_pack("{s:o}", "matrices", list);
+  return 0;
+}
+
 int ops_image_register(struct ma_context *ctx, json_t *req, images_done_cb done, void *userdata,
                        struct ma_error *err) {
   return images_register_async(ctx->loop, ctx->store, ctx->env.image_dirs, req, done, userdata,

@@ -25,12 +25,14 @@ int ops_internal(struct ma_error *err, const char *what, int r);
 /* --- runs (core/ops_runs.c) --- */
 /* Which runs to list: parsed once, from a URL query, MCP arguments or the CLI's flags. */
 struct runs_query {
-  int limit;          /* 1..1000, default 50 */
-  long cursor;        /* a next_cursor value, 0: the newest */
-  const char *status; /* a run status, or NULL: any (borrowed from the arguments) */
+  int limit;   /* 1..1000, default 50 */
+  long cursor; /* a next_cursor value, 0: the newest */
+  /* status: a run status; profile, label: exact values; each NULL: any (borrowed from the
+   * arguments) */
+  struct store_runs_filter filter;
 };
-/* Parses {"limit","cursor","status"}, each a string or an integer, with the bounds all front ends
- * share. */
+/* Parses {"limit","cursor","status","profile","label"}, limit and cursor each a string or an
+ * integer, with the bounds all front ends share. */
 int ops_runs_query(const json_t *args, struct runs_query *q, struct ma_error *err);
 /* A page of runs, newest first: {"runs","next_cursor"}. */
 int ops_runs_list(struct ma_context *ctx, const struct runs_query *q, json_t **page,
@@ -55,11 +57,16 @@ int ops_run_memory(struct ma_context *ctx, const char *id, json_t **out, struct 
  * (core/ops_traps.c). */
 int ops_run_traps(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
 /* The daemon's health: QEMU, KVM per guest mode, the queue and the state dir's disk. */
+/* The marker profiles boots may name: {"profiles":[{"name","description","terminal_marker"}]}. */
+json_t *ops_profiles(struct ma_context *ctx);
 json_t *ops_health(struct ma_context *ctx);
 
 /* --- matrices, installs, traces (core/ops_docs.c and here) --- */
 /* Cancels a matrix still running: {"id","status":"cancelling"}; EBUSY already_finished. */
 int ops_matrix_cancel(struct ma_context *ctx, const char *id, json_t **out, struct ma_error *err);
+/* The newest matrices: {"matrices":[...]} (limit as ops_runs_query's, a string or an integer). */
+int ops_matrices_list(struct ma_context *ctx, const json_t *limit, json_t **out,
+                      struct ma_error *err);
 /* The Welch comparison of two matrices (lib/matrix_compare.h). */
 int ops_matrix_compare(struct ma_context *ctx, const char *before_id, const char *after_id,
                        json_t **out, struct ma_error *err);

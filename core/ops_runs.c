@@ -45,12 +45,23 @@ int ops_runs_query(const json_t *args, struct runs_query *q, struct ma_error *er
                  "cursor must be a value returned as next_cursor");
     return -EINVAL;
   }
-  q->status = json_string_value(status);
-  if (status && (!q->status || !run_status_valid(q->status))) {
+  q->filter.status = json_string_value(status);
+  if (status && (!q->filter.status || !run_status_valid(q->filter.status))) {
     ma_error_set(err, EINVAL, "invalid_value", "status",
                  "status must be one of queued, running, succeeded, failed, timeout, cancelled, "
                  "interrupted");
     return -EINVAL;
+  }
+  static const char *const names[] = {"profile", "label"};
+  const char **fields[] = {&q->filter.profile, &q->filter.label};
+  for (size_t i = 0; i < 2; i++) {
+    const json_t *v = json_object_get(args, names[i]);
+    *fields[i] = json_string_value(v);
+    if (v && (!*fields[i] || !**fields[i] || strlen(*fields[i]) > 128)) {
+      ma_error_set(err, EINVAL, "invalid_value", names[i], "%s must be a string of 1 to 128 bytes",
+                   names[i]);
+      return -EINVAL;
+    }
   }
   return 0;
 }
@@ -59,7 +70,7 @@ int ops_runs_list(struct ma_context *ctx, const struct runs_query *q, json_t **p
                   struct ma_error *err) {
   json_t *runs;
   int64_t next;
-  int r = store_runs_list(ctx->store, q->limit, q->cursor, q->status, &runs, &next);
+  int r = store_runs_list(ctx->store, q->limit, q->cursor, &q->filter, &runs, &next);
   if (r < 0)
     return ops_internal(err, "cannot list runs", r);
   *page = json_pack("{s:o}", "runs", runs);
@@ -152,6 +163,10 @@ int ops_run_memory(struct ma_context *ctx, const char *id, json_t **out, struct 
                                   "/proc/meminfo printed by the guest on its console", "samples",
                                   guest));
   return 0;
+}
+
+json_t *ops_profiles(struct ma_context *ctx) {
+  return json_pack("{s:o}", "profiles", profile_set_json(ctx->profiles));
 }
 
 json_t *ops_health(struct ma_context *ctx) {

@@ -62,8 +62,8 @@ void run_record_tell_qmp(struct run_record *rec, const char *name) {
 
 void run_record_tell_line(struct run_record *rec, int64_t t_us, const char *text) {
   emit(rec, JOBS_EV_SERIAL,
-       json_pack("{s:f, s:o}", "t_ms", (double)t_us / 1000.0, "line",
-                 run_json_text(text, strlen(text))));
+       json_pack("{s:f, s:o, s:I}", "t_ms", (double)t_us / 1000.0, "line",
+                 run_json_text(text, strlen(text)), "n", (json_int_t)++rec->lines_told));
 }
 
 bool run_record_marker(struct run_record *rec, const char *name, int64_t t_us, const char *source,

@@ -39,6 +39,7 @@ struct run_record {
   int64_t max_log_bytes;   /* 0: no cap */
   FILE *log;               /* NULL before the start, or once a write failed */
   bool log_cut;
+  int64_t lines_told; /* console lines told so far: a serial event's "n" */
   struct jobs_sub *subs;
 };
 
@@ -55,7 +56,8 @@ void run_record_save(struct run_record *rec);
 void run_record_tell_status(struct run_record *rec, enum jobs_event_kind kind);
 /* Tells the followers of a QMP event (a status event with "qmp_event"). */
 void run_record_tell_qmp(struct run_record *rec, const char *name);
-/* Tells the followers of one console line. */
+/* Tells the followers of one console line, numbered from 1 ("n": a follower that read the first N
+ * lines from the log skips events up to N). */
 void run_record_tell_line(struct run_record *rec, int64_t t_us, const char *text);
 /* One marker, whatever saw it: kept in the run, stored, told. false when it could not be kept. */
 bool run_record_marker(struct run_record *rec, const char *name, int64_t t_us, const char *source,

@@ -303,6 +303,17 @@ const struct profile *profile_set_find(const struct profile_set *set, const char
   return NULL;
 }
 
+json_t *profile_set_json(const struct profile_set *set) {
+  json_t *out = json_array();
+  for (size_t i = 0; out && i < set->n; i++) {
+    const struct profile *p = set->items[i];
+    json_array_append_new(out, json_pack("{s:s, s:s?, s:s}", "name", p->name, "description",
+                                         p->description, "terminal_marker",
+                                         p->markers[p->terminal].name));
+  }
+  return out;
+}
+
 char *profile_set_names(const struct profile_set *set) {
   char *out = strdup("");
   for (size_t i = 0; out && i < set->n; i++) {

@@ -60,5 +60,7 @@ int profile_set_load_dir(struct profile_set *set, const char *dir, char **err);
 void profile_set_free(struct profile_set *set);
 /* Looks a profile up by name; NULL when unknown. */
 const struct profile *profile_set_find(const struct profile_set *set, const char *name);
+/* The profiles as [{"name","description","terminal_marker"}], in load order. */
+json_t *profile_set_json(const struct profile_set *set);
 /* Comma-separated names of all profiles (malloc'd), for error messages. */
 char *profile_set_names(const struct profile_set *set);

@@ -38,9 +38,10 @@ store_sql_table store_runs_sql = {
         "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
     [ST_RUN_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
     [ST_MARKERS] = "SELECT name, t_us, source, text FROM markers WHERE run_id=? ORDER BY t_us, ord",
-    [ST_RUNS_LIST] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-    [ST_RUNS_LIST_STATUS] =
-        "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ? AND status = ? ORDER BY seq DESC LIMIT ?",
+    /* Each filter is NULL (any) or the value the column must equal. */
+    [ST_RUNS_LIST] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ?1"
+                     " AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR profile = ?3)"
+                     " AND (?4 IS NULL OR label = ?4) ORDER BY seq DESC LIMIT ?5",
     [ST_RUNS_INTERRUPT] =
         "UPDATE runs SET status='interrupted', finished_us=?, error_code='interrupted',"
         " error_message='the daemon stopped while this run was queued or running'"
@@ -53,6 +54,11 @@ store_sql_table store_runs_sql = {
         "SELECT id, status, request_json, isolation, parallel, total, created_us, finished_us"
         " FROM matrices WHERE id=?",
     [ST_MATRIX_RUNS] = "SELECT id FROM runs WHERE matrix_id=? ORDER BY matrix_index",
+    [ST_MATRICES_LIST] =
+        "SELECT id, status, request_json, isolation, parallel, total, created_us, finished_us,"
+        " (SELECT count(*) FROM runs WHERE matrix_id=matrices.id"
+        "  AND status NOT IN ('queued','running'))"
+        " FROM matrices ORDER BY seq DESC LIMIT ?",
     [ST_MATRICES_INTERRUPT] =
         "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'",
     [ST_IMAGE_PUT] =
@@ -445,14 +451,15 @@ int store_run_get(struct store *s, const char *id, struct run *out) {
   return read_markers(s, out);
 }
 
-int store_runs_list(struct store *s, int limit, int64_t cursor, const char *status, json_t **out,
-                    int64_t *next) {
-  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, status ? ST_RUNS_LIST_STATUS : ST_RUNS_LIST);
+int store_runs_list(struct store *s, int limit, int64_t cursor,
+                    const struct store_runs_filter *filter, json_t **out, int64_t *next) {
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_RUNS_LIST);
   sqlite3_bind_int64(st, 1, cursor > 0 ? cursor : INT64_MAX);
-  if (status)
-    bind_text(st, 2, status);
+  bind_text(st, 2, filter ? filter->status : NULL);
+  bind_text(st, 3, filter ? filter->profile : NULL);
+  bind_text(st, 4, filter ? filter->label : NULL);
   /* One row more than asked tells whether another page exists. */
-  sqlite3_bind_int(st, status ? 3 : 2, limit + 1);
+  sqlite3_bind_int(st, 5, limit + 1);
   json_auto_t *arr = json_array();
   int rc, n = 0;
   *next = 0;
@@ -505,20 +512,41 @@ static json_t *wall_json(sqlite3_stmt *st, int i) {
   return json_string(buf);
 }
 
+/* A row of ST_MATRIX_GET or ST_MATRICES_LIST as JSON. */
+static json_t *matrix_row_json(sqlite3_stmt *st) {
+  json_t *request = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+  return json_pack(
+      "{s:s, s:s, s:o, s:s, s:i, s:i, s:o, s:o}", "id", (const char *)sqlite3_column_text(st, 0),
+      "status", (const char *)sqlite3_column_text(st, 1), "request",
+      request ? request : json_null(), "isolation", (const char *)sqlite3_column_text(st, 3),
+      "parallel", sqlite3_column_int(st, 4), "total", sqlite3_column_int(st, 5), "created_at",
+      wall_json(st, 6), "finished_at", wall_json(st, 7));
+}
+
 int store_matrix_get(struct store *s, const char *id, json_t **out) {
   _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MATRIX_GET);
   bind_text(st, 1, id);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_ROW)
     return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
-  json_t *request = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-  *out = json_pack(
-      "{s:s, s:s, s:o, s:s, s:i, s:i, s:o, s:o}", "id", (const char *)sqlite3_column_text(st, 0),
-      "status", (const char *)sqlite3_column_text(st, 1), "request",
-      request ? request : json_null(), "isolation", (const char *)sqlite3_column_text(st, 3),
-      "parallel", sqlite3_column_int(st, 4), "total", sqlite3_column_int(st, 5), "created_at",
-      wall_json(st, 6), "finished_at", wall_json(st, 7));
+  *out = matrix_row_json(st);
   return *out ? 0 : -ENOMEM;
+}
+
+int store_matrices_list(struct store *s, int limit, json_t **out) {
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MATRICES_LIST);
+  sqlite3_bind_int(st, 1, limit);
+  json_auto_t *arr = json_array();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    json_t *m = matrix_row_json(st);
+    json_object_set_new(m, "done", json_integer(sqlite3_column_int(st, 8)));
+    json_array_append_new(arr, m);
+  }
+  if (rc != SQLITE_DONE)
+    return sqlite_errno(rc);
+  *out = json_incref(arr);
+  return 0;
 }
 
 /* The ids first, then each run: store_run_get takes statements of its own while this one would be

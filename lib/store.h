@@ -35,10 +35,14 @@ int store_marker_insert(struct store *s, const char *run_id, size_t ord,
                         const struct run_marker *m);
 /* Loads one run with its markers into out (run_init'ed by the call); -ENOENT when unknown. */
 int store_run_get(struct store *s, const char *id, struct run *out);
-/* Newest-first page of runs as JSON (no markers); cursor 0 = from the newest. *next is 0 at the
- * end. */
-int store_runs_list(struct store *s, int limit, int64_t cursor, const char *status, json_t **out,
-                    int64_t *next);
+/* Which runs a page holds: each field NULL (any) or the value the run must have. */
+struct store_runs_filter {
+  const char *status, *profile, *label;
+};
+/* Newest-first page of runs as JSON (no markers); cursor 0 = from the newest; filter may be NULL.
+ * *next is 0 at the end. */
+int store_runs_list(struct store *s, int limit, int64_t cursor,
+                    const struct store_runs_filter *filter, json_t **out, int64_t *next);
 /* Inserts a running matrix. */
 int store_matrix_insert(struct store *s, const char *id, const char *request_json,
                         const char *isolation, int parallel, int total, int64_t created_us);
@@ -47,6 +51,9 @@ int store_matrix_finish(struct store *s, const char *id, const char *status, int
 /* The matrix row as JSON (id, status, request, isolation, parallel, total, created_at,
  * finished_at); -ENOENT. */
 int store_matrix_get(struct store *s, const char *id, json_t **out);
+/* The newest limit matrices, newest first: store_matrix_get's objects plus "done" (runs
+ * finished). */
+int store_matrices_list(struct store *s, int limit, json_t **out);
 /* The matrix's runs (full run objects with markers) in interleaved order. */
 int store_matrix_runs(struct store *s, const char *id, json_t **out);
 /* Registers an image (or refreshes the row with the same SHA-256); out_id gets the id in force. */

@@ -31,9 +31,12 @@ fi
 
 # The MCP end-to-end test's client: the official TypeScript SDK, pinned by the lock file.
 command -v node >/dev/null || { $sudo apt-get update -qq; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null; }
-if [ ! -d tests/mcp/node_modules ] || [ tests/mcp/package-lock.json -nt tests/mcp/node_modules ]; then
-  (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# The dashboard's browser test: playwright-core (it drives Debian's chromium; no browser download).
+for dir in tests/mcp tests/browser; do
+  if [ ! -d $dir/node_modules ] || [ $dir/package-lock.json -nt $dir/node_modules ]; then
+    (cd $dir && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 
 if [ ! -d "$build" ]; then
   meson setup "$build" -Dwerror=true "$@"

@@ -118,6 +118,8 @@ void guest_clock_start(void) {
     (void)elapsed_us();
 }
 
+unsigned pause_scale = 1;
+
 void line(const char *s, unsigned pause_ms) {
   if (guest_clock_on) {
     puts_console("[@");
@@ -126,7 +128,7 @@ void line(const char *s, unsigned pause_ms) {
   }
   puts_console(s);
   puts_console("\n");
-  delay_ms(pause_ms);
+  delay_ms(pause_ms * pause_scale);
 }
 
 int read_line(char *buf, int max) {

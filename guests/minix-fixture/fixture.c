@@ -7,7 +7,9 @@
  * Kernel command line (multiboot): console=tty00 sends the console to COM1
  * (otherwise it goes to VGA, as MINIX does); fixture=panic panics after the
  * banner; fixture=hang goes silent during /etc/rc; fixture=exit powers off at
- * the login prompt; fixture=flood prints 3 MB of lines after VFS starts. Booted without bootcd=1 and with an installed fixture
+ * the login prompt; fixture=flood prints 3 MB of lines after VFS starts; fixture=slow
+ * makes every pause 20 times longer; fixture=html prints markup after the banner (guest output is
+ * attacker-controlled: the dashboard must show it as text). Booted without bootcd=1 and with an installed fixture
  * disk (see setup.c, disk.c) it reads its command line from that disk's
  * /boot.cfg, as MINIX's boot loader would, and boots as the installed system. */
 #include "fixture.h"
@@ -133,6 +135,10 @@ NOINLINE void announce(void) {
 
 NOINLINE void bsp_finish_booting(void) {
   announce();
+  if (has_arg("fixture=html"))
+    line("<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+         "<b>bold?</b>",
+         1);
   if (has_arg("fixture=panic")) {
     line("kernel panic: fixture-induced panic (fixture=panic on the command line)", 5);
     halt_forever();
@@ -162,6 +168,8 @@ NOINLINE void pre_init(uint32_t magic, const struct multiboot_info *mbi) {
     cmdline_from_disk();
   serial_console = has_arg("console=tty00");
   serial_init();
+  if (has_arg("fixture=slow"))
+    pause_scale = 20;
   if (has_arg("fixture=timestamps"))
     guest_clock_start();
   delay_ms(5);

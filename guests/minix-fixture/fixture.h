@@ -13,6 +13,9 @@ void serial_init(void);
 void puts_console(const char *s);
 void put_uint(uint32_t v);
 void line(const char *s, unsigned pause_ms);
+/* fixture=slow: every pause after a line is this many times longer (20: a boot of about 5 s, so a
+ * watcher sees markers arrive one by one); 1 otherwise. */
+extern unsigned pause_scale;
 int read_line(char *buf, int max);
 void delay_ms(unsigned ms);
 /* fixture=timestamps: every line() starts with "[@US] ", the guest's own microseconds since pre_init, from

@@ -131,7 +131,9 @@ static void list_pages_newest_first(void **state) {
   assert_int_equal(json_array_size(page), 3);
   assert_int_equal(next, 0);
   json_decref(page);
-  assert_int_equal(store_runs_list(f->s, 10, 0, "failed", &page, &next), 0);
+  assert_int_equal(
+      store_runs_list(f->s, 10, 0, &(struct store_runs_filter){.status = "failed"}, &page, &next),
+      0);
   assert_int_equal(json_array_size(page), 2);
   json_decref(page);
 }
@@ -389,7 +391,8 @@ static void every_operation(struct store *s, int i) {
   assert_int_equal(store_runs_list(s, 1, 0, NULL, &j, &next),
                    0); /* stops mid-step when there are two */
   json_decref(j);
-  assert_int_equal(store_runs_list(s, 5, 0, "running", &j, &next), 0);
+  assert_int_equal(
+      store_runs_list(s, 5, 0, &(struct store_runs_filter){.status = "running"}, &j, &next), 0);
   json_decref(j);
   snprintf(id, sizeof id, "%015dm", i);
   assert_int_equal(store_matrix_insert(s, id, "{}", "exclusive", 1, 1, 7), 0);
