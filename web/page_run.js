@@ -5,6 +5,22 @@ import { h, clear, ms, table, when, errorBox, downloadLink } from './dom.js';
 import { timeline } from './timeline.js';
 import { cpusCell, statusBadge } from './page_runs.js';
 
+const SHOWN_MAX = 1 << 20; // characters of a finished run's console kept in the page
+const LIVE_LINES_MAX = 20000; // lines of a running one
+const REDRAW_MS = 250; // live lines and markers are drawn at most this often
+
+// fn runs now if it has not run for REDRAW_MS, else once when that time is up (leading-edge
+// throttle: the first line or marker shows at once, a flood costs 4 redraws a second).
+function throttled(fn) {
+  let last = 0, timer = null;
+  return () => {
+    if (timer) return;
+    const wait = last + REDRAW_MS - performance.now();
+    const run = () => { timer = null; last = performance.now(); fn(); };
+    if (wait <= 0) run();
+    else timer = setTimeout(run, wait);
+  };
+}
 const FINAL = new Set(['succeeded', 'failed', 'timeout', 'cancelled', 'interrupted']);
 
 function facts(r) {
@@ -41,9 +57,13 @@ function outcome(r) {
 }
 
 // The console: lines of GET .../serial, then the live serial events numbered after them.
+// Lines are added to the page at most 4 times a second: a guest printing hundreds of lines a second
+// costs a few layouts, not one per line (the browser often runs on the measuring host).
 class Console {
   constructor() {
     this.pre = h('pre', { id: 'console', class: 'console' });
+    this.batch = document.createDocumentFragment();
+    this.flushSoon = throttled(() => this.flush());
     this.markerTexts = new Set();
     this.lines = 0;
     this.pending = [];
@@ -52,12 +72,18 @@ class Console {
   addMarker(m) {
     if (!m.text) return;
     this.markerTexts.add(m.text.trim());
-    for (const el of this.pre.children) if (el.textContent.trim() === m.text.trim()) el.classList.add('marker-line');
+    for (const el of [...this.pre.children, ...this.batch.children]) if (el.textContent.trim() === m.text.trim()) el.classList.add('marker-line');
   }
   line(text) {
     const clean = text.replace(/\r$/, '');
-    this.pre.append(h('span', { class: this.markerTexts.has(clean.trim()) ? 'marker-line' : null }, clean + '\n'));
+    this.batch.append(h('span', { class: this.markerTexts.has(clean.trim()) ? 'marker-line' : null }, clean + '\n'));
     this.lines++;
+    this.flushSoon();
+  }
+  flush() {
+    this.pre.append(this.batch);
+    // A flooding guest: the page keeps the newest lines (the log keeps them all).
+    for (let extra = this.pre.childElementCount - LIVE_LINES_MAX; extra > 0; extra--) this.pre.firstElementChild.remove();
   }
   load(textBody) {
     const parts = textBody.split('\n');
@@ -68,9 +94,21 @@ class Console {
     for (const ev of this.pending || []) this.event(ev);
     this.pending = [];
   }
-  finish(textBody) { // a finished run: its whole log, the last line too
+  reset(textBody) {
+    clear(this.pre);
+    this.batch = document.createDocumentFragment();
+    this.lines = 0;
+    this.finish(textBody);
+  }
+  finish(textBody) { // a finished run: its whole log (its last MiB when longer), the last line too
     this.pending = null;
+    if (textBody.length > SHOWN_MAX) {
+      const tail = textBody.slice(textBody.length - SHOWN_MAX);
+      this.pre.append(h('span', { class: 'note' }, `[the first ${textBody.length - tail.length} characters are not shown here: download the console]\n`));
+      textBody = tail.slice(tail.indexOf('\n') + 1);
+    }
     this.load(textBody);
+    this.flush();
   }
   event(ev) {
     if (!this.loaded) { this.pending.push(ev); return; }
@@ -131,6 +169,7 @@ export async function runPage(view, ctx, id) {
     clear(tl).append(h('h3', {}, `Phase timeline (${markers.length} markers)`),
       markers.length ? timeline(markers) : h('p', {}, 'No marker observed yet.'));
   }
+  const timelineSoon = throttled(drawTimeline);
   drawHead();
   drawTimeline();
   markers.forEach((m) => con.addMarker(m));
@@ -143,11 +182,7 @@ export async function runPage(view, ctx, id) {
     drawTimeline();
     status.textContent = '';
     const whole = await api.text(`/api/v1/runs/${id}/serial`).catch(() => null);
-    if (whole !== null) { // the log is the record: it replaces what the stream showed
-      clear(con.pre);
-      con.lines = 0;
-      con.finish(whole);
-    }
+    if (whole !== null) con.reset(whole); // the log is the record: it replaces what the stream showed
     extras(r, clear(extraBox)).catch((err) => extraBox.append(errorBox(err)));
   }
 
@@ -163,7 +198,7 @@ export async function runPage(view, ctx, id) {
       seen.add(`${data.name}@${data.t_ms}`);
       markers.push(data);
       con.addMarker(data);
-      drawTimeline();
+      timelineSoon();
     } else if (name === 'serial') {
       con.event(data);
     } else if (name === 'status' && data.status !== r.status) {
