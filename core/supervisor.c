@@ -574,8 +574,10 @@ static int spawn(struct supervisor *s, char *const *qemu_argv) {
       {.flags = UV_IGNORE},
       {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&s->err_pipe}};
   /* DETACHED = setsid(): QEMU leads its own process group, killed as a whole. */
+  /* /proc/self/exe, not the path it names: after the daemon's file was replaced (an upgrade while
+   * it runs) that path is another program or none, and every boot failed to start. */
   uv_process_options_t opt = {.exit_cb = on_exit_cb,
-                              .file = self,
+                              .file = "/proc/self/exe",
                               .args = argv,
                               .stdio_count = 3,
                               .stdio = stdio,
@@ -604,10 +606,12 @@ static int copy_config(struct supervisor *s, const struct supervisor_config *cfg
   s->stall_ms = cfg->stall_ms;
   s->sample_ms = cfg->sample_ms;
   s->info_mem = cfg->info_mem;
+  /* Only the helper's argv[0] (what ps shows): it is started through /proc/self/exe. */
   ssize_t n = readlink("/proc/self/exe", s->self_exe, sizeof s->self_exe - 1);
-  if (n < 0)
-    return -errno;
-  s->self_exe[n] = '\0';
+  if (n > 0)
+    s->self_exe[n] = '\0';
+  else
+    snprintf(s->self_exe, sizeof s->self_exe, "minix-analysisd");
   s->qmp_path = strdup(cfg->qmp_path);
   s->serial_path = strdup(cfg->serial_path);
   bool gdb = cfg->gdb_path && check_path(cfg->gdb_path) == 0;

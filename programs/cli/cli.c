@@ -45,7 +45,9 @@ static void usage(FILE *f) {
       "on Linux,\n"
       "                       trace on MINIX), print the per-syscall table and the command's exit "
       "status\n"
-      "  runs [--limit N] [--status S] [--cursor C]   list runs, newest first\n"
+      "  runs [--limit N] [--status S] [--profile P] [--label L] [--cursor C]\n"
+      "                                               list runs, newest first\n"
+      "  matrices [--limit N]                         list matrices, newest first\n"
       "  show ID              one run in full\n"
       "  image verify --iso PATH [--sha256 HEX]   verify and register a MINIX ISO; image list;\n"
       "  image delete ID      forget an image, delete its extracted files or installed disk\n"
@@ -180,8 +182,9 @@ static int call_and_show(const struct cli *cli, enum client_op op, json_t *args,
 }
 
 static int cmd_runs(const struct cli *cli, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"limit", 1, 0, 'n'}, {"status", 1, 0, 's'}, {"cursor", 1, 0, 'c'}, {0, 0, 0, 0}};
+  static const struct option opts[] = {{"limit", 1, 0, 'n'},  {"status", 1, 0, 's'},
+                                       {"cursor", 1, 0, 'c'}, {"profile", 1, 0, 'p'},
+                                       {"label", 1, 0, 'l'},  {0, 0, 0, 0}};
   json_auto_t *args = json_pack("{s:i}", "limit", 20);
   int c;
   optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
@@ -193,10 +196,25 @@ static int cmd_runs(const struct cli *cli, int argc, char **argv) {
     json_object_set_new(args,
                         c == 'n'   ? "limit"
                         : c == 's' ? "status"
+                        : c == 'p' ? "profile"
+                        : c == 'l' ? "label"
                                    : "cursor",
                         json_string(optarg));
   }
   return call_and_show(cli, CLIENT_RUNS_LIST, args, cli_print_runs);
+}
+
+static int cmd_matrices(const struct cli *cli, int argc, char **argv) {
+  static const struct option opts[] = {{"limit", 1, 0, 'n'}, {0, 0, 0, 0}};
+  json_auto_t *args = json_pack("{s:i}", "limit", 20);
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    if (c == '?')
+      return EXIT_USAGE;
+    json_object_set_new(args, "limit", json_string(optarg)); /* checked by ops_matrices_list */
+  }
+  return call_and_show(cli, CLIENT_MATRICES_LIST, args, cli_print_matrices);
 }
 
 static int cmd_show(const struct cli *cli, int argc, char **argv) {
@@ -255,6 +273,8 @@ int main(int argc, char **argv) {
     return cmd_boot(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "runs") == 0)
     return cmd_runs(&cli, sub_argc, sub_argv);
+  if (strcmp(cmd, "matrices") == 0)
+    return cmd_matrices(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "show") == 0)
     return cmd_show(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "matrix") == 0)

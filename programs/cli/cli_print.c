@@ -99,3 +99,31 @@ void cli_print_runs(FILE *f, json_t *page) {
   if (json_is_string(next))
     fprintf(f, "more: --cursor %s\n", json_string_value(next));
 }
+
+void cli_print_matrices(FILE *f, json_t *list) {
+  json_t *ms = json_object_get(list, "matrices");
+  if (json_array_size(ms) == 0) {
+    fprintf(f, "no matrices\n");
+    return;
+  }
+  fprintf(f, "%-16s  %-11s  %9s  %-12s  %-10s  %s\n", "id", "status", "done", "cpus", "profile",
+          "created_at");
+  size_t i;
+  json_t *m;
+  json_array_foreach(ms, i, m) {
+    json_t *req = json_object_get(m, "request");
+    char done[24], cpus[64] = "";
+    snprintf(done, sizeof done, "%lld/%lld",
+             (long long)json_integer_value(json_object_get(m, "done")),
+             (long long)json_integer_value(json_object_get(m, "total")));
+    size_t k;
+    json_t *n;
+    json_array_foreach(json_object_get(req, "cpus"), k, n) {
+      size_t used = strlen(cpus);
+      snprintf(cpus + used, sizeof cpus - used, "%s%lld", k ? "," : "",
+               (long long)json_integer_value(n));
+    }
+    fprintf(f, "%-16s  %-11s  %9s  %-12s  %-10s  %s\n", str(m, "id"), str(m, "status"), done, cpus,
+            str(req, "profile"), str(m, "created_at"));
+  }
+}

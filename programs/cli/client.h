@@ -14,10 +14,12 @@ enum client_op {
   CLIENT_BOOT,           /* args: the boot request; out: {"id"} */
   CLIENT_MEMORY,         /* args: a boot request with duration_s; out: {"id"} */
   CLIENT_RUN_GET,        /* args: {"id"}; out: the run */
-  CLIENT_RUNS_LIST,      /* args: {"limit","cursor","status"}; out: {"runs","next_cursor"} */
+  CLIENT_RUNS_LIST,      /* args: {"limit","cursor","status","profile","label"}; out: {"runs",
+                            "next_cursor"} */
   CLIENT_SERIAL_DELETE,  /* args: {"id"}; out: {"id","serial_deleted","freed_bytes"} */
   CLIENT_MATRIX_START,   /* args: the matrix request; out: {"id","total"} */
   CLIENT_MATRIX_GET,     /* args: {"id"}; out: the report */
+  CLIENT_MATRICES_LIST,  /* args: {"limit"}; out: {"matrices"} */
   CLIENT_MATRIX_COMPARE, /* args: {"id","other"}; out: the comparison */
   CLIENT_MATRIX_RENDER,  /* args: {"id","format"} (text, csv, svg, latex); out: {"text"} */
   CLIENT_TRACE_START,    /* args: the trace request; out: {"id"} */

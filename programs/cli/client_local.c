@@ -65,6 +65,8 @@ int client_local_call(struct client *c, enum client_op op, json_t *args, json_t 
   case CLIENT_SERIAL_DELETE: return ops_run_serial_delete(ctx, id_of(args, "id"), out, err);
   case CLIENT_MATRIX_START: return matrix_start(ctx, args, out, err);
   case CLIENT_MATRIX_GET: return ops_matrix_report(ctx, id_of(args, "id"), out, NULL, err);
+  case CLIENT_MATRICES_LIST:
+    return ops_matrices_list(ctx, json_object_get(args, "limit"), out, err);
   case CLIENT_MATRIX_COMPARE:
     return ops_matrix_compare(ctx, id_of(args, "id"), id_of(args, "other"), out, err);
   case CLIENT_MATRIX_RENDER: return matrix_render(ctx, args, out, err);

@@ -46,6 +46,14 @@ class InProcessTest(unittest.TestCase):
         self.assertEqual(json.loads(p.stdout)['runs'][0]['id'], run['id'])
         p = cli('--state-dir', self.state, '--json', 'show', run['id'])
         self.assertEqual(json.loads(p.stdout)['markers'], run['markers'])
+        # Filters of the same operation as GET /api/v1/runs?profile=&label=.
+        for args, ids in ((('--label', 'cli'), [run['id']]), (('--label', 'other'), []),
+                          (('--profile', 'linux'), []), (('--profile', 'minix-3.4', '--label', 'cli'), [run['id']])):
+            p = cli('--state-dir', self.state, '--json', 'runs', *args)
+            self.assertEqual([r['id'] for r in json.loads(p.stdout)['runs']], ids, args)
+        p = cli('--state-dir', self.state, 'runs', '--label', '')
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn('label', p.stdout + p.stderr)
         with open(os.path.join(self.state, 'runs', run['id'] + '.serial'), 'rb') as f:
             self.assertIn(b'login: ', f.read())
 
@@ -137,6 +145,22 @@ class ServerModeTest(DaemonCase):
         self.assertIn('boot time:', p.stdout)
         p = cli('--server', self.d.base, '--json', 'runs', '--limit', '5')
         self.assertIn(run['id'], [r['id'] for r in json.loads(p.stdout)['runs']])
+        p = cli('--server', self.d.base, '--json', 'runs', '--profile', 'linux')
+        self.assertNotIn(run['id'], [r['id'] for r in json.loads(p.stdout)['runs']])
+
+    def test_matrices_list_here_and_through_daemon(self):
+        status, reply, _ = self.d.json('POST', '/api/v1/matrices', {**FIXTURE_BOOT, 'cpus': [1], 'samples': 1})
+        self.assertEqual(status, 202, reply)
+        self.d.events(reply['id'], collection='matrices')
+        p = cli('--server', self.d.base, '--json', 'matrices', '--limit', '1')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        listed = json.loads(p.stdout)['matrices']
+        self.assertEqual([(m['id'], m['status'], m['done'], m['total']) for m in listed], [(reply['id'], 'done', 1, 1)])
+        p = cli('--server', self.d.base, 'matrices')
+        self.assertIn(f"{reply['id']}  done", p.stdout)
+        self.assertIn('1/1', p.stdout)
+        p = cli('--server', self.d.base, 'matrices', '--limit', '0')
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
 
     def test_log_delete_through_daemon(self):
         run_id = self.d.boot(dict(FIXTURE_BOOT))

@@ -503,6 +503,31 @@ class LifecycleTest(unittest.TestCase):
     """Signals: SIGTERM finishes cleanly; SIGKILL leaves no QEMU and the run is
     marked interrupted by the next daemon."""
 
+    def test_boots_still_start_after_the_daemons_file_is_replaced(self):
+        # An upgrade replaces the binary under a running daemon. QEMU is started through a re-exec of
+        # the daemon: by the path /proc/self/exe named, every boot then failed with
+        # qemu_start_failed ("cannot start /usr/bin/qemu-system-...: no such file or directory").
+        tmp = tempfile.mkdtemp(prefix='ma-upgrade-')
+        copy = os.path.join(tmp, 'minix-analysisd')
+        shutil.copy2(harness.DAEMON, copy)
+        saved, harness.DAEMON = harness.DAEMON, copy
+        try:
+            d = Daemon()
+        finally:
+            harness.DAEMON = saved
+        try:
+            first = d.wait(d.boot(fixture_boot()))
+            self.assertEqual(first['status'], 'succeeded', first['error'])
+            os.unlink(copy)  # what a package upgrade does: a new file in the old one's place
+            with open(copy, 'w') as f:
+                f.write('#!/bin/sh\nexit 99\n')
+            os.chmod(copy, 0o755)
+            run = d.wait(d.boot(fixture_boot()))
+            self.assertEqual(run['status'], 'succeeded', run['error'])
+        finally:
+            d.finish()
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def start_hanging_run(self, d):
         run_id = d.boot(fixture_boot('console=tty00 fixture=hang'))
         d.wait_marker(run_id, 'multiuser_startup')
