@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,13 +203,20 @@ static int count_compile(void *u, int action, const char *a, const char *b, cons
  * three stay private to the daemon's user (the file holds token hashes and every run). */
 static int create_private(const char *path, char **err) {
   FILE *f = util_fopen_private(path, "ab");
-  if (!f) {
-    int e = -errno;
-    *err = util_strdupf("%s: %s", path, strerror(-e));
-    return e;
+  /* A database an older version made with the umask's mode (0644) is made private too; SQLite
+   * then gives its -wal and -shm files that mode. */
+  int e = !f ? -errno : fchmod(fileno(f), 0600) < 0 ? -errno : 0;
+  if (f)
+    fclose(f);
+  for (const char *const *sfx = (const char *const[]){"-wal", "-shm", NULL}; e == 0 && *sfx;
+       sfx++) {
+    _cleanup_(util_freep) char *side = util_strdupf("%s%s", path, *sfx);
+    if (side && chmod(side, 0600) < 0 && errno != ENOENT)
+      e = -errno;
   }
-  fclose(f);
-  return 0;
+  if (e < 0)
+    *err = util_strdupf("%s: %s", path, strerror(-e));
+  return e;
 }
 
 int store_open(const char *path, struct store **out, char **err) {

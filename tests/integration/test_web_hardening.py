@@ -183,6 +183,54 @@ class ConnectionTests(unittest.TestCase):
                 s.close()
             d.finish()
 
+    def test_one_address_cannot_take_every_connection(self):
+        d = Daemon(extra_args=['--max-connections', '16', '--max-connections-per-address', '6'])
+        held = []
+        try:
+            for _ in range(6):  # connections that send nothing: held until the request deadline
+                held.append(socket.create_connection(('127.0.0.1', d.port), timeout=10))
+            time.sleep(0.3)
+            extra = socket.create_connection(('127.0.0.1', d.port), timeout=10)
+            extra.sendall(b'GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+            try:
+                answer = extra.recv(4096)
+            except OSError:
+                answer = b''
+            extra.close()
+            self.assertEqual(answer, b'', 'the 7th connection from one address is closed unanswered')
+            # Another address (the whole 127/8 is loopback) is still served.
+            other = socket.create_connection(('127.0.0.1', d.port), timeout=10, source_address=('127.0.0.2', 0))
+            other.sendall(b'GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+            self.assertTrue(other.recv(4096).startswith(b'HTTP/1.1 200'))
+            other.close()
+        finally:
+            for c in held:
+                c.close()
+            d.finish()
+
+    def test_streams_leave_a_reserve_for_short_requests(self):
+        d = Daemon(extra_args=['--max-connections', '24', '--max-streams', '8', '--max-queued', '8'])
+        socks = []
+        try:
+            run_id = d.boot(fixture_boot('console=tty00 fixture=hang', timeout_s=120))
+            d.wait(run_id, 30, statuses={'running'})
+            results = [None] * 12
+            for i in range(12):  # one client, under its own cap of 32: the total cap (8) answers
+                open_stream(d.port, run_id, results, i)
+            socks = [s for s, _ in results if s]
+            lines = [line for _, line in results]
+            self.assertEqual(sum(' 200 ' in line for line in lines), 8, lines)
+            self.assertEqual(sum(' 429 ' in line for line in lines), 4, lines)
+            status, ms = health_ms(d.port)  # the connections left over are for requests like this one
+            self.assertEqual(status, 200)
+            _, _, text = d.request('GET', '/metrics')
+            self.assertIn(b'\nminix_analysis_event_streams 8\n', text)
+            d.request('DELETE', f'/api/v1/runs/{run_id}')
+        finally:
+            for s in socks:
+                s.close()
+            d.finish()
+
     def test_trickled_headers_do_not_hold_connections(self):
         d = Daemon(extra_args=['--request-timeout-s', '3'])
         socks = []

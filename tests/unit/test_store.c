@@ -511,6 +511,19 @@ static void files_are_private_whatever_the_umask(void **state) {
   assert_int_equal(mode_of(path, "-wal"), 0600);
   assert_int_equal(mode_of(path, "-shm"), 0600);
   store_close(s);
+  /* A state dir from before: the database and its side files readable by all. */
+  assert_int_equal(chmod(path, 0644), 0);
+  char *wal = util_strdupf("%s-wal", path);
+  FILE *f = fopen(wal, "a");
+  assert_non_null(f);
+  fclose(f);
+  assert_int_equal(chmod(wal, 0644), 0);
+  assert_int_equal(store_open(path, &s, &err), 0);
+  assert_int_equal(mode_of(path, ""), 0600);
+  assert_int_equal(mode_of(path, "-wal"), 0600);
+  assert_int_equal(mode_of(path, "-shm"), 0600);
+  store_close(s);
+  free(wal);
   char *cmd = util_strdupf("rm -rf %s", dir);
   assert_int_equal(system(cmd), 0);
   free(cmd);
