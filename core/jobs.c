@@ -16,6 +16,7 @@
 #include "core/supervisor.h"
 #include "core/tool.h"
 #include "lib/detector.h"
+#include "lib/host_facts.h"
 #include "lib/disk.h"
 #include "lib/job_state.h"
 #include "lib/launch_plan.h"
@@ -48,6 +49,7 @@ struct jobs {
   struct store *store;
   const struct profile_set *profiles;
   const struct host_info *host;
+  char *host_facts; /* lib/host_facts.h as JSON text, recorded with every run */
   char *state_dir;
   int max_running, max_queued, n_running, n_queued;
   int n_reserved; /* runs that matrices and installs were admitted with and have not queued yet */
@@ -507,6 +509,7 @@ static void start_job(struct job *job) {
   if (e == 0) {
     run_set_str(&r->accel, job->plan.accel);
     run_set_str(&r->accel_note, job->plan.accel_note);
+    run_set_str(&r->host_json, j->host_facts);
     run_set_str(&r->status, "running");
   }
   r->started_us = util_wall_us();
@@ -568,11 +571,13 @@ struct jobs *jobs_new(uv_loop_t *loop, struct store *store, const struct profile
                      .max_log_bytes = cfg->max_log_bytes,
                      .disk = cfg->disk,
                      .image_dirs = cfg->image_dirs};
+  json_auto_t *facts = host_facts_json("/proc/cpuinfo", host ? host->qemu_version : NULL);
+  j->host_facts = facts ? json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
   _cleanup_(util_freep) char *runs = util_strdupf("%s/runs", cfg->state_dir);
   _cleanup_(util_freep) char *socks = util_strdupf("%s/sock", cfg->state_dir);
   _cleanup_(util_freep) char *overlays = util_strdupf("%s/overlays", cfg->state_dir);
-  if (!j->state_dir || util_mkdir_p(runs, 0750) < 0 || util_mkdir_p(socks, 0700) < 0 ||
-      util_mkdir_p(overlays, 0750) < 0) {
+  if (!j->state_dir || !j->host_facts || util_mkdir_p(runs, 0750) < 0 ||
+      util_mkdir_p(socks, 0700) < 0 || util_mkdir_p(overlays, 0750) < 0) {
     jobs_free(j);
     return NULL;
   }
@@ -583,6 +588,7 @@ void jobs_free(struct jobs *j) {
   if (!j)
     return;
   free(j->state_dir);
+  free(j->host_facts);
   free(j);
 }
 

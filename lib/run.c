@@ -18,7 +18,7 @@ void run_clear(struct run *r) {
   char **strs[] = {&r->status,          &r->arch,       &r->accel,         &r->accel_requested,
                    &r->accel_note,      &r->profile,    &r->label,         &r->spec_json,
                    &r->terminal_marker, &r->error_code, &r->error_message, &r->serial_path,
-                   &r->matrix_id};
+                   &r->matrix_id,       &r->host_json,  &r->slurm_job};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; i < r->n_markers; i++) {
@@ -177,6 +177,9 @@ json_t *run_to_json(const struct run *r, const struct profile *profile) {
     json_object_set_new(j, "matrix_id", json_string(r->matrix_id));
     json_object_set_new(j, "matrix_index", json_integer(r->matrix_index));
   }
+  json_t *host = r->host_json ? json_loads(r->host_json, 0, NULL) : NULL;
+  json_object_set_new(j, "host", host ? host : json_null());
+  json_object_set_new(j, "slurm_job", str_or_null(r->slurm_job));
   json_t *spec = r->spec_json ? json_loads(r->spec_json, 0, NULL) : NULL;
   json_object_set_new(j, "request", spec ? spec : json_null());
   return j;

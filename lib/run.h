@@ -41,6 +41,8 @@ struct run {
   int64_t serial_logged; /* of which kept in the log (the cap may cut it); RUN_NULL: all */
   char *matrix_id;       /* the matrix this run samples, or NULL */
   int matrix_index;      /* its position in the matrix's interleaved order, or RUN_NULL */
+  char *host_json;       /* where it ran: {"name","cpu_model","qemu_version"}, or NULL */
+  char *slurm_job;       /* the Slurm job that ran it (ARRAYJOB_TASK), or NULL */
   int64_t seq;           /* store order, for cursors */
   struct run_marker *markers;
   size_t n_markers;

@@ -18,7 +18,7 @@
   "guest_cpus_online,"                                                                             \
   " missing_json, error_code, error_message, exit_code, exit_signal, serial_path, serial_bytes, "  \
   "seq,"                                                                                           \
-  " matrix_id, matrix_index, serial_logged"
+  " matrix_id, matrix_index, serial_logged, host_json, slurm_job"
 
 /* The SQL of the statements this file runs (lib/store_private.h: the registry). */
 store_sql_table store_runs_sql = {
@@ -34,7 +34,7 @@ store_sql_table store_runs_sql = {
         "UPDATE runs SET status=?2, accel=?3, accel_note=?4, started_us=?5, finished_us=?6,"
         " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
         " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
-        " serial_bytes=?16, serial_logged=?17 WHERE id=?1",
+        " serial_bytes=?16, serial_logged=?17, host_json=?18, slurm_job=?19 WHERE id=?1",
     [ST_MARKER_INSERT] =
         "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
     [ST_RUN_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
@@ -373,6 +373,8 @@ int store_run_update(struct store *s, const struct run *r) {
   bind_int(st, 15, r->exit_signal, RUN_NULL);
   sqlite3_bind_int64(st, 16, r->serial_bytes);
   bind_int(st, 17, r->serial_logged, RUN_NULL);
+  bind_text(st, 18, r->host_json);
+  bind_text(st, 19, r->slurm_job);
   int rc = store_step_done(st);
   return rc == 0 && sqlite3_changes(s->db) == 0 ? -ENOENT : rc;
 }
@@ -431,6 +433,8 @@ static void read_row(sqlite3_stmt *st, struct run *r) {
   r->matrix_id = col_str(st, 26);
   r->matrix_index = (int)col_int(st, 27, RUN_NULL);
   r->serial_logged = col_int(st, 28, RUN_NULL);
+  r->host_json = col_str(st, 29);
+  r->slurm_job = col_str(st, 30);
 }
 
 static int read_markers(struct store *s, struct run *r) {

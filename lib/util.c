@@ -32,6 +32,23 @@ void util_rfc3339(int64_t wall_us, char *buf, size_t n) {
   snprintf(buf, n, "%s.%06dZ", date, (int)(wall_us % 1000000));
 }
 
+int util_parse_rfc3339(const char *s, int64_t *wall_us) {
+  struct tm tm = {0};
+  int us = 0, used = 0;
+  if (!s ||
+      sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+             &tm.tm_min, &tm.tm_sec, &us, &used) != 7 ||
+      used != 27 || s[used] != '\0')
+    return -EINVAL;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  time_t secs = timegm(&tm);
+  if (secs == (time_t)-1)
+    return -EINVAL;
+  *wall_us = (int64_t)secs * 1000000 + us;
+  return 0;
+}
+
 void util_hex(const void *bytes, size_t n, char *out) {
   const unsigned char *b = bytes;
   for (size_t i = 0; i < n; i++)

@@ -15,6 +15,8 @@ int64_t util_mono_us(void);
 int64_t util_wall_us(void);
 /* Formats a wall time as RFC 3339 UTC with microseconds into buf (>= 32 bytes). */
 void util_rfc3339(int64_t wall_us, char *buf, size_t n);
+/* Parses util_rfc3339's form (YYYY-MM-DDTHH:MM:SS.ffffffZ) into *wall_us; -EINVAL otherwise. */
+int util_parse_rfc3339(const char *s, int64_t *wall_us);
 /* A connected, blocking-mode AF_UNIX stream socket (CLOEXEC) to path, or -errno. */
 int util_connect_unix(const char *path);
 /* n bytes from the kernel's random source; -EIO when it gives fewer. */

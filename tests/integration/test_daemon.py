@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -42,6 +43,16 @@ class DaemonTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.d.finish()
+
+    def test_every_run_records_its_host(self):
+        run = self.d.wait(self.d.boot(fixture_boot()))
+        health = self.d.json('GET', '/api/v1/health')[1]
+        self.assertEqual(run['host']['name'], socket.gethostname())
+        self.assertEqual(run['host']['qemu_version'], health['qemu']['version'])
+        with open('/proc/cpuinfo') as f:
+            models = [line.split(':', 1)[1].strip() for line in f if line.startswith('model name')]
+        self.assertEqual(run['host']['cpu_model'], models[0] if models else 'unknown')
+        self.assertIsNone(run['slurm_job'])
 
     def test_health(self):
         status, body, _ = self.d.json('GET', '/api/v1/health')
