@@ -64,6 +64,8 @@ static void usage(FILE *f) {
       "                       bearer tokens for a daemon run with --auth (only their SHA-256 is "
       "kept)\n"
       "  serve [DAEMON OPTIONS]  run the daemon (same as minix-analysisd)\n"
+      "  slurm-task SPOOL_DIR K  (run by Slurm on a node) boot task K of a matrix's spool\n"
+      "                       directory in-process and write its result there\n"
       "--state-dir defaults to ./minix-analysis-data; --qemu-dir (where QEMU's programs are) to "
       "/usr/bin;\n"
       "--json prints machine-readable output;\n"
@@ -136,8 +138,8 @@ static void on_boot_event(void *userdata, const char *event, json_t *data) {
 }
 
 /* Starts the boot, follows its events to the end, prints the run. */
-static int boot_and_wait(struct client *c, json_t *req) {
-  json_auto_t *accepted = NULL, *run = NULL, *which = NULL;
+int cli_boot(struct client *c, json_t *req, json_t **run) {
+  json_auto_t *accepted = NULL, *which = NULL;
   struct ma_error err;
   struct boot_watch watch = {!c->cli->json && isatty(STDERR_FILENO)};
   if (client_call(c, CLIENT_BOOT, req, &accepted, &err) < 0)
@@ -147,9 +149,15 @@ static int boot_and_wait(struct client *c, json_t *req) {
     fprintf(stderr, "run %s\n", id);
   which = json_pack("{s:s}", "id", id);
   if (client_follow_run(c, id, on_boot_event, &watch, &err) < 0 ||
-      client_call(c, CLIENT_RUN_GET, which, &run, &err) < 0)
+      client_call(c, CLIENT_RUN_GET, which, run, &err) < 0)
     return client_fail(c, &err);
-  return run_exit(c->cli, run);
+  return 0;
+}
+
+static int boot_and_wait(struct client *c, json_t *req) {
+  json_auto_t *run = NULL;
+  int r = cli_boot(c, req, &run);
+  return r ? r : run_exit(c->cli, run);
 }
 
 static int cmd_boot(const struct cli *cli, int argc, char **argv) {
@@ -295,6 +303,8 @@ int main(int argc, char **argv) {
     return cli_cmd_token(&cli, sub_argc, sub_argv);
   if (strcmp(cmd, "serve") == 0)
     return serve(sub_argv);
+  if (strcmp(cmd, "slurm-task") == 0)
+    return cli_cmd_slurm_task(&cli, sub_argc, sub_argv);
   fprintf(stderr, "minix-analysis: unknown command %s\n", cmd);
   usage(stderr);
   return EXIT_USAGE;

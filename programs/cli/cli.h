@@ -43,3 +43,9 @@ int cli_cmd_trace(const struct cli *cli, int argc, char **argv);
 int cli_cmd_image(const struct cli *cli, int argc, char **argv);
 /* minix-analysis log delete ID... | log prune --older-than-days N [--dry-run] */
 int cli_cmd_log(const struct cli *cli, int argc, char **argv);
+/* minix-analysis slurm-task SPOOL_DIR K (a Slurm array task on its node) */
+int cli_cmd_slurm_task(const struct cli *cli, int argc, char **argv);
+struct client;
+/* Boots req through c and follows it to its end; *run gets the finished run. Returns 0, or the exit
+ * status after printing the error. */
+int cli_boot(struct client *c, json_t *req, json_t **run);
