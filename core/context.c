@@ -2,13 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "core/host_probe.h"
+#include "lib/program_path.h"
 #include "lib/util.h"
 
 static void probe_done(void *userdata) { *(bool *)userdata = true; }
@@ -78,7 +81,18 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
       opt->max_queued, (int64_t)(opt->max_log_mb > 0 ? opt->max_log_mb : 64) << 20,
       c->disk,         (path_policy)c->image_dirs};
   c->jobs = jobs_new(c->loop, c->store, c->profiles, &c->host, &cfg);
-  c->matrices = c->jobs ? matrices_new(c->loop, c->store, c->jobs, &c->env) : NULL;
+  char cli[PATH_MAX];
+  struct slurm_config slurm = opt->slurm;
+  if (!slurm.cli && program_path("minix-analysis", MA_BINDIR, cli) == 0)
+    slurm.cli = cli;
+  slurm.bin_dir = slurm.bin_dir ? slurm.bin_dir : "/usr/bin";
+  slurm.qemu_dir = opt->qemu_dir;
+  c->slurm = c->jobs ? slurm_exec_new(c->loop, c->store, &slurm) : NULL;
+  if (c->slurm)
+    slurm_exec_check(c->slurm);
+  c->matrices =
+      c->slurm ? matrices_new(c->loop, c->store, c->jobs, &c->env, c->state_dir, c->slurm) : NULL;
+  matrices_adopt(c->matrices);
   c->installs =
       c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;
   c->traces = c->installs ? traces_new(c->store, c->jobs, &c->env, c->state_dir) : NULL;
@@ -153,7 +167,13 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
   return r;
 }
 
+void context_stop(struct ma_context *c) {
+  slurm_exec_stop(c->slurm);
+  c->slurm = NULL;
+}
+
 void context_close(struct ma_context *c) {
+  context_stop(c);
   traces_free(c->traces);
   installs_free(c->installs);
   for (size_t i = 0; c->image_dirs && c->image_dirs[i]; i++)

@@ -8,6 +8,7 @@
 #include "core/jobs.h"
 #include "core/installs.h"
 #include "core/matrices.h"
+#include "core/slurm_exec.h"
 #include "core/traces.h"
 #include "lib/bootspec.h"
 #include "lib/profile.h"
@@ -27,6 +28,8 @@ struct ma_options {
   const char *const *image_dirs; /* --image-dir, NULL-terminated; NULL: open any path (the CLI) */
   int max_state_mb;              /* the state dir's quota; 0: none */
   int min_free_mb; /* free space new work needs on the state dir's filesystem; 0: the default, 64 */
+  struct slurm_config slurm; /* partition NULL: no Slurm executor; cli NULL: the CLI beside this
+                                program; bin_dir NULL: /usr/bin */
 };
 
 struct ma_context {
@@ -40,6 +43,7 @@ struct ma_context {
   struct matrices *matrices; /* NULL unless run_jobs */
   struct installs *installs; /* NULL unless run_jobs */
   struct traces *traces;     /* NULL unless run_jobs */
+  struct slurm_exec *slurm;  /* NULL unless run_jobs; unconfigured without --slurm-partition */
   struct disk_guard *disk;   /* NULL unless run_jobs */
   int host_cores;
   struct bootspec_env env;
@@ -49,5 +53,8 @@ struct ma_context {
 /* Opens everything opt asks for; runs the loop briefly for the host probe.
  * On error returns -errno with *err (malloc'd) saying what failed. */
 int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options *opt, char **err);
-/* Closes what context_open opened (jobs must be idle). */
+/* Stops what runs on the loop beyond the jobs (the Slurm executor's polling); Slurm's jobs go on.
+ */
+void context_stop(struct ma_context *c);
+/* Closes what context_open opened (jobs must be idle, context_stop called). */
 void context_close(struct ma_context *c);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/slurm_exec.h"
+#include "lib/launch_plan.h"
 #include "lib/util.h"
 
 struct slot {
@@ -32,6 +34,7 @@ struct matrix {
   int total, next_k, in_flight, done;
   int reserved; /* runs admitted with jobs_reserve and not submitted yet */
   bool cancelled, ended;
+  bool slurm; /* its runs are a Slurm job array (core/slurm_exec.h), not this machine's jobs */
   uv_timer_t closer; /* closed when the matrix ends: its callback frees it, after any re-entrant
                         call returned */
   struct slot *slots;
@@ -42,6 +45,8 @@ struct matrices {
   struct store *store;
   struct jobs *jobs;
   const struct bootspec_env *env;
+  const char *state_dir;
+  struct slurm_exec *slurm; /* may be NULL */
   struct matrix *active;
 };
 
@@ -85,15 +90,18 @@ static void end_matrix(struct matrix *m) {
 }
 
 /* A run of the matrix ended: its starter and every follower hear done of total. */
-static void notify_progress(struct matrix *m, int cpus, const struct jobs_event *ev) {
+static void notify_progress(struct matrix *m, int cpus, const char *run_id) {
   if (!m->watch.progress && !m->subs)
     return;
   struct run run;
   double boot = NAN;
-  if (store_run_get(m->ms->store, ev->run_id, &run) == 0 && run.boot_time_us != RUN_NULL)
-    boot = (double)run.boot_time_us / 1000.0;
+  char status[16] = "unknown";
+  if (store_run_get(m->ms->store, run_id, &run) == 0) {
+    if (run.boot_time_us != RUN_NULL)
+      boot = (double)run.boot_time_us / 1000.0;
+    snprintf(status, sizeof status, "%s", run.status);
+  }
   run_clear(&run);
-  const char *status = json_string_value(json_object_get(ev->data, "status"));
   if (m->watch.progress)
     m->watch.progress(m->watch.userdata, m->done, m->total, cpus, status, boot);
   for (struct matrices_sub *sub = m->subs, *next; sub; sub = next) {
@@ -113,7 +121,7 @@ static void on_run_event(void *userdata, const struct jobs_event *ev) {
   slot->sub = NULL;
   m->in_flight--;
   m->done++;
-  notify_progress(m, slot->cpus, ev);
+  notify_progress(m, slot->cpus, ev->run_id);
   fill(m);
   end_matrix(m);
 }
@@ -173,27 +181,99 @@ static void fill(struct matrix *m) {
 }
 
 struct matrices *matrices_new(uv_loop_t *loop, struct store *store, struct jobs *jobs,
-                              const struct bootspec_env *env) {
+                              const struct bootspec_env *env, const char *state_dir,
+                              struct slurm_exec *slurm) {
   struct matrices *ms = calloc(1, sizeof *ms);
   if (ms)
-    *ms = (struct matrices){loop, store, jobs, env, NULL};
+    *ms = (struct matrices){loop, store, jobs, env, state_dir, slurm, NULL};
   return ms;
 }
 
 void matrices_free(struct matrices *ms) { free(ms); }
 
+/* --- matrices whose runs are a Slurm job array --- */
+
+static void on_slurm_task(void *userdata, int k, const char *run_id) {
+  struct matrix *m = userdata;
+  m->in_flight--;
+  m->done++;
+  notify_progress(m, m->spec->cpus[(size_t)k % m->spec->n_cpus], run_id);
+  end_matrix(m);
+}
+
+/* The run of position k, queued in the store as jobs would queue it, for a node to boot. */
+static int insert_run(struct matrix *m, int k, json_t **req_out, char id[UTIL_ID_LEN + 1]) {
+  json_auto_t *req = matrix_boot_request(m->spec, k);
+  struct boot_spec *spec = NULL;
+  struct ma_error err;
+  int e = bootspec_from_json(req, m->ms->env, &spec, &err);
+  if (e < 0)
+    return e;
+  struct run r;
+  run_init(&r);
+  struct launch_paths paths = {0};
+  e = util_new_id(r.id);
+  if (e == 0)
+    e = launch_paths_init(&paths, m->ms->state_dir, r.id, spec);
+  run_set_str(&r.status, "queued");
+  run_set_str(&r.arch, spec->arch);
+  r.cpus = spec->cpus;
+  r.memory_mb = spec->memory_mb;
+  run_set_str(&r.accel_requested, spec->accel);
+  run_set_str(&r.profile, spec->profile);
+  run_set_str(&r.label, spec->label);
+  r.spec_json = json_dumps(spec->json, JSON_COMPACT | JSON_SORT_KEYS);
+  r.created_us = util_wall_us();
+  run_set_str(&r.serial_path, paths.serial_log);
+  run_set_str(&r.matrix_id, m->id);
+  r.matrix_index = k;
+  if (e == 0)
+    e = r.spec_json && r.serial_path ? store_run_insert(m->ms->store, &r) : -ENOMEM;
+  if (e == 0) {
+    memcpy(id, r.id, UTIL_ID_LEN + 1);
+    *req_out = json_incref(spec->json);
+  }
+  launch_paths_clear(&paths);
+  run_clear(&r);
+  bootspec_free(spec);
+  return e;
+}
+
+static int start_slurm(struct matrix *m) {
+  int n = m->total;
+  char(*ids)[UTIL_ID_LEN + 1] = calloc((size_t)n, sizeof *ids);
+  json_t **reqs = calloc((size_t)n, sizeof *reqs);
+  int e = ids && reqs ? 0 : -ENOMEM;
+  for (int k = 0; e == 0 && k < n; k++)
+    e = insert_run(m, k, &reqs[k], ids[k]);
+  if (e == 0) {
+    m->next_k = m->in_flight = n;
+    e = slurm_exec_submit(m->ms->slurm, m->id, ids, reqs, n,
+                          strcmp(m->spec->isolation, "exclusive") == 0, m->spec->parallel,
+                          on_slurm_task, m);
+  }
+  for (int k = 0; reqs && k < n; k++)
+    json_decref(reqs[k]);
+  free(reqs);
+  free(ids);
+  return e;
+}
+
 /* Every run of the matrix counts against --max-queued from the start: 300 matrices of 1,600 runs
  * must not be accepted by a daemon that lets 64 boots wait. */
 int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct matrix_watch *watch,
                    char id[UTIL_ID_LEN + 1], struct ma_error *err) {
-  int r = jobs_reserve(ms->jobs, matrix_total(spec), "samples", err);
+  bool slurm = strcmp(spec->executor, "slurm") == 0;
+  /* Slurm's runs wait in Slurm's queue, not this machine's */
+  int r = slurm ? slurm_exec_usable(ms->slurm, err)
+                : jobs_reserve(ms->jobs, matrix_total(spec), "samples", err);
   if (r < 0) {
     matrix_spec_free(spec);
     return r;
   }
   struct matrix *m = calloc(1, sizeof *m);
   r = m ? util_new_id(m->id) : -ENOMEM;
-  if (r == 0 && !(m->slots = calloc((size_t)spec->parallel, sizeof *m->slots)))
+  if (r == 0 && !(m->slots = calloc(slurm ? 1 : (size_t)spec->parallel, sizeof *m->slots)))
     r = -ENOMEM;
   _cleanup_(util_freep) char *request =
       r == 0 ? json_dumps(spec->json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -201,7 +281,7 @@ int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct m
     r = store_matrix_insert(ms->store, m->id, request, spec->isolation, spec->parallel,
                             matrix_total(spec), util_wall_us());
   if (r < 0) {
-    jobs_release(ms->jobs, matrix_total(spec));
+    jobs_release(ms->jobs, slurm ? 0 : matrix_total(spec));
     matrix_spec_free(spec);
     if (m)
       free(m->slots);
@@ -211,7 +291,9 @@ int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct m
   }
   m->ms = ms;
   m->spec = spec;
-  m->total = m->reserved = matrix_total(spec);
+  m->slurm = slurm;
+  m->total = matrix_total(spec);
+  m->reserved = slurm ? 0 : m->total;
   if (watch)
     m->watch = *watch;
   uv_timer_init(ms->loop, &m->closer);
@@ -219,7 +301,13 @@ int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct m
   m->next = ms->active;
   ms->active = m;
   memcpy(id, m->id, UTIL_ID_LEN + 1);
-  fill(m);
+  if (slurm && start_slurm(m) < 0) {
+    fprintf(stderr, "matrix %s: cannot queue its runs for Slurm\n", m->id);
+    m->cancelled = true;
+    m->in_flight = 0;
+  }
+  if (!slurm)
+    fill(m);
   end_matrix(m);
   return 0;
 }
@@ -262,10 +350,106 @@ void matrices_unsubscribe(struct matrices_sub *sub) {
   free(sub);
 }
 
+/* A Slurm matrix a previous daemon started, its runs still out: followed again from the store. */
+static void adopt_one(struct matrices *ms, const json_t *row) {
+  const char *id = json_string_value(json_object_get(row, "id"));
+  json_auto_t *runs = NULL;
+  struct matrix_spec *spec = NULL;
+  struct ma_error err;
+  if (store_matrix_runs(ms->store, id, &runs) < 0 ||
+      matrix_spec_from_json(json_object_get(row, "request"), ms->env, 1000, &spec, &err) < 0) {
+    fprintf(stderr, "matrix %s: cannot follow its Slurm jobs again: %s\n", id,
+            spec ? "its runs cannot be read" : err.message);
+    matrix_spec_free(spec);
+    return;
+  }
+  int n = (int)json_array_size(runs);
+  struct matrix *m = calloc(1, sizeof *m);
+  char(*ids)[UTIL_ID_LEN + 1] = calloc((size_t)n + 1, sizeof *ids);
+  bool *ended = calloc((size_t)n + 1, sizeof *ended);
+  const char *job = NULL;
+  if (!m || !ids || !ended || !(m->slots = calloc(1, sizeof *m->slots))) {
+    matrix_spec_free(spec);
+    if (m)
+      free(m->slots);
+    free(m);
+    free(ids);
+    free(ended);
+    return;
+  }
+  for (int k = 0; k < n; k++) {
+    const json_t *run = json_array_get(runs, (size_t)k);
+    snprintf(ids[k], sizeof ids[k], "%s", json_string_value(json_object_get(run, "id")));
+    ended[k] = run_status_final(json_string_value(json_object_get(run, "status")));
+    m->done += ended[k];
+    if (!job)
+      job = json_string_value(json_object_get(run, "slurm_job"));
+  }
+  snprintf(m->id, sizeof m->id, "%s", id);
+  m->ms = ms;
+  m->spec = spec;
+  m->slurm = true;
+  m->total = m->next_k = n;
+  m->in_flight = n - m->done;
+  uv_timer_init(ms->loop, &m->closer);
+  m->closer.data = m;
+  m->next = ms->active;
+  ms->active = m;
+  if (!job || slurm_exec_adopt(ms->slurm, m->id, job, ids, ended, n, on_slurm_task, m) < 0) {
+    fprintf(stderr, "matrix %s: no Slurm job to follow; its runs out are left as they are\n", id);
+    m->in_flight = 0;
+  }
+  free(ids);
+  free(ended);
+  end_matrix(m);
+}
+
+void matrices_adopt(struct matrices *ms) {
+  json_auto_t *list = NULL;
+  if (!ms || store_matrices_list(ms->store, 1000, &list) < 0)
+    return;
+  size_t i;
+  const json_t *row;
+  json_array_foreach(list, i, row) {
+    /* still running after store_mark_interrupted: it has runs in Slurm jobs */
+    if (strcmp(json_string_value(json_object_get(row, "status")), "running") != 0)
+      continue;
+    struct ma_error err;
+    if (slurm_exec_usable(ms->slurm, &err) < 0) {
+      fprintf(stderr,
+              "matrix %s: its runs are in Slurm jobs, which this daemon cannot follow (%s)\n",
+              json_string_value(json_object_get(row, "id")), err.message);
+      continue;
+    }
+    adopt_one(ms, row);
+  }
+}
+
+void matrices_detach_slurm(struct matrices *ms) {
+  for (struct matrix **p = ms ? &ms->active : NULL; p && *p;) {
+    struct matrix *m = *p;
+    if (!m->slurm || m->ended) {
+      p = &m->next;
+      continue;
+    }
+    *p = m->next;
+    m->ended = true;
+    for (struct matrices_sub *sub = m->subs; sub; sub = sub->next)
+      sub->m = NULL;
+    m->subs = NULL;
+    uv_close((uv_handle_t *)&m->closer, on_closed);
+  }
+}
+
 int matrices_cancel(struct matrices *ms, const char *id) {
   for (struct matrix *m = ms->active; m; m = m->next) {
     if (strcmp(m->id, id) != 0)
       continue;
+    if (m->slurm) { /* its runs end as Slurm reports them cancelled */
+      int e = slurm_exec_cancel(ms->slurm, m->id, -1);
+      m->cancelled |= e == 0;
+      return e;
+    }
     m->cancelled = true;
     jobs_release(ms->jobs, m->reserved); /* at once: its runs in flight may take a while to die */
     m->reserved = 0;

@@ -18,9 +18,11 @@ struct matrix_watch {
 
 struct matrices;
 
-/* Creates the matrix runner on top of jobs. */
+struct slurm_exec;
+/* Creates the matrix runner on top of jobs, and of slurm for "executor": "slurm" (may be NULL). */
 struct matrices *matrices_new(uv_loop_t *loop, struct store *store, struct jobs *jobs,
-                              const struct bootspec_env *env);
+                              const struct bootspec_env *env, const char *state_dir,
+                              struct slurm_exec *slurm);
 /* Frees the runner; active matrices must have ended (NULL is fine). */
 void matrices_free(struct matrices *ms);
 /* Starts a matrix (spec is stolen); watch may be NULL. id receives the matrix id. All its runs
@@ -40,5 +42,13 @@ struct matrices_sub *matrices_subscribe(struct matrices *ms, const char *id,
 /* Stops following and frees sub (NULL is fine; safe from the watch's own callbacks and after the
  * end). */
 void matrices_unsubscribe(struct matrices_sub *sub);
-/* Cancels the remaining runs of an active matrix; -ENOENT when it is not active. */
+/* Follows again the Slurm matrices a previous daemon left running (their runs still in Slurm jobs;
+ * store_mark_interrupted left them alone): runs whose results landed meanwhile are ingested, none
+ * twice. */
+void matrices_adopt(struct matrices *ms);
+/* Forgets the active Slurm matrices (at shutdown): their jobs go on, their rows stay "running" for
+ * the next daemon to adopt; their followers hear nothing more. */
+void matrices_detach_slurm(struct matrices *ms);
+/* Cancels the remaining runs of an active matrix; -ENOENT when it is not active, -EAGAIN for a
+ * Slurm matrix whose job array sbatch has not answered for yet. */
 int matrices_cancel(struct matrices *ms, const char *id);

@@ -37,7 +37,13 @@ int ops_matrix_cancel(struct ma_context *ctx, const char *id, json_t **out, stru
   int r = ops_matrix_report(ctx, id, &report, NULL, err);
   if (r < 0)
     return r;
-  if (matrices_cancel(ctx->matrices, id) < 0) {
+  int e = matrices_cancel(ctx->matrices, id);
+  if (e == -EAGAIN) {
+    ma_error_set(err, EAGAIN, "not_submitted_yet", "id",
+                 "Slurm has not answered for this matrix's job array yet; retry in a moment");
+    return -EAGAIN;
+  }
+  if (e < 0) {
     ma_error_set(err, EBUSY, "already_finished", "id", "the matrix has already finished");
     return -EBUSY;
   }

@@ -28,9 +28,26 @@ static int read_cpus(json_t *v, struct matrix_spec *m, struct ma_error *err) {
   return 0;
 }
 
+static int read_executor(json_t *req, struct matrix_spec *m, struct ma_error *err) {
+  json_t *v = json_object_get(req, "executor");
+  const char *e = v ? json_string_value(v) : "local";
+  if (!e || (strcmp(e, "local") && strcmp(e, "slurm")))
+    return bad(err, "invalid_value", "executor", "executor must be \"local\" or \"slurm\"");
+  m->executor = e[0] == 'l' ? "local" : "slurm";
+  /* A Slurm task boots in a state dir of its own on its node: a registered image is not there. */
+  if (m->executor[0] == 's' && json_object_get(req, "image"))
+    return bad(err, "conflicting_fields", "image",
+               "a Slurm matrix names its kernel, ISO or disk by path (the nodes see the same "
+               "paths), not a registered image");
+  return 0;
+}
+
 static int read_policy(json_t *req, int host_cores, struct matrix_spec *m, struct ma_error *err) {
   json_t *samples = json_object_get(req, "samples"), *iso = json_object_get(req, "isolation");
   json_t *par = json_object_get(req, "parallel");
+  bool slurm = m->executor[0] == 's';
+  if (slurm) /* the cluster's cores, not this host's */
+    host_cores = 1000;
   if (!json_is_integer(samples) || json_integer_value(samples) < 1 ||
       json_integer_value(samples) > MATRIX_MAX_SAMPLES)
     return bad(err, samples ? "out_of_range" : "missing_field", "samples",
@@ -44,12 +61,12 @@ static int read_policy(json_t *req, int host_cores, struct matrix_spec *m, struc
   if (par && m->isolation[0] == 'e')
     return bad(err, "conflicting_fields", "parallel",
                "parallel applies only to isolation \"parallel\"");
-  m->parallel = m->isolation[0] == 'e' ? 1 : host_cores;
+  m->parallel = m->isolation[0] == 'e' ? 1 : slurm ? 0 : host_cores;
   if (par) {
     json_int_t n = json_integer_value(par);
     if (!json_is_integer(par) || n < 1 || n > host_cores) {
-      ma_error_set(err, EINVAL, "out_of_range", "parallel",
-                   "parallel must be from 1 to %d (the host's cores)", host_cores);
+      ma_error_set(err, EINVAL, "out_of_range", "parallel", "parallel must be from 1 to %d (%s)",
+                   host_cores, slurm ? "tasks at once" : "the host's cores");
       return -EINVAL;
     }
     m->parallel = (int)n;
@@ -80,6 +97,7 @@ static json_t *spec_json(const struct matrix_spec *m) {
   json_object_set_new(j, "samples", json_integer(m->samples));
   json_object_set_new(j, "isolation", json_string(m->isolation));
   json_object_set_new(j, "parallel", json_integer(m->parallel));
+  json_object_set_new(j, "executor", json_string(m->executor));
   return j;
 }
 
@@ -95,9 +113,12 @@ int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_
   json_object_del(m->boot, "samples");
   json_object_del(m->boot, "isolation");
   json_object_del(m->boot, "parallel");
-  int r = json_object_get(req, "cpus")
-              ? read_cpus(json_object_get(req, "cpus"), m, err)
-              : bad(err, "missing_field", "cpus", "cpus (a list such as [1,2,4,8]) is required");
+  json_object_del(m->boot, "executor");
+  int r = read_executor(req, m, err);
+  if (r == 0)
+    r = json_object_get(req, "cpus")
+            ? read_cpus(json_object_get(req, "cpus"), m, err)
+            : bad(err, "missing_field", "cpus", "cpus (a list such as [1,2,4,8]) is required");
   if (r == 0)
     r = read_policy(req, host_cores, m, err);
   if (r == 0)

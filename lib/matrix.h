@@ -14,13 +14,15 @@ struct matrix_spec {
   size_t n_cpus;
   int samples;
   const char *isolation; /* "exclusive" or "parallel" */
-  int parallel;          /* runs in flight at most (1 when exclusive) */
+  int parallel;          /* runs in flight at most (1 when exclusive; slurm: 0 = no throttle) */
+  const char *executor;  /* "local" (this machine's job system) or "slurm" (a job array) */
   json_t *json;          /* the validated request, defaults filled in */
   char *cdrom;           /* set by the daemon for image matrices: the ISO attached to every run */
 };
 
-/* Validates a matrix request (a boot request whose cpus is a list, plus samples,
- * isolation, parallel); host_cores caps parallel. -EINVAL with err on a bad request. */
+/* Validates a matrix request (a boot request whose cpus is a list, plus samples, isolation,
+ * parallel, executor); host_cores caps parallel of a local matrix (a Slurm one: 1000). -EINVAL with
+ * err on a bad request. Whether Slurm is there is the caller's to check. */
 int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_cores,
                           struct matrix_spec **out, struct ma_error *err);
 /* Frees a spec (NULL is fine). */

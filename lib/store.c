@@ -35,6 +35,7 @@ store_sql_table store_runs_sql = {
         " qemu_start_us=?7, boot_time_us=?8, terminal_marker=?9, guest_cpus_online=?10,"
         " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
         " serial_bytes=?16, serial_logged=?17, host_json=?18, slurm_job=?19 WHERE id=?1",
+    [ST_MARKERS_DELETE] = "DELETE FROM markers WHERE run_id=?",
     [ST_MARKER_INSERT] =
         "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
     [ST_RUN_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
@@ -43,10 +44,11 @@ store_sql_table store_runs_sql = {
     [ST_RUNS_LIST] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ?1"
                      " AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR profile = ?3)"
                      " AND (?4 IS NULL OR label = ?4) ORDER BY seq DESC LIMIT ?5",
+    /* A run in a Slurm job goes on without the daemon: the next one adopts it. */
     [ST_RUNS_INTERRUPT] =
         "UPDATE runs SET status='interrupted', finished_us=?, error_code='interrupted',"
         " error_message='the daemon stopped while this run was queued or running'"
-        " WHERE status IN ('queued','running')",
+        " WHERE status IN ('queued','running') AND slurm_job IS NULL",
     [ST_MATRIX_INSERT] =
         "INSERT INTO matrices (id, status, request_json, isolation, parallel, total, created_us)"
         " VALUES (?,'running',?,?,?,?,?)",
@@ -61,7 +63,9 @@ store_sql_table store_runs_sql = {
         "  AND status NOT IN ('queued','running'))"
         " FROM matrices ORDER BY seq DESC LIMIT ?",
     [ST_MATRICES_INTERRUPT] =
-        "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running'",
+        "UPDATE matrices SET status='interrupted', finished_us=? WHERE status='running' AND NOT"
+        " EXISTS (SELECT 1 FROM runs WHERE matrix_id=matrices.id AND slurm_job IS NOT NULL"
+        " AND status IN ('queued','running'))",
     [ST_IMAGE_PUT] =
         "INSERT INTO images (id, sha256, path, kind, info_json, created_us) VALUES (?,?,?,?,?,?)"
         " ON CONFLICT(sha256) DO UPDATE SET path=excluded.path, info_json=excluded.info_json"
@@ -377,6 +381,20 @@ int store_run_update(struct store *s, const struct run *r) {
   bind_text(st, 19, r->slurm_job);
   int rc = store_step_done(st);
   return rc == 0 && sqlite3_changes(s->db) == 0 ? -ENOENT : rc;
+}
+
+int store_run_import(struct store *s, const struct run *r) {
+  int e = store_begin(s);
+  if (e < 0)
+    return e;
+  _cleanup_stmt_ sqlite3_stmt *del = store_stmt(s, ST_MARKERS_DELETE);
+  bind_text(del, 1, r->id);
+  e = store_step_done(del);
+  for (size_t i = 0; e == 0 && i < r->n_markers; i++)
+    e = store_marker_insert(s, r->id, i, &r->markers[i]);
+  if (e == 0)
+    e = store_run_update(s, r);
+  return store_end(s, e);
 }
 
 int store_marker_insert(struct store *s, const char *run_id, size_t ord,

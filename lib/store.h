@@ -28,6 +28,9 @@ void store_stmt_stats(struct store *s, struct store_stmt_stats *out);
 int store_schema_version(struct store *s);
 /* Inserts a new run (markers are inserted separately). */
 int store_run_insert(struct store *s, const struct run *r);
+/* A run measured elsewhere (lib/run_import.h), written whole in one transaction: its markers
+ * replace any stored ones, then its row; so a result ingested twice is stored once. */
+int store_run_import(struct store *s, const struct run *r);
 /* Writes every mutable column of r. */
 int store_run_update(struct store *s, const struct run *r);
 /* Appends marker number ord of run_id. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <jansson.h>
 #include <signal.h>
@@ -52,6 +53,26 @@ struct server {
   bool stopping;
 };
 
+/* The Slurm executor's settings: --slurm-NAME on the command line, slurm_NAME (with _ for -) in
+ * --config. */
+static const struct {
+  const char *flag, *key;
+  size_t offset;
+} slurm_settings[] = {
+    {"slurm-partition", "slurm_partition", offsetof(struct slurm_config, partition)},
+    {"slurm-account", "slurm_account", offsetof(struct slurm_config, account)},
+    {"slurm-constraint", "slurm_constraint", offsetof(struct slurm_config, constraint)},
+    {"slurm-spool", "slurm_spool", offsetof(struct slurm_config, spool)},
+    {"slurm-cli", "slurm_cli", offsetof(struct slurm_config, cli)},
+    {"slurm-bin-dir", "slurm_bin_dir", offsetof(struct slurm_config, bin_dir)},
+};
+#define N_SLURM (sizeof slurm_settings / sizeof *slurm_settings)
+#define SLURM_OPT 1000 /* getopt codes SLURM_OPT + i */
+
+static const char **slurm_setting(struct slurm_config *c, size_t i) {
+  return (const char **)((char *)c + slurm_settings[i].offset);
+}
+
 static void usage(FILE *f) {
   fprintf(
       f,
@@ -93,7 +114,17 @@ static void usage(FILE *f) {
       "  --qemu-dir     QEMU's programs (qemu-system-*, qemu-img) are taken from here, found once "
       "at\n"
       "                 start, never through $PATH (default /usr/bin)\n"
-      "  --kvm-device   the KVM device to open before probing KVM (default /dev/kvm)\n");
+      "  --kvm-device   the KVM device to open before probing KVM (default /dev/kvm)\n"
+      "  --slurm-partition NAME  run matrices with \"executor\": \"slurm\" as job arrays in this "
+      "partition\n"
+      "  --slurm-spool DIR  a directory the daemon and the nodes share (needed with a partition)\n"
+      "  --slurm-account NAME, --slurm-constraint EXPR  passed to sbatch\n"
+      "  --slurm-cli PATH  the CLI on the nodes (default: the one beside this daemon)\n"
+      "  --slurm-bin-dir DIR  where sbatch, squeue, scontrol and scancel are (default /usr/bin);\n"
+      "                 Slurm's own settings come from the environment (SLURM_CONF)\n"
+      "                 (config keys slurm_partition, slurm_spool, slurm_account, "
+      "slurm_constraint,\n"
+      "                 slurm_cli, slurm_bin_dir)\n");
 }
 
 /* Adds to a NULL-terminated list of at most 16 names (origins, hosts). */
@@ -200,7 +231,17 @@ static int apply_config(const char *path, struct server_opts *o) {
       o->http.request_timeout_s = (int)json_integer_value(v);
     else if (strcmp(key, "image_dirs") == 0 && add_config_strings(o, v, add_image_dir) == 0)
       continue;
-    else if (strcmp(key, "allow_origins") == 0 && add_config_strings(o, v, add_origin) == 0)
+    else if (strncmp(key, "slurm_", 6) == 0 && json_is_string(v)) {
+      size_t i = 0;
+      while (i < N_SLURM && strcmp(slurm_settings[i].key, key) != 0)
+        i++;
+      if (i == N_SLURM) {
+        bad = fprintf(stderr, "minix-analysisd: %s: unknown key: %s\n", path, key);
+        continue;
+      }
+      free((char *)*slurm_setting(&o->ma.slurm, i));
+      *slurm_setting(&o->ma.slurm, i) = strdup(json_string_value(v));
+    } else if (strcmp(key, "allow_origins") == 0 && add_config_strings(o, v, add_origin) == 0)
       continue;
     else if (strcmp(key, "allow_hosts") == 0 && add_config_strings(o, v, add_host) == 0)
       continue;
@@ -223,6 +264,8 @@ static void free_opts(struct server_opts *o) {
   free((char *)o->ma.profile_dir);
   free((char *)o->ma.qemu_dir);
   free((char *)o->ma.kvm_device);
+  for (size_t i = 0; i < N_SLURM; i++)
+    free((char *)*slurm_setting(&o->ma.slurm, i));
 }
 
 static int parse_args(int argc, char **argv, struct server_opts *o) {
@@ -251,13 +294,25 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"qemu-dir", required_argument, 0, 'D'},
       {"kvm-device", required_argument, 0, 'K'},
       {"help", no_argument, 0, 'h'},
+      {"slurm-partition", required_argument, 0, SLURM_OPT + 0},
+      {"slurm-account", required_argument, 0, SLURM_OPT + 1},
+      {"slurm-constraint", required_argument, 0, SLURM_OPT + 2},
+      {"slurm-spool", required_argument, 0, SLURM_OPT + 3},
+      {"slurm-cli", required_argument, 0, SLURM_OPT + 4},
+      {"slurm-bin-dir", required_argument, 0, SLURM_OPT + 5},
       {0, 0, 0, 0}};
+  _Static_assert(N_SLURM == 6, "a --slurm-* option per setting");
   struct server_opts flags = {0};
   const char *config = NULL;
   int c, at = 0, bad = 0;
   optind = 0; /* 0, not 1: GNU getopt then forgets the "+" mode of the global options */
   while ((c = getopt_long(argc, argv, "", longopts, &at)) != -1) {
     const char *name = longopts[at].name;
+    if (c >= SLURM_OPT && c < SLURM_OPT + (int)N_SLURM) {
+      free((char *)*slurm_setting(&flags.ma.slurm, (size_t)(c - SLURM_OPT)));
+      *slurm_setting(&flags.ma.slurm, (size_t)(c - SLURM_OPT)) = strdup(optarg);
+      continue;
+    }
     switch (c) {
     case 'l': flags.listen = strdup(optarg); break;
     case 'A': flags.auth = true; break;
@@ -333,6 +388,16 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     free((char *)o->ma.qemu_dir), o->ma.qemu_dir = flags.ma.qemu_dir;
   if (flags.ma.kvm_device)
     free((char *)o->ma.kvm_device), o->ma.kvm_device = flags.ma.kvm_device;
+  for (size_t i = 0; i < N_SLURM; i++) {
+    const char **flag = slurm_setting(&flags.ma.slurm, i), **opt = slurm_setting(&o->ma.slurm, i);
+    if (*flag)
+      free((char *)*opt), *opt = *flag;
+  }
+  if (o->ma.slurm.partition && (!o->ma.slurm.spool || o->ma.slurm.spool[0] != '/')) {
+    fprintf(stderr, "minix-analysisd: --slurm-partition needs --slurm-spool, an absolute path of a "
+                    "directory the nodes share\n");
+    return -1;
+  }
   if (flags.http.max_connections > 0)
     o->http.max_connections = flags.http.max_connections;
   if (flags.http.max_streams > 0)
@@ -442,6 +507,8 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&s->status, NULL);
   fprintf(stderr, "minix-analysisd: %s: no new connections; cancelling runs\n", strsignal(signum));
   http_server_quiesce(s->http);
+  matrices_detach_slurm(s->ctx.matrices); /* their Slurm jobs go on: the next daemon adopts them */
+  context_stop(&s->ctx);
   jobs_shutdown(s->ctx.jobs, on_jobs_idle, s);
 }
 
