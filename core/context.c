@@ -92,7 +92,6 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
     slurm_exec_check(c->slurm);
   c->matrices =
       c->slurm ? matrices_new(c->loop, c->store, c->jobs, &c->env, c->state_dir, c->slurm) : NULL;
-  matrices_adopt(c->matrices);
   c->installs =
       c->matrices ? installs_new(c->loop, c->store, c->jobs, &c->env, c->state_dir) : NULL;
   c->traces = c->installs ? traces_new(c->store, c->jobs, &c->env, c->state_dir) : NULL;
@@ -164,6 +163,8 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
     r = start_jobs(c, opt, err);
   c->env = (struct bootspec_env){c->profiles, &c->host.kvm, &c->host.qemu,
                                  (const char *const *)c->image_dirs};
+  if (r == 0) /* with the requests' environment set: their matrices are validated again */
+    matrices_adopt(c->matrices);
   return r;
 }
 

@@ -65,7 +65,8 @@ static void end_matrix(struct matrix *m) {
   m->ended = true;
   jobs_release(m->ms->jobs, m->reserved);
   m->reserved = 0;
-  const char *status = m->done == m->total ? "done" : "cancelled";
+  /* a Slurm matrix's runs all end, cancelled ones too */
+  const char *status = m->done == m->total && !(m->slurm && m->cancelled) ? "done" : "cancelled";
   int r = store_matrix_finish(m->ms->store, m->id, status, util_wall_us());
   if (r < 0)
     fprintf(stderr, "matrix %s: cannot store its end: %s\n", m->id, strerror(-r));
@@ -353,11 +354,15 @@ void matrices_unsubscribe(struct matrices_sub *sub) {
 /* A Slurm matrix a previous daemon started, its runs still out: followed again from the store. */
 static void adopt_one(struct matrices *ms, const json_t *row) {
   const char *id = json_string_value(json_object_get(row, "id"));
-  json_auto_t *runs = NULL;
+  json_auto_t *runs = NULL, *req = json_deep_copy(json_object_get(row, "request"));
   struct matrix_spec *spec = NULL;
   struct ma_error err;
+  /* The stored request has its defaults filled in: an exclusive one names parallel 1, which a
+   * request may not. */
+  if (strcmp(json_string_value(json_object_get(req, "isolation")), "exclusive") == 0)
+    json_object_del(req, "parallel");
   if (store_matrix_runs(ms->store, id, &runs) < 0 ||
-      matrix_spec_from_json(json_object_get(row, "request"), ms->env, 1000, &spec, &err) < 0) {
+      matrix_spec_from_json(req, ms->env, 1000, &spec, &err) < 0) {
     fprintf(stderr, "matrix %s: cannot follow its Slurm jobs again: %s\n", id,
             spec ? "its runs cannot be read" : err.message);
     matrix_spec_free(spec);

@@ -23,7 +23,7 @@
 
 struct task {
   char id[UTIL_ID_LEN + 1];
-  bool ended;
+  bool ended, started; /* started: seen RUNNING or COMPLETING */
   int unseen;
 };
 
@@ -233,6 +233,28 @@ static void tool_done(struct tracked *t) {
     maybe_free(t->x);
 }
 
+static void on_scancel(void *userdata, int status, const char *err) {
+  struct tracked *t = userdata;
+  if (status != 0 && !t->x->stopping)
+    fprintf(stderr, "slurm: matrix %s: scancel failed (%d): %s\n", t->mid, status, err);
+  tool_done(t);
+}
+
+/* scancel of the job array (k < 0) or of its task k. */
+static int scancel(struct tracked *t, int k) {
+  _cleanup_(util_freep) char *scancel = util_strdupf("%s/scancel", t->x->cfg.bin_dir);
+  _cleanup_(util_freep) char *job =
+      k < 0 ? util_strdupf("%s", t->job) : util_strdupf("%s_%d", t->job, k);
+  char *argv[] = {scancel, job, NULL};
+  t->busy++;
+  t->x->busy++;
+  if (!scancel || !job || tool_run(t->x->loop, argv, on_scancel, t) < 0) {
+    tool_done(t);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
 /* What squeue says of a task without a result. */
 static void judge(struct tracked *t, const struct slurm_task_state *s) {
   int k = (int)s->index;
@@ -241,7 +263,20 @@ static void judge(struct tracked *t, const struct slurm_task_state *s) {
   t->tasks[k].unseen = -1; /* listed: "missing" counts afresh */
   const char *code;
   enum slurm_verdict v = slurm_judge(s->state, &code);
+  bool pending = strncmp(s->state, "PENDING", 7) == 0;
+  if (v == SLURM_ALIVE && pending && t->tasks[k].started) {
+    /* A task that ran and is pending again was requeued: its node failed. Ended here, and
+     * cancelled so that it does not boot again behind the measurement's back. */
+    _cleanup_(util_freep) char *msg = util_strdupf(
+        "the task's node failed: Slurm put the task (job %s_%d) back to PENDING after it had "
+        "started (reason %s); the task was cancelled, its output: %s/slurm-%d.out",
+        t->job, k, s->reason, t->dir, k);
+    end_run(t, k, "slurm_node_fail", msg);
+    scancel(t, k);
+    return;
+  }
   if (v == SLURM_ALIVE) {
+    t->tasks[k].started |= !pending;
     if (strcmp(s->state, "RUNNING") == 0) {
       struct run r;
       if (store_run_get(t->x->store, t->tasks[k].id, &r) == 0 && strcmp(r.status, "queued") == 0) {
@@ -291,13 +326,20 @@ static void on_squeue(void *userdata, int status, const char *out, const char *e
           t->tasks[k].unseen = 0;
       for (size_t i = 0; i < n; i++)
         judge(t, &states[i]);
-      for (int k = 0; k < t->n; k++) { /* gone from squeue (past MinJobAge) without a result */
+      for (int k = 0; k < t->n; k++) { /* gone from squeue without a result */
         if (t->tasks[k].ended || t->tasks[k].unseen < 0 || ++t->tasks[k].unseen < UNSEEN_MAX)
           continue;
         scan(t);
-        if (!t->tasks[k].ended)
+        if (t->tasks[k].ended)
+          continue;
+        if (!t->tasks[k].started) /* Slurm drops a pending task at once when it is cancelled */
+          end_run(t, k, "slurm_cancelled",
+                  "the task was CANCELLED before it started: Slurm no longer lists it, and a "
+                  "pending task leaves the queue only when it is cancelled");
+        else
           end_run(t, k, "slurm_failed",
-                  "Slurm no longer lists the task and it left no result in the spool");
+                  "Slurm no longer lists the task (past MinJobAge) and it left no result in the "
+                  "spool");
       }
     }
   }
@@ -454,13 +496,6 @@ int slurm_exec_adopt(struct slurm_exec *x, const char *matrix_id, const char *jo
   return 0;
 }
 
-static void on_scancel(void *userdata, int status, const char *err) {
-  struct tracked *t = userdata;
-  if (status != 0 && !t->x->stopping)
-    fprintf(stderr, "slurm: matrix %s: scancel failed (%d): %s\n", t->mid, status, err);
-  tool_done(t);
-}
-
 int slurm_exec_cancel(struct slurm_exec *x, const char *matrix_id, int k) {
   for (struct tracked *t = x ? x->list : NULL; t; t = t->next) {
     if (strcmp(t->mid, matrix_id) != 0 || t->dropped)
@@ -468,16 +503,9 @@ int slurm_exec_cancel(struct slurm_exec *x, const char *matrix_id, int k) {
     if (!t->job[0] || t->left == 0)
       return -EAGAIN;
     t->cancelling = true;
-    _cleanup_(util_freep) char *scancel = util_strdupf("%s/scancel", x->cfg.bin_dir);
-    _cleanup_(util_freep) char *job =
-        k < 0 ? util_strdupf("%s", t->job) : util_strdupf("%s_%d", t->job, k);
-    char *argv[] = {scancel, job, NULL};
-    t->busy++;
-    x->busy++;
-    if (!scancel || !job || tool_run(x->loop, argv, on_scancel, t) < 0) {
-      tool_done(t);
-      return -ENOMEM;
-    }
+    int e = scancel(t, k);
+    if (e < 0)
+      return e;
     x->interval_ms = POLL_MIN_MS;
     uv_timer_stop(&x->timer);
     schedule(x);

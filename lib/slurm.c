@@ -20,6 +20,8 @@ char **slurm_sbatch_argv(const struct slurm_config *c, const char *matrix_id, co
     return NULL;
   argv[k++] = util_strdupf("%s/sbatch", c->bin_dir);
   argv[k++] = util_strdupf("--parsable");
+  /* A task whose node fails is not booted again behind the daemon's back: its run says so. */
+  argv[k++] = util_strdupf("--no-requeue");
   argv[k++] = parallel > 0 && !exclusive ? util_strdupf("--array=0-%d%%%d", n - 1, parallel)
                                          : util_strdupf("--array=0-%d", n - 1);
   argv[k++] = util_strdupf("--partition=%s", c->partition);
