@@ -15,7 +15,8 @@ packages=(gcc gcc-multilib meson ninja-build pkg-config python3 curl cpio
   strace  # its libraries go into the Linux test guest
   wrk  # bench: the API under load
   libsystemd-dev systemd systemd-container  # sd_notify; verify of the unit; the unit run under systemd-nspawn
-  chromium python3-jsonschema)  # tests only: SVG rendering, JSON Schema validation
+  chromium python3-jsonschema  # tests only: SVG rendering, JSON Schema validation
+  slurmctld slurmd slurm-client munge)  # tests only: the one-node Slurm cluster of test_slurm.py
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

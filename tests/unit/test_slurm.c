@@ -31,19 +31,21 @@ static void sbatch_of_an_exclusive_and_a_parallel_matrix(void **state) {
   (void)state;
   char **argv = slurm_sbatch_argv(&cfg, "0011aabb", "/shared/spool/0011aabb",
                                   "/shared/spool/0011aabb/task.sh", 8, true, 1);
-  assert_string_equal(joined(argv),
-                      "/usr/bin/sbatch --parsable --no-requeue --array=0-7 --partition=debug --account=os-lab "
-                      "--exclusive --job-name=minix-analysis-0011aabb "
-                      "--output=/shared/spool/0011aabb/slurm-%a.out "
-                      "--chdir=/shared/spool/0011aabb /shared/spool/0011aabb/task.sh");
+  assert_string_equal(
+      joined(argv),
+      "/usr/bin/sbatch --parsable --no-requeue --array=0-7 --partition=debug --account=os-lab "
+      "--exclusive --job-name=minix-analysis-0011aabb "
+      "--output=/shared/spool/0011aabb/slurm-%a.out "
+      "--chdir=/shared/spool/0011aabb /shared/spool/0011aabb/task.sh");
   slurm_argv_free(argv);
   struct slurm_config c = cfg;
   c.account = NULL;
   c.constraint = "avx2";
   argv = slurm_sbatch_argv(&c, "ff", "/s/ff", "/s/ff/task.sh", 40, false, 4);
-  assert_string_equal(joined(argv), "/usr/bin/sbatch --parsable --no-requeue --array=0-39%4 --partition=debug "
-                                    "--constraint=avx2 --job-name=minix-analysis-ff "
-                                    "--output=/s/ff/slurm-%a.out --chdir=/s/ff /s/ff/task.sh");
+  assert_string_equal(joined(argv),
+                      "/usr/bin/sbatch --parsable --no-requeue --array=0-39%4 --partition=debug "
+                      "--constraint=avx2 --job-name=minix-analysis-ff "
+                      "--output=/s/ff/slurm-%a.out --chdir=/s/ff /s/ff/task.sh");
   slurm_argv_free(argv);
 }
 
