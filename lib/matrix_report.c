@@ -100,9 +100,32 @@ static void count_cpus(struct config *c, json_t *run) {
   c->cpus_max = n > c->cpus_max ? n : c->cpus_max;
 }
 
+/* The hardware a sample ran on, as far as it changes boot times: CPU model and accelerator ("" for
+ * a run from before hosts were recorded). */
+static void host_key(json_t *run, char *out, size_t cap) {
+  json_t *host = json_object_get(run, "host");
+  snprintf(out, cap, "%s|%s", jfield_str(host, "cpu_model", ""), jfield_str(run, "accel", ""));
+}
+
+/* Statistics per CPU model and accelerator, when the config's samples come from more than one. */
+static json_t *host_groups(json_t *by_host) {
+  if (json_object_size(by_host) < 2)
+    return NULL;
+  json_t *out = json_array();
+  const char *key;
+  json_t *values;
+  json_object_foreach(by_host, key, values) {
+    const char *bar = strrchr(key, '|');
+    struct stats s;
+    json_array_append_new(out, json_pack("{s:s%, s:s, s:o}", "cpu_model", key, (size_t)(bar - key),
+                                         "accel", bar + 1, "boot_time_ms", stats_of(values, &s)));
+  }
+  return out;
+}
+
 static void build_config(struct config *c, json_t *runs) {
   json_t *boot = json_array(), *failures = json_object(), *markers = json_object(),
-         *phases = json_object();
+         *phases = json_object(), *by_host = json_object();
   int n_runs = 0, n_ok = 0;
   c->cpus_min = -1;
   size_t i;
@@ -120,6 +143,9 @@ static void build_config(struct config *c, json_t *runs) {
     }
     n_ok++;
     json_array_append_new(boot, json_real(jfield_num(run, "boot_time_ms")));
+    char key[512];
+    host_key(run, key, sizeof key);
+    push_value(by_host, key, jfield_num(run, "boot_time_ms"));
     count_cpus(c, run);
     collect_markers(run, markers, phases);
   }
@@ -132,6 +158,12 @@ static void build_config(struct config *c, json_t *runs) {
                       n_runs, "succeeded", n_ok, "failed", n_runs - n_ok, "failures", failures,
                       "boot_time_ms", boot_stats, "guest_cpus_online", online, "markers",
                       named_stats(markers, "name"), "phases", named_stats(phases, "phase"));
+  json_t *groups = host_groups(by_host);
+  /* Never pooled silently: a config whose samples ran on different hardware says so. */
+  json_object_set_new(c->json, "mixed_hosts", json_boolean(groups != NULL));
+  if (groups)
+    json_object_set_new(c->json, "host_groups", groups);
+  json_decref(by_host);
   json_decref(boot);
   json_decref(markers);
   json_decref(phases);
@@ -185,6 +217,35 @@ static void add_ratios(struct config *cfg, size_t n, bool valid) {
   }
 }
 
+/* Where the runs ran: one entry per host, CPU model and accelerator, with its count of runs. */
+static json_t *hosts(json_t *runs) {
+  json_t *out = json_array();
+  size_t i, k;
+  json_t *run, *h;
+  json_array_foreach(runs, i, run) {
+    json_t *host = json_object_get(run, "host");
+    const char *name = jfield_str(host, "name", NULL), *model = jfield_str(host, "cpu_model", ""),
+               *accel = jfield_str(run, "accel", "");
+    if (!name)
+      continue;
+    json_t *found = NULL;
+    json_array_foreach(out, k, h) {
+      if (!found && strcmp(str(h, "name"), name) == 0 && strcmp(str(h, "cpu_model"), model) == 0 &&
+          strcmp(str(h, "accel"), accel) == 0)
+        found = h;
+    }
+    if (found)
+      json_object_set_new(found, "runs",
+                          json_integer(json_integer_value(json_object_get(found, "runs")) + 1));
+    else
+      json_array_append_new(out,
+                            json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", name, "cpu_model", model,
+                                      "qemu_version", jfield_str(host, "qemu_version", ""), "accel",
+                                      accel, "runs", 1));
+  }
+  return out;
+}
+
 /* The accelerators the runs used; a run not started yet has none (null) and adds nothing. */
 static json_t *accels(json_t *runs) {
   json_t *out = json_array();
@@ -227,6 +288,7 @@ json_t *matrix_report(json_t *matrix, json_t *runs) {
                                 json_integer_value(json_object_get(matrix, "total")), "succeeded",
                                 ok, "failed", done - ok));
   json_object_set_new(report, "accel", accels(runs));
+  json_object_set_new(report, "hosts", hosts(runs));
   json_object_set_new(report, "configs", configs);
   json_object_set_new(report, "scaling", scal);
   json_t *ids = json_array();
@@ -436,6 +498,20 @@ static void text_findings(struct util_buf *b, json_t *report) {
     util_buf_printf(b, "  - largest run-to-run variation: %.2f%% of the mean (%lld vCPU)\n",
                     num(json_object_get(worst_cv, "boot_time_ms"), "cv") * 100,
                     (long long)json_integer_value(json_object_get(worst_cv, "cpus")));
+  json_array_foreach(configs, i, c) {
+    if (!json_is_true(json_object_get(c, "mixed_hosts")))
+      continue;
+    util_buf_printf(b, "  - %lld vCPU: samples from %zu CPU models or accelerators, pooled above;",
+                    (long long)json_integer_value(json_object_get(c, "cpus")),
+                    json_array_size(json_object_get(c, "host_groups")));
+    size_t k;
+    json_t *g;
+    json_array_foreach(json_object_get(c, "host_groups"), k, g) util_buf_printf(
+        b, " %s on %s: mean %.3f ms (n=%lld);", text_str(g, "accel"), text_str(g, "cpu_model"),
+        num(json_object_get(g, "boot_time_ms"), "mean"),
+        (long long)json_integer_value(json_object_get(json_object_get(g, "boot_time_ms"), "n")));
+    util_buf_printf(b, "\n");
+  }
 }
 
 char *matrix_report_text(json_t *report) {

@@ -165,6 +165,52 @@ static void report_statistics(void **state) {
   json_decref(matrix);
 }
 
+/* Runs from two nodes with different CPUs: never pooled silently. */
+static void samples_from_different_hosts_are_grouped(void **state) {
+  (void)state;
+  json_t *matrix = synthetic_matrix(), *runs = synthetic_runs(2);
+  size_t i;
+  json_t *run;
+  json_array_foreach(runs, i, run) {
+    const char *model = i < 4 ? "AMD EPYC 7B13" : "Intel Xeon 8375C";
+    json_object_set_new(run, "host",
+                        json_pack("{s:s, s:s, s:s}", "name", i < 4 ? "node1" : "node2", "cpu_model",
+                                  model, "qemu_version", "QEMU 7.2"));
+  }
+  json_t *report = matrix_report(matrix, runs);
+  json_t *one = config(report, 0), *groups = json_object_get(one, "host_groups");
+  assert_true(json_is_true(json_object_get(one, "mixed_hosts")));
+  assert_true(stat(one, "mean") == 115.0); /* pooled: 100, 110 on node1; 120, 130 on node2 */
+  assert_int_equal(json_array_size(groups), 2);
+  double means[2];
+  for (size_t k = 0; k < 2; k++) {
+    json_t *g = json_array_get(groups, k);
+    bool amd = strcmp(json_string_value(json_object_get(g, "cpu_model")), "AMD EPYC 7B13") == 0;
+    assert_string_equal(json_string_value(json_object_get(g, "accel")), "tcg");
+    means[amd ? 0 : 1] =
+        json_number_value(json_object_get(json_object_get(g, "boot_time_ms"), "mean"));
+  }
+  assert_true(means[0] == 105.0 && means[1] == 125.0);
+  json_t *hosts = json_object_get(report, "hosts");
+  assert_int_equal(json_array_size(hosts), 2);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(hosts, 0), "runs")) +
+                       json_integer_value(json_object_get(json_array_get(hosts, 1), "runs")),
+                   9);
+  char *text = matrix_report_text(report);
+  assert_non_null(strstr(text, "samples from 2 CPU models or accelerators, pooled above;"));
+  free(text);
+  json_decref(report);
+  /* One host: nothing to group. */
+  json_array_foreach(runs, i, run) json_object_del(run, "host");
+  report = matrix_report(matrix, runs);
+  assert_true(json_is_false(json_object_get(config(report, 0), "mixed_hosts")));
+  assert_null(json_object_get(config(report, 0), "host_groups"));
+  assert_int_equal(json_array_size(json_object_get(report, "hosts")), 0);
+  json_decref(report);
+  json_decref(runs);
+  json_decref(matrix);
+}
+
 static void uniprocessor_guest_is_not_scaling(void **state) {
   (void)state;
   json_t *matrix = synthetic_matrix(), *runs = synthetic_runs(1);
@@ -429,6 +475,7 @@ int main(void) {
       cmocka_unit_test(interleaves_configs),
       cmocka_unit_test(report_statistics),
       cmocka_unit_test(uniprocessor_guest_is_not_scaling),
+      cmocka_unit_test(samples_from_different_hosts_are_grouped),
       cmocka_unit_test(golden_text_and_csv),
       cmocka_unit_test(compare_flags_regressions),
       cmocka_unit_test(report_takes_runs_in_every_state),
