@@ -18,8 +18,10 @@
 #define POLL_MIN_MS 500
 #define POLL_MAX_MS 10000
 #define TOOL_MS 60000
-#define UNSEEN_MAX                                                                                 \
-  3 /* polls a task may be missing (or COMPLETED without a result) before it fails */
+/* Polls a task may be missing (or COMPLETED without a result) before it fails. */
+#define UNSEEN_MAX 3
+/* Results read per poll: the loop serves requests between batches. */
+#define INGEST_PER_TICK 64
 
 struct task {
   char id[UTIL_ID_LEN + 1];
@@ -47,7 +49,7 @@ struct slurm_exec {
   char *unusable;          /* why the partition cannot be used; NULL: fine */
   uv_timer_t timer;
   unsigned interval_ms;
-  bool changed, stopping, timer_closed;
+  bool changed, more, stopping, timer_closed; /* more: a poll left results for the next one */
   int busy;
   struct tracked *list;
 };
@@ -200,7 +202,7 @@ static void ingest(struct tracked *t, int k, const char *result_path) {
   const char *why = j ? NULL : "not JSON";
   if (j && run_import_json(&r, j, &why) == 0) {
     _cleanup_(util_freep) char *serial = spool_path(t->dir, SPOOL_SERIAL, k);
-    if (serial && r.serial_path && spool_copy_atomic(serial, r.serial_path) < 0)
+    if (serial && r.serial_path && spool_copy_atomic(serial, r.serial_path, false) < 0)
       fprintf(stderr, "slurm: run %s: its console log did not come back from the spool\n", r.id);
     e = store_run_import(t->x->store, &r);
     if (e < 0)
@@ -215,14 +217,21 @@ static void ingest(struct tracked *t, int k, const char *result_path) {
   end_run(t, k, "slurm_failed", msg ? msg : "the task's result in the spool is malformed");
 }
 
-/* Ingests every result that has landed; true when one did. */
+/* Ingests the results that have landed, INGEST_PER_TICK at most (x->more says when there were
+ * more). */
 static void scan(struct tracked *t) {
+  int taken = 0;
   for (int k = 0; k < t->n; k++) {
     if (t->tasks[k].ended)
       continue;
     _cleanup_(util_freep) char *result = spool_path(t->dir, SPOOL_RESULT, k);
-    if (result && access(result, F_OK) == 0)
-      ingest(t, k, result);
+    if (!result || access(result, F_OK) != 0)
+      continue;
+    if (taken++ == INGEST_PER_TICK) {
+      t->x->more = true;
+      return;
+    }
+    ingest(t, k, result);
   }
 }
 
@@ -347,8 +356,12 @@ static void on_squeue(void *userdata, int status, const char *out, const char *e
 }
 
 static void poll_one(struct tracked *t) {
+  bool had_more = t->x->more;
+  t->x->more = false;
   scan(t);
-  if (t->left == 0 || t->busy || !t->job[0])
+  bool more = t->x->more;
+  t->x->more |= had_more;
+  if (more || t->left == 0 || t->busy || !t->job[0]) /* squeue once the spool is drained */
     return;
   _cleanup_(util_freep) char *squeue = util_strdupf("%s/squeue", t->x->cfg.bin_dir);
   char *argv[] = {squeue, "-h", "-t", "all", "-r", "-j", t->job, "-o", "%K|%T|%r", NULL};
@@ -360,7 +373,7 @@ static void poll_one(struct tracked *t) {
 
 static void on_tick(uv_timer_t *h) {
   struct slurm_exec *x = h->data;
-  x->changed = false;
+  x->changed = x->more = false;
   for (struct tracked *t = x->list, *next; t; t = next) {
     next = t->next;
     if (!t->dropped)
@@ -377,7 +390,7 @@ static void schedule(struct slurm_exec *x) {
   for (struct tracked *t = x->list; t; t = t->next)
     waiting |= !t->dropped && t->left > 0;
   if (!x->stopping && waiting)
-    uv_timer_start(&x->timer, on_tick, x->interval_ms, 0);
+    uv_timer_start(&x->timer, on_tick, x->more ? 1 : x->interval_ms, 0);
 }
 
 static struct tracked *track(struct slurm_exec *x, const char *mid,
@@ -440,12 +453,12 @@ static int write_spool(struct slurm_exec *x, struct tracked *t, json_t *const *r
   for (int k = 0; e == 0 && k < t->n; k++) {
     _cleanup_(util_freep) char *path = spool_path(t->dir, SPOOL_TASK, k);
     _cleanup_(util_freep) char *text = json_dumps(reqs[k], JSON_COMPACT | JSON_SORT_KEYS);
-    e = path && text ? spool_write_atomic(path, text, strlen(text)) : -ENOMEM;
+    e = path && text ? spool_write_atomic(path, text, strlen(text), false) : -ENOMEM;
   }
   _cleanup_(util_freep) char *body = e == 0 ? slurm_task_script(&x->cfg, t->dir) : NULL;
   *script = util_strdupf("%s/task.sh", t->dir);
   if (e == 0)
-    e = body && *script ? spool_write_atomic(*script, body, strlen(body)) : -ENOMEM;
+    e = body && *script ? spool_write_atomic(*script, body, strlen(body), false) : -ENOMEM;
   if (e == 0 && chmod(*script, 0750) < 0)
     e = -errno;
   return e;

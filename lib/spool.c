@@ -48,8 +48,8 @@ static int open_temp(const char *path, char **tmp) {
   return fd;
 }
 
-static int finish(int fd, char *tmp, const char *path, int e) {
-  if (e == 0 && fsync(fd) < 0)
+static int finish(int fd, char *tmp, const char *path, int e, bool durable) {
+  if (e == 0 && durable && fsync(fd) < 0)
     e = -errno;
   if (close(fd) < 0 && e == 0)
     e = -errno;
@@ -61,17 +61,17 @@ static int finish(int fd, char *tmp, const char *path, int e) {
   return e;
 }
 
-int spool_write_atomic(const char *path, const void *data, size_t len) {
+int spool_write_atomic(const char *path, const void *data, size_t len, bool durable) {
   char *tmp;
   int fd = open_temp(path, &tmp);
   if (fd < 0) {
     free(tmp);
     return fd;
   }
-  return finish(fd, tmp, path, write_all(fd, data, len));
+  return finish(fd, tmp, path, write_all(fd, data, len), durable);
 }
 
-int spool_copy_atomic(const char *from, const char *path) {
+int spool_copy_atomic(const char *from, const char *path, bool durable) {
   int in = open(from, O_RDONLY | O_CLOEXEC);
   if (in < 0)
     return -errno;
@@ -88,7 +88,7 @@ int spool_copy_atomic(const char *from, const char *path) {
   while (e == 0 && (n = read(in, buf, sizeof buf)) != 0)
     e = n < 0 ? (errno == EINTR ? 0 : -errno) : write_all(fd, buf, (size_t)n);
   close(in);
-  return finish(fd, tmp, path, e);
+  return finish(fd, tmp, path, e, durable);
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {

@@ -33,11 +33,11 @@ static int boot_task(const struct cli *cli, const char *dir, long k, json_t *req
   _cleanup_(util_freep) char *serial = spool_path(dir, SPOOL_SERIAL, k);
   _cleanup_(util_freep) char *result = spool_path(dir, SPOOL_RESULT, k);
   _cleanup_(util_freep) char *text = json_dumps(run, JSON_COMPACT);
-  int e = !log || !serial || !result || !text ? -ENOMEM : spool_copy_atomic(log, serial);
+  int e = !log || !serial || !result || !text ? -ENOMEM : spool_copy_atomic(log, serial, true);
   if (e == -ENOENT) /* a run that ended before its log opened: an empty log */
-    e = spool_write_atomic(serial, "", 0);
+    e = spool_write_atomic(serial, "", 0, true);
   if (e == 0) /* last: its presence says the task's results are all there */
-    e = spool_write_atomic(result, text, strlen(text));
+    e = spool_write_atomic(result, text, strlen(text), true);
   if (e < 0)
     return cli_fail("slurm-task: cannot write the results into the spool", strdup(strerror(-e)));
   return 0;
