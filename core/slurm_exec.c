@@ -26,6 +26,7 @@
 struct task {
   char id[UTIL_ID_LEN + 1];
   bool ended, started; /* started: seen RUNNING or COMPLETING */
+  bool cancelling;     /* scancel'd by this daemon (DELETE of the run) */
   int unseen;
 };
 
@@ -175,7 +176,7 @@ static void task_ended(struct tracked *t, int k) {
 static void end_run(struct tracked *t, int k, const char *code, const char *message) {
   struct run r;
   if (store_run_get(t->x->store, t->tasks[k].id, &r) == 0 && !run_status_final(r.status)) {
-    bool ours = t->cancelling && strcmp(code, "slurm_cancelled") == 0;
+    bool ours = (t->cancelling || t->tasks[k].cancelling) && strcmp(code, "slurm_cancelled") == 0;
     run_set_str(&r.status, ours ? "cancelled" : "failed");
     run_set_str(&r.error_code, ours ? "cancelled" : code);
     run_set_str(&r.error_message, ours ? "cancelled (scancel of its Slurm job)" : message);
@@ -513,9 +514,12 @@ int slurm_exec_cancel(struct slurm_exec *x, const char *matrix_id, int k) {
   for (struct tracked *t = x ? x->list : NULL; t; t = t->next) {
     if (strcmp(t->mid, matrix_id) != 0 || t->dropped)
       continue;
-    if (!t->job[0] || t->left == 0)
+    if (!t->job[0] || t->left == 0 || (k >= 0 && (k >= t->n || t->tasks[k].ended)))
       return -EAGAIN;
-    t->cancelling = true;
+    if (k < 0)
+      t->cancelling = true;
+    else
+      t->tasks[k].cancelling = true;
     int e = scancel(t, k);
     if (e < 0)
       return e;

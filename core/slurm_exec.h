@@ -35,7 +35,8 @@ int slurm_exec_submit(struct slurm_exec *x, const char *matrix_id, char (*run_id
 int slurm_exec_adopt(struct slurm_exec *x, const char *matrix_id, const char *job,
                      char (*run_ids)[UTIL_ID_LEN + 1], const bool *ended, int n, slurm_task_cb cb,
                      void *userdata);
-/* scancel of the matrix's job array (k < 0) or of its task k; its runs then end "cancelled". */
+/* scancel of the matrix's job array (k < 0) or of its task k; its runs then end "cancelled".
+ * -ENOENT: not a matrix of ours; -EAGAIN: no job yet, or nothing left to cancel. */
 int slurm_exec_cancel(struct slurm_exec *x, const char *matrix_id, int k);
 /* Stops polling and forgets every matrix (their jobs go on: a restarted daemon adopts them); the
  * callbacks are not called again. Frees x once Slurm's commands in flight have returned. */

@@ -125,6 +125,22 @@ class SlurmTest(unittest.TestCase):
             self.assertEqual((run['status'], run['error']['code']), ('timeout', 'boot_timeout'))
         self.assertEqual((m['status'], m['progress']['done']), ('done', 3))
 
+    def test_delete_of_one_run_cancels_its_task(self):
+        mid = self.start(slurm_matrix('console=tty00 fixture=hang', timeout_s=6, samples=1, cpus=[1, 2, 3]))
+        m = self.d.json('GET', f'/api/v1/matrices/{mid}')[1]
+        victim = m['runs'][1]
+        deadline = time.monotonic() + 30
+        while not self.d.run(victim)['slurm_job'] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status, reply, _ = self.d.json('DELETE', f'/api/v1/runs/{victim}')
+        self.assertEqual((status, reply['status']), (202, 'cancelling'), reply)
+        m = self.wait_matrix(mid)
+        runs = self.runs_of(m)
+        self.assertEqual((runs[1]['status'], runs[1]['error']['code']), ('cancelled', 'cancelled'), runs[1])
+        for run in (runs[0], runs[2]):
+            self.assertEqual((run['status'], run['error']['code']), ('timeout', 'boot_timeout'))
+        self.assertEqual(m['status'], 'done')
+
     def test_delete_cancels_the_job_array(self):
         mid = self.start(slurm_matrix('console=tty00 fixture=hang', timeout_s=60))
         m = self.d.json('GET', f'/api/v1/matrices/{mid}')[1]
