@@ -15,10 +15,41 @@ int ops_internal(struct ma_error *err, const char *what, int r) {
   return r;
 }
 
+/* "executor": "slurm" on a boot: a matrix of one run (its cpus, one sample) on Slurm; the boot's id
+ * is that run's. */
+static int slurm_boot(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
+                      struct ma_error *err) {
+  json_auto_t *m = json_deep_copy(req);
+  json_t *cpus = json_object_get(req, "cpus");
+  json_object_set_new(m, "cpus", json_pack("[O]", cpus ? cpus : json_integer(1)));
+  json_object_set_new(m, "samples", json_integer(1));
+  char mid[UTIL_ID_LEN + 1];
+  int total;
+  int r = ops_matrix_start(ctx, m, mid, &total, err);
+  json_auto_t *runs = NULL;
+  if (r == 0 && store_matrix_runs(ctx->store, mid, &runs) == 0 && json_array_size(runs) == 1) {
+    snprintf(id, UTIL_ID_LEN + 1, "%s",
+             json_string_value(json_object_get(json_array_get(runs, 0), "id")));
+    return 0;
+  }
+  return r < 0 ? r : ops_internal(err, "cannot read the Slurm boot's run", -EIO);
+}
+
 int ops_boot_start(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN + 1],
                    struct ma_error *err) {
+  json_t *executor = json_object_get(req, "executor");
+  const char *e = json_string_value(executor);
+  if (executor && (!e || (strcmp(e, "local") && strcmp(e, "slurm")))) {
+    ma_error_set(err, EINVAL, "invalid_value", "executor",
+                 "executor must be \"local\" or \"slurm\"");
+    return -EINVAL;
+  }
+  if (e && strcmp(e, "slurm") == 0)
+    return slurm_boot(ctx, req, id, err);
+  json_auto_t *local = json_deep_copy(req);
+  json_object_del(local, "executor");
   struct boot_spec *spec;
-  int r = images_boot_spec(ctx->store, ctx->state_dir, &ctx->env, req, &spec, err);
+  int r = images_boot_spec(ctx->store, ctx->state_dir, &ctx->env, local, &spec, err);
   if (r < 0)
     return r;
   r = jobs_submit(ctx->jobs, spec, id);

@@ -106,6 +106,21 @@ class SlurmTest(unittest.TestCase):
         for run in self.runs_of(local):
             self.assertIsNone(run['slurm_job'])
 
+    def test_a_boot_on_slurm_is_a_matrix_of_one_run(self):
+        status, reply, headers = self.d.json('POST', '/api/v1/boots', {**fixture_boot(accel='tcg'), 'cpus': 2,
+                                                                      'executor': 'slurm'})
+        self.assertEqual(status, 202, reply)
+        self.assertEqual(headers['Location'], f"/api/v1/runs/{reply['id']}")
+        run = self.d.wait(reply['id'], 120)
+        self.assertEqual((run['status'], run['cpus']), ('succeeded', 2), run)
+        self.assertRegex(run['slurm_job'], r'^\d+_0$')
+        m = self.d.json('GET', f"/api/v1/matrices/{run['matrix_id']}")[1]
+        self.assertEqual((m['total'], m['runs'], m['status']), (1, [run['id']], 'done'))
+        status, reply, _ = self.d.json('POST', '/api/v1/boots', {**fixture_boot(), 'executor': 'cloud'})
+        self.assertEqual((status, reply['error']['field']), (400, 'executor'), reply)
+        run = self.d.wait(self.d.boot({**fixture_boot(), 'executor': 'local'}))
+        self.assertEqual((run['status'], run['slurm_job']), ('succeeded', None))
+
     def test_scancel_of_one_task_ends_its_run_and_the_others_finish(self):
         # Each run of this matrix hangs until its 6 s timeout: a result, status timeout.
         mid = self.start(slurm_matrix('console=tty00 fixture=hang', timeout_s=6, samples=1, cpus=[1, 2, 3]))
@@ -186,6 +201,8 @@ class SlurmTest(unittest.TestCase):
                              (400, 'slurm_not_configured', 'executor'), reply)
             status, reply, _ = plain.json('POST', '/api/v1/matrices', slurm_matrix(executor='cloud'))
             self.assertEqual((status, reply['error']['field']), (400, 'executor'), reply)
+            status, reply, _ = plain.json('POST', '/api/v1/boots', {**fixture_boot(), 'executor': 'slurm'})
+            self.assertEqual((status, reply['error']['code']), (400, 'slurm_not_configured'), reply)
         finally:
             bad.finish()
             plain.finish()
