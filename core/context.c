@@ -87,6 +87,7 @@ static int start_jobs(struct ma_context *c, const struct ma_options *opt, char *
     slurm.cli = cli;
   slurm.bin_dir = slurm.bin_dir ? slurm.bin_dir : "/usr/bin";
   slurm.qemu_dir = opt->qemu_dir;
+  slurm.profile_dir = opt->profile_dir;
   c->slurm = c->jobs ? slurm_exec_new(c->loop, c->store, &slurm) : NULL;
   if (c->slurm)
     slurm_exec_check(c->slurm);
@@ -169,6 +170,7 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
 }
 
 void context_stop(struct ma_context *c) {
+  matrices_detach_slurm(c->matrices);
   slurm_exec_stop(c->slurm);
   c->slurm = NULL;
 }

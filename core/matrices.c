@@ -244,9 +244,20 @@ static int start_slurm(struct matrix *m) {
   int n = m->total;
   char(*ids)[UTIL_ID_LEN + 1] = calloc((size_t)n, sizeof *ids);
   json_t **reqs = calloc((size_t)n, sizeof *reqs);
-  int e = ids && reqs ? 0 : -ENOMEM;
-  for (int k = 0; e == 0 && k < n; k++)
+  int e = ids && reqs ? 0 : -ENOMEM, inserted = 0;
+  for (int k = 0; e == 0 && k < n; k++, inserted += e == 0)
     e = insert_run(m, k, &reqs[k], ids[k]);
+  for (int k = 0; e < 0 && k < inserted; k++) { /* none of them will run: said, not left queued */
+    struct run r;
+    if (store_run_get(m->ms->store, ids[k], &r) == 0) {
+      run_set_str(&r.status, "failed");
+      run_set_str(&r.error_code, "slurm_failed");
+      run_set_str(&r.error_message, "the matrix's runs could not all be queued for Slurm");
+      r.finished_us = util_wall_us();
+      store_run_update(m->ms->store, &r);
+    }
+    run_clear(&r);
+  }
   if (e == 0) {
     m->next_k = m->in_flight = n;
     e = slurm_exec_submit(m->ms->slurm, m->id, ids, reqs, n,
@@ -265,9 +276,14 @@ static int start_slurm(struct matrix *m) {
 int matrices_start(struct matrices *ms, struct matrix_spec *spec, const struct matrix_watch *watch,
                    char id[UTIL_ID_LEN + 1], struct ma_error *err) {
   bool slurm = strcmp(spec->executor, "slurm") == 0;
-  /* Slurm's runs wait in Slurm's queue, not this machine's */
-  int r = slurm ? slurm_exec_usable(ms->slurm, err)
-                : jobs_reserve(ms->jobs, matrix_total(spec), "samples", err);
+  /* Slurm's runs wait in Slurm's queue, not this machine's; the daemon's state (stopping, disk)
+   * is judged all the same */
+  int r = slurm ? jobs_admit(ms->jobs) : 0;
+  if (r < 0)
+    jobs_refusal(r, err);
+  else
+    r = slurm ? slurm_exec_usable(ms->slurm, err)
+              : jobs_reserve(ms->jobs, matrix_total(spec), "samples", err);
   if (r < 0) {
     matrix_spec_free(spec);
     return r;
@@ -354,38 +370,36 @@ void matrices_unsubscribe(struct matrices_sub *sub) {
 /* A Slurm matrix a previous daemon started, its runs still out: followed again from the store. */
 static void adopt_one(struct matrices *ms, const json_t *row) {
   const char *id = json_string_value(json_object_get(row, "id"));
-  json_auto_t *runs = NULL, *req = json_deep_copy(json_object_get(row, "request"));
+  json_auto_t *runs = NULL;
   struct matrix_spec *spec = NULL;
-  struct ma_error err;
-  /* The stored request has its defaults filled in: an exclusive one names parallel 1, which a
-   * request may not. */
-  if (strcmp(json_string_value(json_object_get(req, "isolation")), "exclusive") == 0)
-    json_object_del(req, "parallel");
+  struct ma_error err = {.message = "its runs cannot be read"};
   if (store_matrix_runs(ms->store, id, &runs) < 0 ||
-      matrix_spec_from_json(req, ms->env, 1000, &spec, &err) < 0) {
-    fprintf(stderr, "matrix %s: cannot follow its Slurm jobs again: %s\n", id,
-            spec ? "its runs cannot be read" : err.message);
+      matrix_spec_from_stored(json_object_get(row, "request"), &spec, &err) < 0) {
+    fprintf(stderr, "matrix %s: cannot follow its Slurm jobs again: %s\n", id, err.message);
     matrix_spec_free(spec);
     return;
   }
   int n = (int)json_array_size(runs);
   struct matrix *m = calloc(1, sizeof *m);
   char(*ids)[UTIL_ID_LEN + 1] = calloc((size_t)n + 1, sizeof *ids);
-  bool *ended = calloc((size_t)n + 1, sizeof *ended);
+  bool *ended = calloc((size_t)n + 1, sizeof *ended), *started = calloc((size_t)n + 1, 1);
   const char *job = NULL;
-  if (!m || !ids || !ended || !(m->slots = calloc(1, sizeof *m->slots))) {
+  if (!m || !ids || !ended || !started || !(m->slots = calloc(1, sizeof *m->slots))) {
     matrix_spec_free(spec);
     if (m)
       free(m->slots);
     free(m);
     free(ids);
     free(ended);
+    free(started);
     return;
   }
   for (int k = 0; k < n; k++) {
     const json_t *run = json_array_get(runs, (size_t)k);
+    const char *status = json_string_value(json_object_get(run, "status"));
     snprintf(ids[k], sizeof ids[k], "%s", json_string_value(json_object_get(run, "id")));
-    ended[k] = run_status_final(json_string_value(json_object_get(run, "status")));
+    ended[k] = run_status_final(status);
+    started[k] = status && strcmp(status, "running") == 0;
     m->done += ended[k];
     if (!job)
       job = json_string_value(json_object_get(run, "slurm_job"));
@@ -400,12 +414,14 @@ static void adopt_one(struct matrices *ms, const json_t *row) {
   m->closer.data = m;
   m->next = ms->active;
   ms->active = m;
-  if (!job || slurm_exec_adopt(ms->slurm, m->id, job, ids, ended, n, on_slurm_task, m) < 0) {
+  if (!job ||
+      slurm_exec_adopt(ms->slurm, m->id, job, ids, ended, started, n, on_slurm_task, m) < 0) {
     fprintf(stderr, "matrix %s: no Slurm job to follow; its runs out are left as they are\n", id);
     m->in_flight = 0;
   }
   free(ids);
   free(ended);
+  free(started);
   end_matrix(m);
 }
 
@@ -431,6 +447,8 @@ void matrices_adopt(struct matrices *ms) {
 }
 
 void matrices_detach_slurm(struct matrices *ms) {
+  if (ms)
+    ms->slurm = NULL; /* stopped next: a request still served meets "not configured" */
   for (struct matrix **p = ms ? &ms->active : NULL; p && *p;) {
     struct matrix *m = *p;
     if (!m->slurm || m->ended) {

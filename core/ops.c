@@ -21,7 +21,7 @@ static int slurm_boot(struct ma_context *ctx, json_t *req, char id[UTIL_ID_LEN +
                       struct ma_error *err) {
   json_auto_t *m = json_deep_copy(req);
   json_t *cpus = json_object_get(req, "cpus");
-  json_object_set_new(m, "cpus", json_pack("[O]", cpus ? cpus : json_integer(1)));
+  json_object_set_new(m, "cpus", cpus ? json_pack("[O]", cpus) : json_pack("[i]", 1));
   json_object_set_new(m, "samples", json_integer(1));
   char mid[UTIL_ID_LEN + 1];
   int total;

@@ -108,13 +108,18 @@ int ops_run_cancel(struct ma_context *ctx, const char *id, json_t **out, struct 
     return r;
   bool running = strcmp(run.status, "running") == 0;
   /* A run of a Slurm matrix is Slurm's task: scancel'd, it ends when Slurm says so. */
-  int slurm = run.slurm_job && run.matrix_id && !run_status_final(run.status)
+  int slurm = run.matrix_id && !run_status_final(run.status)
                   ? slurm_exec_cancel(ctx->slurm, run.matrix_id, run.matrix_index)
                   : -ENOENT;
   run_clear(&run);
   if (slurm == 0) {
     *out = json_pack("{s:s, s:s}", "id", id, "status", "cancelling");
     return 0;
+  }
+  if (slurm == -EAGAIN) {
+    ma_error_set(err, EAGAIN, "not_submitted_yet", "id",
+                 "Slurm has not answered for this run's job array yet; retry in a moment");
+    return -EAGAIN;
   }
   if (jobs_cancel(ctx->jobs, id) < 0) {
     ma_error_set(err, EBUSY, "already_finished", "id", "the run has already finished");

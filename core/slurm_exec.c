@@ -18,8 +18,10 @@
 #define POLL_MIN_MS 500
 #define POLL_MAX_MS 10000
 #define TOOL_MS 60000
-/* Polls a task may be missing (or COMPLETED without a result) before it fails. */
+/* Polls a task may be missing from squeue before it fails. */
 #define UNSEEN_MAX 3
+/* How long a COMPLETED task's result may take through a shared filesystem (attribute caching). */
+#define RESULT_GRACE_US (60 * 1000000LL)
 /* Results read per poll: the loop serves requests between batches. */
 #define INGEST_PER_TICK 64
 
@@ -28,6 +30,7 @@ struct task {
   bool ended, started; /* started: seen RUNNING or COMPLETING */
   bool cancelling;     /* scancel'd by this daemon (DELETE of the run) */
   int unseen;
+  int64_t completed_us; /* when squeue first said COMPLETED while no result was there; 0: not */
 };
 
 struct tracked {
@@ -67,7 +70,7 @@ struct slurm_exec *slurm_exec_new(uv_loop_t *loop, struct store *store,
   x->cfg = (struct slurm_config){dup_or_null(cfg->partition),  dup_or_null(cfg->account),
                                  dup_or_null(cfg->constraint), dup_or_null(cfg->spool),
                                  dup_or_null(cfg->cli),        dup_or_null(cfg->bin_dir),
-                                 dup_or_null(cfg->qemu_dir)};
+                                 dup_or_null(cfg->qemu_dir),   dup_or_null(cfg->profile_dir)};
   x->interval_ms = POLL_MIN_MS;
   uv_timer_init(loop, &x->timer);
   x->timer.data = x;
@@ -77,6 +80,12 @@ struct slurm_exec *slurm_exec_new(uv_loop_t *loop, struct store *store,
 void slurm_exec_check(struct slurm_exec *x) {
   if (!x->cfg.partition)
     return;
+  if (!x->cfg.cli || strchr(x->cfg.spool, '%')) {
+    x->unusable = strdup(!x->cfg.cli ? "no CLI for the nodes beside the daemon: give --slurm-cli"
+                                     : "the spool's path has a %, which sbatch would expand");
+    fprintf(stderr, "slurm: %s; matrices with \"executor\": \"slurm\" are refused\n", x->unusable);
+    return;
+  }
   int m = util_mkdir_p(x->cfg.spool, 0750);
   if (m < 0) {
     x->unusable = util_strdupf("cannot make the spool %s: %s", x->cfg.spool, strerror(-m));
@@ -154,10 +163,10 @@ static void maybe_free(struct slurm_exec *x) {
     return;
   while (x->list)
     drop_tracked(x->list);
-  char **strs[] = {(char **)&x->cfg.partition,  (char **)&x->cfg.account,
-                   (char **)&x->cfg.constraint, (char **)&x->cfg.spool,
-                   (char **)&x->cfg.cli,        (char **)&x->cfg.bin_dir,
-                   (char **)&x->cfg.qemu_dir,   &x->unusable};
+  char **strs[] = {
+      (char **)&x->cfg.partition, (char **)&x->cfg.account,     (char **)&x->cfg.constraint,
+      (char **)&x->cfg.spool,     (char **)&x->cfg.cli,         (char **)&x->cfg.bin_dir,
+      (char **)&x->cfg.qemu_dir,  (char **)&x->cfg.profile_dir, &x->unusable};
   for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
     free(*strs[i]);
   free(x);
@@ -305,7 +314,10 @@ static void judge(struct tracked *t, const struct slurm_task_state *s) {
     return;
   }
   if (v == SLURM_COMPLETED) { /* the result may still be on its way through a shared filesystem */
-    if (++t->tasks[k].unseen < UNSEEN_MAX)
+    int64_t now = util_mono_us();
+    if (!t->tasks[k].completed_us)
+      t->tasks[k].completed_us = now;
+    if (now - t->tasks[k].completed_us < RESULT_GRACE_US)
       return;
     _cleanup_(util_freep) char *msg =
         util_strdupf("Slurm says COMPLETED but the task left no result in the spool (its output: "
@@ -322,6 +334,9 @@ static void judge(struct tracked *t, const struct slurm_task_state *s) {
 
 static void on_squeue(void *userdata, int status, const char *out, const char *err) {
   struct tracked *t = userdata;
+  /* A job Slurm has purged (past MinJobAge) is "Invalid job id": none of its tasks is listed. */
+  if (status != 0 && strstr(err, "Invalid job id"))
+    status = 0, out = "";
   if (!t->x->stopping && !t->dropped) {
     if (status != 0) {
       if (!t->warned)
@@ -379,6 +394,8 @@ static void on_tick(uv_timer_t *h) {
     next = t->next;
     if (!t->dropped)
       poll_one(t);
+    if ((t->dropped || t->left == 0) && t->busy == 0) /* over: its runs are all in the store */
+      drop_tracked(t);
   }
   x->interval_ms = x->changed ? POLL_MIN_MS : x->interval_ms * 2;
   if (x->interval_ms > POLL_MAX_MS)
@@ -417,32 +434,39 @@ static struct tracked *track(struct slurm_exec *x, const char *mid,
   return t;
 }
 
+/* The job id goes with the runs even when the daemon is stopping: the next one adopts them. */
+static void record_job(struct tracked *t, const char *out, size_t len) {
+  memcpy(t->job, out, len);
+  t->job[len] = '\0';
+  for (int k = 0; k < t->n; k++) {
+    struct run r;
+    if (store_run_get(t->x->store, t->tasks[k].id, &r) == 0) {
+      _cleanup_(util_freep) char *job = util_strdupf("%s_%d", t->job, k);
+      run_set_str(&r.slurm_job, job);
+      int e = store_run_update(t->x->store, &r);
+      if (e < 0)
+        fprintf(stderr, "slurm: run %s: cannot store its job %s: %s\n", r.id, job, strerror(-e));
+    }
+    run_clear(&r);
+  }
+  fprintf(stderr, "slurm: matrix %s: job array %s, %d tasks\n", t->mid, t->job, t->n);
+}
+
 static void on_sbatch(void *userdata, int status, const char *out, const char *err) {
   struct tracked *t = userdata;
-  if (!t->x->stopping && !t->dropped) {
-    size_t len = strspn(out, "0123456789");
-    if (status == 0 && len > 0 && len < sizeof t->job) {
-      memcpy(t->job, out, len);
-      t->job[len] = '\0';
-      for (int k = 0; k < t->n; k++) {
-        struct run r;
-        if (store_run_get(t->x->store, t->tasks[k].id, &r) == 0) {
-          _cleanup_(util_freep) char *job = util_strdupf("%s_%d", t->job, k);
-          run_set_str(&r.slurm_job, job);
-          store_run_update(t->x->store, &r);
-        }
-        run_clear(&r);
-      }
-      fprintf(stderr, "slurm: matrix %s: job array %s, %d tasks\n", t->mid, t->job, t->n);
-      t->x->interval_ms = POLL_MIN_MS;
-      schedule(t->x);
-    } else {
-      _cleanup_(util_freep) char *msg =
-          util_strdupf("sbatch refused the job array (%d): %s", status, err[0] ? err : out);
-      for (int k = 0; k < t->n; k++)
-        if (!t->tasks[k].ended)
-          end_run(t, k, "slurm_failed", msg ? msg : "sbatch refused the job array");
-    }
+  size_t len = strspn(out, "0123456789");
+  bool accepted = status == 0 && len > 0 && len < sizeof t->job;
+  if (accepted)
+    record_job(t, out, len);
+  if (accepted && !t->x->stopping && !t->dropped) {
+    t->x->interval_ms = POLL_MIN_MS;
+    schedule(t->x);
+  } else if (!accepted && !t->x->stopping && !t->dropped) {
+    _cleanup_(util_freep) char *msg =
+        util_strdupf("sbatch refused the job array (%d): %s", status, err[0] ? err : out);
+    for (int k = 0; k < t->n; k++)
+      if (!t->tasks[k].ended)
+        end_run(t, k, "slurm_failed", msg ? msg : "sbatch refused the job array");
   }
   tool_done(t);
 }
@@ -494,14 +518,15 @@ int slurm_exec_submit(struct slurm_exec *x, const char *matrix_id, char (*run_id
 }
 
 int slurm_exec_adopt(struct slurm_exec *x, const char *matrix_id, const char *job,
-                     char (*run_ids)[UTIL_ID_LEN + 1], const bool *ended, int n, slurm_task_cb cb,
-                     void *userdata) {
+                     char (*run_ids)[UTIL_ID_LEN + 1], const bool *ended, const bool *started,
+                     int n, slurm_task_cb cb, void *userdata) {
   struct tracked *t = track(x, matrix_id, run_ids, n, cb, userdata);
   if (!t)
     return -ENOMEM;
   snprintf(t->job, sizeof t->job, "%.*s", (int)strcspn(job, "_"), job);
   for (int k = 0; k < n; k++) {
     t->tasks[k].ended = ended[k];
+    t->tasks[k].started = started[k];
     t->left -= ended[k];
   }
   fprintf(stderr, "slurm: matrix %s: following job array %s again, %d of %d runs still out\n",

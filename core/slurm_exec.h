@@ -30,11 +30,11 @@ int slurm_exec_usable(const struct slurm_exec *x, struct ma_error *err);
 int slurm_exec_submit(struct slurm_exec *x, const char *matrix_id, char (*run_ids)[UTIL_ID_LEN + 1],
                       json_t *const *reqs, int n, bool exclusive, int parallel, slurm_task_cb cb,
                       void *userdata);
-/* Follows the job array of a matrix a previous daemon submitted: ended[k] for runs already final.
- */
+/* Follows the job array of a matrix a previous daemon submitted: ended[k] for runs already final,
+ * started[k] for runs it had seen running. */
 int slurm_exec_adopt(struct slurm_exec *x, const char *matrix_id, const char *job,
-                     char (*run_ids)[UTIL_ID_LEN + 1], const bool *ended, int n, slurm_task_cb cb,
-                     void *userdata);
+                     char (*run_ids)[UTIL_ID_LEN + 1], const bool *ended, const bool *started,
+                     int n, slurm_task_cb cb, void *userdata);
 /* scancel of the matrix's job array (k < 0) or of its task k; its runs then end "cancelled".
  * -ENOENT: not a matrix of ours; -EAGAIN: no job yet, or nothing left to cancel. */
 int slurm_exec_cancel(struct slurm_exec *x, const char *matrix_id, int k);

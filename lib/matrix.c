@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json_field.h"
+
 static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
   ma_error_set(err, EINVAL, code, field, "%s", msg);
   return -EINVAL;
@@ -123,6 +125,36 @@ int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_
     r = read_policy(req, host_cores, m, err);
   if (r == 0)
     r = check_boot(m, env, err);
+  if (r < 0) {
+    matrix_spec_free(m);
+    return r;
+  }
+  m->json = spec_json(m);
+  *out = m;
+  return 0;
+}
+
+int matrix_spec_from_stored(json_t *stored, struct matrix_spec **out, struct ma_error *err) {
+  if (!json_is_object(stored))
+    return bad(err, "invalid_body", NULL, "the stored request is not a JSON object");
+  json_auto_t *req = json_deep_copy(stored);
+  /* The defaults it was stored with: an exclusive matrix's parallel 1, a Slurm one's 0. */
+  json_t *par = json_object_get(req, "parallel");
+  if (strcmp(jfield_str(req, "isolation", ""), "exclusive") == 0 || json_integer_value(par) == 0)
+    json_object_del(req, "parallel");
+  struct matrix_spec *m = calloc(1, sizeof *m);
+  if (!m)
+    return -ENOMEM;
+  m->boot = json_deep_copy(req);
+  for (const char *const *k =
+           (const char *const[]){"cpus", "samples", "isolation", "parallel", "executor", NULL};
+       *k; k++)
+    json_object_del(m->boot, *k);
+  int r = read_executor(req, m, err);
+  if (r == 0)
+    r = read_cpus(json_object_get(req, "cpus"), m, err);
+  if (r == 0)
+    r = read_policy(req, 1000, m, err);
   if (r < 0) {
     matrix_spec_free(m);
     return r;

@@ -25,6 +25,9 @@ struct matrix_spec {
  * err on a bad request. Whether Slurm is there is the caller's to check. */
 int matrix_spec_from_json(json_t *req, const struct bootspec_env *env, int host_cores,
                           struct matrix_spec **out, struct ma_error *err);
+/* A matrix request as the store kept it (defaults filled in), parsed for its plan only: the boot
+ * part is not validated again (its files may have moved since; its runs are already queued). */
+int matrix_spec_from_stored(json_t *stored, struct matrix_spec **out, struct ma_error *err);
 /* Frees a spec (NULL is fine). */
 void matrix_spec_free(struct matrix_spec *m);
 /* Number of runs in the plan. */

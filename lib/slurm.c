@@ -61,13 +61,15 @@ char *slurm_task_script(const struct slurm_config *c, const char *dir) {
   _cleanup_(util_freep) char *cli = sh_quote(c->cli);
   _cleanup_(util_freep) char *qemu = sh_quote(c->qemu_dir ? c->qemu_dir : "/usr/bin");
   _cleanup_(util_freep) char *spool = sh_quote(dir);
-  if (!cli || !qemu || !spool)
+  _cleanup_(util_freep) char *profiles = c->profile_dir ? sh_quote(c->profile_dir) : NULL;
+  if (!cli || !qemu || !spool || (c->profile_dir && !profiles))
     return NULL;
   return util_strdupf("#!/bin/sh\n"
                       "# Written by minix-analysisd: one run of this matrix, booted in-process on "
                       "this node.\n"
-                      "exec %s --qemu-dir %s slurm-task %s \"$SLURM_ARRAY_TASK_ID\"\n",
-                      cli, qemu, spool);
+                      "exec %s --qemu-dir %s%s%s slurm-task %s \"$SLURM_ARRAY_TASK_ID\"\n",
+                      cli, qemu, profiles ? " --profile-dir " : "", profiles ? profiles : "",
+                      spool);
 }
 
 size_t slurm_parse_squeue(const char *text, struct slurm_task_state *out, size_t cap) {

@@ -5,13 +5,14 @@
 #include <stddef.h>
 
 struct slurm_config {
-  const char *partition;  /* --slurm-partition; NULL: the executor is off */
-  const char *account;    /* --slurm-account, may be NULL */
-  const char *constraint; /* --slurm-constraint, may be NULL */
-  const char *spool;      /* --slurm-spool: shared by the daemon and the nodes */
-  const char *cli;        /* --slurm-cli: the CLI on the nodes */
-  const char *bin_dir;    /* where sbatch, squeue, scontrol and scancel are (/usr/bin) */
-  const char *qemu_dir;   /* the daemon's --qemu-dir, passed to the CLI on the nodes */
+  const char *partition;   /* --slurm-partition; NULL: the executor is off */
+  const char *account;     /* --slurm-account, may be NULL */
+  const char *constraint;  /* --slurm-constraint, may be NULL */
+  const char *spool;       /* --slurm-spool: shared by the daemon and the nodes */
+  const char *cli;         /* --slurm-cli: the CLI on the nodes */
+  const char *bin_dir;     /* where sbatch, squeue, scontrol and scancel are (/usr/bin) */
+  const char *qemu_dir;    /* the daemon's --qemu-dir, passed to the CLI on the nodes */
+  const char *profile_dir; /* the daemon's --profile-dir, passed on too (NULL: none) */
 };
 
 /* The argv of `sbatch` for a job array of n tasks (NULL-terminated, malloc'd strings in a malloc'd

@@ -168,7 +168,8 @@ class SlurmTest(unittest.TestCase):
             self.assertEqual((run['status'], run['error']['code']), ('cancelled', 'cancelled'), run)
 
     def test_a_daemon_killed_in_the_middle_adopts_its_jobs(self):
-        mid = self.start(slurm_matrix(samples=3))
+        # Parallel, without a throttle: its stored request says parallel 0, which a request may not.
+        mid = self.start(slurm_matrix(samples=3, isolation='parallel'))
         m = self.d.json('GET', f'/api/v1/matrices/{mid}')[1]
         self.d.wait(m['runs'][0], 60)  # the first result is in; the others are still out
         type(self).d.stop(signal.SIGKILL)

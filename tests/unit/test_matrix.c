@@ -1,5 +1,6 @@
 /* Matrix requests and reports: validation, interleaving, statistics per config,
  * honest scaling, and golden text/CSV renderings of a synthetic matrix. */
+#include <errno.h>
 #include <string.h>
 
 #include "lib/matrix.h"
@@ -209,6 +210,31 @@ static void samples_from_different_hosts_are_grouped(void **state) {
   json_decref(report);
   json_decref(runs);
   json_decref(matrix);
+}
+
+/* A matrix as the store kept it is read back for its plan, whatever became of its files. */
+static void stored_requests_are_read_back(void **state) {
+  (void)state;
+  json_t *stored = json_pack("{s:s, s:s, s:[i,i,i], s:i, s:s, s:i, s:s}", "kernel",
+                             "/gone/since/vmlinuz", "profile", "linux", "cpus", 1, 2, 4, "samples",
+                             3, "isolation", "parallel", "parallel", 0, "executor", "slurm");
+  struct matrix_spec *m = NULL;
+  struct ma_error err;
+  assert_int_equal(matrix_spec_from_stored(stored, &m, &err), 0);
+  assert_int_equal(matrix_total(m), 9);
+  assert_int_equal(m->parallel, 0);
+  assert_string_equal(m->executor, "slurm");
+  assert_int_equal(m->cpus[2], 4);
+  matrix_spec_free(m);
+  json_object_set_new(stored, "isolation", json_string("exclusive"));
+  json_object_set_new(stored, "parallel", json_integer(1));
+  assert_int_equal(matrix_spec_from_stored(stored, &m, &err), 0);
+  assert_int_equal(m->parallel, 1);
+  matrix_spec_free(m);
+  json_object_set_new(stored, "cpus", json_string("many"));
+  assert_int_equal(matrix_spec_from_stored(stored, &m, &err), -EINVAL);
+  assert_string_equal(err.field, "cpus");
+  json_decref(stored);
 }
 
 static void uniprocessor_guest_is_not_scaling(void **state) {
@@ -476,6 +502,7 @@ int main(void) {
       cmocka_unit_test(report_statistics),
       cmocka_unit_test(uniprocessor_guest_is_not_scaling),
       cmocka_unit_test(samples_from_different_hosts_are_grouped),
+      cmocka_unit_test(stored_requests_are_read_back),
       cmocka_unit_test(golden_text_and_csv),
       cmocka_unit_test(compare_flags_regressions),
       cmocka_unit_test(report_takes_runs_in_every_state),

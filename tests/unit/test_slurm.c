@@ -58,6 +58,10 @@ static void the_task_script_quotes_its_paths(void **state) {
                             "slurm-task '/shared/spool/ab' \"$SLURM_ARRAY_TASK_ID\"\n"));
   assert_true(strncmp(s, "#!/bin/sh\n", 10) == 0);
   free(s);
+  c.profile_dir = "/shared/profiles";
+  s = slurm_task_script(&c, "/s/ab");
+  assert_non_null(strstr(s, " --qemu-dir '/usr/bin' --profile-dir '/shared/profiles' slurm-task "));
+  free(s);
 }
 
 static void squeue_lines(void **state) {
