@@ -36,7 +36,9 @@ function facts(r) {
     ['QEMU start', r.qemu_start_ms !== null ? ms(r.qemu_start_ms) : '-'],
     ['Created', when(r.created_at)],
     ['Finished', when(r.finished_at)],
+    ['Host', r.host ? `${r.host.name} (${r.host.cpu_model}), ${r.host.qemu_version}` : '-'],
   ];
+  if (r.slurm_job) rows.push(['Slurm job', r.slurm_job]);
   if (r.matrix_id) rows.push(['Matrix', h('a', { href: `#/matrices/${r.matrix_id}` }, r.matrix_id)]);
   return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
@@ -206,6 +208,14 @@ export async function runPage(view, ctx, id) {
       drawHead();
     }
   }, () => api.text(`/api/v1/runs/${id}/serial`).then((t) => con.load(t), () => con.load('')));
-  live.done.then(reload, (err) => { if (err.name !== 'AbortError') status.replaceChildren(errorBox(err)); });
-  return () => live.close();
+  // A run on Slurm boots on a node: its stream gives what is stored and ends while the run is still
+  // out. The page then asks for it every 5 s until it has ended.
+  let timer = null;
+  const followed = () => reload().then(() => {
+    if (FINAL.has(r.status)) return;
+    status.textContent = r.slurm_job ? `On Slurm (job ${r.slurm_job}): asked again every 5 s.` : 'Asked again every 5 s.';
+    timer = setTimeout(followed, 5000);
+  });
+  live.done.then(followed, (err) => { if (err.name !== 'AbortError') status.replaceChildren(errorBox(err)); });
+  return () => { live.close(); clearTimeout(timer); };
 }
