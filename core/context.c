@@ -13,6 +13,7 @@
 #include "core/host_probe.h"
 #include "lib/program_path.h"
 #include "lib/util.h"
+#include "lib/vclock.h"
 
 static void probe_done(void *userdata) { *(bool *)userdata = true; }
 
@@ -131,6 +132,24 @@ static int resolve_image_dirs(struct ma_context *c, const char *const *dirs, cha
   return 0;
 }
 
+/* The virtual clock's plugin: named, or beside this program (a build tree), or installed. Its
+ * absence is no error: boots that ask for the virtual clock get a 400 saying this. */
+static void find_vclock_plugin(struct ma_context *c, const char *configured) {
+  char found[PATH_MAX];
+  const char *path = configured;
+  if (!path) {
+    program_path(VCLOCK_PLUGIN_NAME, MA_LIBEXECDIR, found);
+    path = found;
+  }
+  if (access(path, R_OK) == 0)
+    c->vclock_plugin = realpath(path, NULL);
+  if (!c->vclock_plugin)
+    c->vclock_missing = util_strdupf(
+        "no virtual clock plugin at %s (%s): build it with `ninja -C BUILD vclock-plugin`, which "
+        "takes QEMU's plugin header from Debian's source tarball, or name it with --vclock-plugin",
+        path, strerror(errno));
+}
+
 int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options *opt, char **err) {
   memset(c, 0, sizeof *c);
   *err = NULL;
@@ -162,8 +181,13 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
     r = resolve_image_dirs(c, opt->image_dirs, err);
   if (r == 0 && opt->run_jobs)
     r = start_jobs(c, opt, err);
-  c->env = (struct bootspec_env){c->profiles, &c->host.kvm, &c->host.qemu,
-                                 (const char *const *)c->image_dirs};
+  find_vclock_plugin(c, opt->vclock_plugin);
+  c->env = (struct bootspec_env){c->profiles,
+                                 &c->host.kvm,
+                                 &c->host.qemu,
+                                 (const char *const *)c->image_dirs,
+                                 c->vclock_plugin,
+                                 c->vclock_missing};
   if (r == 0) /* with the requests' environment set: their matrices are validated again */
     matrices_adopt(c->matrices);
   return r;
@@ -191,6 +215,8 @@ void context_close(struct ma_context *c) {
   if (c->lock_fd >= 0)
     close(c->lock_fd);
   free(c->state_dir);
+  free(c->vclock_plugin);
+  free(c->vclock_missing);
   memset(c, 0, sizeof *c);
   c->lock_fd = -1;
 }

@@ -28,6 +28,7 @@ struct ma_options {
   const char *const *image_dirs; /* --image-dir, NULL-terminated; NULL: open any path (the CLI) */
   int max_state_mb;              /* the state dir's quota; 0: none */
   int min_free_mb; /* free space new work needs on the state dir's filesystem; 0: the default, 64 */
+  const char *vclock_plugin; /* the virtual clock's TCG plugin; NULL: the one beside this program */
   struct slurm_config slurm; /* partition NULL: no Slurm executor; cli NULL: the CLI beside this
                                 program; bin_dir NULL: /usr/bin */
 };
@@ -48,6 +49,7 @@ struct ma_context {
   int host_cores;
   struct bootspec_env env;
   char **image_dirs; /* resolved, with the state dir's own images/ and disks/; NULL: no policy */
+  char *vclock_plugin, *vclock_missing; /* the plugin found, or why there is none (env has them) */
 };
 
 /* Opens everything opt asks for; runs the loop briefly for the host probe.

@@ -22,6 +22,7 @@
 #include "lib/launch_plan.h"
 #include "lib/regex_match.h"
 #include "lib/run_outcome.h"
+#include "lib/vclock.h"
 
 #define SCENARIO_TICK_MS 200
 
@@ -42,6 +43,14 @@ struct job {
   struct scenario_run *scn;
   uv_timer_t *scn_timer;
   struct int_reader *ints;
+  /* Virtual clock: the markers whose instruction counts are read when QEMU has ended, each by its
+   * console offset (serial) or its breakpoint (symbol). */
+  struct counted_marker {
+    size_t ord;
+    int64_t offset;
+    int bp; /* -1: a console marker */
+  } * counted;
+  size_t n_counted;
 };
 
 struct jobs {
@@ -98,6 +107,9 @@ static void free_job(struct job *job) {
     int_reader_close(job->ints);
   if (job->paths.overlay && job->spec && !job->spec->keep_overlay)
     unlink(job->paths.overlay);
+  if (job->paths.vclock)
+    vclock_remove(job->paths.vclock);
+  free(job->counted);
   detector_free(job->det);
   bootspec_free(job->spec);
   run_record_clear(&job->rec);
@@ -153,10 +165,45 @@ static void decided(struct job *job) {
     supervisor_quit(job->sup);
 }
 
+/* The virtual clock counts the marker just recorded once QEMU has ended: the plugin notes a byte's
+ * count only at the guest's next OUT, idle moment or exit. */
+static void count_later(struct job *job, int64_t offset, int bp) {
+  if (!job->paths.vclock)
+    return;
+  struct counted_marker *c = realloc(job->counted, (job->n_counted + 1) * sizeof *c);
+  if (!c)
+    return; /* that marker's count is then not observed */
+  job->counted = c;
+  c[job->n_counted++] = (struct counted_marker){job->rec.run.n_markers - 1, offset, bp};
+}
+
+static void count_markers(struct job *job) {
+  struct run *r = &job->rec.run;
+  const struct boot_spec *s = job->spec;
+  _cleanup_(util_freep) int64_t *hits = calloc(s->n_breakpoints + 1, sizeof *hits);
+  if (!hits)
+    return;
+  int e = vclock_hits(job->paths.vclock, s->bp_addrs, s->n_breakpoints, hits, NULL);
+  if (e < 0)
+    fprintf(stderr, "run %s: the virtual clock plugin left no counts (%s)\n", r->id, strerror(-e));
+  for (size_t i = 0; i < job->n_counted; i++) {
+    const struct counted_marker *c = &job->counted[i];
+    int64_t n = c->bp >= 0 ? hits[c->bp] : vclock_byte_count(job->paths.vclock, c->offset - 1);
+    if (n < 0 || c->ord >= r->n_markers)
+      continue; /* not observed: stays null */
+    r->markers[c->ord].instructions = n;
+    e = store_marker_set_instructions(job->jobs->store, r->id, c->ord, n);
+    if (e < 0)
+      fprintf(stderr, "run %s: cannot store a marker's instruction count: %s\n", r->id,
+              strerror(-e));
+  }
+}
+
 static void on_marker(struct job *job, const struct detector_event *ev) {
   struct run *r = &job->rec.run;
   if (!run_record_marker(&job->rec, ev->name, ev->t_us, "serial", ev->text))
     return;
+  count_later(job, ev->offset, -1);
   if (!ev->terminal)
     return;
   r->boot_time_us = ev->t_us;
@@ -292,8 +339,9 @@ static void sup_symbol(void *userdata, size_t index, int64_t stamp_us) {
     return;
   _cleanup_(util_freep) char *text = util_strdupf(
       "breakpoint at %s (0x%llx)", s->bp_functions[index], (unsigned long long)s->bp_addrs[index]);
-  if (text)
-    run_record_marker(&job->rec, s->bp_markers[index], stamp_us - job->t0_us, "symbol", text);
+  if (text && run_record_marker(&job->rec, s->bp_markers[index], stamp_us - job->t0_us, "symbol",
+                                text))
+    count_later(job, -1, (int)index);
 }
 
 static void sup_sample(void *userdata, int64_t stamp_us, const struct procstat_sample *sample) {
@@ -350,6 +398,8 @@ static void collect_end(struct job *job, const struct supervisor_end *end) {
     run_record_traps(&job->rec, int_reader_counter(job->ints));
   json_decref(r->missing);
   r->missing = detector_missing(job->det);
+  if (job->paths.vclock && end->reason != SUP_SPAWN_FAILED)
+    count_markers(job);
 }
 
 static void sup_ended(void *userdata, const struct supervisor_end *end) {

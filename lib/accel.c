@@ -71,7 +71,7 @@ static const char *requested_kvm(const struct accel_host *h, int m, char **note)
 }
 
 const char *accel_choose(const struct accel_host *h, const char *arch, const char *requested,
-                         bool trap_counts, char **note) {
+                         const char *tcg_because, char **note) {
   int m = probe_mode_of_arch(arch);
   if (strcmp(requested, "kvm") == 0 && m >= 0)
     return requested_kvm(h, m, note);
@@ -79,9 +79,8 @@ const char *accel_choose(const struct accel_host *h, const char *arch, const cha
     *note = strdup("requested");
     return requested;
   }
-  if (trap_counts) {
-    *note =
-        strdup("auto: TCG, because trap counts read QEMU's interrupt log, written only under TCG");
+  if (tcg_because) {
+    *note = util_strdupf("auto: TCG, because %s", tcg_because);
     return "tcg";
   }
   if (m < 0) {

@@ -47,9 +47,10 @@ bool accel_host_usable(const struct accel_host *h);
 /* NULL when a boot of arch may ask for KVM, else why not (malloc'd): the 400 accel_unavailable. */
 char *accel_refusal(const struct accel_host *h, const char *arch);
 /* "kvm" or "tcg" for a boot of arch that asked for requested (auto, kvm, tcg); *note (malloc'd)
- * says which probe or rule decided. */
+ * says which probe or rule decided. tcg_because (may be NULL): why the boot needs TCG, which auto
+ * then chooses ("trap counts read QEMU's interrupt log, written only under TCG"). */
 const char *accel_choose(const struct accel_host *h, const char *arch, const char *requested,
-                         bool trap_counts, char **note);
+                         const char *tcg_because, char **note);
 /* health's "kvm": {"usable", "reason", "modes": {"i386": {"usable", "reason", "probe_ms"},
  * "x86_64": {...}}}. */
 json_t *accel_host_json(const struct accel_host *h);

@@ -49,6 +49,8 @@ static const struct field fields[] = {
     {"trap_counts", F_BOOL, offsetof(struct boot_spec, trap_counts), 0, 0},
     INT(guest_memory_ms, 200, 60000),
     {"scenario", F_SCENARIO, UNSTORED, 0, 0},
+    STR(clock),
+    INT(icount_shift, 0, 10),
 };
 
 static int bad(struct ma_error *err, const char *code, const char *field, const char *msg) {
@@ -229,6 +231,41 @@ static int check_machine(struct boot_spec *s, const struct bootspec_env *env,
   return 0;
 }
 
+bool bootspec_virtual_clock(const struct boot_spec *s) {
+  return s->clock && strcmp(s->clock, "virtual") == 0;
+}
+
+/* The virtual clock counts instructions in QEMU's TCG with a plugin that sees x86 OUT
+ * instructions: see programs/vclock-plugin/vclock.c. */
+static int check_clock(json_t *req, struct boot_spec *s, const struct bootspec_env *env,
+                       struct ma_error *err) {
+  if (strcmp(s->clock, "host") && strcmp(s->clock, "virtual"))
+    return bad(err, "invalid_value", "clock", "clock must be host or virtual");
+  bool shift_given = json_object_get(req, "icount_shift") != NULL;
+  if (!bootspec_virtual_clock(s))
+    return shift_given ? bad(err, "conflicting_fields", "icount_shift",
+                             "icount_shift sets the virtual clock's rate: it needs clock virtual")
+                       : 0;
+  if (!shift_given)
+    s->icount_shift = BOOTSPEC_ICOUNT_SHIFT_DEFAULT;
+  if (strcmp(s->accel, "kvm") == 0)
+    return bad(err, "conflicting_fields", "accel",
+               "the virtual clock counts the instructions QEMU's TCG executes: not with accel kvm "
+               "(use tcg or auto)");
+  if (strcmp(s->arch, "i386") && strcmp(s->arch, "x86_64"))
+    return bad(err, "invalid_value", "arch",
+               "the virtual clock finds console writes by their x86 OUT instructions: i386 and "
+               "x86_64 only");
+  if (!env->vclock_plugin) {
+    ma_error_set(err, EINVAL, "virtual_clock_unavailable", "clock",
+                 "the virtual clock is not available here: %s",
+                 env->vclock_missing ? env->vclock_missing : "no plugin was configured");
+    return -EINVAL;
+  }
+  s->vclock_plugin = strdup(env->vclock_plugin);
+  return s->vclock_plugin ? 0 : -ENOMEM;
+}
+
 static int check_profile(struct boot_spec *s, const struct bootspec_env *env,
                          struct ma_error *err) {
   if (!s->profile)
@@ -320,6 +357,8 @@ static void apply_defaults(struct boot_spec *s) {
     s->memory_mb = 256;
   if (!s->timeout_s)
     s->timeout_s = 120;
+  if (!s->clock)
+    s->clock = strdup("host");
   if (!s->accel_stall_s)
     s->accel_stall_s =
         20; /* a Linux or MINIX boot that works prints far more often, under KVM or TCG */
@@ -354,6 +393,10 @@ static json_t *spec_json(const struct boot_spec *s) {
     json_object_set_new(j, "guest_memory_ms", json_integer(s->guest_memory_ms));
   if (s->scenario)
     json_object_set_new(j, "scenario", json_string(scenario_name(s->scenario)));
+  if (bootspec_virtual_clock(s)) {
+    json_object_set_new(j, "clock", json_string("virtual"));
+    json_object_set_new(j, "icount_shift", json_integer(s->icount_shift));
+  }
   if (s->symbols) {
     json_t *bps = json_array();
     for (size_t i = 0; i < s->n_breakpoints; i++)
@@ -384,6 +427,8 @@ int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_
     r = check_source(req, s, env->image_dirs, err);
   if (r == 0)
     r = check_symbols(s, env, err);
+  if (r == 0)
+    r = check_clock(req, s, env, err);
   if (r == 0 && s->guest_memory_ms && s->scenario)
     r = bad(err, "conflicting_fields", "guest_memory_ms",
             "guest_memory_ms plays its own scenario; give one or the other");
@@ -426,7 +471,8 @@ void bootspec_free(struct boot_spec *s) {
     return;
   char **strs[] = {&s->arch,    &s->kernel,  &s->append, &s->iso,   &s->disk,
                    &s->profile, &s->until,   &s->accel,  &s->label, &s->cdrom,
-                   &s->overlay, &s->int_log, &s->qemu};
+                   &s->overlay, &s->int_log, &s->qemu,   &s->clock,
+                   &s->vclock_plugin, &s->vclock_files};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; s->initrd && i < s->n_initrd; i++)

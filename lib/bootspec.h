@@ -43,7 +43,14 @@ struct boot_spec {
   int guest_memory_ms; /* log in and print /proc/meminfo this often (a scenario); 0: no */
   char *int_log;       /* set by the daemon: where QEMU writes that log (a FIFO) */
   char *qemu;          /* set by validation: the system emulator's path, from env->qemu */
+  char *clock;         /* "host" (default) or "virtual": markers also counted in instructions */
+  int icount_shift;    /* virtual clock: QEMU's -icount shift (a guest ns is 2^shift insns) */
+  char *vclock_plugin; /* set by validation for the virtual clock: the TCG plugin's path */
+  char *vclock_files;  /* set by the daemon: the plugin's files are this path + .counts, .hits and
+                          .console (lib/vclock.h) */
 };
+
+#define BOOTSPEC_ICOUNT_SHIFT_DEFAULT 4
 
 struct bootspec_env {
   const struct profile_set *profiles;
@@ -51,7 +58,12 @@ struct bootspec_env {
   const struct qemu_bins *qemu; /* the programs found in --qemu-dir; NULL: none */
   const char *const
       *image_dirs; /* the daemon's --image-dir policy (lib/path_policy.h); NULL: none */
+  const char *vclock_plugin; /* the virtual clock's TCG plugin; NULL: none (see vclock_missing) */
+  const char *vclock_missing; /* why there is none, for the 400 */
 };
+
+/* True when spec asks for the virtual clock. */
+bool bootspec_virtual_clock(const struct boot_spec *s);
 
 /* Validates body; on success *out is a new spec, else -EINVAL with err filled (HTTP 400). */
 int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env,

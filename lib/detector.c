@@ -28,6 +28,15 @@ struct detector {
   const char *text; /* the line being judged or reported, NUL-terminated, inside buf */
   size_t text_len;
   enum esc_state esc;
+  /* Console offsets (lib/detector.h, event offset): bytes fed so far (up to and including the byte
+   * being handled), the offset of the line being judged, and for each line waiting in buf for the
+   * block search, where its '\n' is in buf and its offset. */
+  int64_t cursor, judged_offset;
+  struct line_end {
+    size_t pos;
+    int64_t offset;
+  } *ends;
+  size_t n_ends, cap_ends;
   int cpus_value, cpus_count;
   detector_cb cb;
   void *userdata;
@@ -127,6 +136,7 @@ void detector_free(struct detector *d) {
     return;
   pcre2_code_free(d->any);
   util_buf_clear(&d->buf);
+  free(d->ends);
   pcre2_code_free(d->until.re);
   free(d->until_pattern);
   regex_matcher_clear(&d->rx);
@@ -141,7 +151,7 @@ static bool match(struct detector *d, const pcre2_code *re) {
 
 static void emit(struct detector *d, enum detector_event_kind kind, const char *name, int64_t t_us,
                  bool terminal) {
-  struct detector_event ev = {kind, name, t_us, d->text, terminal};
+  struct detector_event ev = {kind, name, t_us, d->text, terminal, d->judged_offset};
   d->cb(d->userdata, &ev);
 }
 
@@ -195,6 +205,15 @@ static size_t line_len(const struct detector *d) { return d->buf.len - d->line_s
 static size_t judge_line_at(struct detector *d, size_t start, int64_t t_us) {
   char *b = d->buf.data;
   size_t end = (size_t)((char *)memchr(b + start, '\n', d->line_start - start) - b);
+  size_t lo = 0, hi = d->n_ends; /* the line's entry: ends are in buf order */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (d->ends[mid].pos < end)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  d->judged_offset = lo < d->n_ends ? d->ends[lo].offset : d->cursor;
   b[end] = '\0'; /* a string for the events while it is judged */
   judge(d, b + start, end - start, t_us);
   b[end] = '\n'; /* what the next search sees before its start */
@@ -225,6 +244,20 @@ static void judge_block(struct detector *d, int64_t t_us) {
   memmove(b, b + n, d->buf.len - n + 1);
   d->buf.len -= n;
   d->line_start = 0;
+  d->n_ends = 0;
+}
+
+/* Where the line now queued for the block search ends: its '\n' at buf position pos. */
+static void note_line_end(struct detector *d, size_t pos) {
+  if (d->n_ends == d->cap_ends) {
+    size_t cap = d->cap_ends ? 2 * d->cap_ends : 64;
+    struct line_end *e = realloc(d->ends, cap * sizeof *e);
+    if (!e)
+      return; /* its marker then gets the offset of the feed's end */
+    d->ends = e;
+    d->cap_ends = cap;
+  }
+  d->ends[d->n_ends++] = (struct line_end){pos, d->cursor};
 }
 
 /* Room was made for the whole feed when it began: each byte read adds one byte at most, and each
@@ -239,9 +272,11 @@ static void complete_line(struct detector *d, int64_t t_us) {
   char *line = d->buf.data + d->line_start; /* NUL-terminated: util_buf keeps it so */
   d->text = line;
   d->text_len = line_len(d);
+  d->judged_offset = d->cursor;
   emit(d, DETECTOR_LINE, NULL, t_us, false);
   bool judging = !d->done && !d->failed;
   if (judging && d->any) { /* judged with the others of this feed */
+    note_line_end(d, d->buf.len);
     add_text(d, "\n", 1);
     d->line_start = d->buf.len;
   } else {
@@ -316,6 +351,7 @@ static const unsigned char *copy_text(struct detector *d, const unsigned char *p
     take = take < room ? take : room;
     add_text(d, p, take);
     p += take;
+    d->cursor += (int64_t)take;
     if (line_len(d) == DETECTOR_LINE_MAX)
       complete_line(d, t_us);
   }
@@ -324,14 +360,18 @@ static const unsigned char *copy_text(struct detector *d, const unsigned char *p
 
 void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us) {
   const unsigned char *p = buf, *end = p + len;
-  if (util_buf_reserve(&d->buf, len + len / DETECTOR_LINE_MAX + 1) < 0)
+  if (util_buf_reserve(&d->buf, len + len / DETECTOR_LINE_MAX + 1) < 0) {
+    d->cursor += (int64_t)len;
     return; /* out of memory: this read is lost to detection, the detector goes on */
+  }
   while (p < end) {
     /* Most console bytes are plain text: copy runs of them, not byte by byte. */
     if (d->esc == ESC_NONE)
       p = copy_text(d, p, end, t_us);
-    if (p < end)
+    if (p < end) {
+      d->cursor++;
       push_byte(d, *p++, t_us);
+    }
   }
   /* Prompts never end in a newline: try prompt markers on the unfinished line
    * now, so they are stamped with the read that completed them. Other markers
@@ -341,6 +381,7 @@ void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us
   if (line_len(d) > d->partial_checked && !d->done && !d->failed) {
     d->text = d->buf.data + d->line_start;
     d->text_len = line_len(d);
+    d->judged_offset = d->cursor;
     match_markers(d, t_us, false);
     d->partial_checked = line_len(d);
   }

@@ -19,8 +19,10 @@ int launch_paths_init(struct launch_paths *p, const char *state_dir, const char 
     p->overlay = util_strdupf("%s/overlays/%s.qcow2", state_dir, run_id);
   if (spec->trap_counts)
     p->int_fifo = util_strdupf("%s/sock/%s.int", state_dir, run_id);
+  if (bootspec_virtual_clock(spec))
+    p->vclock = util_strdupf("%s/sock/%s.vclock", state_dir, run_id);
   if (!p->serial_log || !p->qmp || !p->serial || !p->gdb || (overlay && !p->overlay) ||
-      (spec->trap_counts && !p->int_fifo)) {
+      (spec->trap_counts && !p->int_fifo) || (bootspec_virtual_clock(spec) && !p->vclock)) {
     launch_paths_clear(p);
     return -ENOMEM;
   }
@@ -36,6 +38,7 @@ void launch_paths_clear(struct launch_paths *p) {
   free(p->gdb);
   free(p->overlay);
   free(p->int_fifo);
+  free(p->vclock);
   *p = (struct launch_paths){0};
 }
 
@@ -46,7 +49,11 @@ static bool is_x86(const char *arch) {
 int launch_plan_init(struct launch_plan *p, const struct boot_spec *s, const struct accel_host *kvm,
                      const struct launch_paths *paths) {
   *p = (struct launch_plan){0};
-  p->accel = accel_choose(kvm, s->arch, s->accel, s->trap_counts, &p->accel_note);
+  const char *tcg_because =
+      s->trap_counts          ? "trap counts read QEMU's interrupt log, written only under TCG"
+      : bootspec_virtual_clock(s) ? "the virtual clock counts the instructions TCG executes"
+                                  : NULL;
+  p->accel = accel_choose(kvm, s->arch, s->accel, tcg_because, &p->accel_note);
   if (!p->accel)
     return -ENOMEM;
   bool on_kvm = strcmp(p->accel, "kvm") == 0;
@@ -68,6 +75,7 @@ int launch_plan_argv(struct launch_plan *p, const struct boot_spec *spec,
   struct boot_spec s = *spec;
   s.overlay = paths->overlay;
   s.int_log = paths->int_fifo;
+  s.vclock_files = paths->vclock;
   struct qemu_sockets socks = {paths->qmp, paths->serial, p->gdb_path};
   qemu_cmd_clear(&p->cmd);
   return qemu_cmd_build(&p->cmd, &s, p->accel, &socks);

@@ -6,6 +6,7 @@
  *     STATE/sock/ID.qmp .ser    QEMU's QMP and console sockets  (always)
  *     STATE/sock/ID.gdb         QEMU's gdbstub                  (breakpoints on symbols)
  *     STATE/sock/ID.int         the interrupt log, a FIFO       (trap counts)
+ *     STATE/sock/ID.vclock.*    the virtual clock plugin's files (clock virtual; lib/vclock.h)
  *     STATE/overlays/ID.qcow2   the run's overlay of its disk   (a disk, unless an install writes
  * it)
  *
@@ -24,6 +25,7 @@ struct launch_paths {
   char *qmp, *serial, *gdb; /* gdb: always named; QEMU gets it only with breakpoints */
   char *overlay;            /* NULL: no disk, or an install that writes the disk itself */
   char *int_fifo;           /* NULL: no trap counts */
+  char *vclock;             /* the virtual clock's files' prefix; NULL: host clock only */
 };
 
 struct launch_plan {

@@ -7,6 +7,7 @@
 
 #include "lib/disk.h"
 #include "lib/util.h"
+#include "lib/vclock.h"
 
 int qemu_cmd_add(struct qemu_cmd *cmd, const char *arg) {
   if (cmd->argc + 2 > cmd->cap) {
@@ -54,10 +55,15 @@ char *qemu_opt_escape(const char *value) {
   return out;
 }
 
-static int add_plumbing(struct qemu_cmd *cmd, const struct qemu_sockets *socks) {
+static int add_plumbing(struct qemu_cmd *cmd, const struct qemu_sockets *socks,
+                        const struct boot_spec *spec) {
   _cleanup_(util_freep) char *qmp = qemu_opt_escape(socks->qmp_path);
   _cleanup_(util_freep) char *ser = qemu_opt_escape(socks->serial_path);
-  if (!qmp || !ser)
+  /* The virtual clock's plugin learns which bytes each OUT wrote from this copy of the console. */
+  _cleanup_(util_freep) char *log =
+      spec->vclock_files ? vclock_file(spec->vclock_files, VCLOCK_CONSOLE) : NULL;
+  _cleanup_(util_freep) char *log_opt = log ? qemu_opt_escape(log) : NULL;
+  if (!qmp || !ser || (spec->vclock_files && !log_opt))
     return -ENOMEM;
   /* -S: nothing runs until QMP `cont`, so no console byte is lost before we listen. */
   static const char *const fixed[] = {"-S",       "-nodefaults", "-no-user-config",
@@ -71,7 +77,8 @@ static int add_plumbing(struct qemu_cmd *cmd, const struct qemu_sockets *socks) 
   if (r == 0)
     r = qemu_cmd_add(cmd, "-chardev");
   if (r == 0)
-    r = add_owned(cmd, util_strdupf("socket,id=ser0,path=%s,server=on,wait=off", ser));
+    r = add_owned(cmd, util_strdupf("socket,id=ser0,path=%s,server=on,wait=off%s%s", ser,
+                                    log_opt ? ",logfile=" : "", log_opt ? log_opt : ""));
   if (r == 0)
     r = add_list(cmd, (const char *const[]){"-serial", "chardev:ser0", NULL});
   if (r == 0 && socks->gdb_path) {
@@ -179,7 +186,9 @@ int qemu_cmd_build(struct qemu_cmd *cmd, const struct boot_spec *spec, const cha
               ? qemu_cmd_add(cmd, spec->qemu ? spec->qemu : qemu_bins_name((enum qemu_bin)bin))
               : -EINVAL;
   if (r == 0)
-    r = add_plumbing(cmd, socks);
+    r = add_plumbing(cmd, socks, spec);
+  if (r == 0 && spec->vclock_files)
+    r = vclock_qemu_args(spec, cmd);
   if (r == 0)
     r = add_machine(cmd, spec, accel);
   if (r == 0)

@@ -48,6 +48,7 @@ int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *so
   m->t_us = t_us;
   m->source = strdup(source);
   m->text = text ? strdup(text) : NULL;
+  m->instructions = RUN_NULL;
   return 0;
 }
 
@@ -111,18 +112,53 @@ static json_t *ms_or_null(int64_t us) {
 
 static json_t *int_or_null(int v) { return v == RUN_NULL ? json_null() : json_integer(v); }
 
+static json_t *int64_or_null(int64_t v) {
+  return v == RUN_NULL ? json_null() : json_integer((json_int_t)v);
+}
+
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
-static json_t *markers_json(const struct run *r) {
+int64_t run_boot_instructions(const struct run *r) {
+  for (size_t i = 0; r->boot_time_us != RUN_NULL && r->terminal_marker && i < r->n_markers; i++)
+    if (strcmp(r->markers[i].name, r->terminal_marker) == 0)
+      return r->markers[i].instructions;
+  return RUN_NULL;
+}
+
+static json_t *markers_json(const struct run *r, bool virtual_clock) {
   json_t *arr = json_array();
   for (size_t i = 0; i < r->n_markers; i++) {
     const struct run_marker *m = &r->markers[i];
-    json_array_append_new(
-        arr, json_pack("{s:s, s:o, s:s, s:o}", "name", m->name, "t_ms", ms_or_null(m->t_us),
-                       "source", m->source, "text",
-                       m->text ? run_json_text(m->text, strlen(m->text)) : json_null()));
+    json_t *o = json_pack("{s:s, s:o, s:s, s:o}", "name", m->name, "t_ms", ms_or_null(m->t_us),
+                          "source", m->source, "text",
+                          m->text ? run_json_text(m->text, strlen(m->text)) : json_null());
+    if (virtual_clock)
+      json_object_set_new(o, "instructions", int64_or_null(m->instructions));
+    json_array_append_new(arr, o);
   }
   return arr;
+}
+
+/* Which clock each of the run's numbers is on (lib/run.h, README "The virtual clock"). */
+static void clock_json(json_t *j, const struct run *r) {
+  json_auto_t *spec = r->spec_json ? json_loads(r->spec_json, 0, NULL) : NULL;
+  json_t *shift = json_object_get(spec, "icount_shift");
+  bool virtual_clock = json_is_integer(shift);
+  json_object_set_new(j, "clock", json_string(virtual_clock ? "virtual" : "host"));
+  json_t *clocks = json_pack("{s:s}", "t_ms", "host: monotonic ms since the guest was started");
+  if (virtual_clock) {
+    json_object_set(j, "icount_shift", shift);
+    json_object_set_new(j, "boot_instructions", int64_or_null(run_boot_instructions(r)));
+    json_object_set_new(
+        clocks, "instructions",
+        json_pack("{s:s, s:O}", "means",
+                  "virtual: guest instructions executed (all vCPUs) before the byte that completed "
+                  "the marker was written, or before the symbol's first instruction; QEMU "
+                  "-icount shift as given",
+                  "icount_shift", shift));
+  }
+  json_object_set_new(j, "clocks", clocks);
+  json_object_set_new(j, "markers", markers_json(r, virtual_clock));
 }
 
 static json_t *unobservable_json(const struct profile *p) {
@@ -160,7 +196,7 @@ json_t *run_to_json(const struct run *r, const struct profile *profile) {
   json_object_set_new(j, "qemu_start_ms", ms_or_null(r->qemu_start_us));
   json_object_set_new(j, "boot_time_ms", ms_or_null(r->boot_time_us));
   json_object_set_new(j, "terminal_marker", str_or_null(r->terminal_marker));
-  json_object_set_new(j, "markers", markers_json(r));
+  clock_json(j, r);
   json_object_set_new(j, "missing_markers", r->missing ? json_incref(r->missing) : json_array());
   if (profile)
     json_object_set_new(j, "unobservable_markers", unobservable_json(profile));

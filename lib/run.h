@@ -18,6 +18,7 @@ struct run_marker {
   int64_t t_us; /* relative to t0 */
   char *source; /* "serial", "symbol" or "scenario" */
   char *text;
+  int64_t instructions; /* virtual clock: guest instructions before it; RUN_NULL: not counted */
 };
 
 struct run {
@@ -57,6 +58,9 @@ void run_set_str(char **field, const char *value);
 /* Appends a marker (copied). */
 int run_add_marker(struct run *r, const char *name, int64_t t_us, const char *source,
                    const char *text);
+/* The instruction count of the run's terminal marker (the virtual clock's boot time), or
+ * RUN_NULL. */
+int64_t run_boot_instructions(const struct run *r);
 /* True for succeeded, failed, timeout, cancelled and interrupted. */
 bool run_status_final(const char *status);
 /* Deletes the console log of a finished run (its measurement stays in the store); *freed gets what

@@ -39,6 +39,11 @@ static bool wall_of(const json_t *v, int64_t *out) {
 
 static bool str_ok(const json_t *v) { return !v || json_is_null(v) || json_is_string(v); }
 
+/* A virtual-clock count: absent, null or a count. */
+static bool count_ok(const json_t *v) {
+  return !v || json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= 0);
+}
+
 /* The markers, checked whole before anything is copied. */
 static bool markers_ok(const json_t *markers) {
   size_t i;
@@ -49,7 +54,8 @@ static bool markers_ok(const json_t *markers) {
     int64_t t;
     if (!json_is_string(json_object_get(m, "name")) ||
         !json_is_string(json_object_get(m, "source")) || !us_of(json_object_get(m, "t_ms"), &t) ||
-        t == RUN_NULL || !str_ok(json_object_get(m, "text")))
+        t == RUN_NULL || !str_ok(json_object_get(m, "text")) ||
+        !count_ok(json_object_get(m, "instructions")))
       return false;
   }
   return true;
@@ -109,6 +115,9 @@ int run_import_json(struct run *r, const json_t *j, const char **why) {
                        json_string_value(json_object_get(m, "source")),
                        json_string_value(json_object_get(m, "text"))) < 0)
       return -ENOMEM;
+    const json_t *n = json_object_get(m, "instructions");
+    if (json_is_integer(n))
+      r->markers[r->n_markers - 1].instructions = (int64_t)json_integer_value(n);
   }
   return 0;
 }

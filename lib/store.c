@@ -37,9 +37,12 @@ store_sql_table store_runs_sql = {
         " serial_bytes=?16, serial_logged=?17, host_json=?18, slurm_job=?19 WHERE id=?1",
     [ST_MARKERS_DELETE] = "DELETE FROM markers WHERE run_id=?",
     [ST_MARKER_INSERT] =
-        "INSERT INTO markers (run_id, ord, name, t_us, source, text) VALUES (?,?,?,?,?,?)",
+        "INSERT INTO markers (run_id, ord, name, t_us, source, text, instructions)"
+        " VALUES (?,?,?,?,?,?,?)",
+    [ST_MARKER_INSTRUCTIONS] = "UPDATE markers SET instructions=?3 WHERE run_id=?1 AND ord=?2",
     [ST_RUN_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
-    [ST_MARKERS] = "SELECT name, t_us, source, text FROM markers WHERE run_id=? ORDER BY t_us, ord",
+    [ST_MARKERS] = "SELECT name, t_us, source, text, instructions FROM markers WHERE run_id=?"
+                   " ORDER BY t_us, ord",
     /* Each filter is NULL (any) or the value the column must equal. */
     [ST_RUNS_LIST] = "SELECT " RUN_COLUMNS " FROM runs WHERE seq < ?1"
                      " AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR profile = ?3)"
@@ -406,6 +409,16 @@ int store_marker_insert(struct store *s, const char *run_id, size_t ord,
   sqlite3_bind_int64(st, 4, m->t_us);
   bind_text(st, 5, m->source);
   bind_text(st, 6, m->text);
+  bind_int(st, 7, m->instructions, RUN_NULL);
+  return store_step_done(st);
+}
+
+int store_marker_set_instructions(struct store *s, const char *run_id, size_t ord,
+                                  int64_t instructions) {
+  _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_MARKER_INSTRUCTIONS);
+  bind_text(st, 1, run_id);
+  sqlite3_bind_int64(st, 2, (int64_t)ord);
+  bind_int(st, 3, instructions, RUN_NULL);
   return store_step_done(st);
 }
 
@@ -466,6 +479,7 @@ static int read_markers(struct store *s, struct run *r) {
                        (const char *)sqlite3_column_text(st, 2), (const char *)text);
     if (err < 0)
       return err;
+    r->markers[r->n_markers - 1].instructions = col_int(st, 4, RUN_NULL);
   }
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }

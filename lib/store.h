@@ -36,6 +36,9 @@ int store_run_update(struct store *s, const struct run *r);
 /* Appends marker number ord of run_id. */
 int store_marker_insert(struct store *s, const char *run_id, size_t ord,
                         const struct run_marker *m);
+/* Sets the virtual-clock count of the run's marker number ord (RUN_NULL: not observed). */
+int store_marker_set_instructions(struct store *s, const char *run_id, size_t ord,
+                                  int64_t instructions);
 /* Loads one run with its markers into out (run_init'ed by the call); -ENOENT when unknown. */
 int store_run_get(struct store *s, const char *id, struct run *out);
 /* Which runs a page holds: each field NULL (any) or the value the run must have. */

@@ -34,6 +34,7 @@ static void usage(FILE *f) {
       "       [--arch A] [--cpus N] [--memory-mb N] [--until REGEX]\n"
       "       [--accel auto|kvm|tcg] [--accel-stall-s N] [--timeout-s N] [--silence-timeout-s N]\n"
       "       [--label TEXT] [--memory-sample-ms N] [--duration-s N]\n"
+      "       [--clock host|virtual] [--icount-shift N]\n"
       "                       boot once and print the markers with their times\n"
       "  matrix --cpus 1,2,4,8 --samples N [--isolation exclusive|parallel] [--parallel N] BOOT "
       "OPTIONS\n"

@@ -65,6 +65,8 @@ static const struct option boot_opts[] = {{"arch", 1, 0, 'a'},
                                           {"scenario", 1, 0, 'S'},
                                           {"symbols", 0, 0, 'Y'},
                                           {"accel-stall-s", 1, 0, 'z'},
+                                          {"clock", 1, 0, 'C'},
+                                          {"icount-shift", 1, 0, 'H'},
                                           {0, 0, 0, 0}};
 
 static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
@@ -93,6 +95,8 @@ static int set_option(json_t *req, int c, bool matrix, json_t **initrd) {
   case 't': return set_int(req, "timeout_s", optarg);
   case 's': return set_int(req, "silence_timeout_s", optarg);
   case 'z': return set_int(req, "accel_stall_s", optarg);
+  case 'C': set_str(req, "clock", optarg); return 0;
+  case 'H': return set_int(req, "icount_shift", optarg);
   case 'l': set_str(req, "label", optarg); return 0;
   case 'n': return matrix ? set_int(req, "samples", optarg) : -1;
   case 'o': return matrix ? (set_str(req, "isolation", optarg), 0) : -1;

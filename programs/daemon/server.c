@@ -90,7 +90,8 @@ static void usage(FILE *f) {
       "                 max_running, max_queued, max_log_mb, max_state_mb, min_free_mb, auth,\n"
       "                 rate_limit, rate_burst, max_connections, max_streams,\n"
       "                 max_streams_per_client, max_connections_per_address, request_timeout_s,\n"
-      "                 qemu_dir, kvm_device, image_dirs, allow_origins, allow_hosts); flags win\n"
+      "                 qemu_dir, kvm_device, vclock_plugin, image_dirs, allow_origins,\n"
+      "                 allow_hosts); flags win\n"
       "  --max-log-mb   console kept per run in its log (default 64); the rest is counted and "
       "scanned\n"
       "  --max-state-mb new work is refused (507) while the state dir uses more (default: no "
@@ -115,6 +116,8 @@ static void usage(FILE *f) {
       "at\n"
       "                 start, never through $PATH (default /usr/bin)\n"
       "  --kvm-device   the KVM device to open before probing KVM (default /dev/kvm)\n"
+      "  --vclock-plugin PATH  the virtual clock's TCG plugin (default: minix-analysis-vclock.so\n"
+      "                 beside this program, or in libexecdir; `ninja vclock-plugin` builds it)\n"
       "  --slurm-partition NAME  run matrices with \"executor\": \"slurm\" as job arrays in this "
       "partition\n"
       "  --slurm-spool DIR  a directory the daemon and the nodes share (needed with a partition)\n"
@@ -219,6 +222,8 @@ static int apply_config(const char *path, struct server_opts *o) {
       o->ma.qemu_dir = strdup(json_string_value(v));
     else if (strcmp(key, "kvm_device") == 0 && json_is_string(v))
       o->ma.kvm_device = strdup(json_string_value(v));
+    else if (strcmp(key, "vclock_plugin") == 0 && json_is_string(v))
+      o->ma.vclock_plugin = strdup(json_string_value(v));
     else if (strcmp(key, "max_connections") == 0 && json_is_integer(v))
       o->http.max_connections = (int)json_integer_value(v);
     else if (strcmp(key, "max_streams") == 0 && json_is_integer(v))
@@ -264,6 +269,7 @@ static void free_opts(struct server_opts *o) {
   free((char *)o->ma.profile_dir);
   free((char *)o->ma.qemu_dir);
   free((char *)o->ma.kvm_device);
+  free((char *)o->ma.vclock_plugin);
   for (size_t i = 0; i < N_SLURM; i++)
     free((char *)*slurm_setting(&o->ma.slurm, i));
 }
@@ -293,6 +299,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
       {"max-connections-per-address", required_argument, 0, 'N'},
       {"qemu-dir", required_argument, 0, 'D'},
       {"kvm-device", required_argument, 0, 'K'},
+      {"vclock-plugin", required_argument, 0, 'V'},
       {"help", no_argument, 0, 'h'},
       {"slurm-partition", required_argument, 0, SLURM_OPT + 0},
       {"slurm-account", required_argument, 0, SLURM_OPT + 1},
@@ -332,6 +339,7 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     case 'F': bad = flag_int(PROG, name, optarg, 1, INT_MAX, &flags.ma.min_free_mb); break;
     case 'D': flags.ma.qemu_dir = strdup(optarg); break;
     case 'K': flags.ma.kvm_device = strdup(optarg); break;
+    case 'V': flags.ma.vclock_plugin = strdup(optarg); break;
     case 'o':
       if (add_origin(o, optarg) < 0)
         goto fail;
@@ -388,6 +396,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o) {
     free((char *)o->ma.qemu_dir), o->ma.qemu_dir = flags.ma.qemu_dir;
   if (flags.ma.kvm_device)
     free((char *)o->ma.kvm_device), o->ma.kvm_device = flags.ma.kvm_device;
+  if (flags.ma.vclock_plugin)
+    free((char *)o->ma.vclock_plugin), o->ma.vclock_plugin = flags.ma.vclock_plugin;
   for (size_t i = 0; i < N_SLURM; i++) {
     const char **flag = slurm_setting(&flags.ma.slurm, i), **opt = slurm_setting(&o->ma.slurm, i);
     if (*flag)

@@ -14,6 +14,7 @@ struct recorder {
     int64_t t_us;
     char text[128];
     bool terminal;
+    int64_t offset;
   } ev[MAX_EVENTS];
 };
 
@@ -25,6 +26,7 @@ static void record(void *userdata, const struct detector_event *ev) {
   r->ev[r->n].t_us = ev->t_us;
   snprintf(r->ev[r->n].text, sizeof r->ev[r->n].text, "%s", ev->text);
   r->ev[r->n].terminal = ev->terminal;
+  r->ev[r->n].offset = ev->offset;
   r->n++;
 }
 
@@ -74,6 +76,28 @@ static int64_t marker_time(struct recorder *r, const char *name) {
     if (r->ev[k].kind == DETECTOR_MARKER && strcmp(r->ev[k].name, name) == 0)
       return r->ev[k].t_us;
   return -1;
+}
+
+static int64_t marker_offset(struct recorder *r, const char *name) {
+  for (int k = 0; k < r->n; k++)
+    if (r->ev[k].kind == DETECTOR_MARKER && strcmp(r->ev[k].name, name) == 0)
+      return r->ev[k].offset;
+  return -1;
+}
+
+/* The virtual clock looks a marker's count up by its offset: the byte that completed it. In one
+ * read with several lines (the block search), after escapes and NULs, and for a prompt. */
+static void a_marker_carries_the_offset_of_its_last_byte(void **state) {
+  struct fixture *f = *state;
+  const char *a = "boot\r\n\x1b[1mKernel 7\x1b[0m\r\nx\0y\noptional thing\nmore\n";
+  size_t alen = 4 + 2 + 4 + 8 + 4 + 2 + 4 + 15 + 5; /* "x\0y\n" holds a NUL */
+  detector_feed(f->d, a, alen, 10);
+  const char *kernel_nl = strstr(a, "[0m\r\n") + 4;
+  assert_int_equal(marker_offset(&f->rec, "banner"), kernel_nl - a + 1);
+  assert_int_equal(marker_offset(&f->rec, "optional"), (int64_t)alen - 5);
+  detector_feed(f->d, "log", 3, 20);
+  detector_feed(f->d, "in: ", 4, 30);
+  assert_int_equal(marker_offset(&f->rec, "prompt"), (int64_t)alen + 7);
 }
 
 static void line_split_across_reads(void **state) {
@@ -372,6 +396,8 @@ static void a_pathological_until_costs_little_per_read(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(line_split_across_reads, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_marker_carries_the_offset_of_its_last_byte, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(ansi_nul_and_cr_are_removed, setup, teardown),
       cmocka_unit_test_setup_teardown(escape_split_across_reads, setup, teardown),
       cmocka_unit_test_setup_teardown(prompt_matches_without_newline, setup, teardown),
