@@ -29,6 +29,61 @@ static json_t *config_of(json_t *report, json_int_t cpus) {
   return NULL;
 }
 
+/* Both sides ran each of their boots with the same instructions (two or more runs, no spread). */
+static bool exact(const struct stats *a, const struct stats *b) {
+  return a->n >= 2 && b->n >= 2 && a->stdev == 0 && b->stdev == 0;
+}
+
+/* Phase by phase, in instructions: where a change is, and that the phases before it did not
+ * move. */
+static json_t *compare_phases(json_t *ca, json_t *cb) {
+  json_t *out = json_array(), *pa, *pb;
+  size_t i, k;
+  json_array_foreach(json_object_get(ca, "phases"), i, pa) {
+    struct stats a, b;
+    if (!stats_from_json(json_object_get(pa, "instructions"), &a))
+      continue;
+    json_array_foreach(json_object_get(cb, "phases"), k, pb) {
+      if (!json_equal(json_object_get(pa, "phase"), json_object_get(pb, "phase")) ||
+          !stats_from_json(json_object_get(pb, "instructions"), &b))
+        continue;
+      json_array_append_new(
+          out, json_pack("{s:O, s:f, s:f, s:f, s:b}", "phase", json_object_get(pa, "phase"),
+                         "before", a.mean, "after", b.mean, "difference", b.mean - a.mean,
+                         "exact", exact(&a, &b)));
+    }
+  }
+  return out;
+}
+
+/* The virtual clock's side of a config's comparison, in instructions: where both sides' runs
+ * executed the same instructions every time, a difference of one instruction is real. */
+static json_t *compare_virtual(json_t *ca, json_t *cb) {
+  struct stats a, b;
+  if (!stats_from_json(json_object_get(ca, "boot_instructions"), &a) ||
+      !stats_from_json(json_object_get(cb, "boot_instructions"), &b))
+    return NULL;
+  double diff = b.mean - a.mean;
+  json_t *out = json_pack("{s:f, s:f, s:f, s:o, s:b}", "mean_before", a.mean, "mean_after", b.mean,
+                          "difference", diff, "difference_pct",
+                          jfield_real_or_null(diff / a.mean * 100), "exact", exact(&a, &b));
+  const char *verdict;
+  double t, df, p;
+  if (exact(&a, &b))
+    verdict = diff == 0 ? "identical" : diff > 0 ? "more instructions" : "fewer instructions";
+  else if (stats_welch(&b, &a, &t, &df, &p) < 0 || !isfinite(p))
+    verdict = "not testable: needs two samples per side";
+  else {
+    json_object_set_new(out, "test",
+                        json_pack("{s:s, s:f, s:f, s:f}", "name", "welch_t", "t", t, "df", df,
+                                  "p", p));
+    verdict = p >= ALPHA ? "no significant change" : diff > 0 ? "regression" : "improvement";
+  }
+  json_object_set_new(out, "verdict", json_string(verdict));
+  json_object_set_new(out, "phases", compare_phases(ca, cb));
+  return out;
+}
+
 static json_t *compare_config(json_int_t cpus, json_t *ca, json_t *cb) {
   struct stats a, b;
   json_t *out = json_pack("{s:I}", "cpus", cpus);
@@ -65,14 +120,31 @@ json_t *matrix_compare(json_t *a, json_t *b) {
   json_t *configs = json_array();
   size_t i;
   json_t *ca;
+  /* Instruction counts compare only under one rate: the shift changes how many instructions a
+   * guest runs while it waits for time to pass. */
+  bool a_virtual = strcmp(jfield_str(a, "clock", "host"), "virtual") == 0,
+       b_virtual = strcmp(jfield_str(b, "clock", "host"), "virtual") == 0;
+  bool both_virtual = a_virtual && b_virtual;
+  bool same_clock = both_virtual && json_equal(json_object_get(a, "icount_shift"),
+                                               json_object_get(b, "icount_shift"));
   json_array_foreach(json_object_get(a, "configs"), i, ca) {
     json_int_t cpus = json_integer_value(json_object_get(ca, "cpus"));
     json_t *cb = config_of(b, cpus);
-    if (cb)
-      json_array_append_new(configs, compare_config(cpus, ca, cb));
+    if (!cb)
+      continue;
+    json_t *c = compare_config(cpus, ca, cb);
+    json_t *v = same_clock ? compare_virtual(ca, cb) : NULL;
+    if (v)
+      json_object_set_new(c, "virtual", v);
+    json_array_append_new(configs, c);
   }
-  return json_pack("{s:O?, s:O?, s:f, s:o}", "before", json_object_get(a, "id"), "after",
-                   json_object_get(b, "id"), "alpha", ALPHA, "configs", configs);
+  json_t *out = json_pack("{s:O?, s:O?, s:f, s:o}", "before", json_object_get(a, "id"), "after",
+                          json_object_get(b, "id"), "alpha", ALPHA, "configs", configs);
+  if (!same_clock && (a_virtual || b_virtual))
+    json_object_set_new(out, "virtual_note",
+                        json_string("the two matrices did not both use the virtual clock at the "
+                                    "same icount shift: their instruction counts are not compared"));
+  return out;
 }
 
 char *matrix_compare_text(json_t *cmp) {
@@ -99,5 +171,24 @@ char *matrix_compare_text(json_t *cmp) {
       util_buf_printf(&b, " %25s %9s", "-", "-");
     util_buf_printf(&b, "  %s\n", jfield_str(c, "verdict", "-"));
   }
+  json_array_foreach(json_object_get(cmp, "configs"), i, c) {
+    json_t *v = json_object_get(c, "virtual"), *ph;
+    if (!v)
+      continue;
+    util_buf_printf(&b, "Virtual clock, %lld vCPU: %.0f -> %.0f instructions, %+.0f (%s%s)\n",
+                    (long long)json_integer_value(json_object_get(c, "cpus")),
+                    num(v, "mean_before"), num(v, "mean_after"), num(v, "difference"),
+                    jfield_str(v, "verdict", "-"),
+                    json_is_true(json_object_get(v, "exact")) ? ", exact" : "");
+    size_t k;
+    json_array_foreach(json_object_get(v, "phases"), k, ph) {
+      if (num(ph, "difference") != 0)
+        util_buf_printf(&b, "  %-44s %+.0f instructions%s\n", jfield_str(ph, "phase", "-"),
+                        num(ph, "difference"),
+                        json_is_true(json_object_get(ph, "exact")) ? " (exact)" : "");
+    }
+  }
+  if (json_object_get(cmp, "virtual_note"))
+    util_buf_printf(&b, "%s.\n", jfield_str(cmp, "virtual_note", ""));
   return b.data ? b.data : strdup("");
 }

@@ -66,6 +66,34 @@ static void table(struct util_buf *b, json_t *report) {
   util_buf_printf(b, ".}\n\\label{tab:matrix-%s}\n\\end{table}\n\n", str(report, "id"));
 }
 
+/* The virtual clock's table: instructions, not ms (README "The virtual clock"). */
+static void virtual_table(struct util_buf *b, json_t *report) {
+  util_buf_printf(b, "\\begin{table}[ht]\n\\centering\n\\begin{tabular}{rrrrrrr}\n\\toprule\n"
+                     "vCPUs & $n$ & mean & median & min & max & $s$ \\\\\n\\midrule\n");
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(report, "configs"), i, c) {
+    json_t *s = json_object_get(c, "boot_instructions");
+    util_buf_printf(b, "%lld & %lld", (long long)json_integer_value(json_object_get(c, "cpus")),
+                    (long long)json_integer_value(json_object_get(s, "n")));
+    const char *keys[] = {"mean", "median", "min", "max"};
+    for (size_t k = 0; k < 4; k++)
+      if (isfinite(num(s, keys[k])))
+        util_buf_printf(b, " & %.0f", num(s, keys[k]));
+      else
+        util_buf_printf(b, " & --");
+    cell(b, num(s, "stdev"));
+    util_buf_printf(b, " \\\\\n");
+  }
+  util_buf_printf(b,
+                  "\\bottomrule\n\\end{tabular}\n\\caption{Virtual clock: guest instructions "
+                  "executed from QMP \\texttt{cont} to the terminal marker, QEMU \\texttt{-icount "
+                  "shift=%lld} (matrix \\texttt{%s}).}\n\\label{tab:matrix-%s-virtual}\n"
+                  "\\end{table}\n\n",
+                  (long long)json_integer_value(json_object_get(report, "icount_shift")),
+                  str(report, "id"), str(report, "id"));
+}
+
 static void figure(struct util_buf *b, json_t *report) {
   util_buf_printf(
       b, "\\begin{figure}[ht]\n\\centering\n\\begin{tikzpicture}\n\\begin{axis}[xlabel={vCPUs}, "
@@ -97,6 +125,8 @@ char *matrix_report_latex(json_t *report) {
                   "%% Needs \\usepackage{booktabs} and \\usepackage{pgfplots}.\n",
                   str(report, "id"));
   table(&b, report);
+  if (strcmp(str(report, "clock"), "virtual") == 0)
+    virtual_table(&b, report);
   figure(&b, report);
   return b.data ? b.data : strdup("");
 }

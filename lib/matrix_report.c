@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bootspec.h"
 #include "lib/claims.h"
 #include "lib/json_field.h"
 #include "lib/store.h"
@@ -46,7 +47,9 @@ static json_t *stats_of(json_t *values, struct stats *s) {
   return stats_compute(x, n, s) == 0 ? stats_to_json(s) : json_null();
 }
 
-static json_t *named_stats(json_t *by_name, const char *key) {
+/* One entry per name: host-clock statistics, and the virtual clock's (in instructions) where
+ * by_name_v has that name. */
+static json_t *named_stats(json_t *by_name, json_t *by_name_v, const char *key) {
   json_t *out = json_array();
   const char *name;
   json_t *values;
@@ -57,25 +60,29 @@ static json_t *named_stats(json_t *by_name, const char *key) {
       json_object_set(entry, "duration_ms", json_object_get(entry, "t_ms"));
       json_object_del(entry, "t_ms");
     }
+    json_t *counted = json_object_get(by_name_v, name);
+    if (counted)
+      json_object_set_new(entry, "instructions", stats_of(counted, &s));
     json_array_append_new(out, entry);
   }
   return out;
 }
 
-/* Markers and phases (each marker to the next one seen in the same run). A marker without a name
- * or a time says nothing that can be averaged: it is left out rather than counted as 0 ms. */
-static void collect_markers(json_t *run, json_t *markers, json_t *phases) {
+/* Markers and phases (each marker to the next one seen in the same run), on the clock field names
+ * (t_ms, or instructions for the virtual clock). A marker without a name or a value there says
+ * nothing that can be averaged: it is left out rather than counted as 0. */
+static void collect_markers(json_t *run, json_t *markers, json_t *phases, const char *field) {
   json_t *list = json_object_get(run, "markers"), *prev = NULL, *m;
   size_t i;
   json_array_foreach(list, i, m) {
-    double t = jfield_num(m, "t_ms");
+    double t = jfield_num(m, field);
     if (!str(m, "name") || !isfinite(t))
       continue;
     push_value(markers, str(m, "name"), t);
     if (prev) {
       _cleanup_(util_freep) char *key = util_strdupf("%s -> %s", str(prev, "name"), str(m, "name"));
       if (key)
-        push_value(phases, key, t - jfield_num(prev, "t_ms"));
+        push_value(phases, key, t - jfield_num(prev, field));
     }
     prev = m;
   }
@@ -126,6 +133,7 @@ static json_t *host_groups(json_t *by_host) {
 static void build_config(struct config *c, json_t *runs) {
   json_t *boot = json_array(), *failures = json_object(), *markers = json_object(),
          *phases = json_object(), *by_host = json_object();
+  json_t *boot_v = json_array(), *markers_v = json_object(), *phases_v = json_object();
   int n_runs = 0, n_ok = 0;
   c->cpus_min = -1;
   size_t i;
@@ -147,7 +155,11 @@ static void build_config(struct config *c, json_t *runs) {
     host_key(run, key, sizeof key);
     push_value(by_host, key, jfield_num(run, "boot_time_ms"));
     count_cpus(c, run);
-    collect_markers(run, markers, phases);
+    collect_markers(run, markers, phases, "t_ms");
+    json_t *counted = json_object_get(run, "boot_instructions");
+    if (json_is_integer(counted))
+      json_array_append_new(boot_v, json_real((double)json_integer_value(counted)));
+    collect_markers(run, markers_v, phases_v, "instructions");
   }
   c->has_boot = n_ok > 0;
   json_t *boot_stats = c->has_boot ? stats_of(boot, &c->boot) : json_null();
@@ -157,7 +169,15 @@ static void build_config(struct config *c, json_t *runs) {
   c->json = json_pack("{s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "cpus", c->cpus, "runs",
                       n_runs, "succeeded", n_ok, "failed", n_runs - n_ok, "failures", failures,
                       "boot_time_ms", boot_stats, "guest_cpus_online", online, "markers",
-                      named_stats(markers, "name"), "phases", named_stats(phases, "phase"));
+                      named_stats(markers, markers_v, "name"), "phases",
+                      named_stats(phases, phases_v, "phase"));
+  if (json_array_size(boot_v)) {
+    struct stats s;
+    json_object_set_new(c->json, "boot_instructions", stats_of(boot_v, &s));
+  }
+  json_decref(boot_v);
+  json_decref(markers_v);
+  json_decref(phases_v);
   json_t *groups = host_groups(by_host);
   /* Never pooled silently: a config whose samples ran on different hardware says so. */
   json_object_set_new(c->json, "mixed_hosts", json_boolean(groups != NULL));
@@ -287,6 +307,14 @@ json_t *matrix_report(json_t *matrix, json_t *runs) {
                       json_pack("{s:i, s:I, s:i, s:i}", "done", done, "total",
                                 json_integer_value(json_object_get(matrix, "total")), "succeeded",
                                 ok, "failed", done - ok));
+  json_t *clock = json_object_get(request, "clock");
+  bool virtual_clock = json_is_string(clock) && strcmp(json_string_value(clock), "virtual") == 0;
+  json_object_set_new(report, "clock", json_string(virtual_clock ? "virtual" : "host"));
+  if (virtual_clock)
+    json_object_set_new(report, "icount_shift",
+                        json_integer(json_is_integer(json_object_get(request, "icount_shift"))
+                                         ? json_integer_value(json_object_get(request, "icount_shift"))
+                                         : BOOTSPEC_ICOUNT_SHIFT_DEFAULT));
   json_object_set_new(report, "accel", accels(runs));
   json_object_set_new(report, "hosts", hosts(runs));
   json_object_set_new(report, "configs", configs);
@@ -367,6 +395,53 @@ static void text_boot_table(struct util_buf *b, json_t *configs) {
                       (long long)json_integer_value(json_object_get(online, "min")));
     else
       util_buf_printf(b, " %11s\n", "unknown");
+  }
+}
+
+/* An instruction count, or "-". */
+static void text_count(struct util_buf *b, double v, int width) {
+  if (isfinite(v))
+    util_buf_printf(b, " %*.0f", width, v);
+  else
+    util_buf_printf(b, " %*s", width, "-");
+}
+
+/* The virtual clock's boot table and phases (README "The virtual clock"). */
+static void text_virtual(struct util_buf *b, json_t *report) {
+  json_t *configs = json_object_get(report, "configs");
+  util_buf_printf(b,
+                  "\nVirtual clock: guest instructions from QMP cont to the terminal marker "
+                  "(-icount shift %lld; runs that executed the same instructions have stdev 0):\n",
+                  (long long)json_integer_value(json_object_get(report, "icount_shift")));
+  util_buf_printf(b, "%6s %4s %14s %14s %14s %14s %12s %8s\n", "vCPUs", "n", "mean", "median",
+                  "min", "max", "stdev", "cv%");
+  size_t i, k;
+  json_t *c, *ph;
+  json_array_foreach(configs, i, c) {
+    json_t *s = json_object_get(c, "boot_instructions");
+    util_buf_printf(b, "%6lld %4lld", (long long)json_integer_value(json_object_get(c, "cpus")),
+                    (long long)json_integer_value(json_object_get(s, "n")));
+    text_count(b, num(s, "mean"), 14);
+    text_count(b, num(s, "median"), 14);
+    text_count(b, num(s, "min"), 14);
+    text_count(b, num(s, "max"), 14);
+    text_number(b, num(s, "stdev"), 12);
+    text_number(b, num(s, "cv") * 100, 8);
+    util_buf_printf(b, "\n");
+  }
+  json_array_foreach(configs, i, c) {
+    util_buf_printf(b, "Phases of %lld vCPU, mean instructions (stdev):\n",
+                    (long long)json_integer_value(json_object_get(c, "cpus")));
+    json_array_foreach(json_object_get(c, "phases"), k, ph) {
+      json_t *s = json_object_get(ph, "instructions");
+      if (!s)
+        continue;
+      util_buf_printf(b, "  %-44s", jfield_str(ph, "phase", "-"));
+      text_count(b, num(s, "mean"), 14);
+      util_buf_printf(b, " (");
+      text_number(b, num(s, "stdev"), 0);
+      util_buf_printf(b, ")\n");
+    }
   }
 }
 
@@ -536,6 +611,8 @@ char *matrix_report_text(json_t *report) {
   text_boot_table(&b, configs);
   text_failures(&b, configs);
   text_ratios(&b, report);
+  if (strcmp(jfield_str(report, "clock", "host"), "virtual") == 0)
+    text_virtual(&b, report);
   text_markers(&b, configs);
   text_claims(&b, json_object_get(report, "claims"));
   text_findings(&b, report);
@@ -576,8 +653,8 @@ static void csv_field(struct util_buf *b, const char *s) {
 
 /* A marker's column: scenario steps name markers too, and a step's name may hold a comma or a
  * quote, so such a name is quoted (RFC 4180); plain names stay as they were. */
-static void csv_column(struct util_buf *b, const char *name) {
-  _cleanup_(util_freep) char *column = util_strdupf("%s_ms", name);
+static void csv_column(struct util_buf *b, const char *name, const char *unit) {
+  _cleanup_(util_freep) char *column = util_strdupf("%s_%s", name, unit);
   util_buf_printf(b, ",");
   if (column && strpbrk(column, ",\"\r\n"))
     csv_quoted(b, column);
@@ -585,22 +662,33 @@ static void csv_column(struct util_buf *b, const char *name) {
     util_buf_printf(b, "%s", column ? column : "");
 }
 
-/* The t_ms of the last marker named name in run (a dialogue step marks each answer), or NAN. */
-static double csv_marker_ms(json_t *run, const char *name) {
+/* The field (t_ms or instructions) of the last marker named name in run (a dialogue step marks
+ * each answer), or NAN. */
+static double csv_marker(json_t *run, const char *name, const char *field) {
   double t = NAN;
   size_t k;
   json_t *m;
   json_array_foreach(json_object_get(run, "markers"), k, m) {
     if (str(m, "name") && strcmp(str(m, "name"), name) == 0)
-      t = num(m, "t_ms");
+      t = num(m, field);
   }
   return t;
+}
+
+/* An instruction count column, empty where there is none. */
+static void csv_count(struct util_buf *b, double v) {
+  if (isfinite(v))
+    util_buf_printf(b, ",%.0f", v);
+  else
+    util_buf_printf(b, ",");
 }
 
 char *matrix_report_csv(json_t *runs) {
   json_t *names = json_object(), *run, *m;
   size_t i, k;
+  bool counted = false; /* the virtual clock: each time has its instruction count beside it */
   json_array_foreach(runs, i, run) {
+    counted |= strcmp(jfield_str(run, "clock", "host"), "virtual") == 0;
     json_array_foreach(json_object_get(run, "markers"), k, m) {
       if (str(m, "name"))
         json_object_set_new(names, str(m, "name"), json_true());
@@ -609,9 +697,13 @@ char *matrix_report_csv(json_t *runs) {
   struct util_buf b = {0};
   util_buf_printf(
       &b, "matrix_index,run_id,cpus,status,accel,guest_cpus_online,boot_time_ms,error_code");
+  if (counted)
+    util_buf_printf(&b, ",boot_instructions");
   const char *name;
   json_t *v;
-  json_object_foreach(names, name, v) csv_column(&b, name);
+  json_object_foreach(names, name, v) csv_column(&b, name, "ms");
+  if (counted)
+    json_object_foreach(names, name, v) csv_column(&b, name, "instructions");
   util_buf_printf(&b, "\n");
   json_array_foreach(runs, i, run) {
     json_t *index = json_object_get(run, "matrix_index");
@@ -624,7 +716,11 @@ char *matrix_report_csv(json_t *runs) {
     csv_integer(&b, json_object_get(run, "guest_cpus_online"));
     csv_number(&b, num(run, "boot_time_ms"));
     csv_field(&b, str(json_object_get(run, "error"), "code"));
-    json_object_foreach(names, name, v) csv_number(&b, csv_marker_ms(run, name));
+    if (counted)
+      csv_count(&b, num(run, "boot_instructions"));
+    json_object_foreach(names, name, v) csv_number(&b, csv_marker(run, name, "t_ms"));
+    if (counted)
+      json_object_foreach(names, name, v) csv_count(&b, csv_marker(run, name, "instructions"));
     util_buf_printf(&b, "\n");
   }
   json_decref(names);

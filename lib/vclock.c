@@ -48,6 +48,12 @@ int vclock_qemu_args(const struct boot_spec *s, struct qemu_cmd *cmd) {
   int r = icount ? qemu_cmd_add(cmd, "-icount") : -ENOMEM;
   if (r == 0)
     r = qemu_cmd_add(cmd, icount);
+  /* The guest's clock chip too: by default it reads the host's time, and a guest that seeds or
+   * decides anything from it (Linux does) runs different instructions in each boot. */
+  if (r == 0)
+    r = qemu_cmd_add(cmd, "-rtc");
+  if (r == 0)
+    r = qemu_cmd_add(cmd, "base=" VCLOCK_RTC_BASE ",clock=vm");
   if (r == 0)
     r = add_plugin(cmd, s);
   return r;
