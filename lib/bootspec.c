@@ -421,14 +421,14 @@ int bootspec_from_json(json_t *req, const struct bootspec_env *env, struct boot_
     apply_defaults(s);
     r = check_profile(s, env, err);
   }
+  if (r == 0) /* before the machine: a KVM request is refused for the clock's reason on any host */
+    r = check_clock(req, s, env, err);
   if (r == 0)
     r = check_machine(s, env, err);
   if (r == 0)
     r = check_source(req, s, env->image_dirs, err);
   if (r == 0)
     r = check_symbols(s, env, err);
-  if (r == 0)
-    r = check_clock(req, s, env, err);
   if (r == 0 && s->guest_memory_ms && s->scenario)
     r = bad(err, "conflicting_fields", "guest_memory_ms",
             "guest_memory_ms plays its own scenario; give one or the other");

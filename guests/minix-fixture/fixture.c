@@ -150,7 +150,23 @@ NOINLINE void bsp_finish_booting(void) {
 
 NOINLINE void system_init(void) { delay_ms(8); }
 NOINLINE void memory_init(void) { delay_ms(6); }
-NOINLINE void proc_init(void) { delay_ms(4); }
+#ifndef FIXTURE_EXTRA_WORK
+#define FIXTURE_EXTRA_WORK 0
+#endif
+/* The virtual clock's sensitivity test builds the fixture with FIXTURE_EXTRA_WORK=N: proc_init
+ * then executes exactly 2N more instructions (N turns of dec, jnz). Both builds have the same
+ * code, byte for byte, but for this immediate, so no other function moves or changes. */
+static inline void extra_work(void) {
+  __asm__ volatile("mov %0, %%ecx\n\tjecxz 2f\n1:\tdec %%ecx\n\tjnz 1b\n2:"
+                   :
+                   : "i"(FIXTURE_EXTRA_WORK)
+                   : "ecx", "cc");
+}
+
+NOINLINE void proc_init(void) {
+  extra_work();
+  delay_ms(4);
+}
 NOINLINE void cstart(void) { delay_ms(3); }
 
 NOINLINE void kmain(void) {

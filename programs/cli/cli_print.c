@@ -1,5 +1,6 @@
 #include "programs/cli/cli_print.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char *str(json_t *obj, const char *key) {
@@ -18,17 +19,24 @@ static void print_names(FILE *f, const char *title, json_t *arr, const char *key
   fputc('\n', f);
 }
 
-static void print_markers(FILE *f, json_t *markers) {
+/* t_ms on the host clock; with the virtual clock, each marker's instruction count beside it. */
+static void print_markers(FILE *f, json_t *markers, bool counted) {
   if (json_array_size(markers) == 0) {
     fprintf(f, "  no marker observed\n");
     return;
   }
-  fprintf(f, "  %12s  %-20s %-7s %s\n", "t_ms", "marker", "source", "text");
+  fprintf(f, "  %12s  %s%-20s %-7s %s\n", "t_ms", counted ? "  instructions  " : "", "marker",
+          "source", "text");
   size_t i;
   json_t *m;
   json_array_foreach(markers, i, m) {
-    fprintf(f, "  %12.3f  %-20s %-7s %.60s\n", json_number_value(json_object_get(m, "t_ms")),
-            str(m, "name"), str(m, "source"), str(m, "text"));
+    fprintf(f, "  %12.3f  ", json_number_value(json_object_get(m, "t_ms")));
+    json_t *n = json_object_get(m, "instructions");
+    if (counted && json_is_integer(n))
+      fprintf(f, "%14lld  ", (long long)json_integer_value(n));
+    else if (counted)
+      fprintf(f, "%14s  ", "not observed");
+    fprintf(f, "%-20s %-7s %.60s\n", str(m, "name"), str(m, "source"), str(m, "text"));
   }
 }
 
@@ -56,13 +64,21 @@ void cli_print_run(FILE *f, json_t *run) {
   if (json_is_number(qs))
     fprintf(f, "  QEMU start-up: %.3f ms (before t0, not part of the boot time)\n",
             json_number_value(qs));
-  print_markers(f, json_object_get(run, "markers"));
+  bool counted = strcmp(str(run, "clock"), "virtual") == 0;
+  print_markers(f, json_object_get(run, "markers"), counted);
   json_t *bt = json_object_get(run, "boot_time_ms");
   if (json_is_number(bt))
     fprintf(f, "  boot time: %.3f ms from QMP cont to %s\n", json_number_value(bt),
             str(run, "terminal_marker"));
   else
     fprintf(f, "  boot time: not measured (the terminal marker was not observed)\n");
+  json_t *bi = json_object_get(run, "boot_instructions");
+  if (counted && json_is_integer(bi))
+    fprintf(f, "  virtual clock: %lld guest instructions to %s (-icount shift %lld)\n",
+            (long long)json_integer_value(bi), str(run, "terminal_marker"),
+            (long long)json_integer_value(json_object_get(run, "icount_shift")));
+  else if (counted)
+    fprintf(f, "  virtual clock: the terminal marker's instruction count was not observed\n");
   print_cpus(f, run);
   print_names(f, "not observed", json_object_get(run, "missing_markers"), NULL);
   print_names(f, "not observable over serial", json_object_get(run, "unobservable_markers"),
