@@ -182,12 +182,9 @@ int context_open(struct ma_context *c, uv_loop_t *loop, const struct ma_options 
   if (r == 0 && opt->run_jobs)
     r = start_jobs(c, opt, err);
   find_vclock_plugin(c, opt->vclock_plugin);
-  c->env = (struct bootspec_env){c->profiles,
-                                 &c->host.kvm,
-                                 &c->host.qemu,
-                                 (const char *const *)c->image_dirs,
-                                 c->vclock_plugin,
-                                 c->vclock_missing};
+  c->env = (struct bootspec_env){c->profiles,      &c->host.kvm,
+                                 &c->host.qemu,    (const char *const *)c->image_dirs,
+                                 c->vclock_plugin, c->vclock_missing};
   if (r == 0) /* with the requests' environment set: their matrices are validated again */
     matrices_adopt(c->matrices);
   return r;

@@ -339,8 +339,8 @@ static void sup_symbol(void *userdata, size_t index, int64_t stamp_us) {
     return;
   _cleanup_(util_freep) char *text = util_strdupf(
       "breakpoint at %s (0x%llx)", s->bp_functions[index], (unsigned long long)s->bp_addrs[index]);
-  if (text && run_record_marker(&job->rec, s->bp_markers[index], stamp_us - job->t0_us, "symbol",
-                                text))
+  if (text &&
+      run_record_marker(&job->rec, s->bp_markers[index], stamp_us - job->t0_us, "symbol", text))
     count_later(job, -1, (int)index);
 }
 

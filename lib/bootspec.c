@@ -469,10 +469,10 @@ int bootspec_parse(const char *body, size_t len, const struct bootspec_env *env,
 void bootspec_free(struct boot_spec *s) {
   if (!s)
     return;
-  char **strs[] = {&s->arch,    &s->kernel,  &s->append, &s->iso,   &s->disk,
-                   &s->profile, &s->until,   &s->accel,  &s->label, &s->cdrom,
-                   &s->overlay, &s->int_log, &s->qemu,   &s->clock,
-                   &s->vclock_plugin, &s->vclock_files};
+  char **strs[] = {&s->arch,  &s->kernel,  &s->append,        &s->iso,
+                   &s->disk,  &s->profile, &s->until,         &s->accel,
+                   &s->label, &s->cdrom,   &s->overlay,       &s->int_log,
+                   &s->qemu,  &s->clock,   &s->vclock_plugin, &s->vclock_files};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; s->initrd && i < s->n_initrd; i++)

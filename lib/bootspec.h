@@ -57,8 +57,8 @@ struct bootspec_env {
   const struct accel_host *kvm; /* NULL: KVM was not looked at */
   const struct qemu_bins *qemu; /* the programs found in --qemu-dir; NULL: none */
   const char *const
-      *image_dirs; /* the daemon's --image-dir policy (lib/path_policy.h); NULL: none */
-  const char *vclock_plugin; /* the virtual clock's TCG plugin; NULL: none (see vclock_missing) */
+      *image_dirs;            /* the daemon's --image-dir policy (lib/path_policy.h); NULL: none */
+  const char *vclock_plugin;  /* the virtual clock's TCG plugin; NULL: none (see vclock_missing) */
   const char *vclock_missing; /* why there is none, for the 400 */
 };
 

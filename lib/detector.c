@@ -35,7 +35,7 @@ struct detector {
   struct line_end {
     size_t pos;
     int64_t offset;
-  } *ends;
+  } * ends;
   size_t n_ends, cap_ends;
   int cpus_value, cpus_count;
   detector_cb cb;

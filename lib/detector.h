@@ -23,8 +23,9 @@ struct detector_event {
   int64_t t_us;     /* stamp of the read that completed the match */
   const char *text; /* the (possibly partial, for prompts) line */
   bool terminal;    /* this marker ends the boot */
-  int64_t offset; /* console bytes fed up to and including the one that completed it: the line's
-                     newline, or for a prompt the last byte of the read (the virtual clock's key) */
+  /* Console bytes fed up to and including the one that completed it: the line's newline, or for a
+   * prompt the last byte of the read (the virtual clock's key). */
+  int64_t offset;
 };
 
 typedef void (*detector_cb)(void *userdata, const struct detector_event *ev);

@@ -50,7 +50,7 @@ int launch_plan_init(struct launch_plan *p, const struct boot_spec *s, const str
                      const struct launch_paths *paths) {
   *p = (struct launch_plan){0};
   const char *tcg_because =
-      s->trap_counts          ? "trap counts read QEMU's interrupt log, written only under TCG"
+      s->trap_counts              ? "trap counts read QEMU's interrupt log, written only under TCG"
       : bootspec_virtual_clock(s) ? "the virtual clock counts the instructions TCG executes"
                                   : NULL;
   p->accel = accel_choose(kvm, s->arch, s->accel, tcg_because, &p->accel_note);

@@ -47,10 +47,10 @@ static json_t *compare_phases(json_t *ca, json_t *cb) {
       if (!json_equal(json_object_get(pa, "phase"), json_object_get(pb, "phase")) ||
           !stats_from_json(json_object_get(pb, "instructions"), &b))
         continue;
-      json_array_append_new(
-          out, json_pack("{s:O, s:f, s:f, s:f, s:b}", "phase", json_object_get(pa, "phase"),
-                         "before", a.mean, "after", b.mean, "difference", b.mean - a.mean,
-                         "exact", exact(&a, &b)));
+      json_array_append_new(out, json_pack("{s:O, s:f, s:f, s:f, s:b}", "phase",
+                                           json_object_get(pa, "phase"), "before", a.mean, "after",
+                                           b.mean, "difference", b.mean - a.mean, "exact",
+                                           exact(&a, &b)));
     }
   }
   return out;
@@ -74,9 +74,9 @@ static json_t *compare_virtual(json_t *ca, json_t *cb) {
   else if (stats_welch(&b, &a, &t, &df, &p) < 0 || !isfinite(p))
     verdict = "not testable: needs two samples per side";
   else {
-    json_object_set_new(out, "test",
-                        json_pack("{s:s, s:f, s:f, s:f}", "name", "welch_t", "t", t, "df", df,
-                                  "p", p));
+    json_object_set_new(
+        out, "test",
+        json_pack("{s:s, s:f, s:f, s:f}", "name", "welch_t", "t", t, "df", df, "p", p));
     verdict = p >= ALPHA ? "no significant change" : diff > 0 ? "regression" : "improvement";
   }
   json_object_set_new(out, "verdict", json_string(verdict));
@@ -141,9 +141,10 @@ json_t *matrix_compare(json_t *a, json_t *b) {
   json_t *out = json_pack("{s:O?, s:O?, s:f, s:o}", "before", json_object_get(a, "id"), "after",
                           json_object_get(b, "id"), "alpha", ALPHA, "configs", configs);
   if (!same_clock && (a_virtual || b_virtual))
-    json_object_set_new(out, "virtual_note",
-                        json_string("the two matrices did not both use the virtual clock at the "
-                                    "same icount shift: their instruction counts are not compared"));
+    json_object_set_new(
+        out, "virtual_note",
+        json_string("the two matrices did not both use the virtual clock at the "
+                    "same icount shift: their instruction counts are not compared"));
   return out;
 }
 

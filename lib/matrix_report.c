@@ -311,10 +311,11 @@ json_t *matrix_report(json_t *matrix, json_t *runs) {
   bool virtual_clock = json_is_string(clock) && strcmp(json_string_value(clock), "virtual") == 0;
   json_object_set_new(report, "clock", json_string(virtual_clock ? "virtual" : "host"));
   if (virtual_clock)
-    json_object_set_new(report, "icount_shift",
-                        json_integer(json_is_integer(json_object_get(request, "icount_shift"))
-                                         ? json_integer_value(json_object_get(request, "icount_shift"))
-                                         : BOOTSPEC_ICOUNT_SHIFT_DEFAULT));
+    json_object_set_new(
+        report, "icount_shift",
+        json_integer(json_is_integer(json_object_get(request, "icount_shift"))
+                         ? json_integer_value(json_object_get(request, "icount_shift"))
+                         : BOOTSPEC_ICOUNT_SHIFT_DEFAULT));
   json_object_set_new(report, "accel", accels(runs));
   json_object_set_new(report, "hosts", hosts(runs));
   json_object_set_new(report, "configs", configs);

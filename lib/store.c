@@ -36,9 +36,8 @@ store_sql_table store_runs_sql = {
         " missing_json=?11, error_code=?12, error_message=?13, exit_code=?14, exit_signal=?15,"
         " serial_bytes=?16, serial_logged=?17, host_json=?18, slurm_job=?19 WHERE id=?1",
     [ST_MARKERS_DELETE] = "DELETE FROM markers WHERE run_id=?",
-    [ST_MARKER_INSERT] =
-        "INSERT INTO markers (run_id, ord, name, t_us, source, text, instructions)"
-        " VALUES (?,?,?,?,?,?,?)",
+    [ST_MARKER_INSERT] = "INSERT INTO markers (run_id, ord, name, t_us, source, text, instructions)"
+                         " VALUES (?,?,?,?,?,?,?)",
     [ST_MARKER_INSTRUCTIONS] = "UPDATE markers SET instructions=?3 WHERE run_id=?1 AND ord=?2",
     [ST_RUN_GET] = "SELECT " RUN_COLUMNS " FROM runs WHERE id=?",
     [ST_MARKERS] = "SELECT name, t_us, source, text, instructions FROM markers WHERE run_id=?"

@@ -11,7 +11,8 @@
 #include "lib/qemu_cmd.h"
 
 #define VCLOCK_PLUGIN_NAME "minix-analysis-vclock.so"
-/* Where the guest's real-time clock starts under the virtual clock (it then runs on virtual time). */
+/* Where the guest's real-time clock starts under the virtual clock (it then runs on virtual time).
+ */
 #define VCLOCK_RTC_BASE "2020-01-01T00:00:00"
 
 enum vclock_file { VCLOCK_COUNTS, VCLOCK_HITS, VCLOCK_CONSOLE };

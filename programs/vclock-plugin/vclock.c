@@ -11,10 +11,10 @@
  *
  * Why the bytes come from a file: the 7.2 plugin API shows neither registers nor port I/O, so the
  * byte an OUT writes is invisible here. QEMU's 16550 hands a transmitted byte to its chardev during
- * the OUT itself, and the chardev's logfile= (log=PATH) receives it then. So the bytes that appeared
- * in the log since the previous OUT were written by that OUT; each OUT, idle vCPU and the exit
- * hands them out. A byte the chardev refused (a full socket) is written later, from QEMU's main
- * loop, and is credited to a later OUT: the daemon reads its socket promptly to avoid that.
+ * the OUT itself, and the chardev's logfile= (log=PATH) receives it then. So the bytes that
+ * appeared in the log since the previous OUT were written by that OUT; each OUT, idle vCPU and the
+ * exit hands them out. A byte the chardev refused (a full socket) is written later, from QEMU's
+ * main loop, and is credited to a later OUT: the daemon reads its socket promptly to avoid that.
  *
  * Not a part of the daemon: QEMU loads it. Written for x86 (the OUT opcodes); addr= works on any
  * target. */
