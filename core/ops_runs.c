@@ -193,5 +193,9 @@ json_t *ops_health(struct ma_context *ctx) {
                            "queue", "queued", queued, "running", running);
   if (ctx->disk)
     json_object_set_new(body, "disk", disk_guard_json(ctx->disk));
+  json_object_set_new(body, "virtual_clock",
+                      ctx->vclock_plugin
+                          ? json_pack("{s:b, s:s}", "available", 1, "plugin", ctx->vclock_plugin)
+                          : json_pack("{s:b, s:s?}", "available", 0, "reason", ctx->vclock_missing));
   return body;
 }

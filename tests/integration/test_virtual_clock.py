@@ -5,6 +5,7 @@ What is asserted: every marker's instruction count is identical across 10 boots 
 bound is 0 for guests without disk reads); a fixture built with 2 x 50,000 more instructions in
 proc_init shows exactly +100,000 in that phase and 0 in every other; requests the clock cannot
 serve get a 400 naming the field."""
+import json
 import os
 import shutil
 import statistics
@@ -12,6 +13,8 @@ import subprocess
 import sys
 import time
 import unittest
+
+import jsonschema
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import CLI, FIXTURE, Daemon, fixture_boot, linux_boot, work_dir  # noqa: E402
@@ -85,6 +88,9 @@ class VirtualClockTest(unittest.TestCase):
         self.assertEqual(serial, sorted(serial))
         # The report: statistics on both clocks, the virtual one with no spread.
         cfg = report['configs'][0]
+        schema = os.path.join(os.environ['MA_SOURCE_ROOT'], 'schema', 'json', 'matrix-report.schema.json')
+        with open(schema) as f:
+            jsonschema.Draft202012Validator(json.load(f)).validate(report)
         self.assertEqual(report['clock'], 'virtual')
         self.assertEqual(report['icount_shift'], 4)
         self.assertEqual(cfg['boot_instructions']['n'], 10)
@@ -142,6 +148,11 @@ class VirtualClockTest(unittest.TestCase):
         self.assertIn(f'process_init -> memory_init', text)
         self.assertIn(f'+{EXTRA} instructions (exact)', text)
 
+    def test_health_names_the_plugin(self):
+        _, health, _ = self.d.json('GET', '/api/v1/health')
+        self.assertTrue(health['virtual_clock']['available'], health)
+        self.assertTrue(health['virtual_clock']['plugin'].endswith('minix-analysis-vclock.so'))
+
     def test_refusals(self):
         cases = [
             (fixture_boot(clock='virtual', accel='kvm'), 'conflicting_fields', 'accel'),
@@ -170,6 +181,9 @@ class VirtualClockTest(unittest.TestCase):
             self.assertEqual((status, reply['error']['code'], reply['error']['field']),
                              (400, 'virtual_clock_unavailable', 'clock'), reply)
             self.assertIn('/nonexistent/vclock.so', reply['error']['message'])
+            _, health, _ = d.json('GET', '/api/v1/health')
+            self.assertFalse(health['virtual_clock']['available'])
+            self.assertIn('/nonexistent/vclock.so', health['virtual_clock']['reason'])
             run = d.wait(d.boot(fixture_boot(accel='tcg')))
             self.assertEqual((run['status'], run['clock']), ('succeeded', 'host'))
             self.assertNotIn('instructions', run['markers'][0])
