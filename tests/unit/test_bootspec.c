@@ -134,9 +134,56 @@ static void applies_defaults(void **state) {
   free(body);
 }
 
+/* The virtual clock: what it cannot serve is a 400 naming the field; what it takes is kept. */
+static void the_virtual_clock(void **state) {
+  (void)state;
+  const char *k = "{\"kernel\":\"KERNEL\",\"profile\":\"minix-3.4\"";
+  char *body[8];
+  const char *extra[] = {",\"clock\":\"virtual\"}",
+                         ",\"clock\":\"virtual\",\"accel\":\"kvm\"}",
+                         ",\"clock\":\"virtual\",\"arch\":\"arm\"}",
+                         ",\"clock\":\"wall\"}",
+                         ",\"icount_shift\":2}",
+                         ",\"clock\":\"virtual\",\"icount_shift\":11}",
+                         ",\"clock\":[]}"};
+  for (size_t i = 0; i < 7; i++)
+    body[i] = util_strdupf("%s%s", k, extra[i]);
+  expect_error(body[0], "virtual_clock_unavailable", "clock"); /* no plugin in this env */
+  env.vclock_plugin = "/opt/ma/minix-analysis-vclock.so";
+  expect_error(body[1], "conflicting_fields", "accel"); /* whatever KVM the host has */
+  expect_error(body[2], "invalid_value", "arch");
+  expect_error(body[3], "invalid_value", "clock");
+  expect_error(body[4], "conflicting_fields", "icount_shift");
+  expect_error(body[5], "out_of_range", "icount_shift");
+  expect_error(body[6], "wrong_type", "clock");
+  char *ok =
+      util_strdupf("{\"kernel\":\"%s\",\"profile\":\"minix-3.4\",\"clock\":\"virtual\"}", kernel);
+  struct boot_spec *spec;
+  struct ma_error err;
+  assert_int_equal(bootspec_parse(ok, strlen(ok), &env, &spec, &err), 0);
+  assert_true(bootspec_virtual_clock(spec));
+  assert_int_equal(spec->icount_shift, BOOTSPEC_ICOUNT_SHIFT_DEFAULT);
+  assert_string_equal(spec->vclock_plugin, "/opt/ma/minix-analysis-vclock.so");
+  assert_string_equal(json_string_value(json_object_get(spec->json, "clock")), "virtual");
+  assert_int_equal(json_integer_value(json_object_get(spec->json, "icount_shift")), 4);
+  bootspec_free(spec);
+  free(ok);
+  /* The host clock (the default) leaves no trace in the stored request. */
+  ok = util_strdupf("{\"kernel\":\"%s\",\"profile\":\"minix-3.4\"}", kernel);
+  assert_int_equal(bootspec_parse(ok, strlen(ok), &env, &spec, &err), 0);
+  assert_false(bootspec_virtual_clock(spec));
+  assert_null(json_object_get(spec->json, "clock"));
+  assert_null(spec->vclock_plugin);
+  bootspec_free(spec);
+  free(ok);
+  env.vclock_plugin = NULL;
+  for (size_t i = 0; i < 7; i++)
+    free(body[i]);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(rejects_bad_requests),
-                                     cmocka_unit_test(applies_defaults),
-                                     cmocka_unit_test(takes_qemu_from_its_directory)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(rejects_bad_requests), cmocka_unit_test(the_virtual_clock),
+      cmocka_unit_test(applies_defaults), cmocka_unit_test(takes_qemu_from_its_directory)};
   return cmocka_run_group_tests_name("bootspec", tests, setup, teardown);
 }

@@ -495,6 +495,84 @@ static void compare_flags_regressions(void **state) {
   json_decref(after);
 }
 
+/* Three runs on the virtual clock: identical counts (stdev 0), host times that vary; the other
+ * matrix's proc_init phase took 100 more instructions. */
+static json_t *virtual_runs(int extra) {
+  json_t *runs = json_array();
+  for (int i = 0; i < 3; i++) {
+    char id[17];
+    snprintf(id, sizeof id, "%016d", i);
+    double t = 500 + 7 * i;
+    json_int_t a = 1000, b = 5000 + extra, c = 9000 + extra;
+    json_array_append_new(
+        runs,
+        json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:o, s:f, s:I, s:i, s:s, s:[{s:s, s:f, "
+                  "s:I}, {s:s, s:f, s:I}, {s:s, s:f, s:I}]}",
+                  "id", id, "matrix_index", i, "cpus", 1, "accel", "tcg", "status", "succeeded",
+                  "clock", "virtual", "error", json_null(), "boot_time_ms", t, "boot_instructions",
+                  c, "icount_shift", 4, "terminal_marker", "shell_prompt", "markers", "name",
+                  "kernel_starts", "t_ms", t / 4, "instructions", a, "name", "memory_init", "t_ms",
+                  t / 2, "instructions", b, "name", "shell_prompt", "t_ms", t, "instructions", c));
+  }
+  return runs;
+}
+
+static void virtual_clock_reports_and_compares(void **state) {
+  (void)state;
+  json_t *matrix =
+      json_pack("{s:s, s:s, s:{s:[i], s:i, s:s, s:s, s:i}, s:i}", "id", "00000000000000bb",
+                "status", "done", "request", "cpus", 1, "samples", 3, "profile", "minix-3.4",
+                "clock", "virtual", "icount_shift", 4, "total", 3);
+  json_t *runs_a = virtual_runs(0), *runs_b = virtual_runs(100);
+  json_t *a = matrix_report(matrix, runs_a);
+  json_object_set_new(matrix, "id", json_string("00000000000000cc"));
+  json_t *b = matrix_report(matrix, runs_b);
+  assert_string_equal(json_string_value(json_object_get(a, "clock")), "virtual");
+  assert_int_equal(json_integer_value(json_object_get(a, "icount_shift")), 4);
+  json_t *c = config(a, 0), *bi = json_object_get(c, "boot_instructions");
+  assert_true(json_number_value(json_object_get(bi, "mean")) == 9000);
+  assert_true(json_number_value(json_object_get(bi, "stdev")) == 0);
+  assert_true(stat(c, "stdev") > 0); /* the host clock's spread, beside it */
+  json_t *phase = json_array_get(json_object_get(c, "phases"), 0);
+  assert_true(json_number_value(json_object_get(json_object_get(phase, "instructions"), "mean")) ==
+              4000);
+  char *text = matrix_report_text(a), *csv = matrix_report_csv(runs_a),
+       *tex = matrix_report_latex(a);
+  assert_non_null(strstr(text, "Virtual clock: guest instructions"));
+  assert_non_null(strstr(text, "kernel_starts -> memory_init"));
+  assert_non_null(strstr(csv, ",boot_instructions,"));
+  assert_non_null(strstr(csv, "memory_init_instructions"));
+  assert_non_null(strstr(csv, ",9000,"));
+  assert_non_null(strstr(tex, "9000 & 9000 & 9000 & 9000"));
+  free(text);
+  free(csv);
+  free(tex);
+  json_t *cmp = matrix_compare(a, b);
+  json_t *v = json_object_get(json_array_get(json_object_get(cmp, "configs"), 0), "virtual");
+  assert_true(json_is_true(json_object_get(v, "exact")));
+  assert_true(json_number_value(json_object_get(v, "difference")) == 100);
+  assert_string_equal(json_string_value(json_object_get(v, "verdict")), "more instructions");
+  json_t *phases = json_object_get(v, "phases");
+  assert_int_equal(json_array_size(phases), 2);
+  assert_true(json_number_value(json_object_get(json_array_get(phases, 0), "difference")) == 100);
+  assert_true(json_number_value(json_object_get(json_array_get(phases, 1), "difference")) == 0);
+  text = matrix_compare_text(cmp);
+  assert_non_null(strstr(text, "+100 instructions (exact)"));
+  free(text);
+  json_decref(cmp);
+  /* Another shift, or the host clock on one side: instructions are not compared. */
+  json_object_set_new(b, "icount_shift", json_integer(5));
+  cmp = matrix_compare(a, b);
+  assert_null(json_object_get(json_array_get(json_object_get(cmp, "configs"), 0), "virtual"));
+  assert_non_null(json_object_get(cmp, "virtual_note"));
+  json_decref(cmp);
+  json_decref(a);
+  json_decref(b);
+  json_decref(runs_a);
+  json_decref(runs_b);
+  json_decref(matrix);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rejects_bad_matrices),
@@ -505,6 +583,7 @@ int main(void) {
       cmocka_unit_test(stored_requests_are_read_back),
       cmocka_unit_test(golden_text_and_csv),
       cmocka_unit_test(compare_flags_regressions),
+      cmocka_unit_test(virtual_clock_reports_and_compares),
       cmocka_unit_test(report_takes_runs_in_every_state),
       cmocka_unit_test(renderers_take_partial_reports),
   };

@@ -1,7 +1,12 @@
 /* QEMU argv building. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/qemu_cmd.h"
+#include "lib/vclock.h"
 #include "test_util.h"
 
 static int index_of(const struct qemu_cmd *c, const char *arg) {
@@ -58,6 +63,82 @@ static void kernel_boot_is_paused_and_plumbed(void **state) {
   assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
   assert_string_equal(c.argv[0], "/opt/qemu/bin/qemu-system-i386");
   qemu_cmd_clear(&c);
+}
+
+/* clock virtual: the console copied to a log the plugin watches, -icount at the spec's shift, a
+ * fixed RTC, and the plugin with its files and the breakpoints' addresses; commas doubled. */
+static void the_virtual_clock_counts_under_icount(void **state) {
+  (void)state;
+  uint64_t addrs[] = {0x100390, 0xffffffff80001000u};
+  struct boot_spec s = {.arch = (char *)"x86_64",
+                        .cpus = 2,
+                        .memory_mb = 256,
+                        .kernel = (char *)"/k/kernel",
+                        .clock = (char *)"virtual",
+                        .icount_shift = 3,
+                        .vclock_plugin = (char *)"/opt/ma/v,c.so",
+                        .vclock_files = (char *)"/st/sock/r1,x.vclock",
+                        .n_breakpoints = 2,
+                        .bp_addrs = addrs};
+  struct qemu_sockets socks = {"/st/sock/r1.qmp", "/st/sock/r1.ser", NULL};
+  struct qemu_cmd c;
+  assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
+  assert_string_equal(after(&c, "-chardev"),
+                      "socket,id=ser0,path=/st/sock/r1.ser,server=on,wait=off,"
+                      "logfile=/st/sock/r1,,x.vclock.console");
+  assert_string_equal(after(&c, "-icount"), "shift=3,sleep=off");
+  assert_string_equal(after(&c, "-rtc"), "base=2020-01-01T00:00:00,clock=vm");
+  assert_string_equal(
+      after(&c, "-plugin"),
+      "/opt/ma/v,,c.so,counts=/st/sock/r1,,x.vclock.counts,hits=/st/sock/r1,,x.vclock."
+      "hits,log=/st/sock/r1,,x.vclock.console,addr=0x100390,addr=0xffffffff80001000");
+  qemu_cmd_clear(&c);
+  /* The host clock: none of it. */
+  s.clock = (char *)"host";
+  s.vclock_files = NULL;
+  assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
+  assert_int_equal(index_of(&c, "-icount"), -1);
+  assert_int_equal(index_of(&c, "-plugin"), -1);
+  assert_int_equal(index_of(&c, "-rtc"), -1);
+  qemu_cmd_clear(&c);
+}
+
+/* The plugin's files as lib/vclock.c reads them: 8 little-endian bytes per console byte, and the
+ * first hit of each address. */
+static void the_virtual_clock_reads_what_the_plugin_wrote(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ma-vclock-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "%s/run", dir);
+  char *counts = vclock_file(prefix, VCLOCK_COUNTS), *hits = vclock_file(prefix, VCLOCK_HITS);
+  FILE *f = fopen(counts, "wb");
+  uint64_t values[] = {5, 5, 1234567890123ull};
+  for (size_t i = 0; i < 3; i++)
+    for (int k = 0; k < 8; k++)
+      fputc((int)(values[i] >> (8 * k) & 0xff), f);
+  fclose(f);
+  f = fopen(hits, "w");
+  fputs("0x100390 77\n0x100390 99\n0x1003a0 12\nend 4000\n", f);
+  fclose(f);
+  assert_int_equal(vclock_byte_count(prefix, 0), 5);
+  assert_int_equal(vclock_byte_count(prefix, 2), 1234567890123ll);
+  assert_int_equal(vclock_byte_count(prefix, 3), -1); /* not noted: not observed */
+  assert_int_equal(vclock_byte_count(prefix, -1), -1);
+  uint64_t addrs[] = {0x100390, 0x1003a0, 0x2000};
+  int64_t got[3], total;
+  assert_int_equal(vclock_hits(prefix, addrs, 3, got, &total), 0);
+  assert_int_equal(got[0], 77);
+  assert_int_equal(got[1], 12);
+  assert_int_equal(got[2], -1);
+  assert_int_equal(total, 4000);
+  vclock_remove(prefix);
+  assert_int_equal(access(counts, F_OK), -1);
+  assert_int_equal(vclock_hits(prefix, addrs, 3, got, NULL), -ENOENT);
+  assert_int_equal(got[0], -1);
+  free(counts);
+  free(hits);
+  rmdir(dir);
 }
 
 static void kvm_disk_and_arm(void **state) {
@@ -129,6 +210,8 @@ static void a_headless_vga_where_the_profile_asks(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kernel_boot_is_paused_and_plumbed),
+      cmocka_unit_test(the_virtual_clock_counts_under_icount),
+      cmocka_unit_test(the_virtual_clock_reads_what_the_plugin_wrote),
       cmocka_unit_test(kvm_disk_and_arm),
       cmocka_unit_test(a_headless_vga_where_the_profile_asks),
   };
