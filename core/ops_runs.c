@@ -193,9 +193,11 @@ json_t *ops_health(struct ma_context *ctx) {
                            "queue", "queued", queued, "running", running);
   if (ctx->disk)
     json_object_set_new(body, "disk", disk_guard_json(ctx->disk));
-  json_object_set_new(body, "virtual_clock",
-                      ctx->vclock_plugin
-                          ? json_pack("{s:b, s:s}", "available", 1, "plugin", ctx->vclock_plugin)
-                          : json_pack("{s:b, s:s?}", "available", 0, "reason", ctx->vclock_missing));
+  json_t *vclock = json_pack("{s:b}", "available", ctx->vclock_plugin != NULL);
+  if (ctx->vclock_plugin)
+    json_object_set_new(vclock, "plugin", json_string(ctx->vclock_plugin));
+  else if (ctx->vclock_missing)
+    json_object_set_new(vclock, "reason", json_string(ctx->vclock_missing));
+  json_object_set_new(body, "virtual_clock", vclock);
   return body;
 }
