@@ -8,14 +8,21 @@ the spread around the median, drift included, is reported too.
 
 The anchor is the raw reader (bench/raw_boot.c --lines) on the same lines:
 the first line matching each of the profile's marker patterns, stamped with
-the read that completed it, as minix-analysis stamps a marker. Boots of the
-two sides alternate, each side first in every other pair. Imported by
-bench/run."""
+the read that completed it, as minix-analysis stamps a marker. Two more
+anchors: grabserial (Debian's package), what embedded and kernel developers
+use to timestamp boot consoles, reading the console from a pty (-serial pty;
+it stamps a line when its first character arrives); and QEMU's serial_write
+trace event with the log backend, which stamps each byte (gettimeofday) on
+the vCPU thread as the guest writes it to the UART: a stamp taken where the
+byte is written, not where it is read. Boots of the sides rotate, each side
+first in turn. Imported by bench/run."""
 import json
 import os
 import re
+import socket
 import statistics
 import subprocess
+import time
 
 STAMP = re.compile(r'\[@(\d+)\] ')
 
@@ -53,16 +60,106 @@ def raw_points(build, guest, work, qemu_argv, patterns):
             *qemu_argv(guest['arch'], guest['kernel'], guest['initrd'], guest['append'] + ' fixture=timestamps',
                        qmp, ser)]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True).stdout.splitlines()
-    pts, left = [], list(patterns)
+    lines = []
     for row in out[1:]:
         stamp, _, text = row.partition('\t')
-        text = text.rstrip('\r')
+        lines.append((float(stamp), text.rstrip('\r')))
+    return marker_lines(lines, patterns)
+
+
+def marker_lines(lines, patterns):
+    """(guest_us, host_us) of the first line matching each pattern, from (host_us, text) lines."""
+    pts, left = [], list(patterns)
+    for host_us, text in lines:
         hit = next((p for p in left if p.search(text)), None)
         g = STAMP.match(text)
-        if hit and g:  # each marker once, at its first line, as the detector does
+        if hit and g:
             left.remove(hit)
-            pts.append((int(g.group(1)), float(stamp)))
+            pts.append((int(g.group(1)), host_us))
     return pts
+
+
+def trace_points(build, guest, work, qemu_argv, patterns):
+    """The raw reader's boot with QEMU's serial_write trace event logged: each line stamped with the
+    trace's stamp of its newline byte, written to the transmit register (offset 0, DLAB clear)."""
+    qmp, ser, log = (os.path.join(work, f) for f in ('tr.qmp', 'tr.ser', 'serial-trace.log'))
+    argv = [os.path.join(build, 'bench', 'raw_boot'), 'login: ',
+            *qemu_argv(guest['arch'], guest['kernel'], guest['initrd'], guest['append'] + ' fixture=timestamps',
+                       qmp, ser), '-trace', 'serial_write', '-D', log]
+    subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
+    event = re.compile(r'^\d+@(\d+)\.(\d{6}):serial_write write addr 0x([0-9a-f]+) val 0x([0-9a-f]+)')
+    lines, text, dlab = [], bytearray(), False
+    with open(log) as f:
+        for row in f:
+            m = event.match(row)
+            if not m:
+                continue
+            addr, val = int(m.group(3), 16), int(m.group(4), 16)
+            if addr == 3:
+                dlab = bool(val & 0x80)
+            if addr != 0 or dlab:
+                continue
+            if val == 0x0a:
+                lines.append((int(m.group(1)) * 1e6 + int(m.group(2)), text.decode(errors='replace').rstrip('\r')))
+                text = bytearray()
+            else:
+                text.append(val)
+    return marker_lines(lines, patterns)
+
+
+def qmp_command(sock, name):
+    sock.sendall(json.dumps({'execute': name}).encode() + b'\n')
+    buf = b''
+    while True:
+        buf += sock.recv(65536)
+        for line in buf.split(b'\n'):
+            if line.strip() and b'"return"' in line:
+                return json.loads(line)['return']
+
+
+def grabserial_points(guest, work, qemu_argv, patterns):
+    """grabserial -t on the console as a pty (-serial pty); QEMU paused until grabserial has it open."""
+    qmp = os.path.join(work, 'gs.qmp')
+    argv = qemu_argv(guest['arch'], guest['kernel'], guest['initrd'], guest['append'] + ' fixture=timestamps',
+                     qmp, os.path.join(work, 'unused.ser'))
+    at = argv.index('-chardev')
+    argv[at:at + 4] = ['-serial', 'pty']  # the pty in place of the socket chardev and its -serial
+    if os.path.exists(qmp):
+        os.unlink(qmp)
+    qemu = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    grab = None
+    try:
+        for _ in range(200):
+            if os.path.exists(qmp):
+                break
+            time.sleep(0.01)
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(qmp)
+        sock.recv(65536)  # greeting
+        qmp_command(sock, 'qmp_capabilities')
+        pty = next(c['filename'][4:] for c in qmp_command(sock, 'query-chardev') if c['filename'].startswith('pty:'))
+        grab = subprocess.Popen(['grabserial', '-d', pty, '-t', '-q', 'login: ', '-e', '60'],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors='replace')
+        for _ in range(500):  # its pty open: the guest's first bytes are not dropped
+            fds = os.listdir(f'/proc/{grab.pid}/fd')
+            if any(os.path.realpath(f'/proc/{grab.pid}/fd/{fd}') == os.path.realpath(pty) for fd in fds):
+                break
+            time.sleep(0.01)
+        qmp_command(sock, 'cont')
+        out, _ = grab.communicate(timeout=90)
+        sock.close()
+    finally:
+        qemu.kill()
+        qemu.wait()
+        if grab and grab.poll() is None:
+            grab.kill()
+    stamped = re.compile(r'^\[\s*([0-9.]+)\s+[0-9.]+\] (.*)$')
+    lines = []
+    for row in out.splitlines():
+        m = stamped.match(row)
+        if m:
+            lines.append((float(m.group(1)) * 1e6, m.group(2).rstrip('\r')))
+    return marker_lines(lines, patterns)
 
 
 def pct(xs, p):
@@ -86,13 +183,21 @@ def summarize(boots):
                 rate_err_median=statistics.median(slopes))
 
 
-def fidelity(build, guest, n, work, root, qemu_argv):
-    """{'product': summary, 'raw': summary} over n boots each, interleaved."""
+def fidelity(build, guest, n, work, root, qemu_argv, rotated):
+    """{'product', 'raw', 'grabserial', 'trace': summary} over n boots each, interleaved (grabserial:
+    None when it is not installed)."""
     state = os.path.join(work, 'fidelity')
     patterns = marker_patterns(root, guest['profile'])
-    boots = {'product': [], 'raw': []}
+    boots = {'product': [], 'raw': [], 'trace': []}
+    if subprocess.run(['sh', '-c', 'command -v grabserial'], capture_output=True).returncode == 0:
+        boots['grabserial'] = []
+    read = {'product': lambda: product_points(build, guest, state),
+            'raw': lambda: raw_points(build, guest, work, qemu_argv, patterns),
+            'trace': lambda: trace_points(build, guest, work, qemu_argv, patterns),
+            'grabserial': lambda: grabserial_points(guest, work, qemu_argv, patterns)}
     for i in range(n):
-        for side in (('product', 'raw') if i % 2 == 0 else ('raw', 'product')):
-            boots[side].append(product_points(build, guest, state) if side == 'product'
-                               else raw_points(build, guest, work, qemu_argv, patterns))
-    return {side: summarize(b) for side, b in boots.items()}
+        for side in rotated(boots, i):
+            boots[side].append(read[side]())
+    out = {side: summarize(b) for side, b in boots.items()}
+    out.setdefault('grabserial', None)
+    return out

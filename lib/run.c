@@ -156,6 +156,18 @@ static void clock_json(json_t *j, const struct run *r) {
                   "the marker was written, or before the symbol's first instruction; QEMU "
                   "-icount shift as given",
                   "icount_shift", shift));
+    /* A read from a disk or CD completes on a host thread, at a host-dependent moment, and what
+     * the guest executes after it depends on when (docs/virtual-clock-study.md). */
+    bool storage = json_object_get(spec, "iso") || json_object_get(spec, "disk") ||
+                   json_object_get(spec, "image");
+    json_t *counted = json_object_get(clocks, "instructions");
+    json_object_set_new(counted, "repeatable", json_boolean(!storage));
+    json_object_set_new(
+        counted, "repeatable_because",
+        json_string(storage ? "not from the first disk or CD read on: the host decides when a read "
+                              "completes; compare such runs with statistics, as on the host clock"
+                            : "no disk or CD: the same guest with the same input executes the same "
+                              "instructions in every boot"));
   }
   json_object_set_new(j, "clocks", clocks);
   json_object_set_new(j, "markers", markers_json(r, virtual_clock));

@@ -14,6 +14,7 @@ packages=(gcc gcc-multilib meson ninja-build pkg-config python3 curl cpio
   clang lld  # the ARM fixture
   strace  # its libraries go into the Linux test guest
   wrk  # bench: the API under load
+  grabserial  # bench: the timestamp fidelity rows' anchor
   libsystemd-dev systemd systemd-container  # sd_notify; verify of the unit; the unit run under systemd-nspawn
   chromium python3-jsonschema  # tests only: SVG rendering, JSON Schema validation
   slurmctld slurmd slurm-client munge)  # tests only: the one-node Slurm cluster of test_slurm.py

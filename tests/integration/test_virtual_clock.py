@@ -63,6 +63,7 @@ class VirtualClockTest(unittest.TestCase):
         self.assertEqual(first['accel'], 'tcg')
         self.assertIn('virtual clock', first['accel_note'])
         self.assertIn('instructions', first['clocks'])
+        self.assertTrue(first['clocks']['instructions']['repeatable'])
         names = [m['name'] for m in first['markers']]
         self.assertGreater(len(names), 3)
         for r in runs:
