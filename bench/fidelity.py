@@ -22,6 +22,7 @@ import re
 import socket
 import statistics
 import subprocess
+import sys
 import time
 
 STAMP = re.compile(r'\[@(\d+)\] ')
@@ -85,7 +86,7 @@ def trace_points(build, guest, work, qemu_argv, patterns):
     qmp, ser, log = (os.path.join(work, f) for f in ('tr.qmp', 'tr.ser', 'serial-trace.log'))
     argv = [os.path.join(build, 'bench', 'raw_boot'), 'login: ',
             *qemu_argv(guest['arch'], guest['kernel'], guest['initrd'], guest['append'] + ' fixture=timestamps',
-                       qmp, ser), '-trace', 'serial_write', '-D', log]
+                       qmp, ser), '-trace', 'serial_write', '-D', log, '-msg', 'timestamp=on']
     subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
     event = re.compile(r'^\d+@(\d+)\.(\d{6}):serial_write write addr 0x([0-9a-f]+) val 0x([0-9a-f]+)')
     lines, text, dlab = [], bytearray(), False
@@ -138,7 +139,7 @@ def grabserial_points(guest, work, qemu_argv, patterns):
         sock.recv(65536)  # greeting
         qmp_command(sock, 'qmp_capabilities')
         pty = next(c['filename'][4:] for c in qmp_command(sock, 'query-chardev') if c['filename'].startswith('pty:'))
-        grab = subprocess.Popen(['grabserial', '-d', pty, '-t', '-q', 'login: ', '-e', '60'],
+        grab = subprocess.Popen(['grabserial', '-S', '-d', pty, '-t', '-q', 'login: ', '-e', '60'],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors='replace')
         for _ in range(500):  # its pty open: the guest's first bytes are not dropped
             fds = os.listdir(f'/proc/{grab.pid}/fd')
@@ -148,6 +149,8 @@ def grabserial_points(guest, work, qemu_argv, patterns):
         qmp_command(sock, 'cont')
         out, _ = grab.communicate(timeout=90)
         sock.close()
+        if os.environ.get('MA_BENCH_DEBUG'):
+            print(out[:2000], file=sys.stderr)
     finally:
         qemu.kill()
         qemu.wait()

@@ -5,6 +5,8 @@ added to one phase of the fixture (minix-fixture-work.elf), side by side. Import
 import os
 import shutil
 import statistics
+import subprocess
+import time
 
 PHASE = ('process_init', 'memory_init')  # the phase minix-fixture-work.elf makes longer
 
@@ -25,6 +27,31 @@ def cost(build, work, guest, n, product_run, rotated):
             if side == 'virtual':
                 runs.append(run)
     return boots, runs
+
+
+def qemu_parts(build, work, fixture, n, rotated):
+    """Where the cost is: QEMU alone booting the fixture to its power-off at login (fixture=exit),
+    process start to exit, plain TCG, with -icount (and the fixed RTC), and with the plugin too."""
+    base = ['qemu-system-i386', '-nodefaults', '-display', 'none', '-accel', 'tcg', '-m', '256', '-no-reboot',
+            '-vga', 'std', '-kernel', fixture['kernel'], '-append', fixture['append'] + ' fixture=exit',
+            '-device', 'isa-debug-exit,iobase=0xf4,iosize=4']
+    out, log = os.path.join(work, 'parts.out'), os.path.join(work, 'parts.log')
+    icount = ['-icount', 'shift=4,sleep=off', '-rtc', 'base=2020-01-01T00:00:00,clock=vm']
+    plugin = os.path.join(build, 'programs', 'minix-analysis-vclock.so')
+    sides = {
+        'plain': ['-chardev', f'file,id=s0,path={out}', '-serial', 'chardev:s0'],
+        'icount': ['-chardev', f'file,id=s0,path={out}', '-serial', 'chardev:s0', *icount],
+        'plugin': ['-chardev', f'file,id=s0,path={out},logfile={log}', '-serial', 'chardev:s0', *icount,
+                   '-plugin', f'{plugin},counts={work}/parts.counts,hits={work}/parts.hits,log={log}'],
+    }
+    times = {k: [] for k in sides}
+    for i in range(n):
+        for side in rotated(times, i):
+            t = time.monotonic()
+            p = subprocess.run(base + sides[side], capture_output=True, timeout=120)
+            times[side].append((time.monotonic() - t) * 1000)
+            assert p.returncode == 1, p.stderr  # isa-debug-exit: (0 << 1) | 1
+    return times
 
 
 def marker_spread(runs):
