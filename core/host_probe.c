@@ -187,7 +187,7 @@ static void start_mode(struct probe *p, enum probe_mode m, const char *state_dir
                            .memory_mb = 16,
                            .kernel = mp->image_path,
                            .qemu = (char *)qemu};
-  struct qemu_sockets socks = {mp->qmp_path, mp->serial_path, NULL};
+  struct qemu_sockets socks = {mp->qmp_path, mp->serial_path, NULL, false};
   struct qemu_cmd cmd = {0};
   int r = mp->serial_path ? write_image(mp->image_path, image, len) : -ENOMEM;
   if (r == 0)

@@ -426,6 +426,7 @@ static int start_supervisor(struct job *job) {
       .argv = p->cmd.argv,
       .qmp_path = job->paths.qmp,
       .serial_path = job->paths.serial,
+      .serial_fifo = bootspec_virtual_clock(s),
       .timeout_ms = p->timeout_ms,
       .silence_ms = p->silence_ms,
       .stall_ms = p->stall_ms,

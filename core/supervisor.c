@@ -1,12 +1,14 @@
 #include "core/supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -33,12 +35,14 @@ struct supervisor {
    * and the kill, drain between QEMU's exit and giving up on its console. */
   uv_timer_t connect_retry, quit_grace, drain, deadline, silence, stall, sampler;
   int open_handles;
+  bool fifo; /* the console is serial_path, a FIFO (supervisor_config) */
   bool qmp_open, serial_open, exited, started, ending, stop_requested, killed, stall_armed;
   enum supervisor_reason reason;
   int exit_code, term_signal;
   int64_t spawn_us, qemu_start_us;
   char self_exe[4096];
   char *qmp_path, *serial_path;
+  int serial_fd; /* the console FIFO's read end until the stream takes it; -1: none (a socket) */
   unsigned timeout_ms, silence_ms, stall_ms, sample_ms;
   struct qmp_framer framer;
   struct qmp_session session;
@@ -87,6 +91,11 @@ static void set_detail(struct supervisor *s, const char *fmt, const char *arg) {
     snprintf(s->detail, sizeof s->detail, fmt, arg);
 }
 
+static void unlink_fifo(struct supervisor *s) {
+  if (s->fifo && s->serial_path)
+    unlink(s->serial_path);
+}
+
 static void handle_gone(struct supervisor *s) {
   if (--s->open_handles > 0)
     return;
@@ -102,6 +111,9 @@ static void handle_gone(struct supervisor *s) {
   s->cb.ended(s->userdata, &end);
   qmp_framer_clear(&s->framer);
   qmp_session_clear(&s->session);
+  if (s->serial_fd >= 0)
+    close(s->serial_fd);
+  unlink_fifo(s);
   free(s->gdb_path);
   free(s->bp_addrs);
   free(s->qmp_path);
@@ -110,6 +122,20 @@ static void handle_gone(struct supervisor *s) {
 }
 
 static void on_closed(uv_handle_t *h) { handle_gone(h->data); }
+
+/* The pipe QEMU writes the console to (serial_fifo), made before QEMU starts and opened for reading
+ * without blocking, so that QEMU's own open of it returns at once. A pipe holds 1 MiB of console
+ * (QEMU writes a byte at a time; a unix socket counts each write's overhead and refused a Linux
+ * boot's first 7 KB burst under load). */
+static int open_fifo(struct supervisor *s) {
+  if (mkfifo(s->serial_path, 0600) < 0)
+    return -errno;
+  s->serial_fd = open(s->serial_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (s->serial_fd < 0)
+    return -errno;
+  (void)fcntl(s->serial_fd, F_SETPIPE_SZ, 1 << 20); /* else the default 64 KiB */
+  return 0;
+}
 
 static void close_handle(struct supervisor *s, uv_handle_t *h) {
   if (h->data == s && !uv_is_closing(h))
@@ -159,7 +185,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 }
 
 int supervisor_send(struct supervisor *s, const char *text, size_t len) {
-  if (!s->serial_open || s->ending)
+  if (!s->serial_open || s->ending || s->fifo)
     return -EPIPE;
   char *copy = malloc(len ? len : 1);
   if (copy)
@@ -189,7 +215,9 @@ static void on_serial_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
 
 static int open_stream(struct supervisor *s, uv_pipe_t *pipe, const char *path,
                        uv_read_cb read_cb) {
-  int fd = util_connect_unix(path);
+  int fd = pipe == &s->serial && s->serial_fd >= 0 ? s->serial_fd : util_connect_unix(path);
+  if (pipe == &s->serial)
+    s->serial_fd = -1; /* the stream owns it now */
   if (fd < 0)
     return fd;
   uv_pipe_init(s->loop, pipe, 0);
@@ -614,6 +642,7 @@ static int copy_config(struct supervisor *s, const struct supervisor_config *cfg
     snprintf(s->self_exe, sizeof s->self_exe, "minix-analysisd");
   s->qmp_path = strdup(cfg->qmp_path);
   s->serial_path = strdup(cfg->serial_path);
+  s->fifo = cfg->serial_fifo;
   bool gdb = cfg->gdb_path && check_path(cfg->gdb_path) == 0;
   if (gdb) {
     s->gdb_path = strdup(cfg->gdb_path);
@@ -645,7 +674,7 @@ static void open_handles(struct supervisor *s) {
 int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg,
                      const struct supervisor_callbacks *cb, void *userdata,
                      struct supervisor **out) {
-  if (check_path(cfg->qmp_path) < 0 || check_path(cfg->serial_path) < 0)
+  if (check_path(cfg->qmp_path) < 0 || (!cfg->serial_fifo && check_path(cfg->serial_path) < 0))
     return -ENAMETOOLONG;
   struct supervisor *s = calloc(1, sizeof *s);
   if (!s)
@@ -657,6 +686,7 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg,
   s->exit_code = -1;
   s->guest_ram_mb = -1;
   s->mapped_kb = s->info_cost_us = -1;
+  s->serial_fd = -1;
   qmp_session_init(&s->session);
   int r = copy_config(s, cfg);
   if (r < 0) {
@@ -667,6 +697,15 @@ int supervisor_start(uv_loop_t *loop, const struct supervisor_config *cfg,
     unlink(s->gdb_path);
   unlink(s->qmp_path);
   unlink(s->serial_path);
+  r = s->fifo ? open_fifo(s) : 0;
+  if (r < 0) {
+    if (s->serial_fd >= 0)
+      close(s->serial_fd);
+    unlink_fifo(s);
+    free_config(s);
+    free(s);
+    return r;
+  }
   open_handles(s);
   r = spawn(s, cfg->argv);
   /* A failed uv_spawn still initialises the handle; it must be closed too. */

@@ -50,6 +50,10 @@ struct supervisor_config {
   char *const *argv;    /* QEMU argv; argv[0] looked up in PATH */
   const char *qmp_path; /* sockets named in argv */
   const char *serial_path;
+  /* serial_path is a FIFO QEMU writes the console to (-chardev file), made here, not a socket: a
+   * write to it never fails the way a full socket refuses one, so the guest never waits on the
+   * host (the virtual clock needs that). Output only: supervisor_send answers -EPIPE. */
+  bool serial_fifo;
   unsigned timeout_ms; /* from t0; 0 = none */
   unsigned silence_ms; /* max console silence after t0; 0 = none */
   unsigned

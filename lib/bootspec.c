@@ -252,6 +252,12 @@ static int check_clock(json_t *req, struct boot_spec *s, const struct bootspec_e
     return bad(err, "conflicting_fields", "accel",
                "the virtual clock counts the instructions QEMU's TCG executes: not with accel kvm "
                "(use tcg or auto)");
+  /* Its console is a FIFO QEMU writes (core/supervisor.h): nothing can be typed into it, and what
+   * was typed would arrive when the host chose. */
+  if (s->scenario || s->guest_memory_ms)
+    return bad(err, "conflicting_fields", s->scenario ? "scenario" : "guest_memory_ms",
+               "the virtual clock's console is output only: a scenario would type into the guest "
+               "at moments the host chooses");
   if (strcmp(s->arch, "i386") && strcmp(s->arch, "x86_64"))
     return bad(err, "invalid_value", "arch",
                "the virtual clock finds console writes by their x86 OUT instructions: i386 and "

@@ -11,7 +11,9 @@ int launch_paths_init(struct launch_paths *p, const char *state_dir, const char 
   *p = (struct launch_paths){0};
   p->serial_log = util_strdupf("%s/runs/%s.serial", state_dir, run_id);
   p->qmp = util_strdupf("%s/sock/%s.qmp", state_dir, run_id);
-  p->serial = util_strdupf("%s/sock/%s.ser", state_dir, run_id);
+  /* The virtual clock's console is a FIFO (core/supervisor.h, serial_fifo). */
+  p->serial = util_strdupf(bootspec_virtual_clock(spec) ? "%s/sock/%s.con" : "%s/sock/%s.ser",
+                           state_dir, run_id);
   p->gdb = util_strdupf("%s/sock/%s.gdb", state_dir, run_id);
   /* Disk runs boot a fresh overlay: the image the user gave is never written. Installs write it. */
   bool overlay = spec->disk && !spec->disk_direct;
@@ -76,7 +78,8 @@ int launch_plan_argv(struct launch_plan *p, const struct boot_spec *spec,
   s.overlay = paths->overlay;
   s.int_log = paths->int_fifo;
   s.vclock_files = paths->vclock;
-  struct qemu_sockets socks = {paths->qmp, paths->serial, p->gdb_path};
+  struct qemu_sockets socks = {paths->qmp, paths->serial, p->gdb_path,
+                               bootspec_virtual_clock(spec)};
   qemu_cmd_clear(&p->cmd);
   return qemu_cmd_build(&p->cmd, &s, p->accel, &socks);
 }

@@ -3,7 +3,8 @@
  * (opens the log, makes the overlay and the FIFO, spawns QEMU).
  *
  *     STATE/runs/ID.serial      the console log                 (always)
- *     STATE/sock/ID.qmp .ser    QEMU's QMP and console sockets  (always)
+ *     STATE/sock/ID.qmp .ser    QEMU's QMP and console sockets  (always; the console is the FIFO
+ *                               ID.con with the virtual clock)
  *     STATE/sock/ID.gdb         QEMU's gdbstub                  (breakpoints on symbols)
  *     STATE/sock/ID.int         the interrupt log, a FIFO       (trap counts)
  *     STATE/sock/ID.vclock.*    the virtual clock plugin's files (clock virtual; lib/vclock.h)

@@ -77,8 +77,11 @@ static int add_plumbing(struct qemu_cmd *cmd, const struct qemu_sockets *socks,
   if (r == 0)
     r = qemu_cmd_add(cmd, "-chardev");
   if (r == 0)
-    r = add_owned(cmd, util_strdupf("socket,id=ser0,path=%s,server=on,wait=off%s%s", ser,
-                                    log_opt ? ",logfile=" : "", log_opt ? log_opt : ""));
+    r = add_owned(cmd, socks->serial_fifo
+                           ? util_strdupf("file,id=ser0,path=%s%s%s", ser,
+                                          log_opt ? ",logfile=" : "", log_opt ? log_opt : "")
+                           : util_strdupf("socket,id=ser0,path=%s,server=on,wait=off%s%s", ser,
+                                          log_opt ? ",logfile=" : "", log_opt ? log_opt : ""));
   if (r == 0)
     r = add_list(cmd, (const char *const[]){"-serial", "chardev:ser0", NULL});
   if (r == 0 && socks->gdb_path) {

@@ -1,5 +1,6 @@
 /* QEMU command lines, built as argv vectors (never through a shell). */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/bootspec.h"
@@ -13,6 +14,7 @@ struct qemu_sockets {
   const char *qmp_path;    /* unix socket QEMU listens on for QMP */
   const char *serial_path; /* unix socket QEMU listens on for the console */
   const char *gdb_path;    /* unix socket for QEMU's gdbstub, or NULL for none */
+  bool serial_fifo; /* serial_path is a FIFO QEMU writes the console to (core/supervisor.h) */
 };
 
 /* Builds the argv for one paused (-S) boot of spec with accel "kvm" or "tcg". */

@@ -166,8 +166,8 @@ static void clock_json(json_t *j, const struct run *r) {
         counted, "repeatable_because",
         json_string(storage ? "not from the first disk or CD read on: the host decides when a read "
                               "completes; compare such runs with statistics, as on the host clock"
-                            : "no disk or CD: the same guest with the same input executes the same "
-                              "instructions in every boot"));
+                            : "no disk or CD, and the console takes no input: the same guest "
+                              "executes the same instructions in every boot"));
   }
   json_object_set_new(j, "clocks", clocks);
   json_object_set_new(j, "markers", markers_json(r, virtual_clock));

@@ -38,6 +38,13 @@ function facts(r) {
     ['Finished', when(r.finished_at)],
     ['Host', r.host ? `${r.host.name} (${r.host.cpu_model}), ${r.host.qemu_version}` : '-'],
   ];
+  if (r.clock === 'virtual') {
+    const counted = r.clocks?.instructions || {};
+    rows.push(['Virtual clock', r.boot_instructions !== null && r.boot_instructions !== undefined
+      ? `${r.boot_instructions.toLocaleString('en')} guest instructions to ${r.terminal_marker} (-icount shift ${r.icount_shift})`
+      : (FINAL.has(r.status) ? 'the terminal marker was not counted' : 'counted when the run ends')]);
+    rows.push(['Counts repeatable', `${counted.repeatable ? 'yes' : 'no'}: ${counted.repeatable_because || '-'}`]);
+  }
   if (r.slurm_job) rows.push(['Slurm job', r.slurm_job]);
   if (r.matrix_id) rows.push(['Matrix', h('a', { href: `#/matrices/${r.matrix_id}` }, r.matrix_id)]);
   return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));

@@ -25,7 +25,7 @@ export function timeline(markers, { width = 900 } = {}) {
   sorted.forEach((m, i) => {
     const y = TOP + i * ROW + ROW / 2, from = i ? sorted[i - 1].t_ms : 0;
     const row = h('svg:g', { class: `marker source-${m.source}`, 'data-name': m.name },
-      h('svg:title', {}, `${m.name} at ${m.t_ms} ms (${m.source})${m.text ? ': ' + m.text : ''}`),
+      h('svg:title', {}, `${m.name} at ${m.t_ms} ms${Number.isInteger(m.instructions) ? `, ${m.instructions} instructions` : ''} (${m.source})${m.text ? ': ' + m.text : ''}`),
       h('svg:text', { x: LEFT - 8, y: y + 4, class: 'name' }, m.name),
       h('svg:rect', { x: x(from), y: y - 5, width: Math.max(1, x(m.t_ms) - x(from)), height: 10, class: 'phase' }),
       m.source === 'symbol'

@@ -187,6 +187,22 @@ test('a running run is cancelled from its page', async () => {
   await page.close();
 });
 
+test('a run on the virtual clock shows its instruction count and whether it repeats', async () => {
+  const { id } = await api(plain, 'POST', '/api/v1/boots', fixtureBoot('', { clock: 'virtual' }));
+  const run = await waitRun(plain, id);
+  assert.equal(run.status, 'succeeded');
+  assert.ok(Number.isInteger(run.boot_instructions), JSON.stringify(run));
+  const page = await newPage(plain);
+  await page.goto(`${plain.base}/#/runs/${id}`);
+  const facts = page.locator('dl.facts');
+  await facts.locator('dt', { hasText: 'Virtual clock' }).waitFor();
+  const text = await facts.textContent();
+  assert.ok(text.includes(`${run.boot_instructions.toLocaleString('en')} guest instructions to shell_prompt`), text);
+  assert.ok(text.includes('yes: no disk or CD, and the console takes no input'), text);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('guest output is shown as text, never as markup', async () => {
   const { id } = await api(plain, 'POST', '/api/v1/boots', fixtureBoot('fixture=html'));
   await waitRun(plain, id);

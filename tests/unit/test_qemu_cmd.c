@@ -32,7 +32,7 @@ static void kernel_boot_is_paused_and_plumbed(void **state) {
                         .initrd = initrd,
                         .n_initrd = 2,
                         .append = (char *)"console=tty00 x=1"};
-  struct qemu_sockets socks = {"/run/ma/q,1.qmp", "/run/ma/s.ser", NULL};
+  struct qemu_sockets socks = {"/run/ma/q,1.qmp", "/run/ma/s.ser", NULL, false};
   struct qemu_cmd c;
   assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
   assert_string_equal(c.argv[0], "qemu-system-i386");
@@ -80,12 +80,12 @@ static void the_virtual_clock_counts_under_icount(void **state) {
                         .vclock_files = (char *)"/st/sock/r1,x.vclock",
                         .n_breakpoints = 2,
                         .bp_addrs = addrs};
-  struct qemu_sockets socks = {"/st/sock/r1.qmp", "/st/sock/r1.ser", NULL};
+  struct qemu_sockets socks = {"/st/sock/r1.qmp", "/st/sock/r1.con", NULL, true};
   struct qemu_cmd c;
   assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
+  /* The console a FIFO QEMU writes (a full socket would make the guest wait on the host). */
   assert_string_equal(after(&c, "-chardev"),
-                      "socket,id=ser0,path=/st/sock/r1.ser,server=on,wait=off,"
-                      "logfile=/st/sock/r1,,x.vclock.console");
+                      "file,id=ser0,path=/st/sock/r1.con,logfile=/st/sock/r1,,x.vclock.console");
   assert_string_equal(after(&c, "-icount"), "shift=3,sleep=off");
   assert_string_equal(after(&c, "-rtc"), "base=2020-01-01T00:00:00,clock=vm");
   assert_string_equal(
@@ -96,6 +96,7 @@ static void the_virtual_clock_counts_under_icount(void **state) {
   /* The host clock: none of it. */
   s.clock = (char *)"host";
   s.vclock_files = NULL;
+  socks.serial_fifo = false;
   assert_int_equal(qemu_cmd_build(&c, &s, "tcg", &socks), 0);
   assert_int_equal(index_of(&c, "-icount"), -1);
   assert_int_equal(index_of(&c, "-plugin"), -1);
@@ -148,7 +149,7 @@ static void kvm_disk_and_arm(void **state) {
                         .memory_mb = 256,
                         .disk = (char *)"/d/a,b.qcow2",
                         .overlay = (char *)"/o/r,1.qcow2"};
-  struct qemu_sockets socks = {"/q", "/s", NULL};
+  struct qemu_sockets socks = {"/q", "/s", NULL, false};
   struct qemu_cmd c;
   assert_int_equal(qemu_cmd_build(&c, &s, "kvm", &socks), 0);
   assert_string_equal(after(&c, "-accel"), "kvm");
@@ -186,7 +187,7 @@ static void kvm_disk_and_arm(void **state) {
  */
 static void a_headless_vga_where_the_profile_asks(void **state) {
   (void)state;
-  struct qemu_sockets socks = {"/q", "/s", NULL};
+  struct qemu_sockets socks = {"/q", "/s", NULL, false};
   const char *arches[] = {"i386", "x86_64", "arm", "i386"};
   const bool vga[] = {true, true, true, false};
   for (size_t i = 0; i < 4; i++) {
