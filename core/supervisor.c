@@ -133,7 +133,8 @@ static int open_fifo(struct supervisor *s) {
   s->serial_fd = open(s->serial_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (s->serial_fd < 0)
     return -errno;
-  (void)fcntl(s->serial_fd, F_SETPIPE_SZ, 1 << 20); /* else the default 64 KiB */
+  if (fcntl(s->serial_fd, F_SETPIPE_SZ, 1 << 20) < 0) /* else the default 64 KiB */
+    fprintf(stderr, "the console FIFO keeps its default size: %s\n", strerror(errno));
   return 0;
 }
 
@@ -224,6 +225,8 @@ static int open_stream(struct supervisor *s, uv_pipe_t *pipe, const char *path,
   pipe->data = s;
   s->open_handles++;
   int r = uv_pipe_open(pipe, fd);
+  if (r < 0)
+    close(fd); /* the handle did not take it */
   if (r == 0)
     r = uv_read_start((uv_stream_t *)pipe, on_alloc, read_cb);
   return r;

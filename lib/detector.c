@@ -32,6 +32,8 @@ struct detector {
    * being handled), the offset of the line being judged, and for each line waiting in buf for the
    * block search, where its '\n' is in buf and its offset. */
   int64_t cursor, judged_offset;
+  int64_t text_cursor; /* the offset after the last byte that went into the line's text */
+  bool ends_lost;      /* a line end could not be noted: this feed's lines get offset 0 */
   struct line_end {
     size_t pos;
     int64_t offset;
@@ -213,7 +215,8 @@ static size_t judge_line_at(struct detector *d, size_t start, int64_t t_us) {
     else
       hi = mid;
   }
-  d->judged_offset = lo < d->n_ends ? d->ends[lo].offset : d->cursor;
+  /* 0 (no byte, so no count) where the line's end was not noted: never another line's. */
+  d->judged_offset = !d->ends_lost && lo < d->n_ends && d->ends[lo].pos == end ? d->ends[lo].offset : 0;
   b[end] = '\0'; /* a string for the events while it is judged */
   judge(d, b + start, end - start, t_us);
   b[end] = '\n'; /* what the next search sees before its start */
@@ -245,6 +248,7 @@ static void judge_block(struct detector *d, int64_t t_us) {
   d->buf.len -= n;
   d->line_start = 0;
   d->n_ends = 0;
+  d->ends_lost = false;
 }
 
 /* Where the line now queued for the block search ends: its '\n' at buf position pos. */
@@ -252,8 +256,10 @@ static void note_line_end(struct detector *d, size_t pos) {
   if (d->n_ends == d->cap_ends) {
     size_t cap = d->cap_ends ? 2 * d->cap_ends : 64;
     struct line_end *e = realloc(d->ends, cap * sizeof *e);
-    if (!e)
-      return; /* its marker then gets the offset of the feed's end */
+    if (!e) {
+      d->ends_lost = true;
+      return;
+    }
     d->ends = e;
     d->cap_ends = cap;
   }
@@ -296,6 +302,7 @@ static void push_text(struct detector *d, unsigned char c, int64_t t_us) {
   if (c == '\r' || c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f)
     return;
   add_text(d, &c, 1);
+  d->text_cursor = d->cursor;
   if (line_len(d) == DETECTOR_LINE_MAX)
     complete_line(d, t_us);
 }
@@ -352,6 +359,7 @@ static const unsigned char *copy_text(struct detector *d, const unsigned char *p
     add_text(d, p, take);
     p += take;
     d->cursor += (int64_t)take;
+    d->text_cursor = d->cursor;
     if (line_len(d) == DETECTOR_LINE_MAX)
       complete_line(d, t_us);
   }
@@ -381,7 +389,8 @@ void detector_feed(struct detector *d, const void *buf, size_t len, int64_t t_us
   if (line_len(d) > d->partial_checked && !d->done && !d->failed) {
     d->text = d->buf.data + d->line_start;
     d->text_len = line_len(d);
-    d->judged_offset = d->cursor;
+    /* The prompt's last byte, not a CR, NUL or escape read after it. */
+    d->judged_offset = d->text_cursor;
     match_markers(d, t_us, false);
     d->partial_checked = line_len(d);
   }

@@ -24,7 +24,7 @@ struct detector_event {
   const char *text; /* the (possibly partial, for prompts) line */
   bool terminal;    /* this marker ends the boot */
   /* Console bytes fed up to and including the one that completed it: the line's newline, or for a
-   * prompt the last byte of the read (the virtual clock's key). */
+   * prompt the last byte of its text read (the virtual clock's key); 0 when not known. */
   int64_t offset;
 };
 

@@ -71,8 +71,34 @@ static json_t *named_stats(json_t *by_name, json_t *by_name_v, const char *key) 
 /* Markers and phases (each marker to the next one seen in the same run), on the clock field names
  * (t_ms, or instructions for the virtual clock). A marker without a name or a value there says
  * nothing that can be averaged: it is left out rather than counted as 0. */
+static int by_count(const void *a, const void *b) {
+  double x = jfield_num(*(json_t *const *)a, "instructions"),
+         y = jfield_num(*(json_t *const *)b, "instructions");
+  return x < y ? -1 : x > y;
+}
+
+/* The run's markers in the order of field: host times sort them as stored; instruction counts can
+ * order a symbol and a console marker stamped close together the other way round. */
+static json_t *in_order(json_t *run, const char *field) {
+  json_t *list = json_object_get(run, "markers");
+  if (strcmp(field, "instructions") != 0 || !json_is_array(list))
+    return json_incref(list);
+  size_t n = json_array_size(list);
+  _cleanup_(util_freep) json_t **items = calloc(n ? n : 1, sizeof *items);
+  if (!items)
+    return json_incref(list);
+  for (size_t i = 0; i < n; i++)
+    items[i] = json_array_get(list, i);
+  qsort(items, n, sizeof *items, by_count);
+  json_t *sorted = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append(sorted, items[i]);
+  return sorted;
+}
+
 static void collect_markers(json_t *run, json_t *markers, json_t *phases, const char *field) {
-  json_t *list = json_object_get(run, "markers"), *prev = NULL, *m;
+  json_auto_t *list = in_order(run, field);
+  json_t *prev = NULL, *m;
   size_t i;
   json_array_foreach(list, i, m) {
     double t = jfield_num(m, field);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -30,7 +31,8 @@ static int add_plugin(struct qemu_cmd *cmd, const struct boot_spec *s) {
   if (!plugin || !counts || !hits || !console)
     return -ENOMEM;
   struct util_buf arg = {0};
-  util_buf_printf(&arg, "%s,counts=%s,hits=%s,log=%s", plugin, counts, hits, console);
+  util_buf_printf(&arg, "%s,counts=%s,hits=%s,log=%s,max=%d", plugin, counts, hits, console,
+                  VCLOCK_COUNTED_BYTES);
   /* The symbol markers' functions: the plugin notes the count at each one's first instruction. */
   for (size_t i = 0; i < s->n_breakpoints; i++)
     util_buf_printf(&arg, ",addr=0x%" PRIx64, s->bp_addrs[i]);
@@ -57,6 +59,14 @@ int vclock_qemu_args(const struct boot_spec *s, struct qemu_cmd *cmd) {
   if (r == 0)
     r = add_plugin(cmd, s);
   return r;
+}
+
+int64_t vclock_counted_bytes(const char *prefix) {
+  _cleanup_(util_freep) char *path = vclock_file(prefix, VCLOCK_COUNTS);
+  struct stat st;
+  if (!path)
+    return -ENOMEM;
+  return stat(path, &st) == 0 ? (int64_t)st.st_size / 8 : -errno;
 }
 
 int64_t vclock_byte_count(const char *prefix, int64_t offset) {

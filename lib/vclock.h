@@ -14,6 +14,9 @@
 /* Where the guest's real-time clock starts under the virtual clock (it then runs on virtual time).
  */
 #define VCLOCK_RTC_BASE "2020-01-01T00:00:00"
+/* Console bytes the plugin counts (8 bytes of counts file each): a marker completed later is not
+ * counted. Boot markers come within the first kilobytes. */
+#define VCLOCK_COUNTED_BYTES (4 << 20)
 
 enum vclock_file { VCLOCK_COUNTS, VCLOCK_HITS, VCLOCK_CONSOLE };
 
@@ -21,6 +24,8 @@ enum vclock_file { VCLOCK_COUNTS, VCLOCK_HITS, VCLOCK_CONSOLE };
 char *vclock_file(const char *prefix, enum vclock_file f);
 /* Appends -icount and -plugin for spec (spec->vclock_files and vclock_plugin set). 0 or -ENOMEM. */
 int vclock_qemu_args(const struct boot_spec *spec, struct qemu_cmd *cmd);
+/* How many console bytes the plugin counted, or -errno. */
+int64_t vclock_counted_bytes(const char *prefix);
 /* The instruction count of console byte number offset (from 0), or -1 when the plugin noted none
  * for it. */
 int64_t vclock_byte_count(const char *prefix, int64_t offset);

@@ -9,15 +9,19 @@
  *   hits=PATH    "0xADDR N" the first time the instruction at ADDR (addr=0xADDR, repeated) is about
  *                to execute, N instructions in; "end N" when QEMU exits.
  *
- * Why the bytes come from a file: the 7.2 plugin API shows neither registers nor port I/O, so the
- * byte an OUT writes is invisible here. QEMU's 16550 hands a transmitted byte to its chardev during
- * the OUT itself, and the chardev's logfile= (log=PATH) receives it then. So the bytes that
- * appeared in the log since the previous OUT were written by that OUT; each OUT, idle vCPU and the
- * exit hands them out. A byte the chardev refused (a full socket) is written later, from QEMU's
- * main loop, and is credited to a later OUT: the daemon reads its socket promptly to avoid that.
+ * Why the bytes come from QEMU's console log: the 7.2 plugin API shows neither registers nor port
+ * I/O, so the byte an OUT writes is invisible here. QEMU's 16550 hands a transmitted byte to its
+ * chardev during the OUT itself, and the chardev's logfile= (log=PATH) receives it then. So the
+ * bytes that reached the log since the previous OUT were written by that OUT; each OUT, HLT and
+ * the exit hands them out. The log is a FIFO made here and drained by read(): only the number of
+ * bytes matters, and the console takes no disk twice. A byte the chardev refused is logged when
+ * the write fails and again when it is retried: the daemon checks that the bytes counted here are
+ * the bytes it read (core/jobs.c).
+ *   max=N        count the first N console bytes only (the counts file takes 8 bytes for each)
  *
  * Not a part of the daemon: QEMU loads it. Written for x86 (the OUT opcodes); addr= works on any
  * target. */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <qemu-plugin.h>
 
 #include <errno.h>
@@ -35,7 +39,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 static uint64_t count; /* one thread runs every vCPU under -icount: no atomics needed */
 static int counts_fd = -1, hits_fd = -1, log_fd = -1;
-static off_t log_seen;
+static uint64_t log_seen, log_max = UINT64_MAX;
 static uint64_t last_out;
 static uint64_t addrs[MAX_ADDRS];
 static int addr_hit[MAX_ADDRS];
@@ -44,7 +48,7 @@ static int n_addrs;
 /* What a callback needs about its instruction, allocated when the block is translated. */
 struct insn_note {
   struct insn_note *next; /* all of them, freed at exit */
-  int is_out;
+  int is_out, is_hlt;
   int addr_index; /* into addrs[], or -1 */
 };
 static struct insn_note *notes;
@@ -64,20 +68,15 @@ static void write_all(int fd, const void *buf, size_t len) {
 
 /* Credits the bytes logged since the last look to the last OUT. */
 static void hand_out_bytes(void) {
-  struct stat st;
-  if (log_fd < 0 || fstat(log_fd, &st) < 0 || st.st_size <= log_seen)
-    return;
-  uint8_t le[8];
+  uint8_t le[8], in[512], buf[8 * 512];
   for (int i = 0; i < 8; i++)
     le[i] = (uint8_t)(last_out >> (8 * i));
-  uint8_t buf[8 * 512];
-  while (log_seen < st.st_size) {
-    off_t n = st.st_size - log_seen;
-    size_t k = n > 512 ? 512 : (size_t)n;
-    for (size_t i = 0; i < k; i++)
-      memcpy(buf + 8 * i, le, 8);
+  ssize_t n;
+  while (log_fd >= 0 && (n = read(log_fd, in, sizeof in)) > 0) {
+    size_t k = 0;
+    for (ssize_t i = 0; i < n && log_seen < log_max; i++, log_seen++)
+      memcpy(buf + 8 * k++, le, 8);
     write_all(counts_fd, buf, 8 * k);
-    log_seen += (off_t)k;
   }
 }
 
@@ -98,6 +97,8 @@ static void on_insn(unsigned int vcpu, void *userdata) {
   const struct insn_note *n = userdata;
   if (n->addr_index >= 0)
     note_hit(n);
+  if (n->is_hlt) /* the guest waits: what it wrote is handed out before QEMU may be killed */
+    hand_out_bytes();
   if (n->is_out) {
     hand_out_bytes(); /* what appeared since the previous OUT is that one's */
     last_out = count;
@@ -122,15 +123,17 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     uint64_t pc = qemu_plugin_insn_vaddr(insn);
-    int out = is_x86_out(qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn));
+    const uint8_t *code = qemu_plugin_insn_data(insn);
+    int out = is_x86_out(code, qemu_plugin_insn_size(insn));
+    int hlt = qemu_plugin_insn_size(insn) == 1 && code[0] == 0xf4;
     int ai = -1;
     for (int k = 0; k < n_addrs && ai < 0; k++)
       if (addrs[k] == pc)
         ai = k;
-    if (out || ai >= 0) {
+    if (out || hlt || ai >= 0) {
       struct insn_note *note = calloc(1, sizeof *note);
       if (note) {
-        *note = (struct insn_note){notes, out, ai};
+        *note = (struct insn_note){notes, out, hlt, ai};
         notes = note;
         qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn, QEMU_PLUGIN_CB_NO_REGS, note);
       }
@@ -139,13 +142,6 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
      * icount) must not count the instructions it did not run. */
     qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);
   }
-}
-
-/* A halted vCPU executes no OUT: hand the last one's bytes out now. */
-static void on_idle(qemu_plugin_id_t id, unsigned int vcpu) {
-  (void)id;
-  (void)vcpu;
-  hand_out_bytes();
 }
 
 static void on_exit_(qemu_plugin_id_t id, void *p) {
@@ -179,11 +175,17 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     } else if (!strncmp(a, "hits=", 5)) {
       hits_fd = open_out(a + 5);
     } else if (!strncmp(a, "log=", 4)) {
-      /* QEMU opens the chardev's log after the plugins are loaded: create it so that both name
-       * the same file. */
-      log_fd = open(a + 4, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+      /* QEMU opens the chardev's log after the plugins are loaded, for writing: a FIFO with this
+       * reader already on it opens at once. 1 MiB of room: it is drained at every OUT. */
+      unlink(a + 4);
+      if (mkfifo(a + 4, 0600) == 0)
+        log_fd = open(a + 4, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
       if (log_fd < 0)
         fprintf(stderr, "vclock: %s: %s\n", a + 4, strerror(errno));
+      else
+        (void)fcntl(log_fd, F_SETPIPE_SZ, 1 << 20);
+    } else if (!strncmp(a, "max=", 4)) {
+      log_max = strtoull(a + 4, NULL, 10);
     } else if (!strncmp(a, "addr=", 5) && n_addrs < MAX_ADDRS) {
       char *end;
       errno = 0;
@@ -202,7 +204,6 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     return -1;
   }
   qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
-  qemu_plugin_register_vcpu_idle_cb(id, on_idle);
   qemu_plugin_register_atexit_cb(id, on_exit_, NULL);
   return 0;
 }

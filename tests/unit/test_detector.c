@@ -96,7 +96,7 @@ static void a_marker_carries_the_offset_of_its_last_byte(void **state) {
   assert_int_equal(marker_offset(&f->rec, "banner"), kernel_nl - a + 1);
   assert_int_equal(marker_offset(&f->rec, "optional"), (int64_t)alen - 5);
   detector_feed(f->d, "log", 3, 20);
-  detector_feed(f->d, "in: ", 4, 30);
+  detector_feed(f->d, "in: \x1b[0m\0", 9, 30); /* an escape and a NUL after the prompt's text */
   assert_int_equal(marker_offset(&f->rec, "prompt"), (int64_t)alen + 7);
 }
 

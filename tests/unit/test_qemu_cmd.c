@@ -91,7 +91,7 @@ static void the_virtual_clock_counts_under_icount(void **state) {
   assert_string_equal(
       after(&c, "-plugin"),
       "/opt/ma/v,,c.so,counts=/st/sock/r1,,x.vclock.counts,hits=/st/sock/r1,,x.vclock."
-      "hits,log=/st/sock/r1,,x.vclock.console,addr=0x100390,addr=0xffffffff80001000");
+      "hits,log=/st/sock/r1,,x.vclock.console,max=4194304,addr=0x100390,addr=0xffffffff80001000");
   qemu_cmd_clear(&c);
   /* The host clock: none of it. */
   s.clock = (char *)"host";
@@ -122,6 +122,7 @@ static void the_virtual_clock_reads_what_the_plugin_wrote(void **state) {
   f = fopen(hits, "w");
   fputs("0x100390 77\n0x100390 99\n0x1003a0 12\nend 4000\n", f);
   fclose(f);
+  assert_int_equal(vclock_counted_bytes(prefix), 3);
   assert_int_equal(vclock_byte_count(prefix, 0), 5);
   assert_int_equal(vclock_byte_count(prefix, 2), 1234567890123ll);
   assert_int_equal(vclock_byte_count(prefix, 3), -1); /* not noted: not observed */
