@@ -5,9 +5,11 @@
 #include "core/jobs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/disk_chain.h"
@@ -43,6 +45,7 @@ struct job {
   struct scenario_run *scn;
   uv_timer_t *scn_timer;
   struct int_reader *ints;
+  int vclock_log_fd; /* virtual clock: our read end of QEMU's console copy (see open_vclock_log) */
   /* Virtual clock: the markers whose instruction counts are read when QEMU has ended, each by its
    * console offset (serial) or its breakpoint (symbol). */
   struct counted_marker {
@@ -107,6 +110,8 @@ static void free_job(struct job *job) {
     int_reader_close(job->ints);
   if (job->paths.overlay && job->spec && !job->spec->keep_overlay)
     unlink(job->paths.overlay);
+  if (job->vclock_log_fd >= 0)
+    close(job->vclock_log_fd);
   if (job->paths.vclock)
     vclock_remove(job->paths.vclock);
   free(job->counted);
@@ -461,10 +466,31 @@ static void fail_start(struct job *job, int errnum) {
   finish_job(job, JOB_EV_FAIL, &o);
 }
 
+/* The virtual clock's plugin counts the console from QEMU's copy of it, a FIFO: QEMU opens it for
+ * writing before it loads the plugin, which would block without a reader, so one is held here until
+ * the run ends (it never reads: the plugin's end drains the pipe). 1 MiB of room. */
+static int open_vclock_log(struct job *job) {
+  _cleanup_(util_freep) char *path = vclock_file(job->paths.vclock, VCLOCK_CONSOLE);
+  if (!path)
+    return -ENOMEM;
+  unlink(path);
+  if (mkfifo(path, 0600) < 0)
+    return -errno;
+  job->vclock_log_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (job->vclock_log_fd < 0)
+    return -errno;
+  if (fcntl(job->vclock_log_fd, F_SETPIPE_SZ, 1 << 20) < 0)
+    fprintf(stderr, "run %s: the virtual clock's console pipe keeps its default size: %s\n",
+            job->rec.run.id, strerror(errno));
+  return 0;
+}
+
 static void launch(struct job *job) {
   if (aborted(job))
     return;
   int r = job->rec.log ? 0 : -EIO;
+  if (r == 0 && job->paths.vclock)
+    r = open_vclock_log(job);
   /* The FIFO is open for reading before QEMU starts, so QEMU's open of its log does not block. */
   if (r == 0 && job->paths.int_fifo)
     r = int_reader_start(job->jobs->loop, job->paths.int_fifo, &job->ints);
@@ -659,6 +685,7 @@ static struct job *new_job(struct jobs *j, struct boot_spec *spec) {
   if (!job)
     return NULL;
   job->jobs = j;
+  job->vclock_log_fd = -1;
   job->spec = spec;
   job->state = JOB_QUEUED;
   job->profile = profile_set_find(j->profiles, spec->profile);

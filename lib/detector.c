@@ -216,7 +216,8 @@ static size_t judge_line_at(struct detector *d, size_t start, int64_t t_us) {
       hi = mid;
   }
   /* 0 (no byte, so no count) where the line's end was not noted: never another line's. */
-  d->judged_offset = !d->ends_lost && lo < d->n_ends && d->ends[lo].pos == end ? d->ends[lo].offset : 0;
+  d->judged_offset =
+      !d->ends_lost && lo < d->n_ends && d->ends[lo].pos == end ? d->ends[lo].offset : 0;
   b[end] = '\0'; /* a string for the events while it is judged */
   judge(d, b + start, end - start, t_us);
   b[end] = '\n'; /* what the next search sees before its start */

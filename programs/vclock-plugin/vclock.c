@@ -13,15 +13,14 @@
  * I/O, so the byte an OUT writes is invisible here. QEMU's 16550 hands a transmitted byte to its
  * chardev during the OUT itself, and the chardev's logfile= (log=PATH) receives it then. So the
  * bytes that reached the log since the previous OUT were written by that OUT; each OUT, HLT and
- * the exit hands them out. The log is a FIFO made here and drained by read(): only the number of
- * bytes matters, and the console takes no disk twice. A byte the chardev refused is logged when
- * the write fails and again when it is retried: the daemon checks that the bytes counted here are
- * the bytes it read (core/jobs.c).
- *   max=N        count the first N console bytes only (the counts file takes 8 bytes for each)
+ * the exit hands them out. The log is a FIFO (made by the daemon) drained by read(): only the
+ * number of bytes matters, and the console takes no disk twice. A byte the chardev refused is
+ * logged when the write fails and again when it is retried: the daemon checks that the bytes
+ * counted here are the bytes it read (core/jobs.c). max=N        count the first N console bytes
+ * only (the counts file takes 8 bytes for each)
  *
  * Not a part of the daemon: QEMU loads it. Written for x86 (the OUT opcodes); addr= works on any
  * target. */
-#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <qemu-plugin.h>
 
 #include <errno.h>
@@ -175,15 +174,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     } else if (!strncmp(a, "hits=", 5)) {
       hits_fd = open_out(a + 5);
     } else if (!strncmp(a, "log=", 4)) {
-      /* QEMU opens the chardev's log after the plugins are loaded, for writing: a FIFO with this
-       * reader already on it opens at once. 1 MiB of room: it is drained at every OUT. */
-      unlink(a + 4);
-      if (mkfifo(a + 4, 0600) == 0)
-        log_fd = open(a + 4, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      /* QEMU opened the chardev's log before loading plugins: the daemon makes it a FIFO and holds
+       * it open for reading, so that QEMU's open returned; this end drains it at every OUT. A
+       * plain file (a run by hand) is read as it grows. */
+      log_fd = open(a + 4, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
       if (log_fd < 0)
         fprintf(stderr, "vclock: %s: %s\n", a + 4, strerror(errno));
-      else
-        (void)fcntl(log_fd, F_SETPIPE_SZ, 1 << 20);
     } else if (!strncmp(a, "max=", 4)) {
       log_max = strtoull(a + 4, NULL, 10);
     } else if (!strncmp(a, "addr=", 5) && n_addrs < MAX_ADDRS) {

@@ -567,7 +567,8 @@ static void virtual_clock_reports_and_compares(void **state) {
   cmp = matrix_compare(a, b);
   v = json_object_get(json_array_get(json_object_get(cmp, "configs"), 0), "virtual");
   assert_false(json_is_true(json_object_get(v, "exact")));
-  assert_false(json_is_true(json_object_get(json_array_get(json_object_get(v, "phases"), 0), "exact")));
+  assert_false(
+      json_is_true(json_object_get(json_array_get(json_object_get(v, "phases"), 0), "exact")));
   json_decref(cmp);
   json_array_clear(hb);
   /* Another shift, or the host clock on one side: instructions are not compared. */
