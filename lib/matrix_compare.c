@@ -29,6 +29,11 @@ static json_t *config_of(json_t *report, json_int_t cpus) {
   return NULL;
 }
 
+/* What Welch's test with p says of a difference diff (after - before). */
+static const char *welch_verdict(double p, double diff) {
+  return p >= ALPHA ? "no significant change" : diff > 0 ? "regression" : "improvement";
+}
+
 /* Both sides ran each of their boots with the same instructions (two or more runs, no spread). */
 static bool exact(const struct stats *a, const struct stats *b) {
   return a->n >= 2 && b->n >= 2 && a->stdev == 0 && b->stdev == 0;
@@ -85,7 +90,7 @@ static json_t *compare_virtual(json_t *ca, json_t *cb, bool one_qemu) {
     json_object_set_new(
         out, "test",
         json_pack("{s:s, s:f, s:f, s:f}", "name", "welch_t", "t", t, "df", df, "p", p));
-    verdict = p >= ALPHA ? "no significant change" : diff > 0 ? "regression" : "improvement";
+    verdict = welch_verdict(p, diff);
   }
   json_object_set_new(out, "verdict", json_string(verdict));
   json_object_set_new(out, "phases", compare_phases(ca, cb, comparable));
@@ -129,9 +134,7 @@ static json_t *compare_config(json_int_t cpus, json_t *ca, json_t *cb) {
   json_object_set_new(out, "difference_ci95", json_pack("[f, f]", diff - half, diff + half));
   json_object_set_new(
       out, "test", json_pack("{s:s, s:f, s:f, s:f}", "name", "welch_t", "t", t, "df", df, "p", p));
-  const char *verdict = p >= ALPHA ? "no significant change"
-                        : diff > 0 ? "regression"
-                                   : "improvement";
+  const char *verdict = welch_verdict(p, diff);
   json_object_set_new(out, "verdict", json_string(verdict));
   json_object_set_new(out, "regression", json_boolean(p < ALPHA && diff > 0));
   return out;

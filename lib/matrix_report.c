@@ -385,9 +385,10 @@ static double num(json_t *o, const char *k) { return jfield_num(o, k); }
 /* Text for people: a field that is not there reads "-". */
 static const char *text_str(json_t *o, const char *k) { return jfield_str(o, k, "-"); }
 
-static void text_number(struct util_buf *b, double v, int width) {
+/* A number with decimals digits after the point (0: an instruction count), or "-". */
+static void text_number(struct util_buf *b, double v, int width, int decimals) {
   if (isfinite(v))
-    util_buf_printf(b, " %*.3f", width, v);
+    util_buf_printf(b, " %*.*f", width, decimals, v);
   else
     util_buf_printf(b, " %*s", width, "-");
 }
@@ -405,12 +406,12 @@ static void text_boot_table(struct util_buf *b, json_t *configs) {
                     (long long)json_integer_value(json_object_get(c, "cpus")),
                     (long long)json_integer_value(json_object_get(c, "succeeded")),
                     (long long)json_integer_value(json_object_get(c, "failed")));
-    text_number(b, num(s, "mean"), 10);
-    text_number(b, num(s, "median"), 10);
-    text_number(b, num(s, "min"), 10);
-    text_number(b, num(s, "max"), 10);
-    text_number(b, num(s, "stdev"), 9);
-    text_number(b, num(s, "cv") * 100, 6);
+    text_number(b, num(s, "mean"), 10, 3);
+    text_number(b, num(s, "median"), 10, 3);
+    text_number(b, num(s, "min"), 10, 3);
+    text_number(b, num(s, "max"), 10, 3);
+    text_number(b, num(s, "stdev"), 9, 3);
+    text_number(b, num(s, "cv") * 100, 6, 3);
     if (isfinite(json_number_value(json_array_get(ci, 0))) && json_is_number(json_array_get(ci, 0)))
       util_buf_printf(b, "  [%9.3f, %9.3f]", json_number_value(json_array_get(ci, 0)),
                       json_number_value(json_array_get(ci, 1)));
@@ -423,14 +424,6 @@ static void text_boot_table(struct util_buf *b, json_t *configs) {
     else
       util_buf_printf(b, " %11s\n", "unknown");
   }
-}
-
-/* An instruction count, or "-". */
-static void text_count(struct util_buf *b, double v, int width) {
-  if (isfinite(v))
-    util_buf_printf(b, " %*.0f", width, v);
-  else
-    util_buf_printf(b, " %*s", width, "-");
 }
 
 /* The virtual clock's boot table and phases (README "The virtual clock"). */
@@ -448,12 +441,12 @@ static void text_virtual(struct util_buf *b, json_t *report) {
     json_t *s = json_object_get(c, "boot_instructions");
     util_buf_printf(b, "%6lld %4lld", (long long)json_integer_value(json_object_get(c, "cpus")),
                     (long long)json_integer_value(json_object_get(s, "n")));
-    text_count(b, num(s, "mean"), 14);
-    text_count(b, num(s, "median"), 14);
-    text_count(b, num(s, "min"), 14);
-    text_count(b, num(s, "max"), 14);
-    text_number(b, num(s, "stdev"), 12);
-    text_number(b, num(s, "cv") * 100, 8);
+    text_number(b, num(s, "mean"), 14, 0);
+    text_number(b, num(s, "median"), 14, 0);
+    text_number(b, num(s, "min"), 14, 0);
+    text_number(b, num(s, "max"), 14, 0);
+    text_number(b, num(s, "stdev"), 12, 3);
+    text_number(b, num(s, "cv") * 100, 8, 3);
     util_buf_printf(b, "\n");
   }
   json_array_foreach(configs, i, c) {
@@ -464,9 +457,9 @@ static void text_virtual(struct util_buf *b, json_t *report) {
       if (!s)
         continue;
       util_buf_printf(b, "  %-44s", jfield_str(ph, "phase", "-"));
-      text_count(b, num(s, "mean"), 14);
+      text_number(b, num(s, "mean"), 14, 0);
       util_buf_printf(b, " (");
-      text_number(b, num(s, "stdev"), 0);
+      text_number(b, num(s, "stdev"), 0, 3);
       util_buf_printf(b, ")\n");
     }
   }
@@ -532,7 +525,7 @@ static void text_markers(struct util_buf *b, json_t *configs) {
       json_array_foreach(json_object_get(c, "markers"), j,
                          other) if (str(other, "name") && strcmp(str(other, "name"), name) == 0)
           mean = num(json_object_get(other, "t_ms"), "mean");
-      text_number(b, mean, 14);
+      text_number(b, mean, 14, 3);
     }
     util_buf_printf(b, "\n");
   }

@@ -140,8 +140,7 @@ static json_t *markers_json(const struct run *r, bool virtual_clock) {
 }
 
 /* Which clock each of the run's numbers is on (lib/run.h, README "The virtual clock"). */
-static void clock_json(json_t *j, const struct run *r) {
-  json_auto_t *spec = r->spec_json ? json_loads(r->spec_json, 0, NULL) : NULL;
+static void clock_json(json_t *j, const struct run *r, json_t *spec) {
   json_t *shift = json_object_get(spec, "icount_shift");
   bool virtual_clock = json_is_integer(shift);
   json_object_set_new(j, "clock", json_string(virtual_clock ? "virtual" : "host"));
@@ -208,7 +207,8 @@ json_t *run_to_json(const struct run *r, const struct profile *profile) {
   json_object_set_new(j, "qemu_start_ms", ms_or_null(r->qemu_start_us));
   json_object_set_new(j, "boot_time_ms", ms_or_null(r->boot_time_us));
   json_object_set_new(j, "terminal_marker", str_or_null(r->terminal_marker));
-  clock_json(j, r);
+  json_t *spec = r->spec_json ? json_loads(r->spec_json, 0, NULL) : NULL;
+  clock_json(j, r, spec);
   json_object_set_new(j, "missing_markers", r->missing ? json_incref(r->missing) : json_array());
   if (profile)
     json_object_set_new(j, "unobservable_markers", unobservable_json(profile));
@@ -228,7 +228,6 @@ json_t *run_to_json(const struct run *r, const struct profile *profile) {
   json_t *host = r->host_json ? json_loads(r->host_json, 0, NULL) : NULL;
   json_object_set_new(j, "host", host ? host : json_null());
   json_object_set_new(j, "slurm_job", str_or_null(r->slurm_job));
-  json_t *spec = r->spec_json ? json_loads(r->spec_json, 0, NULL) : NULL;
   json_object_set_new(j, "request", spec ? spec : json_null());
   return j;
 }
